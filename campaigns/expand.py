@@ -1,0 +1,521 @@
+"""Expansion: a campaign and a time window give occurrences and dispatches, deterministically.
+
+Every output carries a key built from the campaign id, the item id and the occurrence (the
+year of a yearly item, the anchor's occurrence for a relative one, the date of a repeat), so
+expanding again gives the same keys, an edited text keeps its key, and a removed item's keys
+simply stop appearing. A dispatch key adds ``@channel:target``.
+
+Pure: no clock, no I/O. The caller passes the window and the channel catalogue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+from dateutil import rrule as du_rrule
+
+from campaigns import templates
+from campaigns.dates import format_date
+from campaigns.i18n import t
+from campaigns.lunar import to_solar
+from campaigns.model import Activity, Campaign, ChannelCatalog, Deadline, Message
+from campaigns.timeexpr import (
+    Fixed,
+    Lunar,
+    Moment,
+    Relative,
+    Repeat,
+    Rule,
+    Spec,
+    Yearly,
+)
+
+ONCE = "once"
+
+
+@dataclass(frozen=True)
+class ActivityOccurrence:
+    key: str
+    campaign: str
+    activity: str
+    occurrence: str
+    title: str
+    start: Moment
+    end: Moment | None  # inclusive last day for all-day activities
+    location: str = ""
+    lead: str = ""
+    partners: tuple[str, ...] = ()
+    description: str = ""
+    url: str = ""
+    tags: tuple[str, ...] = ()
+
+    @property
+    def all_day(self) -> bool:
+        return not isinstance(self.start, dt.datetime)
+
+
+@dataclass(frozen=True)
+class DeadlineOccurrence:
+    key: str
+    campaign: str
+    deadline: str
+    occurrence: str
+    title: str
+    due: Moment
+    lead: str = ""
+    partners: tuple[str, ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Dispatch:
+    """One message to one target at one time: a row of the outbox."""
+
+    key: str
+    message_key: str
+    campaign: str
+    item: str
+    occurrence: str
+    channel: str
+    target: str
+    due: dt.datetime
+    text: str
+    error: str = ""  # the template could not be rendered: the delivery fails, naming why
+
+
+@dataclass(frozen=True)
+class MessageOccurrence:
+    key: str
+    campaign: str
+    item: str
+    occurrence: str
+    due: dt.datetime
+    text: str
+    targets: tuple[tuple[str, str], ...]
+    activity: str | None = None
+    error: str = ""
+
+    @property
+    def channels(self) -> list[str]:
+        return [f"{c}:{tg}" if tg else c for c, tg in self.targets]
+
+    def dispatches(self) -> Iterator[Dispatch]:
+        for channel, target in self.targets:
+            yield Dispatch(
+                key=f"{self.key}@{channel}:{target}" if target else f"{self.key}@{channel}",
+                message_key=self.key,
+                campaign=self.campaign,
+                item=self.item,
+                occurrence=self.occurrence,
+                channel=channel,
+                target=target,
+                due=self.due,
+                text=self.text,
+                error=self.error,
+            )
+
+
+@dataclass
+class Expansion:
+    activities: list[ActivityOccurrence] = field(default_factory=list)
+    deadlines: list[DeadlineOccurrence] = field(default_factory=list)
+    messages: list[MessageOccurrence] = field(default_factory=list)
+
+    def dispatches(self) -> Iterator[Dispatch]:
+        for message in self.messages:
+            yield from message.dispatches()
+
+    def extend(self, other: Expansion) -> None:
+        self.activities.extend(other.activities)
+        self.deadlines.extend(other.deadlines)
+        self.messages.extend(other.messages)
+
+
+_Anchor = tuple[Moment, Moment | None]
+
+
+class _Expander:
+    def __init__(
+        self, campaign: Campaign, start: dt.datetime, end: dt.datetime, catalog: ChannelCatalog
+    ) -> None:
+        self.campaign = campaign
+        self.tz = ZoneInfo(campaign.timezone)
+        self.start = start
+        self.end = end
+        self.catalog = catalog
+        self.years = [y for y in range(start.year - 2, end.year + 2) if y in campaign.years]
+        self.anchors: dict[str, dict[str, _Anchor]] = {}
+        self.views: dict[tuple[str, str], templates.ActivityView] = {}
+        self.campaign_view = templates.CampaignView(
+            campaign.id, campaign.title, campaign.description
+        )
+
+    # -- moments -----------------------------------------------------------------------------
+
+    def _at(self, day: dt.date, time: dt.time | None) -> Moment:
+        return dt.datetime.combine(day, time, tzinfo=self.tz) if time is not None else day
+
+    def _local(self, value: dt.date) -> Moment:
+        if isinstance(value, dt.datetime):
+            return (
+                value.replace(tzinfo=self.tz) if value.tzinfo is None else value.astimezone(self.tz)
+            )
+        return value
+
+    def _shift(self, base: Moment, offset: dt.timedelta, time: dt.time | None) -> Moment:
+        if isinstance(base, dt.datetime):
+            wall = base.astimezone(self.tz).replace(tzinfo=None) + offset
+        else:
+            if time is None and offset % dt.timedelta(days=1) == dt.timedelta(0):
+                return base + offset
+            wall = dt.datetime.combine(base, dt.time()) + offset
+        if time is not None:
+            wall = dt.datetime.combine(wall.date(), time)
+        return wall.replace(tzinfo=self.tz)
+
+    def _as_instant(self, moment: Moment, time: dt.time | None = None) -> dt.datetime:
+        if isinstance(moment, dt.datetime):
+            return moment
+        return dt.datetime.combine(moment, time or self.campaign.send_time, tzinfo=self.tz)
+
+    def _day_start(self, moment: Moment) -> dt.datetime:
+        if isinstance(moment, dt.datetime):
+            return moment
+        return dt.datetime.combine(moment, dt.time(), tzinfo=self.tz)
+
+    def points(self, spec: Spec) -> Iterator[tuple[str, Moment]]:
+        """Every (occurrence id, moment) of a spec near the window."""
+        if isinstance(spec, Fixed):
+            yield ONCE, self._local(spec.value)
+        elif isinstance(spec, Yearly):
+            for year in self.years:
+                if spec.month == 2 and spec.day == 29 and not _leap(year):
+                    continue  # 29 February happens in leap years only
+                yield str(year), self._at(dt.date(year, spec.month, spec.day), spec.time)
+        elif isinstance(spec, Lunar):
+            for year in self.years:
+                day = to_solar(year, spec.month, spec.day, spec.leap)
+                if day is not None:
+                    yield str(year), self._at(day, spec.time)
+        elif isinstance(spec, Relative):
+            for occurrence, (first, last) in self.anchors.get(spec.ref, {}).items():
+                base = first if spec.edge == "start" else (last or first)
+                yield occurrence, self._shift(base, spec.offset, spec.time)
+        elif isinstance(spec, Repeat):
+            for occurrence, (first, last) in self.anchors.get(spec.during, {}).items():
+                for day in _repeat_days(spec, _day(first), _day(last or first)):
+                    yield f"{occurrence}/{day.isoformat()}", self._at(day, spec.time)
+        elif isinstance(spec, Rule):
+            yield from self._rule_points(spec)
+
+    def _rule_points(self, spec: Rule) -> Iterator[tuple[str, Moment]]:
+        time = spec.time or dt.time()
+        periods: list[tuple[str, dt.date, dt.date | None]] = []
+        if spec.during:
+            for occurrence, (first, last) in self.anchors.get(spec.during, {}).items():
+                periods.append((occurrence + "/", _day(first), _day(last or first)))
+        elif spec.start is not None:
+            periods.append(("", spec.start, spec.until))
+        low = (self.start - dt.timedelta(days=1)).astimezone(self.tz).replace(tzinfo=None)
+        high = (self.end + dt.timedelta(days=1)).astimezone(self.tz).replace(tzinfo=None)
+        sub_daily = bool(
+            re.search(r"BYHOUR|BYMINUTE|FREQ=(HOURLY|MINUTELY|SECONDLY)", spec.rule, re.I)
+        )
+        for prefix, first, last in periods:
+            rule = du_rrule.rrulestr(spec.rule, dtstart=dt.datetime.combine(first, time))
+            assert isinstance(rule, du_rrule.rrule)
+            upper = high if last is None else min(high, dt.datetime.combine(last, dt.time.max))
+            for wall in rule.between(low, upper, inc=True):
+                if spec.during is None and wall.year not in self.campaign.years:
+                    continue
+                label = wall.strftime("%Y-%m-%dT%H:%M") if sub_daily else wall.date().isoformat()
+                moment = (
+                    wall.replace(tzinfo=self.tz)
+                    if spec.time is not None or sub_daily
+                    else wall.date()
+                )
+                yield prefix + label, moment
+
+    def _end_for(self, spec: Spec, occurrence: str, start: Moment) -> Moment | None:
+        first_day = _day(start)
+        if isinstance(spec, Yearly):
+            for year in (first_day.year, first_day.year + 1):
+                day = (
+                    min(spec.day, 28)
+                    if (spec.month, spec.day) == (2, 29) and not _leap(year)
+                    else spec.day
+                )
+                end = self._at(dt.date(year, spec.month, day), spec.time)
+                if _day(end) >= first_day:
+                    return end
+            return None
+        if isinstance(spec, Lunar):
+            lunar_year = int(occurrence) if occurrence.isdigit() else first_day.year
+            for year in (lunar_year, lunar_year + 1):
+                found = to_solar(year, spec.month, spec.day, spec.leap)
+                if found is not None and found >= first_day:
+                    return self._at(found, spec.time)
+            return None
+        if isinstance(spec, Relative):
+            anchor = self.anchors.get(spec.ref, {})
+            base = anchor.get(occurrence) or anchor.get(ONCE)
+            if base is None:
+                return None
+            edge = base[0] if spec.edge == "start" else (base[1] or base[0])
+            return self._shift(edge, spec.offset, spec.time)
+        for _, moment in self.points(spec):
+            return moment
+        return None
+
+    # -- items -------------------------------------------------------------------------------
+
+    def activities(self) -> Iterator[ActivityOccurrence]:
+        c = self.campaign
+        for activity in _in_dependency_order(c.activities):
+            found: dict[str, _Anchor] = {}
+            for occurrence, start in self.points(activity.start):
+                end = self._end_for(activity.end, occurrence, start) if activity.end else None
+                if end is not None and _day(end) < _day(start):
+                    end = None
+                found[occurrence] = (start, end)
+            self.anchors[activity.id] = found
+            for occurrence, (start, end) in found.items():
+                if not self._overlaps(start, end):
+                    continue
+                yield ActivityOccurrence(
+                    key=f"{c.id}:{activity.id}:{occurrence}",
+                    campaign=c.id,
+                    activity=activity.id,
+                    occurrence=occurrence,
+                    title=activity.title,
+                    start=start,
+                    end=end,
+                    location=activity.location,
+                    lead=activity.lead,
+                    partners=activity.partners,
+                    description=activity.description,
+                    url=activity.url,
+                    tags=activity.tags,
+                )
+
+    def _overlaps(self, start: Moment, end: Moment | None) -> bool:
+        last = end or start
+        finish = (
+            last
+            if isinstance(last, dt.datetime)
+            else dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tzinfo=self.tz)
+        )
+        return self._day_start(start) < self.end and finish > self.start
+
+    def _in_window(self, instant: dt.datetime) -> bool:
+        return self.start <= instant < self.end
+
+    def _view(self, activity_id: str | None, occurrence: str, due: dt.datetime) -> Any:
+        if activity_id is None:
+            return None
+        occ = self.anchors.get(activity_id, {})
+        base = occurrence.split("/", 1)[0].split("#", 1)[0]
+        anchor = occ.get(base) or occ.get(ONCE) or occ.get(str(due.year))
+        if anchor is None:
+            return None
+        cache_key = (activity_id, base)
+        view = self.views.get(cache_key)
+        if view is None:
+            activity = next(a for a in self.campaign.activities if a.id == activity_id)
+            view = templates.activity_view(
+                activity.id, activity.title, anchor[0], anchor[1], activity.location,
+                activity.lead, activity.partners, activity.description,
+            )  # fmt: skip
+            self.views[cache_key] = view
+        return view
+
+    def _context(self, occurrence: str, due: dt.datetime, **extra: Any) -> dict[str, Any]:
+        year = int(occurrence[:4]) if occurrence[:4].isdigit() else due.year
+        context: dict[str, Any] = dict(self.campaign.variables_for(year))
+        context.update(
+            campaign=self.campaign_view,
+            date=format_date(due),
+            date_en=format_date(due, "en"),
+            time=f"{due:%H:%M}",
+            year=year,
+            days_left=None,
+        )
+        context.update({k: v for k, v in extra.items() if v is not None})
+        return context
+
+    def _render(self, source: str, context: Mapping[str, Any]) -> tuple[str, str]:
+        try:
+            return templates.render(source, context), ""
+        except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError) as exc:
+            return "", t("template_syntax", reason=exc)
+        except Exception as exc:
+            return "", t("template_syntax", reason=exc)
+
+    def messages(self) -> Iterator[MessageOccurrence]:
+        for message in self.campaign.messages:
+            yield from self._message(message)
+
+    def _message(self, message: Message) -> Iterator[MessageOccurrence]:
+        targets = self.catalog.resolve(message.channels)
+        several = len(message.at.specs) > 1
+        for index, spec in enumerate(message.at.specs):
+            for occurrence, moment in self.points(spec):
+                due = self._as_instant(moment)
+                if not self._in_window(due):
+                    continue
+                occ = f"{occurrence}#{index + 1}" if several else occurrence
+                view = self._view(message.activity, occ, due)
+                days_left = (view.start_date - due.date()).days if view is not None else None
+                text, error = self._render(
+                    message.text, self._context(occ, due, activity=view, days_left=days_left)
+                )
+                yield MessageOccurrence(
+                    key=f"{self.campaign.id}:{message.id}:{occ}",
+                    campaign=self.campaign.id,
+                    item=message.id,
+                    occurrence=occ,
+                    due=due,
+                    text=text,
+                    targets=targets,
+                    activity=message.activity,
+                    error=error,
+                )
+
+    def deadlines(self) -> tuple[list[DeadlineOccurrence], list[MessageOccurrence]]:
+        dues: list[DeadlineOccurrence] = []
+        reminders: list[MessageOccurrence] = []
+        c = self.campaign
+        for deadline in c.deadlines:
+            several = len(deadline.due.specs) > 1
+            for index, spec in enumerate(deadline.due.specs):
+                for occurrence, due in self.points(spec):
+                    occ = f"{occurrence}#{index + 1}" if several else occurrence
+                    if self._in_window(self._day_start(due)):
+                        dues.append(
+                            DeadlineOccurrence(
+                                key=f"{c.id}:{deadline.id}:{occ}",
+                                campaign=c.id,
+                                deadline=deadline.id,
+                                occurrence=occ,
+                                title=deadline.title,
+                                due=due,
+                                lead=deadline.lead,
+                                partners=deadline.partners,
+                                description=deadline.description,
+                            )
+                        )
+                    reminders.extend(self._reminders(deadline, occ, due))
+        return dues, reminders
+
+    def _reminders(
+        self, deadline: Deadline, occurrence: str, due: Moment
+    ) -> Iterator[MessageOccurrence]:
+        due_day = _day(due)
+        view = templates.DeadlineView(
+            deadline.id, deadline.title, format_date(due_day), due_day, deadline.lead,
+            ", ".join(deadline.partners),
+        )  # fmt: skip
+        targets = self.catalog.resolve(deadline.channels)
+        source = deadline.text or t("reminder_default")
+        for days in deadline.remind:
+            when = self._as_instant(due_day - dt.timedelta(days=days), deadline.remind_time)
+            if not self._in_window(when):
+                continue
+            item = f"{deadline.id}.remind-{days}d"
+            text, error = self._render(
+                source, self._context(occurrence, when, deadline=view, days_left=days)
+            )
+            yield MessageOccurrence(
+                key=f"{self.campaign.id}:{item}:{occurrence}",
+                campaign=self.campaign.id,
+                item=item,
+                occurrence=occurrence,
+                due=when,
+                text=text,
+                targets=targets,
+                error=error,
+            )
+
+
+def expand(
+    campaign: Campaign,
+    start: dt.datetime,
+    end: dt.datetime,
+    catalog: ChannelCatalog | None = None,
+) -> Expansion:
+    """Everything of ``campaign`` in ``[start, end)``; both bounds must be timezone-aware."""
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("expand() needs timezone-aware bounds")
+    expander = _Expander(campaign, start, end, catalog or ChannelCatalog())
+    activities = list(expander.activities())
+    deadlines, reminders = expander.deadlines()
+    messages = list(expander.messages())
+    messages.extend(reminders)
+    messages.sort(key=lambda m: (m.due, m.key))
+    activities.sort(key=lambda a: (_sort_instant(a.start, expander.tz), a.key))
+    deadlines.sort(key=lambda d: (_sort_instant(d.due, expander.tz), d.key))
+    return Expansion(activities, deadlines, messages)
+
+
+def expand_all(
+    campaigns: list[Campaign],
+    start: dt.datetime,
+    end: dt.datetime,
+    catalog: ChannelCatalog | None = None,
+) -> Expansion:
+    out = Expansion()
+    for campaign in campaigns:
+        out.extend(expand(campaign, start, end, catalog))
+    return out
+
+
+def _sort_instant(moment: Moment, tz: dt.tzinfo) -> dt.datetime:
+    if isinstance(moment, dt.datetime):
+        return moment
+    return dt.datetime.combine(moment, dt.time(), tzinfo=tz)
+
+
+def _day(moment: Moment) -> dt.date:
+    return moment.date() if isinstance(moment, dt.datetime) else moment
+
+
+def _leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+def _repeat_days(spec: Repeat, first: dt.date, last: dt.date) -> Iterator[dt.date]:
+    day = first
+    weekdays = spec.weekdays or (first.weekday(),)
+    monthday = spec.monthday or first.day
+    while day <= last:
+        if (
+            spec.every == "day"
+            or (spec.every == "week" and day.weekday() in weekdays)
+            or (spec.every == "month" and day.day == monthday)
+        ):
+            yield day
+        day += dt.timedelta(days=1)
+
+
+def _in_dependency_order(activities: tuple[Activity, ...]) -> list[Activity]:
+    """Anchors before the activities timed from them (the loader has refused cycles)."""
+    by_id = {a.id: a for a in activities}
+    done: dict[str, Activity] = {}
+
+    def visit(activity: Activity, trail: frozenset[str]) -> None:
+        if activity.id in done or activity.id in trail:
+            return
+        for spec in (activity.start, activity.end):
+            if isinstance(spec, Relative) and spec.ref in by_id:
+                visit(by_id[spec.ref], trail | {activity.id})
+        done[activity.id] = activity
+
+    for activity in activities:
+        visit(activity, frozenset())
+    return list(done.values())

@@ -1,0 +1,222 @@
+"""User-visible text in Vietnamese first, English on request.
+
+Every sentence loa shows a person lives in one catalogue, keyed by a short code, so a message
+is never written twice and a translation is never missing (a test checks both languages).
+The language comes from ``LOA_LANG`` (``vi`` or ``en``) or from ``set_language``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+LANGUAGES = ("vi", "en")
+
+_language = os.environ.get("LOA_LANG", "vi") if os.environ.get("LOA_LANG") in LANGUAGES else "vi"
+
+
+def set_language(lang: str) -> None:
+    global _language
+    if lang not in LANGUAGES:
+        raise ValueError(f"language must be one of {', '.join(LANGUAGES)}")
+    _language = lang
+
+
+def language() -> str:
+    return _language
+
+
+# code -> (Vietnamese, English)
+CATALOG: Mapping[str, tuple[str, str]] = {
+    # files
+    "file_missing": ("không tìm thấy tệp hoặc thư mục", "no such file or folder"),
+    "file_unreadable": ("không đọc được tệp: {reason}", "cannot read the file: {reason}"),
+    "not_utf8": ("tệp không phải UTF-8", "the file is not UTF-8"),
+    "not_utf8_hint": ("lưu lại tệp với mã hoá UTF-8", "save the file as UTF-8"),
+    "toml_syntax": ("lỗi cú pháp TOML: {reason}", "TOML syntax error: {reason}"),
+    "toml_syntax_hint": (
+        "kiểm tra dấu ngoặc kép, dấu bằng và tên bảng [..] trên dòng này",
+        "check quotes, the equals sign and [table] names on this line",
+    ),
+    "no_campaign_files": ("không có tệp chiến dịch nào (*.toml)", "no campaign files (*.toml)"),
+    # schema
+    "unknown_key": ("khóa không được hỗ trợ", "unknown key"),
+    "did_you_mean": ("có phải ý bạn là '{suggestion}'?", "did you mean '{suggestion}'?"),
+    "allowed_keys": ("các khóa hợp lệ: {keys}", "allowed keys: {keys}"),
+    "missing_key": ("thiếu khóa bắt buộc", "required key is missing"),
+    "wrong_type": ("sai kiểu dữ liệu: cần {expected}", "wrong type: expected {expected}"),
+    "empty_text": ("không được để trống", "must not be empty"),
+    "bad_id": (
+        "mã '{value}' không hợp lệ",
+        "id '{value}' is not valid",
+    ),
+    "bad_id_hint": (
+        "chỉ dùng chữ thường không dấu, số, '-' và '_', ví dụ: ngay-moi-truong",
+        "use lowercase ASCII letters, digits, '-' and '_', e.g. world-environment-day",
+    ),
+    "duplicate_id": (
+        "mã '{value}' bị trùng (đã dùng ở dòng {line})",
+        "duplicate id '{value}' (first used on line {line})",
+    ),
+    "duplicate_campaign": (
+        "mã chiến dịch '{value}' đã dùng trong {other}",
+        "campaign id '{value}' is already used in {other}",
+    ),
+    "unknown_timezone": ("múi giờ '{value}' không tồn tại", "unknown time zone '{value}'"),
+    "unknown_timezone_hint": ("ví dụ: Asia/Ho_Chi_Minh", "for example Asia/Ho_Chi_Minh"),
+    # time expressions
+    "bad_when": ("không hiểu thời điểm '{value}'", "cannot read the time '{value}'"),
+    "bad_when_hint": (
+        "dùng 2025-06-05, 2025-06-05T08:00+07:00, 'hằng năm 05/06', 'âm lịch 10/03' hoặc 'ma-hoat-dong -7d 08:00'",
+        "use 2025-06-05, 2025-06-05T08:00+07:00, 'yearly 06-05', 'lunar 03-10' or 'activity-id -7d 08:00'",
+    ),
+    "impossible_date": (
+        "ngày {day:02d}/{month:02d} không tồn tại",
+        "{day:02d}/{month:02d} is not a date",
+    ),
+    "impossible_date_hint": ("kiểm tra ngày và tháng", "check the day and the month"),
+    "impossible_lunar": (
+        "ngày âm lịch {day:02d}/{month:02d} không tồn tại",
+        "lunar {day:02d}/{month:02d} is not a date",
+    ),
+    "impossible_lunar_hint": (
+        "tháng âm lịch có 29 hoặc 30 ngày",
+        "a lunar month has 29 or 30 days",
+    ),
+    "bad_time": ("giờ '{value}' không hợp lệ", "time '{value}' is not valid"),
+    "bad_time_hint": ("viết HH:MM, ví dụ 08:00", "write HH:MM, e.g. 08:00"),
+    "bad_offset": ("khoảng thời gian '{value}' không hợp lệ", "offset '{value}' is not valid"),
+    "bad_offset_hint": (
+        "viết như -7d, +1w, -2h, +30m (d: ngày, w: tuần, h: giờ, m: phút)",
+        "write like -7d, +1w, -2h, +30m (d days, w weeks, h hours, m minutes)",
+    ),
+    "offset_too_large": (
+        "khoảng lệch quá lớn (tối đa 366 ngày)",
+        "offset too large (at most 366 days)",
+    ),
+    "bad_every": ("'every' phải là day, week hoặc month", "'every' must be day, week or month"),
+    "bad_weekday": ("thứ '{value}' không hợp lệ", "weekday '{value}' is not valid"),
+    "bad_weekday_hint": (
+        "dùng mon, tue, wed, thu, fri, sat, sun",
+        "use mon, tue, wed, thu, fri, sat, sun",
+    ),
+    "bad_monthday": ("ngày trong tháng phải từ 1 đến 31", "day of month must be 1 to 31"),
+    "bad_rrule": ("RRULE không hợp lệ: {reason}", "RRULE is not valid: {reason}"),
+    "bad_rrule_hint": (
+        "xem RFC 5545, ví dụ FREQ=WEEKLY;BYDAY=MO",
+        "see RFC 5545, e.g. FREQ=WEEKLY;BYDAY=MO",
+    ),
+    "rrule_needs_start": (
+        "RRULE cần 'during' (mã hoạt động) hoặc 'start' (ngày bắt đầu)",
+        "an RRULE needs 'during' (an activity id) or 'start' (a first date)",
+    ),
+    "repeat_needs_during": (
+        "cần 'during': mã hoạt động chứa các lần lặp",
+        "needs 'during': the activity the repeats fall in",
+    ),
+    "table_when_keys": (
+        "bảng thời điểm dùng 'every' hoặc 'rrule' (cùng 'time', 'during', 'on', 'start', 'until')",
+        "a time table uses 'every' or 'rrule' (with 'time', 'during', 'on', 'start', 'until')",
+    ),
+    "when_not_for_activity": (
+        "hoạt động chỉ dùng một thời điểm mỗi năm (không dùng every/rrule/danh sách)",
+        "an activity takes one time a year (no every/rrule/list)",
+    ),
+    "unknown_ref": ("không có hoạt động '{value}'", "there is no activity '{value}'"),
+    "ref_cycle": ("vòng lặp tham chiếu: {cycle}", "reference cycle: {cycle}"),
+    "ref_cycle_hint": (
+        "một hoạt động không thể tính theo chính nó",
+        "an activity cannot be timed from itself",
+    ),
+    "end_before_start": ("kết thúc trước khi bắt đầu", "ends before it starts"),
+    "bad_years": ("năm hoạt động '{value}' không hợp lệ", "active years '{value}' are not valid"),
+    "bad_years_hint": (
+        'viết "2024-2035", "2025-" hoặc [2024, 2025] (từ 1900 đến 2100)',
+        'write "2024-2035", "2025-" or [2024, 2025] (1900 to 2100)',
+    ),
+    "bad_duration": ("thời lượng '{value}' không hợp lệ", "duration '{value}' is not valid"),
+    "bad_duration_hint": ("ví dụ 1h, 30m, 2d", "for example 1h, 30m, 2d"),
+    # channels and templates
+    "unknown_channel": (
+        "không có kênh '{value}' trong config.toml",
+        "no channel '{value}' in config.toml",
+    ),
+    "unknown_target": (
+        "kênh '{channel}' không có đích '{value}'",
+        "channel '{channel}' has no target '{value}'",
+    ),
+    "known_channels": ("các kênh đã cấu hình: {names}", "configured channels: {names}"),
+    "known_targets": ("các đích đã khai báo: {names}", "declared targets: {names}"),
+    "no_channels": ("chưa có kênh nào để gửi", "there is no channel to send to"),
+    "no_channels_hint": (
+        "ghi 'channels' cho tin nhắn hoặc khai báo [channels.<tên>] trong config.toml",
+        "set 'channels' on the message or declare [channels.<name>] in config.toml",
+    ),
+    "template_syntax": ("mẫu tin nhắn lỗi: {reason}", "template error: {reason}"),
+    "template_unknown": (
+        "mẫu dùng '{value}' nhưng không có giá trị này",
+        "the template uses '{value}', which does not exist",
+    ),
+    "template_unknown_hint": ("có thể dùng: {names}", "available: {names}"),
+    "template_too_long": ("tin nhắn dài {length} ký tự", "the message is {length} characters long"),
+    # config
+    "config_missing": ("không tìm thấy tệp cấu hình {path}", "config file {path} not found"),
+    "config_missing_hint": (
+        "tạo một tệp bằng: loa init <thư-mục>",
+        "create one with: loa init <folder>",
+    ),
+    "bad_channel_type": (
+        "loại kênh '{value}' không được hỗ trợ",
+        "channel type '{value}' is not supported",
+    ),
+    "channel_needs": (
+        "kênh loại {type} cần khóa '{key}'",
+        "a {type} channel needs the key '{key}'",
+    ),
+    "bad_url": ("địa chỉ '{value}' không hợp lệ", "URL '{value}' is not valid"),
+    "bad_port": ("cổng phải từ 1 đến 65535", "port must be 1 to 65535"),
+    # CLI
+    "validate_ok": (
+        "Hợp lệ: {campaigns} chiến dịch trong {files} tệp.",
+        "Valid: {campaigns} campaigns in {files} files.",
+    ),
+    "validate_failed": ("{count} lỗi trong các tệp.", "{count} problems in the files."),
+    "bad_cli_date": (
+        "ngày '{value}' không hợp lệ (viết YYYY-MM-DD)",
+        "date '{value}' is not valid (write YYYY-MM-DD)",
+    ),
+    "range_reversed": ("--to phải sau --from", "--to must come after --from"),
+    "unknown_campaign": ("không có chiến dịch '{value}'", "there is no campaign '{value}'"),
+    "plan_empty": ("Không có gì trong khoảng thời gian này.", "Nothing in this period."),
+    "init_exists": ("{path} đã có, không ghi đè", "{path} exists already; not overwritten"),
+    "init_done": (
+        "Đã tạo {path}. Tiếp theo: cd {dir} && loa validate && loa plan",
+        "Created {path}. Next: cd {dir} && loa validate && loa plan",
+    ),
+    "kind_activity": ("hoạt động", "activity"),
+    "kind_message": ("tin nhắn", "message"),
+    "kind_deadline": ("hạn chót", "deadline"),
+    "col_when": ("Thời gian", "When"),
+    "col_kind": ("Loại", "Kind"),
+    "col_campaign": ("Chiến dịch", "Campaign"),
+    "col_title": ("Nội dung", "Title"),
+    "col_channels": ("Kênh", "Channels"),
+    "plan_title": ("Kế hoạch {start} – {end}", "Plan {start} – {end}"),
+    "reminder_default": (
+        "Nhắc việc: {{ deadline.title }} — hạn chót {{ deadline.due }} (còn {{ days_left }} ngày).",
+        "Reminder: {{ deadline.title }} is due {{ deadline.due }} ({{ days_left }} days left).",
+    ),
+    "deadline_title": ("Hạn: {title}", "Due: {title}"),
+    "reminder_title": (
+        "Nhắc: {title} (trước {days} ngày)",
+        "Reminder: {title} ({days} days before)",
+    ),
+}
+
+
+def t(code: str, /, lang: str | None = None, **params: Any) -> str:
+    """The sentence for ``code`` in the current (or given) language, filled with ``params``."""
+    vi, en = CATALOG[code]
+    text = en if (lang or _language) == "en" else vi
+    return text.format(**params) if params else text

@@ -1,0 +1,557 @@
+"""Reading campaign files: every problem in every file, in one run, with file and line.
+
+``load_paths`` never raises for bad input: it returns the campaigns that are good and a
+``Problem`` for each thing wrong, so ``loa validate`` prints all of them at once and the daemon
+keeps the last good version of a file that broke.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+import re
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ValidationError
+
+from campaigns import templates
+from campaigns.errors import ExpressionError, Problem
+from campaigns.i18n import t
+from campaigns.locate import LineIndex
+from campaigns.model import Activity, Campaign, ChannelCatalog, Deadline, Message, Years
+from campaigns.report import dotted, pydantic_problems, toml_problem
+from campaigns.schema import (
+    ITEM_MODELS,
+    ActivityFile,
+    CampaignFile,
+    DeadlineFile,
+    MessageFile,
+)
+from campaigns.timeexpr import (
+    ID_PATTERN,
+    Fixed,
+    Repeat,
+    Rule,
+    Spec,
+    When,
+    parse_duration,
+    parse_time,
+    parse_value,
+)
+
+LIBRARY = Path(__file__).parent / "library"
+SPECIAL_CHANNELS = ("subscribers",)  # resolved at send time, not from config targets
+
+
+@dataclass
+class LoadResult:
+    campaigns: list[Campaign] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity != "error"]
+
+
+def discover(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
+    """Campaign files under the given files and folders, in a stable order."""
+    files: list[Path] = []
+    problems: list[Problem] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*.toml") if p.is_file()))
+        elif path.is_file():
+            files.append(path)
+        else:
+            problems.append(Problem(str(path), 0, "", t("file_missing")))
+    return list(dict.fromkeys(files)), problems
+
+
+def load_paths(
+    paths: Iterable[Path],
+    catalog: ChannelCatalog,
+    default_timezone: str = "Asia/Ho_Chi_Minh",
+    display_root: Path | None = None,
+) -> LoadResult:
+    files, problems = discover(paths)
+    result = LoadResult(files=files, problems=problems)
+    first_seen: dict[str, str] = {}
+    for path in files:
+        name = _display(path, display_root)
+        campaign, found = load_file(path, catalog, default_timezone, name)
+        result.problems.extend(found)
+        if campaign is None:
+            continue
+        if campaign.id in first_seen:
+            result.problems.append(
+                Problem(
+                    name,
+                    LineIndex(path.read_text("utf-8")).line_of(("id",)),
+                    "id",
+                    t("duplicate_campaign", value=campaign.id, other=first_seen[campaign.id]),
+                )
+            )
+            continue
+        first_seen[campaign.id] = name
+        result.campaigns.append(campaign)
+    result.problems.sort()
+    return result
+
+
+def _display(path: Path, root: Path | None) -> str:
+    if root is not None:
+        try:
+            return str(path.resolve().relative_to(root.resolve()))
+        except ValueError:
+            pass
+    return str(path)
+
+
+def load_file(
+    path: Path, catalog: ChannelCatalog, default_timezone: str, name: str | None = None
+) -> tuple[Campaign | None, list[Problem]]:
+    """One file: the campaign when it has no errors, and every problem found."""
+    name = name or str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return None, [Problem(name, 0, "", t("file_unreadable", reason=exc.strerror))]
+    return parse_document(raw, path, catalog, default_timezone, name)
+
+
+def parse_document(
+    raw: bytes, path: Path, catalog: ChannelCatalog, default_timezone: str, name: str
+) -> tuple[Campaign | None, list[Problem]]:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        return None, [Problem(name, line, "", t("not_utf8"), t("not_utf8_hint"))]
+    text = text.removeprefix("\ufeff")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        return None, [toml_problem(name, exc)]
+    checker = _FileChecker(name, LineIndex(text), catalog, default_timezone)
+    campaign = checker.build(data, path, hashlib.sha256(raw).hexdigest())
+    return (campaign if not checker.has_errors else None), checker.problems
+
+
+class _FileChecker:
+    """Collects problems of one file while turning its data into a Campaign."""
+
+    def __init__(
+        self, name: str, index: LineIndex, catalog: ChannelCatalog, default_timezone: str
+    ) -> None:
+        self.name = name
+        self.index = index
+        self.catalog = catalog
+        self.default_timezone = default_timezone
+        self.problems: list[Problem] = []
+
+    @property
+    def has_errors(self) -> bool:
+        return any(p.severity == "error" for p in self.problems)
+
+    # -- reporting ---------------------------------------------------------------------------
+
+    def report(
+        self, path: Sequence[str | int], message: str, hint: str = "", severity: str = "error"
+    ) -> None:
+        self.problems.append(
+            Problem(self.name, self.index.line_of(path), dotted(path), message, hint, severity)
+        )
+
+    def report_expression(self, path: Sequence[str | int], exc: ExpressionError) -> None:
+        self.report(path, exc.message, exc.hint)
+
+    def report_pydantic(
+        self, exc: ValidationError, model: type[BaseModel], data: Any, prefix: tuple[str | int, ...]
+    ) -> None:
+        self.problems.extend(pydantic_problems(exc, model, data, prefix, self.name, self.index))
+
+    # -- building ----------------------------------------------------------------------------
+
+    def build(self, data: dict[str, Any], path: Path, digest: str) -> Campaign | None:
+        top = {k: v for k, v in data.items() if k not in ITEM_MODELS}
+        items = {k: data.get(k, []) for k in ITEM_MODELS}
+        try:
+            head = CampaignFile.model_validate(top)
+        except ValidationError as exc:
+            self.report_pydantic(exc, CampaignFile, top, ())
+            head = None
+        parsed: dict[str, list[tuple[int, Any]]] = {}
+        for kind, model in ITEM_MODELS.items():
+            value = items[kind]
+            parsed[kind] = []
+            if not isinstance(value, list):
+                self.report((kind,), t("wrong_type", expected="[[" + kind + "]]"))
+                continue
+            for i, item in enumerate(value):
+                try:
+                    parsed[kind].append((i, model.model_validate(item)))
+                except ValidationError as exc:
+                    self.report_pydantic(exc, model, item, (kind, i))
+        if head is None:
+            return None
+        return self._campaign(head, parsed, path, digest)
+
+    def _check_id(self, path: tuple[str | int, ...], value: str) -> None:
+        if not ID_PATTERN.match(value):
+            self.report(path, t("bad_id", value=value), t("bad_id_hint"))
+
+    def _campaign(
+        self,
+        head: CampaignFile,
+        parsed: Mapping[str, list[tuple[int, Any]]],
+        path: Path,
+        digest: str,
+    ) -> Campaign:
+        self._check_id(("id",), head.id)
+        for key in ("title",):
+            if not getattr(head, key).strip():
+                self.report((key,), t("empty_text"))
+        timezone = head.timezone or self.default_timezone
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            self.report(
+                ("timezone",), t("unknown_timezone", value=timezone), t("unknown_timezone_hint")
+            )
+            timezone = self.default_timezone
+        years = self._years(head.years)
+        send_time = self._guard(("send_time",), parse_time, head.send_time) or dt.time(8, 0)
+        grace = self._guard(("grace",), parse_duration, head.grace) or dt.timedelta(hours=1)
+        by_year: dict[int, dict[str, str]] = {}
+        for key, values in head.vars_by_year.items():
+            if not key.isdigit():
+                self.report(("vars_by_year", key), t("bad_years", value=key), t("bad_years_hint"))
+                continue
+            by_year[int(key)] = dict(values)
+
+        seen_ids: dict[str, int] = {}
+        activities = [a for i, raw in parsed["activity"] if (a := self._activity(i, raw, seen_ids))]
+        activity_ids = {a.id for a in activities} | {
+            raw.id for _, raw in parsed["activity"] if ID_PATTERN.match(raw.id)
+        }
+        self._check_cycles(activities)
+        messages = [
+            m
+            for i, raw in parsed["message"]
+            if (m := self._message(i, raw, seen_ids, activity_ids))
+        ]
+        deadlines = [
+            d
+            for i, raw in parsed["deadline"]
+            if (d := self._deadline(i, raw, seen_ids, activity_ids))
+        ]
+        campaign = Campaign(
+            id=head.id,
+            title=head.title.strip(),
+            description=head.description.strip(),
+            timezone=timezone,
+            source=path,
+            tags=tuple(head.tags),
+            years=years,
+            send_time=send_time,
+            grace=grace,
+            variables=dict(head.vars),
+            variables_by_year=by_year,
+            activities=tuple(activities),
+            messages=tuple(messages),
+            deadlines=tuple(deadlines),
+            digest=digest,
+        )
+        self._check_templates(campaign, parsed)
+        return campaign
+
+    def _guard(self, path: tuple[str | int, ...], parse: Any, value: Any) -> Any:
+        try:
+            return parse(value)
+        except ExpressionError as exc:
+            self.report_expression(path, exc)
+            return None
+
+    def _years(self, value: str | int | list[int] | None) -> Years:
+        if value is None:
+            return Years()
+        bad = (("years",), t("bad_years", value=value), t("bad_years_hint"))
+        if isinstance(value, int):
+            value = [value]
+        if isinstance(value, list):
+            if not value or any(not 1900 <= y <= 2100 for y in value):
+                self.report(*bad)
+                return Years()
+            return Years(only=frozenset(value))
+        match = re.fullmatch(r"\s*(\d{4})\s*-\s*(\d{4})?\s*", value)
+        if not match:
+            self.report(*bad)
+            return Years()
+        first = int(match[1])
+        last = int(match[2]) if match[2] else None
+        if not 1900 <= first <= 2100 or (last is not None and not first <= last <= 2100):
+            self.report(*bad)
+            return Years()
+        return Years(first=first, last=last)
+
+    def _unique(self, path: tuple[str | int, ...], value: str, seen: dict[str, int]) -> bool:
+        self._check_id(path, value)
+        line = self.index.line_of(path)
+        if value in seen:
+            self.report(path, t("duplicate_id", value=value, line=seen[value]))
+            return False
+        seen[value] = line
+        return ID_PATTERN.match(value) is not None
+
+    def _when(self, path: tuple[str | int, ...], value: Any) -> When | None:
+        try:
+            return parse_value(value)
+        except ExpressionError as exc:
+            self.report_expression(path, exc)
+            return None
+
+    def _single(self, path: tuple[str | int, ...], value: Any) -> Spec | None:
+        when = self._when(path, value)
+        if when is None:
+            return None
+        if len(when.specs) != 1 or isinstance(when.specs[0], Repeat | Rule):
+            self.report(path, t("when_not_for_activity"))
+            return None
+        return when.specs[0]
+
+    def _activity(self, i: int, raw: ActivityFile, seen: dict[str, int]) -> Activity | None:
+        base: tuple[str | int, ...] = ("activity", i)
+        ok = self._unique((*base, "id"), raw.id, seen)
+        if not raw.title.strip():
+            self.report((*base, "title"), t("empty_text"))
+            ok = False
+        start = self._single((*base, "start"), raw.start)
+        end = self._single((*base, "end"), raw.end) if raw.end is not None else None
+        if start is None or (raw.end is not None and end is None) or not ok:
+            return None
+        if isinstance(start, Fixed) and isinstance(end, Fixed) and _later(start.value, end.value):
+            self.report((*base, "end"), t("end_before_start"))
+            return None
+        return Activity(
+            id=raw.id,
+            title=raw.title.strip(),
+            start=start,
+            end=end,
+            location=raw.location,
+            lead=raw.lead,
+            partners=tuple(raw.partners),
+            description=raw.description.strip(),
+            url=raw.url,
+            tags=tuple(raw.tags),
+        )
+
+    def _check_refs(
+        self, path: tuple[str | int, ...], refs: Iterable[str], activity_ids: set[str]
+    ) -> bool:
+        ok = True
+        for ref in sorted(refs):
+            if ref not in activity_ids:
+                close = difflib.get_close_matches(ref, sorted(activity_ids), n=1)
+                hint = t("did_you_mean", suggestion=close[0]) if close else ""
+                self.report(path, t("unknown_ref", value=ref), hint)
+                ok = False
+        return ok
+
+    def _check_cycles(self, activities: list[Activity]) -> None:
+        ids = {a.id for a in activities}
+        graph: dict[str, set[str]] = {}
+        for i, activity in enumerate(activities):
+            refs = When(tuple(s for s in (activity.start, activity.end) if s is not None)).refs()
+            path = ("activity", i, "start")
+            self._check_refs(path, refs, ids)
+            graph[activity.id] = refs & ids
+        reported: set[frozenset[str]] = set()
+        for node in graph:
+            cycle = _find_cycle(node, graph)
+            if cycle and frozenset(cycle) not in reported:
+                reported.add(frozenset(cycle))
+                index = next(i for i, a in enumerate(activities) if a.id == cycle[0])
+                self.report(
+                    ("activity", index, "start"),
+                    t("ref_cycle", cycle=" → ".join([*cycle, cycle[0]])),
+                    t("ref_cycle_hint"),
+                )
+
+    def _channels(self, path: tuple[str | int, ...], specs: list[str]) -> tuple[str, ...]:
+        known = self.catalog.targets
+        for j, spec in enumerate(specs):
+            name, _, alias = spec.partition(":")
+            where = (*path, j)
+            if name in SPECIAL_CHANNELS and not alias:
+                continue
+            if name not in known:
+                close = difflib.get_close_matches(name, list(known), n=1)
+                hint = (
+                    t("did_you_mean", suggestion=close[0])
+                    if close
+                    else t("known_channels", names=", ".join(known) or "—")
+                )
+                self.report(where, t("unknown_channel", value=name), hint)
+            elif alias and alias not in known[name]:
+                close = difflib.get_close_matches(alias, list(known[name]), n=1)
+                hint = (
+                    t("did_you_mean", suggestion=close[0])
+                    if close
+                    else t("known_targets", names=", ".join(known[name]) or "—")
+                )
+                self.report(where, t("unknown_target", channel=name, value=alias), hint)
+        if not specs and not self.catalog.defaults:
+            self.report(path, t("no_channels"), t("no_channels_hint"), severity="warning")
+        return tuple(specs)
+
+    def _message(
+        self, i: int, raw: MessageFile, seen: dict[str, int], activity_ids: set[str]
+    ) -> Message | None:
+        base: tuple[str | int, ...] = ("message", i)
+        ok = self._unique((*base, "id"), raw.id, seen)
+        if not raw.text.strip():
+            self.report((*base, "text"), t("empty_text"))
+            ok = False
+        at = self._when((*base, "at"), raw.at)
+        if at is not None:
+            ok = self._check_refs((*base, "at"), at.refs(), activity_ids) and ok
+        if raw.activity is not None:
+            ok = self._check_refs((*base, "activity"), [raw.activity], activity_ids) and ok
+        channels = self._channels((*base, "channels"), raw.channels)
+        if at is None or not ok:
+            return None
+        refs = at.refs()
+        bound = raw.activity or (next(iter(refs)) if len(refs) == 1 else None)
+        return Message(raw.id, at, raw.text, channels, bound, raw.image)
+
+    def _deadline(
+        self, i: int, raw: DeadlineFile, seen: dict[str, int], activity_ids: set[str]
+    ) -> Deadline | None:
+        base: tuple[str | int, ...] = ("deadline", i)
+        ok = self._unique((*base, "id"), raw.id, seen)
+        due = self._when((*base, "due"), raw.due)
+        if due is not None:
+            ok = self._check_refs((*base, "due"), due.refs(), activity_ids) and ok
+        remind: list[int] = []
+        for j, value in enumerate(raw.remind):
+            days = _remind_days(value)
+            if days is None:
+                self.report(
+                    (*base, "remind", j), t("bad_offset", value=value), t("bad_offset_hint")
+                )
+                ok = False
+            else:
+                remind.append(days)
+        remind_time = None
+        if raw.remind_at is not None:
+            remind_time = self._guard((*base, "remind_at"), parse_time, raw.remind_at)
+            ok = ok and remind_time is not None
+        channels = self._channels((*base, "channels"), raw.channels)
+        if due is None or not ok:
+            return None
+        return Deadline(
+            id=raw.id,
+            title=raw.title.strip(),
+            due=due,
+            remind=tuple(sorted(set(remind), reverse=True)),
+            remind_time=remind_time,
+            text=raw.text,
+            channels=channels,
+            lead=raw.lead,
+            partners=tuple(raw.partners),
+            description=raw.description.strip(),
+        )
+
+    def _check_templates(
+        self, campaign: Campaign, parsed: Mapping[str, list[tuple[int, Any]]]
+    ) -> None:
+        by_id = {a.id: a for a in campaign.activities}
+        index_of = {raw.id: i for i, raw in parsed["message"]}
+        for message in campaign.messages:
+            sample = sample_context(campaign, by_id.get(message.activity or ""), None)
+            self._template(("message", index_of[message.id], "text"), message.text, sample)
+        index_of = {raw.id: i for i, raw in parsed["deadline"]}
+        for deadline in campaign.deadlines:
+            if deadline.text:
+                sample = sample_context(campaign, None, deadline)
+                self._template(("deadline", index_of[deadline.id], "text"), deadline.text, sample)
+
+    def _template(self, path: tuple[str | int, ...], source: str, sample: dict[str, Any]) -> None:
+        try:
+            templates.check(source, sample)
+        except ExpressionError as exc:
+            self.report_expression(path, exc)
+
+
+def sample_context(
+    campaign: Campaign, activity: Activity | None, deadline: Deadline | None
+) -> dict[str, Any]:
+    """A context of the same shape a real expansion gives, for checking templates."""
+    day = dt.date(2025, 6, 5)
+    context: dict[str, Any] = {
+        "campaign": templates.CampaignView(campaign.id, campaign.title, campaign.description),
+        "date": "Thứ Năm, 05/06/2025",
+        "date_en": "Thursday, 5 June 2025",
+        "time": "08:00",
+        "days_left": 7,
+        "year": 2025,
+    }
+    names: set[str] = set(campaign.variables)
+    for values in campaign.variables_by_year.values():
+        names.update(values)
+    context.update({name: "" for name in names})
+    if activity is not None:
+        context["activity"] = templates.activity_view(
+            activity.id, activity.title, day, day, activity.location, activity.lead,
+            activity.partners, activity.description,
+        )  # fmt: skip
+    if deadline is not None:
+        context["deadline"] = templates.DeadlineView(
+            deadline.id, deadline.title, "Thứ Năm, 05/06/2025", day, deadline.lead,
+            ", ".join(deadline.partners),
+        )  # fmt: skip
+    return context
+
+
+def _remind_days(value: int | str) -> int | None:
+    if isinstance(value, int):
+        return value if 0 < value <= 366 else None
+    match = re.fullmatch(r"\s*(\d+)\s*d\s*", value)
+    if match and 0 < int(match[1]) <= 366:
+        return int(match[1])
+    return None
+
+
+def _later(a: dt.date, b: dt.date) -> bool:
+    """Whether ``a`` is after ``b``; a date compares by its day, a date-time by its instant."""
+    if isinstance(a, dt.datetime) != isinstance(b, dt.datetime):
+        a_day = a.date() if isinstance(a, dt.datetime) else a
+        b_day = b.date() if isinstance(b, dt.datetime) else b
+        return a_day > b_day
+    if isinstance(a, dt.datetime) and isinstance(b, dt.datetime):
+        if (a.tzinfo is None) != (b.tzinfo is None):
+            return a.replace(tzinfo=None) > b.replace(tzinfo=None)
+    return a > b
+
+
+def _find_cycle(start: str, graph: Mapping[str, set[str]]) -> list[str] | None:
+    stack: list[tuple[str, list[str]]] = [(start, [start])]
+    while stack:
+        node, trail = stack.pop()
+        for nxt in sorted(graph.get(node, ())):
+            if nxt == start:
+                return trail
+            if nxt not in trail:
+                stack.append((nxt, [*trail, nxt]))
+    return None

@@ -1,0 +1,112 @@
+"""A validated campaign: what the loader hands to expansion. Frozen values, no I/O."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from campaigns.timeexpr import Spec, When
+
+
+@dataclass(frozen=True)
+class Years:
+    """The years a campaign is active: a range (``last`` None is open-ended) or a set."""
+
+    first: int | None = None
+    last: int | None = None
+    only: frozenset[int] | None = None
+
+    def __contains__(self, year: object) -> bool:
+        if not isinstance(year, int):
+            return False
+        if self.only is not None:
+            return year in self.only
+        return (self.first is None or year >= self.first) and (
+            self.last is None or year <= self.last
+        )
+
+
+@dataclass(frozen=True)
+class Activity:
+    id: str
+    title: str
+    start: Spec
+    end: Spec | None = None
+    location: str = ""
+    lead: str = ""
+    partners: tuple[str, ...] = ()
+    description: str = ""
+    url: str = ""
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Message:
+    id: str
+    at: When
+    text: str
+    channels: tuple[str, ...] = ()  # empty: the config's default channels
+    activity: str | None = None  # the activity whose details the template may use
+    image: str = ""
+
+
+@dataclass(frozen=True)
+class Deadline:
+    id: str
+    title: str
+    due: When
+    remind: tuple[int, ...] = ()  # days before the due date
+    remind_time: dt.time | None = None
+    text: str = ""
+    channels: tuple[str, ...] = ()
+    lead: str = ""
+    partners: tuple[str, ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Campaign:
+    id: str
+    title: str
+    timezone: str
+    source: Path
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    years: Years = field(default_factory=Years)
+    send_time: dt.time = dt.time(8, 0)
+    grace: dt.timedelta = dt.timedelta(hours=1)
+    variables: Mapping[str, str] = field(default_factory=dict)
+    variables_by_year: Mapping[int, Mapping[str, str]] = field(default_factory=dict)
+    activities: tuple[Activity, ...] = ()
+    messages: tuple[Message, ...] = ()
+    deadlines: tuple[Deadline, ...] = ()
+    digest: str = ""  # of the file's bytes: a changed file is a new campaign version
+
+    def variables_for(self, year: int) -> dict[str, str]:
+        merged = dict(self.variables)
+        merged.update(self.variables_by_year.get(year, {}))
+        return merged
+
+
+@dataclass(frozen=True)
+class ChannelCatalog:
+    """What the config offers campaigns: channel names, their target aliases, the defaults.
+
+    Built by the scheduler from config.toml and handed in, so this package never reads config.
+    """
+
+    targets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    defaults: tuple[str, ...] = ()
+
+    def resolve(self, specs: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+        """``("telegram", "zalo:group")`` to (channel, target) pairs; "" is the channel itself."""
+        out: list[tuple[str, str]] = []
+        for spec in specs or self.defaults:
+            name, _, alias = spec.partition(":")
+            if alias:
+                out.append((name, alias))
+            else:
+                out.extend((name, target) for target in self.targets.get(name, ()) or ("",))
+        return tuple(dict.fromkeys(out))

@@ -1,0 +1,133 @@
+"""Turning pydantic's structural errors into problems a person can act on.
+
+Shared by campaign files and config.toml, so both speak the same way: an unknown key gets a
+did-you-mean, a wrong type says what was expected, a missing key says so.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+import typing
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from campaigns.errors import Problem
+from campaigns.i18n import language, t
+from campaigns.locate import LineIndex
+
+_TYPE_WORDS = {
+    "string_type": ("văn bản trong dấu ngoặc kép", "text in quotes"),
+    "list_type": ("danh sách [ ... ]", "a list [ ... ]"),
+    "int_type": ("số nguyên", "a whole number"),
+    "dict_type": ("bảng { ... }", "a table { ... }"),
+    "model_type": ("bảng { ... }", "a table { ... }"),
+    "bool_type": ("true hoặc false", "true or false"),
+}
+
+
+def dotted(path: Sequence[str | int]) -> str:
+    """``("message", 2, "at")`` as a reader sees it: ``message[3].at``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part + 1}]"
+        else:
+            out += ("." if out else "") + part
+    return out
+
+
+def clean_loc(loc: Sequence[str | int], data: Any) -> tuple[str | int, ...]:
+    """Pydantic adds union branch names to locations; keep only the part that is in the file."""
+    out: list[str | int] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) or (isinstance(node, list) and isinstance(part, int)):
+            out.append(part)
+            try:
+                node = node[part]
+            except (KeyError, IndexError, TypeError):
+                break
+        else:
+            break
+    return tuple(out)
+
+
+def _model_at(model: type[BaseModel], path: Sequence[str | int]) -> type[BaseModel] | None:
+    """The model that holds the last key of ``path`` (for listing its allowed keys)."""
+    current: Any = model
+    for part in path:
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(str(part))
+            if field is None:
+                return None
+            current = field.annotation
+        else:
+            args = [a for a in typing.get_args(current) if a is not type(None)]
+            current = args[-1] if args else None
+        args = [a for a in typing.get_args(current) if a is not type(None)]
+        if typing.get_origin(current) is typing.Union or type(current).__name__ == "UnionType":
+            models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+            current = models[0] if models else current
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return current
+    return None
+
+
+def pydantic_problems(
+    exc: ValidationError,
+    model: type[BaseModel],
+    data: Any,
+    prefix: tuple[str | int, ...],
+    file: str,
+    index: LineIndex,
+) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: set[tuple[str | int, ...]] = set()
+    for error in exc.errors():
+        loc = clean_loc(error["loc"], data)
+        if loc in seen:
+            continue
+        seen.add(loc)
+        path = (*prefix, *loc)
+        kind = error["type"]
+        hint = ""
+        if kind == "missing":
+            message = t("missing_key")
+        elif kind == "extra_forbidden":
+            holder = _model_at(model, loc[:-1])
+            allowed = list(holder.model_fields) if holder else []
+            close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
+            message = t("unknown_key")
+            if close:
+                hint = t("did_you_mean", suggestion=close[0])
+            elif allowed:
+                hint = t("allowed_keys", keys=", ".join(allowed))
+        elif kind == "literal_error":
+            expected = str(error.get("ctx", {}).get("expected", ""))
+            message = t("wrong_type", expected=expected)
+        else:
+            vi, en = _TYPE_WORDS.get(kind, ("giá trị khác", "another kind of value"))
+            message = t("wrong_type", expected=en if language() == "en" else vi)
+        problems.append(Problem(file, index.line_of(path), dotted(path), message, hint))
+    return problems
+
+
+_TOML_POSITION = re.compile(r"\(at line (\d+), column \d+\)")
+
+
+def toml_problem(file: str, exc: tomllib.TOMLDecodeError) -> Problem:
+    """A TOML syntax error with its line, in the user's language."""
+    text = str(exc)
+    match = _TOML_POSITION.search(text)
+    reason = _TOML_POSITION.sub("", text).strip()
+    return Problem(
+        file,
+        int(match[1]) if match else 0,
+        "",
+        t("toml_syntax", reason=reason),
+        t("toml_syntax_hint"),
+    )

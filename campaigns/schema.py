@@ -1,0 +1,76 @@
+"""The shape of a campaign file, as pydantic models: keys, types, what is required.
+
+Only structure lives here. Meaning (time expressions, references, channels, templates) is
+checked by ``campaigns.loader`` once the structure holds, so each error is reported once.
+Time values are ``Any`` because TOML gives dates, date-times, strings, tables or lists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class ActivityFile(_Strict):
+    id: str
+    title: str
+    start: Any
+    end: Any = None
+    location: str = ""
+    lead: str = ""
+    partners: list[str] = []
+    description: str = ""
+    url: str = ""
+    tags: list[str] = []
+
+
+class MessageFile(_Strict):
+    id: str
+    at: Any
+    text: str
+    channels: list[str] = []
+    activity: str | None = None
+    image: str = ""
+
+
+class DeadlineFile(_Strict):
+    id: str
+    title: str
+    due: Any
+    remind: list[int | str] = []
+    remind_at: str | None = None
+    text: str = ""
+    channels: list[str] = []
+    lead: str = ""
+    partners: list[str] = []
+    description: str = ""
+
+
+class CampaignFile(_Strict):
+    """Top-level keys; the three arrays of tables are checked item by item."""
+
+    id: str
+    title: str
+    description: str = ""
+    timezone: str | None = None
+    tags: list[str] = []
+    years: str | int | list[int] | None = None
+    send_time: str = "08:00"
+    grace: str = "1h"
+    vars: dict[str, str] = {}
+    vars_by_year: dict[str, dict[str, str]] = {}
+    activity: list[Any] = []
+    message: list[Any] = []
+    deadline: list[Any] = []
+
+
+ITEM_MODELS: dict[str, type[_Strict]] = {
+    "activity": ActivityFile,
+    "message": MessageFile,
+    "deadline": DeadlineFile,
+}

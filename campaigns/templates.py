@@ -1,0 +1,173 @@
+"""Message templates: Jinja2 in a sandbox, strict about names, checked before anything is sent.
+
+A template reads ``{{ campaign.title }}``, ``{{ activity.start }}``, ``{{ days_left }}`` and so
+on (the full list is ``NAMES`` and the attributes of the view classes below). A name that does
+not exist is a validation error with the list of names that do, never an empty hole in a
+message that went out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+import jinja2
+from jinja2 import meta
+from jinja2.sandbox import SandboxedEnvironment
+
+from campaigns.dates import format_date, format_datetime, format_short
+from campaigns.errors import ExpressionError
+from campaigns.i18n import t
+
+
+@dataclass(frozen=True)
+class CampaignView:
+    id: str
+    title: str
+    description: str
+
+
+@dataclass(frozen=True)
+class ActivityView:
+    id: str
+    title: str
+    start: str  # "Thứ Năm, 05/06/2025"
+    end: str
+    start_date: dt.date
+    end_date: dt.date
+    start_time: str  # "08:00", or "" for an all-day activity
+    period: str  # "05/6 – 30/6/2025"
+    location: str
+    lead: str
+    partners: str
+    description: str
+
+
+@dataclass(frozen=True)
+class DeadlineView:
+    id: str
+    title: str
+    due: str
+    due_date: dt.date
+    lead: str
+    partners: str
+
+
+NAMES = ("campaign", "activity", "deadline", "date", "time", "date_en", "days_left", "year")
+
+
+def _filter_date(value: Any, lang: str = "vi") -> str:
+    if isinstance(value, dt.date):
+        return format_datetime(value, lang)
+    return str(value)
+
+
+def _filter_short(value: Any) -> str:
+    return format_short(value) if isinstance(value, dt.date) else str(value)
+
+
+@functools.cache
+def _environment() -> SandboxedEnvironment:
+    env = SandboxedEnvironment(
+        undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False
+    )
+    env.filters["ngay"] = _filter_date
+    env.filters["date"] = _filter_date
+    env.filters["short"] = _filter_short
+    return env
+
+
+@functools.lru_cache(maxsize=4096)
+def compile_template(source: str) -> jinja2.Template:
+    """A compiled template, cached by source: campaigns share texts and expansion is hot."""
+    try:
+        return _environment().from_string(source)
+    except jinja2.TemplateSyntaxError as exc:
+        raise ExpressionError(t("template_syntax", reason=exc.message)) from None
+
+
+def render(source: str, context: Mapping[str, Any]) -> str:
+    return compile_template(source).render(context).strip()
+
+
+def activity_view(
+    id: str,
+    title: str,
+    start: dt.date,
+    end: dt.date | None,
+    location: str,
+    lead: str,
+    partners: tuple[str, ...],
+    description: str,
+) -> ActivityView:
+    last = end or start
+    start_day = start.date() if isinstance(start, dt.datetime) else start
+    end_day = last.date() if isinstance(last, dt.datetime) else last
+    if start_day == end_day:
+        period = format_date(start_day)
+    else:
+        period = f"{format_short(start_day)} – {format_short(end_day)}/{end_day.year}"
+    return ActivityView(
+        id=id,
+        title=title,
+        start=format_date(start_day),
+        end=format_date(end_day),
+        start_date=start_day,
+        end_date=end_day,
+        start_time=f"{start:%H:%M}" if isinstance(start, dt.datetime) else "",
+        period=period,
+        location=location,
+        lead=lead,
+        partners=", ".join(partners),
+        description=description,
+    )
+
+
+def context_names(variables: Mapping[str, str]) -> list[str]:
+    return sorted({*NAMES, *variables})
+
+
+_ATTRIBUTE = re.compile(r"'(?:[\w.]+\.)?(\w+) object' has no attribute '([^']+)'")
+_UNDEFINED = re.compile(r"'([^']+)' is undefined")
+_VIEWS = {cls.__name__: cls for cls in (CampaignView, ActivityView, DeadlineView)}
+
+
+def check(source: str, sample: Mapping[str, Any]) -> None:
+    """Raise ExpressionError when the template cannot render with this kind of context.
+
+    ``sample`` holds the same kinds of values a real expansion gives, so a misspelt name or
+    attribute is found now, by the user, and not at send time.
+    """
+    template = compile_template(source)
+    undeclared = meta.find_undeclared_variables(_environment().parse(source))
+    missing = sorted(name for name in undeclared if name not in sample)
+    if missing:
+        raise ExpressionError(
+            t("template_unknown", value=missing[0]),
+            t("template_unknown_hint", names=", ".join(sorted(sample))),
+        )
+    try:
+        template.render(sample)
+    except jinja2.UndefinedError as exc:
+        message = str(exc.message or "")
+        attr = _ATTRIBUTE.search(message)
+        if attr and attr[1] in _VIEWS:
+            view = _VIEWS[attr[1]]
+            prefix = next((k for k, v in sample.items() if isinstance(v, view)), "")
+            raise ExpressionError(
+                t("template_unknown", value=f"{prefix}.{attr[2]}"),
+                t("template_unknown_hint", names=", ".join(f.name for f in fields(view))),
+            ) from None
+        name = _UNDEFINED.search(message)
+        raise ExpressionError(
+            t("template_unknown", value=name[1] if name else message),
+            t("template_unknown_hint", names=", ".join(sorted(sample))),
+        ) from None
+    except jinja2.TemplateError as exc:
+        raise ExpressionError(t("template_syntax", reason=exc)) from None
+    except (TypeError, ValueError, ArithmeticError) as exc:
+        raise ExpressionError(t("template_syntax", reason=exc)) from None

@@ -1,0 +1,367 @@
+"""Time expressions of campaign files, as pure values.
+
+A value in ``start``, ``end``, ``at`` or ``due`` is parsed once into one of the frozen specs
+below; the specs know nothing of files or storage. Turning a spec into moments is the job of
+``campaigns.expand``, which owns the anchors that relative specs point at.
+
+A *moment* is a ``datetime.date`` (an all-day moment) or a timezone-aware ``datetime``.
+
+Accepted forms (documented with examples in docs/campaign-files.md):
+
+=====================================  =========================================================
+``2025-06-05`` (TOML date or string)   that day, all day
+``2025-06-05T08:00:00+07:00``          that instant (a local time without offset is read in the
+                                       campaign's time zone)
+``yearly 06-05 [08:00]``               5 June each year; also ``hằng năm 05/06 [08:00]``
+``lunar 03-10 [08:00] [leap]``         10th day of the 3rd lunar month each year; also
+                                       ``âm lịch 10/03 [08:00] [nhuận]``
+``ref[.start|.end] [±Nw±Nd±Nh±Nm] [HH:MM]``  relative to an activity: ``le-phat-dong -7d 08:00``
+``{ every = "week", on = "mon", time = "08:00", during = "activity" }``  repeats in a period
+``{ rrule = "FREQ=MONTHLY;BYMONTHDAY=15", start = 2025-01-15, until = 2025-12-31 }``
+a list of any of the above                several moments
+=====================================  =========================================================
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeAlias
+
+from dateutil import rrule as du_rrule
+
+from campaigns.errors import ExpressionError
+from campaigns.i18n import t
+
+Moment: TypeAlias = dt.date  # a date, or an aware datetime (a subclass of date)
+
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+MAX_OFFSET = dt.timedelta(days=366)
+
+
+@dataclass(frozen=True)
+class Fixed:
+    """One absolute moment; a naive datetime is local to the campaign's time zone."""
+
+    value: dt.date
+
+
+@dataclass(frozen=True)
+class Yearly:
+    """A month and day of every year. 29 February occurs in leap years only."""
+
+    month: int
+    day: int
+    time: dt.time | None = None
+
+
+@dataclass(frozen=True)
+class Lunar:
+    """A Vietnamese lunar month and day of every lunar year (day 30 means the month's last day)."""
+
+    month: int
+    day: int
+    time: dt.time | None = None
+    leap: bool = False
+
+
+@dataclass(frozen=True)
+class Relative:
+    """A moment counted from an activity's start or end."""
+
+    ref: str
+    edge: Literal["start", "end"] = "start"
+    offset: dt.timedelta = dt.timedelta(0)
+    time: dt.time | None = None
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """Every day, week or month within the period of an activity."""
+
+    every: Literal["day", "week", "month"]
+    during: str
+    time: dt.time | None = None
+    weekdays: tuple[int, ...] = ()  # Monday is 0; empty: the activity's first weekday
+    monthday: int | None = None  # empty: the activity's first day of month
+
+
+@dataclass(frozen=True)
+class Rule:
+    """An RFC 5545 RRULE, within an activity's period or from a start date."""
+
+    rule: str
+    time: dt.time | None = None
+    during: str | None = None
+    start: dt.date | None = None
+    until: dt.date | None = None
+
+
+Spec: TypeAlias = Fixed | Yearly | Lunar | Relative | Repeat | Rule
+
+
+@dataclass(frozen=True)
+class When:
+    """What a key such as ``at`` holds: one or several specs."""
+
+    specs: tuple[Spec, ...] = field(default_factory=tuple)
+
+    def refs(self) -> set[str]:
+        """Activity ids this value depends on."""
+        out: set[str] = set()
+        for spec in self.specs:
+            if isinstance(spec, Relative):
+                out.add(spec.ref)
+            elif isinstance(spec, (Repeat, Rule)) and spec.during:
+                out.add(spec.during)
+        return out
+
+
+WEEKDAY_NAMES = {
+    "mon": 0, "monday": 0, "t2": 0, "thu2": 0, "thứ hai": 0,
+    "tue": 1, "tuesday": 1, "t3": 1, "thứ ba": 1,
+    "wed": 2, "wednesday": 2, "t4": 2, "thứ tư": 2,
+    "thu": 3, "thursday": 3, "t5": 3, "thứ năm": 3,
+    "fri": 4, "friday": 4, "t6": 4, "thứ sáu": 4,
+    "sat": 5, "saturday": 5, "t7": 5, "thứ bảy": 5,
+    "sun": 6, "sunday": 6, "cn": 6, "chủ nhật": 6,
+}  # fmt: skip
+
+_YEARLY_WORDS = ("yearly", "hằng năm", "hàng năm", "mỗi năm")
+_LUNAR_WORDS = ("lunar", "âm lịch")
+_LEAP_WORDS = ("leap", "nhuận")
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+_MONTH_DAY_ISO = re.compile(r"^(\d{1,2})-(\d{1,2})$")  # MM-DD
+_DAY_MONTH_VN = re.compile(r"^(\d{1,2})/(\d{1,2})$")  # DD/MM
+_OFFSET_TERM = re.compile(r"([+-])(\d+)\s*([wdhm])")
+_OFFSET = re.compile(r"^(?:[+-]\d+\s*[wdhm]\s*)+$")
+_REF = re.compile(r"^([a-z0-9][a-z0-9_-]*)(?:\.(start|end))?$")
+_UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}
+
+
+def _normalise(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text).strip().lower().split())
+
+
+def parse_time(text: str) -> dt.time:
+    match = _TIME.match(text.strip())
+    if not match:
+        raise ExpressionError(t("bad_time", value=text), t("bad_time_hint"))
+    hour, minute, second = int(match[1]), int(match[2]), int(match[3] or 0)
+    if hour > 23 or minute > 59 or second > 59:
+        raise ExpressionError(t("bad_time", value=text), t("bad_time_hint"))
+    return dt.time(hour, minute, second)
+
+
+def parse_offset(text: str) -> dt.timedelta:
+    """``-7d``, ``+1w2d``, ``-2h30m``: a signed sum of weeks, days, hours and minutes."""
+    compact = text.replace(" ", "")
+    if not _OFFSET.match(compact):
+        raise ExpressionError(t("bad_offset", value=text), t("bad_offset_hint"))
+    total = dt.timedelta(0)
+    for sign, number, unit in _OFFSET_TERM.findall(compact):
+        amount = dt.timedelta(**{_UNITS[unit]: int(number)})
+        total += amount if sign == "+" else -amount
+    if abs(total) > MAX_OFFSET:
+        raise ExpressionError(t("offset_too_large"), t("bad_offset_hint"))
+    return total
+
+
+def parse_duration(text: str) -> dt.timedelta:
+    """A positive duration such as ``1h``, ``30m`` or ``2d`` (grace periods, reminders)."""
+    try:
+        value = parse_offset(text if text.strip()[:1] in "+-" else "+" + text.strip())
+    except ExpressionError:
+        raise ExpressionError(t("bad_duration", value=text), t("bad_duration_hint")) from None
+    if value <= dt.timedelta(0):
+        raise ExpressionError(t("bad_duration", value=text), t("bad_duration_hint"))
+    return value
+
+
+def _month_day(text: str, lunar: bool) -> tuple[int, int]:
+    iso = _MONTH_DAY_ISO.match(text)
+    vn = _DAY_MONTH_VN.match(text)
+    if iso:
+        month, day = int(iso[1]), int(iso[2])
+    elif vn:
+        day, month = int(vn[1]), int(vn[2])
+    else:
+        raise ExpressionError(t("bad_when", value=text), t("bad_when_hint"))
+    if lunar:
+        if not (1 <= month <= 12 and 1 <= day <= 30):
+            raise ExpressionError(
+                t("impossible_lunar", day=day, month=month), t("impossible_lunar_hint")
+            )
+        return month, day
+    try:
+        dt.date(2024, month, day)  # a leap year, so 29 February passes
+    except ValueError:
+        raise ExpressionError(
+            t("impossible_date", day=day, month=month), t("impossible_date_hint")
+        ) from None
+    return month, day
+
+
+def _strip_word(text: str, words: Sequence[str]) -> str | None:
+    for word in words:
+        if text.startswith(word + " "):
+            return text[len(word) + 1 :].strip()
+        if text.endswith(" " + word):
+            return text[: -len(word) - 1].strip()
+    return None
+
+
+def _parse_recurring(rest: str, lunar: bool, original: str) -> Spec:
+    leap = False
+    if lunar:
+        without_leap = _strip_word(rest, _LEAP_WORDS)
+        if without_leap is not None:
+            leap, rest = True, without_leap
+    parts = rest.split()
+    if not 1 <= len(parts) <= 2:
+        raise ExpressionError(t("bad_when", value=original), t("bad_when_hint"))
+    month, day = _month_day(parts[0], lunar)
+    time = parse_time(parts[1]) if len(parts) == 2 else None
+    if lunar:
+        return Lunar(month, day, time, leap)
+    return Yearly(month, day, time)
+
+
+def _parse_iso(text: str) -> dt.date | None:
+    try:
+        if len(text) == 10:
+            return dt.date.fromisoformat(text)
+        if len(text) > 10 and text[10] in "T ":
+            return dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return None
+
+
+_ISO_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+def parse_string(text: str) -> Spec:
+    """One time expression written as a string."""
+    norm = _normalise(text)
+    if not norm:
+        raise ExpressionError(t("bad_when", value=text), t("bad_when_hint"))
+    if _ISO_SHAPE.match(norm):
+        value = _parse_iso(text.strip())
+        if value is None:
+            match = re.match(r"^(\d{4})-(\d{2})-(\d{2})", norm)
+            assert match is not None
+            try:
+                dt.date(int(match[1]), int(match[2]), int(match[3]))
+            except ValueError:
+                raise ExpressionError(
+                    t("impossible_date", day=int(match[3]), month=int(match[2])),
+                    t("impossible_date_hint"),
+                ) from None
+            raise ExpressionError(t("bad_when", value=text), t("bad_when_hint"))
+        return Fixed(value)
+    rest = _strip_word(norm, _YEARLY_WORDS)
+    if rest is not None:
+        return _parse_recurring(rest, lunar=False, original=text)
+    rest = _strip_word(norm, _LUNAR_WORDS)
+    if rest is not None:
+        return _parse_recurring(rest, lunar=True, original=text)
+    return _parse_relative(norm, text)
+
+
+def _parse_relative(norm: str, original: str) -> Relative:
+    parts = norm.split(" ", 1)
+    ref = _REF.match(parts[0])
+    if not ref:
+        raise ExpressionError(t("bad_when", value=original), t("bad_when_hint"))
+    rest = parts[1].strip() if len(parts) > 1 else ""
+    time = None
+    tail = rest.rsplit(" ", 1)[-1] if rest else ""
+    if tail and _TIME.match(tail):
+        time = parse_time(tail)
+        rest = rest[: -len(tail)].strip()
+    offset = parse_offset(rest) if rest else dt.timedelta(0)
+    edge: Literal["start", "end"] = "end" if ref[2] == "end" else "start"
+    return Relative(ref[1], edge, offset, time)
+
+
+_TABLE_KEYS = {"every", "rrule", "time", "during", "on", "start", "until"}
+
+
+def _weekdays(value: Any) -> tuple[int, ...]:
+    items = value if isinstance(value, list) else [value]
+    out = []
+    for item in items:
+        key = _normalise(str(item))
+        if key not in WEEKDAY_NAMES:
+            raise ExpressionError(t("bad_weekday", value=item), t("bad_weekday_hint"))
+        out.append(WEEKDAY_NAMES[key])
+    return tuple(sorted(set(out)))
+
+
+def _absolute_date(value: Any) -> dt.date:
+    spec = parse_one(value)
+    if not isinstance(spec, Fixed):
+        raise ExpressionError(t("bad_when", value=value), t("bad_when_hint"))
+    found = spec.value
+    return found.date() if isinstance(found, dt.datetime) else found
+
+
+def _parse_table(table: dict[str, Any]) -> Spec:
+    unknown = set(table) - _TABLE_KEYS
+    if unknown or ("every" in table) == ("rrule" in table):
+        raise ExpressionError(t("table_when_keys"))
+    time = parse_time(str(table["time"])) if "time" in table else None
+    during = table.get("during")
+    if during is not None and (not isinstance(during, str) or not ID_PATTERN.match(during)):
+        raise ExpressionError(t("bad_id", value=during), t("bad_id_hint"))
+    if "every" in table:
+        every = table["every"]
+        if every not in ("day", "week", "month"):
+            raise ExpressionError(t("bad_every"))
+        if during is None:
+            raise ExpressionError(t("repeat_needs_during"))
+        weekdays: tuple[int, ...] = ()
+        monthday = None
+        if "on" in table:
+            if every == "month":
+                monthday = table["on"]
+                if not isinstance(monthday, int) or not 1 <= monthday <= 31:
+                    raise ExpressionError(t("bad_monthday"))
+            else:
+                weekdays = _weekdays(table["on"])
+        return Repeat(every, during, time, weekdays, monthday)
+    rule = str(table["rrule"]).strip()
+    if rule.upper().startswith("RRULE:"):
+        rule = rule[6:]
+    start = _absolute_date(table["start"]) if "start" in table else None
+    until = _absolute_date(table["until"]) if "until" in table else None
+    if during is None and start is None:
+        raise ExpressionError(t("rrule_needs_start"))
+    try:
+        du_rrule.rrulestr(rule, dtstart=dt.datetime(2000, 1, 1))
+    except (ValueError, TypeError) as exc:
+        raise ExpressionError(t("bad_rrule", reason=exc), t("bad_rrule_hint")) from None
+    return Rule(rule, time, during, start, until)
+
+
+def parse_one(value: Any) -> Spec:
+    if isinstance(value, dt.datetime | dt.date):
+        return Fixed(value)
+    if isinstance(value, str):
+        return parse_string(value)
+    if isinstance(value, dict):
+        return _parse_table(value)
+    raise ExpressionError(t("bad_when", value=value), t("bad_when_hint"))
+
+
+def parse_value(value: Any) -> When:
+    """Parse what a file holds under ``start``, ``end``, ``at`` or ``due``."""
+    if isinstance(value, list):
+        if not value:
+            raise ExpressionError(t("bad_when", value="[]"), t("bad_when_hint"))
+        return When(tuple(parse_one(item) for item in value))
+    return When((parse_one(value),))

@@ -1,0 +1,1 @@
+"""Outlets: one module per platform behind one small interface (see ``channels.base``)."""

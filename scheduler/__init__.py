@@ -1,0 +1,1 @@
+"""The daemon side of loa: configuration, store, sync, engine, HTTP surface and the CLI."""

@@ -1,0 +1,183 @@
+"""config.toml: daemon settings, checked and reported like campaign files (file:line: key).
+
+Secrets never live here: a channel names the environment variable that holds its token
+(``token_env``), and only that name is read from the file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from campaigns.errors import Problem, ValidationFailed
+from campaigns.i18n import t
+from campaigns.loader import LIBRARY
+from campaigns.locate import LineIndex
+from campaigns.model import ChannelCatalog
+from campaigns.report import dotted, pydantic_problems, toml_problem
+from campaigns.timeexpr import ID_PATTERN
+
+CHANNEL_TYPES = ("console", "file", "telegram", "zalo_oa", "zalo_bot")
+NETWORK_TYPES = ("telegram", "zalo_oa", "zalo_bot")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class DatabaseSettings(_Strict):
+    url: str = "sqlite:///data/loa.db"
+
+
+class CampaignSettings(_Strict):
+    paths: list[str] = ["campaigns"]
+    library: bool = True
+    default_channels: list[str] | None = None
+    horizon_days: int = 400
+
+
+class HttpSettings(_Strict):
+    host: str = "127.0.0.1"
+    port: int = 8080
+
+
+class ChannelSettings(_Strict):
+    type: str
+    base_url: str | None = None
+    token_env: str | None = None
+    path: str | None = None
+    oauth_url: str | None = None
+    app_id: str | None = None
+    secret_env: str | None = None
+    targets: dict[str, str | int] = {}
+
+
+class ConfigFile(_Strict):
+    timezone: str = "Asia/Ho_Chi_Minh"
+    language: Literal["vi", "en"] = "vi"
+    database: DatabaseSettings = DatabaseSettings()
+    campaigns: CampaignSettings = CampaignSettings()
+    http: HttpSettings = HttpSettings()
+    channels: dict[str, ChannelSettings] = {}
+
+
+@dataclass(frozen=True)
+class Config:
+    """config.toml, with every relative path resolved against the file's folder."""
+
+    path: Path
+    root: Path
+    data: ConfigFile
+
+    @property
+    def timezone(self) -> str:
+        return self.data.timezone
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.data.timezone)
+
+    @property
+    def campaign_paths(self) -> list[Path]:
+        paths = [self.root / p for p in self.data.campaigns.paths]
+        if self.data.campaigns.library:
+            paths.insert(0, LIBRARY)
+        return paths
+
+    @property
+    def database_url(self) -> str:
+        url = self.data.database.url
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+            return prefix + str(self.root / url[len(prefix) :])
+        return url
+
+    @property
+    def horizon(self) -> dt.timedelta:
+        return dt.timedelta(days=self.data.campaigns.horizon_days)
+
+    def channel(self, name: str) -> ChannelSettings:
+        return self.data.channels[name]
+
+    def resolve_path(self, value: str) -> Path:
+        return self.root / value
+
+    def catalog(self) -> ChannelCatalog:
+        targets = {
+            name: tuple(str(alias) for alias in settings.targets)
+            for name, settings in self.data.channels.items()
+        }
+        defaults = self.data.campaigns.default_channels
+        return ChannelCatalog(
+            targets=targets, defaults=tuple(defaults if defaults is not None else targets)
+        )
+
+
+def load_config(path: Path) -> Config:
+    """Read and check config.toml; raise ValidationFailed with every problem found."""
+    name = str(path)
+    if not path.is_file():
+        raise ValidationFailed(
+            [Problem(name, 0, "", t("config_missing", path=path), t("config_missing_hint"))]
+        )
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError:
+        raise ValidationFailed([Problem(name, 0, "", t("not_utf8"), t("not_utf8_hint"))]) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValidationFailed([toml_problem(name, exc)]) from None
+    index = LineIndex(text)
+    problems: list[Problem] = []
+
+    def report(loc: tuple[str | int, ...], message: str, hint: str = "") -> None:
+        problems.append(Problem(name, index.line_of(loc), dotted(loc), message, hint))
+
+    try:
+        parsed = ConfigFile.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationFailed(pydantic_problems(exc, ConfigFile, data, (), name, index)) from None
+
+    try:
+        ZoneInfo(parsed.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        report(
+            ("timezone",), t("unknown_timezone", value=parsed.timezone), t("unknown_timezone_hint")
+        )
+    if not 1 <= parsed.http.port <= 65535:
+        report(("http", "port"), t("bad_port"))
+    for channel, settings in parsed.channels.items():
+        base = ("channels", channel)
+        if not ID_PATTERN.match(channel):
+            report(base, t("bad_id", value=channel), t("bad_id_hint"))
+        if settings.type not in CHANNEL_TYPES:
+            close = difflib.get_close_matches(settings.type, CHANNEL_TYPES, n=1)
+            hint = t("did_you_mean", suggestion=close[0]) if close else ", ".join(CHANNEL_TYPES)
+            report((*base, "type"), t("bad_channel_type", value=settings.type), hint)
+        if settings.type == "file" and not settings.path:
+            report((*base, "path"), t("channel_needs", type="file", key="path"))
+        if settings.type in NETWORK_TYPES and not settings.token_env:
+            report((*base, "token_env"), t("channel_needs", type=settings.type, key="token_env"))
+        if settings.base_url is not None and not settings.base_url.startswith(
+            ("http://", "https://")
+        ):
+            report((*base, "base_url"), t("bad_url", value=settings.base_url))
+        for alias in settings.targets:
+            if not ID_PATTERN.match(alias):
+                report((*base, "targets", alias), t("bad_id", value=alias), t("bad_id_hint"))
+    for j, spec in enumerate(parsed.campaigns.default_channels or []):
+        name_, _, alias = spec.partition(":")
+        if name_ not in parsed.channels or (alias and alias not in parsed.channels[name_].targets):
+            report(("campaigns", "default_channels", j), t("unknown_channel", value=spec))
+    if problems:
+        raise ValidationFailed(problems)
+    return Config(path=path, root=path.resolve().parent, data=parsed)

@@ -1,0 +1,137 @@
+"""The plan view: expansion flattened into rows a person reads (``loa plan``) or a program
+reads (``--format json``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from campaigns.dates import format_datetime
+from campaigns.expand import Expansion
+from campaigns.i18n import t
+from campaigns.model import Campaign
+from campaigns.timeexpr import Moment
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    campaign: str
+    kind: str  # "activity", "message" or "deadline"
+    id: str
+    title: str
+    start: dt.datetime
+    end: dt.datetime | None
+    all_day: bool
+    channels: tuple[str, ...]
+    key: str
+    text: str = ""
+    location: str = ""
+    lead: str = ""
+    partners: tuple[str, ...] = ()
+    error: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "campaign": self.campaign,
+            "kind": self.kind,
+            "id": self.id,
+            "title": self.title,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat() if self.end else None,
+            "all_day": self.all_day,
+            "channels": list(self.channels),
+            "key": self.key,
+            "text": self.text,
+            "location": self.location,
+            "lead": self.lead,
+            "partners": list(self.partners),
+            "error": self.error,
+        }
+
+
+def _instant(moment: Moment, tz: ZoneInfo) -> dt.datetime:
+    if isinstance(moment, dt.datetime):
+        return moment
+    return dt.datetime.combine(moment, dt.time(), tzinfo=tz)
+
+
+def _exclusive_end(moment: Moment, tz: ZoneInfo) -> dt.datetime:
+    """All-day ends are inclusive days in files and exclusive instants in output (as in iCalendar)."""
+    if isinstance(moment, dt.datetime):
+        return moment
+    return dt.datetime.combine(moment + dt.timedelta(days=1), dt.time(), tzinfo=tz)
+
+
+def plan_rows(expansion: Expansion, campaigns: Iterable[Campaign]) -> list[PlanRow]:
+    zones = {c.id: ZoneInfo(c.timezone) for c in campaigns}
+    rows: list[PlanRow] = []
+    for a in expansion.activities:
+        tz = zones[a.campaign]
+        rows.append(
+            PlanRow(
+                campaign=a.campaign,
+                kind="activity",
+                id=a.activity,
+                title=a.title,
+                start=_instant(a.start, tz),
+                end=_exclusive_end(a.end, tz) if a.end is not None else None,
+                all_day=a.all_day,
+                channels=(),
+                key=a.key,
+                location=a.location,
+                lead=a.lead,
+                partners=a.partners,
+            )
+        )
+    for d in expansion.deadlines:
+        rows.append(
+            PlanRow(
+                campaign=d.campaign,
+                kind="deadline",
+                id=d.deadline,
+                title=d.title,
+                start=_instant(d.due, zones[d.campaign]),
+                end=None,
+                all_day=not isinstance(d.due, dt.datetime),
+                channels=(),
+                key=d.key,
+                lead=d.lead,
+                partners=d.partners,
+            )
+        )
+    for m in expansion.messages:
+        first_line = (m.text or m.error).strip().splitlines()[0] if (m.text or m.error) else ""
+        rows.append(
+            PlanRow(
+                campaign=m.campaign,
+                kind="message",
+                id=m.item,
+                title=first_line[:120],
+                start=m.due,
+                end=None,
+                all_day=False,
+                channels=tuple(m.channels),
+                key=m.key,
+                text=m.text,
+                error=m.error,
+            )
+        )
+    rows.sort(key=lambda r: (r.start, r.kind != "activity", r.key))
+    return rows
+
+
+def when_text(row: PlanRow) -> str:
+    if row.all_day:
+        text = format_datetime(row.start.date())
+        if row.end is not None and row.end.date() - row.start.date() > dt.timedelta(days=1):
+            last = row.end.date() - dt.timedelta(days=1)
+            text += f" → {format_datetime(last)}"
+        return text
+    return format_datetime(row.start)
+
+
+def kind_text(kind: str) -> str:
+    return t(f"kind_{kind}")
