@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 WEEKDAYS_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
+WEEKDAYS_VI_SHORT = ("T2", "T3", "T4", "T5", "T6", "T7", "CN")
 WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MONTHS_EN = (
     "January", "February", "March", "April", "May", "June",
@@ -33,3 +34,11 @@ def format_datetime(value: dt.date, lang: str = "vi") -> str:
     if isinstance(value, dt.datetime):
         return f"{value:%H:%M}, {format_date(value, lang)}"
     return format_date(value, lang)
+
+
+def format_compact(value: dt.date, lang: str = "vi") -> str:
+    """For narrow tables: ``T5 05/06/2025 08:00`` (``Thu 05/06/2025 08:00`` in English)."""
+    day = value.date() if isinstance(value, dt.datetime) else value
+    weekday = WEEKDAYS_EN[day.weekday()][:3] if lang == "en" else WEEKDAYS_VI_SHORT[day.weekday()]
+    text = f"{weekday} {day:%d/%m/%Y}"
+    return f"{text} {value:%H:%M}" if isinstance(value, dt.datetime) else text

@@ -344,7 +344,6 @@ class _Expander:
             date_en=format_date(due, "en"),
             time=f"{due:%H:%M}",
             year=year,
-            days_left=None,
         )
         context.update({k: v for k, v in extra.items() if v is not None})
         return context

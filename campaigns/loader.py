@@ -54,6 +54,7 @@ class LoadResult:
     campaigns: list[Campaign] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
+    failed_files: set[Path] = field(default_factory=set)  # files that gave no campaign
 
     @property
     def errors(self) -> list[Problem]:
@@ -86,12 +87,14 @@ def load_paths(
 ) -> LoadResult:
     files, problems = discover(paths)
     result = LoadResult(files=files, problems=problems)
+    result.failed_files.update(Path(p.file) for p in problems)
     first_seen: dict[str, str] = {}
     for path in files:
         name = _display(path, display_root)
         campaign, found = load_file(path, catalog, default_timezone, name)
         result.problems.extend(found)
         if campaign is None:
+            result.failed_files.add(path)
             continue
         if campaign.id in first_seen:
             result.problems.append(
@@ -142,7 +145,7 @@ def parse_document(
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        return None, [toml_problem(name, exc)]
+        return None, [toml_problem(name, exc, text)]
     checker = _FileChecker(name, LineIndex(text), catalog, default_timezone)
     campaign = checker.build(data, path, hashlib.sha256(raw).hexdigest())
     return (campaign if not checker.has_errors else None), checker.problems
@@ -187,10 +190,10 @@ class _FileChecker:
         top = {k: v for k, v in data.items() if k not in ITEM_MODELS}
         items = {k: data.get(k, []) for k in ITEM_MODELS}
         try:
-            head = CampaignFile.model_validate(top)
+            head: CampaignFile | None = CampaignFile.model_validate(top)
         except ValidationError as exc:
             self.report_pydantic(exc, CampaignFile, top, ())
-            head = None
+            head = _head_without_errors(top, exc)
         parsed: dict[str, list[tuple[int, Any]]] = {}
         for kind, model in ITEM_MODELS.items():
             value = items[kind]
@@ -494,6 +497,21 @@ class _FileChecker:
             self.report_expression(path, exc)
 
 
+def _head_without_errors(top: dict[str, Any], exc: ValidationError) -> CampaignFile | None:
+    """The top-level keys minus the broken ones, so the items can still be checked this run.
+
+    The campaign is not used (its errors are reported); this only lets one run find every error.
+    """
+    broken = {error["loc"][0] for error in exc.errors() if error["loc"]}
+    patched = {k: v for k, v in top.items() if k not in broken}
+    patched.setdefault("id", "x")
+    patched.setdefault("title", "x")
+    try:
+        return CampaignFile.model_validate(patched)
+    except ValidationError:
+        return None
+
+
 def sample_context(
     campaign: Campaign, activity: Activity | None, deadline: Deadline | None
 ) -> dict[str, Any]:
@@ -504,9 +522,10 @@ def sample_context(
         "date": "Thứ Năm, 05/06/2025",
         "date_en": "Thursday, 5 June 2025",
         "time": "08:00",
-        "days_left": 7,
         "year": 2025,
     }
+    if activity is not None or deadline is not None:
+        context["days_left"] = 7  # only where there is something to count down to
     names: set[str] = set(campaign.variables)
     for values in campaign.variables_by_year.values():
         names.update(values)

@@ -119,15 +119,10 @@ def pydantic_problems(
 _TOML_POSITION = re.compile(r"\(at line (\d+), column \d+\)")
 
 
-def toml_problem(file: str, exc: tomllib.TOMLDecodeError) -> Problem:
+def toml_problem(file: str, exc: tomllib.TOMLDecodeError, source: str) -> Problem:
     """A TOML syntax error with its line, in the user's language."""
     text = str(exc)
     match = _TOML_POSITION.search(text)
-    reason = _TOML_POSITION.sub("", text).strip()
-    return Problem(
-        file,
-        int(match[1]) if match else 0,
-        "",
-        t("toml_syntax", reason=reason),
-        t("toml_syntax_hint"),
-    )
+    reason = _TOML_POSITION.sub("", text).replace("(at end of document)", "").strip()
+    line = int(match[1]) if match else max(1, len(source.splitlines()))
+    return Problem(file, line, "", t("toml_syntax", reason=reason), t("toml_syntax_hint"))

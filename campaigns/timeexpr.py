@@ -136,8 +136,8 @@ _LEAP_WORDS = ("leap", "nhuận")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 _MONTH_DAY_ISO = re.compile(r"^(\d{1,2})-(\d{1,2})$")  # MM-DD
 _DAY_MONTH_VN = re.compile(r"^(\d{1,2})/(\d{1,2})$")  # DD/MM
-_OFFSET_TERM = re.compile(r"([+-])(\d+)\s*([wdhm])")
-_OFFSET = re.compile(r"^(?:[+-]\d+\s*[wdhm]\s*)+$")
+_OFFSET_TERM = re.compile(r"([+-]?)(\d+)([wdhm])")
+_OFFSET = re.compile(r"^[+-]\d+[wdhm](?:[+-]?\d+[wdhm])*$")
 _REF = re.compile(r"^([a-z0-9][a-z0-9_-]*)(?:\.(start|end))?$")
 _UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}
 
@@ -162,9 +162,11 @@ def parse_offset(text: str) -> dt.timedelta:
     if not _OFFSET.match(compact):
         raise ExpressionError(t("bad_offset", value=text), t("bad_offset_hint"))
     total = dt.timedelta(0)
+    current = "+"
     for sign, number, unit in _OFFSET_TERM.findall(compact):
+        current = sign or current  # "-1d12h" is minus one day and twelve hours
         amount = dt.timedelta(**{_UNITS[unit]: int(number)})
-        total += amount if sign == "+" else -amount
+        total += amount if current == "+" else -amount
     if abs(total) > MAX_OFFSET:
         raise ExpressionError(t("offset_too_large"), t("bad_offset_hint"))
     return total

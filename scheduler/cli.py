@@ -16,13 +16,21 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import Engine
 
+from campaigns.dates import format_compact, format_datetime
 from campaigns.errors import CampaignError, Problem, ValidationFailed
 from campaigns.expand import expand_all
 from campaigns.i18n import set_language, t
+from channels.registry import UnsupportedChannel
+from scheduler import daemon, logs, outbox
 from scheduler.campaign_set import load_campaigns
 from scheduler.config import Config, load_config
+from scheduler.db import migrate, open_engine, sqlite_path
+from scheduler.engine import utcnow
+from scheduler.lock import AlreadyRunning, nudge
 from scheduler.plan import kind_text, plan_rows, when_text
+from scheduler.tables import State
 
 app = typer.Typer(
     name="loa",
@@ -141,12 +149,15 @@ def plan(
     if not rows:
         out.print(t("plan_empty"))
         return
-    table = Table(title=t("plan_title", start=first.strftime("%d/%m/%Y"), end=last.strftime("%d/%m/%Y")))
+    table = Table(
+        title=t("plan_title", start=first.strftime("%d/%m/%Y"), end=last.strftime("%d/%m/%Y")),
+        expand=True,
+    )
     table.add_column(t("col_when"), no_wrap=True)
-    table.add_column(t("col_kind"))
-    table.add_column(t("col_campaign"))
-    table.add_column(t("col_title"))
-    table.add_column(t("col_channels"))
+    table.add_column(t("col_kind"), no_wrap=True)
+    table.add_column(t("col_campaign"), no_wrap=True, overflow="ellipsis", max_width=22)
+    table.add_column(t("col_title"), no_wrap=True, overflow="ellipsis", ratio=1)
+    table.add_column(t("col_channels"), no_wrap=True, overflow="ellipsis", max_width=20)
     styles = {"activity": "bold", "deadline": "bold red", "message": ""}
     for row in rows:
         table.add_row(
@@ -158,6 +169,141 @@ def plan(
             style=styles[row.kind],
         )
     out.print(table)
+
+
+def _open_store(cfg: Config) -> Engine:
+    db = open_engine(cfg.database_url)
+    migrate(db)
+    return db
+
+
+def _nudge(cfg: Config) -> None:
+    path = sqlite_path(cfg.database_url)
+    if path is not None:
+        nudge(path)
+
+
+@app.command()
+def run(config: ConfigOption = Path("config.toml")) -> None:
+    """Chạy loa: lập lịch và gửi tin đúng giờ cho đến khi nhấn Ctrl+C (SIGINT/SIGTERM)."""
+    cfg = _config(config)
+    settings = cfg.data.daemon
+    logs.setup(settings.log_level, settings.log_format == "json", cfg.secret_values())
+    try:
+        daemon.run(cfg)
+    except (AlreadyRunning, UnsupportedChannel) as exc:
+        raise UserError(str(exc)) from None
+
+
+@app.command()
+def status(config: ConfigOption = Path("config.toml")) -> None:
+    """Tình hình hộp thư đi: số tin theo trạng thái, tin kế tiếp, lỗi gần đây."""
+    cfg = _config(config)
+    db = _open_store(cfg)
+    by_state = outbox.counts(db)
+    table = Table(title="loa status")
+    table.add_column("Trạng thái")
+    table.add_column("Số tin", justify="right")
+    for state in State:
+        table.add_row(str(state), str(by_state.get(state, 0)))
+    out.print(table)
+    upcoming = outbox.list_deliveries(db, state=State.PENDING, limit=1)
+    if upcoming:
+        row = upcoming[0]
+        out.print(f"Tin kế tiếp: {format_datetime(row.due.astimezone(cfg.tz))} · {row.key}")
+    duplicates = outbox.count_possible_duplicates(db)
+    if duplicates:
+        out.print(f"[yellow]Có thể trùng lặp (gửi lại sau sự cố): {duplicates} tin[/yellow]")
+    recovery = outbox.get_meta(db, "last_recovery")
+    if recovery:
+        out.print(f"Lần khôi phục gần nhất: {recovery}")
+    errors = outbox.last_errors(db)
+    if errors:
+        out.print("Lỗi gần đây:")
+        for row in errors:
+            out.print(f"  {row.state:9} {row.key}: {row.last_error}", soft_wrap=True)
+
+
+@app.command()
+def deliveries(
+    state: Annotated[str | None, typer.Option("--state", help="pending, sent, failed, …")] = None,
+    campaign: Annotated[str | None, typer.Option("--campaign", help="only this campaign")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+    limit: Annotated[int, typer.Option("--limit", help="at most this many (0: all)")] = 0,
+    config: ConfigOption = Path("config.toml"),
+) -> None:
+    """Danh sách tin trong hộp thư đi, kèm trạng thái, số lần thử và biên nhận."""
+    if state is not None and state not in {s.value for s in State}:
+        raise UserError(f"--state: {' | '.join(s.value for s in State)}")
+    if fmt not in ("table", "json"):
+        raise UserError("--format: table | json")
+    cfg = _config(config)
+    rows = outbox.list_deliveries(_open_store(cfg), state, campaign, limit or None)
+    if fmt == "json":
+        items = [
+            {
+                "key": r.key, "campaign": r.campaign, "message": r.item, "channel": r.channel,
+                "target": r.target, "due": r.due.isoformat(), "state": r.state,
+                "attempts": r.attempts, "sent_at": r.sent_at.isoformat() if r.sent_at else None,
+                "error": r.last_error or None, "provider_message_id": r.provider_message_id,
+                "possible_duplicate": r.possible_duplicate, "text": r.text,
+            }
+            for r in rows
+        ]  # fmt: skip
+        sys.stdout.write(json.dumps(items, ensure_ascii=False, indent=2) + "\n")
+        return
+    table = Table(expand=True)
+    for name in ("Thời gian", "Trạng thái", "Lần", "Kênh", "Khóa", "Lỗi / biên nhận"):
+        table.add_column(name, no_wrap=name != "Lỗi / biên nhận", overflow="ellipsis")
+    for r in rows:
+        target = f"{r.channel}:{r.target}" if r.target else r.channel
+        note = r.last_error or (r.provider_message_id or "")
+        table.add_row(
+            format_compact(r.due.astimezone(cfg.tz)), r.state, str(r.attempts), target, r.key, note
+        )
+    out.print(table)
+
+
+@app.command("retry")
+def retry_command(
+    key: Annotated[str | None, typer.Argument(help="delivery key")] = None,
+    failed: Annotated[bool, typer.Option("--failed", help="every failed delivery")] = False,
+    config: ConfigOption = Path("config.toml"),
+) -> None:
+    """Gửi lại một tin (theo khóa) hoặc mọi tin lỗi (--failed), ngay bây giờ."""
+    if (key is None) == (not failed):
+        raise UserError("loa retry KEY | loa retry --failed")
+    cfg = _config(config)
+    db = _open_store(cfg)
+    count = outbox.retry(db, utcnow(), key=key)
+    if key is not None and count == 0:
+        current = outbox.state_of(db, key)
+        raise UserError(
+            f"không có tin '{key}'"
+            if current is None
+            else f"tin '{key}' đang ở trạng thái {current}"
+        )
+    _nudge(cfg)
+    out.print(f"Đã đưa {count} tin vào hàng gửi lại.")
+
+
+@app.command("cancel")
+def cancel_command(
+    key: Annotated[str, typer.Argument(help="delivery key")],
+    config: ConfigOption = Path("config.toml"),
+) -> None:
+    """Huỷ một tin chưa gửi."""
+    cfg = _config(config)
+    db = _open_store(cfg)
+    if outbox.cancel(db, key, utcnow()) == 0:
+        current = outbox.state_of(db, key)
+        raise UserError(
+            f"không có tin '{key}'"
+            if current is None
+            else f"tin '{key}' đang ở trạng thái {current}, không huỷ được"
+        )
+    _nudge(cfg)
+    out.print(f"Đã huỷ {key}.")
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,15 @@ class HttpSettings(_Strict):
     port: int = 8080
 
 
+class DaemonSettings(_Strict):
+    reload_seconds: int = 5
+    batch_size: int = 500
+    max_attempts: int = 8
+    retry_base_seconds: int = 5
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+
 class ChannelSettings(_Strict):
     type: str
     base_url: str | None = None
@@ -65,6 +75,7 @@ class ConfigFile(_Strict):
     database: DatabaseSettings = DatabaseSettings()
     campaigns: CampaignSettings = CampaignSettings()
     http: HttpSettings = HttpSettings()
+    daemon: DaemonSettings = DaemonSettings()
     channels: dict[str, ChannelSettings] = {}
 
 
@@ -103,6 +114,20 @@ class Config:
     def horizon(self) -> dt.timedelta:
         return dt.timedelta(days=self.data.campaigns.horizon_days)
 
+    def addresses(self) -> dict[tuple[str, str], str]:
+        """(channel, alias) to platform id; ("x", "") is the channel itself."""
+        out: dict[tuple[str, str], str] = {}
+        for name, settings in self.data.channels.items():
+            out[(name, "")] = ""
+            for alias, address in settings.targets.items():
+                out[(name, alias)] = str(address)
+        return out
+
+    def secret_values(self) -> list[str]:
+        """The values of every environment variable config.toml names, to keep out of logs."""
+        names = [n for s in self.data.channels.values() for n in (s.token_env, s.secret_env) if n]
+        return [os.environ[n] for n in names if os.environ.get(n)]
+
     def channel(self, name: str) -> ChannelSettings:
         return self.data.channels[name]
 
@@ -135,7 +160,7 @@ def load_config(path: Path) -> Config:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ValidationFailed([toml_problem(name, exc)]) from None
+        raise ValidationFailed([toml_problem(name, exc, text)]) from None
     index = LineIndex(text)
     problems: list[Problem] = []
 
@@ -153,6 +178,11 @@ def load_config(path: Path) -> Config:
         report(
             ("timezone",), t("unknown_timezone", value=parsed.timezone), t("unknown_timezone_hint")
         )
+    for key in ("reload_seconds", "batch_size", "max_attempts", "retry_base_seconds"):
+        if getattr(parsed.daemon, key) < 1:
+            report(("daemon", key), t("wrong_type", expected="≥ 1"))
+    if parsed.campaigns.horizon_days < 1:
+        report(("campaigns", "horizon_days"), t("wrong_type", expected="≥ 1"))
     if not 1 <= parsed.http.port <= 65535:
         report(("http", "port"), t("bad_port"))
     for channel, settings in parsed.channels.items():

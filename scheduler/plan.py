@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from campaigns.dates import format_datetime
+from campaigns.dates import format_compact
 from campaigns.expand import Expansion
 from campaigns.i18n import t
 from campaigns.model import Campaign
@@ -125,12 +125,12 @@ def plan_rows(expansion: Expansion, campaigns: Iterable[Campaign]) -> list[PlanR
 
 def when_text(row: PlanRow) -> str:
     if row.all_day:
-        text = format_datetime(row.start.date())
-        if row.end is not None and row.end.date() - row.start.date() > dt.timedelta(days=1):
-            last = row.end.date() - dt.timedelta(days=1)
-            text += f" → {format_datetime(last)}"
-        return text
-    return format_datetime(row.start)
+        first = row.start.date()
+        last = row.end.date() - dt.timedelta(days=1) if row.end is not None else first
+        if last > first:
+            return f"{first:%d/%m} → {format_compact(last)}"
+        return format_compact(first)
+    return format_compact(row.start)
 
 
 def kind_text(kind: str) -> str:

@@ -1,0 +1,54 @@
+"""The one small interface every outlet implements.
+
+A channel gets a rendered message for one target and either returns a ``Receipt`` or raises
+one of ``channels.errors``. It knows nothing of the outbox, retries or schedules: the engine
+owns those, so every outlet gets the same guarantees.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    key: str
+    campaign: str
+    item: str
+    channel: str
+    target: str  # the alias from the campaign file ("" for the channel itself)
+    address: str  # the platform id the alias stands for
+    text: str
+    due: dt.datetime
+
+
+@dataclass(frozen=True)
+class Receipt:
+    sent_at: dt.datetime
+    provider_message_id: str | None = None
+
+
+class Channel(Protocol):
+    name: str
+
+    async def send(self, message: OutboundMessage) -> Receipt:
+        """Deliver one message or raise a ``channels.errors.ChannelError``."""
+        ...
+
+    async def find_sent(self, keys: Iterable[str]) -> dict[str, Receipt]:
+        """Which of these keys the outlet has already received, where it can tell.
+
+        Called on restart for deliveries caught in flight by a crash, so a message the
+        platform already has is recorded as sent instead of being sent twice. Outlets that
+        cannot tell return an empty dict.
+        """
+        ...
+
+    async def close(self) -> None: ...
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)

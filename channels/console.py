@@ -1,0 +1,32 @@
+"""The console outlet: prints each message, readable, for trying loa without any token."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from typing import TextIO
+
+from campaigns.dates import format_datetime
+from channels.base import OutboundMessage, Receipt, utcnow
+
+
+class ConsoleChannel:
+    def __init__(self, name: str, stream: TextIO | None = None) -> None:
+        self.name = name
+        self.stream = stream or sys.stdout
+
+    async def send(self, message: OutboundMessage) -> Receipt:
+        due = format_datetime(message.due.astimezone())
+        target = f" → {message.target}" if message.target else ""
+        bar = "─" * 60
+        self.stream.write(
+            f"{bar}\n[{self.name}{target}] {due} · {message.campaign}\n{message.text}\n"
+        )
+        self.stream.flush()
+        return Receipt(sent_at=utcnow())
+
+    async def find_sent(self, keys: Iterable[str]) -> dict[str, Receipt]:
+        return {}
+
+    async def close(self) -> None:
+        return None

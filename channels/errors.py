@@ -1,0 +1,40 @@
+"""What a channel tells the engine when a send did not succeed.
+
+    ChannelError                 root
+    ├── TransientError           try again later (network, 5xx, timeouts); ``retry_after`` when
+    │   └── RateLimited          the platform said how long to wait (429, a rate-limit code)
+    ├── PermanentError           this delivery cannot succeed (unknown chat, blocked, too long)
+    └── AuthError                credentials are missing, wrong or expired: fix config, then retry
+
+The engine maps these to delivery states: transient → retrying, permanent and auth → failed.
+"""
+
+from __future__ import annotations
+
+
+class ChannelError(Exception):
+    """The channel could not deliver the message."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class TransientError(ChannelError):
+    """A temporary failure; the same message may succeed later."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class RateLimited(TransientError):
+    """The platform asked us to slow down for ``retry_after`` seconds."""
+
+
+class PermanentError(ChannelError):
+    """The message will never go through as it is; a person must look at it."""
+
+
+class AuthError(ChannelError):
+    """The channel's credentials do not work; check the environment variable named in config."""

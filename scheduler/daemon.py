@@ -1,0 +1,337 @@
+"""``loa run``: the long-running daemon that wires store, sync, engine and clock together.
+
+APScheduler (AsyncIOScheduler) is the clock: one ``wake`` job set at the next due time (no
+polling of the outbox), a daily job that rolls the expansion horizon, and a light job that
+notices edited campaign files. Signals: SIGINT/SIGTERM stop cleanly, SIGHUP reloads campaign
+files, SIGUSR1 re-reads the outbox (the CLI sends it after ``loa retry``/``loa cancel``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import os
+import signal
+import socket
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from rich.console import Console
+from sqlalchemy import Engine, func, select
+
+from campaigns.dates import format_datetime
+from campaigns.loader import LoadResult, discover
+from campaigns.model import Campaign
+from channels.base import Channel
+from channels.registry import build_channels
+from scheduler import outbox
+from scheduler.campaign_set import load_campaigns
+from scheduler.config import Config
+from scheduler.db import migrate, open_engine, sqlite_path
+from scheduler.engine import DispatchEngine, RetryPolicy, utcnow
+from scheduler.lock import DaemonLock
+from scheduler.sync import SyncReport, sync
+from scheduler.tables import ACTIVE_STATES, CampaignVersion, Delivery
+
+log = logging.getLogger("loa.daemon")
+D = Delivery.__table__  # type: ignore[attr-defined]
+V = CampaignVersion.__table__  # type: ignore[attr-defined]
+
+STOP_TIMEOUT = 4.0  # seconds a stopping daemon waits for sends in flight
+RESCAN_SECONDS = 30  # safety net: re-read the next due time even without a nudge
+
+
+class CampaignWatcher:
+    """Keeps the last good version of every campaign file and notices edits."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.good: dict[Path, Campaign] = {}
+        self.stamps: dict[Path, tuple[int, int]] = {}
+
+    def _stamps(self) -> dict[Path, tuple[int, int]]:
+        files, _ = discover(self.config.campaign_paths)
+        out = {}
+        for path in files:
+            with contextlib.suppress(OSError):
+                st = path.stat()
+                out[path] = (st.st_mtime_ns, st.st_size)
+        return out
+
+    def changed(self) -> bool:
+        return self._stamps() != self.stamps
+
+    def load(self) -> tuple[list[Campaign], LoadResult]:
+        """The campaigns to run: fresh good files, and the last good version of broken ones."""
+        self.stamps = self._stamps()
+        result = load_campaigns(self.config)
+        fresh = {c.source: c for c in result.campaigns}
+        kept = {p: c for p, c in self.good.items() if p in result.failed_files and p.exists()}
+        self.good = {**kept, **fresh}
+        ids: set[str] = set()
+        campaigns = []
+        for campaign in self.good.values():
+            if campaign.id not in ids:
+                ids.add(campaign.id)
+                campaigns.append(campaign)
+        return campaigns, result
+
+
+class Daemon:
+    def __init__(
+        self,
+        config: Config,
+        clock: Callable[[], dt.datetime] = utcnow,
+        console: Console | None = None,
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        self.console = console or Console(highlight=False)
+        self.db: Engine | None = None
+        self.lock: DaemonLock | None = None
+        self.channels: dict[str, Channel] = {}
+        self.engine: DispatchEngine | None = None
+        self.scheduler: AsyncIOScheduler | None = None
+        self.watcher = CampaignWatcher(config)
+        self.stop_event = asyncio.Event()
+        self._wake_lock = asyncio.Lock()
+        self._sync_lock = asyncio.Lock()
+        self.daemon_id = f"{socket.gethostname()}:{os.getpid()}"
+
+    # -- start-up ----------------------------------------------------------------------------
+
+    def open(self) -> None:
+        """Everything that can fail on bad setup, before any work: lock, schema, channels."""
+        url = self.config.database_url
+        path = sqlite_path(url)
+        if path is not None:
+            self.lock = DaemonLock(path)
+            self.lock.acquire()
+        self.db = open_engine(url)
+        migrate(self.db)
+        self.channels = build_channels(self.config.data.channels, self.config.root)
+        settings = self.config.data.daemon
+        self.engine = DispatchEngine(
+            self.db,
+            self.channels,
+            self.config.addresses(),
+            self.daemon_id,
+            clock=self.clock,
+            policy=RetryPolicy(
+                base=settings.retry_base_seconds, max_attempts=settings.max_attempts
+            ),
+            batch_size=settings.batch_size,
+        )
+
+    async def _sync(self, force: bool = False, show_progress: bool = False) -> SyncReport:
+        assert self.db is not None
+        async with self._sync_lock:
+            campaigns, result = await asyncio.to_thread(self.watcher.load)
+            for problem in result.problems:
+                level = logging.ERROR if problem.severity == "error" else logging.WARNING
+                log.log(level, "campaign problem", extra={"problem": str(problem)})
+            protected = await asyncio.to_thread(self._protected_ids, result.failed_files)
+            progress = _Progress(self.console) if show_progress else None
+            try:
+                report = await asyncio.to_thread(
+                    sync,
+                    self.db,
+                    campaigns,
+                    self.config.catalog(),
+                    self.clock(),
+                    self.config.horizon,
+                    protected,
+                    force,
+                    progress,
+                )
+            finally:
+                if progress is not None:
+                    progress.close()
+        if report.changed or report.expanded:
+            log.info(
+                "synced",
+                extra={"campaigns": report.campaigns, "expanded": report.expanded,
+                       "inserted": report.inserted, "updated": report.updated,
+                       "cancelled": report.cancelled, "restored": report.restored},
+            )  # fmt: skip
+        return report
+
+    def _protected_ids(self, failed: set[Path]) -> set[str]:
+        """Campaigns whose file is broken now: what they had in the store stays as it is."""
+        assert self.db is not None
+        names = {str(p) for p in failed} | {str(p.resolve()) for p in failed if p.exists()}
+        with self.db.connect() as conn:
+            rows = conn.execute(select(V.c.campaign, V.c.source)).all()
+        return {r.campaign for r in rows if r.source in names} | {
+            c.id for p, c in self.watcher.good.items() if p in failed
+        }
+
+    def _summary(self, report: SyncReport) -> None:
+        assert self.db is not None
+        with self.db.connect() as conn:
+            pending = conn.execute(
+                select(func.count()).where(D.c.state.in_(list(ACTIVE_STATES)))
+            ).scalar()
+            upcoming = conn.execute(
+                select(D.c.next_attempt_at, D.c.campaign, D.c.channel, D.c.target, D.c.text)
+                .where(D.c.state.in_(list(ACTIVE_STATES)))
+                .order_by(D.c.next_attempt_at)
+                .limit(5)
+            ).all()
+        tz = self.config.tz
+        self.console.print(
+            f"[bold]loa đang chạy[/bold] · {report.campaigns} chiến dịch · {pending} tin đang chờ gửi"
+            f" · kênh: {', '.join(self.channels) or '—'}"
+        )
+        for row in upcoming:
+            when = format_datetime(row.next_attempt_at.astimezone(tz))
+            target = f"{row.channel}:{row.target}" if row.target else row.channel
+            text = " ".join(row.text.split())
+            self.console.print(f"  • {when} → {target} [{row.campaign}] {text[:90]}")
+        if not upcoming:
+            self.console.print("  (chưa có tin nào trong thời gian tới)")
+        self.console.print("Nhấn Ctrl+C để dừng.")
+
+    # -- the clock ---------------------------------------------------------------------------
+
+    async def _wake(self) -> None:
+        assert self.engine is not None
+        async with self._wake_lock:
+            try:
+                report = await self.engine.run_due()
+                if report.sent or report.failed or report.missed or report.retrying:
+                    log.info("dispatched", extra=vars(report))
+            except Exception:  # noqa: BLE001 - the clock must keep ticking; the error is logged
+                log.exception("dispatch failed; will try again")
+            finally:
+                await self._reschedule()
+
+    async def _reschedule(self) -> None:
+        assert self.db is not None and self.scheduler is not None
+        when = await asyncio.to_thread(outbox.next_wake, self.db)
+        if when is None:
+            with contextlib.suppress(Exception):
+                self.scheduler.remove_job("wake")
+            return
+        when = max(when, self.clock())
+        self.scheduler.add_job(
+            self._wake,
+            DateTrigger(run_date=when),
+            id="wake",
+            replace_existing=True,
+            max_instances=10,
+        )
+
+    async def _reload_if_changed(self) -> None:
+        if await asyncio.to_thread(self.watcher.changed):
+            log.info("campaign files changed; reloading")
+            await self._sync()
+            await self._reschedule()
+
+    async def _roll_horizon(self) -> None:
+        await self._sync(force=True)
+        await self._reschedule()
+
+    async def _reload(self) -> None:
+        await self._sync()
+        await self._reschedule()
+
+    # -- main --------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        self.open()
+        assert self.engine is not None
+        try:
+            recovery = await self.engine.recover()
+            if recovery.in_flight:
+                log.warning(
+                    "recovered deliveries caught in flight by a crash",
+                    extra={"in_flight": recovery.in_flight,
+                           "confirmed_sent": recovery.confirmed_sent,
+                           "possible_duplicates": recovery.possible_duplicates},
+                )  # fmt: skip
+                outbox.set_meta(
+                    self.db,  # type: ignore[arg-type]
+                    "last_recovery",
+                    f"{self.clock().isoformat()} in_flight={recovery.in_flight} "
+                    f"confirmed_sent={recovery.confirmed_sent} "
+                    f"possible_duplicates={recovery.possible_duplicates}",
+                )
+            report = await self._sync(show_progress=sys.stderr.isatty())
+            self._summary(report)
+            self._start_scheduler()
+            await self._wake()
+            await self.stop_event.wait()
+        finally:
+            await self._shutdown()
+
+    def _start_scheduler(self) -> None:
+        tz = self.config.tz
+        scheduler = AsyncIOScheduler(
+            timezone=tz,
+            job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
+        )
+        self.scheduler = scheduler
+        scheduler.add_job(self._roll_horizon, CronTrigger(hour=0, minute=5, timezone=tz), id="roll")
+        scheduler.add_job(
+            self._reload_if_changed,
+            IntervalTrigger(seconds=self.config.data.daemon.reload_seconds),
+            id="reload",
+        )
+        scheduler.add_job(self._reschedule, IntervalTrigger(seconds=RESCAN_SECONDS), id="rescan")
+        scheduler.start()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.stop_event.set)
+        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self._reload()))
+        loop.add_signal_handler(signal.SIGUSR1, lambda: asyncio.ensure_future(self._reschedule()))
+
+    async def _shutdown(self) -> None:
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        try:
+            await asyncio.wait_for(self._wake_lock.acquire(), timeout=STOP_TIMEOUT)
+            self._wake_lock.release()
+        except TimeoutError:
+            log.warning("stopping with sends in flight; they are resolved on the next start")
+        for channel in self.channels.values():
+            with contextlib.suppress(Exception):
+                await channel.close()
+        if self.db is not None:
+            self.db.dispose()
+        if self.lock is not None:
+            self.lock.release()
+        log.info("stopped")
+
+
+class _Progress:
+    """A progress bar on a terminal for long syncs (a large horizon, many campaigns)."""
+
+    def __init__(self, console: Console) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self.progress = Progress(
+            TextColumn("Đang lập lịch"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+            console=Console(stderr=True), transient=True,
+        )  # fmt: skip
+        self.task = self.progress.add_task("", total=None)
+        self.progress.start()
+
+    def __call__(self, done: int, total: int, campaign: str) -> None:
+        self.progress.update(self.task, completed=done, total=total, description=campaign)
+
+    def close(self) -> None:
+        self.progress.stop()
+
+
+def run(config: Config) -> None:
+    """Run the daemon until SIGINT/SIGTERM."""
+    daemon = Daemon(config)
+    asyncio.run(daemon.run())

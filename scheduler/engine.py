@@ -1,0 +1,223 @@
+"""The dispatch engine: claim what is due, send it through its channel, record the outcome.
+
+APScheduler decides *when* the engine runs; the outbox decides *what* it sends. Sends to one
+target keep their order; different targets go concurrently. Transient errors are retried
+with exponential backoff and jitter (or after the server's retry-after); permanent and auth
+errors fail the delivery at once; a retry that would land past the grace period is missed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import random
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+
+from channels.base import Channel, OutboundMessage, Receipt
+from channels.errors import AuthError, ChannelError, PermanentError, TransientError
+from scheduler import outbox
+from scheduler.outbox import Claimed, Outcome
+from scheduler.tables import State
+
+log = logging.getLogger("loa.engine")
+
+Clock = Callable[[], dt.datetime]
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    base: float = 5.0  # seconds before the first retry
+    cap: float = 900.0  # longest wait between tries
+    max_attempts: int = 8
+
+    def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
+        """Exponential backoff with jitter; a server's retry-after is honoured as a floor."""
+        backoff = min(self.cap, self.base * 2 ** max(0, attempt - 1))
+        jittered = backoff * rng.uniform(0.5, 1.0)
+        if retry_after is not None:
+            return max(retry_after, 0.0) + rng.uniform(0.0, 0.25)
+        return jittered
+
+
+@dataclass
+class RecoveryReport:
+    in_flight: int = 0
+    confirmed_sent: int = 0
+    possible_duplicates: int = 0
+    keys: list[str] = field(default_factory=list)
+
+
+@dataclass
+class BatchReport:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    missed: int = 0
+
+
+class DispatchEngine:
+    def __init__(
+        self,
+        db: Engine,
+        channels: Mapping[str, Channel],
+        addresses: Mapping[tuple[str, str], str],
+        daemon_id: str,
+        clock: Clock = utcnow,
+        policy: RetryPolicy | None = None,
+        batch_size: int = 500,
+        concurrency: int = 64,
+        seed: int | None = None,
+    ) -> None:
+        self.db = db
+        self.channels = channels
+        self.addresses = addresses
+        self.daemon_id = daemon_id
+        self.clock = clock
+        self.policy = policy or RetryPolicy()
+        self.batch_size = batch_size
+        self.concurrency = concurrency
+        self.rng = random.Random(seed)
+        self.totals = BatchReport()
+        self.latencies: list[float] = []  # seconds from due to sent, for metrics
+
+    async def recover(self) -> RecoveryReport:
+        """Resolve deliveries a crash left in ``sending`` (the documented policy).
+
+        Where the channel can tell that it already has a message, it is recorded as sent.
+        Every other one is sent again and flagged ``possible_duplicate``: the process died
+        between handing it to the platform and recording the answer, so it may have arrived.
+        Sending again keeps the promise that nothing is lost; the flag and the count keep the
+        promise that a duplicate is never hidden.
+        """
+        stuck = await asyncio.to_thread(outbox.in_flight, self.db)
+        report = RecoveryReport(in_flight=len(stuck), keys=[c.key for c in stuck])
+        if not stuck:
+            return report
+        now = self.clock()
+        by_channel: dict[str, list[Claimed]] = defaultdict(list)
+        for claimed in stuck:
+            by_channel[claimed.channel].append(claimed)
+        confirmed: list[Outcome] = []
+        for name, items in by_channel.items():
+            channel = self.channels.get(name)
+            found = await channel.find_sent([c.key for c in items]) if channel else {}
+            for claimed in items:
+                receipt = found.get(claimed.key)
+                if receipt is not None:
+                    confirmed.append(_sent(claimed.key, receipt))
+        await asyncio.to_thread(outbox.record, self.db, confirmed, now)
+        confirmed_keys = {o.key for o in confirmed}
+        again = [c.key for c in stuck if c.key not in confirmed_keys]
+        await asyncio.to_thread(outbox.release, self.db, again, now, True)
+        report.confirmed_sent = len(confirmed)
+        report.possible_duplicates = len(again)
+        return report
+
+    async def run_due(self) -> BatchReport:
+        """Send everything due now, batch after batch, until nothing is due."""
+        total = BatchReport()
+        while True:
+            now = self.clock()
+            send, missed = await asyncio.to_thread(
+                outbox.claim_due, self.db, now, self.daemon_id, self.batch_size
+            )
+            total.missed += len(missed)
+            for item in missed:
+                log.warning("missed", extra={"key": item.key, "due": item.due.isoformat()})
+            if not send and not missed:
+                break
+            outcomes = await self._send_all(send)
+            await asyncio.to_thread(outbox.record, self.db, outcomes, self.clock())
+            for outcome in outcomes:
+                if outcome.state == State.SENT:
+                    total.sent += 1
+                elif outcome.state == State.RETRYING:
+                    total.retrying += 1
+                elif outcome.state == State.MISSED:
+                    total.missed += 1
+                else:
+                    total.failed += 1
+            if len(send) + len(missed) < self.batch_size:
+                break
+        for name in ("sent", "retrying", "failed", "missed"):
+            setattr(self.totals, name, getattr(self.totals, name) + getattr(total, name))
+        return total
+
+    async def _send_all(self, claimed: list[Claimed]) -> list[Outcome]:
+        lanes: dict[tuple[str, str], list[Claimed]] = defaultdict(list)
+        for item in claimed:
+            lanes[(item.channel, item.target)].append(item)
+        gate = asyncio.Semaphore(self.concurrency)
+        outcomes: list[Outcome] = []
+
+        async def lane(items: list[Claimed]) -> None:
+            async with gate:
+                for item in items:
+                    outcomes.append(await self._send_one(item))
+
+        await asyncio.gather(*(lane(items) for items in lanes.values()))
+        return outcomes
+
+    async def _send_one(self, item: Claimed) -> Outcome:
+        channel = self.channels.get(item.channel)
+        if channel is None:
+            return Outcome(
+                item.key, State.FAILED, f"không có kênh '{item.channel}' trong config.toml"
+            )
+        address = self.addresses.get((item.channel, item.target))
+        if address is None:
+            return Outcome(
+                item.key, State.FAILED, f"kênh '{item.channel}' không còn đích '{item.target}'"
+            )
+        message = OutboundMessage(
+            key=item.key,
+            campaign=item.campaign,
+            item=item.item,
+            channel=item.channel,
+            target=item.target,
+            address=address,
+            text=item.text,
+            due=item.due,
+        )
+        try:
+            receipt = await channel.send(message)
+        except TransientError as exc:
+            return self._retry_or_give_up(item, exc)
+        except (PermanentError, AuthError) as exc:
+            log.error("failed", extra={"key": item.key, "error": exc.reason})
+            return Outcome(item.key, State.FAILED, exc.reason)
+        except ChannelError as exc:
+            return Outcome(item.key, State.FAILED, exc.reason)
+        except Exception as exc:  # noqa: BLE001 - a broken outlet must not stop the engine
+            log.exception("channel error", extra={"key": item.key})
+            return self._retry_or_give_up(item, TransientError(f"{type(exc).__name__}: {exc}"))
+        self.latencies.append((receipt.sent_at - item.due).total_seconds())
+        if len(self.latencies) > 10_000:
+            del self.latencies[:5_000]
+        return _sent(item.key, receipt)
+
+    def _retry_or_give_up(self, item: Claimed, exc: TransientError) -> Outcome:
+        now = self.clock()
+        if item.attempts >= self.policy.max_attempts:
+            return Outcome(item.key, State.FAILED, f"{exc.reason} (đã thử {item.attempts} lần)")
+        wait = self.policy.delay(item.attempts, exc.retry_after, self.rng)
+        when = now + dt.timedelta(seconds=wait)
+        if when - item.due > item.grace:
+            return Outcome(item.key, State.MISSED, f"{exc.reason}; {outbox.MISSED_REASON}")
+        log.info("retrying", extra={"key": item.key, "error": exc.reason, "wait": round(wait, 2)})
+        return Outcome(item.key, State.RETRYING, exc.reason, next_attempt_at=when)
+
+
+def _sent(key: str, receipt: Receipt) -> Outcome:
+    return Outcome(
+        key, State.SENT, sent_at=receipt.sent_at, provider_message_id=receipt.provider_message_id
+    )

@@ -1,0 +1,289 @@
+"""Operations on the outbox: claim what is due, record what happened, answer questions.
+
+The claim is the heart of "nothing lost, nothing sent twice": a delivery moves to ``sending``
+in a committed transaction *before* the channel is called, and to ``sent`` after. A crash in
+between leaves it in ``sending``, which ``in_flight`` finds on the next start. On PostgreSQL the
+claim takes row locks with SKIP LOCKED so several daemons never claim the same row; SQLite
+runs one daemon (see ``scheduler.lock``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, Row, and_, bindparam, func, select, update
+
+from scheduler.tables import ACTIVE_STATES, Delivery, Meta, State
+
+D = Delivery.__table__  # type: ignore[attr-defined]
+M = Meta.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Claimed:
+    key: str
+    campaign: str
+    item: str
+    channel: str
+    target: str
+    due: dt.datetime
+    text: str
+    attempts: int
+    grace: dt.timedelta
+    possible_duplicate: bool
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What to write back for one claimed delivery."""
+
+    key: str
+    state: State
+    error: str = ""
+    sent_at: dt.datetime | None = None
+    provider_message_id: str | None = None
+    next_attempt_at: dt.datetime | None = None
+
+
+def _claimed(row: Row[Any]) -> Claimed:
+    return Claimed(
+        key=row.key,
+        campaign=row.campaign,
+        item=row.item,
+        channel=row.channel,
+        target=row.target,
+        due=row.due,
+        text=row.text,
+        attempts=row.attempts,
+        grace=dt.timedelta(seconds=row.grace_seconds),
+        possible_duplicate=row.possible_duplicate,
+    )
+
+
+_COLUMNS = (
+    D.c.key, D.c.campaign, D.c.item, D.c.channel, D.c.target, D.c.due, D.c.text, D.c.state,
+    D.c.attempts, D.c.grace_seconds, D.c.possible_duplicate, D.c.last_error,
+)  # fmt: skip
+
+
+def claim_due(
+    engine: Engine, now: dt.datetime, daemon: str, limit: int = 500
+) -> tuple[list[Claimed], list[Claimed]]:
+    """Claim up to ``limit`` due deliveries: (to send now, found too late and marked missed).
+
+    A pending delivery later than its grace period is missed, not sent: after downtime an
+    announcement for a morning that has passed does more harm than good.
+    """
+    query = (
+        select(*_COLUMNS)
+        .where(and_(D.c.state.in_(list(ACTIVE_STATES)), D.c.next_attempt_at <= now))
+        .order_by(D.c.next_attempt_at, D.c.key)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    with engine.begin() as conn:
+        rows = conn.execute(query).all()
+        send: list[Claimed] = []
+        missed: list[Claimed] = []
+        for row in rows:
+            claimed = _claimed(row)
+            late = now - claimed.due > claimed.grace
+            (missed if late else send).append(claimed)
+        if send:
+            conn.execute(
+                update(D)
+                .where(D.c.key.in_([c.key for c in send]))
+                .values(
+                    state=State.SENDING,
+                    attempts=D.c.attempts + 1,
+                    claimed_by=daemon,
+                    claimed_at=now,
+                    updated_at=now,
+                )
+            )
+        if missed:
+            conn.execute(
+                update(D)
+                .where(D.c.key.in_([c.key for c in missed]))
+                .values(state=State.MISSED, next_attempt_at=None, updated_at=now,
+                        last_error=MISSED_REASON)
+            )  # fmt: skip
+    return [_with_attempt(c) for c in send], missed
+
+
+def _with_attempt(c: Claimed) -> Claimed:
+    return Claimed(**{**c.__dict__, "attempts": c.attempts + 1})
+
+
+MISSED_REASON = "quá thời gian cho phép gửi muộn (grace) sau khi loa ngừng chạy"
+
+
+def record(engine: Engine, outcomes: Sequence[Outcome], now: dt.datetime) -> None:
+    """Write the outcomes of one batch in one transaction."""
+    if not outcomes:
+        return
+    params = [
+        {
+            "k": o.key,
+            "state": str(o.state),
+            "error": o.error,
+            "sent_at": o.sent_at,
+            "provider_message_id": o.provider_message_id,
+            "next_attempt_at": o.next_attempt_at,
+            "now": now,
+        }
+        for o in outcomes
+    ]
+    statement = (
+        update(D)
+        .where(and_(D.c.key == bindparam("k"), D.c.state == State.SENDING))
+        .values(
+            state=bindparam("state"),
+            last_error=bindparam("error"),
+            sent_at=bindparam("sent_at"),
+            provider_message_id=bindparam("provider_message_id"),
+            next_attempt_at=bindparam("next_attempt_at"),
+            updated_at=bindparam("now"),
+        )
+    )
+    with engine.begin() as conn:
+        conn.execute(statement, params)
+
+
+def in_flight(engine: Engine) -> list[Claimed]:
+    """Deliveries left in ``sending``: a process died (or was killed) while sending them."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(*_COLUMNS).where(D.c.state == State.SENDING)).all()
+    return [_claimed(r) for r in rows]
+
+
+def release(engine: Engine, keys: Iterable[str], now: dt.datetime, possible_duplicate: bool) -> int:
+    """Put in-flight deliveries back in the queue (to be sent again), flagging duplicates."""
+    keys = list(keys)
+    if not keys:
+        return 0
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(D)
+            .where(and_(D.c.key.in_(keys), D.c.state == State.SENDING))
+            .values(
+                state=State.PENDING,
+                possible_duplicate=possible_duplicate,
+                next_attempt_at=now,
+                updated_at=now,
+            )
+        )
+    return int(result.rowcount or 0)
+
+
+def next_wake(engine: Engine) -> dt.datetime | None:
+    with engine.connect() as conn:
+        value = conn.execute(
+            select(func.min(D.c.next_attempt_at)).where(D.c.state.in_(list(ACTIVE_STATES)))
+        ).scalar()
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
+
+
+def counts(engine: Engine, campaign: str | None = None) -> dict[str, int]:
+    query = select(D.c.state, func.count()).group_by(D.c.state)
+    if campaign:
+        query = query.where(D.c.campaign == campaign)
+    with engine.connect() as conn:
+        return {state: n for state, n in conn.execute(query).all()}
+
+
+def list_deliveries(
+    engine: Engine,
+    state: str | None = None,
+    campaign: str | None = None,
+    limit: int | None = None,
+    upcoming_first: bool = False,
+) -> list[Row[Any]]:
+    query = select(D)
+    if state:
+        query = query.where(D.c.state == state)
+    if campaign:
+        query = query.where(D.c.campaign == campaign)
+    query = query.order_by(D.c.due, D.c.key)
+    if limit:
+        query = query.limit(limit)
+    with engine.connect() as conn:
+        return list(conn.execute(query).all())
+
+
+def last_errors(engine: Engine, limit: int = 5) -> list[Row[Any]]:
+    query = (
+        select(D.c.key, D.c.state, D.c.last_error, D.c.updated_at)
+        .where(D.c.state.in_([State.FAILED, State.RETRYING, State.MISSED]))
+        .order_by(D.c.updated_at.desc())
+        .limit(limit)
+    )
+    with engine.connect() as conn:
+        return list(conn.execute(query).all())
+
+
+def retry(engine: Engine, now: dt.datetime, key: str | None = None) -> int:
+    """Send again now: one delivery by key (failed, missed or cancelled), or every failed one.
+
+    A person asked for it, so it goes out however late it is: its grace is widened to now.
+    """
+    condition = D.c.key == key if key is not None else D.c.state == State.FAILED
+    allowed = [State.FAILED, State.MISSED, State.CANCELLED, State.RETRYING]
+    with engine.begin() as conn:
+        rows = conn.execute(
+            select(D.c.key, D.c.due, D.c.grace_seconds).where(
+                and_(condition, D.c.state.in_(allowed))
+            )
+        ).all()
+        for row in rows:
+            late = max(0, int((now - row.due).total_seconds()))
+            conn.execute(
+                update(D)
+                .where(D.c.key == row.key)
+                .values(state=State.PENDING, next_attempt_at=now, last_error="",
+                        cancel_reason="", attempts=0, grace_seconds=late + row.grace_seconds,
+                        updated_at=now)
+            )  # fmt: skip
+    return len(rows)
+
+
+def cancel(engine: Engine, key: str, now: dt.datetime) -> int:
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(D)
+            .where(and_(D.c.key == key, D.c.state.in_([*ACTIVE_STATES, State.FAILED, State.HELD])))
+            .values(state=State.CANCELLED, cancel_reason="user", next_attempt_at=None,
+                    updated_at=now)
+        )  # fmt: skip
+    return int(result.rowcount or 0)
+
+
+def state_of(engine: Engine, key: str) -> str | None:
+    with engine.connect() as conn:
+        return conn.execute(select(D.c.state).where(D.c.key == key)).scalar()
+
+
+def get_meta(engine: Engine, name: str) -> str | None:
+    with engine.connect() as conn:
+        return conn.execute(select(M.c.value).where(M.c.name == name)).scalar()
+
+
+def set_meta(engine: Engine, name: str, value: str) -> None:
+    with engine.begin() as conn:
+        done = conn.execute(update(M).where(M.c.name == name).values(value=value)).rowcount
+        if not done:
+            conn.execute(M.insert().values(name=name, value=value))
+
+
+def count_possible_duplicates(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(
+            conn.execute(select(func.count()).where(D.c.possible_duplicate.is_(True))).scalar() or 0
+        )

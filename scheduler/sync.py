@@ -1,0 +1,350 @@
+"""Sync: make the store match the campaigns over a rolling horizon, by key, in one transaction.
+
+- a new key becomes ``pending`` (only if it is not already past due);
+- a changed ``pending``/``retrying``/``held`` delivery is updated (text, due time);
+- a pending key that no longer appears is ``cancelled`` (reason "removed");
+- ``sent``, ``failed``, ``missed`` and user-cancelled deliveries are never touched.
+
+Activity and deadline occurrences are kept the same way, with a SEQUENCE raised on every change
+and ``cancelled`` status when they disappear, which the calendar feeds need.
+
+A campaign whose file is unchanged and whose horizon is still fresh is not expanded again, so a
+restart with 100,000 pending deliveries costs a few queries, not a re-expansion.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, Engine, and_, bindparam, delete, select, update
+
+from campaigns.expand import ActivityOccurrence, DeadlineOccurrence, Dispatch, expand
+from campaigns.model import Campaign, ChannelCatalog
+from scheduler.tables import CampaignVersion, Delivery, Occurrence, State
+
+D = Delivery.__table__  # type: ignore[attr-defined]
+O = Occurrence.__table__  # type: ignore[attr-defined]  # noqa: E741
+V = CampaignVersion.__table__  # type: ignore[attr-defined]
+
+EXPANSION_VERSION = "1"  # raise when expansion changes meaning, so every campaign re-expands
+FRESH_FOR = dt.timedelta(days=1)  # the daily job rolls the horizon
+EDITABLE = (State.PENDING, State.RETRYING, State.HELD)
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class SyncReport:
+    campaigns: int = 0
+    expanded: int = 0
+    inserted: int = 0
+    updated: int = 0
+    cancelled: int = 0
+    restored: int = 0
+    occurrences_changed: int = 0
+    removed_campaigns: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.inserted or self.updated or self.cancelled or self.restored)
+
+
+def _hash(*parts: object) -> str:
+    return hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=12).hexdigest()
+
+
+def version_digest(campaign: Campaign, catalog: ChannelCatalog) -> str:
+    targets = sorted((k, tuple(v)) for k, v in catalog.targets.items())
+    return _hash(campaign.digest, targets, catalog.defaults, EXPANSION_VERSION)
+
+
+def _instant(moment: dt.date, tz: ZoneInfo, after: bool = False) -> dt.datetime:
+    if isinstance(moment, dt.datetime):
+        return moment
+    day = moment + dt.timedelta(days=1) if after else moment
+    return dt.datetime.combine(day, dt.time(), tzinfo=tz)
+
+
+def _occurrence_row(
+    item: ActivityOccurrence | DeadlineOccurrence, tz: ZoneInfo, now: dt.datetime
+) -> dict[str, Any]:
+    if isinstance(item, ActivityOccurrence):
+        start = _instant(item.start, tz)
+        end = _instant(item.end, tz, after=True) if item.end is not None else None
+        row = {
+            "kind": "activity", "item": item.activity, "all_day": item.all_day,
+            "location": item.location, "description": item.description, "url": item.url,
+            "tags": "\n".join(item.tags),
+        }  # fmt: skip
+    else:
+        start = _instant(item.due, tz)
+        end = None
+        row = {
+            "kind": "deadline", "item": item.deadline,
+            "all_day": not isinstance(item.due, dt.datetime), "location": "",
+            "description": item.description, "url": "", "tags": "",
+        }  # fmt: skip
+    row.update(
+        key=item.key,
+        campaign=item.campaign,
+        occurrence=item.occurrence,
+        title=item.title,
+        start=start,
+        end=end,
+        lead=item.lead,
+        partners="\n".join(item.partners),
+        updated_at=now,
+    )
+    row["content_hash"] = _hash(*(row[k] for k in sorted(row) if k != "updated_at"))
+    return row
+
+
+def _delivery_row(d: Dispatch, grace: dt.timedelta, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "key": d.key,
+        "message_key": d.message_key,
+        "campaign": d.campaign,
+        "item": d.item,
+        "occurrence": d.occurrence,
+        "channel": d.channel,
+        "target": d.target,
+        "due": d.due,
+        "text": d.text,
+        "content_hash": _hash(d.due.isoformat(), d.text, d.error),
+        "state": State.FAILED if d.error else State.PENDING,
+        "attempts": 0,
+        "next_attempt_at": None if d.error else d.due,
+        "last_error": d.error,
+        "grace_seconds": int(grace.total_seconds()),
+        "possible_duplicate": False,
+        "cancel_reason": "",
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def sync(
+    engine: Engine,
+    campaigns: Iterable[Campaign],
+    catalog: ChannelCatalog,
+    now: dt.datetime,
+    horizon: dt.timedelta,
+    protected: Iterable[str] = (),
+    force: bool = False,
+    progress: Progress | None = None,
+) -> SyncReport:
+    """Bring the store in line with ``campaigns``; ``protected`` campaign ids (whose file is
+    broken right now) keep what they have."""
+    campaigns = list(campaigns)
+    protected_ids = set(protected)
+    report = SyncReport(campaigns=len(campaigns))
+    with engine.begin() as conn:
+        versions = {row.campaign: row for row in conn.execute(select(V)).all()}
+        stale = [
+            c
+            for c in campaigns
+            if force
+            or c.id not in versions
+            or versions[c.id].digest != version_digest(c, catalog)
+            or versions[c.id].synced_until is None
+            or versions[c.id].synced_until < now + horizon - FRESH_FOR
+        ]
+        for done, campaign in enumerate(stale, start=1):
+            _sync_campaign(conn, campaign, catalog, now, horizon, report)
+            report.expanded += 1
+            if progress is not None:
+                progress(done, len(stale), campaign.id)
+        current = {c.id for c in campaigns}
+        for gone in sorted(set(versions) - current - protected_ids):
+            _remove_campaign(conn, gone, now, report)
+    return report
+
+
+def _sync_campaign(
+    conn: Connection,
+    campaign: Campaign,
+    catalog: ChannelCatalog,
+    now: dt.datetime,
+    horizon: dt.timedelta,
+    report: SyncReport,
+) -> None:
+    tz = ZoneInfo(campaign.timezone)
+    start, end = now - campaign.grace, now + horizon
+    expansion = expand(campaign, start, end, catalog)
+    _sync_deliveries(conn, campaign, expansion.dispatches(), start, end, now, report)
+    _sync_occurrences(
+        conn, campaign, [*expansion.activities, *expansion.deadlines], tz, start, end, now, report
+    )
+    values = {
+        "digest": version_digest(campaign, catalog),
+        "title": campaign.title,
+        "source": str(campaign.source),
+        "grace_seconds": int(campaign.grace.total_seconds()),
+        "synced_from": start,
+        "synced_until": end,
+        "updated_at": now,
+    }
+    done = conn.execute(update(V).where(V.c.campaign == campaign.id).values(**values)).rowcount
+    if not done:
+        conn.execute(V.insert().values(campaign=campaign.id, **values))
+
+
+def _sync_deliveries(
+    conn: Connection,
+    campaign: Campaign,
+    dispatches: Iterable[Dispatch],
+    start: dt.datetime,
+    end: dt.datetime,
+    now: dt.datetime,
+    report: SyncReport,
+) -> None:
+    existing = {
+        row.key: row
+        for row in conn.execute(
+            select(D.c.key, D.c.state, D.c.content_hash, D.c.cancel_reason, D.c.due).where(
+                D.c.campaign == campaign.id
+            )
+        ).all()
+    }
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    restores: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for dispatch in dispatches:
+        seen.add(dispatch.key)
+        row = _delivery_row(dispatch, campaign.grace, now)
+        old = existing.get(dispatch.key)
+        if old is None:
+            if dispatch.due >= now:
+                inserts.append(row)
+            continue
+        if old.content_hash == row["content_hash"] and old.state != State.CANCELLED:
+            continue
+        if old.state in EDITABLE:
+            updates.append(_edit(row))
+        elif (
+            old.state == State.CANCELLED and old.cancel_reason == "removed" and dispatch.due >= now
+        ):
+            restores.append(_edit(row))
+    vanished = [
+        key
+        for key, old in existing.items()
+        if key not in seen and old.state in EDITABLE and start <= old.due < end
+    ]
+    if inserts:
+        conn.execute(D.insert(), inserts)
+    if updates:
+        conn.execute(_edit_statement(), updates)
+    if restores:
+        conn.execute(_edit_statement(restore=True), restores)
+    if vanished:
+        conn.execute(
+            update(D)
+            .where(D.c.key.in_(vanished))
+            .values(state=State.CANCELLED, cancel_reason="removed", next_attempt_at=None,
+                    updated_at=now)
+        )  # fmt: skip
+    report.inserted += len(inserts)
+    report.updated += len(updates)
+    report.restored += len(restores)
+    report.cancelled += len(vanished)
+
+
+def _edit(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "k": row["key"],
+        "due": row["due"],
+        "text": row["text"],
+        "content_hash": row["content_hash"],
+        "last_error": row["last_error"],
+        "next_attempt_at": row["next_attempt_at"],
+        "updated_at": row["updated_at"],
+        "grace_seconds": row["grace_seconds"],
+    }
+
+
+def _edit_statement(restore: bool = False) -> Any:
+    values: dict[str, Any] = {
+        name: bindparam(name)
+        for name in ("due", "text", "content_hash", "last_error", "updated_at", "grace_seconds")
+    }
+    values["next_attempt_at"] = bindparam("next_attempt_at")
+    if restore:
+        values.update(state=State.PENDING, cancel_reason="", attempts=0)
+        condition = and_(D.c.key == bindparam("k"), D.c.state == State.CANCELLED)
+    else:
+        condition = and_(D.c.key == bindparam("k"), D.c.state.in_(list(EDITABLE)))
+    return update(D).where(condition).values(**values)
+
+
+def _sync_occurrences(
+    conn: Connection,
+    campaign: Campaign,
+    items: list[ActivityOccurrence | DeadlineOccurrence],
+    tz: ZoneInfo,
+    start: dt.datetime,
+    end: dt.datetime,
+    now: dt.datetime,
+    report: SyncReport,
+) -> None:
+    existing = {
+        row.key: row
+        for row in conn.execute(
+            select(O.c.key, O.c.content_hash, O.c.status, O.c.start, O.c.end).where(
+                O.c.campaign == campaign.id
+            )
+        ).all()
+    }
+    seen: set[str] = set()
+    for item in items:
+        row = _occurrence_row(item, tz, now)
+        seen.add(row["key"])
+        old = existing.get(row["key"])
+        if old is None:
+            conn.execute(O.insert().values(**row, sequence=0, status="confirmed"))
+            report.occurrences_changed += 1
+        elif old.content_hash != row["content_hash"] or old.status != "confirmed":
+            conn.execute(
+                update(O)
+                .where(O.c.key == row["key"])
+                .values(**row, sequence=O.c.sequence + 1, status="confirmed")
+            )
+            report.occurrences_changed += 1
+    gone = [
+        key
+        for key, old in existing.items()
+        if key not in seen
+        and old.status == "confirmed"
+        and (old.end or old.start) >= start
+        and old.start < end
+    ]
+    if gone:
+        conn.execute(
+            update(O)
+            .where(O.c.key.in_(gone))
+            .values(status="cancelled", sequence=O.c.sequence + 1, updated_at=now)
+        )
+        report.occurrences_changed += len(gone)
+
+
+def _remove_campaign(conn: Connection, campaign: str, now: dt.datetime, report: SyncReport) -> None:
+    """A campaign file was deleted: its pending messages are cancelled, its events cancelled."""
+    result = conn.execute(
+        update(D)
+        .where(and_(D.c.campaign == campaign, D.c.state.in_(list(EDITABLE))))
+        .values(state=State.CANCELLED, cancel_reason="removed", next_attempt_at=None,
+                updated_at=now)
+    )  # fmt: skip
+    report.cancelled += int(result.rowcount or 0)
+    conn.execute(
+        update(O)
+        .where(and_(O.c.campaign == campaign, O.c.status == "confirmed"))
+        .values(status="cancelled", sequence=O.c.sequence + 1, updated_at=now)
+    )
+    conn.execute(delete(V).where(V.c.campaign == campaign))
+    report.removed_campaigns.append(campaign)

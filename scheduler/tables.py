@@ -1,0 +1,141 @@
+"""The database tables: the one source of truth for what must be sent and what was sent.
+
+Times are stored as UTC and read back timezone-aware on every backend (``UTCDateTime``).
+Schema changes go through the migrations in ``scheduler/migrations``; a test checks that they
+add up to these tables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Column, DateTime, Index, String, Text, TypeDecorator
+from sqlalchemy.engine import Dialect
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Aware datetimes in, aware UTC datetimes out, whatever the database keeps."""
+
+    impl = DateTime(timezone=False)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; loa stores aware times only")
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = dt.datetime.fromisoformat(value)
+        assert isinstance(value, dt.datetime)
+        return value.replace(tzinfo=dt.UTC)
+
+
+class State(StrEnum):
+    PENDING = "pending"  # waiting for its due time
+    SENDING = "sending"  # claimed by a daemon, handed to the channel
+    SENT = "sent"
+    RETRYING = "retrying"  # a transient error; next try at next_attempt_at
+    FAILED = "failed"  # a permanent error, or too many tries; `loa retry` sends it again
+    MISSED = "missed"  # found later than its grace period after downtime; not sent
+    CANCELLED = "cancelled"  # removed from its campaign, or cancelled by a person
+    HELD = "held"  # its campaign is paused
+
+
+ACTIVE_STATES = (State.PENDING, State.RETRYING)
+
+
+def _utc(**kwargs: Any) -> Any:
+    return Field(sa_column=Column(UTCDateTime(), **kwargs))
+
+
+class CampaignVersion(SQLModel, table=True):
+    """A campaign as last synced: which file, which content, how far ahead it is expanded."""
+
+    __tablename__ = "campaign_version"
+
+    campaign: str = Field(primary_key=True)
+    digest: str
+    title: str
+    source: str
+    grace_seconds: int = 3600
+    synced_from: dt.datetime | None = _utc(nullable=True)
+    synced_until: dt.datetime | None = _utc(nullable=True)
+    updated_at: dt.datetime = _utc(nullable=False)
+
+
+class Occurrence(SQLModel, table=True):
+    """An activity or deadline occurrence, for feeds and bot answers."""
+
+    __tablename__ = "occurrence"
+    __table_args__ = (Index("ix_occurrence_campaign_start", "campaign", "start"),)
+
+    key: str = Field(primary_key=True)
+    campaign: str
+    kind: str  # "activity" or "deadline"
+    item: str
+    occurrence: str
+    title: str
+    start: dt.datetime = _utc(nullable=False)
+    end: dt.datetime | None = _utc(nullable=True)
+    all_day: bool = False
+    location: str = ""
+    lead: str = ""
+    partners: str = ""  # one unit per line
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    url: str = ""
+    tags: str = ""  # one tag per line
+    content_hash: str = ""
+    sequence: int = 0  # raised on every change, for iCalendar SEQUENCE
+    status: str = "confirmed"  # or "cancelled"
+    updated_at: dt.datetime = _utc(nullable=False)
+
+
+class Delivery(SQLModel, table=True):
+    """The outbox: one message to one target at one time, and everything that happened to it."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (
+        Index("ix_delivery_state_next", "state", "next_attempt_at"),
+        Index("ix_delivery_campaign", "campaign"),
+    )
+
+    key: str = Field(primary_key=True)
+    message_key: str
+    campaign: str
+    item: str
+    occurrence: str
+    channel: str
+    target: str = ""
+    due: dt.datetime = _utc(nullable=False)
+    text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    content_hash: str = ""
+    state: str = Field(default=State.PENDING, sa_column=Column(String(16), nullable=False))
+    attempts: int = 0
+    next_attempt_at: dt.datetime | None = _utc(nullable=True)  # the due time, or the next retry
+    last_error: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    provider_message_id: str | None = None
+    sent_at: dt.datetime | None = _utc(nullable=True)
+    claimed_by: str | None = None
+    claimed_at: dt.datetime | None = _utc(nullable=True)
+    grace_seconds: int = 3600
+    possible_duplicate: bool = False  # re-sent after a crash caught it in flight
+    cancel_reason: str = ""  # "removed" (by sync) or "user"
+    created_at: dt.datetime = _utc(nullable=False)
+    updated_at: dt.datetime = _utc(nullable=False)
+
+
+class Meta(SQLModel, table=True):
+    """Small facts the daemon keeps between runs (last recovery report, schema notes)."""
+
+    __tablename__ = "meta"
+
+    name: str = Field(primary_key=True)
+    value: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))

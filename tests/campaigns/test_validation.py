@@ -1,0 +1,182 @@
+"""Each class of mistake a person makes in a campaign file, and the line that tells them."""
+
+from pathlib import Path
+
+import pytest
+
+from campaigns.loader import load_paths, parse_document
+from tests.helpers import CATALOG, HEAD, errors
+
+ACT = '[[activity]]\nid = "a"\ntitle = "Hoạt động"\nstart = "yearly 06-05"\n'
+
+
+def one(text: str) -> str:
+    found = errors(text)
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_toml_syntax_error_has_line() -> None:
+    assert one(HEAD + 'tags = ["a"\n').startswith("c.toml:3: lỗi cú pháp TOML")
+
+
+def test_not_utf8() -> None:
+    _, problems = parse_document(
+        b'id = "c"\ntitle = "\xff"\n', Path("c.toml"), CATALOG, "Asia/Ho_Chi_Minh", "c.toml"
+    )
+    assert [str(p) for p in problems] == [
+        "c.toml:2: tệp không phải UTF-8 (lưu lại tệp với mã hoá UTF-8)"
+    ]
+
+
+def test_unknown_key_did_you_mean() -> None:
+    assert errors(HEAD + '[[activity]]\nid = "a"\ntitle = "x"\nstrat = "yearly 06-05"\n') == [
+        "c.toml:3: activity[1].start: thiếu khóa bắt buộc",
+        "c.toml:6: activity[1].strat: khóa không được hỗ trợ (có phải ý bạn là 'start'?)",
+    ]
+    found = errors(
+        HEAD + '[[activity]]\nid = "a"\ntitle = "x"\nstart = "yearly 06-05"\nlocaton = "Hà Nội"\n'
+    )
+    assert found == [
+        "c.toml:7: activity[1].locaton: khóa không được hỗ trợ (có phải ý bạn là 'location'?)"
+    ]
+
+
+def test_missing_key() -> None:
+    assert one('title = "x"\n') == "c.toml: id: thiếu khóa bắt buộc"
+    assert (
+        one(HEAD + '[[message]]\nid = "m"\ntext = "x"\n')
+        == "c.toml:3: message[1].at: thiếu khóa bắt buộc"
+    )
+
+
+def test_wrong_type() -> None:
+    assert (
+        one(HEAD + 'tags = "môi trường"\n')
+        == "c.toml:3: tags: sai kiểu dữ liệu: cần danh sách [ ... ]"
+    )
+    assert one(HEAD + ACT.replace('title = "Hoạt động"', "title = 5")).startswith(
+        "c.toml:5: activity[1].title: sai kiểu dữ liệu: cần văn bản"
+    )
+
+
+def test_impossible_date() -> None:
+    assert one(HEAD + ACT.replace("yearly 06-05", "hằng năm 30/02")) == (
+        "c.toml:6: activity[1].start: ngày 30/02 không tồn tại (kiểm tra ngày và tháng)"
+    )
+    assert "30/02" in one(HEAD + ACT.replace('"yearly 06-05"', '"2025-02-30"'))
+
+
+def test_unknown_reference_did_you_mean() -> None:
+    text = (
+        HEAD
+        + ACT.replace('"a"', '"le-phat-dong"')
+        + '[[message]]\nid = "m"\nat = "le-phat-dog -1d"\ntext = "x"\n'
+    )
+    assert one(text) == (
+        "c.toml:9: message[1].at: không có hoạt động 'le-phat-dog' (có phải ý bạn là 'le-phat-dong'?)"
+    )
+
+
+def test_reference_cycle() -> None:
+    text = (
+        HEAD
+        + '[[activity]]\nid = "a"\ntitle = "A"\nstart = "b +1d"\n'
+        + '[[activity]]\nid = "b"\ntitle = "B"\nstart = "a -1d"\n'
+    )
+    found = one(text)
+    assert "vòng lặp tham chiếu: a → b → a" in found and found.startswith(
+        "c.toml:6: activity[1].start"
+    )
+
+
+def test_unknown_channel_and_target() -> None:
+    text = (
+        HEAD
+        + '[[message]]\nid = "m"\nat = 2026-06-05\ntext = "x"\nchannels = ["telegarm", "telegram:nhom-v", "zalo:oa"]\n'
+    )
+    found = errors(text)
+    assert found == [
+        "c.toml:7: message[1].channels[1]: không có kênh 'telegarm' trong config.toml (có phải ý bạn là 'telegram'?)",
+        "c.toml:7: message[1].channels[2]: kênh 'telegram' không có đích 'nhom-v' (có phải ý bạn là 'nhom-vp'?)",
+    ]
+
+
+def test_template_placeholder_that_does_not_exist() -> None:
+    text = HEAD + ACT + '[[message]]\nid = "m"\nat = "a -1d"\ntext = "{{ activity.titel }}"\n'
+    found = one(text)
+    assert "mẫu dùng 'activity.titel'" in found and "title" in found
+    text = HEAD + '[[message]]\nid = "m"\nat = 2026-06-05\ntext = "{{ activity.title }}"\n'
+    assert "'activity'" in one(text)  # no activity tied to this message
+    assert "mẫu tin nhắn lỗi" in one(
+        HEAD + '[[message]]\nid = "m"\nat = 2026-06-05\ntext = "{{ x"\n'
+    )
+
+
+def test_vars_are_template_names() -> None:
+    text = (
+        HEAD
+        + '[vars]\nchu_de = "Chống ô nhiễm nhựa"\n[[message]]\nid = "m"\nat = 2026-06-05\ntext = "{{ chu_de }}"\n'
+    )
+    assert errors(text) == []
+
+
+def test_duplicate_ids() -> None:
+    text = HEAD + ACT + ACT
+    assert one(text) == "c.toml:8: activity[2].id: mã 'a' bị trùng (đã dùng ở dòng 4)"
+
+
+def test_bad_id_and_timezone_and_years() -> None:
+    found = errors(
+        'id = "Chiến dịch"\ntitle = "x"\ntimezone = "Asia/Hanoi_City"\nyears = "2025-2020"\n'
+    )
+    assert len(found) == 3
+    assert any("mã 'Chiến dịch' không hợp lệ" in f for f in found)
+    assert any("múi giờ" in f for f in found)
+    assert any("years" in f for f in found)
+
+
+def test_end_before_start() -> None:
+    text = HEAD + '[[activity]]\nid = "a"\ntitle = "A"\nstart = 2026-06-05\nend = 2026-06-01\n'
+    assert one(text).endswith("activity[1].end: kết thúc trước khi bắt đầu")
+
+
+def test_every_error_in_every_file_in_one_run(tmp_path: Path) -> None:
+    (tmp_path / "a.toml").write_text(HEAD + 'tags = "x"\nsend_time = "25:00"\n', "utf-8")
+    (tmp_path / "b.toml").write_text(
+        'id = "c"\n[[activity]]\nid = "a"\ntitle = "A"\nstart = "yearly 02-30"\n', "utf-8"
+    )
+    (tmp_path / "c.toml").write_text("id = \n", "utf-8")
+    result = load_paths([tmp_path], CATALOG)
+    files = sorted({Path(p.file).name for p in result.errors})
+    assert files == ["a.toml", "b.toml", "c.toml"]
+    assert len(result.errors) == 5  # tags, send_time, title missing, 30/02, syntax
+    assert result.campaigns == []
+
+
+def test_duplicate_campaign_across_files(tmp_path: Path) -> None:
+    (tmp_path / "a.toml").write_text(HEAD, "utf-8")
+    (tmp_path / "b.toml").write_text(HEAD, "utf-8")
+    result = load_paths([tmp_path], CATALOG)
+    assert len(result.campaigns) == 1
+    assert [p.message for p in result.errors] == [
+        "mã chiến dịch 'c' đã dùng trong " + str(tmp_path / "a.toml")
+    ]
+
+
+def test_missing_path_reported(tmp_path: Path) -> None:
+    result = load_paths([tmp_path / "khong-co"], CATALOG)
+    assert [p.message for p in result.errors] == ["không tìm thấy tệp hoặc thư mục"]
+
+
+@pytest.mark.parametrize("lang", ["en"])
+def test_english_messages(lang: str) -> None:
+    from campaigns.i18n import CATALOG as TEXTS
+    from campaigns.i18n import set_language
+
+    set_language(lang)
+    try:
+        assert "did you mean 'location'" in one(HEAD + ACT + 'locaton = "x"\n')
+    finally:
+        set_language("vi")
+    assert all(vi.strip() and en.strip() for vi, en in TEXTS.values())

@@ -1,0 +1,87 @@
+"""The loa command as a user runs it: a real process, its output and exit code."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LOA = [sys.executable, "-c", "from scheduler.cli import main; main()"]
+
+
+def loa(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "LOA_LANG": "vi", "COLUMNS": "200"}
+    return subprocess.run(
+        [*LOA, *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=60
+    )
+
+
+def test_init_then_validate_and_plan(tmp_path: Path) -> None:
+    office = tmp_path / "so-tnmt"
+    made = loa("init", str(office))
+    assert made.returncode == 0, made.stderr
+    assert (office / "config.toml").is_file() and (office / "campaigns" / "vi-du.toml").is_file()
+    checked = loa("validate", cwd=office)
+    assert checked.returncode == 0, checked.stderr
+    assert "Hợp lệ" in checked.stdout
+    planned = loa(
+        "plan", "--from", "2027-04-01", "--to", "2027-04-30", "--format", "json", cwd=office
+    )
+    assert planned.returncode == 0, planned.stderr
+    rows = json.loads(planned.stdout)
+    ours = [r for r in rows if r["campaign"] == "vi-du-ngay-hoi-xanh"]
+    assert [(r["kind"], r["start"]) for r in ours] == [
+        ("message", "2027-04-15T08:00:00+07:00"),
+        ("message", "2027-04-22T07:00:00+07:00"),
+        ("activity", "2027-04-22T07:30:00+07:00"),
+    ]
+    for row in rows:
+        assert {"campaign", "kind", "id", "title", "start", "end", "channels", "key"} <= row.keys()
+    again = loa("init", str(office))
+    assert "không ghi đè" in again.stderr  # an existing office is never overwritten
+
+
+def test_validate_reports_errors_with_exit_code_1_and_no_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "hong.toml"
+    bad.write_text(
+        'id = "hong"\ntitle = "Hỏng"\n[[activity]]\nid = "a"\ntitle = "A"\nstart = "hằng năm 30/02"\n',
+        "utf-8",
+    )
+    result = loa("validate", str(bad), "--config", str(ROOT / "config.toml"))
+    assert result.returncode == 1
+    assert "hong.toml:6: activity[1].start: ngày 30/02 không tồn tại" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_missing_config_is_a_clear_error(tmp_path: Path) -> None:
+    result = loa("plan", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "config.toml" in result.stderr and "loa init" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_config_is_reported_like_campaigns(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text(
+        'timezone = "Asia/Ho_Chi_Minh"\n[channels.tg]\ntype = "telgram"\ntoken_env = "X"\n[http]\nprot = 80\n',
+        "utf-8",
+    )
+    result = loa("validate", cwd=tmp_path)
+    assert result.returncode == 1
+    assert (
+        "config.toml:6: http.prot: khóa không được hỗ trợ (có phải ý bạn là 'port'?)"
+        in result.stderr
+    )
+
+
+def test_plan_bad_arguments(tmp_path: Path) -> None:
+    assert "YYYY-MM-DD" in loa("plan", "--from", "05/06/2026").stderr
+    assert loa("plan", "--from", "2026-06-05", "--to", "2026-06-01").returncode == 1
+    unknown = loa("plan", "--campaign", "khong-co")
+    assert unknown.returncode == 1 and "khong-co" in unknown.stderr
+
+
+def test_plan_table_is_readable() -> None:
+    result = loa("plan", "--from", "2026-11-20", "--to", "2026-12-31")
+    assert result.returncode == 0, result.stderr
+    assert "Thời gian" in result.stdout

@@ -1,0 +1,75 @@
+"""Documentation a test keeps true: examples run, settings and commands are documented."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from scheduler.cli import app
+from scheduler.config import ConfigFile, load_config
+from tests.helpers import HEAD, campaign
+
+ROOT = Path(__file__).resolve().parent.parent
+CAMPAIGN_DOC = (ROOT / "docs" / "campaign-files.md").read_text("utf-8")
+CONFIG_DOC = (ROOT / "docs" / "configuration.md").read_text("utf-8")
+README = (ROOT / "README.md").read_text("utf-8")
+
+
+def toml_blocks(text: str) -> list[str]:
+    return re.findall(r"```toml\n(.*?)```", text, re.S)
+
+
+@pytest.mark.parametrize("block", toml_blocks(CAMPAIGN_DOC))
+def test_campaign_doc_examples_validate(block: str) -> None:
+    text = block if block.lstrip().startswith("id =") else HEAD + block
+    assert campaign(text).id
+
+
+def test_config_doc_example_loads(tmp_path: Path) -> None:
+    (blocks,) = toml_blocks(CONFIG_DOC)
+    path = tmp_path / "config.toml"
+    path.write_text(blocks, "utf-8")
+    config = load_config(path)
+    assert config.catalog().targets["telegram"] == ("nhom-van-phong", "kenh-tinh")
+
+
+def test_every_config_key_is_documented() -> None:
+    def keys(model: type) -> set[str]:
+        out = set()
+        for name, field in model.model_fields.items():  # type: ignore[attr-defined]
+            out.add(name)
+            annotation = field.annotation
+            if isinstance(annotation, type) and hasattr(annotation, "model_fields"):
+                out |= keys(annotation)
+        return out
+
+    from scheduler.config import ChannelSettings
+
+    missing = sorted(
+        k
+        for k in keys(ConfigFile) | keys(ChannelSettings)
+        if f"`{k}`" not in CONFIG_DOC and k not in CONFIG_DOC
+    )
+    assert missing == []
+
+
+def test_every_command_is_in_the_readme() -> None:
+    names = [c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands]
+    assert names
+    assert [n for n in names if f"loa {n}" not in README] == []
+
+
+def test_readme_starts_with_the_two_commands_and_ci_runs_the_second() -> None:
+    commands = re.findall(r"^python3 .*$", README, re.M)[:2]
+    assert "loa" in commands[0] and "pytest" in commands[1]
+    assert commands[1] in (ROOT / ".ci" / "run").read_text("utf-8")
+
+
+def test_every_campaign_key_is_documented() -> None:
+    from campaigns.schema import ActivityFile, CampaignFile, DeadlineFile, MessageFile
+
+    for model in (CampaignFile, ActivityFile, MessageFile, DeadlineFile):
+        for key in model.model_fields:
+            if key in ("activity", "message", "deadline"):
+                continue
+            assert f"`{key}`" in CAMPAIGN_DOC, key
