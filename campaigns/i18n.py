@@ -88,8 +88,8 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "bad_time_hint": ("viết HH:MM, ví dụ 08:00", "write HH:MM, e.g. 08:00"),
     "bad_offset": ("khoảng thời gian '{value}' không hợp lệ", "offset '{value}' is not valid"),
     "bad_offset_hint": (
-        "viết như -7d, +1w, -2h, +30m (d: ngày, w: tuần, h: giờ, m: phút)",
-        "write like -7d, +1w, -2h, +30m (d days, w weeks, h hours, m minutes)",
+        "viết như -7d, +1w, -2h, +30m (d: ngày, w: tuần, h: giờ, m: phút, s: giây)",
+        "write like -7d, +1w, -2h, +30m (d days, w weeks, h hours, m minutes, s seconds)",
     ),
     "offset_too_large": (
         "khoảng lệch quá lớn (tối đa 366 ngày)",

@@ -136,10 +136,10 @@ _LEAP_WORDS = ("leap", "nhuận")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 _MONTH_DAY_ISO = re.compile(r"^(\d{1,2})-(\d{1,2})$")  # MM-DD
 _DAY_MONTH_VN = re.compile(r"^(\d{1,2})/(\d{1,2})$")  # DD/MM
-_OFFSET_TERM = re.compile(r"([+-]?)(\d+)([wdhm])")
-_OFFSET = re.compile(r"^[+-]\d+[wdhm](?:[+-]?\d+[wdhm])*$")
+_OFFSET_TERM = re.compile(r"([+-]?)(\d+)([wdhms])")
+_OFFSET = re.compile(r"^[+-]\d+[wdhms](?:[+-]?\d+[wdhms])*$")
 _REF = re.compile(r"^([a-z0-9][a-z0-9_-]*)(?:\.(start|end))?$")
-_UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}
+_UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
 
 
 def _normalise(text: str) -> str:

@@ -1,0 +1,151 @@
+"""Driving the real ``loa run`` process from outside: write a config and campaigns, start it,
+watch its file channel and database, signal it, kill it, start it again."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+LOA = [sys.executable, "-c", "from scheduler.cli import main; main()"]
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
+    """Poll an observable condition until it holds; fail with a message at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.02)
+
+
+def iso(moment: dt.datetime) -> str:
+    return moment.isoformat(timespec="milliseconds")
+
+
+@dataclass
+class Office:
+    """A temp folder with config.toml, campaigns/, a SQLite database and a file channel."""
+
+    root: Path
+    extra_config: str = ""
+    processes: list[subprocess.Popen[str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        (self.root / "campaigns").mkdir(parents=True, exist_ok=True)
+        self.write_config()
+
+    @property
+    def db_path(self) -> Path:
+        return self.root / "data" / "loa.db"
+
+    @property
+    def outbox_file(self) -> Path:
+        return self.root / "data" / "outbox.jsonl"
+
+    def write_config(self, daemon: str = "reload_seconds = 1\n") -> None:
+        (self.root / "config.toml").write_text(
+            'timezone = "Asia/Ho_Chi_Minh"\n'
+            '[database]\nurl = "sqlite:///data/loa.db"\n'
+            '[campaigns]\npaths = ["campaigns"]\nlibrary = false\n'
+            f"[daemon]\n{daemon}"
+            '[channels.nhat-ky]\ntype = "file"\npath = "data/outbox.jsonl"\n' + self.extra_config,
+            "utf-8",
+        )
+
+    def campaign(self, name: str, text: str) -> Path:
+        path = self.root / "campaigns" / f"{name}.toml"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(text, "utf-8")
+        tmp.replace(path)  # atomic: the daemon never reads half a file
+        return path
+
+    def loa(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*LOA, *args], cwd=self.root, capture_output=True, text=True, timeout=timeout,
+            env={**os.environ, "LOA_LANG": "vi", "COLUMNS": "200"},
+        )  # fmt: skip
+
+    def start(self) -> subprocess.Popen[str]:
+        """Start ``loa run``; its output goes to daemon-N.out/.err, readable while it runs."""
+        n = len(self.processes)
+        self.out_path = self.root / f"daemon-{n}.out"
+        self.err_path = self.root / f"daemon-{n}.err"
+        process = subprocess.Popen(
+            [*LOA, "run"], cwd=self.root, stdout=self.out_path.open("w"),
+            stderr=self.err_path.open("w"), text=True, env={**os.environ, "LOA_LANG": "vi"},
+        )  # fmt: skip
+        self.processes.append(process)
+        return process
+
+    def log(self) -> str:
+        return self.err_path.read_text("utf-8") if self.err_path.exists() else ""
+
+    def started(self, process: subprocess.Popen[str], timeout: float = 30) -> None:
+        """Wait until the daemon has synced and armed its clock (its lock file holds its pid)."""
+        lock = self.db_path.with_name("loa.db.lock")
+
+        def ready() -> bool:
+            if process.poll() is not None:
+                raise AssertionError(f"loa run exited {process.returncode}: {self.log()}")
+            return (
+                lock.exists() and lock.read_text().strip() == str(process.pid) and self.has_synced()
+            )
+
+        wait_for(ready, timeout, "loa run to start")
+
+    def has_synced(self) -> bool:
+        if not self.db_path.exists():
+            return False
+        try:
+            with sqlite3.connect(self.db_path) as conn:
+                return bool(conn.execute("select count(*) from campaign_version").fetchone()[0])
+        except sqlite3.Error:
+            return False
+
+    def stop(self, process: subprocess.Popen[str], timeout: float = 10) -> tuple[int, str, str]:
+        """SIGTERM, wait; the exit code, stdout and stderr of the daemon."""
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=timeout)
+        return process.returncode, self.out_path.read_text("utf-8"), self.log()
+
+    def kill(self, process: subprocess.Popen[str]) -> None:
+        process.kill()
+        process.wait(timeout=10)
+
+    def sent(self) -> list[dict[str, Any]]:
+        if not self.outbox_file.exists():
+            return []
+        records = []
+        for line in self.outbox_file.read_bytes().splitlines():
+            try:
+                records.append(json.loads(line))
+            except ValueError:
+                continue  # a torn last line after kill -9
+        return records
+
+    def query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        with sqlite3.connect(self.db_path, timeout=30) as conn:
+            return conn.execute(sql, params).fetchall()
+
+    def states(self) -> dict[str, int]:
+        return dict(self.query("select state, count(*) from delivery group by state"))
+
+    def close(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=10)

@@ -1,0 +1,138 @@
+"""The daemon as a process: messages due seconds ahead go out once and on time; a second
+daemon is refused; SIGTERM stops it quickly; downtime is handled by the grace period."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections import Counter
+
+import pytest
+
+from tests.e2e.harness import Office, iso, wait_for
+
+pytestmark = pytest.mark.slow
+
+
+def soon_campaign(cid: str, start: dt.datetime, count: int, step: float, grace: str = "1h") -> str:
+    lines = [f'id = "{cid}"', f'title = "Chiến dịch {cid}"', f'grace = "{grace}"']
+    for i in range(count):
+        at = start + dt.timedelta(seconds=i * step)
+        lines += [
+            "[[message]]",
+            f'id = "tin-{i}"',
+            f"at = {iso(at)}",
+            f'text = "Tin số {i} của {{{{ campaign.title }}}}: Ngày Môi trường thế giới — chống ô nhiễm nhựa 🌱"',
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def test_messages_due_seconds_ahead_are_sent_once_and_on_time(office: Office) -> None:
+    start = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=3)
+    office.campaign("soon", soon_campaign("soon", start, 8, 0.5))
+    process = office.start()
+    office.started(process)
+    records = wait_for(lambda: len(office.sent()) >= 8 and office.sent(), 30, "8 messages")
+    code, out, _ = office.stop(process)
+    assert code == 0
+    assert "loa đang chạy" in out and "8 tin đang chờ gửi" in out
+    keys = Counter(r["key"] for r in records)
+    assert sorted(keys) == sorted(f"soon:tin-{i}:once@nhat-ky" for i in range(8))
+    assert set(keys.values()) == {1}
+    for record in records:
+        lateness = (
+            dt.datetime.fromisoformat(record["sent_at"]) - dt.datetime.fromisoformat(record["due"])
+        ).total_seconds()
+        assert 0 <= lateness < 1.0, record
+        assert "chống ô nhiễm nhựa 🌱" in record["text"] and "Chiến dịch soon" in record["text"]
+        assert {
+            "key",
+            "campaign",
+            "message",
+            "channel",
+            "target",
+            "text",
+            "due",
+            "sent_at",
+        } <= record.keys()
+    assert office.states() == {"sent": 8}
+    listed = office.loa("deliveries", "--format", "json")
+    import json
+
+    rows = json.loads(listed.stdout)
+    assert {r["state"] for r in rows} == {"sent"} and all(r["attempts"] == 1 for r in rows)
+
+
+def test_second_daemon_on_same_sqlite_refuses(office: Office) -> None:
+    office.campaign(
+        "soon", soon_campaign("soon", dt.datetime.now(dt.UTC) + dt.timedelta(hours=1), 1, 1)
+    )
+    first = office.start()
+    office.started(first)
+    second = office.loa("run", timeout=30)
+    assert second.returncode == 1
+    assert "đang dùng cơ sở dữ liệu này" in second.stderr and str(first.pid) in second.stderr
+    assert "Traceback" not in second.stderr
+    assert first.poll() is None  # the first one is untouched
+    office.stop(first)
+
+
+def test_sigterm_stops_within_five_seconds(office: Office) -> None:
+    office.campaign(
+        "soon", soon_campaign("soon", dt.datetime.now(dt.UTC) + dt.timedelta(hours=1), 3, 1)
+    )
+    process = office.start()
+    office.started(process)
+    began = time.monotonic()
+    code, _, err = office.stop(process)
+    assert code == 0 and time.monotonic() - began < 5
+    assert "stopped" in err
+
+
+def test_downtime_sends_late_within_grace_and_misses_beyond(office: Office) -> None:
+    due = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=4)
+    office.campaign("rong", soon_campaign("rong", due, 1, 1, grace="1h"))
+    office.campaign("chat", soon_campaign("chat", due, 1, 1, grace="1s"))
+    process = office.start()
+    office.started(process)
+    office.stop(process)  # down before anything was due
+    assert office.states() == {"pending": 2}
+    wait_for(
+        lambda: dt.datetime.now(dt.UTC) > due + dt.timedelta(seconds=2), 10, "both to be overdue"
+    )
+    process = office.start()
+    office.started(process)
+    wait_for(
+        lambda: len(office.states()) == 2 and "pending" not in office.states(),
+        20,
+        "the restart to resolve both",
+    )
+    office.stop(process)
+    assert dict(office.query("select campaign, state from delivery")) == {
+        "rong": "sent",
+        "chat": "missed",
+    }
+    assert [r["campaign"] for r in office.sent()] == ["rong"]
+    status = office.loa("status")
+    assert "missed" in status.stdout and "grace" in status.stdout
+
+
+def test_edit_updates_pending_and_removal_cancels(office: Office) -> None:
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)
+    path = office.campaign("sua", soon_campaign("sua", later, 3, 60))
+    process = office.start()
+    office.started(process)
+    office.campaign("sua", soon_campaign("sua", later, 2, 60).replace("Tin số 0", "Tin đã sửa 0"))
+    wait_for(lambda: office.states().get("cancelled") == 1, 20, "the edit to be synced")
+    texts = dict(office.query("select key, text from delivery where state = 'pending'"))
+    assert any("Tin đã sửa 0" in t for t in texts.values()) and len(texts) == 2
+    path.write_text("id = [broken\n", "utf-8")  # a broken file keeps the last good version
+    wait_for(lambda: "campaign problem" in office.log(), 10, "the problem to be logged")
+    assert "sua.toml:1" in office.log()
+    office.stop(process)
+    assert office.states() == {"pending": 2, "cancelled": 1}
+    process = office.start()  # a cold start with the file still broken keeps its deliveries
+    office.started(process)
+    wait_for(lambda: "loa đang chạy" in office.out_path.read_text("utf-8"), 10, "the summary")
+    office.stop(process)
+    assert office.states() == {"pending": 2, "cancelled": 1}
