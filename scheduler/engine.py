@@ -27,6 +27,7 @@ from scheduler.tables import State
 log = logging.getLogger("loa.engine")
 
 Clock = Callable[[], dt.datetime]
+RETRY_PAST_GRACE = "lần thử lại tiếp theo đã quá thời gian cho phép gửi muộn (grace)"
 
 
 def utcnow() -> dt.datetime:
@@ -212,7 +213,7 @@ class DispatchEngine:
         wait = self.policy.delay(item.attempts, exc.retry_after, self.rng)
         when = now + dt.timedelta(seconds=wait)
         if when - item.due > item.grace:
-            return Outcome(item.key, State.MISSED, f"{exc.reason}; {outbox.MISSED_REASON}")
+            return Outcome(item.key, State.MISSED, f"{exc.reason}; {RETRY_PAST_GRACE}")
         log.info("retrying", extra={"key": item.key, "error": exc.reason, "wait": round(wait, 2)})
         return Outcome(item.key, State.RETRYING, exc.reason, next_attempt_at=when)
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, and_, bindparam, delete, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, delete, or_, select, update
 
 from campaigns.expand import ActivityOccurrence, DeadlineOccurrence, Dispatch, expand
 from campaigns.model import Campaign, ChannelCatalog
@@ -278,7 +278,9 @@ def _edit_statement(restore: bool = False) -> Any:
         values.update(state=State.PENDING, cancel_reason="", attempts=0)
         condition = and_(D.c.key == bindparam("k"), D.c.state == State.CANCELLED)
     else:
-        condition = and_(D.c.key == bindparam("k"), D.c.state.in_(list(EDITABLE)))
+        # executemany cannot expand IN lists: spell the states out
+        editable = or_(*(D.c.state == state for state in EDITABLE))
+        condition = and_(D.c.key == bindparam("k"), editable)
     return update(D).where(condition).values(**values)
 
 

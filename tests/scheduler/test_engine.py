@@ -1,0 +1,240 @@
+"""The dispatch engine with an injected clock and a scripted channel: states, retries,
+backoff, grace, recovery after a crash, order per target."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select, update
+
+from channels.base import OutboundMessage, Receipt
+from channels.errors import AuthError, PermanentError, RateLimited, TransientError
+from channels.file import FileChannel
+from scheduler.engine import DispatchEngine, RetryPolicy
+from scheduler.tables import Delivery, State
+
+D = Delivery.__table__  # type: ignore[attr-defined]
+T0 = dt.datetime(2026, 6, 5, 1, 0, tzinfo=dt.UTC)
+
+
+class Clock:
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+class Scripted:
+    """A channel that answers from a script: an exception to raise, or success."""
+
+    name = "kenh"
+
+    def __init__(self, clock: Clock, script: Iterable[Exception | None] = ()) -> None:
+        self.clock = clock
+        self.script = list(script)
+        self.sent: list[OutboundMessage] = []
+        self.have: dict[str, Receipt] = {}
+
+    async def send(self, message: OutboundMessage) -> Receipt:
+        outcome = self.script.pop(0) if self.script else None
+        if outcome is not None:
+            raise outcome
+        self.sent.append(message)
+        return Receipt(sent_at=self.clock(), provider_message_id=f"id-{len(self.sent)}")
+
+    async def find_sent(self, keys: Iterable[str]) -> dict[str, Receipt]:
+        return {k: self.have[k] for k in keys if k in self.have}
+
+    async def close(self) -> None:
+        return None
+
+
+def add(
+    db: Engine,
+    key: str,
+    due: dt.datetime,
+    target: str = "",
+    grace: int = 3600,
+    state: str = "pending",
+) -> None:
+    with db.begin() as conn:
+        conn.execute(
+            D.insert().values(
+                key=key, message_key=key, campaign="c", item="m", occurrence="once", channel="kenh",
+                target=target, due=due, text=f"Tin {key}", content_hash="", state=state,
+                next_attempt_at=due, grace_seconds=grace, created_at=due, updated_at=due,
+            )
+        )  # fmt: skip
+
+
+def row(db: Engine, key: str) -> dict[str, object]:
+    with db.connect() as conn:
+        return dict(conn.execute(select(D).where(D.c.key == key)).one()._mapping)
+
+
+def engine_for(db: Engine, channel: Scripted, clock: Clock, **kwargs: object) -> DispatchEngine:
+    addresses = {("kenh", ""): "", ("kenh", "a"): "111", ("kenh", "b"): "222"}
+    return DispatchEngine(db, {"kenh": channel}, addresses, "test", clock=clock, seed=1, **kwargs)  # type: ignore[arg-type]
+
+
+async def test_sent_with_receipt(db: Engine) -> None:
+    clock = Clock(T0)
+    channel = Scripted(clock)
+    add(db, "k1", T0, target="a")
+    report = await engine_for(db, channel, clock).run_due()
+    assert report.sent == 1 and channel.sent[0].address == "111"
+    stored = row(db, "k1")
+    assert stored["state"] == "sent" and stored["attempts"] == 1
+    assert stored["provider_message_id"] == "id-1" and stored["sent_at"] == T0
+
+
+async def test_not_sent_before_due(db: Engine) -> None:
+    clock = Clock(T0)
+    channel = Scripted(clock)
+    add(db, "k1", T0 + dt.timedelta(seconds=1))
+    assert (await engine_for(db, channel, clock).run_due()).sent == 0
+    assert row(db, "k1")["state"] == "pending"
+
+
+async def test_transient_retries_with_backoff_then_succeeds(db: Engine) -> None:
+    clock = Clock(T0)
+    channel = Scripted(clock, [TransientError("HTTP 502"), TransientError("HTTP 503")])
+    engine = engine_for(db, channel, clock, policy=RetryPolicy(base=10, max_attempts=5))
+    add(db, "k1", T0)
+    await engine.run_due()
+    first = row(db, "k1")
+    assert first["state"] == "retrying" and first["last_error"] == "HTTP 502"
+    wait = (first["next_attempt_at"] - T0).total_seconds()  # type: ignore[operator]
+    assert 5 <= wait <= 10  # base 10 s with jitter in [0.5, 1]
+    clock.now = first["next_attempt_at"]  # type: ignore[assignment]
+    await engine.run_due()
+    second = row(db, "k1")
+    wait2 = (second["next_attempt_at"] - clock.now).total_seconds()  # type: ignore[operator]
+    assert 10 <= wait2 <= 20  # doubled
+    clock.now = second["next_attempt_at"]  # type: ignore[assignment]
+    await engine.run_due()
+    assert row(db, "k1")["state"] == "sent" and row(db, "k1")["attempts"] == 3
+
+
+async def test_retry_after_is_honoured_and_other_targets_keep_moving(db: Engine) -> None:
+    clock = Clock(T0)
+    channel = Scripted(clock, [RateLimited("429 Too Many Requests", retry_after=30)])
+    add(db, "k1", T0, target="a")
+    add(db, "k2", T0, target="b")
+    await engine_for(db, channel, clock).run_due()
+    limited = row(db, "k1")
+    assert limited["state"] == "retrying"
+    assert 30 <= (limited["next_attempt_at"] - T0).total_seconds() <= 30.25  # type: ignore[operator]
+    assert row(db, "k2")["state"] == "sent"
+
+
+@pytest.mark.parametrize(
+    "error", [PermanentError("chat not found"), AuthError("token không hợp lệ")]
+)
+async def test_permanent_and_auth_errors_fail_at_once(db: Engine, error: Exception) -> None:
+    clock = Clock(T0)
+    add(db, "k1", T0)
+    await engine_for(db, Scripted(clock, [error]), clock).run_due()
+    stored = row(db, "k1")
+    assert (
+        stored["state"] == "failed"
+        and stored["attempts"] == 1
+        and stored["last_error"] == str(error)
+    )
+
+
+async def test_gives_up_after_max_attempts(db: Engine) -> None:
+    clock = Clock(T0)
+    channel = Scripted(clock, [TransientError("timeout")] * 10)
+    engine = engine_for(db, channel, clock, policy=RetryPolicy(base=1, max_attempts=3))
+    add(db, "k1", T0)
+    for _ in range(3):
+        await engine.run_due()
+        clock.now = row(db, "k1")["next_attempt_at"] or clock.now  # type: ignore[assignment]
+    stored = row(db, "k1")
+    assert (
+        stored["state"] == "failed"
+        and stored["attempts"] == 3
+        and "3 lần" in str(stored["last_error"])
+    )
+
+
+async def test_overdue_beyond_grace_is_missed_within_grace_is_sent(db: Engine) -> None:
+    clock = Clock(T0)
+    channel = Scripted(clock)
+    add(db, "late-ok", T0 - dt.timedelta(minutes=59), grace=3600)
+    add(db, "too-late", T0 - dt.timedelta(minutes=61), grace=3600)
+    report = await engine_for(db, channel, clock).run_due()
+    assert (report.sent, report.missed) == (1, 1)
+    assert row(db, "late-ok")["state"] == "sent"
+    assert row(db, "too-late")["state"] == "missed" and [m.key for m in channel.sent] == ["late-ok"]
+
+
+async def test_a_retry_past_grace_is_missed(db: Engine) -> None:
+    clock = Clock(T0)
+    add(db, "k1", T0, grace=20)
+    await engine_for(db, Scripted(clock, [RateLimited("429", retry_after=60)]), clock).run_due()
+    assert row(db, "k1")["state"] == "missed"
+
+
+async def test_order_is_kept_per_target(db: Engine) -> None:
+    clock = Clock(T0)
+    channel = Scripted(clock)
+    for i in range(20):
+        add(db, f"a{i:02d}", T0 - dt.timedelta(seconds=20 - i), target="a")
+        add(db, f"b{i:02d}", T0 - dt.timedelta(seconds=20 - i), target="b")
+    await engine_for(db, channel, clock, batch_size=7).run_due()
+    for target in ("a", "b"):
+        keys = [m.key for m in channel.sent if m.target == target]
+        assert keys == sorted(keys) and len(keys) == 20
+
+
+async def test_unknown_target_alias_fails_clearly(db: Engine) -> None:
+    clock = Clock(T0)
+    add(db, "k1", T0, target="da-xoa")
+    await engine_for(db, Scripted(clock), clock).run_due()
+    assert row(db, "k1")["state"] == "failed" and "da-xoa" in str(row(db, "k1")["last_error"])
+
+
+async def test_recovery_confirms_what_the_channel_has_and_resends_the_rest(db: Engine) -> None:
+    clock = Clock(T0)
+    channel = Scripted(clock)
+    channel.have["k1"] = Receipt(sent_at=T0 - dt.timedelta(seconds=1))
+    add(db, "k1", T0 - dt.timedelta(seconds=2), state="sending")
+    add(db, "k2", T0 - dt.timedelta(seconds=2), state="sending")
+    engine = engine_for(db, channel, clock)
+    report = await engine.recover()
+    assert (report.in_flight, report.confirmed_sent, report.possible_duplicates) == (2, 1, 1)
+    assert row(db, "k1")["state"] == "sent" and not row(db, "k1")["possible_duplicate"]
+    assert row(db, "k2")["state"] == "pending" and row(db, "k2")["possible_duplicate"]
+    await engine.run_due()
+    assert [m.key for m in channel.sent] == ["k2"] and row(db, "k2")["state"] == "sent"
+
+
+async def test_file_channel_finds_what_it_wrote_and_skips_torn_lines(tmp_path: Path) -> None:
+    channel = FileChannel("nhat-ky", tmp_path / "out.jsonl")
+    message = OutboundMessage("k1", "c", "m", "nhat-ky", "", "", "Chống ô nhiễm nhựa", T0)
+    await channel.send(message)
+    with (tmp_path / "out.jsonl").open("a", encoding="utf-8") as handle:
+        handle.write('{"key": "k2", "sent_at": "2026-')  # torn by a crash
+    found = await channel.find_sent(["k1", "k2", "k3"])
+    assert list(found) == ["k1"]
+
+
+async def test_record_never_overwrites_a_row_that_left_sending(db: Engine) -> None:
+    """A person cancelled it while it was being sent: the cancel stands."""
+    clock = Clock(T0)
+    add(db, "k1", T0)
+
+    class CancelDuringSend(Scripted):
+        async def send(self, message: OutboundMessage) -> Receipt:
+            with db.begin() as conn:
+                conn.execute(update(D).where(D.c.key == "k1").values(state=State.CANCELLED))
+            return await super().send(message)
+
+    await engine_for(db, CancelDuringSend(clock), clock).run_due()
+    assert row(db, "k1")["state"] == "cancelled"

@@ -1,0 +1,104 @@
+"""Sync by key: insert new, update edited, cancel removed, never touch what was sent."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Engine, select, update
+
+from campaigns.model import ChannelCatalog
+from scheduler.sync import sync
+from scheduler.tables import Delivery, Occurrence
+from tests.helpers import HEAD, campaign
+
+D = Delivery.__table__  # type: ignore[attr-defined]
+O = Occurrence.__table__  # type: ignore[attr-defined]  # noqa: E741
+CAT = ChannelCatalog(targets={"nhat-ky": (), "tg": ("a", "b")}, defaults=("nhat-ky",))
+NOW = dt.datetime(2026, 5, 1, 1, 0, tzinfo=dt.UTC)
+HORIZON = dt.timedelta(days=400)
+
+BASE = HEAD + (
+    '[[activity]]\nid = "wed"\ntitle = "Ngày Môi trường thế giới"\nstart = "yearly 06-05"\n'
+    '[[message]]\nid = "dem-nguoc"\nat = "wed -7d 08:00"\ntext = "Còn {{ days_left }} ngày: {{ activity.title }}"\n'
+    '[[message]]\nid = "ngay"\nat = "wed 07:30"\ntext = "Hôm nay {{ date }}"\nchannels = ["nhat-ky", "tg"]\n'
+)
+
+
+def rows(db: Engine) -> dict[str, tuple[str, str]]:
+    with db.connect() as conn:
+        return {
+            r.key: (r.state, r.text) for r in conn.execute(select(D.c.key, D.c.state, D.c.text))
+        }
+
+
+def test_first_sync_inserts_pending_and_second_is_a_no_op(db: Engine) -> None:
+    report = sync(db, [campaign(BASE, CAT)], CAT, NOW, HORIZON)
+    assert (
+        report.inserted == 2 * 2 + 2 * 2
+    )  # 2026 and 2027: countdown x1 target, day x3 targets... see keys
+    found = rows(db)
+    assert "c:ngay:2026@tg:a" in found and "c:ngay:2026@nhat-ky" in found
+    assert {state for state, _ in found.values()} == {"pending"}
+    again = sync(db, [campaign(BASE, CAT)], CAT, NOW, HORIZON)
+    assert again.expanded == 0 and not again.changed  # unchanged file, fresh horizon
+    forced = sync(db, [campaign(BASE, CAT)], CAT, NOW, HORIZON, force=True)
+    assert forced.expanded == 1 and not forced.changed
+    assert rows(db) == found
+
+
+def test_edit_updates_pending_keeps_sent_and_cancels_removed(db: Engine) -> None:
+    sync(db, [campaign(BASE, CAT)], CAT, NOW, HORIZON)
+    with db.begin() as conn:
+        conn.execute(update(D).where(D.c.key == "c:ngay:2026@tg:a").values(state="sent"))
+    edited = BASE.replace("Hôm nay {{ date }}", "Hôm nay là {{ date }}").replace(
+        '[[message]]\nid = "dem-nguoc"\nat = "wed -7d 08:00"\ntext = "Còn {{ days_left }} ngày: {{ activity.title }}"\n',
+        "",
+    )
+    report = sync(db, [campaign(edited, CAT)], CAT, NOW, HORIZON)
+    found = rows(db)
+    assert found["c:ngay:2026@tg:a"] == ("sent", "Hôm nay Thứ Sáu, 05/06/2026")  # never touched
+    assert found["c:ngay:2026@tg:b"] == ("pending", "Hôm nay là Thứ Sáu, 05/06/2026")
+    assert found["c:dem-nguoc:2026@nhat-ky"][0] == "cancelled"
+    assert report.updated == 5 and report.cancelled == 2
+    restored = sync(db, [campaign(BASE, CAT)], CAT, NOW, HORIZON)
+    assert restored.restored == 2 and rows(db)["c:dem-nguoc:2026@nhat-ky"][0] == "pending"
+
+
+def test_moving_a_date_keeps_the_key_and_updates_due(db: Engine) -> None:
+    sync(db, [campaign(BASE, CAT)], CAT, NOW, HORIZON)
+    moved = BASE.replace('start = "yearly 06-05"', 'start = "yearly 06-06"')
+    sync(db, [campaign(moved, CAT)], CAT, NOW, HORIZON)
+    with db.connect() as conn:
+        due = conn.execute(select(D.c.due).where(D.c.key == "c:ngay:2026@nhat-ky")).scalar_one()
+        seq, status = conn.execute(
+            select(O.c.sequence, O.c.status).where(O.c.key == "c:wed:2026")
+        ).one()
+    assert due == dt.datetime(2026, 6, 6, 0, 30, tzinfo=dt.UTC)  # 07:30 in Vietnam
+    assert (seq, status) == (1, "confirmed")
+
+
+def test_removed_campaign_is_cancelled_unless_its_file_is_broken(db: Engine) -> None:
+    sync(db, [campaign(BASE, CAT)], CAT, NOW, HORIZON)
+    kept = sync(db, [], CAT, NOW, HORIZON, protected={"c"})
+    assert kept.cancelled == 0 and {s for s, _ in rows(db).values()} == {"pending"}
+    gone = sync(db, [], CAT, NOW, HORIZON)
+    assert gone.removed_campaigns == ["c"] and {s for s, _ in rows(db).values()} == {"cancelled"}
+    with db.connect() as conn:
+        assert {r.status for r in conn.execute(select(O.c.status))} == {"cancelled"}
+
+
+def test_past_due_new_keys_are_not_inserted(db: Engine) -> None:
+    late = NOW.replace(month=6, day=5, hour=3)  # after 07:30 on 5 June in Vietnam
+    sync(db, [campaign(BASE, CAT)], CAT, late, HORIZON)
+    assert not any(k.startswith("c:ngay:2026") for k in rows(db))
+
+
+def test_template_error_at_expansion_fails_that_delivery(db: Engine) -> None:
+    text = (
+        HEAD
+        + '[[message]]\nid = "m"\nat = 2026-06-01T08:00:00+07:00\ntext = "{{ 10 // (year - 2026) }}"\n'
+    )
+    sync(db, [campaign(text, CAT)], CAT, NOW, HORIZON)
+    with db.connect() as conn:
+        state, error = conn.execute(select(D.c.state, D.c.last_error)).one()
+    assert state == "failed" and "by zero" in error and error.startswith("mẫu tin nhắn lỗi")
