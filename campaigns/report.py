@@ -48,7 +48,7 @@ def clean_loc(loc: Sequence[str | int], data: Any) -> tuple[str | int, ...]:
         if isinstance(node, dict) or (isinstance(node, list) and isinstance(part, int)):
             out.append(part)
             try:
-                node = node[part]
+                node = node[part]  # type: ignore[index]
             except (KeyError, IndexError, TypeError):
                 break
         else:

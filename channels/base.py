@@ -33,6 +33,9 @@ class Receipt:
 
 class Channel(Protocol):
     name: str
+    # True when ``find_sent`` knows everything the outlet received, so a key it does not find
+    # was certainly not delivered (the file outlet); False when it can only confirm some.
+    confirms_delivery: bool
 
     async def send(self, message: OutboundMessage) -> Receipt:
         """Deliver one message or raise a ``channels.errors.ChannelError``."""

@@ -11,6 +11,8 @@ from channels.base import OutboundMessage, Receipt, utcnow
 
 
 class ConsoleChannel:
+    confirms_delivery = False
+
     def __init__(self, name: str, stream: TextIO | None = None) -> None:
         self.name = name
         self.stream = stream or sys.stdout

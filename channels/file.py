@@ -16,6 +16,8 @@ from channels.errors import PermanentError
 
 
 class FileChannel:
+    confirms_delivery = True
+
     def __init__(self, name: str, path: Path) -> None:
         self.name = name
         self.path = path

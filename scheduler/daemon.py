@@ -255,6 +255,7 @@ class Daemon:
                     "recovered deliveries caught in flight by a crash",
                     extra={"in_flight": recovery.in_flight,
                            "confirmed_sent": recovery.confirmed_sent,
+                           "confirmed_not_sent": recovery.confirmed_not_sent,
                            "possible_duplicates": recovery.possible_duplicates},
                 )  # fmt: skip
                 outbox.set_meta(
@@ -262,6 +263,7 @@ class Daemon:
                     "last_recovery",
                     f"{self.clock().isoformat()} in_flight={recovery.in_flight} "
                     f"confirmed_sent={recovery.confirmed_sent} "
+                    f"confirmed_not_sent={recovery.confirmed_not_sent} "
                     f"possible_duplicates={recovery.possible_duplicates}",
                 )
             report = await self._sync(show_progress=sys.stderr.isatty())

@@ -43,9 +43,9 @@ class RetryPolicy:
     def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
         """Exponential backoff with jitter; a server's retry-after is honoured as a floor."""
         backoff = min(self.cap, self.base * 2 ** max(0, attempt - 1))
-        jittered = backoff * rng.uniform(0.5, 1.0)
+        jittered: float = backoff * rng.uniform(0.5, 1.0)
         if retry_after is not None:
-            return max(retry_after, 0.0) + rng.uniform(0.0, 0.25)
+            return float(max(retry_after, 0.0) + rng.uniform(0.0, 0.25))
         return jittered
 
 
@@ -53,6 +53,7 @@ class RetryPolicy:
 class RecoveryReport:
     in_flight: int = 0
     confirmed_sent: int = 0
+    confirmed_not_sent: int = 0
     possible_duplicates: int = 0
     keys: list[str] = field(default_factory=list)
 
@@ -93,8 +94,9 @@ class DispatchEngine:
     async def recover(self) -> RecoveryReport:
         """Resolve deliveries a crash left in ``sending`` (the documented policy).
 
-        Where the channel can tell that it already has a message, it is recorded as sent.
-        Every other one is sent again and flagged ``possible_duplicate``: the process died
+        Where the channel can tell that it already has a message, it is recorded as sent;
+        where it can tell for sure that it has not, it is sent again. Every other one is sent
+        again and flagged ``possible_duplicate``: the process died
         between handing it to the platform and recording the answer, so it may have arrived.
         Sending again keeps the promise that nothing is lost; the flag and the count keep the
         promise that a duplicate is never hidden.
@@ -108,18 +110,24 @@ class DispatchEngine:
         for claimed in stuck:
             by_channel[claimed.channel].append(claimed)
         confirmed: list[Outcome] = []
+        not_delivered: list[str] = []  # the channel knows for sure: send again, no flag
         for name, items in by_channel.items():
             channel = self.channels.get(name)
             found = await channel.find_sent([c.key for c in items]) if channel else {}
+            certain = channel is not None and channel.confirms_delivery
             for claimed in items:
                 receipt = found.get(claimed.key)
                 if receipt is not None:
                     confirmed.append(_sent(claimed.key, receipt))
+                elif certain:
+                    not_delivered.append(claimed.key)
         await asyncio.to_thread(outbox.record, self.db, confirmed, now)
-        confirmed_keys = {o.key for o in confirmed}
-        again = [c.key for c in stuck if c.key not in confirmed_keys]
+        done = {o.key for o in confirmed} | set(not_delivered)
+        again = [c.key for c in stuck if c.key not in done]
+        await asyncio.to_thread(outbox.release, self.db, not_delivered, now, False)
         await asyncio.to_thread(outbox.release, self.db, again, now, True)
         report.confirmed_sent = len(confirmed)
+        report.confirmed_not_sent = len(not_delivered)
         report.possible_duplicates = len(again)
         return report
 

@@ -16,13 +16,16 @@ set ``LOA_PROPERTY_SCALE=10`` (for example) to search harder locally.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -37,6 +40,23 @@ from campaigns.loader import parse_document
 from campaigns.lunar import to_solar
 from campaigns.model import Campaign, ChannelCatalog
 from campaigns.timeexpr import When, parse_value
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Turn a hang into a failure (SIGALRM: main thread, POSIX)."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise TimeoutError(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
 
 TZ_NAME = "Asia/Ho_Chi_Minh"
 TZ = ZoneInfo(TZ_NAME)
@@ -283,11 +303,16 @@ def campaign_text(draw: st.DrawFn) -> str:
             lines.append(f"end = {end}")
     for i in range(draw(st.integers(0, 3))):
         lines += ["", "[[message]]", f'id = "m{i}"', f"at = {draw(when_value(ids))}"]
-        lines.append('text = "Tin {{ x }}: {{ date }} {{ time }}, còn {{ days_left }} ngày"')
+        if draw(st.integers(0, 3)) == 0:
+            # bound to an activity: the template may count down to it
+            lines.append(f"activity = {_q(draw(st.sampled_from(ids)))}")
+            lines.append(
+                'text = "{{ activity.title }} ({{ activity.start }}): còn {{ days_left }} ngày"'
+            )
+        else:
+            lines.append('text = "Tin {{ x }}: {{ date }} {{ time }} {{ year }}"')
         if (channels := draw(st.sampled_from(CHANNELS))) is not None:
             lines.append(f"channels = {channels}")
-        if draw(st.integers(0, 3)) == 0:
-            lines.append(f"activity = {_q(draw(st.sampled_from(ids)))}")
     for i in range(draw(st.integers(0, 2))):
         lines += ["", "[[deadline]]", f'id = "d{i}"', f'title = "Hạn {i}"']
         lines.append(f"due = {draw(when_value(ids))}")
@@ -624,7 +649,9 @@ SEED_FILES = sorted(
 )
 assert SEED_FILES, "the example campaign files are missing"
 
-CONFUSABLE = st.sampled_from(["²", "٣", "①", "\x00", "/", "\\", "-", " ", "\u200b"])
+CONFUSABLE = st.sampled_from(["²", "٣", "①", "\x00", "/", "\\", "-", " ", "\u200b"]) | st.builds(
+    lambda char, n: char * n, st.sampled_from(["[", "{", "(", '"', "#"]), st.integers(2, 600)
+)
 NOISE_TEXT = (
     CONFUSABLE
     | st.text(
@@ -661,6 +688,10 @@ OTHER_VALUES = (
     '"ngay-hoi +1w2d"', '"America"', '"Asia"', '"Mars/Olympus"', '"25:00"', '"0d"',
     '{ every = "week", during = "ngay-hoi" }', '{ rrule = "FREQ=DAILY" }',
     '{ rrule = "FREQ=DAILY;INTERVAL=0", start = 2025-01-01 }',
+    '{ rrule = "FREQ=DAILY;INTERVAL=-1", start = 2025-01-01 }',
+    '{ rrule = "RRULE:FREQ=DAILY\\nEXDATE:20250102T000000", start = 2025-01-01 }',
+    '{ rrule = "FREQ=SECONDLY;COUNT=3", start = 2025-01-01 }',
+    '"{{ ' + "(" * 500 + "1" + ")" * 500 + ' }}"', "[" * 500 + "]" * 500,
     '["ngay-hoi 07:00", "yearly 01-01"]', '"{{ nope }}"', '"{{ activity.nope }}"',
     '"{{ 1/0 }}"', '"{% if %}"',
 )  # fmt: skip
@@ -749,7 +780,8 @@ def mutated_file(draw: st.DrawFn) -> bytes:
 
 
 def _parse(raw: bytes) -> tuple[Campaign | None, list]:  # type: ignore[type-arg]
-    return parse_document(raw, Path("x.toml"), PARSE_CATALOG, TZ_NAME, "x.toml")
+    with time_limit(10):
+        return parse_document(raw, Path("x.toml"), PARSE_CATALOG, TZ_NAME, "x.toml")
 
 
 EXAMPLE_FILE = (PACKAGE / "examples" / "vi-du.toml").read_bytes()
@@ -787,6 +819,17 @@ CRASHING_FILES = {
     "offset-overflows": EXAMPLE_FILE.replace(b'"ngay-hoi -7d 08:00"', b'"ngay-hoi -99999999999d"'),
     # "2²" is all digits to str.isdigit() but not to int(): ValueError
     "vars-by-year-superscript": EXAMPLE_FILE + '\n[vars_by_year."2²"]\nx = "y"\n'.encode(),
+    # deeply nested arrays: tomllib raises RecursionError, not TOMLDecodeError
+    "toml-nested-500": EXAMPLE_FILE + b"\nx = " + b"[" * 500 + b"]" * 500 + b"\n",
+    # a deeply nested template expression: RecursionError from jinja's parser
+    "template-nested-500": EXAMPLE_FILE.replace(
+        "Mời toàn thể".encode(),
+        b"{{ " + b"(" * 500 + b"1" + b")" * 500 + b" }}",
+    ),
+    # a template that asks for a huge string while it is checked: MemoryError
+    "template-huge-string": EXAMPLE_FILE.replace(
+        "Mời toàn thể".encode(), b"{{ date|center(99999999999999) }}"
+    ),
 }
 
 
@@ -808,9 +851,43 @@ def test_accepted_mutants_expand(
         return
     if campaign is None:
         return
-    a, _, c = bounds
-    e = expand(campaign, a, min(c, a + dt.timedelta(days=60)), PARSE_CATALOG)
-    assert all(a <= m.due for m in e.messages)
+    check_accepted_file_expands(
+        campaign, bounds[0], min(bounds[2], bounds[0] + dt.timedelta(days=60))
+    )
+
+
+def check_accepted_file_expands(campaign: Campaign, a: dt.datetime, c: dt.datetime) -> None:
+    with time_limit(10):
+        e = expand(campaign, a, c, PARSE_CATALOG)
+    assert all(a <= m.due < c for m in e.messages)
+
+
+def _example_with_at(at: str) -> bytes:
+    return f'id = "c"\ntitle = "T"\n\n[[message]]\nid = "m0"\nat = {at}\ntext = "x"\n'.encode()
+
+
+# Files the loader accepts but expansion cannot expand (found by probing the rrule check).
+UNEXPANDABLE_FILES = {
+    # INTERVAL=0 passes the loader's rrulestr() check; dateutil then never advances: a hang
+    "rrule-interval-0": _example_with_at('{ rrule = "FREQ=DAILY;INTERVAL=0", start = 2025-01-01 }'),
+    # a negative interval: ValueError (day is out of range for month) inside dateutil
+    "rrule-interval-negative": _example_with_at(
+        '{ rrule = "FREQ=DAILY;INTERVAL=-1", start = 2025-01-01 }'
+    ),
+    # more than one line makes rrulestr() return an rruleset: AssertionError in expand
+    "rrule-with-exdate": _example_with_at(
+        '{ rrule = "RRULE:FREQ=DAILY\\nEXDATE:20250102T000000", start = 2025-01-01 }'
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNEXPANDABLE_FILES))
+def test_accepted_files_expand_regressions(name: str) -> None:
+    campaign, problems = _parse(UNEXPANDABLE_FILES[name])
+    assert campaign is not None, [str(p) for p in problems]
+    check_accepted_file_expands(
+        campaign, dt.datetime(2025, 1, 1, tzinfo=TZ), dt.datetime(2025, 3, 1, tzinfo=TZ)
+    )
 
 
 # -- 4. the time-expression parser -----------------------------------------------------------

@@ -32,6 +32,7 @@ class Scripted:
     """A channel that answers from a script: an exception to raise, or success."""
 
     name = "kenh"
+    confirms_delivery = False
 
     def __init__(self, clock: Clock, script: Iterable[Exception | None] = ()) -> None:
         self.clock = clock
@@ -238,3 +239,19 @@ async def test_record_never_overwrites_a_row_that_left_sending(db: Engine) -> No
 
     await engine_for(db, CancelDuringSend(clock), clock).run_due()
     assert row(db, "k1")["state"] == "cancelled"
+
+
+async def test_recovery_with_a_certain_channel_resends_without_flag(db: Engine) -> None:
+    clock = Clock(T0)
+    channel = Scripted(clock)
+    channel.confirms_delivery = True  # it knows everything it received: k2 never arrived
+    channel.have["k1"] = Receipt(sent_at=T0)
+    add(db, "k1", T0, state="sending")
+    add(db, "k2", T0, state="sending")
+    report = await engine_for(db, channel, clock).recover()
+    assert (report.confirmed_sent, report.confirmed_not_sent, report.possible_duplicates) == (
+        1,
+        1,
+        0,
+    )
+    assert row(db, "k2")["state"] == "pending" and not row(db, "k2")["possible_duplicate"]
