@@ -1,11 +1,11 @@
 """Daemon benchmark: start-up, memory and idle CPU of ``loa run`` on a large outbox, dispatch
 throughput of the real DispatchEngine, and the naive APScheduler-job-per-delivery baseline.
 
-Run from the repository root (the whole run takes a few minutes on 2 cores):
+Run from the repository root (about 1-2 minutes on 2 cores; --quick under one):
 
     .venv/bin/python bench/daemon_bench.py            # 100,000 pending, 20,000-delivery burst
     .venv/bin/python bench/daemon_bench.py --quick    # 20,000 pending, 5,000-delivery burst
-    .venv/bin/python bench/daemon_bench.py --profile  # also cProfile the loa hot spots
+    .venv/bin/python bench/daemon_bench.py --profile  # also profile loa when it passes
 
 What is measured
 ----------------
@@ -28,17 +28,22 @@ What is measured
    coroutine with the delivery's key/channel/target/text as arguments) in a SQLAlchemyJobStore
    on a SQLite file, AsyncIOScheduler, default engine settings.
    - add: ``scheduler.add_job`` commits one transaction per job. Adding 100,000 that way takes
-     many minutes here (a few fsyncs per commit), so a sample is timed and extrapolated; the
+     1.5 to 7 minutes here (fsyncs per commit), so a sample is timed and extrapolated; the
      rest of the store is filled with the very same rows (the store's own serialisation) in
      one transaction, which is timed too.
    - start-up: a separate process starts an AsyncIOScheduler on the existing store; wall time
-     from spawn until the scheduler started and ran its first job lookup; RSS as above.
+     from spawn until the scheduler started and ran its first job lookup; RSS as above. The
+     start-up runs alternate loa and naive, so both see the same load on a shared machine.
    - dispatch: a copy of the store plus N jobs due now (the first N of loa's burst); a separate
      process starts the scheduler and times how long until all N coroutines ran. N is smaller
      than loa's burst and each run is capped (the store deletes each finished job in its own
      commit, so this run is bound by fsync and can take minutes on a noisy disk): the rate is
      what is compared. A run that hits the cap is counted by the jobs taken off the store.
-Throughput figures are medians of the repeats; ratios are loa/naive.
+Throughput figures are medians of the repeats; ratios are loa/naive. A failed loa target (or
+--profile) adds a profile: for start-up/memory, a `loa run` whose steps are timestamped (RSS
+too) by wrapping the daemon's functions in that child process, import costs and a cProfile
+until the summary; for dispatch, cProfile of run_due on the event loop and, separately, of
+outbox.claim_due/record in their worker threads. The package code is never changed.
 """
 
 from __future__ import annotations
@@ -63,12 +68,15 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere; the venv install is editable
+
+from channels.base import OutboundMessage, Receipt  # noqa: E402
 
 TIMEZONE = "Asia/Ho_Chi_Minh"
 TZ = ZoneInfo(TIMEZONE)
@@ -141,7 +149,9 @@ class Spawned:
                         + self.err.read_text("utf-8")[-3000:]
                     ) from None
                 if time.monotonic() > deadline:
-                    raise TimeoutError(f"timed out after {timeout}s waiting for '{needle}'")
+                    raise TimeoutError(
+                        f"timed out after {timeout}s waiting for '{needle}'"
+                    ) from None
                 continue
             self.output.append(line)
             if needle in line:
@@ -280,16 +290,18 @@ def measure_loa_start(office: Path, tag: str, idle: float = 0.0) -> dict[str, An
 class NoopChannel:
     """The Channel protocol with nothing behind it: every send returns a receipt at once."""
 
+    confirms_delivery = False  # it keeps no record of what it received
+
     def __init__(self, name: str, sent_at: dt.datetime) -> None:
         self.name = name
-        self.receipt = _receipt(sent_at)
+        self.receipt = Receipt(sent_at=sent_at, provider_message_id=None)
         self.sent = 0
 
-    async def send(self, message: Any) -> Any:
+    async def send(self, message: OutboundMessage) -> Receipt:
         self.sent += 1
         return self.receipt
 
-    async def find_sent(self, keys: Any) -> dict[str, Any]:
+    async def find_sent(self, keys: Iterable[str]) -> dict[str, Receipt]:
         return {}
 
     async def close(self) -> None:
@@ -333,12 +345,6 @@ class DispatchProfile:
                 self.calls[name] += 1
 
         return timed
-
-
-def _receipt(sent_at: dt.datetime) -> Any:
-    from channels.base import Receipt
-
-    return Receipt(sent_at=sent_at, provider_message_id=None)
 
 
 def loa_dispatch_once(
@@ -523,6 +529,19 @@ def naive_worker(mode: str, db: Path, n: int, timeout: float) -> None:
         loop.run_until_complete(task)
 
 
+def measure_naive_start(work: Path, naive_db: Path, tag: str) -> dict[str, float]:
+    child = spawn_naive(work, "start", naive_db, tag=tag)
+    try:
+        seconds, _ = child.wait_line("naive ready", timeout=300)
+        cpu_at_ready = cpu_seconds(child.process.pid)
+        time.sleep(1.0)
+        mem = proc_status(child.process.pid)
+        child.stop()
+    finally:
+        child.kill()
+    return {"start": seconds, "rss": mem["VmRSS"], "hwm": mem["VmHWM"], "start_cpu": cpu_at_ready}
+
+
 def spawn_naive(work: Path, mode: str, db: Path, n: int = 0, tag: str = "") -> Spawned:
     argv = [sys.executable, str(Path(__file__).resolve()), "--naive-worker", mode, "--db", str(db),
             "--n", str(n)]  # fmt: skip
@@ -618,17 +637,31 @@ def run_all(
         f"peak {mb(cold['hwm'])}; database {size:,.1f} MB"
     )
     print(f"  summary line: {cold['line'].strip()}")
-    warm = []
+    with sqlite3.connect(db) as conn:
+        raw = conn.execute(
+            "select key, channel, target, text, due from delivery where state = 'pending' "
+            "order by due, key"
+        ).fetchall()
+    rows = [(k, c, t, x, _utc(d)) for k, c, t, x, d in raw]
+    naive_db = work / "jobs.sqlite"
+    filled = naive_fill(naive_db, rows, naive_sample, budget=naive_add_budget)
+    per_add = filled["sample_s"] / filled["sample_n"]
+    add_extrapolated = per_add * pending
+    jobs_mb = naive_db.stat().st_size / 2**20
+    # start-up runs alternate loa and the naive baseline ([3]) so both see the same machine load
+    warm, naive_start = [], []
     for r in range(starts):
         result = measure_loa_start(office, f"warm{r}", idle=idle if r == starts - 1 else 0.0)
         warm.append(result)
         if f"{pending} tin đang chờ gửi" not in result["line"]:
             raise SystemExit(f"unexpected summary: {result['line']}")
+        naive_start.append(measure_naive_start(work, naive_db, str(r)))
     start_s = [w["start"] for w in warm]
     rss = [w["rss"] for w in warm]
     hwm = [w["hwm"] for w in warm]
     idle_cpu = warm[-1]["idle_cpu"]
-    print(f"  start-up on the existing database, {starts} runs: {runs(start_s)} s")
+    print(f"  start-up on the existing database, {starts} runs (alternating with the naive "
+          f"baseline's): {runs(start_s)} s")  # fmt: skip
     print(f"    median {med(start_s):.2f} s   (CPU during start-up: median "
           f"{med([w['start_cpu'] for w in warm]):.2f} s)")  # fmt: skip
     print(f"  RSS 1 s after start: {runs(rss, '{:.1f}')} MB; median {mb(med(rss))}, "
@@ -684,17 +717,6 @@ def run_all(
         f"\n[3] naive baseline: one APScheduler {_apscheduler_version()} job per delivery, "
         "SQLAlchemyJobStore (SQLite file), AsyncIOScheduler, no-op coroutine"
     )
-    with sqlite3.connect(db) as conn:
-        raw = conn.execute(
-            "select key, channel, target, text, due from delivery where state = 'pending' "
-            "order by due, key"
-        ).fetchall()
-    rows = [(k, c, t, x, _utc(d)) for k, c, t, x, d in raw]
-    naive_db = work / "jobs.sqlite"
-    filled = naive_fill(naive_db, rows, naive_sample, budget=naive_add_budget)
-    per_add = filled["sample_s"] / filled["sample_n"]
-    add_extrapolated = per_add * pending
-    jobs_mb = naive_db.stat().st_size / 2**20
     print(
         f"  add_job (one commit per job): {filled['sample_n']:,.0f} jobs in "
         f"{filled['sample_s']:.2f} s = {1 / per_add:,.0f} jobs/s -> {pending:,} jobs ~ "
@@ -704,22 +726,12 @@ def run_all(
         f"  the other {filled['bulk_n']:,.0f} jobs, same rows written in one transaction: "
         f"{filled['bulk_s']:.2f} s; job store {jobs_mb:,.1f} MB"
     )
-    naive_start = []
-    for r in range(starts):
-        child = spawn_naive(work, "start", naive_db, tag=str(r))
-        try:
-            seconds, _ = child.wait_line("naive ready", timeout=300)
-            time.sleep(1.0)
-            mem = proc_status(child.process.pid)
-            naive_start.append({"start": seconds, "rss": mem["VmRSS"], "hwm": mem["VmHWM"]})
-            child.stop()
-        finally:
-            child.kill()
     n_start = [s["start"] for s in naive_start]
     n_rss = [s["rss"] for s in naive_start]
     print(
         f"  start-up with {pending:,} jobs in the store, {starts} runs: {runs(n_start)} s; "
-        f"median {med(n_start):.2f} s"
+        f"median {med(n_start):.2f} s (CPU during start-up: median "
+        f"{med([x['start_cpu'] for x in naive_start]):.2f} s)"
     )
     print("    (spawn until started and first job lookup done; it reads no config, campaign files "
           "or schema)")  # fmt: skip
@@ -744,11 +756,11 @@ def run_all(
             began = time.perf_counter()
             try:
                 _, line = child.wait_line("naive done", timeout=naive_cap)
-                _, _, elapsed, ran = line.split()
+                _, _, took, ran = line.split()
                 if int(ran) != naive_burst:
                     raise SystemExit(f"naive run: only {ran} of {naive_burst} jobs ran")
-                naive_times.append(float(elapsed))
-                naive_rates.append(naive_burst / float(elapsed))
+                naive_times.append(float(took))
+                naive_rates.append(naive_burst / float(took))
             except TimeoutError:
                 # the scheduler takes every due job off the store (a commit each) before the
                 # coroutines run: count what it got through, then give up on this run
@@ -783,6 +795,10 @@ def run_all(
     print("\nsummary (medians)                         loa          naive      loa/naive")
     print(f"  start-up, {pending:>7,} pending     {med(start_s):>9.2f} s  {med(n_start):>9.2f} s"
           f"  {ratio_start:>9.2f}")  # fmt: skip
+    cpu_l, cpu_n = med([w["start_cpu"] for w in warm]), med([x["start_cpu"] for x in naive_start])
+    print(
+        f"  CPU used to start              {cpu_l:>9.2f} s  {cpu_n:>9.2f} s  {cpu_l / cpu_n:>9.2f}"
+    )
     print(f"  RSS after start                {med(rss):>9.1f} MB {med(n_rss):>9.1f} MB"
           f" {ratio_rss:>9.2f}")  # fmt: skip
     print(f"  dispatch throughput            {loa_rate:>9,.0f}/s  {naive_rate:>9,.0f}/s"

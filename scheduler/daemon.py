@@ -246,6 +246,9 @@ class Daemon:
     # -- main --------------------------------------------------------------------------------
 
     async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):  # first: a stop during start-up is clean too
+            loop.add_signal_handler(sig, self.stop_event.set)
         self.open()
         assert self.engine is not None
         try:
@@ -268,6 +271,8 @@ class Daemon:
                 )
             report = await self._sync(show_progress=sys.stderr.isatty())
             self._summary(report)
+            if self.stop_event.is_set():
+                return
             self._start_scheduler()
             await self._wake()
             await self.stop_event.wait()
@@ -290,8 +295,6 @@ class Daemon:
         scheduler.add_job(self._reschedule, IntervalTrigger(seconds=RESCAN_SECONDS), id="rescan")
         scheduler.start()
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, self.stop_event.set)
         loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self._reload()))
         loop.add_signal_handler(signal.SIGUSR1, lambda: asyncio.ensure_future(self._reschedule()))
 

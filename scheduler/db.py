@@ -10,11 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, event
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine, create_engine, event, inspect, text
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+HEAD = "0001"  # the newest migration; tests/scheduler/test_migrations.py keeps this true
 
 
 def is_sqlite(url: str) -> bool:
@@ -49,14 +53,31 @@ def open_engine(url: str) -> Engine:
 
 
 def alembic_config(url: str) -> AlembicConfig:
+    from alembic.config import Config as AlembicConfig
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
 
 
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(text("select version_num from alembic_version")).scalar()
+
+
 def migrate(engine: Engine) -> None:
-    """Upgrade the schema to the newest revision, in one transaction where the database can."""
+    """Upgrade the schema to the newest revision, in one transaction where the database can.
+
+    An up-to-date database is recognised with one query; alembic (slow to import) is loaded
+    only when there is something to upgrade.
+    """
+    if current_revision(engine) == HEAD:
+        return
+    from alembic import command
+
     config = alembic_config(str(engine.url))
     with engine.begin() as connection:
         config.attributes["connection"] = connection

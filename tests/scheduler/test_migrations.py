@@ -20,3 +20,12 @@ def test_upgrade_is_idempotent(db: Engine) -> None:
     migrate(db)
     assert sorted(inspect(db).get_table_names()) == before
     assert {"delivery", "occurrence", "campaign_version", "alembic_version"} <= set(before)
+
+
+def test_head_constant_is_the_newest_migration(db: Engine) -> None:
+    from alembic.script import ScriptDirectory
+
+    from scheduler.db import HEAD, alembic_config, current_revision
+
+    assert ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head() == HEAD
+    assert current_revision(db) == HEAD
