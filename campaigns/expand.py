@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import jinja2
 from dateutil import rrule as du_rrule
 
 from campaigns import templates
 from campaigns.dates import format_date
+from campaigns.errors import ExpressionError
 from campaigns.i18n import t
 from campaigns.lunar import to_solar
 from campaigns.model import Activity, Campaign, ChannelCatalog, Deadline, Message
@@ -149,7 +149,9 @@ class _Expander:
         self.start = start
         self.end = end
         self.catalog = catalog
-        self.years = [y for y in range(start.year - 2, end.year + 2) if y in campaign.years]
+        # anchors up to two years around the window: offsets reach 366 days either way
+        first = min([start.year - 2, *(y - 1 for y in _fixed_years(campaign))])
+        self.years = [y for y in range(first, end.year + 3) if y in campaign.years]
         self.anchors: dict[str, dict[str, _Anchor]] = {}
         self.views: dict[tuple[str, str], templates.ActivityView] = {}
         self.campaign_view = templates.CampaignView(
@@ -189,8 +191,11 @@ class _Expander:
             return moment
         return dt.datetime.combine(moment, dt.time(), tzinfo=self.tz)
 
-    def points(self, spec: Spec) -> Iterator[tuple[str, Moment]]:
-        """Every (occurrence id, moment) of a spec near the window."""
+    def points(
+        self, spec: Spec, reach: dt.timedelta = dt.timedelta(0)
+    ) -> Iterator[tuple[str, Moment]]:
+        """Every (occurrence id, moment) of a spec near the window (RRULEs up to ``reach``
+        after it, for deadlines whose reminders fall in the window)."""
         if isinstance(spec, Fixed):
             yield ONCE, self._local(spec.value)
         elif isinstance(spec, Yearly):
@@ -212,9 +217,9 @@ class _Expander:
                 for day in _repeat_days(spec, _day(first), _day(last or first)):
                     yield f"{occurrence}/{day.isoformat()}", self._at(day, spec.time)
         elif isinstance(spec, Rule):
-            yield from self._rule_points(spec)
+            yield from self._rule_points(spec, reach)
 
-    def _rule_points(self, spec: Rule) -> Iterator[tuple[str, Moment]]:
+    def _rule_points(self, spec: Rule, reach: dt.timedelta) -> Iterator[tuple[str, Moment]]:
         time = spec.time or dt.time()
         periods: list[tuple[str, dt.date, dt.date | None]] = []
         if spec.during:
@@ -223,18 +228,19 @@ class _Expander:
         elif spec.start is not None:
             periods.append(("", spec.start, spec.until))
         low = (self.start - dt.timedelta(days=1)).astimezone(self.tz).replace(tzinfo=None)
-        high = (self.end + dt.timedelta(days=1)).astimezone(self.tz).replace(tzinfo=None)
+        high = (self.end + dt.timedelta(days=1) + reach).astimezone(self.tz).replace(tzinfo=None)
         sub_daily = bool(
-            re.search(r"BYHOUR|BYMINUTE|FREQ=(HOURLY|MINUTELY|SECONDLY)", spec.rule, re.I)
+            re.search(r"BYHOUR|BYMINUTE|BYSECOND|FREQ=(HOURLY|MINUTELY|SECONDLY)", spec.rule, re.I)
         )
         for prefix, first, last in periods:
-            rule = du_rrule.rrulestr(spec.rule, dtstart=dt.datetime.combine(first, time))
-            assert isinstance(rule, du_rrule.rrule)
+            rule = du_rrule.rrulestr(
+                spec.rule, dtstart=dt.datetime.combine(first, time), forceset=True
+            )
             upper = high if last is None else min(high, dt.datetime.combine(last, dt.time.max))
             for wall in rule.between(low, upper, inc=True):
                 if spec.during is None and wall.year not in self.campaign.years:
                     continue
-                label = wall.strftime("%Y-%m-%dT%H:%M") if sub_daily else wall.date().isoformat()
+                label = wall.strftime("%Y-%m-%dT%H:%M:%S") if sub_daily else wall.date().isoformat()
                 moment = (
                     wall.replace(tzinfo=self.tz)
                     if spec.time is not None or sub_daily
@@ -242,7 +248,9 @@ class _Expander:
                 )
                 yield prefix + label, moment
 
-    def _end_for(self, spec: Spec, occurrence: str, start: Moment) -> Moment | None:
+    def _end_for(
+        self, spec: Spec, occurrence: str, start: Moment, activity_id: str = ""
+    ) -> Moment | None:
         first_day = _day(start)
         if isinstance(spec, Yearly):
             for year in (first_day.year, first_day.year + 1):
@@ -264,6 +272,8 @@ class _Expander:
             return None
         if isinstance(spec, Relative):
             anchor = self.anchors.get(spec.ref, {})
+            if spec.ref == activity_id:  # "end = own start + 6d"
+                anchor = {occurrence: (start, None)}
             base = anchor.get(occurrence) or anchor.get(ONCE)
             if base is None:
                 return None
@@ -280,7 +290,11 @@ class _Expander:
         for activity in _in_dependency_order(c.activities):
             found: dict[str, _Anchor] = {}
             for occurrence, start in self.points(activity.start):
-                end = self._end_for(activity.end, occurrence, start) if activity.end else None
+                end = (
+                    self._end_for(activity.end, occurrence, start, activity.id)
+                    if activity.end
+                    else None
+                )
                 if end is not None and _day(end) < _day(start):
                     end = None
                 found[occurrence] = (start, end)
@@ -311,7 +325,10 @@ class _Expander:
             if isinstance(last, dt.datetime)
             else dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tzinfo=self.tz)
         )
-        return self._day_start(start) < self.end and finish > self.start
+        begin = self._day_start(start)
+        if finish <= begin:  # a timed activity without duration is a point in time
+            return self.start <= begin < self.end
+        return begin < self.end and finish > self.start
 
     def _in_window(self, instant: dt.datetime) -> bool:
         return self.start <= instant < self.end
@@ -351,10 +368,8 @@ class _Expander:
     def _render(self, source: str, context: Mapping[str, Any]) -> tuple[str, str]:
         try:
             return templates.render(source, context), ""
-        except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError) as exc:
-            return "", t("template_syntax", reason=exc)
-        except Exception as exc:
-            return "", t("template_syntax", reason=exc)
+        except ExpressionError as exc:
+            return "", exc.message
 
     def messages(self) -> Iterator[MessageOccurrence]:
         for message in self.campaign.messages:
@@ -392,8 +407,9 @@ class _Expander:
         c = self.campaign
         for deadline in c.deadlines:
             several = len(deadline.due.specs) > 1
+            reach = dt.timedelta(days=max(deadline.remind, default=0))
             for index, spec in enumerate(deadline.due.specs):
-                for occurrence, due in self.points(spec):
+                for occurrence, due in self.points(spec, reach):
                     occ = f"{occurrence}#{index + 1}" if several else occurrence
                     if self._in_window(self._day_start(due)):
                         dues.append(
@@ -482,6 +498,15 @@ def _sort_instant(moment: Moment, tz: dt.tzinfo) -> dt.datetime:
 
 def _day(moment: Moment) -> dt.date:
     return moment.date() if isinstance(moment, dt.datetime) else moment
+
+
+def _fixed_years(campaign: Campaign) -> list[int]:
+    """Years of absolute ends of recurring activities: an occurrence may run until then."""
+    return [
+        activity.end.value.year
+        for activity in campaign.activities
+        if isinstance(activity.end, Fixed) and not isinstance(activity.start, Fixed)
+    ]
 
 
 def _leap(year: int) -> bool:

@@ -129,6 +129,14 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "một hoạt động không thể tính theo chính nó",
         "an activity cannot be timed from itself",
     ),
+    "end_not_recurring": (
+        "hoạt động lặp lại hằng năm phải kết thúc trong năm đó",
+        "an activity repeated every year must end within that year",
+    ),
+    "end_not_recurring_hint": (
+        "dùng 'hằng năm DD/MM', 'âm lịch DD/MM' hoặc '<mã hoạt động này> +Nd' cho end",
+        "use 'yearly MM-DD', 'lunar MM-DD' or '<this activity id> +Nd' for end",
+    ),
     "end_before_start": ("kết thúc trước khi bắt đầu", "ends before it starts"),
     "bad_years": ("năm hoạt động '{value}' không hợp lệ", "active years '{value}' are not valid"),
     "bad_years_hint": (
@@ -175,7 +183,16 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "a {type} channel needs the key '{key}'",
     ),
     "bad_url": ("địa chỉ '{value}' không hợp lệ", "URL '{value}' is not valid"),
-    "bad_port": ("cổng phải từ 1 đến 65535", "port must be 1 to 65535"),
+    "bad_port": ("cổng phải từ 0 đến 65535 (0: tự chọn)", "port must be 0 to 65535 (0: any free port)"),
+    "bad_feed_path": ("lịch '{value}' không hợp lệ", "feed '{value}' is not valid"),
+    "bad_feed_path_hint": (
+        "viết \"all\", \"campaign/<mã>\", \"unit/<tên-đơn-vị>\" hoặc \"tag/<nhãn>\"",
+        "write \"all\", \"campaign/<id>\", \"unit/<unit-slug>\" or \"tag/<tag>\"",
+    ),
+    "feed_token_missing": (
+        "biến môi trường {env} (mã bí mật của lịch) chưa được đặt",
+        "environment variable {env} (the feed's secret token) is not set",
+    ),
     # CLI
     "validate_ok": (
         "Hợp lệ: {campaigns} chiến dịch trong {files} tệp.",

@@ -36,10 +36,13 @@ from campaigns.schema import (
 from campaigns.timeexpr import (
     ID_PATTERN,
     Fixed,
+    Lunar,
+    Relative,
     Repeat,
     Rule,
     Spec,
     When,
+    Yearly,
     parse_duration,
     parse_time,
     parse_value,
@@ -146,6 +149,9 @@ def parse_document(
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         return None, [toml_problem(name, exc, text)]
+    except RecursionError:
+        reason = "quá nhiều tầng [ ] hoặc { } lồng nhau"
+        return None, [Problem(name, 0, "", t("toml_syntax", reason=reason), t("toml_syntax_hint"))]
     checker = _FileChecker(name, LineIndex(text), catalog, default_timezone)
     campaign = checker.build(data, path, hashlib.sha256(raw).hexdigest())
     return (campaign if not checker.has_errors else None), checker.problems
@@ -226,9 +232,7 @@ class _FileChecker:
             if not getattr(head, key).strip():
                 self.report((key,), t("empty_text"))
         timezone = head.timezone or self.default_timezone
-        try:
-            ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError):
+        if not valid_timezone(timezone):
             self.report(
                 ("timezone",), t("unknown_timezone", value=timezone), t("unknown_timezone_hint")
             )
@@ -238,17 +242,19 @@ class _FileChecker:
         grace = self._guard(("grace",), parse_duration, head.grace) or dt.timedelta(hours=1)
         by_year: dict[int, dict[str, str]] = {}
         for key, values in head.vars_by_year.items():
-            if not key.isdigit():
+            if not re.fullmatch(r"[0-9]{4}", key):
                 self.report(("vars_by_year", key), t("bad_years", value=key), t("bad_years_hint"))
                 continue
             by_year[int(key)] = dict(values)
 
         seen_ids: dict[str, int] = {}
-        activities = [a for i, raw in parsed["activity"] if (a := self._activity(i, raw, seen_ids))]
-        activity_ids = {a.id for a in activities} | {
-            raw.id for _, raw in parsed["activity"] if ID_PATTERN.match(raw.id)
-        }
-        self._check_cycles(activities)
+        indexed = [
+            (i, a) for i, raw in parsed["activity"] if (a := self._activity(i, raw, seen_ids))
+        ]
+        activities = [a for _, a in indexed]
+        activity_ids = {raw.id for _, raw in parsed["activity"] if ID_PATTERN.match(raw.id)}
+        self._check_cycles(indexed, activity_ids)
+        self._check_recurring_ends(indexed)
         messages = [
             m
             for i, raw in parsed["message"]
@@ -371,24 +377,46 @@ class _FileChecker:
                 ok = False
         return ok
 
-    def _check_cycles(self, activities: list[Activity]) -> None:
-        ids = {a.id for a in activities}
+    def _check_cycles(self, indexed: list[tuple[int, Activity]], ids: set[str]) -> None:
         graph: dict[str, set[str]] = {}
-        for i, activity in enumerate(activities):
-            refs = When(tuple(s for s in (activity.start, activity.end) if s is not None)).refs()
-            path = ("activity", i, "start")
-            self._check_refs(path, refs, ids)
-            graph[activity.id] = refs & ids
+        where: dict[str, int] = {}
+        for i, activity in indexed:
+            refs = When((activity.start,)).refs()
+            end_refs = When((activity.end,)).refs() if activity.end is not None else set()
+            if _ends_after_own_start(activity):
+                end_refs.discard(activity.id)  # "end = own start + 6d" is not a loop
+            self._check_refs(("activity", i, "start"), refs, ids)
+            self._check_refs(("activity", i, "end"), end_refs - refs, ids)
+            graph[activity.id] = (refs | end_refs) & ids
+            where[activity.id] = i
         reported: set[frozenset[str]] = set()
         for node in graph:
             cycle = _find_cycle(node, graph)
             if cycle and frozenset(cycle) not in reported:
                 reported.add(frozenset(cycle))
-                index = next(i for i, a in enumerate(activities) if a.id == cycle[0])
                 self.report(
-                    ("activity", index, "start"),
+                    ("activity", where[cycle[0]], "start"),
                     t("ref_cycle", cycle=" → ".join([*cycle, cycle[0]])),
                     t("ref_cycle_hint"),
+                )
+
+    def _check_recurring_ends(self, indexed: list[tuple[int, Activity]]) -> None:
+        """A yearly activity must end within its own year: a fixed end would make every
+        year's occurrence run until that date."""
+        by_id = {a.id: a for _, a in indexed}
+        for i, activity in indexed:
+            if activity.end is None or not _recurring(activity, by_id):
+                continue
+            end = activity.end
+            once = isinstance(end, Fixed) or (
+                isinstance(end, Relative)
+                and end.ref != activity.id
+                and end.ref in by_id
+                and not _recurring(by_id[end.ref], by_id)
+            )
+            if once:
+                self.report(
+                    ("activity", i, "end"), t("end_not_recurring"), t("end_not_recurring_hint")
                 )
 
     def _channels(self, path: tuple[str | int, ...], specs: list[str]) -> tuple[str, ...]:
@@ -543,6 +571,15 @@ def sample_context(
     return context
 
 
+def valid_timezone(name: str) -> bool:
+    """Whether ``name`` is an IANA zone; odd names (folders, very long, NUL) are just invalid."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return True
+
+
 def _remind_days(value: int | str) -> int | None:
     if isinstance(value, int):
         return value if 0 < value <= 366 else None
@@ -562,6 +599,21 @@ def _later(a: dt.date, b: dt.date) -> bool:
         if (a.tzinfo is None) != (b.tzinfo is None):
             return a.replace(tzinfo=None) > b.replace(tzinfo=None)
     return a > b
+
+
+def _ends_after_own_start(activity: Activity) -> bool:
+    end = activity.end
+    return isinstance(end, Relative) and end.ref == activity.id and end.edge == "start"
+
+
+def _recurring(activity: Activity, by_id: Mapping[str, Activity], depth: int = 0) -> bool:
+    """Whether an activity happens every year (directly, or timed from one that does)."""
+    start = activity.start
+    if isinstance(start, Yearly | Lunar):
+        return True
+    if isinstance(start, Relative) and start.ref in by_id and depth < len(by_id):
+        return _recurring(by_id[start.ref], by_id, depth + 1)
+    return False
 
 
 def _find_cycle(start: str, graph: Mapping[str, set[str]]) -> list[str] | None:

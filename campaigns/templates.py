@@ -16,6 +16,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 import jinja2
+import jinja2.sandbox
 from jinja2 import meta
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -70,11 +71,35 @@ def _filter_short(value: Any) -> str:
     return format_short(value) if isinstance(value, dt.date) else str(value)
 
 
+MAX_TEXT = 20_000  # characters a rendered message may have; far above any platform's limit
+SAFE_FILTERS = (
+    "capitalize", "default", "d", "first", "int", "join", "last", "length", "count", "lower",
+    "replace", "round", "string", "title", "trim", "truncate", "upper", "abs", "list", "sort",
+    "unique", "select", "reject", "map", "min", "max", "sum", "e", "escape",
+)  # fmt: skip
+
+
+class _Sandbox(SandboxedEnvironment):
+    """A sandbox that also refuses to build huge values (``"x" * 10**9``, ``9 ** 9 ** 9``)."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, int | float) and abs(right) > 100:
+            raise jinja2.sandbox.SecurityError("số mũ quá lớn")
+        if operator == "*":
+            for value, times in ((left, right), (right, left)):
+                if isinstance(value, str | list | tuple) and isinstance(times, int):
+                    if len(value) * times > MAX_TEXT:
+                        raise jinja2.sandbox.SecurityError("giá trị quá dài")
+        return super().call_binop(context, operator, left, right)
+
+
 @functools.cache
 def _environment() -> SandboxedEnvironment:
-    env = SandboxedEnvironment(
-        undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False
-    )
+    env = _Sandbox(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False)
+    # only filters that cannot blow a value up (no center/indent/wordwrap/format widths)
+    env.filters = {name: env.filters[name] for name in SAFE_FILTERS if name in env.filters}
     env.filters["ngay"] = _filter_date
     env.filters["date"] = _filter_date
     env.filters["short"] = _filter_short
@@ -88,10 +113,23 @@ def compile_template(source: str) -> jinja2.Template:
         return _environment().from_string(source)
     except jinja2.TemplateSyntaxError as exc:
         raise ExpressionError(t("template_syntax", reason=exc.message)) from None
+    except (RecursionError, MemoryError):
+        raise ExpressionError(t("template_syntax", reason="quá nhiều tầng lồng nhau")) from None
 
 
 def render(source: str, context: Mapping[str, Any]) -> str:
-    return compile_template(source).render(context).strip()
+    """The message text; a template that cannot render raises ExpressionError, never more."""
+    try:
+        text = compile_template(source).render(context).strip()
+    except ExpressionError:
+        raise
+    except jinja2.UndefinedError as exc:
+        raise ExpressionError(t("template_unknown", value=exc.message or "?")) from None
+    except Exception as exc:  # noqa: BLE001 - user templates fail in many ways; all are reported
+        raise ExpressionError(t("template_syntax", reason=exc)) from None
+    if len(text) > MAX_TEXT:
+        raise ExpressionError(t("template_too_long", length=len(text)))
+    return text
 
 
 def activity_view(
@@ -151,7 +189,7 @@ def check(source: str, sample: Mapping[str, Any]) -> None:
             t("template_unknown_hint", names=", ".join(sorted(sample))),
         )
     try:
-        template.render(sample)
+        text = template.render(sample)
     except jinja2.UndefinedError as exc:
         message = str(exc.message or "")
         attr = _ATTRIBUTE.search(message)
@@ -167,7 +205,7 @@ def check(source: str, sample: Mapping[str, Any]) -> None:
             t("template_unknown", value=name[1] if name else message),
             t("template_unknown_hint", names=", ".join(sorted(sample))),
         ) from None
-    except jinja2.TemplateError as exc:
+    except Exception as exc:  # noqa: BLE001 - any failure of a user template is reported
         raise ExpressionError(t("template_syntax", reason=exc)) from None
-    except (TypeError, ValueError, ArithmeticError) as exc:
-        raise ExpressionError(t("template_syntax", reason=exc)) from None
+    if len(text) > MAX_TEXT:
+        raise ExpressionError(t("template_too_long", length=len(text)))

@@ -165,6 +165,8 @@ def parse_offset(text: str) -> dt.timedelta:
     current = "+"
     for sign, number, unit in _OFFSET_TERM.findall(compact):
         current = sign or current  # "-1d12h" is minus one day and twelve hours
+        if len(number) > 9:  # far beyond any allowed offset; also keeps timedelta from overflowing
+            raise ExpressionError(t("offset_too_large"), t("bad_offset_hint"))
         amount = dt.timedelta(**{_UNITS[unit]: int(number)})
         total += amount if current == "+" else -amount
     if abs(total) > MAX_OFFSET:
@@ -343,9 +345,12 @@ def _parse_table(table: dict[str, Any]) -> Spec:
     until = _absolute_date(table["until"]) if "until" in table else None
     if during is None and start is None:
         raise ExpressionError(t("rrule_needs_start"))
+    interval = re.search(r"INTERVAL=([^;\s]*)", rule, re.I)
+    if interval and not (interval[1].isdigit() and 1 <= int(interval[1]) <= 1000):
+        raise ExpressionError(t("bad_rrule", reason=f"INTERVAL={interval[1]}"), t("bad_rrule_hint"))
     try:
-        du_rrule.rrulestr(rule, dtstart=dt.datetime(2000, 1, 1))
-    except (ValueError, TypeError) as exc:
+        du_rrule.rrulestr(rule, dtstart=dt.datetime(2000, 1, 1), forceset=True)
+    except (ValueError, TypeError, OverflowError, IndexError, KeyError, AttributeError) as exc:
         raise ExpressionError(t("bad_rrule", reason=exc), t("bad_rrule_hint")) from None
     return Rule(rule, time, during, start, until)
 

@@ -28,6 +28,7 @@ from scheduler.campaign_set import load_campaigns
 from scheduler.config import Config, load_config
 from scheduler.db import migrate, open_engine, sqlite_path
 from scheduler.engine import utcnow
+from scheduler.http_server import PortInUse
 from scheduler.lock import AlreadyRunning, nudge
 from scheduler.plan import kind_text, plan_rows, when_text
 from scheduler.tables import State
@@ -191,7 +192,7 @@ def run(config: ConfigOption = Path("config.toml")) -> None:
     logs.setup(settings.log_level, settings.log_format == "json", cfg.secret_values())
     try:
         daemon.run(cfg)
-    except (AlreadyRunning, UnsupportedChannel) as exc:
+    except (AlreadyRunning, UnsupportedChannel, PortInUse) as exc:
         raise UserError(str(exc)) from None
 
 

@@ -9,17 +9,18 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from campaigns.errors import Problem, ValidationFailed
 from campaigns.i18n import t
-from campaigns.loader import LIBRARY
+from campaigns.loader import LIBRARY, valid_timezone
 from campaigns.locate import LineIndex
 from campaigns.model import ChannelCatalog
 from campaigns.report import dotted, pydantic_problems, toml_problem
@@ -47,6 +48,9 @@ class CampaignSettings(_Strict):
 class HttpSettings(_Strict):
     host: str = "127.0.0.1"
     port: int = 8080
+    enabled: bool = True
+    public_url: str = ""  # how subscribers reach loa, e.g. https://lich.vp.gov.vn
+    private_feeds: dict[str, str] = {}  # feed path ("campaign/ID", "all") → env var with its token
 
 
 class DaemonSettings(_Strict):
@@ -126,7 +130,12 @@ class Config:
     def secret_values(self) -> list[str]:
         """The values of every environment variable config.toml names, to keep out of logs."""
         names = [n for s in self.data.channels.values() for n in (s.token_env, s.secret_env) if n]
+        names += list(self.data.http.private_feeds.values())
         return [os.environ[n] for n in names if os.environ.get(n)]
+
+    def feed_tokens(self) -> dict[str, str]:
+        """Private feeds and their tokens, read from the environment variables config names."""
+        return {path: os.environ.get(env, "") for path, env in self.data.http.private_feeds.items()}
 
     def channel(self, name: str) -> ChannelSettings:
         return self.data.channels[name]
@@ -172,9 +181,7 @@ def load_config(path: Path) -> Config:
     except ValidationError as exc:
         raise ValidationFailed(pydantic_problems(exc, ConfigFile, data, (), name, index)) from None
 
-    try:
-        ZoneInfo(parsed.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
+    if not valid_timezone(parsed.timezone):
         report(
             ("timezone",), t("unknown_timezone", value=parsed.timezone), t("unknown_timezone_hint")
         )
@@ -183,7 +190,13 @@ def load_config(path: Path) -> Config:
             report(("daemon", key), t("wrong_type", expected="≥ 1"))
     if parsed.campaigns.horizon_days < 1:
         report(("campaigns", "horizon_days"), t("wrong_type", expected="≥ 1"))
-    if not 1 <= parsed.http.port <= 65535:
+    for path, env in parsed.http.private_feeds.items():
+        where = ("http", "private_feeds", path)
+        if not re.fullmatch(r"all|(campaign|unit|tag)/[\w-]+", path):
+            report(where, t("bad_feed_path", value=path), t("bad_feed_path_hint"))
+        elif not os.environ.get(env):
+            report(where, t("feed_token_missing", env=env))
+    if not 0 <= parsed.http.port <= 65535:
         report(("http", "port"), t("bad_port"))
     for channel, settings in parsed.channels.items():
         base = ("channels", channel)

@@ -36,6 +36,8 @@ from scheduler.campaign_set import load_campaigns
 from scheduler.config import Config
 from scheduler.db import migrate, open_engine, sqlite_path
 from scheduler.engine import DispatchEngine, RetryPolicy, utcnow
+from scheduler.http import HttpState, create_app
+from scheduler.http_server import HttpServer
 from scheduler.lock import DaemonLock
 from scheduler.sync import SyncReport, sync
 from scheduler.tables import ACTIVE_STATES, CampaignVersion, Delivery
@@ -104,6 +106,9 @@ class Daemon:
         self._wake_lock = asyncio.Lock()
         self._sync_lock = asyncio.Lock()
         self.daemon_id = f"{socket.gethostname()}:{os.getpid()}"
+        self.http: HttpServer | None = None
+        self._http_task: asyncio.Task[None] | None = None
+        self._next_due: dt.datetime | None = None
 
     # -- start-up ----------------------------------------------------------------------------
 
@@ -117,6 +122,17 @@ class Daemon:
         self.db = open_engine(url)
         migrate(self.db)
         self.channels = build_channels(self.config.data.channels, self.config.root)
+        http = self.config.data.http
+        if http.enabled:
+            state = HttpState(
+                db=self.db,
+                feed_tokens=self.config.feed_tokens(),
+                scheduler_running=lambda: self.scheduler is not None and self.scheduler.running,
+                next_due=lambda: self._next_due,
+                latencies=lambda: self.engine.latencies if self.engine else [],
+                base_url=http.public_url.rstrip("/"),
+            )
+            self.http = HttpServer(create_app(state), http.host, http.port)
         settings = self.config.data.daemon
         self.engine = DispatchEngine(
             self.db,
@@ -197,6 +213,8 @@ class Daemon:
             self.console.print(f"  • {when} → {target} [{row.campaign}] {text[:90]}")
         if not upcoming:
             self.console.print("  (chưa có tin nào trong thời gian tới)")
+        if self.http is not None:
+            self.console.print(f"Lịch để đăng ký (iCalendar): {self.http.url}/")
         self.console.print("Nhấn Ctrl+C để dừng.")
 
     # -- the clock ---------------------------------------------------------------------------
@@ -216,6 +234,7 @@ class Daemon:
     async def _reschedule(self) -> None:
         assert self.db is not None and self.scheduler is not None
         when = await asyncio.to_thread(outbox.next_wake, self.db)
+        self._next_due = when
         if when is None:
             with contextlib.suppress(Exception):
                 self.scheduler.remove_job("wake")
@@ -274,6 +293,9 @@ class Daemon:
             if self.stop_event.is_set():
                 return
             self._start_scheduler()
+            if self.http is not None:
+                self._http_task = asyncio.create_task(self.http.serve())
+                log.info("http listening", extra={"url": self.http.url})
             await self._wake()
             await self.stop_event.wait()
         finally:
@@ -301,6 +323,12 @@ class Daemon:
     async def _shutdown(self) -> None:
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        if self.http is not None:
+            self.http.stop()
+            if self._http_task is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(self._http_task, timeout=2)
+            self.http.sock.close()
         try:
             await asyncio.wait_for(self._wake_lock.acquire(), timeout=STOP_TIMEOUT)
             self._wake_lock.release()

@@ -31,7 +31,7 @@ D = Delivery.__table__  # type: ignore[attr-defined]
 O = Occurrence.__table__  # type: ignore[attr-defined]  # noqa: E741
 V = CampaignVersion.__table__  # type: ignore[attr-defined]
 
-EXPANSION_VERSION = "1"  # raise when expansion changes meaning, so every campaign re-expands
+EXPANSION_VERSION = "2"  # raise when expansion changes meaning, so every campaign re-expands
 FRESH_FOR = dt.timedelta(days=1)  # the daily job rolls the horizon
 EDITABLE = (State.PENDING, State.RETRYING, State.HELD)
 
@@ -185,6 +185,9 @@ def _sync_campaign(
         "title": campaign.title,
         "source": str(campaign.source),
         "grace_seconds": int(campaign.grace.total_seconds()),
+        "timezone": campaign.timezone,
+        "tags": "\n".join(campaign.tags),
+        "description": campaign.description,
         "synced_from": start,
         "synced_until": end,
         "updated_at": now,

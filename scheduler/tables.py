@@ -66,6 +66,9 @@ class CampaignVersion(SQLModel, table=True):
     title: str
     source: str
     grace_seconds: int = 3600
+    timezone: str = "Asia/Ho_Chi_Minh"
+    tags: str = ""  # one tag per line
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     synced_from: dt.datetime | None = _utc(nullable=True)
     synced_until: dt.datetime | None = _utc(nullable=True)
     updated_at: dt.datetime = _utc(nullable=False)

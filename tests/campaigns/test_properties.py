@@ -211,7 +211,8 @@ def _table(items: dict[str, str]) -> str:
 @st.composite
 def rule_expr(draw: st.DrawFn, refs: tuple[str, ...]) -> str:
     items = {"rrule": _q(draw(st.sampled_from(RRULES)))}
-    if refs and draw(st.booleans()):
+    during: bool = draw(st.booleans())
+    if refs and during:
         items["during"] = _q(draw(st.sampled_from(refs)))
     else:
         start = draw(st.dates(dt.date(2022, 1, 1), dt.date(2028, 12, 31)))
@@ -249,12 +250,27 @@ def activity_start(refs: tuple[str, ...]) -> st.SearchStrategy[str]:
     return st.one_of(options)
 
 
-def activity_end(refs: tuple[str, ...]) -> st.SearchStrategy[str | None]:
+@st.composite
+def own_end(draw: st.DrawFn, own: str) -> str:
+    """``end = "<own id> +Nd [HH:MM]"``: the end counted from the activity's own start."""
+    text = f"{own} +{draw(st.integers(0, 40))}d"
+    if time := draw(maybe_clock):
+        text += f" {time}"
+    return _q(text)
+
+
+def activity_end(
+    own: str, recurring_refs: tuple[str, ...], once_refs: tuple[str, ...], recurring: bool
+) -> st.SearchStrategy[str | None]:
+    """An end the file format allows: an activity that recurs every year must end in its own
+    year (a recurring end, or one counted from itself or from another recurring activity)."""
     options: list[st.SearchStrategy[str | None]] = [
         st.none(),
         yearly_expr().map(_q),
         lunar_expr().map(_q),
+        own_end(own),
     ]
+    refs = recurring_refs if recurring else recurring_refs + once_refs
     if refs:
         options.append(relative_expr(refs).map(_q))
     return st.one_of(options)
@@ -296,10 +312,19 @@ def campaign_text(draw: st.DrawFn) -> str:
     lines += ["", "[vars]", 'x = "chung"', "", '[vars_by_year."2025"]', 'x = "năm 2025"']
     count = draw(st.integers(1, len(ACTIVITY_IDS)))
     ids = ACTIVITY_IDS[:count]
+    recurs: dict[str, bool] = {}  # whether each activity happens every year
     for i, activity in enumerate(ids):
         lines += ["", "[[activity]]", f'id = "{activity}"', f'title = "Hoạt động {i}"']
-        lines.append(f"start = {draw(activity_start(ids[:i]))}")
-        if (end := draw(activity_end(ids[:i]))) is not None:
+        start = draw(activity_start(ids[:i]))
+        lines.append(f"start = {start}")
+        ref = re.match(r'^"(a\d)', start)
+        recurs[activity] = (
+            recurs[ref[1]] if ref else start.startswith('"') and not start[1].isdigit()
+        )
+        every_year = tuple(a for a in ids[:i] if recurs[a])
+        once = tuple(a for a in ids[:i] if not recurs[a])
+        end = draw(activity_end(activity, every_year, once, recurs[activity]))
+        if end is not None:
             lines.append(f"end = {end}")
     for i in range(draw(st.integers(0, 3))):
         lines += ["", "[[message]]", f'id = "m{i}"', f"at = {draw(when_value(ids))}"]
@@ -343,23 +368,24 @@ def load(text: str) -> Campaign:
 
 @st.composite
 def window(draw: st.DrawFn) -> tuple[dt.datetime, dt.datetime, dt.datetime]:
-    """``(a, b, c)`` with ``a < b < c``: local times in Asia/Ho_Chi_Minh, often across a new year."""
+    """``(a, b, c)`` with ``a < b < c``: local times in Asia/Ho_Chi_Minh, often across a new year.
+
+    All three are whole multiples of one unit after midnight (a minute, half an hour, an hour or
+    a day), so windows often start, end or are cut exactly where things happen (08:00, 00:00).
+    """
     year = draw(st.integers(2023, 2028))
-    if draw(st.booleans()):
-        new_year = dt.datetime(year + 1, 1, 1, tzinfo=TZ)
-        a = new_year - dt.timedelta(minutes=draw(st.integers(1, 60 * 24 * 45)))
-    else:
-        a = dt.datetime(year, 1, 1, tzinfo=TZ) + dt.timedelta(
-            minutes=draw(st.integers(0, 60 * 24 * 365))
+    unit = dt.timedelta(minutes=draw(st.sampled_from([1, 30, 60, 24 * 60])))
+    if draw(st.booleans()):  # a window starting in the last weeks of a year
+        a = dt.datetime(year + 1, 1, 1, tzinfo=TZ) - unit * draw(
+            st.integers(1, dt.timedelta(days=45) // unit)
         )
-    length = draw(st.integers(2, 60 * 24 * 400))
-    cut = draw(st.integers(1, length - 1) | st.sampled_from([1, length - 1]))
-    # windows often end, or are cut, exactly at midnight or just before a new year
-    if draw(st.integers(0, 3)) == 0:
-        midnight = (a + dt.timedelta(minutes=cut)).replace(hour=0, minute=0)
-        if a < midnight:
-            cut = int((midnight - a).total_seconds() // 60)
-    return a, a + dt.timedelta(minutes=cut), a + dt.timedelta(minutes=length)
+    else:
+        a = dt.datetime(year, 1, 1, tzinfo=TZ) + unit * draw(
+            st.integers(0, dt.timedelta(days=365) // unit)
+        )
+    steps = draw(st.integers(2, max(2, dt.timedelta(days=400) // unit)))
+    cut = draw(st.integers(1, steps - 1) | st.sampled_from([1, steps - 1]))
+    return a, a + unit * cut, a + unit * steps
 
 
 def _message_keys(expansion: Expansion) -> Counter[tuple[str, dt.datetime]]:
@@ -375,9 +401,12 @@ def _all_keys(expansion: Expansion) -> list[str]:
     )
 
 
-# Minimal failing examples found by these properties (see the report of the test run).
+# Minimal failing examples of the properties below, kept as plain regression tests so they fail
+# (or pass) every run, whatever hypothesis happens to draw.
+#
 # A relative message 366 days before a yearly activity, in a window that ends on 31 December:
-# the anchor's occurrence two years on is not looked at, so the message is lost.
+# the anchor's occurrence two years on was not looked at (years start-2 .. end+1), so the
+# message was lost. (Suspected from reading expand.py, confirmed by the split property.)
 SPLIT_BUG_FILE = """\
 id = "c"
 title = "T"
@@ -399,7 +428,8 @@ SPLIT_BUG_WINDOW = (
 )
 
 # A yearly activity whose end is a fixed date years later: its 2021 occurrence runs into 2024,
-# but a window starting in 2024 only looks at occurrences from 2022 on.
+# but a window starting in 2024 only looks at occurrences from 2022 on. (Found by hypothesis;
+# the loader may now refuse such an end, which also settles it.)
 LONG_ACTIVITY_FILE = """\
 id = "c"
 title = "T"
@@ -426,15 +456,48 @@ LONG_ACTIVITY_WINDOW = (
     dt.datetime(2024, 1, 1, 0, 1, tzinfo=TZ),
 )
 
-# An rrule with seconds: two occurrences a day get the same occurrence label, so the same key.
-DUPLICATE_KEY_FILE = """\
+# A timed activity without an end (or with end == start) is in [07:00, 09:00) but in neither
+# [07:00, 08:00) nor [08:00, 09:00): the overlap test was strict at both ends. (Found by
+# hypothesis.)
+POINT_ACTIVITY_FILE = """\
 id = "c"
 title = "T"
 
 [[activity]]
 id = "a0"
 title = "A"
-start = 2026-01-01
+start = "yearly 01-01 08:00"
+"""
+POINT_ACTIVITY_WINDOW = (
+    dt.datetime(2025, 1, 1, 7, 0, tzinfo=TZ),
+    dt.datetime(2025, 1, 1, 8, 0, tzinfo=TZ),
+    dt.datetime(2025, 1, 1, 9, 0, tzinfo=TZ),
+)
+
+# The reminder 7 days before an rrule deadline: rrule occurrences were only computed within a
+# day of the window, so a window holding the reminder but not the due date had no reminder.
+# (Found by hypothesis.)
+RULE_REMINDER_FILE = """\
+id = "c"
+title = "T"
+
+[[deadline]]
+id = "d0"
+title = "D"
+due = { rrule = "FREQ=YEARLY", start = 2025-06-05 }
+remind = [7]
+"""
+RULE_REMINDER_WINDOW = (
+    dt.datetime(2026, 5, 29, 0, 0, tzinfo=TZ),
+    dt.datetime(2026, 5, 30, 0, 0, tzinfo=TZ),
+    dt.datetime(2026, 6, 10, 0, 0, tzinfo=TZ),
+)
+
+# An rrule with seconds: two occurrences a day got the same occurrence label, so the same key.
+# (Suspected from reading expand.py; hypothesis found the BYHOUR=9;BYSECOND=0,30 variant.)
+DUPLICATE_KEY_FILE = """\
+id = "c"
+title = "T"
 
 [[message]]
 id = "m0"
@@ -451,7 +514,7 @@ DUPLICATE_KEY_WINDOW = (
 # -- 1. determinism, unique keys, split windows -----------------------------------------------
 
 
-@_settings(60)
+@_settings(150)
 @given(text=campaign_text(), bounds=window())
 def test_expansion_is_deterministic(
     text: str, bounds: tuple[dt.datetime, dt.datetime, dt.datetime]
@@ -510,7 +573,7 @@ def _dump_in_subprocess(cases: list[list[str]], seed: str) -> list[list[str]]:
     return json.loads(done.stdout)  # type: ignore[no-any-return]
 
 
-@_settings(3)
+@_settings(5)
 @given(
     cases=st.lists(st.tuples(campaign_text(), window()), min_size=1, max_size=8),
 )
@@ -537,7 +600,7 @@ def check_keys_are_unique(text: str, bounds: tuple[dt.datetime, dt.datetime, dt.
         assert not repeated, f"{kind} keys repeated: {repeated}"
 
 
-@_settings(120)
+@_settings(300)
 @given(text=campaign_text(), bounds=window())
 def test_keys_are_unique(text: str, bounds: tuple[dt.datetime, dt.datetime, dt.datetime]) -> None:
     check_keys_are_unique(text, bounds)
@@ -548,8 +611,18 @@ def test_keys_are_unique_for_an_rrule_with_seconds() -> None:
     check_keys_are_unique(DUPLICATE_KEY_FILE, DUPLICATE_KEY_WINDOW)
 
 
-def check_split_window(text: str, bounds: tuple[dt.datetime, dt.datetime, dt.datetime]) -> None:
+def check_split_window(
+    text: str, bounds: tuple[dt.datetime, dt.datetime, dt.datetime], refusable: bool = False
+) -> None:
+    """``refusable``: a loader that now refuses the file (with an error) fixes the case too."""
     a, b, c = bounds
+    if refusable:
+        found, problems = parse_document(
+            text.encode(), Path("x.toml"), EXPAND_CATALOG, TZ_NAME, "x.toml"
+        )
+        if found is None:
+            assert [p for p in problems if p.severity == "error"]
+            return
     campaign = load(text)
     whole = expand(campaign, a, c, EXPAND_CATALOG)
     left = expand(campaign, a, b, EXPAND_CATALOG)
@@ -583,7 +656,7 @@ def check_split_window(text: str, bounds: tuple[dt.datetime, dt.datetime, dt.dat
     )
 
 
-@_settings(150)
+@_settings(400)
 @given(text=campaign_text(), bounds=window())
 def test_split_window_loses_and_duplicates_nothing(
     text: str, bounds: tuple[dt.datetime, dt.datetime, dt.datetime]
@@ -596,13 +669,15 @@ def test_split_window_loses_and_duplicates_nothing(
     [
         pytest.param(SPLIT_BUG_FILE, SPLIT_BUG_WINDOW, id="message-366-days-before"),
         pytest.param(LONG_ACTIVITY_FILE, LONG_ACTIVITY_WINDOW, id="activity-longer-than-2-years"),
+        pytest.param(POINT_ACTIVITY_FILE, POINT_ACTIVITY_WINDOW, id="timed-activity-without-end"),
+        pytest.param(RULE_REMINDER_FILE, RULE_REMINDER_WINDOW, id="reminder-of-an-rrule-deadline"),
     ],
 )
 def test_split_window_regressions(
     text: str, bounds: tuple[dt.datetime, dt.datetime, dt.datetime]
 ) -> None:
     """Regressions: minimal examples found by test_split_window_loses_and_duplicates_nothing."""
-    check_split_window(text, bounds)
+    check_split_window(text, bounds, refusable=True)
 
 
 # -- 2. everything lies in its window ---------------------------------------------------------
@@ -614,7 +689,7 @@ def _day_start(moment: dt.date) -> dt.datetime:
     return dt.datetime.combine(moment, dt.time(), tzinfo=TZ)
 
 
-@_settings(120)
+@_settings(300)
 @given(text=campaign_text(), bounds=window())
 def test_everything_lies_in_the_window(
     text: str, bounds: tuple[dt.datetime, dt.datetime, dt.datetime]
@@ -626,17 +701,15 @@ def test_everything_lies_in_the_window(
         assert a <= m.due < c, (m.key, m.due)
     for d in e.dispatches():
         assert a <= d.due < c, (d.key, d.due)
-    for d in e.deadlines:
-        assert a <= _day_start(d.due) < c, (d.key, d.due)
+    for dl in e.deadlines:
+        assert a <= _day_start(dl.due) < c, (dl.key, dl.due)
     for act in e.activities:
         if not act.all_day:
             continue
         first = _day_start(act.start)
         last = act.end if act.end is not None else act.start
-        if isinstance(last, dt.datetime):
-            finish = last
-        else:  # an all-day end is the last day, inclusive
-            finish = _day_start(last + dt.timedelta(days=1))
+        # an all-day end is the last day, inclusive; a timed end is an instant
+        finish = last if isinstance(last, dt.datetime) else _day_start(last + dt.timedelta(days=1))
         assert first < c and finish > a, (act.key, act.start, act.end)
 
 
@@ -695,6 +768,19 @@ OTHER_VALUES = (
     '["ngay-hoi 07:00", "yearly 01-01"]', '"{{ nope }}"', '"{{ activity.nope }}"',
     '"{{ 1/0 }}"', '"{% if %}"',
 )  # fmt: skip
+# Values a person might plausibly (and wrongly) write for a given key.
+KEY_VALUES: dict[str, tuple[str, ...]] = {
+    "timezone": ('"Asia"', '"America"', '"Etc"', '"Asia/Ha_Noi"', '"UTC"', '""', '"../x"',
+                 '"' + "A" * 300 + '"', '"Asia/Ho_Chi_Minh\\u0000"'),
+    "years": ('"2025-2024"', '"1800-"', '"2025"', "[1899]", '"-"', "[]", "2101", '"2025-2025"'),
+    "send_time": ('"24:00"', '"8h"', '"08:00:60"', '"٠٨:٠٠"', '"8:0"'),
+    "grace": ('"0m"', '"-1h"', '"99999999999h"', '"1"', '"1d"'),
+    "remind": ("[0]", "[367]", '["7"]', '["99999999999999999999999d"]', "[-1]", '["7 d"]'),
+    "remind_at": ('"24:00"', '"7h"', '"07:30"'),
+    "channels": ('["nope"]', '["console:x"]', '["subscribers"]', '[""]', '[":"]'),
+    "activity": ('"nope"', '""', '"A"'),
+}  # fmt: skip
+HEADER_YEARS = ('"2²"', '"²⁰²⁵"', '"0"', '"20 25"', '"-1"', '"99999999999999999999"', "2025")
 IMPOSSIBLE_DATES = ("30/02", "31/04", "00/13", "32/01", "29/02", "02-30", "13-01", "2025-02-30")
 INVALID_BYTES = st.sampled_from(
     [b"\xff", b"\xc3", b"\xed\xa0\x80", b"\xc0\xaf", b"\xf4\x90\x80\x80", b"\x00", b"\xe1\xbb"]
@@ -707,7 +793,8 @@ def mutation(draw: st.DrawFn, raw: bytes) -> bytes:
     kind = draw(
         st.sampled_from(
             ["delete", "delete_line", "insert", "swap_value", "duplicate_block",
-             "impossible_date", "bytes", "replace_line", "cut_string", "insert_in_string"]
+             "impossible_date", "bytes", "replace_line", "cut_string", "insert_in_string",
+             "add_key"]
         )
     )  # fmt: skip
     text = raw.decode("utf-8", errors="surrogateescape")
@@ -729,8 +816,18 @@ def mutation(draw: st.DrawFn, raw: bytes) -> bytes:
         if spots:
             i = draw(st.sampled_from(spots))
             key = lines[i].split("=", 1)[0]
-            lines[i] = f"{key}= {draw(st.sampled_from(OTHER_VALUES))}"
+            pool = KEY_VALUES.get(key.strip(), ())
+            own: bool = draw(st.booleans())
+            values = pool if pool and own else OTHER_VALUES
+            lines[i] = f"{key}= {draw(st.sampled_from(values))}"
             return "\n".join(lines).encode("utf-8", "surrogateescape")
+    if kind == "add_key":
+        # a top-level key the file did not have (before the first table)
+        key = draw(st.sampled_from(["timezone", "years", "send_time", "grace"]))
+        line = f"{key} = {draw(st.sampled_from(KEY_VALUES[key]))}"
+        if draw(st.booleans()):
+            line += f'\n[vars_by_year.{draw(st.sampled_from(HEADER_YEARS))}]\nx = "y"'
+        return (line + "\n" + text).encode("utf-8", "surrogateescape")
     if kind == "duplicate_block":
         heads = [i for i, line in enumerate(lines) if line.strip().startswith("[")]
         if heads:
@@ -769,12 +866,12 @@ def mutation(draw: st.DrawFn, raw: bytes) -> bytes:
 
 
 @st.composite
-def mutated_file(draw: st.DrawFn) -> bytes:
+def mutated_file(draw: st.DrawFn, most: int = 4) -> bytes:
     if draw(st.booleans()):
         raw = draw(st.sampled_from(SEED_FILES))
     else:
         raw = draw(campaign_text()).encode("utf-8")
-    for _ in range(draw(st.integers(1, 4))):
+    for _ in range(draw(st.integers(1, most))):
         raw = draw(mutation(raw))
     return raw
 
@@ -799,13 +896,15 @@ def check_problems_not_exceptions(raw: bytes) -> None:
         assert str(p).startswith("x.toml"), str(p)
 
 
-@_settings(300)
+@_settings(800)
 @given(raw=mutated_file())
 def test_mutated_files_give_problems_not_exceptions(raw: bytes) -> None:
     check_problems_not_exceptions(raw)
 
 
-# Minimal files found by test_mutated_files_give_problems_not_exceptions (each one raised).
+# Minimal files on which parse_document raised. Found by the mutation property (the offset and
+# template ones through the values it swaps in) or by reading the loader and then confirmed;
+# the mutation strategy was then taught the same edits (KEY_VALUES, HEADER_YEARS, long runs).
 CRASHING_FILES = {
     # "Asia" is a folder of the time zone database: ZoneInfo raises IsADirectoryError
     "timezone-is-a-folder": EXAMPLE_FILE.replace(
@@ -826,9 +925,10 @@ CRASHING_FILES = {
         "Mời toàn thể".encode(),
         b"{{ " + b"(" * 500 + b"1" + b")" * 500 + b" }}",
     ),
-    # a template that asks for a huge string while it is checked: MemoryError
+    # a template that asks for a huge string while it is checked: MemoryError (the width is
+    # past Python's largest string, so nothing is allocated even where memory is overcommitted)
     "template-huge-string": EXAMPLE_FILE.replace(
-        "Mời toàn thể".encode(), b"{{ date|center(99999999999999) }}"
+        "Mời toàn thể".encode(), b"{{ date|center(9223372036854775000) }}"
     ),
 }
 
@@ -839,8 +939,8 @@ def test_minimal_crashing_files_give_problems(name: str) -> None:
     check_problems_not_exceptions(CRASHING_FILES[name])
 
 
-@_settings(100)
-@given(raw=mutated_file(), bounds=window())
+@_settings(300)
+@given(raw=mutated_file(most=1), bounds=window())
 def test_accepted_mutants_expand(
     raw: bytes, bounds: tuple[dt.datetime, dt.datetime, dt.datetime]
 ) -> None:
@@ -884,7 +984,9 @@ UNEXPANDABLE_FILES = {
 @pytest.mark.parametrize("name", sorted(UNEXPANDABLE_FILES))
 def test_accepted_files_expand_regressions(name: str) -> None:
     campaign, problems = _parse(UNEXPANDABLE_FILES[name])
-    assert campaign is not None, [str(p) for p in problems]
+    if campaign is None:  # refusing the file, with a problem that says why, is fine too
+        assert [p for p in problems if p.severity == "error" and p.message.strip()]
+        return
     check_accepted_file_expands(
         campaign, dt.datetime(2025, 1, 1, tzinfo=TZ), dt.datetime(2025, 3, 1, tzinfo=TZ)
     )
@@ -911,7 +1013,7 @@ expression_text = (
 
 RRULE_PARTS = (
     "FREQ=DAILY", "FREQ=WEEKLY", "FREQ=MONTHLY", "FREQ=YEARLY", "FREQ=HOURLY", "FREQ=FOO",
-    "INTERVAL=0", "INTERVAL=-1", "INTERVAL=99999999999999999999", "COUNT=0", "COUNT=-1",
+    "INTERVAL=0", "INTERVAL=-1", "INTERVAL=99999999999999999999", "INTERVAL=²", "INTERVAL=٣", "COUNT=0", "COUNT=-1",
     "COUNT=x", "BYDAY=MO,TH", "BYDAY=XX", "BYDAY=+5MO", "BYMONTHDAY=31", "BYMONTHDAY=0",
     "BYMONTHDAY=99", "BYMONTH=13", "BYMONTH=2", "BYSETPOS=0", "BYWEEKNO=54", "BYYEARDAY=400",
     "BYHOUR=25", "BYMINUTE=61", "BYSECOND=61", "UNTIL=20251231", "UNTIL=20251231T000000Z",
@@ -947,9 +1049,42 @@ def _table_values(children: st.SearchStrategy[object]) -> st.SearchStrategy[obje
     )
 
 
+# Tables that get past the first checks, so the deeper ones (the rrule itself, "on") are reached.
+_ALMOST_DATES = st.dates() | st.sampled_from(["2025-01-15", "2025-02-30", "yearly 01-01", "x"])
+_RRULE_OPTIONAL = {
+    "until": _ALMOST_DATES,
+    "time": st.sampled_from(["08:00", "8:00", "24:00", "٠٨:٠٠"]) | st.times(),
+    "during": st.sampled_from(["a", "a0", "A", ""]),
+}
+_RRULE_FREQS = st.sampled_from(["FREQ=DAILY", "FREQ=WEEKLY", "FREQ=MONTHLY", "FREQ=YEARLY"])
+rrule_like = st.builds(
+    lambda freq, rest: ";".join([freq, *rest]),
+    _RRULE_FREQS,
+    st.lists(st.sampled_from(RRULE_PARTS), max_size=3),
+)
+rrule_tables = st.fixed_dictionaries(
+    {"rrule": rrule_like, "start": st.dates()}, optional=_RRULE_OPTIONAL
+) | st.fixed_dictionaries(
+    {"rrule": rrule_like | rrule_text}, optional={"start": _ALMOST_DATES, **_RRULE_OPTIONAL}
+)
+repeat_tables = st.fixed_dictionaries(
+    {
+        "every": st.sampled_from(["day", "week", "month", "year"]),
+        "during": st.sampled_from(["a", "a0", "A"]),
+    },
+    optional={
+        "on": st.integers(-1, 32)
+        | st.booleans()
+        | st.sampled_from(["mon", "t7", "thứ hai", "x", "²"])
+        | st.lists(st.sampled_from(["mon", "sun", "cn", 1, "x"]), max_size=3),
+        "time": st.sampled_from(["08:00", "23:59:59", "7", "²:00"]),
+    },
+)
+
+
 def expression_values() -> st.SearchStrategy[object]:
     return st.recursive(
-        scalars,
+        scalars | rrule_tables | repeat_tables,
         lambda children: (
             st.lists(children, max_size=4)
             | st.dictionaries(TABLE_KEYS, _table_values(children), max_size=5)
@@ -969,7 +1104,7 @@ def check_parse_value(value: object) -> None:
     assert result.specs
 
 
-@_settings(1500)
+@_settings(3000)
 @given(value=expression_values())
 def test_time_expressions_parse_or_raise_expression_error(value: object) -> None:
     check_parse_value(value)
@@ -981,6 +1116,7 @@ def test_time_expressions_parse_or_raise_expression_error(value: object) -> None
         "a -99999999999d",  # OverflowError from timedelta
         "a +1000000000w",  # OverflowError from timedelta
         "a +" + "9" * 5000 + "d",  # ValueError from int() (more than 4300 digits)
+        {"rrule": "FREQ=DAILY;INTERVAL=²", "start": "2025-01-01"},  # "²".isdigit(), int("²") fails
     ],
 )
 def test_minimal_crashing_expressions(value: object) -> None:
@@ -991,10 +1127,11 @@ def test_minimal_crashing_expressions(value: object) -> None:
 # -- 5. lunar dates ----------------------------------------------------------------------------
 
 
-@_settings(2000)
+@_settings(3000)
 @example(day=dt.date(1901, 1, 1))
 @example(day=dt.date(2099, 12, 31))
-@example(day=dt.date(2025, 1, 28))  # giao thừa: 30 Tết of a year with a 30-day 12th month
+@example(day=dt.date(2024, 2, 9))  # giao thừa on 30/12 (Quý Mão has a 30-day 12th month)
+@example(day=dt.date(2025, 1, 28))  # giao thừa on 29/12 (Giáp Thìn's 12th month has 29 days)
 @given(day=st.dates(dt.date(1901, 1, 1), dt.date(2099, 12, 31)))
 def test_lunar_round_trip(day: dt.date) -> None:
     lunar = solar_to_lunar(day)

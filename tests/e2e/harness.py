@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import os
 import signal
 import sqlite3
@@ -61,6 +62,7 @@ class Office:
             'timezone = "Asia/Ho_Chi_Minh"\n'
             '[database]\nurl = "sqlite:///data/loa.db"\n'
             '[campaigns]\npaths = ["campaigns"]\nlibrary = false\n'
+            "[http]\nport = 0\n"
             f"[daemon]\n{daemon}"
             '[channels.nhat-ky]\ntype = "file"\npath = "data/outbox.jsonl"\n' + self.extra_config,
             "utf-8",
@@ -90,6 +92,11 @@ class Office:
         )  # fmt: skip
         self.processes.append(process)
         return process
+
+    def http_url(self) -> str:
+        """The daemon's HTTP root, from its log (tests run it on a free port)."""
+        found = wait_for(lambda: re.search(r"http listening url=(\S+)", self.log()), 20, "http")
+        return str(found[1])
 
     def log(self) -> str:
         return self.err_path.read_text("utf-8") if self.err_path.exists() else ""

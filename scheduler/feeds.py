@@ -1,0 +1,226 @@
+"""Calendar feeds from the store: which events a feed holds, its validator, its bytes.
+
+A removed or cancelled occurrence stays in its feeds as STATUS:CANCELLED for ``KEEP_CANCELLED``
+so subscribed clients remove it; after that it leaves the feed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import unicodedata
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, and_, func, or_, select
+
+from campaigns.ics import FeedEvent, FeedInfo, render_feed
+from scheduler.tables import CampaignVersion, Occurrence
+
+O = Occurrence.__table__  # type: ignore[attr-defined]  # noqa: E741
+V = CampaignVersion.__table__  # type: ignore[attr-defined]
+
+KEEP_CANCELLED = dt.timedelta(days=30)
+KINDS = ("all", "campaign", "unit", "tag")
+
+
+def slug(text: str) -> str:
+    """``Sở Tài nguyên và Môi trường`` → ``so-tai-nguyen-va-moi-truong`` (đ → d)."""
+    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    text = "".join(c for c in text if unicodedata.category(c) != "Mn").lower()
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+
+
+@dataclass(frozen=True)
+class FeedSelector:
+    kind: str  # "all", "campaign", "unit" or "tag"
+    value: str = ""
+
+    @property
+    def path(self) -> str:
+        return "all" if self.kind == "all" else f"{self.kind}/{self.value}"
+
+
+@dataclass(frozen=True)
+class FeedVersion:
+    etag: str
+    last_modified: dt.datetime | None
+    count: int
+
+
+class FeedStore:
+    """Reads feeds from the database, with a small cache of rendered feeds by version."""
+
+    def __init__(self, db: Engine, base_url: str = "", cache_size: int = 64) -> None:
+        self.db = db
+        self.base_url = base_url
+        self._rendered: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+        self._cache_size = cache_size
+
+    def _campaigns(self) -> dict[str, Any]:
+        with self.db.connect() as conn:
+            return {row.campaign: row for row in conn.execute(select(V)).all()}
+
+    def _filter(self, selector: FeedSelector, campaigns: dict[str, Any], now: dt.datetime) -> Any:
+        keep = or_(O.c.status == "confirmed", O.c.updated_at >= now - KEEP_CANCELLED)
+        if selector.kind == "campaign":
+            return and_(keep, O.c.campaign == selector.value)
+        if selector.kind == "tag":
+            tagged = [c for c, row in campaigns.items() if selector.value in row.tags.split("\n")]
+            return and_(
+                keep,
+                or_(O.c.campaign.in_(tagged), O.c.tags.contains(selector.value)),
+            )
+        return keep
+
+    def exists(self, selector: FeedSelector) -> bool:
+        """Whether the feed names something loa knows (an unknown campaign is a 404)."""
+        if selector.kind == "all":
+            return True
+        campaigns = self._campaigns()
+        if selector.kind == "campaign":
+            return selector.value in campaigns
+        if selector.kind == "tag":
+            return any(
+                selector.value in row.tags.split("\n") for row in campaigns.values()
+            ) or bool(self._rows(selector, campaigns, dt.datetime.now(dt.UTC)))
+        return selector.value in self.units()
+
+    def units(self) -> dict[str, str]:
+        """slug → unit name, over every lead and partner unit in the store."""
+        with self.db.connect() as conn:
+            rows = conn.execute(select(O.c.lead, O.c.partners).distinct()).all()
+        names = {n.strip() for r in rows for n in [r.lead, *r.partners.split("\n")] if n.strip()}
+        return {slug(name): name for name in sorted(names)}
+
+    def _rows(
+        self, selector: FeedSelector, campaigns: dict[str, Any], now: dt.datetime
+    ) -> list[Any]:
+        with self.db.connect() as conn:
+            rows = conn.execute(
+                select(O).where(self._filter(selector, campaigns, now)).order_by(O.c.start, O.c.key)
+            ).all()
+        if selector.kind == "unit":
+            rows = [
+                r for r in rows
+                if selector.value in {slug(u) for u in [r.lead, *r.partners.split("\n")] if u}
+            ]  # fmt: skip
+        if selector.kind == "tag":
+            rows = [
+                r for r in rows
+                if selector.value in r.tags.split("\n")
+                or selector.value in campaigns.get(r.campaign, _NO_TAGS).tags.split("\n")
+            ]  # fmt: skip
+        return rows
+
+    def version(self, selector: FeedSelector, now: dt.datetime | None = None) -> FeedVersion:
+        """A cheap validator: changes whenever any event of the feed changes."""
+        now = now or dt.datetime.now(dt.UTC)
+        campaigns = self._campaigns()
+        with self.db.connect() as conn:
+            count, newest, sequences = conn.execute(
+                select(func.count(), func.max(O.c.updated_at), func.sum(O.c.sequence)).where(
+                    self._filter(selector, campaigns, now)
+                )
+            ).one()
+        if isinstance(newest, str):
+            newest = dt.datetime.fromisoformat(newest)
+        if newest is not None and newest.tzinfo is None:
+            newest = newest.replace(tzinfo=dt.UTC)
+        day = now.date().isoformat()  # cancelled events age out of feeds day by day
+        seed = f"{selector.path}|{count}|{newest}|{sequences}|{day}|{len(campaigns)}"
+        return FeedVersion(
+            hashlib.blake2b(seed.encode(), digest_size=10).hexdigest(), newest, count
+        )
+
+    def render(
+        self, selector: FeedSelector, version: FeedVersion, now: dt.datetime | None = None
+    ) -> bytes:
+        cache_key = (selector.path, version.etag)
+        cached = self._rendered.get(cache_key)
+        if cached is not None:
+            self._rendered.move_to_end(cache_key)
+            return cached
+        now = now or dt.datetime.now(dt.UTC)
+        campaigns = self._campaigns()
+        events = [
+            _event(row, campaigns.get(row.campaign)) for row in self._rows(selector, campaigns, now)
+        ]
+        body = render_feed(self.info(selector, campaigns), events)
+        self._rendered[cache_key] = body
+        while len(self._rendered) > self._cache_size:
+            self._rendered.popitem(last=False)
+        return body
+
+    def info(self, selector: FeedSelector, campaigns: dict[str, Any] | None = None) -> FeedInfo:
+        campaigns = campaigns if campaigns is not None else self._campaigns()
+        if selector.kind == "campaign" and selector.value in campaigns:
+            row = campaigns[selector.value]
+            name, description = f"loa: {row.title}", row.description
+        elif selector.kind == "unit":
+            unit = self.units().get(selector.value, selector.value)
+            name, description = f"loa: {unit}", f"Các hoạt động do {unit} chủ trì hoặc phối hợp"
+        elif selector.kind == "tag":
+            name, description = (
+                f"loa: #{selector.value}",
+                f"Các hoạt động gắn nhãn {selector.value}",
+            )
+        else:
+            name, description = (
+                "loa: lịch chiến dịch",
+                "Tất cả hoạt động và hạn chót của các chiến dịch",
+            )
+        url = f"{self.base_url}/feeds/{selector.path}.ics" if self.base_url else ""
+        return FeedInfo(name=name, description=description, url=url)
+
+
+class _NoTags:
+    tags = ""
+
+
+_NO_TAGS = _NoTags()
+
+
+def _event(row: Any, campaign: Any) -> FeedEvent:
+    timezone = campaign.timezone if campaign is not None else "Asia/Ho_Chi_Minh"
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(timezone)
+    if row.all_day:
+        start: dt.date = row.start.astimezone(tz).date()
+        end: dt.date | None = (
+            row.end.astimezone(tz).date() if row.end else start + dt.timedelta(days=1)
+        )
+    else:
+        start, end = row.start, row.end
+    partners = [p for p in row.partners.split("\n") if p]
+    lines = []
+    if campaign is not None:
+        lines.append(f"Chiến dịch: {campaign.title}")
+    if row.lead:
+        lines.append(f"Đơn vị chủ trì: {row.lead}")
+    if partners:
+        lines.append(f"Đơn vị phối hợp: {', '.join(partners)}")
+    if row.description:
+        lines += ["", row.description]
+    tags = [t for t in row.tags.split("\n") if t]
+    if campaign is not None:
+        tags += [t for t in campaign.tags.split("\n") if t and t not in tags]
+    summary = row.title if row.kind == "activity" else f"Hạn: {row.title}"
+    return FeedEvent(
+        uid=f"{row.key}@loa",
+        sequence=row.sequence,
+        cancelled=row.status != "confirmed",
+        summary=summary,
+        start=start,
+        end=end,
+        timezone=timezone,
+        stamp=row.updated_at,
+        description="\n".join(lines),
+        location=row.location,
+        categories=tuple(tags),
+        url=row.url,
+        alarms=(dt.timedelta(days=1),) if row.kind == "deadline" else (),
+    )

@@ -1,0 +1,211 @@
+"""The daemon's HTTP surface: calendar feeds, health, metrics and an index page.
+
+Feeds answer with ETag and Last-Modified and honour conditional requests (304), so Google,
+Outlook, Apple Calendar and Thunderbird refreshing every few minutes cost almost nothing.
+A feed made private in config.toml needs ``?token=…``; a missing or wrong token gets the
+same 404 as a feed that does not exist, so a guess learns nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import email.utils
+import hmac
+import html
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from prometheus_client import CollectorRegistry, Counter, Gauge, Summary, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from sqlalchemy import Engine, text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from scheduler import outbox
+from scheduler.feeds import FeedSelector, FeedStore
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
+_TAG = re.compile(r"^[\w-]{1,100}$")
+CALENDAR = "text/calendar; charset=utf-8"
+MAX_QUERY = 2048
+
+
+@dataclass
+class HttpState:
+    """What the HTTP surface reads from the running daemon."""
+
+    db: Engine
+    feed_tokens: Mapping[str, str] = field(default_factory=dict)  # feed path → secret token
+    scheduler_running: Callable[[], bool] = lambda: True
+    next_due: Callable[[], dt.datetime | None] = lambda: None
+    latencies: Callable[[], list[float]] = lambda: []
+    bots: Callable[[], dict[str, str]] = dict
+    base_url: str = ""
+
+
+def _http_date(moment: dt.datetime) -> str:
+    return email.utils.format_datetime(
+        moment.astimezone(dt.UTC).replace(microsecond=0), usegmt=True
+    )
+
+
+def create_app(state: HttpState) -> FastAPI:
+    app = FastAPI(title="loa", docs_url=None, redoc_url=None, openapi_url=None)
+    feeds = FeedStore(state.db, state.base_url)
+    registry = CollectorRegistry()
+    requests_total = Counter(
+        "loa_feed_requests", "Feed requests by feed kind and status", ["kind", "status"],
+        registry=registry,
+    )  # fmt: skip
+    deliveries = Gauge("loa_deliveries", "Deliveries by state", ["state"], registry=registry)
+    latency = Summary(
+        "loa_send_latency_seconds", "Seconds from due time to sent", registry=registry
+    )
+    seen_latencies = [0]
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _errors(request: Request, exc: StarletteHTTPException) -> Response:
+        messages = {
+            404: "Không tìm thấy",
+            405: "Phương thức không được hỗ trợ",
+            400: "Yêu cầu không hợp lệ",
+        }
+        return PlainTextResponse(messages.get(exc.status_code, "Lỗi"), status_code=exc.status_code)
+
+    @app.middleware("http")
+    async def _limit_query(request: Request, call_next: Callable[[Request], Any]) -> Response:
+        if len(request.url.query) > MAX_QUERY:
+            return PlainTextResponse("Chuỗi truy vấn quá dài", status_code=414)
+        try:
+            response: Response = await call_next(request)
+        except Exception:  # noqa: BLE001 - one bad request never stops the server
+            return PlainTextResponse("Lỗi máy chủ", status_code=500)
+        return response
+
+    def _allowed(selector: FeedSelector, request: Request) -> bool:
+        secret = state.feed_tokens.get(selector.path)
+        if secret is None:
+            return True
+        given = request.query_params.get("token", "")
+        return hmac.compare_digest(given.encode(), secret.encode())
+
+    async def _feed(selector: FeedSelector, request: Request) -> Response:
+        kind = selector.kind
+        if not _allowed(selector, request) or not await asyncio.to_thread(feeds.exists, selector):
+            requests_total.labels(kind, "404").inc()
+            return PlainTextResponse("Không tìm thấy", status_code=404)
+        version = await asyncio.to_thread(feeds.version, selector)
+        etag = f'"{version.etag}"'
+        headers = {"ETag": etag, "Cache-Control": "max-age=300"}
+        if version.last_modified is not None:
+            headers["Last-Modified"] = _http_date(version.last_modified)
+        if _not_modified(request, etag, version.last_modified):
+            requests_total.labels(kind, "304").inc()
+            return Response(status_code=304, headers=headers)
+        body = await asyncio.to_thread(feeds.render, selector, version)
+        requests_total.labels(kind, "200").inc()
+        if request.method == "HEAD":
+            headers["Content-Length"] = str(len(body))
+            return Response(status_code=200, headers=headers, media_type=CALENDAR)
+        return Response(body, media_type=CALENDAR, headers=headers)
+
+    @app.api_route("/feeds/all.ics", methods=["GET", "HEAD"])
+    async def feed_all(request: Request) -> Response:
+        return await _feed(FeedSelector("all"), request)
+
+    @app.api_route("/feeds/{kind}/{name}.ics", methods=["GET", "HEAD"])
+    async def feed_named(kind: str, name: str, request: Request) -> Response:
+        pattern = _TAG if kind == "tag" else _NAME
+        if kind not in ("campaign", "unit", "tag") or not pattern.match(name):
+            requests_total.labels("invalid", "404").inc()
+            return PlainTextResponse("Không tìm thấy", status_code=404)
+        return await _feed(FeedSelector(kind, name), request)
+
+    @app.get("/healthz")
+    async def healthz() -> Response:
+        try:
+            await asyncio.to_thread(_ping, state.db)
+            database = "ok"
+        except Exception as exc:  # noqa: BLE001 - health reports, it does not fail
+            database = f"lỗi: {type(exc).__name__}"
+        running = state.scheduler_running()
+        next_due = state.next_due()
+        body = {
+            "status": "ok" if database == "ok" and running else "error",
+            "database": database,
+            "scheduler": "running" if running else "stopped",
+            "next_due": next_due.isoformat() if next_due else None,
+            "bots": state.bots(),
+        }
+        return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
+
+    @app.get("/metrics")
+    async def metrics() -> Response:
+        counts = await asyncio.to_thread(outbox.counts, state.db)
+        for name in (
+            "pending",
+            "sending",
+            "sent",
+            "retrying",
+            "failed",
+            "missed",
+            "cancelled",
+            "held",
+        ):
+            deliveries.labels(name).set(counts.get(name, 0))
+        values = state.latencies()
+        for value in values[seen_latencies[0] :] if len(values) >= seen_latencies[0] else values:
+            latency.observe(value)
+        seen_latencies[0] = len(values)
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/", response_class=HTMLResponse)
+    async def index(request: Request) -> HTMLResponse:
+        campaigns = await asyncio.to_thread(feeds._campaigns)
+        units = await asyncio.to_thread(feeds.units)
+        host = request.headers.get("host", "127.0.0.1")
+        items = [("Tất cả chiến dịch", "all")]
+        items += [(row.title, f"campaign/{cid}") for cid, row in sorted(campaigns.items())]
+        items += [(f"Đơn vị: {name}", f"unit/{s}") for s, name in units.items()]
+        tags = sorted({t for row in campaigns.values() for t in row.tags.split("\n") if t})
+        items += [(f"Nhãn: {tag}", f"tag/{tag}") for tag in tags if _TAG.match(tag)]
+        rows = "".join(
+            f'<li>{html.escape(title)} — <a href="webcal://{html.escape(host)}/feeds/{html.escape(path)}.ics">'
+            f'webcal</a> · <a href="/feeds/{html.escape(path)}.ics">.ics</a></li>'
+            for title, path in items
+            if path not in state.feed_tokens
+        )
+        page = (
+            '<!doctype html><html lang="vi"><meta charset="utf-8"><title>loa — lịch chiến dịch</title>'
+            "<h1>loa — lịch chiến dịch</h1><p>Đăng ký các lịch dưới đây trong Google Calendar, "
+            "Outlook, Apple Calendar hoặc Thunderbird; lịch tự cập nhật.</p>"
+            f"<ul>{rows}</ul></html>"
+        )
+        return HTMLResponse(page)
+
+    return app
+
+
+def _ping(db: Engine) -> None:
+    with db.connect() as conn:
+        conn.execute(text("select 1"))
+
+
+def _not_modified(request: Request, etag: str, last_modified: dt.datetime | None) -> bool:
+    match = request.headers.get("if-none-match")
+    if match is not None:
+        return etag in [m.strip() for m in match.split(",")] or match.strip() == "*"
+    since = request.headers.get("if-modified-since")
+    if since and last_modified is not None:
+        try:
+            parsed = email.utils.parsedate_to_datetime(since)
+        except (TypeError, ValueError):
+            return False
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=dt.UTC)
+        return last_modified.replace(microsecond=0) <= parsed
+    return False
