@@ -307,6 +307,57 @@ def cancel_command(
     out.print(f"Đã huỷ {key}.")
 
 
+@app.command("export-ics")
+def export_ics(
+    output: Annotated[Path, typer.Option("-o", "--output", help="the .ics file to write")],
+    campaign: Annotated[str | None, typer.Option("--campaign", help="one campaign")] = None,
+    unit: Annotated[str | None, typer.Option("--unit", help="a lead or partner unit")] = None,
+    tag: Annotated[str | None, typer.Option("--tag", help="a tag")] = None,
+    config: ConfigOption = Path("config.toml"),
+) -> None:
+    """Xuất lịch iCalendar (.ics) của tất cả, một chiến dịch, một đơn vị hoặc một nhãn."""
+    from scheduler.feeds import FeedSelector, FeedStore, slug
+
+    chosen = [(k, v) for k, v in (("campaign", campaign), ("unit", unit), ("tag", tag)) if v]
+    if len(chosen) > 1:
+        raise UserError("chọn một trong --campaign, --unit, --tag")
+    cfg = _config(config)
+    db = _open_store(cfg)
+    refresh_store(cfg, db)
+    kind, value = chosen[0] if chosen else ("all", "")
+    selector = FeedSelector(kind, slug(value) if kind == "unit" else value)
+    feeds = FeedStore(db, cfg.data.http.public_url.rstrip("/"))
+    if not feeds.exists(selector):
+        known = ", ".join(feeds.units()) if kind == "unit" else ""
+        raise UserError(f"không có {kind} '{value}'" + (f" (có: {known})" if known else ""))
+    body = feeds.render(selector, feeds.version(selector))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_bytes(body)
+    out.print(f"Đã ghi {output} ({body.count(b'BEGIN:VEVENT')} sự kiện).")
+
+
+def refresh_store(cfg: Config, db: Engine) -> None:
+    """Bring the store up to date with the campaign files, unless a daemon does that already."""
+    from scheduler.lock import DaemonLock
+    from scheduler.sync import sync
+
+    path = sqlite_path(cfg.database_url)
+    lock = DaemonLock(path) if path is not None else None
+    try:
+        if lock is not None:
+            lock.acquire()
+    except AlreadyRunning:
+        return  # the running daemon keeps the store in sync
+    try:
+        result = load_campaigns(cfg)
+        _print_problems(result.problems)
+        protected = {c.id for c in result.campaigns}  # never cancel from a one-off command
+        sync(db, result.campaigns, cfg.catalog(), utcnow(), cfg.horizon, protected)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
 def main() -> None:
     """Entry point: run the app; bad input ends with a message and exit code 1, never a traceback."""
     try:
