@@ -190,10 +190,10 @@ def load_config(path: Path) -> Config:
             report(("daemon", key), t("wrong_type", expected="≥ 1"))
     if parsed.campaigns.horizon_days < 1:
         report(("campaigns", "horizon_days"), t("wrong_type", expected="≥ 1"))
-    for path, env in parsed.http.private_feeds.items():
-        where = ("http", "private_feeds", path)
-        if not re.fullmatch(r"all|(campaign|unit|tag)/[\w-]+", path):
-            report(where, t("bad_feed_path", value=path), t("bad_feed_path_hint"))
+    for feed, env in parsed.http.private_feeds.items():
+        where = ("http", "private_feeds", feed)
+        if not re.fullmatch(r"all|(campaign|unit|tag)/[\w-]+", feed):
+            report(where, t("bad_feed_path", value=feed), t("bad_feed_path_hint"))
         elif not os.environ.get(env):
             report(where, t("feed_token_missing", env=env))
     if not 0 <= parsed.http.port <= 65535:

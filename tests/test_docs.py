@@ -25,12 +25,14 @@ def test_campaign_doc_examples_validate(block: str) -> None:
     assert campaign(text).id
 
 
-def test_config_doc_example_loads(tmp_path: Path) -> None:
+def test_config_doc_example_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOA_FEED_TOKEN_PGI", "bi-mat")
     (blocks,) = toml_blocks(CONFIG_DOC)
     path = tmp_path / "config.toml"
     path.write_text(blocks, "utf-8")
     config = load_config(path)
     assert config.catalog().targets["telegram"] == ("nhom-van-phong", "kenh-tinh")
+    assert config.feed_tokens() == {"campaign/bao-cao-chi-so-xanh-pgi": "bi-mat"}
 
 
 def test_every_config_key_is_documented() -> None:
