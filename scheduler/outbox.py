@@ -89,7 +89,7 @@ def claim_due(
     ]
     with engine.begin() as conn:
         found = [row for query in queries for row in conn.execute(query).all()]
-        found.sort(key=lambda r: (r.next_attempt_at, r.key))
+        found.sort(key=lambda r: (r.next_attempt_at, r.due, r.key))  # due order within a target
         rows = found[:limit]
         send: list[Claimed] = []
         missed: list[Claimed] = []

@@ -1116,10 +1116,16 @@ def test_time_expressions_parse_or_raise_expression_error(value: object) -> None
 @pytest.mark.parametrize(
     "value",
     [
-        "a -99999999999d",  # OverflowError from timedelta
-        "a +1000000000w",  # OverflowError from timedelta
-        "a +" + "9" * 5000 + "d",  # ValueError from int() (more than 4300 digits)
-        {"rrule": "FREQ=DAILY;INTERVAL=²", "start": "2025-01-01"},  # "²".isdigit(), int("²") fails
+        # OverflowError from timedelta, before the 366-day check
+        pytest.param("a -99999999999d", id="offset-days-overflow"),
+        pytest.param("a +1000000000w", id="offset-weeks-overflow"),
+        # ValueError from int(): more than 4300 digits
+        pytest.param("a +" + "9" * 5000 + "d", id="offset-5000-digits"),
+        # "²".isdigit() is true but int("²") raises ValueError (the INTERVAL check)
+        pytest.param(
+            {"rrule": "FREQ=DAILY;INTERVAL=²", "start": "2025-01-01"},
+            id="rrule-interval-superscript",
+        ),
     ],
 )
 def test_minimal_crashing_expressions(value: object) -> None:
