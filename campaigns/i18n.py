@@ -183,11 +183,14 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "a {type} channel needs the key '{key}'",
     ),
     "bad_url": ("địa chỉ '{value}' không hợp lệ", "URL '{value}' is not valid"),
-    "bad_port": ("cổng phải từ 0 đến 65535 (0: tự chọn)", "port must be 0 to 65535 (0: any free port)"),
+    "bad_port": (
+        "cổng phải từ 0 đến 65535 (0: tự chọn)",
+        "port must be 0 to 65535 (0: any free port)",
+    ),
     "bad_feed_path": ("lịch '{value}' không hợp lệ", "feed '{value}' is not valid"),
     "bad_feed_path_hint": (
-        "viết \"all\", \"campaign/<mã>\", \"unit/<tên-đơn-vị>\" hoặc \"tag/<nhãn>\"",
-        "write \"all\", \"campaign/<id>\", \"unit/<unit-slug>\" or \"tag/<tag>\"",
+        'viết "all", "campaign/<mã>", "unit/<tên-đơn-vị>" hoặc "tag/<nhãn>"',
+        'write "all", "campaign/<id>", "unit/<unit-slug>" or "tag/<tag>"',
     ),
     "feed_token_missing": (
         "biến môi trường {env} (mã bí mật của lịch) chưa được đặt",
@@ -211,6 +214,80 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "Đã tạo {path}. Tiếp theo: cd {dir} && loa validate && loa plan",
         "Created {path}. Next: cd {dir} && loa validate && loa plan",
     ),
+    # daemon and outbox
+    "running": (
+        "[bold]loa đang chạy[/bold] · {campaigns} chiến dịch · {pending} tin đang chờ gửi · kênh: {channels}",
+        "[bold]loa is running[/bold] · {campaigns} campaigns · {pending} messages waiting · channels: {channels}",
+    ),
+    "nothing_coming": ("  (chưa có tin nào trong thời gian tới)", "  (no messages coming up)"),
+    "feeds_at": (
+        "Lịch để đăng ký (iCalendar): {url}/",
+        "Calendars to subscribe to (iCalendar): {url}/",
+    ),
+    "press_ctrl_c": ("Nhấn Ctrl+C để dừng.", "Press Ctrl+C to stop."),
+    "syncing": ("Đang lập lịch", "Scheduling"),
+    "already_running": (
+        "Một tiến trình 'loa run' khác (pid {pid}) đang dùng cơ sở dữ liệu này ({path}). SQLite chỉ "
+        "cho một tiến trình chạy; dừng tiến trình kia, hoặc dùng PostgreSQL để chạy nhiều tiến trình.",
+        "Another 'loa run' (pid {pid}) is using this database ({path}). SQLite allows one; stop the "
+        "other one, or use PostgreSQL to run several.",
+    ),
+    "port_in_use": (
+        "không mở được cổng HTTP {host}:{port} ({reason}); đổi [http] port trong config.toml hoặc "
+        "dừng chương trình đang dùng cổng này",
+        "cannot open HTTP port {host}:{port} ({reason}); change [http] port in config.toml or stop "
+        "the program using it",
+    ),
+    "channel_unsupported": (
+        "kênh '{name}': loại '{type}' chưa gửi được trong phiên bản này của loa (hiện có: console, "
+        "file); tạm thời xoá hoặc ghi chú bảng [channels.{name}] trong config.toml",
+        "channel '{name}': type '{type}' cannot send in this version of loa yet (available: console, "
+        "file); remove or comment out [channels.{name}] in config.toml for now",
+    ),
+    "missed_reason": (
+        "quá thời gian cho phép gửi muộn (grace) sau khi loa ngừng chạy",
+        "later than the campaign's grace period after loa was down",
+    ),
+    "retry_past_grace": (
+        "lần thử lại tiếp theo đã quá thời gian cho phép gửi muộn (grace)",
+        "the next try would be later than the campaign's grace period",
+    ),
+    "gave_up": ("{reason} (đã thử {attempts} lần)", "{reason} (tried {attempts} times)"),
+    "no_such_channel": (
+        "không có kênh '{channel}' trong config.toml",
+        "no channel '{channel}' in config.toml",
+    ),
+    "no_such_target": (
+        "kênh '{channel}' không còn đích '{target}'",
+        "channel '{channel}' has no target '{target}' any more",
+    ),
+    "file_write_failed": ("không ghi được tệp {path}: {reason}", "cannot write {path}: {reason}"),
+    "col_state": ("Trạng thái", "State"),
+    "col_count": ("Số tin", "Messages"),
+    "col_attempts": ("Lần", "Tries"),
+    "col_key": ("Khóa", "Key"),
+    "col_note": ("Lỗi / biên nhận", "Error / receipt"),
+    "next_due": ("Tin kế tiếp: {when} · {key}", "Next: {when} · {key}"),
+    "possible_duplicates": (
+        "[yellow]Có thể trùng lặp (gửi lại sau sự cố): {count} tin[/yellow]",
+        "[yellow]Possible duplicates (sent again after a crash): {count}[/yellow]",
+    ),
+    "last_recovery": ("Lần khôi phục gần nhất: {text}", "Last recovery: {text}"),
+    "recent_errors": ("Lỗi gần đây:", "Recent errors:"),
+    "no_delivery": ("không có tin '{key}'", "no delivery '{key}'"),
+    "delivery_in_state": ("tin '{key}' đang ở trạng thái {state}", "delivery '{key}' is {state}"),
+    "retried": (
+        "Đã đưa {count} tin vào hàng gửi lại.",
+        "{count} deliveries queued to be sent again.",
+    ),
+    "cancelled_one": ("Đã huỷ {key}.", "Cancelled {key}."),
+    "export_one_filter": (
+        "chọn một trong --campaign, --unit, --tag",
+        "choose one of --campaign, --unit, --tag",
+    ),
+    "export_unknown": ("không có {kind} '{value}'", "there is no {kind} '{value}'"),
+    "export_known": (" (có: {names})", " (known: {names})"),
+    "exported": ("Đã ghi {path} ({count} sự kiện).", "Wrote {path} ({count} events)."),
     "kind_activity": ("hoạt động", "activity"),
     "kind_message": ("tin nhắn", "message"),
     "kind_deadline": ("hạn chót", "deadline"),

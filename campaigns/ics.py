@@ -96,7 +96,7 @@ def build_event(event: FeedEvent) -> Event:
 @functools.lru_cache(maxsize=200_000)
 def event_block(event: FeedEvent) -> bytes:
     """The serialised VEVENT, cached by the event's whole value (a changed event is a new key)."""
-    return build_event(event).to_ical()
+    return bytes(build_event(event).to_ical())
 
 
 def _fixed_offset(tz: ZoneInfo) -> dt.timedelta | None:
@@ -120,14 +120,17 @@ def build_timezone(name: str) -> Timezone:
     standard.add("tzoffsetfrom", offset)
     standard.add("tzoffsetto", offset)
     hours, rest = divmod(int(offset.total_seconds()), 3600)
-    standard.add("tzname", f"{'+' if hours >= 0 else '-'}{abs(hours):02d}" + (f"{rest // 60:02d}" if rest else ""))
+    standard.add(
+        "tzname",
+        f"{'+' if hours >= 0 else '-'}{abs(hours):02d}" + (f"{rest // 60:02d}" if rest else ""),
+    )
     vtz.add_component(standard)
     return vtz
 
 
 @functools.lru_cache(maxsize=64)
 def timezone_block(name: str) -> bytes:
-    return build_timezone(name).to_ical()
+    return bytes(build_timezone(name).to_ical())
 
 
 def build_calendar(info: FeedInfo) -> Calendar:
@@ -149,7 +152,7 @@ def build_calendar(info: FeedInfo) -> Calendar:
 
 
 def _header(info: FeedInfo) -> bytes:
-    body = build_calendar(info).to_ical()
+    body = bytes(build_calendar(info).to_ical())
     end = b"END:VCALENDAR\r\n"
     assert body.endswith(end)
     return body[: -len(end)]
@@ -175,4 +178,4 @@ def render_plain(info: FeedInfo, events: Sequence[FeedEvent]) -> bytes:
         calendar.add_component(build_timezone(zone))
     for event in events:
         calendar.add_component(build_event(event))
-    return calendar.to_ical()
+    return bytes(calendar.to_ical())

@@ -333,7 +333,7 @@ def _parse_table(table: dict[str, Any]) -> Spec:
         if "on" in table:
             if every == "month":
                 monthday = table["on"]
-                if not isinstance(monthday, int) or not 1 <= monthday <= 31:
+                if type(monthday) is not int or not 1 <= monthday <= 31:
                     raise ExpressionError(t("bad_monthday"))
             else:
                 weekdays = _weekdays(table["on"])
@@ -346,8 +346,12 @@ def _parse_table(table: dict[str, Any]) -> Spec:
     if during is None and start is None:
         raise ExpressionError(t("rrule_needs_start"))
     interval = re.search(r"INTERVAL=([^;\s]*)", rule, re.I)
-    if interval and not (interval[1].isdigit() and 1 <= int(interval[1]) <= 1000):
+    if interval and not (
+        re.fullmatch(r"[0-9]{1,4}", interval[1]) and 1 <= int(interval[1]) <= 1000
+    ):
         raise ExpressionError(t("bad_rrule", reason=f"INTERVAL={interval[1]}"), t("bad_rrule_hint"))
+    if re.search(r"DTSTART", rule, re.I):  # the start comes from 'start' or 'during'
+        raise ExpressionError(t("bad_rrule", reason="DTSTART"), t("rrule_needs_start"))
     try:
         du_rrule.rrulestr(rule, dtstart=dt.datetime(2000, 1, 1), forceset=True)
     except (ValueError, TypeError, OverflowError, IndexError, KeyError, AttributeError) as exc:

@@ -11,6 +11,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from campaigns.i18n import t
 from channels.base import OutboundMessage, Receipt, utcnow
 from channels.errors import PermanentError
 
@@ -43,7 +44,8 @@ class FileChannel:
             finally:
                 os.close(fd)
         except OSError as exc:
-            raise PermanentError(f"không ghi được tệp {self.path}: {exc.strerror}") from None
+            reason = t("file_write_failed", path=self.path, reason=exc.strerror)
+            raise PermanentError(reason) from None
         return Receipt(sent_at=sent_at)
 
     async def find_sent(self, keys: Iterable[str]) -> dict[str, Receipt]:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Protocol
 
+from campaigns.i18n import t
 from channels.base import Channel
 from channels.console import ConsoleChannel
 from channels.file import FileChannel
@@ -26,11 +27,7 @@ def build_channel(name: str, settings: ChannelSettingsLike, root: Path) -> Chann
     if settings.type == "file":
         assert settings.path is not None  # config validation requires it
         return FileChannel(name, root / settings.path)
-    raise UnsupportedChannel(
-        f"kênh '{name}': loại '{settings.type}' chưa gửi được trong phiên bản này của loa "
-        "(hiện có: console, file); tạm thời xoá hoặc ghi chú bảng [channels."
-        f"{name}] trong config.toml"
-    )
+    raise UnsupportedChannel(t("channel_unsupported", name=name, type=settings.type))
 
 
 def build_channels(settings: Mapping[str, ChannelSettingsLike], root: Path) -> dict[str, Channel]:

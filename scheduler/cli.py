@@ -203,24 +203,24 @@ def status(config: ConfigOption = Path("config.toml")) -> None:
     db = _open_store(cfg)
     by_state = outbox.counts(db)
     table = Table(title="loa status")
-    table.add_column("Trạng thái")
-    table.add_column("Số tin", justify="right")
+    table.add_column(t("col_state"))
+    table.add_column(t("col_count"), justify="right")
     for state in State:
         table.add_row(str(state), str(by_state.get(state, 0)))
     out.print(table)
     upcoming = outbox.list_deliveries(db, state=State.PENDING, limit=1)
     if upcoming:
         row = upcoming[0]
-        out.print(f"Tin kế tiếp: {format_datetime(row.due.astimezone(cfg.tz))} · {row.key}")
+        out.print(t("next_due", when=format_datetime(row.due.astimezone(cfg.tz)), key=row.key))
     duplicates = outbox.count_possible_duplicates(db)
     if duplicates:
-        out.print(f"[yellow]Có thể trùng lặp (gửi lại sau sự cố): {duplicates} tin[/yellow]")
+        out.print(t("possible_duplicates", count=duplicates))
     recovery = outbox.get_meta(db, "last_recovery")
     if recovery:
-        out.print(f"Lần khôi phục gần nhất: {recovery}")
+        out.print(t("last_recovery", text=recovery))
     errors = outbox.last_errors(db)
     if errors:
-        out.print("Lỗi gần đây:")
+        out.print(t("recent_errors"))
         for row in errors:
             out.print(f"  {row.state:9} {row.key}: {row.last_error}", soft_wrap=True)
 
@@ -254,8 +254,8 @@ def deliveries(
         sys.stdout.write(json.dumps(items, ensure_ascii=False, indent=2) + "\n")
         return
     table = Table(expand=True)
-    for name in ("Thời gian", "Trạng thái", "Lần", "Kênh", "Khóa", "Lỗi / biên nhận"):
-        table.add_column(name, no_wrap=name != "Lỗi / biên nhận", overflow="ellipsis")
+    for code in ("col_when", "col_state", "col_attempts", "col_channels", "col_key", "col_note"):
+        table.add_column(t(code), no_wrap=code != "col_note", overflow="ellipsis")
     for r in rows:
         target = f"{r.channel}:{r.target}" if r.target else r.channel
         note = r.last_error or (r.provider_message_id or "")
@@ -278,14 +278,9 @@ def retry_command(
     db = _open_store(cfg)
     count = outbox.retry(db, utcnow(), key=key)
     if key is not None and count == 0:
-        current = outbox.state_of(db, key)
-        raise UserError(
-            f"không có tin '{key}'"
-            if current is None
-            else f"tin '{key}' đang ở trạng thái {current}"
-        )
+        raise _unchanged(db, key)
     _nudge(cfg)
-    out.print(f"Đã đưa {count} tin vào hàng gửi lại.")
+    out.print(t("retried", count=count))
 
 
 @app.command("cancel")
@@ -297,14 +292,17 @@ def cancel_command(
     cfg = _config(config)
     db = _open_store(cfg)
     if outbox.cancel(db, key, utcnow()) == 0:
-        current = outbox.state_of(db, key)
-        raise UserError(
-            f"không có tin '{key}'"
-            if current is None
-            else f"tin '{key}' đang ở trạng thái {current}, không huỷ được"
-        )
+        raise _unchanged(db, key)
     _nudge(cfg)
-    out.print(f"Đã huỷ {key}.")
+    out.print(t("cancelled_one", key=key))
+
+
+def _unchanged(db: Engine, key: str) -> UserError:
+    """Why a command left a delivery as it was: no such key, or a state it cannot leave."""
+    current = outbox.state_of(db, key)
+    if current is None:
+        return UserError(t("no_delivery", key=key))
+    return UserError(t("delivery_in_state", key=key, state=current))
 
 
 @app.command("export-ics")
@@ -320,7 +318,7 @@ def export_ics(
 
     chosen = [(k, v) for k, v in (("campaign", campaign), ("unit", unit), ("tag", tag)) if v]
     if len(chosen) > 1:
-        raise UserError("chọn một trong --campaign, --unit, --tag")
+        raise UserError(t("export_one_filter"))
     cfg = _config(config)
     db = _open_store(cfg)
     refresh_store(cfg, db)
@@ -329,11 +327,12 @@ def export_ics(
     feeds = FeedStore(db, cfg.data.http.public_url.rstrip("/"))
     if not feeds.exists(selector):
         known = ", ".join(feeds.units()) if kind == "unit" else ""
-        raise UserError(f"không có {kind} '{value}'" + (f" (có: {known})" if known else ""))
+        hint = t("export_known", names=known) if known else ""
+        raise UserError(t("export_unknown", kind=kind, value=value) + hint)
     body = feeds.render(selector, feeds.version(selector))
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_bytes(body)
-    out.print(f"Đã ghi {output} ({body.count(b'BEGIN:VEVENT')} sự kiện).")
+    out.print(t("exported", path=output, count=body.count(b"BEGIN:VEVENT")))
 
 
 def refresh_store(cfg: Config, db: Engine) -> None:

@@ -27,6 +27,7 @@ from rich.console import Console
 from sqlalchemy import Engine, func, select
 
 from campaigns.dates import format_datetime
+from campaigns.i18n import t
 from campaigns.loader import LoadResult, discover
 from campaigns.model import Campaign
 from channels.base import Channel
@@ -202,9 +203,9 @@ class Daemon:
                 .limit(5)
             ).all()
         tz = self.config.tz
+        channels = ", ".join(self.channels) or "—"
         self.console.print(
-            f"[bold]loa đang chạy[/bold] · {report.campaigns} chiến dịch · {pending} tin đang chờ gửi"
-            f" · kênh: {', '.join(self.channels) or '—'}"
+            t("running", campaigns=report.campaigns, pending=pending, channels=channels)
         )
         for row in upcoming:
             when = format_datetime(row.next_attempt_at.astimezone(tz))
@@ -212,10 +213,10 @@ class Daemon:
             text = " ".join(row.text.split())
             self.console.print(f"  • {when} → {target} [{row.campaign}] {text[:90]}")
         if not upcoming:
-            self.console.print("  (chưa có tin nào trong thời gian tới)")
+            self.console.print(t("nothing_coming"))
         if self.http is not None:
-            self.console.print(f"Lịch để đăng ký (iCalendar): {self.http.url}/")
-        self.console.print("Nhấn Ctrl+C để dừng.")
+            self.console.print(t("feeds_at", url=self.http.url))
+        self.console.print(t("press_ctrl_c"))
 
     # -- the clock ---------------------------------------------------------------------------
 
@@ -226,7 +227,7 @@ class Daemon:
                 report = await self.engine.run_due()
                 if report.sent or report.failed or report.missed or report.retrying:
                     log.info("dispatched", extra=vars(report))
-            except Exception:  # noqa: BLE001 - the clock must keep ticking; the error is logged
+            except Exception:
                 log.exception("dispatch failed; will try again")
             finally:
                 await self._reschedule()
@@ -351,7 +352,7 @@ class _Progress:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
         self.progress = Progress(
-            TextColumn("Đang lập lịch"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+            TextColumn(t("syncing")), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
             console=Console(stderr=True), transient=True,
         )  # fmt: skip
         self.task = self.progress.add_task("", total=None)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
+from campaigns.i18n import t
 from channels.base import Channel, OutboundMessage, Receipt
 from channels.errors import AuthError, ChannelError, PermanentError, TransientError
 from scheduler import outbox
@@ -27,7 +28,6 @@ from scheduler.tables import State
 log = logging.getLogger("loa.engine")
 
 Clock = Callable[[], dt.datetime]
-RETRY_PAST_GRACE = "lần thử lại tiếp theo đã quá thời gian cho phép gửi muộn (grace)"
 
 
 def utcnow() -> dt.datetime:
@@ -179,13 +179,13 @@ class DispatchEngine:
     async def _send_one(self, item: Claimed) -> Outcome:
         channel = self.channels.get(item.channel)
         if channel is None:
-            return Outcome(
-                item.key, State.FAILED, f"không có kênh '{item.channel}' trong config.toml"
-            )
+            return Outcome(item.key, State.FAILED, t("no_such_channel", channel=item.channel))
         address = self.addresses.get((item.channel, item.target))
         if address is None:
             return Outcome(
-                item.key, State.FAILED, f"kênh '{item.channel}' không còn đích '{item.target}'"
+                item.key,
+                State.FAILED,
+                t("no_such_target", channel=item.channel, target=item.target),
             )
         message = OutboundMessage(
             key=item.key,
@@ -206,7 +206,7 @@ class DispatchEngine:
             return Outcome(item.key, State.FAILED, exc.reason)
         except ChannelError as exc:
             return Outcome(item.key, State.FAILED, exc.reason)
-        except Exception as exc:  # noqa: BLE001 - a broken outlet must not stop the engine
+        except Exception as exc:
             log.exception("channel error", extra={"key": item.key})
             return self._retry_or_give_up(item, TransientError(f"{type(exc).__name__}: {exc}"))
         self.latencies.append((receipt.sent_at - item.due).total_seconds())
@@ -217,11 +217,13 @@ class DispatchEngine:
     def _retry_or_give_up(self, item: Claimed, exc: TransientError) -> Outcome:
         now = self.clock()
         if item.attempts >= self.policy.max_attempts:
-            return Outcome(item.key, State.FAILED, f"{exc.reason} (đã thử {item.attempts} lần)")
+            return Outcome(
+                item.key, State.FAILED, t("gave_up", reason=exc.reason, attempts=item.attempts)
+            )
         wait = self.policy.delay(item.attempts, exc.retry_after, self.rng)
         when = now + dt.timedelta(seconds=wait)
         if when - item.due > item.grace:
-            return Outcome(item.key, State.MISSED, f"{exc.reason}; {RETRY_PAST_GRACE}")
+            return Outcome(item.key, State.MISSED, f"{exc.reason}; {t('retry_past_grace')}")
         log.info("retrying", extra={"key": item.key, "error": exc.reason, "wait": round(wait, 2)})
         return Outcome(item.key, State.RETRYING, exc.reason, next_attempt_at=when)
 

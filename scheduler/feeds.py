@@ -99,9 +99,13 @@ class FeedStore:
         self, selector: FeedSelector, campaigns: dict[str, Any], now: dt.datetime
     ) -> list[Any]:
         with self.db.connect() as conn:
-            rows = conn.execute(
-                select(O).where(self._filter(selector, campaigns, now)).order_by(O.c.start, O.c.key)
-            ).all()
+            rows: list[Any] = list(
+                conn.execute(
+                    select(O)
+                    .where(self._filter(selector, campaigns, now))
+                    .order_by(O.c.start, O.c.key)
+                ).all()
+            )
         if selector.kind == "unit":
             rows = [
                 r for r in rows

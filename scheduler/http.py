@@ -82,7 +82,7 @@ def create_app(state: HttpState) -> FastAPI:
             return PlainTextResponse("Chuỗi truy vấn quá dài", status_code=414)
         try:
             response: Response = await call_next(request)
-        except Exception:  # noqa: BLE001 - one bad request never stops the server
+        except Exception:
             return PlainTextResponse("Lỗi máy chủ", status_code=500)
         return response
 
@@ -130,7 +130,7 @@ def create_app(state: HttpState) -> FastAPI:
         try:
             await asyncio.to_thread(_ping, state.db)
             database = "ok"
-        except Exception as exc:  # noqa: BLE001 - health reports, it does not fail
+        except Exception as exc:
             database = f"lỗi: {type(exc).__name__}"
         running = state.scheduler_running()
         next_due = state.next_due()

@@ -14,13 +14,12 @@ from collections.abc import Generator
 import uvicorn
 from fastapi import FastAPI
 
+from campaigns.i18n import t
+
 
 class PortInUse(Exception):
     def __init__(self, host: str, port: int, reason: str) -> None:
-        super().__init__(
-            f"không mở được cổng HTTP {host}:{port} ({reason}); đổi [http] port trong config.toml "
-            "hoặc dừng chương trình đang dùng cổng này"
-        )
+        super().__init__(t("port_in_use", host=host, port=port, reason=reason))
 
 
 class _QuietServer(uvicorn.Server):

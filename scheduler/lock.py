@@ -13,14 +13,12 @@ import os
 import signal
 from pathlib import Path
 
+from campaigns.i18n import t
+
 
 class AlreadyRunning(Exception):
     def __init__(self, path: Path, pid: str) -> None:
-        super().__init__(
-            f"Một tiến trình 'loa run' khác (pid {pid or '?'}) đang dùng cơ sở dữ liệu này "
-            f"({path}). SQLite chỉ cho một tiến trình chạy; dừng tiến trình kia, hoặc dùng "
-            "PostgreSQL để chạy nhiều tiến trình."
-        )
+        super().__init__(t("already_running", pid=pid or "?", path=path))
 
 
 class DaemonLock:

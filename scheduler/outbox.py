@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Engine, Row, and_, bindparam, func, select, update
 
+from campaigns.i18n import t
 from scheduler.tables import ACTIVE_STATES, Delivery, Meta, State
 
 D = Delivery.__table__  # type: ignore[attr-defined]
@@ -114,16 +115,13 @@ def claim_due(
                 update(D)
                 .where(D.c.key.in_([c.key for c in missed]))
                 .values(state=State.MISSED, next_attempt_at=None, updated_at=now,
-                        last_error=MISSED_REASON)
+                        last_error=t("missed_reason"))
             )  # fmt: skip
     return [_with_attempt(c) for c in send], missed
 
 
 def _with_attempt(c: Claimed) -> Claimed:
     return Claimed(**{**c.__dict__, "attempts": c.attempts + 1})
-
-
-MISSED_REASON = "quá thời gian cho phép gửi muộn (grace) sau khi loa ngừng chạy"
 
 
 def record(engine: Engine, outcomes: Sequence[Outcome], now: dt.datetime) -> None:
