@@ -595,9 +595,12 @@ def _later(a: dt.date, b: dt.date) -> bool:
         a_day = a.date() if isinstance(a, dt.datetime) else a
         b_day = b.date() if isinstance(b, dt.datetime) else b
         return a_day > b_day
-    both_timed = isinstance(a, dt.datetime) and isinstance(b, dt.datetime)
-    if both_timed and (a.tzinfo is None) != (b.tzinfo is None):  # type: ignore[union-attr]
-        return a.replace(tzinfo=None) > b.replace(tzinfo=None)  # type: ignore[call-arg]
+    if (
+        isinstance(a, dt.datetime)
+        and isinstance(b, dt.datetime)
+        and (a.tzinfo is None) != (b.tzinfo is None)
+    ):
+        return a.replace(tzinfo=None) > b.replace(tzinfo=None)
     return a > b
 
 
