@@ -240,9 +240,9 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     ),
     "channel_unsupported": (
         "kênh '{name}': loại '{type}' chưa gửi được trong phiên bản này của loa (hiện có: console, "
-        "file); tạm thời xoá hoặc ghi chú bảng [channels.{name}] trong config.toml",
-        "channel '{name}': type '{type}' cannot send in this version of loa yet (available: console, "
-        "file); remove or comment out [channels.{name}] in config.toml for now",
+        "file, telegram); tạm thời xoá hoặc ghi chú bảng [channels.{name}] trong config.toml",
+        "channel '{name}': type '{type}' cannot send in this version of loa yet (available: "
+        "console, file, telegram); remove or comment out [channels.{name}] in config.toml for now",
     ),
     "missed_reason": (
         "quá thời gian cho phép gửi muộn (grace) sau khi loa ngừng chạy",
@@ -251,6 +251,18 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "retry_past_grace": (
         "lần thử lại tiếp theo đã quá thời gian cho phép gửi muộn (grace)",
         "the next try would be later than the campaign's grace period",
+    ),
+    "token_missing": (
+        "biến môi trường {env} (token của kênh) chưa được đặt",
+        "environment variable {env} (the channel's token) is not set",
+    ),
+    "telegram_forbidden": (
+        "Telegram từ chối: bot bị chặn hoặc không có quyền gửi vào chat này ({reason})",
+        "Telegram refused: the bot is blocked or may not post in this chat ({reason})",
+    ),
+    "telegram_migrated_twice": (
+        "nhóm {address} đã chuyển thành siêu nhóm hai lần liên tiếp; kiểm tra lại mã nhóm",
+        "group {address} was upgraded twice in a row; check the chat id",
     ),
     "gave_up": ("{reason} (đã thử {attempts} lần)", "{reason} (tried {attempts} times)"),
     "no_such_channel": (

@@ -50,6 +50,10 @@ class Channel(Protocol):
         """
         ...
 
+    def is_group(self, address: str) -> bool:
+        """Whether the address is a group or channel (group rate limits) or one person."""
+        ...
+
     async def close(self) -> None: ...
 
 

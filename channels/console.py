@@ -30,5 +30,8 @@ class ConsoleChannel:
     async def find_sent(self, keys: Iterable[str]) -> dict[str, Receipt]:
         return {}
 
+    def is_group(self, address: str) -> bool:
+        return False
+
     async def close(self) -> None:
         return None

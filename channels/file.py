@@ -66,5 +66,8 @@ class FileChannel:
                     found[key] = Receipt(sent_at=dt.datetime.fromisoformat(record["sent_at"]))
         return found
 
+    def is_group(self, address: str) -> bool:
+        return False
+
     async def close(self) -> None:
         return None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+import os
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Protocol
 
@@ -10,25 +12,66 @@ from campaigns.i18n import t
 from channels.base import Channel
 from channels.console import ConsoleChannel
 from channels.file import FileChannel
+from channels.limits import RateLimiter
 
 
 class ChannelSettingsLike(Protocol):
     type: str
     path: str | None
+    base_url: str | None
+    token_env: str | None
 
 
 class UnsupportedChannel(Exception):
     """A channel type that this version of loa cannot send through yet."""
 
 
-def build_channel(name: str, settings: ChannelSettingsLike, root: Path) -> Channel:
+class Memory(Protocol):
+    """Small facts a channel keeps between runs (a Telegram group's new id after an upgrade)."""
+
+    def get(self, name: str) -> str | None: ...
+
+    def set(self, name: str, value: str) -> None: ...
+
+
+def build_channel(
+    name: str,
+    settings: ChannelSettingsLike,
+    root: Path,
+    memory: Memory | None = None,
+    environ: Mapping[str, str] = os.environ,
+    limiter: RateLimiter | None = None,
+) -> Channel:
     if settings.type == "console":
         return ConsoleChannel(name)
     if settings.type == "file":
         assert settings.path is not None  # config validation requires it
         return FileChannel(name, root / settings.path)
+    if settings.type == "telegram":
+        from channels.telegram import TelegramChannel
+
+        env = settings.token_env or ""
+        fact = f"telegram-migrated:{name}"
+        migrated = json.loads((memory.get(fact) if memory else None) or "{}")
+        on_migrate: Callable[[str, str], None] | None = None
+        if memory is not None:
+
+            def on_migrate(old: str, new: str) -> None:
+                migrated[old] = new
+                memory.set(fact, json.dumps(migrated))
+
+        return TelegramChannel(
+            name, environ.get(env), env, settings.base_url, migrated, on_migrate, limiter=limiter
+        )
     raise UnsupportedChannel(t("channel_unsupported", name=name, type=settings.type))
 
 
-def build_channels(settings: Mapping[str, ChannelSettingsLike], root: Path) -> dict[str, Channel]:
-    return {name: build_channel(name, s, root) for name, s in settings.items()}
+def build_channels(
+    settings: Mapping[str, ChannelSettingsLike],
+    root: Path,
+    memory: Memory | None = None,
+    limiter: RateLimiter | None = None,
+) -> dict[str, Channel]:
+    return {
+        name: build_channel(name, s, root, memory, limiter=limiter) for name, s in settings.items()
+    }

@@ -18,13 +18,15 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from campaigns.errors import Problem, ValidationFailed
+from campaigns.errors import ExpressionError, Problem, ValidationFailed
 from campaigns.i18n import t
 from campaigns.loader import LIBRARY, valid_timezone
 from campaigns.locate import LineIndex
 from campaigns.model import ChannelCatalog
 from campaigns.report import dotted, pydantic_problems, toml_problem
 from campaigns.timeexpr import ID_PATTERN
+from channels.limits import DEFAULTS as DEFAULT_LIMITS
+from channels.limits import ChannelLimits, Window
 
 CHANNEL_TYPES = ("console", "file", "telegram", "zalo_oa", "zalo_bot")
 NETWORK_TYPES = ("telegram", "zalo_oa", "zalo_bot")
@@ -62,6 +64,13 @@ class DaemonSettings(_Strict):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
 
+class LimitSettings(_Strict):
+    enabled: bool = True
+    per_target: str | None = None  # "1/1s": at most 1 message a second to one person
+    per_group: str | None = None  # "20/60s": to one group or channel
+    overall: str | None = None  # "30/1s": through this channel in all
+
+
 class ChannelSettings(_Strict):
     type: str
     base_url: str | None = None
@@ -71,6 +80,7 @@ class ChannelSettings(_Strict):
     app_id: str | None = None
     secret_env: str | None = None
     targets: dict[str, str | int] = {}
+    limits: LimitSettings = LimitSettings()
 
 
 class ConfigFile(_Strict):
@@ -136,6 +146,27 @@ class Config:
     def feed_tokens(self) -> dict[str, str]:
         """Private feeds and their tokens, read from the environment variables config names."""
         return {path: os.environ.get(env, "") for path, env in self.data.http.private_feeds.items()}
+
+    def limits(self, name: str) -> ChannelLimits | None:
+        """The channel's rate limits: the platform's defaults, with config.toml's overrides."""
+        settings = self.data.channels[name]
+        if not settings.limits.enabled:
+            return None
+        base = DEFAULT_LIMITS.get(settings.type)
+        if base is None and not any(
+            (settings.limits.per_target, settings.limits.per_group, settings.limits.overall)
+        ):
+            return None
+        base = base or ChannelLimits()
+
+        def pick(value: str | None, default: Window | None) -> Window | None:
+            return Window.parse(value) if value is not None else default
+
+        return ChannelLimits(
+            per_target=pick(settings.limits.per_target, base.per_target),
+            per_group=pick(settings.limits.per_group, base.per_group),
+            overall=pick(settings.limits.overall, base.overall),
+        )
 
     def channel(self, name: str) -> ChannelSettings:
         return self.data.channels[name]
@@ -214,6 +245,13 @@ def load_config(path: Path) -> Config:
             ("http://", "https://")
         ):
             report((*base, "base_url"), t("bad_url", value=settings.base_url))
+        for key in ("per_target", "per_group", "overall"):
+            value = getattr(settings.limits, key)
+            if value is not None:
+                try:
+                    Window.parse(value)
+                except ExpressionError as exc:
+                    report((*base, "limits", key), exc.message, exc.hint)
         for alias in settings.targets:
             if not ID_PATTERN.match(alias):
                 report((*base, "targets", alias), t("bad_id", value=alias), t("bad_id_hint"))

@@ -31,6 +31,7 @@ from campaigns.i18n import t
 from campaigns.loader import LoadResult, discover
 from campaigns.model import Campaign
 from channels.base import Channel
+from channels.limits import RateLimiter
 from channels.registry import build_channels
 from scheduler import outbox
 from scheduler.campaign_set import load_campaigns
@@ -122,7 +123,14 @@ class Daemon:
             self.lock.acquire()
         self.db = open_engine(url)
         migrate(self.db)
-        self.channels = build_channels(self.config.data.channels, self.config.root)
+        limiter = RateLimiter()
+        for name in self.config.data.channels:
+            limits = self.config.limits(name)
+            if limits is not None:
+                limiter.configure(name, limits)
+        self.channels = build_channels(
+            self.config.data.channels, self.config.root, outbox.Memory(self.db), limiter
+        )
         http = self.config.data.http
         if http.enabled:
             state = HttpState(
@@ -145,6 +153,7 @@ class Daemon:
                 base=settings.retry_base_seconds, max_attempts=settings.max_attempts
             ),
             batch_size=settings.batch_size,
+            limiter=limiter,
         )
 
     async def _sync(self, force: bool = False, show_progress: bool = False) -> SyncReport:

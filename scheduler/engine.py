@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from campaigns.i18n import t
 from channels.base import Channel, OutboundMessage, Receipt
 from channels.errors import AuthError, ChannelError, PermanentError, TransientError
+from channels.limits import RateLimiter
 from scheduler import outbox
 from scheduler.outbox import Claimed, Outcome
 from scheduler.tables import State
@@ -78,6 +79,8 @@ class DispatchEngine:
         batch_size: int = 500,
         concurrency: int = 64,
         seed: int | None = None,
+        limiter: RateLimiter | None = None,
+        max_wait: float = 1.0,
     ) -> None:
         self.db = db
         self.channels = channels
@@ -87,6 +90,8 @@ class DispatchEngine:
         self.policy = policy or RetryPolicy()
         self.batch_size = batch_size
         self.concurrency = concurrency
+        self.limiter = limiter
+        self.max_wait = max_wait  # longer waits go back to the outbox instead of holding a claim
         self.rng = random.Random(seed)
         self.totals = BatchReport()
         self.latencies: list[float] = []  # seconds from due to sent, for metrics
@@ -169,12 +174,36 @@ class DispatchEngine:
         outcomes: list[Outcome] = []
 
         async def lane(items: list[Claimed]) -> None:
+            """One target, in due order: once one message must wait, the rest wait behind it."""
             async with gate:
+                hold: dt.datetime | None = None
                 for item in items:
-                    outcomes.append(await self._send_one(item))
+                    if hold is None:
+                        wait, give_back = self._reserve(item)
+                        if wait > self.max_wait:
+                            give_back()
+                            hold = self.clock() + dt.timedelta(seconds=wait)
+                        elif wait > 0:
+                            await asyncio.sleep(wait)
+                    if hold is not None:
+                        outcomes.append(
+                            Outcome(item.key, State.PENDING, next_attempt_at=hold, deferred=True)
+                        )
+                        continue
+                    outcome = await self._send_one(item)
+                    outcomes.append(outcome)
+                    if outcome.state == State.RETRYING:
+                        hold = outcome.next_attempt_at
 
         await asyncio.gather(*(lane(items) for items in lanes.values()))
         return outcomes
+
+    def _reserve(self, item: Claimed) -> tuple[float, Callable[[], None]]:
+        channel = self.channels.get(item.channel)
+        address = self.addresses.get((item.channel, item.target))
+        if self.limiter is None or channel is None or address is None:
+            return 0.0, lambda: None
+        return self.limiter.reserve(item.channel, item.target, channel.is_group(address))
 
     async def _send_one(self, item: Claimed) -> Outcome:
         channel = self.channels.get(item.channel)
@@ -200,6 +229,8 @@ class DispatchEngine:
         try:
             receipt = await channel.send(message)
         except TransientError as exc:
+            if exc.retry_after is not None and self.limiter is not None:
+                self.limiter.hold(item.channel, item.target, exc.retry_after)
             return self._retry_or_give_up(item, exc)
         except (PermanentError, AuthError) as exc:
             log.error("failed", extra={"key": item.key, "error": exc.reason})

@@ -61,3 +61,4 @@ def setup(level: str = "info", as_json: bool = False, secrets: Iterable[str] = (
     root.setLevel(level.upper())
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise

@@ -47,6 +47,7 @@ class Outcome:
     sent_at: dt.datetime | None = None
     provider_message_id: str | None = None
     next_attempt_at: dt.datetime | None = None
+    deferred: bool = False  # put back unsent (a rate limit): the try does not count
 
 
 def _claimed(row: Any) -> Claimed:
@@ -136,6 +137,7 @@ def record(engine: Engine, outcomes: Sequence[Outcome], now: dt.datetime) -> Non
             "sent_at": o.sent_at,
             "provider_message_id": o.provider_message_id,
             "next_attempt_at": o.next_attempt_at,
+            "undo": 1 if o.deferred else 0,
             "now": now,
         }
         for o in outcomes
@@ -149,6 +151,7 @@ def record(engine: Engine, outcomes: Sequence[Outcome], now: dt.datetime) -> Non
             sent_at=bindparam("sent_at"),
             provider_message_id=bindparam("provider_message_id"),
             next_attempt_at=bindparam("next_attempt_at"),
+            attempts=D.c.attempts - bindparam("undo"),
             updated_at=bindparam("now"),
         )
     )
@@ -283,6 +286,19 @@ def set_meta(engine: Engine, name: str, value: str) -> None:
         done = conn.execute(update(M).where(M.c.name == name).values(value=value)).rowcount
         if not done:
             conn.execute(M.insert().values(name=name, value=value))
+
+
+class Memory:
+    """The ``meta`` table as the small key-value memory channels keep between runs."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def get(self, name: str) -> str | None:
+        return get_meta(self.engine, name)
+
+    def set(self, name: str, value: str) -> None:
+        set_meta(self.engine, name, value)
 
 
 def count_possible_duplicates(engine: Engine) -> int:

@@ -57,12 +57,13 @@ class Office:
     def outbox_file(self) -> Path:
         return self.root / "data" / "outbox.jsonl"
 
-    def write_config(self, daemon: str = "reload_seconds = 1\n") -> None:
+    def write_config(self, daemon: str = "reload_seconds = 1\n", http: str = "") -> None:
+        """``http``: extra ``[http]`` lines, e.g. ``private_feeds = {...}``."""
         (self.root / "config.toml").write_text(
             'timezone = "Asia/Ho_Chi_Minh"\n'
             '[database]\nurl = "sqlite:///data/loa.db"\n'
             '[campaigns]\npaths = ["campaigns"]\nlibrary = false\n'
-            "[http]\nport = 0\n"
+            f"[http]\nport = 0\n{http}"
             f"[daemon]\n{daemon}"
             '[channels.nhat-ky]\ntype = "file"\npath = "data/outbox.jsonl"\n' + self.extra_config,
             "utf-8",

@@ -1,0 +1,159 @@
+"""Telegram outlet: the real python-telegram-bot ``Bot`` against the configured API root.
+
+Texts go as HTML with the template's text escaped, split into numbered parts under 4,096
+UTF-16 units. Errors become loa's channel errors the way Telegram means them: RetryAfter is a
+rate limit with a wait, a blocked bot or an unknown chat is permanent, a group upgraded to a
+supergroup is followed to its new id (and the new id remembered), network trouble is transient.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import html
+import os
+from collections.abc import Callable, Iterable
+
+from campaigns.i18n import t
+from channels.base import OutboundMessage, Receipt, utcnow
+from channels.errors import AuthError, PermanentError, RateLimited, TransientError
+from channels.limits import RateLimiter
+from channels.split import split_text, utf16_length
+
+# python-telegram-bot 22 warns while building RetryAfter unless told to use timedeltas
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+from telegram import Bot
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+from telegram.request import HTTPXRequest
+
+TEXT_LIMIT = 4096
+DEFAULT_BASE_URL = "https://api.telegram.org"
+
+
+def _chat(address: str) -> int | str:
+    return int(address) if address.lstrip("-").isdigit() else address
+
+
+def _seconds(value: int | float | dt.timedelta) -> float:
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
+
+
+def _mapped(exc: Exception, token_env: str) -> Exception:
+    """python-telegram-bot's errors as loa's: what the engine may do next."""
+    if isinstance(exc, RetryAfter):
+        return RateLimited(f"Telegram 429: {exc.message}", _seconds(exc.retry_after))
+    if isinstance(exc, InvalidToken):
+        return AuthError(f"Telegram: {exc.message} ({token_env})")
+    if isinstance(exc, Forbidden):
+        return PermanentError(t("telegram_forbidden", reason=exc.message))
+    if isinstance(exc, BadRequest):
+        return PermanentError(f"Telegram: {exc.message}")
+    if isinstance(exc, TimedOut | NetworkError):
+        return TransientError(f"Telegram: {type(exc).__name__}: {exc.message}")
+    if isinstance(exc, TelegramError):
+        return TransientError(f"Telegram: {exc.message}")
+    return TransientError(f"Telegram: {type(exc).__name__}: {exc}")
+
+
+class TelegramChannel:
+    confirms_delivery = False
+
+    def __init__(
+        self,
+        name: str,
+        token: str | None,
+        token_env: str,
+        base_url: str | None = None,
+        migrated: dict[str, str] | None = None,
+        on_migrate: Callable[[str, str], None] | None = None,
+        timeout: float = 10.0,
+        limiter: RateLimiter | None = None,
+    ) -> None:
+        self.name = name
+        self.limiter = limiter  # the engine paces each delivery; this paces its extra parts
+        self._ready_lock = asyncio.Lock()
+        self.token_env = token_env
+        self.migrated = dict(migrated or {})
+        self.on_migrate = on_migrate
+        self._parts_sent: dict[str, list[str]] = {}  # key → message ids of parts already sent
+        self.bot: Bot | None = None
+        if token:
+            request = HTTPXRequest(
+                connection_pool_size=64, read_timeout=timeout, write_timeout=timeout,
+                connect_timeout=timeout, pool_timeout=timeout,
+            )  # fmt: skip
+            root = (base_url or DEFAULT_BASE_URL).rstrip("/")
+            self.bot = Bot(token, base_url=f"{root}/bot", request=request)
+        self._started = False
+
+    def is_group(self, address: str) -> bool:
+        return address.startswith("-") or address.startswith("@")
+
+    async def _ready(self) -> Bot:
+        if self.bot is None:
+            raise AuthError(t("token_missing", env=self.token_env))
+        async with self._ready_lock:
+            if not self._started:
+                try:
+                    await self.bot.initialize()  # opens the HTTP pool and asks getMe once
+                except Exception as exc:  # every failure is mapped like a send error
+                    raise _mapped(exc, self.token_env) from None
+                self._started = True
+        return self.bot
+
+    async def send(self, message: OutboundMessage) -> Receipt:
+        bot = await self._ready()
+        address = self.migrated.get(message.address, message.address)
+        parts = split_text(message.text, TEXT_LIMIT, utf16_length)
+        done = self._parts_sent.setdefault(message.key, [])
+        for index, part in enumerate(parts[len(done) :]):  # a retry goes on where it stopped
+            if (index or done) and self.limiter is not None:
+                wait, _ = self.limiter.reserve(self.name, message.target, self.is_group(address))
+                await asyncio.sleep(wait)
+            sent = await self._send_part(bot, message, address, part)
+            done.append(str(sent))
+        self._parts_sent.pop(message.key, None)
+        return Receipt(sent_at=utcnow(), provider_message_id=",".join(done))
+
+    async def _send_part(self, bot: Bot, message: OutboundMessage, address: str, part: str) -> int:
+        for _ in range(2):  # a second time only after following a migration
+            try:
+                sent = await bot.send_message(
+                    _chat(address), html.escape(part, quote=False), parse_mode="HTML"
+                )
+                return int(sent.message_id)
+            except ChatMigrated as exc:
+                new = str(exc.new_chat_id)
+                self.migrated[message.address] = new
+                if self.on_migrate is not None:
+                    self.on_migrate(message.address, new)
+                address = new
+            except TelegramError as exc:
+                raise _mapped(exc, self.token_env) from None
+        raise PermanentError(t("telegram_migrated_twice", address=message.address))
+
+    async def find_sent(self, keys: Iterable[str]) -> dict[str, Receipt]:
+        return {}
+
+    async def check(self) -> str:
+        """The bot's @username, or a channel error saying why not (``loa channels check``)."""
+        bot = await self._ready()
+        try:
+            me = await bot.get_me()
+        except TelegramError as exc:
+            raise _mapped(exc, self.token_env) from None
+        return f"@{me.username}"
+
+    async def close(self) -> None:
+        if self.bot is not None:
+            await self.bot.shutdown()
