@@ -41,7 +41,7 @@ What is measured
      "Non-2xx or 3xx responses", so a 304 is not an error). wrk's request timeout is set to
      10 s instead of its default 2 s: wrk drops answers slower than the timeout from its
      latency histogram (counting them as timeout errors), which would hide the tail;
-   - edits one campaign file, sends SIGHUP (the daemon reloads at once) and times the first
+   - edits one campaign file (its 40 activity titles), sends SIGHUP (the daemon reloads at once) and times the first
      request that sees the new version: a changed feed, rendered with the event cache warm;
    - checks the daemon's /metrics counters against wrk's totals and its log for errors, then
      stops it with SIGTERM.
@@ -374,9 +374,10 @@ def q(text: str) -> str:
 
 
 def campaign_file(c: int, activities: int, deadlines: int, edit: str = "") -> str:
+    """One campaign; ``edit`` is appended to every activity title (an edit of the file)."""
     lines = [
         f'id = "chien-dich-{c:03d}"',
-        f"title = {q(f'Chiến dịch {ACTIVITY_TITLES[c % len(ACTIVITY_TITLES)].lower()} {c}{edit}')}",
+        f"title = {q(f'Chiến dịch {ACTIVITY_TITLES[c % len(ACTIVITY_TITLES)].lower()} {c}')}",
         f"description = {q('Kế hoạch truyền thông và hoạt động bảo vệ môi trường năm ' + str(2026 + c % 2))}",
         f"tags = [{q(TAGS[c % len(TAGS)])}, {q(TAGS[(c * 3 + 1) % len(TAGS)])}]",
         'years = "2025-"',
@@ -387,7 +388,7 @@ def campaign_file(c: int, activities: int, deadlines: int, edit: str = "") -> st
         day, month = day_month(c * 7 + a * 9)
         timed_ = i % 5 in (3, 4)
         lines += ["[[activity]]", f'id = "hoat-dong-{a:02d}"']
-        lines.append(f"title = {q(ACTIVITY_TITLES[i % len(ACTIVITY_TITLES)])}")
+        lines.append(f"title = {q(ACTIVITY_TITLES[i % len(ACTIVITY_TITLES)] + edit)}")
         if timed_:
             hour = 7 + i % 8
             lines.append(f'start = "hằng năm {day:02d}/{month:02d} {hour:02d}:30"')
@@ -631,18 +632,21 @@ def bench_http(quick: bool) -> list[tuple[str, bool]]:
             began = time.perf_counter()
             while True:
                 status, headers, body, took = get(feed, {"If-None-Match": etag})
-                if status == 200:
+                if status != 304 or time.perf_counter() - began > 30:
                     break
-                if time.perf_counter() - began > 60:
-                    raise SystemExit("the feed did not change within 60 s of SIGHUP")
                 time.sleep(0.05)
-            changed_events = body.count("(sửa)".encode())
-            print(
-                f"after editing one campaign file + SIGHUP: new ETag {headers.get('etag')} "
-                f"{time.perf_counter() - began:.2f} s later; that request took {took * 1000:.0f} ms "
-                f"(new version rendered, {changed_events} events with the new title text, "
-                "the other events from the event cache)"
-            )
+            if status == 200:
+                unfolded = body.replace(b"\r\n ", b"")
+                print(
+                    f"after editing one campaign file + SIGHUP: new ETag {headers.get('etag')} "
+                    f"{time.perf_counter() - began:.2f} s later; that request took "
+                    f"{took * 1000:.0f} ms (new version rendered: "
+                    f"{unfolded.count('(sửa)'.encode())} events with the edited title, the "
+                    "others from the event cache)"
+                )
+            else:
+                print(f"after editing one campaign file + SIGHUP: still {status} after 30 s")
+            checks.append(("an edited campaign file changes the feed", status == 200))
             status, _, _, again = get(feed)
             print(f"next GET of the new version: {status}, {again * 1000:.1f} ms")
 

@@ -240,9 +240,9 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     ),
     "channel_unsupported": (
         "kênh '{name}': loại '{type}' chưa gửi được trong phiên bản này của loa (hiện có: console, "
-        "file, telegram); tạm thời xoá hoặc ghi chú bảng [channels.{name}] trong config.toml",
+        "file, telegram, zalo_bot); tạm thời xoá hoặc ghi chú bảng [channels.{name}] trong config.toml",
         "channel '{name}': type '{type}' cannot send in this version of loa yet (available: "
-        "console, file, telegram); remove or comment out [channels.{name}] in config.toml for now",
+        "console, file, telegram, zalo_bot); remove or comment out [channels.{name}] in config.toml for now",
     ),
     "missed_reason": (
         "quá thời gian cho phép gửi muộn (grace) sau khi loa ngừng chạy",

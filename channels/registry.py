@@ -63,6 +63,11 @@ def build_channel(
         return TelegramChannel(
             name, environ.get(env), env, settings.base_url, migrated, on_migrate, limiter=limiter
         )
+    if settings.type == "zalo_bot":
+        from channels.zalo_bot import ZaloBotChannel
+
+        env = settings.token_env or ""
+        return ZaloBotChannel(name, environ.get(env), env, settings.base_url, limiter=limiter)
     raise UnsupportedChannel(t("channel_unsupported", name=name, type=settings.type))
 
 

@@ -1,0 +1,108 @@
+"""Zalo Bot outlet: the Zalo Bot platform's Telegram-like HTTP API, with httpx.
+
+The platform answers ``{"ok": true, "result": ...}`` or ``{"ok": false, "error_code": N,
+"description": ...}``, often with HTTP 200 even for errors, so the envelope decides, not the
+status. Texts are 1 to 2,000 characters: longer ones go as numbered parts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from typing import Any
+
+import httpx
+
+from campaigns.i18n import t
+from channels.base import OutboundMessage, Receipt, utcnow
+from channels.errors import AuthError, ChannelError, PermanentError, RateLimited, TransientError
+from channels.limits import RateLimiter
+from channels.split import split_text, utf16_length
+
+TEXT_LIMIT = 2000
+DEFAULT_BASE_URL = "https://bot-api.zaloplatforms.com"
+
+
+def bot_error(payload: Any, status: int) -> ChannelError | None:
+    """The channel error an answer means, or None for success. One table for all methods."""
+    if isinstance(payload, dict) and payload.get("ok") is True:
+        return None
+    if not isinstance(payload, dict):
+        if status >= 500 or status == 0:
+            return TransientError(f"Zalo Bot: HTTP {status}")
+        return PermanentError(f"Zalo Bot: HTTP {status}, câu trả lời không phải JSON")
+    code = payload.get("error_code", status)
+    code = code if isinstance(code, int) else status
+    description = str(payload.get("description", ""))[:300]
+    if code == 429:
+        retry = (payload.get("parameters") or {}).get("retry_after", 1)
+        return RateLimited(f"Zalo Bot 429: {description}", float(retry))
+    if code == 401:
+        return AuthError(f"Zalo Bot {code}: {description}")
+    if code >= 500 or code in (408, 409):
+        return TransientError(f"Zalo Bot {code}: {description}")
+    return PermanentError(f"Zalo Bot {code}: {description}")
+
+
+class ZaloBotChannel:
+    confirms_delivery = False
+
+    def __init__(
+        self,
+        name: str,
+        token: str | None,
+        token_env: str,
+        base_url: str | None = None,
+        limiter: RateLimiter | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        self.name = name
+        self.token = token
+        self.token_env = token_env
+        self.root = (base_url or DEFAULT_BASE_URL).rstrip("/")
+        self.limiter = limiter
+        self.client = httpx.AsyncClient(timeout=timeout)
+        self._parts_sent: dict[str, list[str]] = {}
+
+    def is_group(self, address: str) -> bool:
+        return False  # Zalo Bot ids do not tell groups from people: the per-chat limit holds
+
+    async def call(self, method: str, body: dict[str, Any]) -> Any:
+        if not self.token:
+            raise AuthError(t("token_missing", env=self.token_env))
+        try:
+            response = await self.client.post(f"{self.root}/bot{self.token}/{method}", json=body)
+        except httpx.HTTPError as exc:
+            raise TransientError(f"Zalo Bot: {type(exc).__name__}") from None
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        error = bot_error(payload, response.status_code)
+        if error is not None:
+            raise error
+        return payload["result"]
+
+    async def send(self, message: OutboundMessage) -> Receipt:
+        parts = split_text(message.text, TEXT_LIMIT, utf16_length)
+        done = self._parts_sent.setdefault(message.key, [])
+        for index, part in enumerate(parts[len(done) :]):  # a retry goes on where it stopped
+            if (index or done) and self.limiter is not None:
+                wait, _ = self.limiter.reserve(
+                    self.name, message.target, self.is_group(message.address)
+                )
+                await asyncio.sleep(wait)
+            result = await self.call("sendMessage", {"chat_id": message.address, "text": part})
+            done.append(str(result.get("message_id", "")) if isinstance(result, dict) else "")
+        self._parts_sent.pop(message.key, None)
+        return Receipt(sent_at=utcnow(), provider_message_id=",".join(done))
+
+    async def check(self) -> str:
+        me = await self.call("getMe", {})
+        return str(me.get("account_name") or me.get("display_name") or me.get("id", "?"))
+
+    async def find_sent(self, keys: Iterable[str]) -> dict[str, Receipt]:
+        return {}
+
+    async def close(self) -> None:
+        await self.client.aclose()
