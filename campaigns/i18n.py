@@ -240,9 +240,9 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     ),
     "channel_unsupported": (
         "kênh '{name}': loại '{type}' chưa gửi được trong phiên bản này của loa (hiện có: console, "
-        "file, telegram, zalo_bot); tạm thời xoá hoặc ghi chú bảng [channels.{name}] trong config.toml",
+        "file, telegram, zalo_bot, zalo_oa); tạm thời xoá hoặc ghi chú bảng [channels.{name}] trong config.toml",
         "channel '{name}': type '{type}' cannot send in this version of loa yet (available: "
-        "console, file, telegram, zalo_bot); remove or comment out [channels.{name}] in config.toml for now",
+        "console, file, telegram, zalo_bot, zalo_oa); remove or comment out [channels.{name}] in config.toml for now",
     ),
     "missed_reason": (
         "quá thời gian cho phép gửi muộn (grace) sau khi loa ngừng chạy",
@@ -255,6 +255,12 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "token_missing": (
         "biến môi trường {env} (token của kênh) chưa được đặt",
         "environment variable {env} (the channel's token) is not set",
+    ),
+    "zalo_refresh_invalid": (
+        "Zalo từ chối refresh token đã lưu (đã dùng hoặc hết hạn); quản trị OA cần cấp quyền lại "
+        "và đặt refresh token mới vào biến môi trường {env}",
+        "Zalo refused the stored refresh token (used or expired); the OA admin must authorize "
+        "again and put the new refresh token in {env}",
     ),
     "telegram_forbidden": (
         "Telegram từ chối: bot bị chặn hoặc không có quyền gửi vào chat này ({reason})",

@@ -20,6 +20,9 @@ class ChannelSettingsLike(Protocol):
     path: str | None
     base_url: str | None
     token_env: str | None
+    oauth_url: str | None
+    app_id: str | None
+    secret_env: str | None
 
 
 class UnsupportedChannel(Exception):
@@ -68,6 +71,18 @@ def build_channel(
 
         env = settings.token_env or ""
         return ZaloBotChannel(name, environ.get(env), env, settings.base_url, limiter=limiter)
+    if settings.type == "zalo_oa" and memory is not None:
+        import httpx
+
+        from channels.zalo_oa import DEFAULT_OAUTH_URL, TokenKeeper, ZaloOAChannel
+
+        client = httpx.AsyncClient(timeout=10.0)
+        token_env, secret_env = settings.token_env or "", settings.secret_env or ""
+        keeper = TokenKeeper(
+            name, memory, settings.oauth_url or DEFAULT_OAUTH_URL, settings.app_id or "",
+            environ.get(secret_env), environ.get(token_env), client, (token_env, secret_env),
+        )  # fmt: skip
+        return ZaloOAChannel(name, keeper, client, settings.base_url, limiter=limiter)
     raise UnsupportedChannel(t("channel_unsupported", name=name, type=settings.type))
 
 

@@ -241,6 +241,10 @@ def load_config(path: Path) -> Config:
             report((*base, "path"), t("channel_needs", type="file", key="path"))
         if settings.type in NETWORK_TYPES and not settings.token_env:
             report((*base, "token_env"), t("channel_needs", type=settings.type, key="token_env"))
+        if settings.type == "zalo_oa":
+            for key in ("app_id", "secret_env"):
+                if not getattr(settings, key):
+                    report((*base, key), t("channel_needs", type="zalo_oa", key=key))
         if settings.base_url is not None and not settings.base_url.startswith(
             ("http://", "https://")
         ):

@@ -1,0 +1,244 @@
+"""Zalo Official Account outlet: the OA Open API v3 with httpx, and its access tokens.
+
+Every OA answer is HTTP 200 with ``{"error": N, "message": ..., "data": ...}``; ``ERRORS`` is the
+one table that says what each negative code means for a delivery.
+
+Access tokens live about 25 hours and are renewed with a refresh token that works ONCE. The
+``TokenKeeper`` therefore writes each new pair to loa's database in one statement the moment the
+platform answers, before the new access token is used, renews ahead of expiry (and once more on
+an invalid-token answer), and after a restart picks up the stored pair, so no person has to hand
+loa a new refresh token. One limit no client can remove: if the process dies after the platform
+has answered a renewal but before that answer reaches the database (a window of milliseconds),
+the pair is gone and the OA admin must authorize again; loa then says so clearly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import httpx
+
+from campaigns.i18n import t
+from channels.base import OutboundMessage, Receipt, utcnow
+from channels.errors import AuthError, ChannelError, PermanentError, RateLimited, TransientError
+from channels.limits import RateLimiter
+from channels.split import split_text, utf16_length
+
+DEFAULT_BASE_URL = "https://openapi.zalo.me"
+DEFAULT_OAUTH_URL = "https://oauth.zaloapp.com"
+TEXT_LIMIT = 2000
+RENEW_AHEAD = dt.timedelta(hours=1)
+
+# code → (what the engine does, what it means for the officer reading the error)
+ERRORS: dict[int, tuple[str, str]] = {
+    -216: ("auth", "access token không hợp lệ hoặc đã hết hạn"),
+    -220: ("auth", "access token đã hết hạn hoặc bị thu hồi"),
+    -32: ("rate", "vượt giới hạn số lần gọi API của ứng dụng"),
+    -201: ("permanent", "tham số không hợp lệ (kiểm tra user_id của đích)"),
+    -210: ("permanent", "nội dung vượt giới hạn cho phép"),
+    -211: ("permanent", "OA đã dùng hết hạn mức tin nhắn (quota) của tháng/ngày"),
+    -213: ("permanent", "người dùng chưa quan tâm (follow) OA"),
+    -218: ("permanent", "người nhận đã hết hạn mức nhận tin từ OA"),
+    -227: ("permanent", "tài khoản người dùng bị khoá hoặc không hoạt động"),
+    -230: ("permanent", "người dùng không tương tác với OA trong 7 ngày qua (ngoài khung trả lời)"),
+    -232: ("permanent", "người dùng chưa từng tương tác với OA"),
+    -233: ("permanent", "loại tin nhắn không hợp lệ"),
+    -234: ("transient", "loại tin này không được gửi vào ban đêm"),
+    -244: ("permanent", "người dùng đã chặn loại tin này"),
+}
+INVALID_REFRESH = -14014
+
+
+def oa_error(code: int, message: str) -> ChannelError:
+    kind, meaning = ERRORS.get(code, ("transient", "lỗi chưa rõ từ Zalo"))
+    text = f"Zalo OA {code}: {meaning} ({message[:200]})"
+    if kind == "auth":
+        return AuthError(text)
+    if kind == "rate":
+        return RateLimited(text, 60.0)
+    if kind == "permanent":
+        return PermanentError(text)
+    return TransientError(text)
+
+
+class Memory(Protocol):
+    def get(self, name: str) -> str | None: ...
+
+    def set(self, name: str, value: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_at: dt.datetime
+
+
+class TokenKeeper:
+    def __init__(
+        self,
+        name: str,
+        memory: Memory,
+        oauth_url: str,
+        app_id: str,
+        secret: str | None,
+        first_refresh_token: str | None,
+        client: httpx.AsyncClient,
+        envs: tuple[str, str],
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
+        self.fact = f"zalo-oa:{name}:tokens"
+        self.memory = memory
+        self.oauth_url = oauth_url.rstrip("/")
+        self.app_id = app_id
+        self.secret = secret
+        self.first_refresh_token = first_refresh_token
+        self.client = client
+        self.token_env, self.secret_env = envs
+        self.clock = clock
+        self.lock = asyncio.Lock()
+        self.renewals = 0
+
+    def stored(self) -> TokenPair | None:
+        raw = self.memory.get(self.fact)
+        if not raw:
+            return None
+        data = json.loads(raw)
+        return TokenPair(
+            data["access_token"],
+            data["refresh_token"],
+            dt.datetime.fromisoformat(data["expires_at"]),
+        )
+
+    async def access_token(self) -> str:
+        pair = self.stored()
+        if pair is None or pair.expires_at - self.clock() < RENEW_AHEAD:
+            pair = await self.renew(pair.access_token if pair else None)
+        return pair.access_token
+
+    async def renew(self, stale_access_token: str | None) -> TokenPair:
+        """A new pair, unless another task renewed while this one waited for the lock."""
+        async with self.lock:
+            pair = self.stored()
+            fresh = pair is not None and pair.access_token != stale_access_token
+            if fresh and pair is not None and pair.expires_at - self.clock() >= RENEW_AHEAD:
+                return pair
+            refresh = pair.refresh_token if pair is not None else self.first_refresh_token
+            if not refresh:
+                raise AuthError(t("token_missing", env=self.token_env))
+            if not self.secret:
+                raise AuthError(t("token_missing", env=self.secret_env))
+            try:
+                response = await self.client.post(
+                    f"{self.oauth_url}/v4/oa/access_token",
+                    data={
+                        "refresh_token": refresh,
+                        "app_id": self.app_id,
+                        "grant_type": "refresh_token",
+                    },
+                    headers={"secret_key": self.secret},
+                )
+                payload = response.json() if response.content else {}
+            except (httpx.HTTPError, ValueError) as exc:
+                raise TransientError(f"Zalo OAuth: {type(exc).__name__}") from None
+            if not isinstance(payload, dict) or "access_token" not in payload:
+                code = payload.get("error") if isinstance(payload, dict) else None
+                if code == INVALID_REFRESH or not payload:
+                    raise AuthError(t("zalo_refresh_invalid", env=self.token_env))
+                raise TransientError(f"Zalo OAuth {code}: {str(payload)[:200]}")
+            seconds = int(str(payload.get("expires_in", "3600")))
+            new = TokenPair(
+                str(payload["access_token"]),
+                str(payload["refresh_token"]),
+                self.clock() + dt.timedelta(seconds=seconds),
+            )
+            # the old refresh token is spent now: the new pair goes to the database first
+            self.memory.set(
+                self.fact,
+                json.dumps(
+                    {"access_token": new.access_token, "refresh_token": new.refresh_token,
+                     "expires_at": new.expires_at.isoformat()}
+                ),
+            )  # fmt: skip
+            self.renewals += 1
+            return new
+
+
+class ZaloOAChannel:
+    confirms_delivery = False
+
+    def __init__(
+        self,
+        name: str,
+        keeper: TokenKeeper,
+        client: httpx.AsyncClient,
+        base_url: str | None = None,
+        api: str = "cs",
+        limiter: RateLimiter | None = None,
+    ) -> None:
+        self.name = name
+        self.keeper = keeper
+        self.client = client
+        self.root = (base_url or DEFAULT_BASE_URL).rstrip("/")
+        self.api = api
+        self.limiter = limiter
+        self._parts_sent: dict[str, list[str]] = {}
+
+    def is_group(self, address: str) -> bool:
+        return False  # an OA writes to one follower at a time
+
+    async def _post(self, path: str, body: dict[str, Any]) -> Any:
+        for attempt in range(2):
+            token = await self.keeper.access_token()
+            try:
+                response = await self.client.post(
+                    f"{self.root}{path}", json=body, headers={"access_token": token}
+                )
+                payload = response.json()
+            except (httpx.HTTPError, ValueError) as exc:
+                raise TransientError(f"Zalo OA: {type(exc).__name__}") from None
+            code = payload.get("error", -1) if isinstance(payload, dict) else -1
+            if code == 0:
+                return payload.get("data") or {}
+            error = oa_error(int(code), str(payload.get("message", "")))
+            if isinstance(error, AuthError) and attempt == 0:
+                await self.keeper.renew(token)  # expired early or revoked: renew once, try again
+                continue
+            raise error
+        raise AuthError("Zalo OA: token vẫn không hợp lệ sau khi gia hạn")
+
+    async def send(self, message: OutboundMessage) -> Receipt:
+        parts = split_text(message.text, TEXT_LIMIT, utf16_length)
+        done = self._parts_sent.setdefault(message.key, [])
+        for index, part in enumerate(parts[len(done) :]):
+            if (index or done) and self.limiter is not None:
+                wait, _ = self.limiter.reserve(self.name, message.target, False)
+                await asyncio.sleep(wait)
+            data = await self._post(
+                f"/v3.0/oa/message/{self.api}",
+                {"recipient": {"user_id": message.address}, "message": {"text": part}},
+            )
+            done.append(str(data.get("message_id", "")))
+        self._parts_sent.pop(message.key, None)
+        return Receipt(sent_at=utcnow(), provider_message_id=",".join(done))
+
+    async def check(self) -> str:
+        token = await self.keeper.access_token()
+        response = await self.client.get(
+            f"{self.root}/v2.0/oa/getoa", headers={"access_token": token}
+        )
+        payload = response.json()
+        if payload.get("error", -1) != 0:
+            raise oa_error(int(payload.get("error", -1)), str(payload.get("message", "")))
+        return str((payload.get("data") or {}).get("name", "?"))
+
+    async def find_sent(self, keys: Iterable[str]) -> dict[str, Receipt]:
+        return {}
+
+    async def close(self) -> None:
+        await self.client.aclose()
