@@ -70,7 +70,11 @@ async def test_rate_limit_unknown_token_and_server_errors(fake: FakeZalo) -> Non
 
 def test_the_envelope_decides_not_the_status() -> None:
     assert bot_error({"ok": True, "result": {}}, 200) is None
-    assert isinstance(bot_error({"ok": False, "error_code": 400, "description": "x"}, 200), PermanentError)
-    assert isinstance(bot_error({"ok": False, "error_code": 502, "description": "x"}, 200), TransientError)
+    assert isinstance(
+        bot_error({"ok": False, "error_code": 400, "description": "x"}, 200), PermanentError
+    )
+    assert isinstance(
+        bot_error({"ok": False, "error_code": 502, "description": "x"}, 200), TransientError
+    )
     assert isinstance(bot_error(None, 503), TransientError)
     assert isinstance(bot_error("<html>", 200), PermanentError)

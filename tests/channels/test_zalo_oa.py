@@ -53,7 +53,9 @@ async def test_first_send_renews_from_the_env_token_and_stores_the_pair(fake: Fa
     assert fake.current_refresh_token in memory["zalo-oa:oa:tokens"]
 
 
-async def test_expiry_mid_run_renews_once_and_a_restart_uses_the_stored_pair(fake: FakeZalo) -> None:
+async def test_expiry_mid_run_renews_once_and_a_restart_uses_the_stored_pair(
+    fake: FakeZalo,
+) -> None:
     user = fake.add_follower("2512523625412516", last_interaction=dt.timedelta(hours=1))
     memory = Memory()
     first = fake.issue_refresh_token()
