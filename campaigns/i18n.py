@@ -280,6 +280,13 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "channel '{channel}' has no target '{target}' any more",
     ),
     "file_write_failed": ("không ghi được tệp {path}: {reason}", "cannot write {path}: {reason}"),
+    "check_local": ("kênh cục bộ, không cần token", "local channel, no token needed"),
+    "check_targets": ("{count} đích", "{count} targets"),
+    "sent_one": ("Đã gửi {key} (biên nhận: {receipt}).", "Sent {key} (receipt: {receipt})."),
+    "send_timeout": (
+        "chưa có kết quả cho {key} sau 30 giây; xem 'loa deliveries'",
+        "no result for {key} after 30 s; see 'loa deliveries'",
+    ),
     "col_state": ("Trạng thái", "State"),
     "col_count": ("Số tin", "Messages"),
     "col_attempts": ("Lần", "Tries"),

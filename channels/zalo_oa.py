@@ -122,51 +122,68 @@ class TokenKeeper:
         return pair.access_token
 
     async def renew(self, stale_access_token: str | None) -> TokenPair:
-        """A new pair, unless another task renewed while this one waited for the lock."""
+        """A new pair, unless another task renewed while this one waited for the lock.
+
+        The stored refresh token is tried first; if Zalo refuses it and the environment holds a
+        different one (an admin authorized again), that one is tried next.
+        """
         async with self.lock:
             pair = self.stored()
             fresh = pair is not None and pair.access_token != stale_access_token
             if fresh and pair is not None and pair.expires_at - self.clock() >= RENEW_AHEAD:
                 return pair
-            refresh = pair.refresh_token if pair is not None else self.first_refresh_token
-            if not refresh:
-                raise AuthError(t("token_missing", env=self.token_env))
             if not self.secret:
                 raise AuthError(t("token_missing", env=self.secret_env))
-            try:
-                response = await self.client.post(
-                    f"{self.oauth_url}/v4/oa/access_token",
-                    data={
-                        "refresh_token": refresh,
-                        "app_id": self.app_id,
-                        "grant_type": "refresh_token",
-                    },
-                    headers={"secret_key": self.secret},
-                )
-                payload = response.json() if response.content else {}
-            except (httpx.HTTPError, ValueError) as exc:
-                raise TransientError(f"Zalo OAuth: {type(exc).__name__}") from None
-            if not isinstance(payload, dict) or "access_token" not in payload:
-                code = payload.get("error") if isinstance(payload, dict) else None
-                if code == INVALID_REFRESH or not payload:
-                    raise AuthError(t("zalo_refresh_invalid", env=self.token_env))
-                raise TransientError(f"Zalo OAuth {code}: {str(payload)[:200]}")
-            seconds = int(str(payload.get("expires_in", "3600")))
-            new = TokenPair(
-                str(payload["access_token"]),
-                str(payload["refresh_token"]),
-                self.clock() + dt.timedelta(seconds=seconds),
+            candidates = [pair.refresh_token] if pair is not None else []
+            if self.first_refresh_token and self.first_refresh_token not in candidates:
+                candidates.append(self.first_refresh_token)
+            if not candidates:
+                raise AuthError(t("token_missing", env=self.token_env))
+            for refresh in candidates:
+                new = await self._exchange(refresh)
+                if new is not None:
+                    return new
+                newer = self.stored()
+                if newer is not None and newer.refresh_token != refresh:
+                    return newer  # another loa process renewed first and stored the pair
+            raise AuthError(t("zalo_refresh_invalid", env=self.token_env))
+
+    async def _exchange(self, refresh: str) -> TokenPair | None:
+        """Trade a refresh token for a new pair and store it; None if Zalo refuses the token."""
+        try:
+            response = await self.client.post(
+                f"{self.oauth_url}/v4/oa/access_token",
+                data={
+                    "refresh_token": refresh,
+                    "app_id": self.app_id,
+                    "grant_type": "refresh_token",
+                },
+                headers={"secret_key": self.secret or ""},
             )
-            # the old refresh token is spent now: the new pair goes to the database first
-            self.memory.set(
-                self.fact,
-                json.dumps(
-                    {"access_token": new.access_token, "refresh_token": new.refresh_token,
-                     "expires_at": new.expires_at.isoformat()}
-                ),
-            )  # fmt: skip
-            self.renewals += 1
-            return new
+            payload = response.json() if response.content else {}
+        except (httpx.HTTPError, ValueError) as exc:
+            raise TransientError(f"Zalo OAuth: {type(exc).__name__}") from None
+        if not isinstance(payload, dict) or "access_token" not in payload:
+            code = payload.get("error") if isinstance(payload, dict) else None
+            if code == INVALID_REFRESH or not payload:
+                return None
+            raise TransientError(f"Zalo OAuth {code}: {str(payload)[:200]}")
+        seconds = int(str(payload.get("expires_in", "3600")))
+        new = TokenPair(
+            str(payload["access_token"]),
+            str(payload["refresh_token"]),
+            self.clock() + dt.timedelta(seconds=seconds),
+        )
+        # the old refresh token is spent now: the new pair goes to the database first
+        self.memory.set(
+            self.fact,
+            json.dumps(
+                {"access_token": new.access_token, "refresh_token": new.refresh_token,
+                 "expires_at": new.expires_at.isoformat()}
+            ),
+        )  # fmt: skip
+        self.renewals += 1
+        return new
 
 
 class ZaloOAChannel:

@@ -11,7 +11,7 @@ import json
 import shutil
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -22,6 +22,7 @@ from campaigns.dates import format_compact, format_datetime
 from campaigns.errors import CampaignError, Problem, ValidationFailed
 from campaigns.expand import expand_all
 from campaigns.i18n import set_language, t
+from channels.errors import ChannelError
 from channels.registry import UnsupportedChannel
 from scheduler import daemon, logs, outbox
 from scheduler.campaign_set import load_campaigns
@@ -303,6 +304,111 @@ def _unchanged(db: Engine, key: str) -> UserError:
     if current is None:
         return UserError(t("no_delivery", key=key))
     return UserError(t("delivery_in_state", key=key, state=current))
+
+
+channels_app = typer.Typer(help="Các kênh gửi tin đã cấu hình.", no_args_is_help=True)
+app.add_typer(channels_app, name="channels")
+
+
+@channels_app.command("check")
+def channels_check(config: ConfigOption = Path("config.toml")) -> None:
+    """Kiểm tra từng kênh: token, kết nối tới nền tảng, các đích đã khai báo."""
+    import asyncio
+
+    from scheduler.outlets import build_outlets
+
+    cfg = _config(config)
+    db = _open_store(cfg)
+    channels, _ = build_outlets(cfg, db)
+
+    async def check_all() -> list[tuple[str, str, bool, str]]:
+        rows = []
+        for name, channel in channels.items():
+            kind = cfg.data.channels[name].type
+            check = getattr(channel, "check", None)
+            try:
+                detail = await check() if check is not None else t("check_local")
+                ok = True
+            except ChannelError as exc:
+                ok, detail = False, exc.reason
+            targets = len(cfg.data.channels[name].targets)
+            rows.append((name, kind, ok, f"{detail} · {t('check_targets', count=targets)}"))
+            await channel.close()
+        return rows
+
+    rows = asyncio.run(check_all())
+    table = Table(expand=True)
+    for code in ("col_channels", "col_kind", "col_state", "col_note"):
+        table.add_column(t(code), overflow="fold")
+    for name, kind, ok, detail in rows:
+        table.add_row(name, kind, "[green]✓[/green]" if ok else "[red]✗[/red]", detail)
+    out.print(table)
+    if not all(ok for _, _, ok, _ in rows):
+        raise typer.Exit(1)
+
+
+@app.command("send")
+def send_command(
+    where: Annotated[str, typer.Argument(help="CHANNEL or CHANNEL:TARGET")],
+    text: Annotated[str, typer.Argument(help="the message")],
+    config: ConfigOption = Path("config.toml"),
+) -> None:
+    """Gửi thử một tin qua đúng đường đi của daemon (hộp thư đi, giới hạn, biên nhận)."""
+    import asyncio
+
+    from scheduler.engine import DispatchEngine
+    from scheduler.lock import DaemonLock
+    from scheduler.outlets import build_outlets
+
+    cfg = _config(config)
+    channel, _, target = where.partition(":")
+    if channel not in cfg.data.channels:
+        raise UserError(t("unknown_channel", value=channel))
+    if target and target not in cfg.data.channels[channel].targets:
+        raise UserError(t("unknown_target", channel=channel, value=target))
+    if not text.strip():
+        raise UserError(t("empty_text"))
+    db = _open_store(cfg)
+    key = outbox.add_manual(db, channel, target, text.strip(), utcnow())
+    path = sqlite_path(cfg.database_url)
+    lock = DaemonLock(path) if path is not None else None
+    try:
+        if lock is not None:
+            lock.acquire()
+    except AlreadyRunning:
+        lock = None
+        _nudge(cfg)  # the running daemon sends it
+    else:
+        channels, limiter = build_outlets(cfg, db)
+        engine = DispatchEngine(db, channels, cfg.addresses(), "loa-send", limiter=limiter)
+
+        async def send_now() -> None:
+            await engine.run_due(only=[key])
+            for item in channels.values():
+                await item.close()
+
+        asyncio.run(send_now())
+    finally:
+        if lock is not None:
+            lock.release()
+    row = wait_for_state(db, key)
+    if row.state != State.SENT:
+        raise UserError(f"{row.state}: {row.last_error}")
+    out.print(t("sent_one", key=key, receipt=row.provider_message_id or "—"))
+
+
+def wait_for_state(db: Engine, key: str, timeout: float = 30.0) -> Any:
+    """The delivery once it left pending/sending (a running daemon may take a moment)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        row = outbox.get_delivery(db, key)
+        if row is not None and row.state not in (State.PENDING, State.SENDING):
+            return row
+        if time.monotonic() > deadline:
+            raise UserError(t("send_timeout", key=key))
+        time.sleep(0.1)
 
 
 @app.command("export-ics")

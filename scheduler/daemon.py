@@ -31,8 +31,6 @@ from campaigns.i18n import t
 from campaigns.loader import LoadResult, discover
 from campaigns.model import Campaign
 from channels.base import Channel
-from channels.limits import RateLimiter
-from channels.registry import build_channels
 from scheduler import outbox
 from scheduler.campaign_set import load_campaigns
 from scheduler.config import Config
@@ -41,6 +39,7 @@ from scheduler.engine import DispatchEngine, RetryPolicy, utcnow
 from scheduler.http import HttpState, create_app
 from scheduler.http_server import HttpServer
 from scheduler.lock import DaemonLock
+from scheduler.outlets import build_outlets
 from scheduler.sync import SyncReport, sync
 from scheduler.tables import ACTIVE_STATES, CampaignVersion, Delivery
 
@@ -123,14 +122,7 @@ class Daemon:
             self.lock.acquire()
         self.db = open_engine(url)
         migrate(self.db)
-        limiter = RateLimiter()
-        for name in self.config.data.channels:
-            limits = self.config.limits(name)
-            if limits is not None:
-                limiter.configure(name, limits)
-        self.channels = build_channels(
-            self.config.data.channels, self.config.root, outbox.Memory(self.db), limiter
-        )
+        self.channels, limiter = build_outlets(self.config, self.db)
         http = self.config.data.http
         if http.enabled:
             state = HttpState(

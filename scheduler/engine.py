@@ -136,13 +136,13 @@ class DispatchEngine:
         report.possible_duplicates = len(again)
         return report
 
-    async def run_due(self) -> BatchReport:
-        """Send everything due now, batch after batch, until nothing is due."""
+    async def run_due(self, only: list[str] | None = None) -> BatchReport:
+        """Send everything due now (or just the ``only`` keys), batch after batch."""
         total = BatchReport()
         while True:
             now = self.clock()
             send, missed = await asyncio.to_thread(
-                outbox.claim_due, self.db, now, self.daemon_id, self.batch_size
+                outbox.claim_due, self.db, now, self.daemon_id, self.batch_size, only
             )
             total.missed += len(missed)
             for item in missed:
@@ -160,7 +160,7 @@ class DispatchEngine:
                     total.missed += 1
                 else:
                     total.failed += 1
-            if len(send) + len(missed) < self.batch_size:
+            if len(send) + len(missed) < self.batch_size or only is not None:
                 break
         for name in ("sent", "retrying", "failed", "missed"):
             setattr(self.totals, name, getattr(self.totals, name) + getattr(total, name))

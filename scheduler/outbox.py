@@ -72,7 +72,11 @@ _COLUMNS = (
 
 
 def claim_due(
-    engine: Engine, now: dt.datetime, daemon: str, limit: int = 500
+    engine: Engine,
+    now: dt.datetime,
+    daemon: str,
+    limit: int = 500,
+    only: list[str] | None = None,
 ) -> tuple[list[Claimed], list[Claimed]]:
     """Claim up to ``limit`` due deliveries: (to send now, found too late and marked missed).
 
@@ -83,7 +87,11 @@ def claim_due(
     # an IN over both states would make the database sort every due row to pick a few
     queries = [
         select(*_COLUMNS)
-        .where(and_(D.c.state == state, D.c.next_attempt_at <= now))
+        .where(
+            and_(D.c.state == state, D.c.next_attempt_at <= now)
+            if only is None
+            else and_(D.c.state == state, D.c.key.in_(only))
+        )
         .order_by(D.c.next_attempt_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -271,6 +279,11 @@ def cancel(engine: Engine, key: str, now: dt.datetime) -> int:
     return int(result.rowcount or 0)
 
 
+def get_delivery(engine: Engine, key: str) -> Any:
+    with engine.connect() as conn:
+        return conn.execute(select(D).where(D.c.key == key)).first()
+
+
 def state_of(engine: Engine, key: str) -> str | None:
     with engine.connect() as conn:
         return conn.execute(select(D.c.state).where(D.c.key == key)).scalar()
@@ -286,6 +299,21 @@ def set_meta(engine: Engine, name: str, value: str) -> None:
         done = conn.execute(update(M).where(M.c.name == name).values(value=value)).rowcount
         if not done:
             conn.execute(M.insert().values(name=name, value=value))
+
+
+def add_manual(engine: Engine, channel: str, target: str, text: str, now: dt.datetime) -> str:
+    """A one-off delivery (``loa send``) in the outbox, due now, like any other."""
+    key = f"manual:{now.strftime('%Y%m%dT%H%M%S%f')}@{channel}" + (f":{target}" if target else "")
+    with engine.begin() as conn:
+        conn.execute(
+            D.insert().values(
+                key=key, message_key=key, campaign="manual", item="loa-send", occurrence="once",
+                channel=channel, target=target, due=now, text=text, content_hash="",
+                state=State.PENDING, next_attempt_at=now, grace_seconds=3600, created_at=now,
+                updated_at=now,
+            )
+        )  # fmt: skip
+    return key
 
 
 class Memory:

@@ -113,3 +113,19 @@ def test_error_table() -> None:
     assert isinstance(oa_error(-211, "Out of quota"), PermanentError)
     assert "hạn mức" in oa_error(-211, "Out of quota").reason
     assert isinstance(oa_error(-99999, "?"), TransientError)
+
+
+async def test_a_new_env_token_is_used_after_the_stored_one_is_refused(fake: FakeZalo) -> None:
+    user = fake.add_follower("2512523625412521", last_interaction=dt.timedelta(hours=1))
+    memory = Memory()
+    oa = channel(fake, memory, fake.issue_refresh_token())
+    await oa.send(message(user, "k1"))
+    await oa.close()
+    memory["zalo-oa:oa:tokens"] = memory["zalo-oa:oa:tokens"].replace(
+        fake.current_refresh_token or "", "het-han"
+    )  # the stored refresh token lapsed
+    fake.expire_access_token()
+    again = channel(fake, memory, fake.issue_refresh_token())  # the admin authorized again
+    await again.send(message(user, "k2"))
+    await again.close()
+    assert len(fake.accepted) == 2 and fake.current_refresh_token in memory["zalo-oa:oa:tokens"]

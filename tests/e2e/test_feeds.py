@@ -122,7 +122,8 @@ def parse(data: bytes) -> dict[str, dict[str, Any]]:
     assert found == [], found
     by_ical = {
         e.uid: {
-            "summary": e.summary, "sequence": e.sequence, "status": e.status.value,
+            "summary": e.summary, "sequence": e.sequence,
+            "status": e.status.value if e.status else "",
             "start": e.dtstart, "end": e.dtend,
         }
         for e in calendar.events

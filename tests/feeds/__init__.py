@@ -301,8 +301,9 @@ def split_events(data: bytes) -> list[tuple[str, bytes]]:
     )
     out = []
     for event in re.findall(r"BEGIN:VEVENT\r\n.*?END:VEVENT\r\n", text, re.S):
-        uid = unescape(value(unfold(event.encode()), "UID"))
-        used = sorted(set(re.findall(r";TZID=([^:;]+)[:;]", event)))
+        lines = unfold(event.encode())
+        uid = unescape(value(lines, "UID"))
+        used = sorted(set(re.findall(r";TZID=([^:;]+)[:;]", "\n".join(lines))))
         body = head + "".join(zones[z] for z in used) + event + "END:VCALENDAR\r\n"
         out.append((uid, body.encode("utf-8")))
     return out

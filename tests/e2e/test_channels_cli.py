@@ -1,0 +1,74 @@
+"""``loa channels check`` and ``loa send`` against the local fake Telegram, with and without a
+running daemon."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.e2e.harness import Office, wait_for
+from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def fake() -> FakeTelegram:
+    with FakeTelegram() as server:
+        yield server
+
+
+def configure(office: Office, fake: FakeTelegram, chat: int) -> None:
+    office.extra_config = (
+        f'[channels.tg]\ntype = "telegram"\nbase_url = "{fake.url}"\ntoken_env = "LOA_TG_TOKEN"\n'
+        f'[channels.tg.targets]\nlan = "{chat}"\n'
+        f'[channels.tg-thieu-token]\ntype = "telegram"\nbase_url = "{fake.url}"\n'
+        'token_env = "LOA_TG_KHONG_CO"\n'
+    )
+    office.write_config()
+
+
+def test_channels_check_names_each_failure(
+    office: Office, fake: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOA_TG_TOKEN", DEFAULT_TOKEN)
+    monkeypatch.delenv("LOA_TG_KHONG_CO", raising=False)
+    configure(office, fake, fake.add_private_chat())
+    result = office.loa("channels", "check")
+    assert result.returncode == 1
+    lines = {
+        line.split("│")[1].strip(): line
+        for line in result.stdout.splitlines()
+        if line.count("│") >= 4
+    }
+    assert "✓" in lines["tg"] and f"@{fake.bot_username}" in lines["tg"]
+    assert "✗" in lines["tg-thieu-token"] and "LOA_TG_KHONG_CO" in result.stdout
+    assert "✓" in lines["nhat-ky"]
+    assert DEFAULT_TOKEN not in result.stdout + result.stderr
+
+
+def test_send_without_and_with_a_daemon(
+    office: Office, fake: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOA_TG_TOKEN", DEFAULT_TOKEN)
+    chat = fake.add_private_chat()
+    configure(office, fake, chat)
+    alone = office.loa("send", "tg:lan", "Thử nghiệm: Ngày Môi trường thế giới 🌱")
+    assert alone.returncode == 0, alone.stderr
+    assert [m.plain_text for m in fake.messages_to(chat)] == [
+        "Thử nghiệm: Ngày Môi trường thế giới 🌱"
+    ]
+    office.campaign("trong", 'id = "trong"\ntitle = "Trống"\n')
+    process = office.start()
+    office.started(process)
+    via_daemon = office.loa("send", "tg:lan", "Lần hai, qua daemon")
+    assert via_daemon.returncode == 0, via_daemon.stderr
+    wait_for(lambda: len(fake.messages_to(chat)) == 2, 10, "the second message")
+    office.stop(process)
+    rows = json.loads(office.loa("deliveries", "--format", "json").stdout)
+    manual = [r for r in rows if r["campaign"] == "manual"]
+    assert [r["state"] for r in manual] == ["sent", "sent"]
+    assert all(r["provider_message_id"] for r in manual)
+    bad = office.loa("send", "tg:khong-co", "x")
+    assert bad.returncode == 1 and "khong-co" in bad.stderr and "Traceback" not in bad.stderr
