@@ -294,7 +294,7 @@ def bench_render(rounds: int) -> dict[str, Any]:
             end=None,
             timezone=TIMEZONE,
             stamp=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
-        )  # fmt: skip
+        )
         for i in range(2_000)
     ]
     t_min = min(timed(lambda: render_plain(info, minimal))[0] for _ in range(3))
@@ -312,7 +312,7 @@ def bench_render(rounds: int) -> dict[str, Any]:
         t_cold, cold = timed(lambda: render_feed(info, events))
         t_warm, warm = timed(lambda: render_feed(info, events))
         after = changed(events, r)
-        t_changed, _ = timed(lambda: render_feed(info, after))
+        t_changed, _ = timed(lambda: render_feed(info, after))  # noqa: B023 - called at once
         if r == 0:
             identity = compare_outputs(plain, cold)
             if warm != cold:
@@ -468,7 +468,9 @@ def run_wrk(
         result[f"p{pct}"] = seconds(m[1]) if m else float("nan")
     m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     result["socket"] = (
-        dict(zip(("connect", "read", "write", "timeout"), map(int, m.groups()))) if m else {}
+        dict(zip(("connect", "read", "write", "timeout"), map(int, m.groups()), strict=True))
+        if m
+        else {}
     )
     m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     result["non2xx3xx"] = int(m[1]) if m else 0
@@ -704,9 +706,9 @@ def breakdown(db_path: Path) -> None:
         times["rows"].append(time.perf_counter() - began)
         info = store.info(selector, campaigns)
         clear_caches()
-        t, _ = timed(lambda: render_feed(info, events))
+        t, _ = timed(lambda: render_feed(info, events))  # noqa: B023 - called at once
         times["render_cold"].append(t)
-        t, _ = timed(lambda: render_feed(info, events))
+        t, _ = timed(lambda: render_feed(info, events))  # noqa: B023 - called at once
         times["render_warm"].append(t)
         fresh = FeedStore(engine)  # no rendered-feed cache; the event cache is warm
         began = time.perf_counter()
@@ -731,7 +733,8 @@ def main() -> None:
     args = parser.parse_args()
     print(
         f"loa feed benchmark - {platform.python_implementation()} {platform.python_version()}, "
-        f"{platform.machine()}, {os.cpu_count()} CPUs"
+        f"{platform.machine()}, {os.cpu_count()} CPUs, load average before the run "
+        f"{os.getloadavg()[0]:.2f} (other work on the machine skews every figure)"
     )
     began = time.perf_counter()
     render = bench_render(3 if args.quick else 5)
@@ -742,7 +745,10 @@ def main() -> None:
     print("== Summary ==")
     for label, ok in checks:
         print(f"  {verdict(ok)}  {label}")
-    print(f"total time {time.perf_counter() - began:.0f} s")
+    print(
+        f"total time {time.perf_counter() - began:.0f} s; load average now "
+        f"{os.getloadavg()[0]:.2f} (1 min)"
+    )
     sys.exit(0 if all(ok for _, ok in checks) else 1)
 
 

@@ -58,13 +58,21 @@ def _local(moment: dt.datetime, tz: ZoneInfo) -> dt.datetime:
     return moment.astimezone(tz)
 
 
+_CONTROL = {c: None for c in range(32) if c not in (9, 10)} | {127: None}
+
+
+def _clean(text: str) -> str:
+    """Text without control characters (a stray BEL in a title breaks strict clients)."""
+    return text.translate(_CONTROL)
+
+
 def build_event(event: FeedEvent) -> Event:
     vevent = Event()
     vevent.add("uid", event.uid)
     vevent.add("dtstamp", event.stamp.astimezone(dt.UTC))
     vevent.add("last-modified", event.stamp.astimezone(dt.UTC))
     vevent.add("sequence", event.sequence)
-    vevent.add("summary", event.summary)
+    vevent.add("summary", _clean(event.summary))
     if event.all_day:
         vevent.add("dtstart", event.start)
         vevent.add("dtend", event.end or event.start + dt.timedelta(days=1))
@@ -72,14 +80,14 @@ def build_event(event: FeedEvent) -> Event:
         tz = ZoneInfo(event.timezone)
         assert isinstance(event.start, dt.datetime)
         vevent.add("dtstart", _local(event.start, tz))
-        end = event.end if isinstance(event.end, dt.datetime) else event.start
-        vevent.add("dtend", _local(end, tz))
+        if isinstance(event.end, dt.datetime) and event.end > event.start:
+            vevent.add("dtend", _local(event.end, tz))  # none: a moment (RFC 5545 3.6.1)
     vevent.add("status", "CANCELLED" if event.cancelled else "CONFIRMED")
     vevent.add("transp", "TRANSPARENT" if event.all_day else "OPAQUE")
     if event.description:
-        vevent.add("description", event.description)
+        vevent.add("description", _clean(event.description))
     if event.location:
-        vevent.add("location", event.location)
+        vevent.add("location", _clean(event.location))
     if event.categories:
         vevent.add("categories", list(event.categories))
     if event.url:
@@ -87,7 +95,7 @@ def build_event(event: FeedEvent) -> Event:
     for before in () if event.cancelled else event.alarms:
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
-        alarm.add("description", event.summary)
+        alarm.add("description", _clean(event.summary))
         alarm.add("trigger", -before)
         vevent.add_component(alarm)
     return vevent
@@ -130,7 +138,23 @@ def build_timezone(name: str) -> Timezone:
 
 @functools.lru_cache(maxsize=64)
 def timezone_block(name: str) -> bytes:
-    return bytes(build_timezone(name).to_ical())
+    """The VTIMEZONE, with one RDATE per line: some readers (vobject, and Radicale through it)
+    keep only the first date of a comma-separated RDATE list and get summer time wrong."""
+    lines = bytes(build_timezone(name).to_ical()).replace(b"\r\n ", b"").split(b"\r\n")
+    out: list[bytes] = []
+    for line in lines:
+        if line.startswith(b"RDATE") and b"," in line:
+            head, _, values = line.partition(b":")
+            out.extend(head + b":" + value for value in values.split(b","))
+        elif line:
+            out.append(line)
+    return b"".join(_fold_ascii(line) + b"\r\n" for line in out)
+
+
+def _fold_ascii(line: bytes) -> bytes:
+    """Fold a VTIMEZONE line (ASCII) at 75 octets, as RFC 5545 3.1 asks."""
+    chunks = [line[:75]] + [line[i : i + 74] for i in range(75, len(line), 74)]
+    return b"\r\n ".join(chunks)
 
 
 def build_calendar(info: FeedInfo) -> Calendar:
@@ -175,7 +199,7 @@ def render_plain(info: FeedInfo, events: Sequence[FeedEvent]) -> bytes:
     """The same feed built as one icalendar Calendar with no caching: the benchmark baseline."""
     calendar = build_calendar(info)
     for zone in _zones(events):
-        calendar.add_component(build_timezone(zone))
+        calendar.add_component(Timezone.from_ical(timezone_block(zone)))
     for event in events:
         calendar.add_component(build_event(event))
     return bytes(calendar.to_ical())

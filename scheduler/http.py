@@ -169,7 +169,11 @@ def create_app(state: HttpState) -> FastAPI:
         units = await asyncio.to_thread(feeds.units)
         host = request.headers.get("host", "127.0.0.1")
         items = [("Tất cả chiến dịch", "all")]
-        items += [(row.title, f"campaign/{cid}") for cid, row in sorted(campaigns.items())]
+        items += [
+            (row.title, f"campaign/{cid}")
+            for cid, row in sorted(campaigns.items())
+            if row.digest != "removed"
+        ]
         items += [(f"Đơn vị: {name}", f"unit/{s}") for s, name in units.items()]
         tags = sorted({t for row in campaigns.values() for t in row.tags.split("\n") if t})
         items += [(f"Nhãn: {tag}", f"tag/{tag}") for tag in tags if _TAG.match(tag)]
@@ -197,8 +201,9 @@ def _ping(db: Engine) -> None:
 
 def _not_modified(request: Request, etag: str, last_modified: dt.datetime | None) -> bool:
     match = request.headers.get("if-none-match")
-    if match is not None:
-        return etag in [m.strip() for m in match.split(",")] or match.strip() == "*"
+    if match is not None:  # weak comparison (RFC 9110 13.1.2): W/"x" matches "x"
+        given = [m.strip().removeprefix("W/") for m in match.split(",")]
+        return etag in given or match.strip() == "*"
     since = request.headers.get("if-modified-since")
     if since and last_modified is not None:
         try:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, and_, bindparam, delete, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, or_, select, update
 
 from campaigns.expand import ActivityOccurrence, DeadlineOccurrence, Dispatch, expand
 from campaigns.model import Campaign, ChannelCatalog
@@ -31,9 +31,10 @@ D = Delivery.__table__  # type: ignore[attr-defined]
 O = Occurrence.__table__  # type: ignore[attr-defined]  # noqa: E741
 V = CampaignVersion.__table__  # type: ignore[attr-defined]
 
-EXPANSION_VERSION = "2"  # raise when expansion changes meaning, so every campaign re-expands
+EXPANSION_VERSION = "3"  # raise when expansion changes meaning, so every campaign re-expands
 FRESH_FOR = dt.timedelta(days=1)  # the daily job rolls the horizon
 EDITABLE = (State.PENDING, State.RETRYING, State.HELD)
+REMOVED = "removed"  # the digest of a campaign whose file was deleted
 
 Progress = Callable[[int, int, str], None]
 
@@ -71,7 +72,10 @@ def _instant(moment: dt.date, tz: ZoneInfo, after: bool = False) -> dt.datetime:
 
 
 def _occurrence_row(
-    item: ActivityOccurrence | DeadlineOccurrence, tz: ZoneInfo, now: dt.datetime
+    item: ActivityOccurrence | DeadlineOccurrence,
+    tz: ZoneInfo,
+    now: dt.datetime,
+    campaign: Campaign | None = None,
 ) -> dict[str, Any]:
     if isinstance(item, ActivityOccurrence):
         start = _instant(item.start, tz)
@@ -100,7 +104,9 @@ def _occurrence_row(
         partners="\n".join(item.partners),
         updated_at=now,
     )
-    row["content_hash"] = _hash(*(row[k] for k in sorted(row) if k != "updated_at"))
+    # the campaign's own words are in every event (feeds show them): a rename is a change
+    context = (campaign.title, campaign.description, campaign.tags) if campaign else ()
+    row["content_hash"] = _hash(*(row[k] for k in sorted(row) if k != "updated_at"), *context)
     return row
 
 
@@ -160,7 +166,8 @@ def sync(
             if progress is not None:
                 progress(done, len(stale), campaign.id)
         current = {c.id for c in campaigns}
-        for gone in sorted(set(versions) - current - protected_ids):
+        live = {c for c, row in versions.items() if row.digest != REMOVED}
+        for gone in sorted(live - current - protected_ids):
             _remove_campaign(conn, gone, now, report)
     return report
 
@@ -307,7 +314,7 @@ def _sync_occurrences(
     }
     seen: set[str] = set()
     for item in items:
-        row = _occurrence_row(item, tz, now)
+        row = _occurrence_row(item, tz, now, campaign)
         seen.add(row["key"])
         old = existing.get(row["key"])
         if old is None:
@@ -351,5 +358,6 @@ def _remove_campaign(conn: Connection, campaign: str, now: dt.datetime, report: 
         .where(and_(O.c.campaign == campaign, O.c.status == "confirmed"))
         .values(status="cancelled", sequence=O.c.sequence + 1, updated_at=now)
     )
-    conn.execute(delete(V).where(V.c.campaign == campaign))
+    # the row stays (marked) so the campaign's feeds keep serving its CANCELLED events a while
+    conn.execute(update(V).where(V.c.campaign == campaign).values(digest=REMOVED, updated_at=now))
     report.removed_campaigns.append(campaign)
