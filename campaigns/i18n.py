@@ -287,6 +287,26 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "chưa có kết quả cho {key} sau 30 giây; xem 'loa deliveries'",
         "no result for {key} after 30 s; see 'loa deliveries'",
     ),
+    "quota_plan_monthly": (
+        "kênh {channel}: kế hoạch gửi {count} tin trong tháng {month}, vượt hạn mức {cap} tin/tháng",
+        "channel {channel}: {count} messages planned in {month}, over the quota of {cap} a month",
+    ),
+    "quota_plan_user": (
+        "kênh {channel}: đích {target} sẽ nhận {count} tin trong {when}, vượt hạn mức {cap}",
+        "channel {channel}: target {target} would get {count} messages in {when}, over the quota of {cap}",
+    ),
+    "quota_monthly": (
+        "đã dùng hết hạn mức {cap} tin/tháng của kênh {channel} ([channels.{channel}.quota] monthly)",
+        "channel {channel} has used its quota of {cap} messages this month ([channels.{channel}.quota] monthly)",
+    ),
+    "quota_user_monthly": (
+        "đích {target} đã nhận đủ {cap} tin trong tháng ([channels.{channel}.quota] per_user_monthly)",
+        "target {target} has had its {cap} messages this month ([channels.{channel}.quota] per_user_monthly)",
+    ),
+    "quota_user_daily": (
+        "đích {target} đã nhận đủ {cap} tin hôm nay ([channels.{channel}.quota] per_user_daily)",
+        "target {target} has had its {cap} messages today ([channels.{channel}.quota] per_user_daily)",
+    ),
     "col_state": ("Trạng thái", "State"),
     "col_count": ("Số tin", "Messages"),
     "col_attempts": ("Lần", "Tries"),

@@ -32,6 +32,7 @@ from scheduler.engine import utcnow
 from scheduler.http_server import PortInUse
 from scheduler.lock import AlreadyRunning, nudge
 from scheduler.plan import kind_text, plan_rows, when_text
+from scheduler.quotas import plan_warnings
 from scheduler.tables import State
 
 app = typer.Typer(
@@ -101,7 +102,15 @@ def validate(
     if result.errors:
         err.print(t("validate_failed", count=len(result.errors)))
         raise typer.Exit(1)
+    now = dt.datetime.now(cfg.tz)
+    planned = expand_all(result.campaigns, now, now + cfg.horizon, cfg.catalog())
+    _print_quota_warnings(plan_warnings(planned.dispatches(), cfg))
     out.print(t("validate_ok", campaigns=len(result.campaigns), files=len(result.files)))
+
+
+def _print_quota_warnings(warnings: list[str]) -> None:
+    for warning in warnings:
+        err.print(f"[yellow]{warning}[/yellow]", soft_wrap=True)
 
 
 def _parse_day(value: str | None, default: dt.date) -> dt.date:
@@ -143,7 +152,9 @@ def plan(
             raise UserError(t("unknown_campaign", value=campaign))
     start = dt.datetime.combine(first, dt.time(), tzinfo=tz)
     end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tzinfo=tz)
-    rows = plan_rows(expand_all(campaigns, start, end, cfg.catalog()), campaigns)
+    expansion = expand_all(campaigns, start, end, cfg.catalog())
+    _print_quota_warnings(plan_warnings(expansion.dispatches(), cfg))
+    rows = plan_rows(expansion, campaigns)
     if fmt == "json":
         sys.stdout.write(json.dumps([r.as_json() for r in rows], ensure_ascii=False, indent=2))
         sys.stdout.write("\n")

@@ -71,6 +71,12 @@ class LimitSettings(_Strict):
     overall: str | None = None  # "30/1s": through this channel in all
 
 
+class QuotaSettings(_Strict):
+    monthly: int | None = 1000  # proactive messages an OA may send in a month (Zalo's free tier)
+    per_user_monthly: int | None = None
+    per_user_daily: int | None = None
+
+
 class ChannelSettings(_Strict):
     type: str
     base_url: str | None = None
@@ -81,6 +87,7 @@ class ChannelSettings(_Strict):
     secret_env: str | None = None
     targets: dict[str, str | int] = {}
     limits: LimitSettings = LimitSettings()
+    quota: QuotaSettings = QuotaSettings()
 
 
 class ConfigFile(_Strict):

@@ -40,6 +40,7 @@ from scheduler.http import HttpState, create_app
 from scheduler.http_server import HttpServer
 from scheduler.lock import DaemonLock
 from scheduler.outlets import build_outlets
+from scheduler.quotas import QuotaGuard, quotas
 from scheduler.sync import SyncReport, sync
 from scheduler.tables import ACTIVE_STATES, CampaignVersion, Delivery
 
@@ -146,6 +147,7 @@ class Daemon:
             ),
             batch_size=settings.batch_size,
             limiter=limiter,
+            quota=QuotaGuard(self.db, quotas(self.config), self.config.timezone).refusal,
         )
 
     async def _sync(self, force: bool = False, show_progress: bool = False) -> SyncReport:

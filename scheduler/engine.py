@@ -81,6 +81,7 @@ class DispatchEngine:
         seed: int | None = None,
         limiter: RateLimiter | None = None,
         max_wait: float = 1.0,
+        quota: Callable[[str, str, dt.datetime], str | None] | None = None,
     ) -> None:
         self.db = db
         self.channels = channels
@@ -91,6 +92,7 @@ class DispatchEngine:
         self.batch_size = batch_size
         self.concurrency = concurrency
         self.limiter = limiter
+        self.quota = quota  # why one more message would go over a platform quota, or None
         self.max_wait = max_wait  # longer waits go back to the outbox instead of holding a claim
         self.rng = random.Random(seed)
         self.totals = BatchReport()
@@ -216,6 +218,10 @@ class DispatchEngine:
                 State.FAILED,
                 t("no_such_target", channel=item.channel, target=item.target),
             )
+        if self.quota is not None:
+            refusal = await asyncio.to_thread(self.quota, item.channel, item.target, self.clock())
+            if refusal is not None:
+                return Outcome(item.key, State.FAILED, refusal)
         message = OutboundMessage(
             key=item.key,
             campaign=item.campaign,

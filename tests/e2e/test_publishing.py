@@ -221,7 +221,27 @@ def test_burst_to_nine_targets_arrives_once_in_order_within_limits(
         assert message.text == html.escape(message.plain_text or "", quote=False)
 
     with open("/tmp/burst_dump.json", "w") as fh:  # DEBUG
-        json.dump({"acc": [(m.chat_id, m.monotonic, m.received_at.isoformat(), m.plain_text[:9]) for m in tg.accepted], "ref": [(r.chat_ref, r.monotonic, r.received_at.isoformat(), r.status, (r.text or "")[:9]) for r in tg.refused], "log": err}, fh, ensure_ascii=False)  # DEBUG
+        json.dump(
+            {
+                "acc": [
+                    (m.chat_id, m.monotonic, m.received_at.isoformat(), m.plain_text[:9])
+                    for m in tg.accepted
+                ],
+                "ref": [
+                    (
+                        r.chat_ref,
+                        r.monotonic,
+                        r.received_at.isoformat(),
+                        r.status,
+                        (r.text or "")[:9],
+                    )
+                    for r in tg.refused
+                ],
+                "log": err,
+            },
+            fh,
+            ensure_ascii=False,
+        )  # DEBUG
     # the fake refused fewer than 1 % with 429, and each refused one went out later
     limited = [r for r in tg.refused if r.status == 429]
     assert [r for r in tg.refused if r.status != 429] == []

@@ -255,3 +255,19 @@ async def test_recovery_with_a_certain_channel_resends_without_flag(db: Engine) 
         0,
     )
     assert row(db, "k2")["state"] == "pending" and not row(db, "k2")["possible_duplicate"]
+
+
+async def test_a_message_over_quota_fails_naming_the_quota(db: Engine) -> None:
+    clock = Clock(T0)
+    channel = Scripted(clock)
+    add(db, "k1", T0, target="a")
+    add(db, "k2", T0, target="b")
+
+    def quota(name: str, target: str, now: dt.datetime) -> str | None:
+        return "hết hạn mức per_user_daily" if target == "a" else None
+
+    await engine_for(db, channel, clock, quota=quota).run_due()
+    assert row(db, "k1")["state"] == "failed" and "per_user_daily" in str(
+        row(db, "k1")["last_error"]
+    )
+    assert [m.key for m in channel.sent] == ["k2"]
