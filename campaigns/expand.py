@@ -87,6 +87,7 @@ class Dispatch:
     due: dt.datetime
     text: str
     error: str = ""  # the template could not be rendered: the delivery fails, naming why
+    image: str = ""  # an https URL or an absolute file path
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,7 @@ class MessageOccurrence:
     targets: tuple[tuple[str, str], ...]
     activity: str | None = None
     error: str = ""
+    image: str = ""
 
     @property
     def channels(self) -> list[str]:
@@ -118,6 +120,7 @@ class MessageOccurrence:
                 due=self.due,
                 text=self.text,
                 error=self.error,
+                image=self.image,
             )
 
 
@@ -399,6 +402,7 @@ class _Expander:
                     targets=targets,
                     activity=message.activity,
                     error=error,
+                    image=message.image,
                 )
 
     def deadlines(self) -> tuple[list[DeadlineOccurrence], list[MessageOccurrence]]:

@@ -161,6 +161,15 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "ghi 'channels' cho tin nhắn hoặc khai báo [channels.<tên>] trong config.toml",
         "set 'channels' on the message or declare [channels.<name>] in config.toml",
     ),
+    "image_not_https": ("ảnh '{value}' phải dùng https://", "image '{value}' must use https://"),
+    "image_missing": (
+        "không tìm thấy ảnh '{value}' (JPG hoặc PNG, đường dẫn tính từ tệp chiến dịch)",
+        "image '{value}' not found (JPG or PNG, path relative to the campaign file)",
+    ),
+    "image_hint": (
+        "ghi đường dẫn tệp ảnh cạnh tệp chiến dịch, hoặc một địa chỉ https://",
+        "give a file next to the campaign file, or an https:// address",
+    ),
     "template_syntax": ("mẫu tin nhắn lỗi: {reason}", "template error: {reason}"),
     "template_unknown": (
         "mẫu dùng '{value}' nhưng không có giá trị này",
@@ -261,6 +270,10 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "và đặt refresh token mới vào biến môi trường {env}",
         "Zalo refused the stored refresh token (used or expired); the OA admin must authorize "
         "again and put the new refresh token in {env}",
+    ),
+    "zalo_bot_image_url": (
+        "Zalo Bot chỉ gửi được ảnh từ địa chỉ https://, không gửi tệp trên máy",
+        "the Zalo Bot can only send images from an https:// address, not a local file",
     ),
     "telegram_forbidden": (
         "Telegram từ chối: bot bị chặn hoặc không có quyền gửi vào chat này ({reason})",

@@ -152,7 +152,7 @@ def parse_document(
     except RecursionError:
         reason = "quá nhiều tầng [ ] hoặc { } lồng nhau"
         return None, [Problem(name, 0, "", t("toml_syntax", reason=reason), t("toml_syntax_hint"))]
-    checker = _FileChecker(name, LineIndex(text), catalog, default_timezone)
+    checker = _FileChecker(name, LineIndex(text), catalog, default_timezone, path)
     campaign = checker.build(data, path, hashlib.sha256(raw).hexdigest())
     return (campaign if not checker.has_errors else None), checker.problems
 
@@ -161,8 +161,14 @@ class _FileChecker:
     """Collects problems of one file while turning its data into a Campaign."""
 
     def __init__(
-        self, name: str, index: LineIndex, catalog: ChannelCatalog, default_timezone: str
+        self,
+        name: str,
+        index: LineIndex,
+        catalog: ChannelCatalog,
+        default_timezone: str,
+        source: Path = Path("."),
     ) -> None:
+        self.source = source
         self.name = name
         self.index = index
         self.catalog = catalog
@@ -464,7 +470,24 @@ class _FileChecker:
             return None
         refs = at.refs()
         bound = raw.activity or (next(iter(refs)) if len(refs) == 1 else None)
-        return Message(raw.id, at, raw.text, channels, bound, raw.image)
+        image = self._image((*base, "image"), raw.image)
+        if image is None:
+            return None
+        return Message(raw.id, at, raw.text, channels, bound, image)
+
+    def _image(self, path: tuple[str | int, ...], value: str) -> str | None:
+        """An https URL as given, or a file next to the campaign file as an absolute path."""
+        value = value.strip()
+        if not value or value.startswith("https://"):
+            return value
+        if value.startswith("http://"):
+            self.report(path, t("image_not_https", value=value), t("image_hint"))
+            return None
+        file = (self.source.parent / value).resolve()
+        if not file.is_file() or file.suffix.lower() not in (".jpg", ".jpeg", ".png"):
+            self.report(path, t("image_missing", value=value), t("image_hint"))
+            return None
+        return str(file)
 
     def _deadline(
         self, i: int, raw: DeadlineFile, seen: dict[str, int], activity_ids: set[str]

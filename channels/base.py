@@ -23,6 +23,7 @@ class OutboundMessage:
     address: str  # the platform id the alias stands for
     text: str
     due: dt.datetime
+    image: str = ""  # an https URL or a file path; outlets that show images send it with the text
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,19 @@ def _fit(text: str, limit: int, measure: Measure) -> int:
     return low
 
 
+def split_head(text: str, limit: int, measure: Measure = len) -> tuple[str, str]:
+    """The longest head of ``text`` within ``limit`` cut at a good boundary, and the rest."""
+    text = text.strip()
+    if measure(text) <= limit:
+        return text, ""
+    end = _fit(text, limit, measure)
+    for pattern in _BREAKS:
+        found = [m for m in pattern.finditer(text, 0, end + 1) if 0 < m.start() <= end]
+        if found:
+            return text[: found[-1].start()].rstrip(), text[found[-1].end() :].lstrip()
+    return text[:end], text[end:].lstrip()  # one word longer than a part: cut it
+
+
 def split_text(text: str, limit: int, measure: Measure = len) -> list[str]:
     """Parts of at most ``limit`` (by ``measure``), numbered ``(1/3)`` when there are several."""
     text = text.strip()
@@ -49,20 +62,7 @@ def split_text(text: str, limit: int, measure: Measure = len) -> list[str]:
     parts: list[str] = []
     rest = text
     while rest:
-        if measure(rest) <= room:
-            parts.append(rest)
-            break
-        end = _fit(rest, room, measure)
-        cut = 0
-        for pattern in _BREAKS:
-            found = [m for m in pattern.finditer(rest, 0, end + 1) if 0 < m.start() <= end]
-            if found:
-                last = found[-1]
-                cut, resume = last.start(), last.end()
-                break
-        if cut == 0:  # one word longer than a part: cut it, at a character boundary
-            cut = resume = end
-        parts.append(rest[:cut].rstrip())
-        rest = rest[resume:].lstrip()
+        head, rest = split_head(rest, room, measure)
+        parts.append(head)
     total = len(parts)
     return [f"({i}/{total}) {part}" for i, part in enumerate(parts, start=1)]

@@ -18,7 +18,7 @@ from campaigns.i18n import t
 from channels.base import OutboundMessage, Receipt, utcnow
 from channels.errors import AuthError, PermanentError, RateLimited, TransientError
 from channels.limits import RateLimiter
-from channels.split import split_text, utf16_length
+from channels.split import split_head, split_text, utf16_length
 
 # python-telegram-bot 22 warns while building RetryAfter unless told to use timedeltas
 os.environ.setdefault("PTB_TIMEDELTA", "true")
@@ -37,11 +37,21 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 
 TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+IMAGE = "\x00image"  # marks the photo among the parts to send
 DEFAULT_BASE_URL = "https://api.telegram.org"
 
 
 def _chat(address: str) -> int | str:
     return int(address) if address.lstrip("-").isdigit() else address
+
+
+def _photo(image: str) -> str | bytes:
+    """An https URL as is; a file's bytes (python-telegram-bot uploads them)."""
+    if image.startswith("https://"):
+        return image
+    with open(image, "rb") as handle:
+        return handle.read()
 
 
 def _seconds(value: int | float | dt.timedelta) -> float:
@@ -114,24 +124,39 @@ class TelegramChannel:
     async def send(self, message: OutboundMessage) -> Receipt:
         bot = await self._ready()
         address = self.migrated.get(message.address, message.address)
-        parts = split_text(message.text, TEXT_LIMIT, utf16_length)
+        if message.image:  # the photo with as much text as a caption holds, the rest after it
+            caption, rest = split_head(message.text, CAPTION_LIMIT, utf16_length)
+            parts = [IMAGE, *(split_text(rest, TEXT_LIMIT, utf16_length) if rest else [])]
+        else:
+            caption, parts = "", split_text(message.text, TEXT_LIMIT, utf16_length)
         done = self._parts_sent.setdefault(message.key, [])
         for index, part in enumerate(parts[len(done) :]):  # a retry goes on where it stopped
             if (index or done) and self.limiter is not None:
                 wait, _ = self.limiter.reserve(self.name, message.target, self.is_group(address))
                 await asyncio.sleep(wait)
-            sent = await self._send_part(bot, message, address, part)
+            if part == IMAGE:
+                sent = await self._send_part(bot, message, address, caption, photo=message.image)
+            else:
+                sent = await self._send_part(bot, message, address, part)
             done.append(str(sent))
         self._parts_sent.pop(message.key, None)
         return Receipt(sent_at=utcnow(), provider_message_id=",".join(done))
 
-    async def _send_part(self, bot: Bot, message: OutboundMessage, address: str, part: str) -> int:
+    async def _send_part(
+        self, bot: Bot, message: OutboundMessage, address: str, part: str, photo: str = ""
+    ) -> int:
         for _ in range(2):  # a second time only after following a migration
             try:
-                sent = await bot.send_message(
-                    _chat(address), html.escape(part, quote=False), parse_mode="HTML"
-                )
+                text = html.escape(part, quote=False)
+                if photo:
+                    sent = await bot.send_photo(
+                        _chat(address), _photo(photo), caption=text or None, parse_mode="HTML"
+                    )
+                else:
+                    sent = await bot.send_message(_chat(address), text, parse_mode="HTML")
                 return int(sent.message_id)
+            except OSError as exc:  # the image file went missing since validation
+                raise PermanentError(f"{photo}: {exc.strerror}") from None
             except ChatMigrated as exc:
                 new = str(exc.new_chat_id)
                 self.migrated[message.address] = new

@@ -85,6 +85,10 @@ class ZaloBotChannel:
 
     async def send(self, message: OutboundMessage) -> Receipt:
         parts = split_text(message.text, TEXT_LIMIT, utf16_length)
+        if message.image:
+            if not message.image.startswith("https://"):
+                raise PermanentError(t("zalo_bot_image_url"))
+            parts.insert(0, "")  # the photo goes first, the text after it
         done = self._parts_sent.setdefault(message.key, [])
         for index, part in enumerate(parts[len(done) :]):  # a retry goes on where it stopped
             if (index or done) and self.limiter is not None:
@@ -92,7 +96,11 @@ class ZaloBotChannel:
                     self.name, message.target, self.is_group(message.address)
                 )
                 await asyncio.sleep(wait)
-            result = await self.call("sendMessage", {"chat_id": message.address, "text": part})
+            if message.image and not done:
+                body = {"chat_id": message.address, "photo": message.image}
+                result = await self.call("sendPhoto", body)
+            else:
+                result = await self.call("sendMessage", {"chat_id": message.address, "text": part})
             done.append(str(result.get("message_id", "")) if isinstance(result, dict) else "")
         self._parts_sent.pop(message.key, None)
         return Receipt(sent_at=utcnow(), provider_message_id=",".join(done))

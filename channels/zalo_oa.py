@@ -229,16 +229,47 @@ class ZaloOAChannel:
             raise error
         raise AuthError("Zalo OA: token vẫn không hợp lệ sau khi gia hạn")
 
+    async def _image_element(self, image: str) -> dict[str, str]:
+        if image.startswith("https://"):
+            return {"media_type": "image", "url": image}
+        token = await self.keeper.access_token()
+        try:
+            with open(image, "rb") as handle:
+                files = {"file": (image.rsplit("/", 1)[-1], handle.read())}
+            response = await self.client.post(
+                f"{self.root}/v2.0/oa/upload/image", files=files, headers={"access_token": token}
+            )
+            payload = response.json()
+        except OSError as exc:
+            raise PermanentError(f"{image}: {exc.strerror}") from None
+        except (httpx.HTTPError, ValueError) as exc:
+            raise TransientError(f"Zalo OA upload: {type(exc).__name__}") from None
+        if payload.get("error", -1) != 0:
+            raise oa_error(int(payload.get("error", -1)), str(payload.get("message", "")))
+        return {"media_type": "image", "attachment_id": str(payload["data"]["attachment_id"])}
+
     async def send(self, message: OutboundMessage) -> Receipt:
-        parts = split_text(message.text, TEXT_LIMIT, utf16_length)
+        bodies: list[Any] = [
+            {"text": part} for part in split_text(message.text, TEXT_LIMIT, utf16_length)
+        ]
+        if message.image:  # the image first, as its own message, then the text
+            bodies.insert(0, None)
         done = self._parts_sent.setdefault(message.key, [])
-        for index, part in enumerate(parts[len(done) :]):
+        for index, body in enumerate(bodies[len(done) :]):
             if (index or done) and self.limiter is not None:
                 wait, _ = self.limiter.reserve(self.name, message.target, False)
                 await asyncio.sleep(wait)
+            if body is None:
+                element = await self._image_element(message.image)
+                body = {
+                    "attachment": {
+                        "type": "template",
+                        "payload": {"template_type": "media", "elements": [element]},
+                    }
+                }
             data = await self._post(
                 f"/v3.0/oa/message/{self.api}",
-                {"recipient": {"user_id": message.address}, "message": {"text": part}},
+                {"recipient": {"user_id": message.address}, "message": body},
             )
             done.append(str(data.get("message_id", "")))
         self._parts_sent.pop(message.key, None)

@@ -231,6 +231,7 @@ class DispatchEngine:
             address=address,
             text=item.text,
             due=item.due,
+            image=item.image,
         )
         try:
             receipt = await channel.send(message)

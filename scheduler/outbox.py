@@ -34,6 +34,7 @@ class Claimed:
     text: str
     attempts: int
     grace: dt.timedelta
+    image: str
     possible_duplicate: bool
 
 
@@ -61,6 +62,7 @@ def _claimed(row: Any) -> Claimed:
         text=row.text,
         attempts=row.attempts,
         grace=dt.timedelta(seconds=row.grace_seconds),
+        image=row.image,
         possible_duplicate=row.possible_duplicate,
     )
 
@@ -68,6 +70,7 @@ def _claimed(row: Any) -> Claimed:
 _COLUMNS = (
     D.c.key, D.c.campaign, D.c.item, D.c.channel, D.c.target, D.c.due, D.c.text, D.c.state,
     D.c.attempts, D.c.grace_seconds, D.c.possible_duplicate, D.c.last_error, D.c.next_attempt_at,
+    D.c.image,
 )  # fmt: skip
 
 

@@ -31,7 +31,7 @@ D = Delivery.__table__  # type: ignore[attr-defined]
 O = Occurrence.__table__  # type: ignore[attr-defined]  # noqa: E741
 V = CampaignVersion.__table__  # type: ignore[attr-defined]
 
-EXPANSION_VERSION = "3"  # raise when expansion changes meaning, so every campaign re-expands
+EXPANSION_VERSION = "4"  # raise when expansion changes meaning, so every campaign re-expands
 FRESH_FOR = dt.timedelta(days=1)  # the daily job rolls the horizon
 EDITABLE = (State.PENDING, State.RETRYING, State.HELD)
 REMOVED = "removed"  # the digest of a campaign whose file was deleted
@@ -121,7 +121,8 @@ def _delivery_row(d: Dispatch, grace: dt.timedelta, now: dt.datetime) -> dict[st
         "target": d.target,
         "due": d.due,
         "text": d.text,
-        "content_hash": _hash(d.due.isoformat(), d.text, d.error),
+        "image": d.image,
+        "content_hash": _hash(d.due.isoformat(), d.text, d.error, d.image),
         "state": State.FAILED if d.error else State.PENDING,
         "attempts": 0,
         "next_attempt_at": None if d.error else d.due,
@@ -270,6 +271,7 @@ def _edit(row: dict[str, Any]) -> dict[str, Any]:
         "k": row["key"],
         "due": row["due"],
         "text": row["text"],
+        "image": row["image"],
         "content_hash": row["content_hash"],
         "last_error": row["last_error"],
         "next_attempt_at": row["next_attempt_at"],
@@ -281,7 +283,15 @@ def _edit(row: dict[str, Any]) -> dict[str, Any]:
 def _edit_statement(restore: bool = False) -> Any:
     values: dict[str, Any] = {
         name: bindparam(name)
-        for name in ("due", "text", "content_hash", "last_error", "updated_at", "grace_seconds")
+        for name in (
+            "due",
+            "text",
+            "image",
+            "content_hash",
+            "last_error",
+            "updated_at",
+            "grace_seconds",
+        )
     }
     values["next_attempt_at"] = bindparam("next_attempt_at")
     if restore:

@@ -119,6 +119,7 @@ class Delivery(SQLModel, table=True):
     target: str = ""
     due: dt.datetime = _utc(nullable=False)
     text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    image: str = ""  # an https URL or a file path, sent with the text
     content_hash: str = ""
     state: str = Field(default=State.PENDING, sa_column=Column(String(16), nullable=False))
     attempts: int = 0
