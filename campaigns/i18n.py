@@ -275,6 +275,7 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "Zalo Bot chỉ gửi được ảnh từ địa chỉ https://, không gửi tệp trên máy",
         "the Zalo Bot can only send images from an https:// address, not a local file",
     ),
+    "targets_unresolved": ("không tìm thấy đích: {names}", "targets not found: {names}"),
     "telegram_forbidden": (
         "Telegram từ chối: bot bị chặn hoặc không có quyền gửi vào chat này ({reason})",
         "Telegram refused: the bot is blocked or may not post in this chat ({reason})",

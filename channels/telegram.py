@@ -170,13 +170,22 @@ class TelegramChannel:
     async def find_sent(self, keys: Iterable[str]) -> dict[str, Receipt]:
         return {}
 
-    async def check(self) -> str:
-        """The bot's @username, or a channel error saying why not (``loa channels check``)."""
+    async def check(self, addresses: Iterable[str] = ()) -> str:
+        """The bot's @username once every target resolves, or a channel error saying which
+        does not (``loa channels check``)."""
         bot = await self._ready()
         try:
             me = await bot.get_me()
         except TelegramError as exc:
             raise _mapped(exc, self.token_env) from None
+        broken = []
+        for address in addresses:
+            try:
+                await bot.get_chat(_chat(self.migrated.get(address, address)))
+            except TelegramError as exc:
+                broken.append(f"{address}: {exc.message}")
+        if broken:
+            raise PermanentError(t("targets_unresolved", names="; ".join(broken)))
         return f"@{me.username}"
 
     async def close(self) -> None:

@@ -105,7 +105,7 @@ class ZaloBotChannel:
         self._parts_sent.pop(message.key, None)
         return Receipt(sent_at=utcnow(), provider_message_id=",".join(done))
 
-    async def check(self) -> str:
+    async def check(self, addresses: Iterable[str] = ()) -> str:
         me = await self.call("getMe", {})
         return str(me.get("account_name") or me.get("display_name") or me.get("id", "?"))
 

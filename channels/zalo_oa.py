@@ -275,7 +275,7 @@ class ZaloOAChannel:
         self._parts_sent.pop(message.key, None)
         return Receipt(sent_at=utcnow(), provider_message_id=",".join(done))
 
-    async def check(self) -> str:
+    async def check(self, addresses: Iterable[str] = ()) -> str:
         token = await self.keeper.access_token()
         response = await self.client.get(
             f"{self.root}/v2.0/oa/getoa", headers={"access_token": token}

@@ -337,8 +337,9 @@ def channels_check(config: ConfigOption = Path("config.toml")) -> None:
         for name, channel in channels.items():
             kind = cfg.data.channels[name].type
             check = getattr(channel, "check", None)
+            addresses = [str(a) for a in cfg.data.channels[name].targets.values()]
             try:
-                detail = await check() if check is not None else t("check_local")
+                detail = await check(addresses) if check is not None else t("check_local")
                 ok = True
             except ChannelError as exc:
                 ok, detail = False, exc.reason

@@ -186,6 +186,13 @@ def test_image_must_exist_or_be_https(tmp_path: Path) -> None:
     (tmp_path / "anh.png").write_bytes(b"\x89PNG")
     base = HEAD + '[[message]]\nid = "m"\nat = 2026-06-05\ntext = "x"\n'
     path = tmp_path / "c.toml"
-    for image, ok in (("anh.png", True), ("https://example.org/a.png", True), ("khong-co.png", False), ("http://x/a.png", False)):
-        _, problems = parse_document((base + f'image = "{image}"\n').encode(), path, CATALOG, "Asia/Ho_Chi_Minh", "c.toml")
+    for image, ok in (
+        ("anh.png", True),
+        ("https://example.org/a.png", True),
+        ("khong-co.png", False),
+        ("http://x/a.png", False),
+    ):
+        _, problems = parse_document(
+            (base + f'image = "{image}"\n').encode(), path, CATALOG, "Asia/Ho_Chi_Minh", "c.toml"
+        )
         assert (not problems) == ok, (image, problems)

@@ -23,6 +23,8 @@ def configure(office: Office, fake: FakeTelegram, chat: int) -> None:
     office.extra_config = (
         f'[channels.tg]\ntype = "telegram"\nbase_url = "{fake.url}"\ntoken_env = "LOA_TG_TOKEN"\n'
         f'[channels.tg.targets]\nlan = "{chat}"\n'
+        f'[channels.tg-sai-dich]\ntype = "telegram"\nbase_url = "{fake.url}"\ntoken_env = "LOA_TG_TOKEN"\n'
+        '[channels.tg-sai-dich.targets]\nma = "-999999"\n'
         f'[channels.tg-thieu-token]\ntype = "telegram"\nbase_url = "{fake.url}"\n'
         'token_env = "LOA_TG_KHONG_CO"\n'
     )
@@ -45,6 +47,7 @@ def test_channels_check_names_each_failure(
     assert "✓" in lines["tg"] and f"@{fake.bot_username}" in lines["tg"]
     assert "✗" in lines["tg-thieu-token"] and "LOA_TG_KHONG_CO" in result.stdout
     assert "✓" in lines["nhat-ky"]
+    assert "✗" in lines["tg-sai-dich"] and "-999999" in lines["tg-sai-dich"]
     assert DEFAULT_TOKEN not in result.stdout + result.stderr
 
 
