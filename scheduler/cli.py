@@ -30,7 +30,7 @@ from scheduler.config import Config, load_config
 from scheduler.db import migrate, open_engine, sqlite_path
 from scheduler.engine import utcnow
 from scheduler.http_server import PortInUse
-from scheduler.lock import AlreadyRunning, nudge
+from scheduler.lock import AlreadyRunning, nudge, unless_daemon
 from scheduler.plan import kind_text, plan_rows, when_text
 from scheduler.quotas import plan_warnings
 from scheduler.tables import State
@@ -369,7 +369,6 @@ def send_command(
     import asyncio
 
     from scheduler.engine import DispatchEngine
-    from scheduler.lock import DaemonLock
     from scheduler.outlets import build_outlets
 
     cfg = _config(config)
@@ -382,27 +381,19 @@ def send_command(
         raise UserError(t("empty_text"))
     db = _open_store(cfg)
     key = outbox.add_manual(db, channel, target, text.strip(), utcnow())
-    path = sqlite_path(cfg.database_url)
-    lock = DaemonLock(path) if path is not None else None
-    try:
-        if lock is not None:
-            lock.acquire()
-    except AlreadyRunning:
-        lock = None
-        _nudge(cfg)  # the running daemon sends it
-    else:
-        channels, limiter = build_outlets(cfg, db)
-        engine = DispatchEngine(db, channels, cfg.addresses(), "loa-send", limiter=limiter)
+    with unless_daemon(sqlite_path(cfg.database_url)) as alone:
+        if not alone:
+            _nudge(cfg)  # the running daemon sends it
+        else:
+            channels, limiter = build_outlets(cfg, db)
+            engine = DispatchEngine(db, channels, cfg.addresses(), "loa-send", limiter=limiter)
 
-        async def send_now() -> None:
-            await engine.run_due(only=[key])
-            for item in channels.values():
-                await item.close()
+            async def send_now() -> None:
+                await engine.run_due(only=[key])
+                for item in channels.values():
+                    await item.close()
 
-        asyncio.run(send_now())
-    finally:
-        if lock is not None:
-            lock.release()
+            asyncio.run(send_now())
     row = wait_for_state(db, key)
     if row.state != State.SENT:
         raise UserError(f"{row.state}: {row.last_error}")
@@ -455,24 +446,15 @@ def export_ics(
 
 def refresh_store(cfg: Config, db: Engine) -> None:
     """Bring the store up to date with the campaign files, unless a daemon does that already."""
-    from scheduler.lock import DaemonLock
     from scheduler.sync import sync
 
-    path = sqlite_path(cfg.database_url)
-    lock = DaemonLock(path) if path is not None else None
-    try:
-        if lock is not None:
-            lock.acquire()
-    except AlreadyRunning:
-        return  # the running daemon keeps the store in sync
-    try:
+    with unless_daemon(sqlite_path(cfg.database_url)) as alone:
+        if not alone:
+            return  # the running daemon keeps the store in sync
         result = load_campaigns(cfg)
         _print_problems(result.problems)
         protected = {c.id for c in result.campaigns}  # never cancel from a one-off command
         sync(db, result.campaigns, cfg.catalog(), utcnow(), cfg.horizon, protected)
-    finally:
-        if lock is not None:
-            lock.release()
 
 
 def main() -> None:

@@ -8,9 +8,11 @@ commands which process to nudge after they change the outbox.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 from campaigns.i18n import t
@@ -44,6 +46,26 @@ class DaemonLock:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
+
+
+@contextlib.contextmanager
+def unless_daemon(database: Path | None) -> Iterator[bool]:
+    """For CLI work a running daemon would otherwise do: yields True while this process holds
+    the daemon lock (no ``loa run`` is running), False when a daemon runs (let it do the work).
+    A database without a lock file (PostgreSQL) always yields True."""
+    if database is None:
+        yield True
+        return
+    lock = DaemonLock(database)
+    try:
+        lock.acquire()
+    except AlreadyRunning:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        lock.release()
 
 
 def nudge(database: Path) -> bool:
