@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -188,9 +188,14 @@ def _zones(events: Sequence[FeedEvent]) -> list[str]:
 
 def render_feed(info: FeedInfo, events: Sequence[FeedEvent]) -> bytes:
     """A whole VCALENDAR: header, one VTIMEZONE per zone used by timed events, the events."""
+    return render_blocks(info, [event_block(event) for event in events], _zones(events))
+
+
+def render_blocks(info: FeedInfo, blocks: Iterable[bytes], zones: Iterable[str]) -> bytes:
+    """A VCALENDAR from event blocks already serialised (kept in memory or in the store)."""
     parts: list[bytes] = [_header(info)]
-    parts.extend(timezone_block(zone) for zone in _zones(events))
-    parts.extend(event_block(event) for event in events)
+    parts.extend(timezone_block(zone) for zone in sorted(set(zones)))
+    parts.extend(blocks)
     parts.append(b"END:VCALENDAR\r\n")
     return b"".join(parts)
 

@@ -13,10 +13,11 @@ import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, and_, func, or_, select
 
-from campaigns.ics import FeedEvent, FeedInfo, render_feed
+from campaigns.ics import FeedEvent, FeedInfo, event_block, render_blocks
 from scheduler.tables import CampaignVersion, Occurrence
 
 O = Occurrence.__table__  # type: ignore[attr-defined]  # noqa: E741
@@ -149,10 +150,15 @@ class FeedStore:
             return cached
         now = now or dt.datetime.now(dt.UTC)
         campaigns = self._campaigns()
-        events = [
-            _event(row, campaigns.get(row.campaign)) for row in self._rows(selector, campaigns, now)
+        # each event's serialised block was stored when sync last changed it: a fresh daemon
+        # joins them instead of rendering thousands of events through icalendar again
+        rows = self._rows(selector, campaigns, now)
+        blocks = [
+            stored_block(row) or event_block(feed_event(row, campaigns.get(row.campaign)))
+            for row in rows
         ]
-        body = render_feed(self.info(selector, campaigns), events)
+        zones = {_timezone(campaigns.get(row.campaign)) for row in rows if not row.all_day}
+        body = render_blocks(self.info(selector, campaigns), blocks, zones)
         self._rendered[cache_key] = body
         while len(self._rendered) > self._cache_size:
             self._rendered.popitem(last=False)
@@ -187,10 +193,24 @@ class _NoTags:
 _NO_TAGS = _NoTags()
 
 
-def _event(row: Any, campaign: Any) -> FeedEvent:
-    timezone = campaign.timezone if campaign is not None else "Asia/Ho_Chi_Minh"
-    from zoneinfo import ZoneInfo
+def block_marker(sequence: int, status: str, updated_at: dt.datetime) -> str:
+    """What a stored event block was rendered for; a row whose marker differs is rendered anew."""
+    return f"{sequence}|{status}|{updated_at.astimezone(dt.UTC).isoformat()}"
 
+
+def stored_block(row: Any) -> bytes | None:
+    if row.ics and row.ics_of == block_marker(row.sequence, row.status, row.updated_at):
+        return str(row.ics).encode("utf-8")
+    return None
+
+
+def _timezone(campaign: Any) -> str:
+    return str(campaign.timezone) if campaign is not None else "Asia/Ho_Chi_Minh"
+
+
+def feed_event(row: Any, campaign: Any) -> FeedEvent:
+    """An occurrence row (and its campaign's title, tags and time zone) as a feed event."""
+    timezone = _timezone(campaign)
     tz = ZoneInfo(timezone)
     if row.all_day:
         start: dt.date = row.start.astimezone(tz).date()

@@ -18,20 +18,23 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, and_, bindparam, or_, select, update
 
 from campaigns.expand import ActivityOccurrence, DeadlineOccurrence, Dispatch, expand
+from campaigns.ics import event_block
 from campaigns.model import Campaign, ChannelCatalog
+from scheduler.feeds import block_marker, feed_event
 from scheduler.tables import CampaignVersion, Delivery, Occurrence, State
 
 D = Delivery.__table__  # type: ignore[attr-defined]
 O = Occurrence.__table__  # type: ignore[attr-defined]  # noqa: E741
 V = CampaignVersion.__table__  # type: ignore[attr-defined]
 
-EXPANSION_VERSION = "4"  # raise when expansion changes meaning, so every campaign re-expands
+EXPANSION_VERSION = "5"  # raise when expansion changes meaning, so every campaign re-expands
 FRESH_FOR = dt.timedelta(days=1)  # the daily job rolls the horizon
 EDITABLE = (State.PENDING, State.RETRYING, State.HELD)
 REMOVED = "removed"  # the digest of a campaign whose file was deleted
@@ -317,25 +320,25 @@ def _sync_occurrences(
     existing = {
         row.key: row
         for row in conn.execute(
-            select(O.c.key, O.c.content_hash, O.c.status, O.c.start, O.c.end).where(
+            select(O.c.key, O.c.content_hash, O.c.status, O.c.start, O.c.end, O.c.sequence).where(
                 O.c.campaign == campaign.id
             )
         ).all()
     }
     seen: set[str] = set()
+    owner = SimpleNamespace(
+        timezone=campaign.timezone, title=campaign.title, tags="\n".join(campaign.tags)
+    )
     for item in items:
         row = _occurrence_row(item, tz, now, campaign)
         seen.add(row["key"])
         old = existing.get(row["key"])
         if old is None:
-            conn.execute(O.insert().values(**row, sequence=0, status="confirmed"))
+            conn.execute(O.insert().values(**_with_block(row, 0, owner)))
             report.occurrences_changed += 1
         elif old.content_hash != row["content_hash"] or old.status != "confirmed":
-            conn.execute(
-                update(O)
-                .where(O.c.key == row["key"])
-                .values(**row, sequence=O.c.sequence + 1, status="confirmed")
-            )
+            values = _with_block(row, old.sequence + 1, owner)
+            conn.execute(update(O).where(O.c.key == row["key"]).values(**values))
             report.occurrences_changed += 1
     gone = [
         key
@@ -352,6 +355,14 @@ def _sync_occurrences(
             .values(status="cancelled", sequence=O.c.sequence + 1, updated_at=now)
         )
         report.occurrences_changed += len(gone)
+
+
+def _with_block(row: dict[str, Any], sequence: int, owner: Any) -> dict[str, Any]:
+    """The row with its serialised feed event, rendered once here rather than on every feed."""
+    full = {**row, "sequence": sequence, "status": "confirmed"}
+    full["ics"] = event_block(feed_event(SimpleNamespace(**full), owner)).decode("utf-8")
+    full["ics_of"] = block_marker(sequence, "confirmed", full["updated_at"])
+    return full
 
 
 def _remove_campaign(conn: Connection, campaign: str, now: dt.datetime, report: SyncReport) -> None:

@@ -99,6 +99,9 @@ class Occurrence(SQLModel, table=True):
     sequence: int = 0  # raised on every change, for iCalendar SEQUENCE
     status: str = "confirmed"  # or "cancelled"
     updated_at: dt.datetime = _utc(nullable=False)
+    # the serialised VEVENT, written by sync with the row, and what it was written for
+    ics: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    ics_of: str = ""
 
 
 class Delivery(SQLModel, table=True):

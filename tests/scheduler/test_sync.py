@@ -102,3 +102,20 @@ def test_template_error_at_expansion_fails_that_delivery(db: Engine) -> None:
     with db.connect() as conn:
         state, error = conn.execute(select(D.c.state, D.c.last_error)).one()
     assert state == "failed" and "by zero" in error and error.startswith("mẫu tin nhắn lỗi")
+
+
+def test_stored_feed_blocks_match_a_fresh_rendering(db: Engine) -> None:
+    from types import SimpleNamespace
+
+    from campaigns.ics import event_block
+    from scheduler.feeds import feed_event, stored_block
+
+    c = campaign(BASE, CAT)
+    sync(db, [c], CAT, NOW, HORIZON)
+    sync(db, [campaign(BASE.replace("Ngày Môi trường thế giới", "Ngày Môi trường"), CAT)], CAT, NOW, HORIZON)
+    owner = SimpleNamespace(timezone=c.timezone, title=c.title, tags="")
+    with db.connect() as conn:
+        rows = conn.execute(select(O)).all()
+    assert rows and all(r.sequence == 1 for r in rows)
+    for row in rows:
+        assert stored_block(row) == event_block.__wrapped__(feed_event(row, owner))
