@@ -50,19 +50,20 @@ DEFAULTS = {
 
 
 class _Windowed:
-    def __init__(self, window: Window) -> None:
+    def __init__(self, window: Window, slack: float = 0.0) -> None:
         self.window = window
+        self.span = window.seconds + slack
         self.times: deque[float] = deque()
 
     def earliest(self, moment: float, now: float) -> float:
         """The first moment at or after ``moment`` when one more send fits in the window."""
-        while self.times and self.times[0] <= now - self.window.seconds:
+        while self.times and self.times[0] <= now - self.span:
             self.times.popleft()  # only the real clock ages bookings out
         while True:
-            inside = [e for e in self.times if moment - self.window.seconds < e <= moment]
+            inside = [e for e in self.times if moment - self.span < e <= moment]
             if len(inside) < self.window.count:
                 return moment
-            moment = inside[len(inside) - self.window.count] + self.window.seconds
+            moment = inside[len(inside) - self.window.count] + self.span
 
     def book(self, moment: float) -> None:
         index = len(self.times)
@@ -76,8 +77,12 @@ class _Windowed:
 
 
 class RateLimiter:
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    """``slack`` widens every window a little: the platform measures when requests *arrive*,
+    and two sends exactly one window apart can arrive closer than that."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic, slack: float = 0.15) -> None:
         self.clock = clock
+        self.slack = slack
         self.limits: dict[str, ChannelLimits] = {}
         self._targets: dict[tuple[str, str], _Windowed] = {}
         self._overall: dict[str, _Windowed] = {}
@@ -95,11 +100,11 @@ class RateLimiter:
         if window is not None:
             key = (channel, target)
             if key not in self._targets:
-                self._targets[key] = _Windowed(window)
+                self._targets[key] = _Windowed(window, self.slack)
             out.append(self._targets[key])
         if limits.overall is not None:
             if channel not in self._overall:
-                self._overall[channel] = _Windowed(limits.overall)
+                self._overall[channel] = _Windowed(limits.overall, self.slack)
             out.append(self._overall[channel])
         return out
 

@@ -18,7 +18,7 @@ class Clock:
 
 def limiter(limits: ChannelLimits) -> tuple[RateLimiter, Clock]:
     clock = Clock()
-    made = RateLimiter(clock)
+    made = RateLimiter(clock, slack=0.0)
     made.configure("tg", limits)
     return made, clock
 
@@ -62,6 +62,13 @@ def test_hold_after_retry_after() -> None:
     assert lim.reserve("tg", "c", group=False)[0] == 3.0
     clock.now += 10
     assert lim.reserve("tg", "a", group=False)[0] == 0.0
+
+
+def test_slack_keeps_arrivals_apart() -> None:
+    made = RateLimiter(Clock(), slack=0.15)
+    made.configure("tg", ChannelLimits(per_target=Window(1, 1.0)))
+    waits = [made.reserve("tg", "a", group=False)[0] for _ in range(3)]
+    assert waits == pytest.approx([0.0, 1.15, 2.3])
 
 
 def test_unconfigured_channel_is_unlimited() -> None:
