@@ -65,6 +65,7 @@ class BatchReport:
     retrying: int = 0
     failed: int = 0
     missed: int = 0
+    deferred: int = 0  # put back unsent behind a rate limit or an earlier message
 
 
 class DispatchEngine:
@@ -160,11 +161,13 @@ class DispatchEngine:
                     total.retrying += 1
                 elif outcome.state == State.MISSED:
                     total.missed += 1
+                elif outcome.deferred:
+                    total.deferred += 1
                 else:
                     total.failed += 1
             if len(send) + len(missed) < self.batch_size or only is not None:
                 break
-        for name in ("sent", "retrying", "failed", "missed"):
+        for name in ("sent", "retrying", "failed", "missed", "deferred"):
             setattr(self.totals, name, getattr(self.totals, name) + getattr(total, name))
         return total
 
@@ -197,6 +200,8 @@ class DispatchEngine:
                     if outcome.state == State.RETRYING:
                         hold = outcome.next_attempt_at
 
+        for items in lanes.values():
+            items.sort(key=lambda c: (c.due, c.key))  # a retried message keeps its place
         await asyncio.gather(*(lane(items) for items in lanes.values()))
         return outcomes
 

@@ -88,10 +88,26 @@ def claim_due(
     """
     # one ordered index range scan per state ((state, next_attempt_at) index), merged here:
     # an IN over both states would make the database sort every due row to pick a few
+    # order per target: a message is not claimed while an earlier one to the same target is
+    # still waiting (put off by a rate limit, or retrying after an error)
+    earlier = D.alias("earlier")
+    overtaking = (
+        select(earlier.c.key)
+        .where(
+            and_(
+                earlier.c.channel == D.c.channel,
+                earlier.c.target == D.c.target,
+                earlier.c.state.in_(list(ACTIVE_STATES)),
+                earlier.c.due < D.c.due,
+                earlier.c.next_attempt_at > now,
+            )
+        )
+        .exists()
+    )
     queries = [
         select(*_COLUMNS)
         .where(
-            and_(D.c.state == state, D.c.next_attempt_at <= now)
+            and_(D.c.state == state, D.c.next_attempt_at <= now, ~overtaking)
             if only is None
             else and_(D.c.state == state, D.c.key.in_(only))
         )

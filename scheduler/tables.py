@@ -111,6 +111,7 @@ class Delivery(SQLModel, table=True):
     __table_args__ = (
         Index("ix_delivery_state_next", "state", "next_attempt_at"),
         Index("ix_delivery_campaign", "campaign"),
+        Index("ix_delivery_target_due", "channel", "target", "due"),
     )
 
     key: str = Field(primary_key=True)

@@ -5,8 +5,8 @@ API and the fake Zalo OA / Zalo Bot servers at once.
    Zalo OA follower and a Zalo bot chat: each arrives exactly once, in due order per target,
    with its Vietnamese text intact, and loa keeps under Telegram's flood limits by itself.
 2. The fake servers fail 20 % of requests (5xx, hangs, dropped connections): every delivery
-   still ends ``sent``, each message reaches its target exactly once, and the delivery records
-   count the tries.
+   still ends ``sent``, each message reaches its target exactly once, the delivery records
+   count the tries, and a message waiting for its retry is not overtaken by a later one.
 3. An answer lost AFTER the platform accepted a message (Zalo has no idempotency key): loa cannot
    know and sends it again; the duplicate shows as a retried delivery (attempts > 1).
 """
@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -231,8 +232,12 @@ def test_burst_to_nine_targets_arrives_once_in_order_within_limits(
         assert delivery.recipient == (user if delivery.platform == "oa" else zchat)
         received[target].append(delivery.text or "")
     assert len(tg.accepted) == 160 and len(zalo.accepted) == 40
-    for target, texts in expected.items():
-        assert received[target] == texts, target
+    overtaken = {
+        target: [text[:9] for text in received[target]]
+        for target, texts in expected.items()
+        if received[target] != texts
+    }
+    assert overtaken == {}, ("arrival order per target", overtaken)
     for texts in received.values():
         for text in texts:
             assert unicodedata.is_normalized("NFC", text) and BODY.encode() in text.encode()
@@ -263,11 +268,15 @@ def test_burst_to_nine_targets_arrives_once_in_order_within_limits(
     for row in rows:
         assert row["state"] == "sent" and not row["possible_duplicate"], row
         assert row["provider_message_id"] == ids[(row["channel"], row["target"], row["text"])], row
+    # every try shows in the record: the first, plus each failed one loa logged, a 429 included
+    retried = Counter(re.findall(r"\bretrying key=(\S+)", err))
     limited_texts = Counter(r.text for r in limited)
-    for row in rows:  # a try refused with 429 is a try: it shows in the record
+    for row in rows:
+        why = [line for line in err.splitlines() if row["key"] in line]
+        assert row["attempts"] == 1 + retried[row["key"]], (row, why)
         if row["channel"] == "tg":
             raw = html.escape(row["text"], quote=False)
-            assert row["attempts"] == 1 + limited_texts[raw], row
+            assert retried[row["key"]] >= limited_texts[raw], (row, why)
 
     # loa's pacing, measured where the messages arrived, never breaks a window
     grace = tg.limits.grace
@@ -376,21 +385,21 @@ def test_flaky_servers_every_message_arrives_once_and_attempts_are_recorded(
     tg_faults = [r for r in tg.refused if r.fault is not None]
     zalo_send_faults = [f for f in zalo.faults if f.service in ("oa", "bot")]
     assert tg_faults and zalo_send_faults, "the fault plan injected nothing"
-    # Each failed request was one failed try of one delivery, and nothing else failed a try:
-    # the sum of attempts is exactly what the fakes saw (Telegram: refusals include getMe
-    # faults and any 429; Zalo OA: OAuth faults during renewal fail the try that renewed).
-    attempts: Counter[str] = Counter()
+    # A delivery's attempts are its first try plus each failed try loa logged ("retrying
+    # key=..."), and every failure a fake injected cost some delivery one try (Telegram: a getMe
+    # fault too, as loa asks getMe inside its first send; Zalo OA: an OAuth fault fails the try
+    # that was renewing the token). The fakes' counts are a floor, not an equality: a try can
+    # also fail where no fake sees it (a kept-alive connection the server closes as it is reused).
+    retried = Counter(re.findall(r"\bretrying key=(\S+)", err))
+    failed_tries: Counter[str] = Counter()
     for row in rows:
-        attempts[row["channel"]] += row["attempts"]
-    zalo_oa = [d for d in zalo.accepted if d.platform == "oa"]
-    zalo_bot = [d for d in zalo.accepted if d.platform == "bot"]
-    assert attempts["tg"] == len(tg.accepted) + len(tg.refused), tg.refused
-    assert attempts["oa"] == len(zalo_oa) + len(
-        [f for f in zalo.faults if f.service in ("oa", "oauth")]
-    ), zalo.faults
-    assert attempts["bot"] == len(zalo_bot) + len([f for f in zalo.faults if f.service == "bot"]), (
-        zalo.faults
-    )
+        assert row["attempts"] == 1 + retried[row["key"]], row
+        failed_tries[row["channel"]] += row["attempts"] - 1
+    assert failed_tries["tg"] >= len(tg.refused), (failed_tries, tg.refused)
+    oa_faults = [f for f in zalo.faults if f.service in ("oa", "oauth")]
+    bot_faults = [f for f in zalo.faults if f.service == "bot"]
+    assert failed_tries["oa"] >= len(oa_faults), (failed_tries, oa_faults)
+    assert failed_tries["bot"] >= len(bot_faults), (failed_tries, bot_faults)
     # and per Telegram delivery: at least one try per refusal of its text in its chat
     refused_tries = Counter((int(r.chat_ref), r.text) for r in tg.refused if r.chat_ref is not None)
     for row in rows:
@@ -398,6 +407,23 @@ def test_flaky_servers_every_message_arrives_once_and_attempts_are_recorded(
             chat = tg_targets[row["target"]]
             raw = html.escape(row["text"], quote=False)
             assert row["attempts"] >= 1 + refused_tries[(chat, raw)], row
+
+    # Last, the engine's promise "sends to one target keep their order" under failures: a
+    # message waiting for its retry must not be overtaken by a later one to the same target.
+    got: dict[str, list[str]] = defaultdict(list)
+    for m in tg.accepted:
+        got[f"tg:{by_tg_chat[m.chat_id]}"].append(m.plain_text or "")
+    for d in zalo.accepted:
+        alias = by_oa_user[d.recipient] if d.platform == "oa" else by_bot_chat[d.recipient]
+        got[f"{d.platform}:{alias}"].append(d.text or "")
+    wanted: dict[str, list[str]] = defaultdict(list)
+    for _, text, targets in plan:
+        for target in targets:
+            wanted[target].append(text)
+    overtaken = {
+        target: [t[:6] for t in got[target]] for target in wanted if got[target] != wanted[target]
+    }
+    assert overtaken == {}, (f"arrival order (seed {FAULT_SEED})", overtaken)
 
 
 # --------------------------------------------------------------------------------------------

@@ -271,3 +271,20 @@ async def test_a_message_over_quota_fails_naming_the_quota(db: Engine) -> None:
         row(db, "k1")["last_error"]
     )
     assert [m.key for m in channel.sent] == ["k2"]
+
+
+async def test_a_later_message_never_overtakes_one_waiting_for_the_same_target(db: Engine) -> None:
+    clock = Clock(T0)
+    channel = Scripted(clock, [TransientError("HTTP 502")])
+    engine = engine_for(db, channel, clock, policy=RetryPolicy(base=10))
+    add(db, "a1", T0, target="a")
+    await engine.run_due()
+    assert row(db, "a1")["state"] == "retrying"
+    add(db, "a2", T0 + dt.timedelta(seconds=1), target="a")  # due before a1's next try
+    add(db, "b1", T0 + dt.timedelta(seconds=1), target="b")
+    clock.now = T0 + dt.timedelta(seconds=2)
+    await engine.run_due()
+    assert row(db, "a2")["state"] == "pending" and row(db, "b1")["state"] == "sent"
+    clock.now = row(db, "a1")["next_attempt_at"]  # type: ignore[assignment]
+    await engine.run_due()
+    assert [m.key for m in channel.sent] == ["b1", "a1", "a2"]

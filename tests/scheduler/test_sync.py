@@ -112,7 +112,13 @@ def test_stored_feed_blocks_match_a_fresh_rendering(db: Engine) -> None:
 
     c = campaign(BASE, CAT)
     sync(db, [c], CAT, NOW, HORIZON)
-    sync(db, [campaign(BASE.replace("Ngày Môi trường thế giới", "Ngày Môi trường"), CAT)], CAT, NOW, HORIZON)
+    sync(
+        db,
+        [campaign(BASE.replace("Ngày Môi trường thế giới", "Ngày Môi trường"), CAT)],
+        CAT,
+        NOW,
+        HORIZON,
+    )
     owner = SimpleNamespace(timezone=c.timezone, title=c.title, tags="")
     with db.connect() as conn:
         rows = conn.execute(select(O)).all()

@@ -1,0 +1,27 @@
+"""delivery target due index
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-11-24
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+
+    with op.batch_alter_table("delivery", schema=None) as batch_op:
+        batch_op.create_index("ix_delivery_target_due", ["channel", "target", "due"], unique=False)
+
+
+def downgrade() -> None:
+
+    with op.batch_alter_table("delivery", schema=None) as batch_op:
+        batch_op.drop_index("ix_delivery_target_due")
