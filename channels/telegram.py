@@ -13,6 +13,7 @@ import datetime as dt
 import html
 import os
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from campaigns.i18n import t
 from channels.base import OutboundMessage, Receipt, utcnow
@@ -38,6 +39,7 @@ from telegram.request import HTTPXRequest
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
+IN_FLIGHT = 12
 IMAGE = "\x00image"  # marks the photo among the parts to send
 DEFAULT_BASE_URL = "https://api.telegram.org"
 
@@ -92,6 +94,8 @@ class TelegramChannel:
         self.name = name
         self.limiter = limiter  # the engine paces each delivery; this paces its extra parts
         self._ready_lock = asyncio.Lock()
+        # a few requests in flight are plenty for 30 msg/s; many make httpcore's pool slow
+        self._in_flight = asyncio.Semaphore(IN_FLIGHT)
         self.token_env = token_env
         self.migrated = dict(migrated or {})
         self.on_migrate = on_migrate
@@ -148,12 +152,8 @@ class TelegramChannel:
         for _ in range(2):  # a second time only after following a migration
             try:
                 text = html.escape(part, quote=False)
-                if photo:
-                    sent = await bot.send_photo(
-                        _chat(address), _photo(photo), caption=text or None, parse_mode="HTML"
-                    )
-                else:
-                    sent = await bot.send_message(_chat(address), text, parse_mode="HTML")
+                async with self._in_flight:
+                    sent = await self._call(bot, address, text, photo)
                 return int(sent.message_id)
             except OSError as exc:  # the image file went missing since validation
                 raise PermanentError(f"{photo}: {exc.strerror}") from None
@@ -166,6 +166,13 @@ class TelegramChannel:
             except TelegramError as exc:
                 raise _mapped(exc, self.token_env) from None
         raise PermanentError(t("telegram_migrated_twice", address=message.address))
+
+    async def _call(self, bot: Bot, address: str, text: str, photo: str) -> Any:
+        if photo:
+            return await bot.send_photo(
+                _chat(address), _photo(photo), caption=text or None, parse_mode="HTML"
+            )
+        return await bot.send_message(_chat(address), text, parse_mode="HTML")
 
     async def find_sent(self, keys: Iterable[str]) -> dict[str, Receipt]:
         return {}
