@@ -16,9 +16,10 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from campaigns.i18n import t
-from channels.base import OutboundMessage, Receipt, utcnow
+from channels.base import OutboundMessage, Receipt
 from channels.errors import AuthError, PermanentError, RateLimited, TransientError
 from channels.limits import RateLimiter
+from channels.parts import PartSender
 from channels.split import split_head, split_text, utf16_length
 
 # python-telegram-bot 22 warns while building RetryAfter unless told to use timedeltas
@@ -92,14 +93,13 @@ class TelegramChannel:
         limiter: RateLimiter | None = None,
     ) -> None:
         self.name = name
-        self.limiter = limiter  # the engine paces each delivery; this paces its extra parts
         self._ready_lock = asyncio.Lock()
         # a few requests in flight are plenty for 30 msg/s; many make httpcore's pool slow
         self._in_flight = asyncio.Semaphore(IN_FLIGHT)
         self.token_env = token_env
         self.migrated = dict(migrated or {})
         self.on_migrate = on_migrate
-        self._parts_sent: dict[str, list[str]] = {}  # key → message ids of parts already sent
+        self.parts = PartSender(name, limiter)
         self.bot: Bot | None = None
         if token:
             request = HTTPXRequest(
@@ -133,18 +133,13 @@ class TelegramChannel:
             parts = [IMAGE, *(split_text(rest, TEXT_LIMIT, utf16_length) if rest else [])]
         else:
             caption, parts = "", split_text(message.text, TEXT_LIMIT, utf16_length)
-        done = self._parts_sent.setdefault(message.key, [])
-        for index, part in enumerate(parts[len(done) :]):  # a retry goes on where it stopped
-            if (index or done) and self.limiter is not None:
-                wait, _ = self.limiter.reserve(self.name, message.target, self.is_group(address))
-                await asyncio.sleep(wait)
+
+        async def send_one(part: str) -> str:
             if part == IMAGE:
-                sent = await self._send_part(bot, message, address, caption, photo=message.image)
-            else:
-                sent = await self._send_part(bot, message, address, part)
-            done.append(str(sent))
-        self._parts_sent.pop(message.key, None)
-        return Receipt(sent_at=utcnow(), provider_message_id=",".join(done))
+                return str(await self._send_part(bot, message, address, caption, message.image))
+            return str(await self._send_part(bot, message, address, part))
+
+        return await self.parts.send(message, parts, send_one, self.is_group(address))
 
     async def _send_part(
         self, bot: Bot, message: OutboundMessage, address: str, part: str, photo: str = ""

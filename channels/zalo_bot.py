@@ -7,16 +7,16 @@ status. Texts are 1 to 2,000 characters: longer ones go as numbered parts.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 from typing import Any
 
 import httpx
 
 from campaigns.i18n import t
-from channels.base import OutboundMessage, Receipt, utcnow
+from channels.base import OutboundMessage, Receipt
 from channels.errors import AuthError, ChannelError, PermanentError, RateLimited, TransientError
 from channels.limits import RateLimiter
+from channels.parts import PartSender
 from channels.split import split_text, utf16_length
 
 TEXT_LIMIT = 2000
@@ -60,9 +60,8 @@ class ZaloBotChannel:
         self.token = token
         self.token_env = token_env
         self.root = (base_url or DEFAULT_BASE_URL).rstrip("/")
-        self.limiter = limiter
         self.client = httpx.AsyncClient(timeout=timeout)
-        self._parts_sent: dict[str, list[str]] = {}
+        self.parts = PartSender(name, limiter)
 
     def is_group(self, address: str) -> bool:
         return False  # Zalo Bot ids do not tell groups from people: the per-chat limit holds
@@ -89,21 +88,16 @@ class ZaloBotChannel:
             if not message.image.startswith("https://"):
                 raise PermanentError(t("zalo_bot_image_url"))
             parts.insert(0, "")  # the photo goes first, the text after it
-        done = self._parts_sent.setdefault(message.key, [])
-        for index, part in enumerate(parts[len(done) :]):  # a retry goes on where it stopped
-            if (index or done) and self.limiter is not None:
-                wait, _ = self.limiter.reserve(
-                    self.name, message.target, self.is_group(message.address)
-                )
-                await asyncio.sleep(wait)
-            if message.image and not done:
+
+        async def send_one(part: str) -> str:
+            if part:
+                result = await self.call("sendMessage", {"chat_id": message.address, "text": part})
+            else:
                 body = {"chat_id": message.address, "photo": message.image}
                 result = await self.call("sendPhoto", body)
-            else:
-                result = await self.call("sendMessage", {"chat_id": message.address, "text": part})
-            done.append(str(result.get("message_id", "")) if isinstance(result, dict) else "")
-        self._parts_sent.pop(message.key, None)
-        return Receipt(sent_at=utcnow(), provider_message_id=",".join(done))
+            return str(result.get("message_id", "")) if isinstance(result, dict) else ""
+
+        return await self.parts.send(message, parts, send_one)
 
     async def check(self, addresses: Iterable[str] = ()) -> str:
         me = await self.call("getMe", {})

@@ -27,6 +27,7 @@ from campaigns.i18n import t
 from channels.base import OutboundMessage, Receipt, utcnow
 from channels.errors import AuthError, ChannelError, PermanentError, RateLimited, TransientError
 from channels.limits import RateLimiter
+from channels.parts import PartSender
 from channels.split import split_text, utf16_length
 
 DEFAULT_BASE_URL = "https://openapi.zalo.me"
@@ -203,8 +204,7 @@ class ZaloOAChannel:
         self.client = client
         self.root = (base_url or DEFAULT_BASE_URL).rstrip("/")
         self.api = api
-        self.limiter = limiter
-        self._parts_sent: dict[str, list[str]] = {}
+        self.parts = PartSender(name, limiter)
 
     def is_group(self, address: str) -> bool:
         return False  # an OA writes to one follower at a time
@@ -254,11 +254,8 @@ class ZaloOAChannel:
         ]
         if message.image:  # the image first, as its own message, then the text
             bodies.insert(0, None)
-        done = self._parts_sent.setdefault(message.key, [])
-        for index, body in enumerate(bodies[len(done) :]):
-            if (index or done) and self.limiter is not None:
-                wait, _ = self.limiter.reserve(self.name, message.target, False)
-                await asyncio.sleep(wait)
+
+        async def send_one(body: Any) -> str:
             if body is None:
                 element = await self._image_element(message.image)
                 body = {
@@ -271,9 +268,9 @@ class ZaloOAChannel:
                 f"/v3.0/oa/message/{self.api}",
                 {"recipient": {"user_id": message.address}, "message": body},
             )
-            done.append(str(data.get("message_id", "")))
-        self._parts_sent.pop(message.key, None)
-        return Receipt(sent_at=utcnow(), provider_message_id=",".join(done))
+            return str(data.get("message_id", ""))
+
+        return await self.parts.send(message, bodies, send_one)
 
     async def check(self, addresses: Iterable[str] = ()) -> str:
         token = await self.keeper.access_token()
