@@ -214,7 +214,8 @@ class Daemon:
             when = format_datetime(row.next_attempt_at.astimezone(tz))
             target = f"{row.channel}:{row.target}" if row.target else row.channel
             text = " ".join(row.text.split())
-            self.console.print(f"  • {when} → {target} [{row.campaign}] {text[:90]}")
+            line = f"  • {when} → {target} [{row.campaign}] {text}"
+            self.console.print(line, no_wrap=True, overflow="ellipsis", markup=False)
         if not upcoming:
             self.console.print(t("nothing_coming"))
         if self.http is not None:
