@@ -1,7 +1,7 @@
 """Message templates: Jinja2 in a sandbox, strict about names, checked before anything is sent.
 
 A template reads ``{{ campaign.title }}``, ``{{ activity.start }}``, ``{{ days_left }}`` and so
-on (the full list is ``NAMES`` and the attributes of the view classes below). A name that does
+on (the list is in docs/campaign-files.md; the attributes are those of the view classes below). A name that does
 not exist is a validation error with the list of names that do, never an empty hole in a
 message that went out.
 """
@@ -56,9 +56,6 @@ class DeadlineView:
     due_date: dt.date
     lead: str
     partners: str
-
-
-NAMES = ("campaign", "activity", "deadline", "date", "time", "date_en", "days_left", "year")
 
 
 def _filter_date(value: Any, lang: str = "vi") -> str:
@@ -163,10 +160,6 @@ def activity_view(
         partners=", ".join(partners),
         description=description,
     )
-
-
-def context_names(variables: Mapping[str, str]) -> list[str]:
-    return sorted({*NAMES, *variables})
 
 
 _ATTRIBUTE = re.compile(r"'(?:[\w.]+\.)?(\w+) object' has no attribute '([^']+)'")
