@@ -21,11 +21,19 @@ class ChannelError(Exception):
 
 
 class TransientError(ChannelError):
-    """A temporary failure; the same message may succeed later."""
+    """A temporary failure; the same message may succeed later.
 
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+    ``maybe_delivered`` says the request may have reached the platform before the answer was
+    lost (a read timeout, a connection cut mid-answer): sending again may duplicate it, so the
+    delivery is flagged as a possible duplicate rather than silently retried.
+    """
+
+    def __init__(
+        self, reason: str, retry_after: float | None = None, maybe_delivered: bool = False
+    ) -> None:
         super().__init__(reason)
         self.retry_after = retry_after
+        self.maybe_delivered = maybe_delivered
 
 
 class RateLimited(TransientError):

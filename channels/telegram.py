@@ -72,7 +72,13 @@ def _mapped(exc: Exception, token_env: str) -> Exception:
     if isinstance(exc, BadRequest):
         return PermanentError(f"Telegram: {exc.message}")
     if isinstance(exc, TimedOut | NetworkError):
-        return TransientError(f"Telegram: {type(exc).__name__}: {exc.message}")
+        # a timeout or a connection cut mid-answer: Telegram may have the message already; an
+        # error status (python-telegram-bot reports 5xx as NetworkError too) means it does not
+        text = exc.message.lower()
+        reached = isinstance(exc, TimedOut) or any(
+            word in text for word in ("disconnected", "remoteprotocolerror", "readerror")
+        )
+        return TransientError(f"Telegram: {type(exc).__name__}: {exc.message}", None, reached)
     if isinstance(exc, TelegramError):
         return TransientError(f"Telegram: {exc.message}")
     return TransientError(f"Telegram: {type(exc).__name__}: {exc}")

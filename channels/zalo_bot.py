@@ -72,7 +72,8 @@ class ZaloBotChannel:
         try:
             response = await self.client.post(f"{self.root}/bot{self.token}/{method}", json=body)
         except httpx.HTTPError as exc:
-            raise TransientError(f"Zalo Bot: {type(exc).__name__}") from None
+            reached = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+            raise TransientError(f"Zalo Bot: {type(exc).__name__}", None, reached) from None
         try:
             payload = response.json()
         except ValueError:

@@ -218,7 +218,8 @@ class ZaloOAChannel:
                 )
                 payload = response.json()
             except (httpx.HTTPError, ValueError) as exc:
-                raise TransientError(f"Zalo OA: {type(exc).__name__}") from None
+                reached = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+                raise TransientError(f"Zalo OA: {type(exc).__name__}", None, reached) from None
             code = payload.get("error", -1) if isinstance(payload, dict) else -1
             if code == 0:
                 return payload.get("data") or {}

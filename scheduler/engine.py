@@ -259,16 +259,19 @@ class DispatchEngine:
 
     def _retry_or_give_up(self, item: Claimed, exc: TransientError) -> Outcome:
         now = self.clock()
+        doubt = exc.maybe_delivered
         if item.attempts >= self.policy.max_attempts:
-            return Outcome(
-                item.key, State.FAILED, t("gave_up", reason=exc.reason, attempts=item.attempts)
-            )
+            reason = t("gave_up", reason=exc.reason, attempts=item.attempts)
+            return Outcome(item.key, State.FAILED, reason, possible_duplicate=doubt)
         wait = self.policy.delay(item.attempts, exc.retry_after, self.rng)
         when = now + dt.timedelta(seconds=wait)
         if when - item.due > item.grace:
-            return Outcome(item.key, State.MISSED, f"{exc.reason}; {t('retry_past_grace')}")
+            reason = f"{exc.reason}; {t('retry_past_grace')}"
+            return Outcome(item.key, State.MISSED, reason, possible_duplicate=doubt)
         log.info("retrying", extra={"key": item.key, "error": exc.reason, "wait": round(wait, 2)})
-        return Outcome(item.key, State.RETRYING, exc.reason, next_attempt_at=when)
+        return Outcome(
+            item.key, State.RETRYING, exc.reason, next_attempt_at=when, possible_duplicate=doubt
+        )
 
 
 def _sent(key: str, receipt: Receipt) -> Outcome:

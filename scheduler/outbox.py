@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, Row, and_, bindparam, func, select, update
+from sqlalchemy import Boolean, Engine, Row, and_, bindparam, func, or_, select, update
 
 from campaigns.i18n import t
 from scheduler.tables import ACTIVE_STATES, Delivery, Meta, State
@@ -49,6 +49,7 @@ class Outcome:
     provider_message_id: str | None = None
     next_attempt_at: dt.datetime | None = None
     deferred: bool = False  # put back unsent (a rate limit): the try does not count
+    possible_duplicate: bool = False  # the try may have reached the platform: say so for good
 
 
 def _claimed(row: Any) -> Claimed:
@@ -165,6 +166,7 @@ def record(engine: Engine, outcomes: Sequence[Outcome], now: dt.datetime) -> Non
             "provider_message_id": o.provider_message_id,
             "next_attempt_at": o.next_attempt_at,
             "undo": 1 if o.deferred else 0,
+            "dup": o.possible_duplicate,
             "now": now,
         }
         for o in outcomes
@@ -179,6 +181,7 @@ def record(engine: Engine, outcomes: Sequence[Outcome], now: dt.datetime) -> Non
             provider_message_id=bindparam("provider_message_id"),
             next_attempt_at=bindparam("next_attempt_at"),
             attempts=D.c.attempts - bindparam("undo"),
+            possible_duplicate=or_(D.c.possible_duplicate, bindparam("dup", type_=Boolean)),
             updated_at=bindparam("now"),
         )
     )

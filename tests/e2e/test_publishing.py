@@ -379,9 +379,16 @@ def test_flaky_servers_every_message_arrives_once_and_attempts_are_recorded(
     assert arrived == expected, (arrived - expected, expected - arrived, FAULT_SEED)
     assert not [d for d in zalo.accepted if d.response_lost]
 
-    # the records show the tries: some needed more than one, none is a suspected duplicate
+    # the records show the tries: some needed more than one. A try whose answer never came (a
+    # hang, a dropped connection) may have reached the platform, so loa flags that delivery as
+    # a possible duplicate; here none arrived twice, and the flags stay within those faults
     assert any(r["attempts"] > 1 for r in rows), summary
-    assert not any(r["possible_duplicate"] for r in rows), summary
+    flagged = [r for r in rows if r["possible_duplicate"]]
+    assert all(r["attempts"] > 1 for r in flagged), flagged
+    lost_answers = [r for r in tg.refused if r.fault in ("hang", "drop")] + [
+        f for f in zalo.faults if f.kind in ("hang", "drop")
+    ]
+    assert len(flagged) <= len(lost_answers), (len(flagged), len(lost_answers))
     tg_faults = [r for r in tg.refused if r.fault is not None]
     zalo_send_faults = [f for f in zalo.faults if f.service in ("oa", "bot")]
     assert tg_faults and zalo_send_faults, "the fault plan injected nothing"
@@ -466,3 +473,4 @@ def test_answer_lost_after_acceptance_shows_as_a_retried_delivery(
         row = rows[platform]
         assert row["state"] == "sent" and row["attempts"] == 2, row
         assert row["provider_message_id"] == got[1].message_id, row
+        assert row["possible_duplicate"], row  # it did arrive twice, and loa says it may have

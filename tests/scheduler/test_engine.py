@@ -288,3 +288,20 @@ async def test_a_later_message_never_overtakes_one_waiting_for_the_same_target(d
     clock.now = row(db, "a1")["next_attempt_at"]  # type: ignore[assignment]
     await engine.run_due()
     assert [m.key for m in channel.sent] == ["b1", "a1", "a2"]
+
+
+async def test_an_answer_lost_in_flight_marks_a_possible_duplicate_for_good(db: Engine) -> None:
+    clock = Clock(T0)
+    channel = Scripted(
+        clock, [TransientError("ReadTimeout", maybe_delivered=True), TransientError("HTTP 502")]
+    )
+    engine = engine_for(db, channel, clock, policy=RetryPolicy(base=1))
+    add(db, "k1", T0)
+    add(db, "k2", T0, target="a")  # both claimed at once: k1 sends first
+    await engine.run_due()
+    clock.now = T0 + dt.timedelta(minutes=1)
+    await engine.run_due()
+    assert row(db, "k1")["state"] == "sent" and row(db, "k1")["possible_duplicate"]
+    assert (
+        row(db, "k2")["state"] == "sent" and not row(db, "k2")["possible_duplicate"]
+    )  # a 502: refused
