@@ -34,6 +34,7 @@ from campaigns.timeexpr import (
     Rule,
     Spec,
     Yearly,
+    instant,
 )
 
 ONCE = "once"
@@ -189,11 +190,6 @@ class _Expander:
             return moment
         return dt.datetime.combine(moment, time or self.campaign.send_time, tzinfo=self.tz)
 
-    def _day_start(self, moment: Moment) -> dt.datetime:
-        if isinstance(moment, dt.datetime):
-            return moment
-        return dt.datetime.combine(moment, dt.time(), tzinfo=self.tz)
-
     def points(
         self, spec: Spec, reach: dt.timedelta = dt.timedelta(0)
     ) -> Iterator[tuple[str, Moment]]:
@@ -322,13 +318,8 @@ class _Expander:
                 )
 
     def _overlaps(self, start: Moment, end: Moment | None) -> bool:
-        last = end or start
-        finish = (
-            last
-            if isinstance(last, dt.datetime)
-            else dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tzinfo=self.tz)
-        )
-        begin = self._day_start(start)
+        finish = instant(end or start, self.tz, after=True)
+        begin = instant(start, self.tz)
         if finish <= begin:  # a timed activity without duration is a point in time
             return self.start <= begin < self.end
         return begin < self.end and finish > self.start
@@ -415,7 +406,7 @@ class _Expander:
             for index, spec in enumerate(deadline.due.specs):
                 for occurrence, due in self.points(spec, reach):
                     occ = f"{occurrence}#{index + 1}" if several else occurrence
-                    if self._in_window(self._day_start(due)):
+                    if self._in_window(instant(due, self.tz)):
                         dues.append(
                             DeadlineOccurrence(
                                 key=f"{c.id}:{deadline.id}:{occ}",
@@ -477,8 +468,8 @@ def expand(
     messages = list(expander.messages())
     messages.extend(reminders)
     messages.sort(key=lambda m: (m.due, m.key))
-    activities.sort(key=lambda a: (_sort_instant(a.start, expander.tz), a.key))
-    deadlines.sort(key=lambda d: (_sort_instant(d.due, expander.tz), d.key))
+    activities.sort(key=lambda a: (instant(a.start, expander.tz), a.key))
+    deadlines.sort(key=lambda d: (instant(d.due, expander.tz), d.key))
     return Expansion(activities, deadlines, messages)
 
 
@@ -492,12 +483,6 @@ def expand_all(
     for campaign in campaigns:
         out.extend(expand(campaign, start, end, catalog))
     return out
-
-
-def _sort_instant(moment: Moment, tz: dt.tzinfo) -> dt.datetime:
-    if isinstance(moment, dt.datetime):
-        return moment
-    return dt.datetime.combine(moment, dt.time(), tzinfo=tz)
 
 
 def _day(moment: Moment) -> dt.date:

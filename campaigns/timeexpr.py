@@ -38,6 +38,16 @@ from campaigns.i18n import t
 
 Moment: TypeAlias = dt.date  # a date, or an aware datetime (a subclass of date)
 
+
+def instant(moment: Moment, tz: dt.tzinfo, after: bool = False) -> dt.datetime:
+    """A moment as an aware instant: a date is its local midnight, or with ``after`` the
+    midnight that ends it (iCalendar's exclusive end of an all-day event)."""
+    if isinstance(moment, dt.datetime):
+        return moment
+    day = moment + dt.timedelta(days=1) if after else moment
+    return dt.datetime.combine(day, dt.time(), tzinfo=tz)
+
+
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 MAX_OFFSET = dt.timedelta(days=366)
 

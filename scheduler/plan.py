@@ -13,7 +13,7 @@ from campaigns.dates import format_compact
 from campaigns.expand import Expansion
 from campaigns.i18n import t
 from campaigns.model import Campaign
-from campaigns.timeexpr import Moment
+from campaigns.timeexpr import instant
 
 
 @dataclass(frozen=True)
@@ -52,19 +52,6 @@ class PlanRow:
         }
 
 
-def _instant(moment: Moment, tz: ZoneInfo) -> dt.datetime:
-    if isinstance(moment, dt.datetime):
-        return moment
-    return dt.datetime.combine(moment, dt.time(), tzinfo=tz)
-
-
-def _exclusive_end(moment: Moment, tz: ZoneInfo) -> dt.datetime:
-    """All-day ends are inclusive days in files and exclusive instants in output (as in iCalendar)."""
-    if isinstance(moment, dt.datetime):
-        return moment
-    return dt.datetime.combine(moment + dt.timedelta(days=1), dt.time(), tzinfo=tz)
-
-
 def plan_rows(expansion: Expansion, campaigns: Iterable[Campaign]) -> list[PlanRow]:
     zones = {c.id: ZoneInfo(c.timezone) for c in campaigns}
     rows: list[PlanRow] = []
@@ -76,8 +63,8 @@ def plan_rows(expansion: Expansion, campaigns: Iterable[Campaign]) -> list[PlanR
                 kind="activity",
                 id=a.activity,
                 title=a.title,
-                start=_instant(a.start, tz),
-                end=_exclusive_end(a.end, tz) if a.end is not None else None,
+                start=instant(a.start, tz),
+                end=instant(a.end, tz, after=True) if a.end is not None else None,
                 all_day=a.all_day,
                 channels=(),
                 key=a.key,
@@ -93,7 +80,7 @@ def plan_rows(expansion: Expansion, campaigns: Iterable[Campaign]) -> list[PlanR
                 kind="deadline",
                 id=d.deadline,
                 title=d.title,
-                start=_instant(d.due, zones[d.campaign]),
+                start=instant(d.due, zones[d.campaign]),
                 end=None,
                 all_day=not isinstance(d.due, dt.datetime),
                 channels=(),

@@ -27,6 +27,7 @@ from sqlalchemy import Connection, Engine, and_, bindparam, or_, select, update
 from campaigns.expand import ActivityOccurrence, DeadlineOccurrence, Dispatch, expand
 from campaigns.ics import event_block
 from campaigns.model import Campaign, ChannelCatalog
+from campaigns.timeexpr import instant
 from scheduler.feeds import block_marker, feed_event
 from scheduler.tables import CampaignVersion, Delivery, Occurrence, State
 
@@ -67,13 +68,6 @@ def version_digest(campaign: Campaign, catalog: ChannelCatalog) -> str:
     return _hash(campaign.digest, targets, catalog.defaults, EXPANSION_VERSION)
 
 
-def _instant(moment: dt.date, tz: ZoneInfo, after: bool = False) -> dt.datetime:
-    if isinstance(moment, dt.datetime):
-        return moment
-    day = moment + dt.timedelta(days=1) if after else moment
-    return dt.datetime.combine(day, dt.time(), tzinfo=tz)
-
-
 def _occurrence_row(
     item: ActivityOccurrence | DeadlineOccurrence,
     tz: ZoneInfo,
@@ -81,15 +75,15 @@ def _occurrence_row(
     campaign: Campaign | None = None,
 ) -> dict[str, Any]:
     if isinstance(item, ActivityOccurrence):
-        start = _instant(item.start, tz)
-        end = _instant(item.end, tz, after=True) if item.end is not None else None
+        start = instant(item.start, tz)
+        end = instant(item.end, tz, after=True) if item.end is not None else None
         row = {
             "kind": "activity", "item": item.activity, "all_day": item.all_day,
             "location": item.location, "description": item.description, "url": item.url,
             "tags": "\n".join(item.tags),
         }  # fmt: skip
     else:
-        start = _instant(item.due, tz)
+        start = instant(item.due, tz)
         end = None
         row = {
             "kind": "deadline", "item": item.deadline,
