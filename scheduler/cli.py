@@ -434,11 +434,12 @@ def export_ics(
     kind, value = chosen[0] if chosen else ("all", "")
     selector = FeedSelector(kind, slug(value) if kind == "unit" else value)
     feeds = FeedStore(db, cfg.data.http.public_url.rstrip("/"))
-    if not feeds.exists(selector):
+    version = feeds.lookup(selector)
+    if version is None:
         known = ", ".join(feeds.units()) if kind == "unit" else ""
         hint = t("export_known", names=known) if known else ""
         raise UserError(t("export_unknown", kind=kind, value=value) + hint)
-    body = feeds.render(selector, feeds.version(selector))
+    body = feeds.render(selector, version)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_bytes(body)
     out.print(t("exported", path=output, count=body.count(b"BEGIN:VEVENT")))

@@ -76,11 +76,19 @@ class FeedStore:
             )
         return keep
 
-    def exists(self, selector: FeedSelector) -> bool:
+    def lookup(self, selector: FeedSelector) -> FeedVersion | None:
+        """The feed's current version, or None when it names nothing loa knows (a 404);
+        one read of the campaigns serves both answers, as every request needs both."""
+        campaigns = self._campaigns()
+        if not self.exists(selector, campaigns):
+            return None
+        return self.version(selector, campaigns=campaigns)
+
+    def exists(self, selector: FeedSelector, campaigns: dict[str, Any] | None = None) -> bool:
         """Whether the feed names something loa knows (an unknown campaign is a 404)."""
         if selector.kind == "all":
             return True
-        campaigns = self._campaigns()
+        campaigns = campaigns if campaigns is not None else self._campaigns()
         if selector.kind == "campaign":
             return selector.value in campaigns
         if selector.kind == "tag":
@@ -120,10 +128,15 @@ class FeedStore:
             ]  # fmt: skip
         return rows
 
-    def version(self, selector: FeedSelector, now: dt.datetime | None = None) -> FeedVersion:
+    def version(
+        self,
+        selector: FeedSelector,
+        now: dt.datetime | None = None,
+        campaigns: dict[str, Any] | None = None,
+    ) -> FeedVersion:
         """A cheap validator: changes whenever any event of the feed changes."""
         now = now or dt.datetime.now(dt.UTC)
-        campaigns = self._campaigns()
+        campaigns = campaigns if campaigns is not None else self._campaigns()
         with self.db.connect() as conn:
             count, newest, sequences = conn.execute(
                 select(func.count(), func.max(O.c.updated_at), func.sum(O.c.sequence)).where(

@@ -95,10 +95,12 @@ def create_app(state: HttpState) -> FastAPI:
 
     async def _feed(selector: FeedSelector, request: Request) -> Response:
         kind = selector.kind
-        if not _allowed(selector, request) or not await asyncio.to_thread(feeds.exists, selector):
+        version = (
+            await asyncio.to_thread(feeds.lookup, selector) if _allowed(selector, request) else None
+        )
+        if version is None:
             requests_total.labels(kind, "404").inc()
             return PlainTextResponse("Không tìm thấy", status_code=404)
-        version = await asyncio.to_thread(feeds.version, selector)
         etag = f'"{version.etag}"'
         headers = {"ETag": etag, "Cache-Control": "max-age=300"}
         if version.last_modified is not None:
