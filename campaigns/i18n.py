@@ -365,6 +365,163 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "Nhắc: {title} (trước {days} ngày)",
         "Reminder: {title} ({days} days before)",
     ),
+    # chat bots
+    "bot_intro": (
+        "Xin chào! Tôi là loa, trợ lý lịch chiến dịch truyền thông của cơ quan. "
+        "Các lệnh bạn có thể dùng:",
+        "Hello! I am loa, the office's campaign calendar assistant. Commands you can use:",
+    ),
+    "bot_help_campaigns": ("các chiến dịch đang và sắp diễn ra", "active and coming campaigns"),
+    "bot_help_upcoming": (
+        "các việc sắp tới: /upcoming 20 (20 việc) hoặc /upcoming 7d (7 ngày tới)",
+        "what is coming: /upcoming 20 (20 items) or /upcoming 7d (the next 7 days)",
+    ),
+    "bot_help_today": ("các việc hôm nay", "today's items"),
+    "bot_help_week": ("các việc trong tuần này", "this week's items"),
+    "bot_help_campaign": (
+        "thông tin một chiến dịch: /campaign MÃ",
+        "one campaign in detail: /campaign ID",
+    ),
+    "bot_help_feed": (
+        "đường dẫn lịch để đăng ký trên điện thoại: /feed hoặc /feed MÃ",
+        "the calendar link to subscribe to on your phone: /feed or /feed ID",
+    ),
+    "bot_help_subscribe": (
+        "nhận tin của một chiến dịch tại đây: /subscribe MÃ",
+        "get a campaign's messages here: /subscribe ID",
+    ),
+    "bot_help_unsubscribe": ("thôi nhận tin: /unsubscribe MÃ", "stop them: /unsubscribe ID"),
+    "bot_help_lang": ("đổi ngôn ngữ: /lang vi hoặc /lang en", "language: /lang vi or /lang en"),
+    "bot_help_status": (
+        "số tin theo trạng thái và các lỗi gần nhất",
+        "counts by state and the last failures",
+    ),
+    "bot_help_pause": (
+        "tạm dừng gửi tin của một chiến dịch: /pause MÃ",
+        "hold a campaign's messages: /pause ID",
+    ),
+    "bot_help_resume": (
+        "gửi tiếp (tin đã quá hạn gửi bị bỏ qua): /resume MÃ",
+        "send them again (those past their grace are missed): /resume ID",
+    ),
+    "bot_help_retry": ("gửi lại một tin: /retry KHOÁ", "send one delivery again: /retry KEY"),
+    "bot_admin_commands": ("Lệnh quản trị:", "Admin commands:"),
+    "bot_not_a_command": (
+        "Tôi chỉ hiểu các lệnh bắt đầu bằng dấu /. Gõ /help để xem danh sách lệnh.",
+        "I understand commands that start with /. Send /help for the list.",
+    ),
+    "bot_unknown_command": (
+        "Không có lệnh {command}. Gõ /help để xem danh sách lệnh.",
+        "There is no {command} command. Send /help for the list.",
+    ),
+    "bot_did_you_mean": (" Có phải bạn muốn: {command}?", " Did you mean: {command}?"),
+    "bot_no_campaigns": (
+        "Hiện chưa có chiến dịch nào đang hoặc sắp diễn ra.",
+        "No campaign is running or coming.",
+    ),
+    "bot_campaigns_title": ("Các chiến dịch đang và sắp diễn ra:", "Active and coming campaigns:"),
+    "bot_campaign_more": (
+        "Xem chi tiết: /campaign MÃ · nhận tin: /subscribe MÃ",
+        "Details: /campaign ID · messages here: /subscribe ID",
+    ),
+    "bot_ongoing_until": ("đang diễn ra đến {date}", "under way until {date}"),
+    "bot_starts": ("bắt đầu {date}", "starts {date}"),
+    "bot_paused_mark": ("(đang tạm dừng)", "(paused)"),
+    "bot_upcoming_usage": (
+        "Cách dùng: /upcoming, /upcoming 20 (20 việc tới) hoặc /upcoming 7d (7 ngày tới).",
+        "Usage: /upcoming, /upcoming 20 (the next 20 items) or /upcoming 7d (the next 7 days).",
+    ),
+    "bot_count_range": ("Số việc phải từ 1 đến {max}.", "The count must be from 1 to {max}."),
+    "bot_days_range": ("Số ngày phải từ 1 đến {max}.", "The days must be from 1 to {max}."),
+    "bot_upcoming_title": ("Các việc sắp tới:", "Coming up:"),
+    "bot_today_title": ("Hôm nay, {date}:", "Today, {date}:"),
+    "bot_week_title": ("Tuần này ({start} – {end}):", "This week ({start} – {end}):"),
+    "bot_nothing_coming": ("Không có việc nào.", "Nothing scheduled."),
+    "bot_next_items": ("Sắp tới:", "Coming up:"),
+    "bot_period": ("Thời gian: {start} – {end}", "When: {start} – {end}"),
+    "bot_leads": ("Chủ trì: {units}", "Lead: {units}"),
+    "bot_partners": ("Phối hợp: {units}", "Partners: {units}"),
+    "bot_campaign_actions": (
+        "Nhận tin tại đây: /subscribe {id} · lịch: /feed {id}",
+        "Messages here: /subscribe {id} · calendar: /feed {id}",
+    ),
+    "bot_deadline": ("Hạn:", "Due:"),
+    "bot_feeds_off": (
+        "Máy chủ này không công bố lịch (http.enabled = false).",
+        "This server publishes no calendars (http.enabled = false).",
+    ),
+    "bot_all_campaigns": ("Tất cả chiến dịch", "All campaigns"),
+    "bot_feed_private": (
+        "Lịch “{title}” là lịch nội bộ; hãy hỏi quản trị viên đường dẫn riêng.",
+        "The “{title}” calendar is private; ask an admin for its link.",
+    ),
+    "bot_feed": (
+        "Lịch “{title}”: thêm đường dẫn này vào ứng dụng lịch (Thêm lịch → Từ URL):",
+        "The “{title}” calendar: add this link in your calendar app (Add calendar → From URL):",
+    ),
+    "bot_feed_webcal": ("Hoặc mở trực tiếp trên điện thoại:", "Or open it on your phone:"),
+    "bot_subscribe_usage": (
+        "Cách dùng: /subscribe MÃ (xem mã bằng /campaigns).",
+        "Usage: /subscribe ID (see the ids with /campaigns).",
+    ),
+    "bot_unsubscribe_usage": ("Cách dùng: /unsubscribe MÃ.", "Usage: /unsubscribe ID."),
+    "bot_your_subscriptions": ("Bạn đang nhận tin của:", "You get messages from:"),
+    "bot_subscribed": (
+        "Đã đăng ký: tin của “{title}” sẽ được gửi tới đây. Thôi nhận: /unsubscribe {id}",
+        "Subscribed: “{title}” messages will come here. To stop: /unsubscribe {id}",
+    ),
+    "bot_already_subscribed": (
+        "Bạn đã đăng ký “{title}” rồi.",
+        "You are already subscribed to “{title}”.",
+    ),
+    "bot_no_subscriber_messages": (
+        "Lưu ý: chiến dịch này hiện chưa có tin nào gửi cho người đăng ký.",
+        "Note: this campaign has no messages for subscribers yet.",
+    ),
+    "bot_not_subscribed": ("Bạn chưa đăng ký “{id}”.", "You are not subscribed to “{id}”."),
+    "bot_unsubscribed": (
+        "Đã huỷ đăng ký “{id}”: bạn sẽ không nhận tin của chiến dịch này nữa.",
+        "Unsubscribed from “{id}”: no more of its messages will come here.",
+    ),
+    "bot_one_id": (
+        "Cần đúng một mã chiến dịch: /{command} MÃ (xem mã bằng /campaigns).",
+        "One campaign id is needed: /{command} ID (see the ids with /campaigns).",
+    ),
+    "bot_unknown_campaign": (
+        "Không có chiến dịch “{id}”. Xem danh sách bằng /campaigns.",
+        "There is no campaign “{id}”. See the list with /campaigns.",
+    ),
+    "bot_lang_usage": ("Cách dùng: /lang vi hoặc /lang en.", "Usage: /lang vi or /lang en."),
+    "bot_lang_set": ("Đã chuyển sang tiếng Việt.", "Switched to English."),
+    "bot_not_admin": (
+        "Xin lỗi, lệnh này chỉ dành cho quản trị viên.",
+        "Sorry, this command is for admins only.",
+    ),
+    "bot_status_title": ("Tình trạng gửi tin:", "Delivery status:"),
+    "bot_status_empty": ("Chưa có tin nào trong hàng đợi.", "The outbox is empty."),
+    "bot_next_due": ("Tin kế tiếp: {when}", "Next due: {when}"),
+    "bot_last_failures": ("Lỗi gần nhất:", "Last failures:"),
+    "bot_paused": (
+        "Đã tạm dừng “{id}”: {held} tin đang chờ được giữ lại. Gửi tiếp: /resume {id}",
+        "Paused “{id}”: {held} waiting messages are held. To go on: /resume {id}",
+    ),
+    "bot_already_paused": ("“{id}” đang tạm dừng rồi.", "“{id}” is already paused."),
+    "bot_not_paused": ("“{id}” không bị tạm dừng.", "“{id}” is not paused."),
+    "bot_resumed": (
+        "Đã gửi tiếp “{id}”: {resumed} tin sẽ được gửi, {missed} tin đã quá hạn nên bỏ qua.",
+        "Resumed “{id}”: {resumed} messages will go out, {missed} were past their grace.",
+    ),
+    "bot_retry_usage": ("Cách dùng: /retry KHOÁ_TIN.", "Usage: /retry DELIVERY_KEY."),
+    "bot_no_delivery": ("Không có tin với khoá “{key}”.", "No delivery has the key “{key}”."),
+    "bot_cannot_retry": (
+        "Tin “{key}” đang ở trạng thái {state}, không gửi lại được.",
+        "Delivery “{key}” is {state}; it cannot be sent again.",
+    ),
+    "bot_retried": ("Sẽ gửi lại ngay: {key}", "Sending again now: {key}"),
+    "missed_while_paused": (
+        "chiến dịch tạm dừng quá thời gian cho phép gửi muộn",
+        "its campaign was paused past the message's grace period",
+    ),
 }
 
 

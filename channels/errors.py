@@ -3,7 +3,8 @@
     ChannelError                 root
     ├── TransientError           try again later (network, 5xx, timeouts); ``retry_after`` when
     │   └── RateLimited          the platform said how long to wait (429, a rate-limit code)
-    ├── PermanentError           this delivery cannot succeed (unknown chat, blocked, too long)
+    ├── PermanentError           this delivery cannot succeed (bad request, too long, quota)
+    │   └── RecipientGone        the chat blocked the bot, left, or no longer exists
     └── AuthError                credentials are missing, wrong or expired: fix config, then retry
 
 The engine maps these to delivery states: transient → retrying, permanent and auth → failed.
@@ -42,6 +43,11 @@ class RateLimited(TransientError):
 
 class PermanentError(ChannelError):
     """The message will never go through as it is; a person must look at it."""
+
+
+class RecipientGone(PermanentError):
+    """The recipient can no longer be reached (it blocked the bot, unfollowed, or is gone), so a
+    subscription to it ends rather than failing every coming message the same way."""
 
 
 class AuthError(ChannelError):

@@ -17,7 +17,7 @@ from typing import Any
 
 from campaigns.i18n import t
 from channels.base import OutboundMessage, Receipt
-from channels.errors import AuthError, PermanentError, RateLimited, TransientError
+from channels.errors import AuthError, PermanentError, RateLimited, RecipientGone, TransientError
 from channels.limits import RateLimiter
 from channels.parts import PartSender
 from channels.split import split_head, split_text, utf16_length
@@ -68,9 +68,10 @@ def _mapped(exc: Exception, token_env: str) -> Exception:
     if isinstance(exc, InvalidToken):
         return AuthError(f"Telegram: {exc.message} ({token_env})")
     if isinstance(exc, Forbidden):
-        return PermanentError(t("telegram_forbidden", reason=exc.message))
+        return RecipientGone(t("telegram_forbidden", reason=exc.message))
     if isinstance(exc, BadRequest):
-        return PermanentError(f"Telegram: {exc.message}")
+        gone = "chat not found" in exc.message.lower()
+        return (RecipientGone if gone else PermanentError)(f"Telegram: {exc.message}")
     if isinstance(exc, TimedOut | NetworkError):
         # a timeout or a connection cut mid-answer: Telegram may have the message already; an
         # error status (python-telegram-bot reports 5xx as NetworkError too) means it does not

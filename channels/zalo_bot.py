@@ -14,7 +14,14 @@ import httpx
 
 from campaigns.i18n import t
 from channels.base import OutboundMessage, Receipt
-from channels.errors import AuthError, ChannelError, PermanentError, RateLimited, TransientError
+from channels.errors import (
+    AuthError,
+    ChannelError,
+    PermanentError,
+    RateLimited,
+    RecipientGone,
+    TransientError,
+)
 from channels.limits import RateLimiter
 from channels.parts import PartSender
 from channels.split import split_text, utf16_length
@@ -41,6 +48,8 @@ def bot_error(payload: Any, status: int) -> ChannelError | None:
         return AuthError(f"Zalo Bot {code}: {description}")
     if code >= 500 or code in (408, 409):
         return TransientError(f"Zalo Bot {code}: {description}")
+    if code == 403 or "chat not found" in description.lower():
+        return RecipientGone(f"Zalo Bot {code}: {description}")
     return PermanentError(f"Zalo Bot {code}: {description}")
 
 

@@ -25,7 +25,14 @@ import httpx
 
 from campaigns.i18n import t
 from channels.base import OutboundMessage, Receipt, utcnow
-from channels.errors import AuthError, ChannelError, PermanentError, RateLimited, TransientError
+from channels.errors import (
+    AuthError,
+    ChannelError,
+    PermanentError,
+    RateLimited,
+    RecipientGone,
+    TransientError,
+)
 from channels.limits import RateLimiter
 from channels.parts import PartSender
 from channels.split import split_text, utf16_length
@@ -43,9 +50,9 @@ ERRORS: dict[int, tuple[str, str]] = {
     -201: ("permanent", "tham số không hợp lệ (kiểm tra user_id của đích)"),
     -210: ("permanent", "nội dung vượt giới hạn cho phép"),
     -211: ("permanent", "OA đã dùng hết hạn mức tin nhắn (quota) của tháng/ngày"),
-    -213: ("permanent", "người dùng chưa quan tâm (follow) OA"),
+    -213: ("gone", "người dùng chưa quan tâm (follow) OA"),
     -218: ("permanent", "người nhận đã hết hạn mức nhận tin từ OA"),
-    -227: ("permanent", "tài khoản người dùng bị khoá hoặc không hoạt động"),
+    -227: ("gone", "tài khoản người dùng bị khoá hoặc không hoạt động"),
     -230: ("permanent", "người dùng không tương tác với OA trong 7 ngày qua (ngoài khung trả lời)"),
     -232: ("permanent", "người dùng chưa từng tương tác với OA"),
     -233: ("permanent", "loại tin nhắn không hợp lệ"),
@@ -64,6 +71,8 @@ def oa_error(code: int, message: str) -> ChannelError:
         return RateLimited(text, 60.0)
     if kind == "permanent":
         return PermanentError(text)
+    if kind == "gone":
+        return RecipientGone(text)
     return TransientError(text)
 
 

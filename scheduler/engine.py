@@ -20,10 +20,11 @@ from sqlalchemy import Engine
 
 from campaigns.i18n import t
 from channels.base import Channel, OutboundMessage, Receipt
-from channels.errors import AuthError, ChannelError, PermanentError, TransientError
+from channels.errors import AuthError, ChannelError, PermanentError, RecipientGone, TransientError
 from channels.limits import RateLimiter
 from scheduler import outbox
 from scheduler.outbox import Claimed, Outcome
+from scheduler.subscriptions import CHAT_PREFIX, address_of
 from scheduler.tables import State
 
 log = logging.getLogger("loa.engine")
@@ -207,7 +208,7 @@ class DispatchEngine:
 
     def _reserve(self, item: Claimed) -> tuple[float, Callable[[], None]]:
         channel = self.channels.get(item.channel)
-        address = self.addresses.get((item.channel, item.target))
+        address = address_of(self.addresses, item.channel, item.target)
         if self.limiter is None or channel is None or address is None:
             return 0.0, lambda: None
         return self.limiter.reserve(item.channel, item.target, channel.is_group(address))
@@ -216,7 +217,7 @@ class DispatchEngine:
         channel = self.channels.get(item.channel)
         if channel is None:
             return Outcome(item.key, State.FAILED, t("no_such_channel", channel=item.channel))
-        address = self.addresses.get((item.channel, item.target))
+        address = address_of(self.addresses, item.channel, item.target)
         if address is None:
             return Outcome(
                 item.key,
@@ -246,7 +247,9 @@ class DispatchEngine:
             return self._retry_or_give_up(item, exc)
         except (PermanentError, AuthError) as exc:
             log.error("failed", extra={"key": item.key, "error": exc.reason})
-            return Outcome(item.key, State.FAILED, exc.reason)
+            gone = isinstance(exc, RecipientGone) and item.target.startswith(CHAT_PREFIX)
+            ended = (item.channel, address) if gone else None
+            return Outcome(item.key, State.FAILED, exc.reason, unsubscribe=ended)
         except ChannelError as exc:
             return Outcome(item.key, State.FAILED, exc.reason)
         except Exception as exc:

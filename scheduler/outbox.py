@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Boolean, Engine, Row, and_, bindparam, func, or_, select, update
 
 from campaigns.i18n import t
+from scheduler import subscriptions
 from scheduler.tables import ACTIVE_STATES, Delivery, Meta, State
 
 D = Delivery.__table__  # type: ignore[attr-defined]
@@ -50,6 +51,7 @@ class Outcome:
     next_attempt_at: dt.datetime | None = None
     deferred: bool = False  # put back unsent (a rate limit): the try does not count
     possible_duplicate: bool = False  # the try may have reached the platform: say so for good
+    unsubscribe: tuple[str, str] | None = None  # (channel, chat) a subscriber that is gone
 
 
 def _claimed(row: Any) -> Claimed:
@@ -187,6 +189,9 @@ def record(engine: Engine, outcomes: Sequence[Outcome], now: dt.datetime) -> Non
     )
     with engine.begin() as conn:
         conn.execute(statement, params)
+        for o in outcomes:
+            if o.unsubscribe is not None:
+                subscriptions.end(conn, *o.unsubscribe, o.error, now)
 
 
 def in_flight(engine: Engine) -> list[Claimed]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,7 +28,9 @@ from campaigns.expand import ActivityOccurrence, DeadlineOccurrence, Dispatch, e
 from campaigns.ics import event_block
 from campaigns.model import Campaign, ChannelCatalog
 from campaigns.timeexpr import instant
+from scheduler import subscriptions
 from scheduler.feeds import block_marker, feed_event
+from scheduler.subscriptions import SUBSCRIBERS, UNSUBSCRIBED, chat_target
 from scheduler.tables import CampaignVersion, Delivery, Occurrence, State
 
 D = Delivery.__table__  # type: ignore[attr-defined]
@@ -39,6 +41,7 @@ EXPANSION_VERSION = "5"  # raise when expansion changes meaning, so every campai
 FRESH_FOR = dt.timedelta(days=1)  # the daily job rolls the horizon
 EDITABLE = (State.PENDING, State.RETRYING, State.HELD)
 REMOVED = "removed"  # the digest of a campaign whose file was deleted
+RESTORABLE = (REMOVED, UNSUBSCRIBED)  # cancelled by sync, not by a person: may come back
 
 Progress = Callable[[int, int, str], None]
 
@@ -63,9 +66,27 @@ def _hash(*parts: object) -> str:
     return hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=12).hexdigest()
 
 
-def version_digest(campaign: Campaign, catalog: ChannelCatalog) -> str:
+def version_digest(
+    campaign: Campaign, catalog: ChannelCatalog, subscribers: Iterable[tuple[str, str]] = ()
+) -> str:
     targets = sorted((k, tuple(v)) for k, v in catalog.targets.items())
-    return _hash(campaign.digest, targets, catalog.defaults, EXPANSION_VERSION)
+    chats = sorted(subscribers)
+    return _hash(campaign.digest, targets, catalog.defaults, chats, EXPANSION_VERSION)
+
+
+def with_subscribers(
+    dispatches: Iterable[Dispatch], chats: Iterable[tuple[str, str]]
+) -> Iterable[Dispatch]:
+    """A dispatch to ``subscribers`` as one dispatch per subscribed chat, keyed like any other."""
+    chats = list(chats)
+    for d in dispatches:
+        if d.channel != SUBSCRIBERS:
+            yield d
+            continue
+        for channel, chat in chats:
+            target = chat_target(chat)
+            key = f"{d.message_key}@{channel}:{target}"
+            yield replace(d, key=key, channel=channel, target=target)
 
 
 def _occurrence_row(
@@ -107,7 +128,10 @@ def _occurrence_row(
     return row
 
 
-def _delivery_row(d: Dispatch, grace: dt.timedelta, now: dt.datetime) -> dict[str, Any]:
+def _delivery_row(
+    d: Dispatch, grace: dt.timedelta, now: dt.datetime, paused: bool = False
+) -> dict[str, Any]:
+    waiting = State.HELD if paused else State.PENDING
     return {
         "key": d.key,
         "message_key": d.message_key,
@@ -120,7 +144,7 @@ def _delivery_row(d: Dispatch, grace: dt.timedelta, now: dt.datetime) -> dict[st
         "text": d.text,
         "image": d.image,
         "content_hash": _hash(d.due.isoformat(), d.text, d.error, d.image),
-        "state": State.FAILED if d.error else State.PENDING,
+        "state": State.FAILED if d.error else waiting,
         "attempts": 0,
         "next_attempt_at": None if d.error else d.due,
         "last_error": d.error,
@@ -149,17 +173,21 @@ def sync(
     report = SyncReport(campaigns=len(campaigns))
     with engine.begin() as conn:
         versions = {row.campaign: row for row in conn.execute(select(V)).all()}
+        chats = subscriptions.active(conn)
         stale = [
             c
             for c in campaigns
             if force
             or c.id not in versions
-            or versions[c.id].digest != version_digest(c, catalog)
+            or versions[c.id].digest != version_digest(c, catalog, chats.get(c.id, ()))
             or versions[c.id].synced_until is None
             or versions[c.id].synced_until < now + horizon - FRESH_FOR
         ]
         for done, campaign in enumerate(stale, start=1):
-            _sync_campaign(conn, campaign, catalog, now, horizon, report)
+            old = versions.get(campaign.id)
+            paused = bool(old is not None and old.paused)
+            subscribed = chats.get(campaign.id, [])
+            _sync_campaign(conn, campaign, catalog, subscribed, paused, now, horizon, report)
             report.expanded += 1
             if progress is not None:
                 progress(done, len(stale), campaign.id)
@@ -174,6 +202,8 @@ def _sync_campaign(
     conn: Connection,
     campaign: Campaign,
     catalog: ChannelCatalog,
+    chats: list[tuple[str, str]],
+    paused: bool,
     now: dt.datetime,
     horizon: dt.timedelta,
     report: SyncReport,
@@ -181,12 +211,13 @@ def _sync_campaign(
     tz = ZoneInfo(campaign.timezone)
     start, end = now - campaign.grace, now + horizon
     expansion = expand(campaign, start, end, catalog)
-    _sync_deliveries(conn, campaign, expansion.dispatches(), start, end, now, report)
+    dispatches = with_subscribers(expansion.dispatches(), chats)
+    _sync_deliveries(conn, campaign, dispatches, paused, start, end, now, report)
     _sync_occurrences(
         conn, campaign, [*expansion.activities, *expansion.deadlines], tz, start, end, now, report
     )
     values = {
-        "digest": version_digest(campaign, catalog),
+        "digest": version_digest(campaign, catalog, chats),
         "title": campaign.title,
         "source": str(campaign.source),
         "grace_seconds": int(campaign.grace.total_seconds()),
@@ -206,6 +237,7 @@ def _sync_deliveries(
     conn: Connection,
     campaign: Campaign,
     dispatches: Iterable[Dispatch],
+    paused: bool,
     start: dt.datetime,
     end: dt.datetime,
     now: dt.datetime,
@@ -225,7 +257,7 @@ def _sync_deliveries(
     seen: set[str] = set()
     for dispatch in dispatches:
         seen.add(dispatch.key)
-        row = _delivery_row(dispatch, campaign.grace, now)
+        row = _delivery_row(dispatch, campaign.grace, now, paused)
         old = existing.get(dispatch.key)
         if old is None:
             if dispatch.due >= now:
@@ -236,7 +268,7 @@ def _sync_deliveries(
         if old.state in EDITABLE:
             updates.append(_edit(row))
         elif (
-            old.state == State.CANCELLED and old.cancel_reason == "removed" and dispatch.due >= now
+            old.state == State.CANCELLED and old.cancel_reason in RESTORABLE and dispatch.due >= now
         ):
             restores.append(_edit(row))
     vanished = [
@@ -249,7 +281,7 @@ def _sync_deliveries(
     if updates:
         conn.execute(_edit_statement(), updates)
     if restores:
-        conn.execute(_edit_statement(restore=True), restores)
+        conn.execute(_edit_statement(restore=State.HELD if paused else State.PENDING), restores)
     if vanished:
         conn.execute(
             update(D)
@@ -277,7 +309,7 @@ def _edit(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _edit_statement(restore: bool = False) -> Any:
+def _edit_statement(restore: State | None = None) -> Any:
     values: dict[str, Any] = {
         name: bindparam(name)
         for name in (
@@ -291,8 +323,8 @@ def _edit_statement(restore: bool = False) -> Any:
         )
     }
     values["next_attempt_at"] = bindparam("next_attempt_at")
-    if restore:
-        values.update(state=State.PENDING, cancel_reason="", attempts=0)
+    if restore is not None:
+        values.update(state=restore, cancel_reason="", attempts=0)
         condition = and_(D.c.key == bindparam("k"), D.c.state == State.CANCELLED)
     else:
         # executemany cannot expand IN lists: spell the states out

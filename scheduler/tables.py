@@ -71,6 +71,7 @@ class CampaignVersion(SQLModel, table=True):
     description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     synced_from: dt.datetime | None = _utc(nullable=True)
     synced_until: dt.datetime | None = _utc(nullable=True)
+    paused: bool = False  # an admin's /pause: its coming deliveries are held until /resume
     updated_at: dt.datetime = _utc(nullable=False)
 
 
@@ -138,6 +139,49 @@ class Delivery(SQLModel, table=True):
     cancel_reason: str = ""  # "removed" (by sync) or "user"
     created_at: dt.datetime = _utc(nullable=False)
     updated_at: dt.datetime = _utc(nullable=False)
+
+
+class Subscription(SQLModel, table=True):
+    """A chat that asked for a campaign's messages with /subscribe, and why it stopped."""
+
+    __tablename__ = "subscription"
+    __table_args__ = (Index("ix_subscription_campaign_active", "campaign", "active"),)
+
+    channel: str = Field(primary_key=True)  # the loa channel the chat talks to loa through
+    chat: str = Field(primary_key=True)  # the platform's chat id
+    campaign: str = Field(primary_key=True)
+    active: bool = True
+    ended_reason: str = ""  # "unsubscribed", or why the platform refused (the bot was blocked)
+    created_at: dt.datetime = _utc(nullable=False)
+    updated_at: dt.datetime = _utc(nullable=False)
+
+
+class Chat(SQLModel, table=True):
+    """A chat that wrote to a bot: its chosen language, and when it last wrote (on Zalo OA a
+    user's message opens a window in which replies are free)."""
+
+    __tablename__ = "chat"
+
+    channel: str = Field(primary_key=True)
+    chat: str = Field(primary_key=True)
+    language: str = ""  # set with /lang; "" follows the user's app, then config.toml
+    last_inbound_at: dt.datetime | None = _utc(nullable=True)
+
+
+class AuditEntry(SQLModel, table=True):
+    """One admin command: who asked, what, when, and what came of it (``loa audit``)."""
+
+    __tablename__ = "audit"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime = _utc(nullable=False, index=True)
+    channel: str
+    chat: str
+    user: str
+    command: str
+    arguments: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    result: str  # "ok", "refused" or "error"
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
 
 
 class Meta(SQLModel, table=True):

@@ -1,0 +1,43 @@
+"""The audit log: every admin command, allowed or refused, with who, what, when and result."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from scheduler.tables import AuditEntry
+
+A = AuditEntry.__table__  # type: ignore[attr-defined]
+
+OK, REFUSED, ERROR = "ok", "refused", "error"
+
+
+def write(
+    db: Engine,
+    at: dt.datetime,
+    channel: str,
+    chat: str,
+    user: str,
+    command: str,
+    arguments: str,
+    result: str,
+    detail: str = "",
+) -> None:
+    with db.begin() as conn:
+        conn.execute(
+            A.insert().values(
+                at=at, channel=channel, chat=chat, user=user, command=command,
+                arguments=arguments[:1000], result=result, detail=detail[:1000],
+            )
+        )  # fmt: skip
+
+
+def recent(db: Engine, limit: int = 50, result: str | None = None) -> list[Any]:
+    """The newest entries first."""
+    query = select(A).order_by(A.c.at.desc(), A.c.id.desc()).limit(limit)
+    if result is not None:
+        query = query.where(A.c.result == result)
+    with db.connect() as conn:
+        return list(conn.execute(query).all())

@@ -1,0 +1,154 @@
+"""What the bot answers from: campaigns and their coming items, as the store has them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, and_, func, or_, select
+
+from scheduler.sync import REMOVED
+from scheduler.tables import CampaignVersion, Occurrence
+
+O = Occurrence.__table__  # type: ignore[attr-defined]  # noqa: E741
+V = CampaignVersion.__table__  # type: ignore[attr-defined]
+
+LIVE = and_(O.c.status == "confirmed", V.c.digest != REMOVED)
+
+
+@dataclass(frozen=True)
+class CampaignInfo:
+    id: str
+    title: str
+    description: str
+    paused: bool
+    first: dt.datetime | None  # the earliest item the store holds that has not ended
+    last: dt.datetime | None  # when the last of them ends
+    ongoing: bool  # an item is happening now
+
+
+def _ends(row: Any) -> dt.datetime:
+    end: dt.datetime = row.end or row.start
+    return end
+
+
+def items(
+    db: Engine,
+    since: dt.datetime,
+    until: dt.datetime | None = None,
+    limit: int | None = None,
+    campaign: str | None = None,
+    overlapping: bool = False,
+) -> list[Any]:
+    """Activities and deadlines starting at or after ``since`` (or, ``overlapping``, under way
+    then), before ``until``, in time order; each row also carries its campaign's title."""
+    starts = (
+        or_(O.c.start >= since, func.coalesce(O.c.end, O.c.start) > since)
+        if overlapping
+        else O.c.start >= since
+    )
+    condition = and_(LIVE, starts)
+    if until is not None:
+        condition = and_(condition, O.c.start < until)
+    if campaign is not None:
+        condition = and_(condition, O.c.campaign == campaign)
+    query = (
+        select(O, V.c.title.label("campaign_title"))
+        .join(V, V.c.campaign == O.c.campaign)
+        .where(condition)
+        .order_by(O.c.start, O.c.key)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    with db.connect() as conn:
+        return list(conn.execute(query).all())
+
+
+def campaigns(db: Engine, now: dt.datetime) -> list[CampaignInfo]:
+    """Campaigns with something ongoing or coming, soonest first."""
+    with db.connect() as conn:
+        versions = conn.execute(select(V).where(V.c.digest != REMOVED)).all()
+        rows = conn.execute(
+            select(O.c.campaign, O.c.start, O.c.end).where(
+                and_(O.c.status == "confirmed", func.coalesce(O.c.end, O.c.start) >= now)
+            )
+        ).all()
+    spans: dict[str, list[Any]] = {}
+    for row in rows:
+        spans.setdefault(row.campaign, []).append(row)
+    out = []
+    for v in versions:
+        found = spans.get(v.campaign)
+        if not found:
+            continue
+        out.append(
+            CampaignInfo(
+                id=v.campaign,
+                title=v.title,
+                description=v.description,
+                paused=bool(v.paused),
+                first=min(r.start for r in found),
+                last=max(_ends(r) for r in found),
+                ongoing=any(r.start <= now <= _ends(r) for r in found),
+            )
+        )
+    out.sort(key=lambda c: (not c.ongoing, c.first or now, c.id))
+    return out
+
+
+def campaign(db: Engine, campaign_id: str, now: dt.datetime) -> CampaignInfo | None:
+    with db.connect() as conn:
+        v = conn.execute(
+            select(V).where(and_(V.c.campaign == campaign_id, V.c.digest != REMOVED))
+        ).first()
+        if v is None:
+            return None
+        span = conn.execute(
+            select(func.min(O.c.start), func.max(func.coalesce(O.c.end, O.c.start))).where(
+                and_(
+                    O.c.campaign == campaign_id,
+                    O.c.status == "confirmed",
+                    func.coalesce(O.c.end, O.c.start) >= now,
+                )
+            )
+        ).first()
+    first, last = (span[0], span[1]) if span is not None else (None, None)
+    return CampaignInfo(
+        id=v.campaign,
+        title=v.title,
+        description=v.description,
+        paused=bool(v.paused),
+        first=_aware(first),
+        last=_aware(last),
+        ongoing=False,
+    )
+
+
+def units(db: Engine, campaign_id: str) -> tuple[list[str], list[str]]:
+    """The campaign's lead units and partner units, as its items name them."""
+    with db.connect() as conn:
+        rows = conn.execute(
+            select(O.c.lead, O.c.partners)
+            .where(and_(O.c.campaign == campaign_id, O.c.status == "confirmed"))
+            .distinct()
+        ).all()
+    leads = sorted({r.lead.strip() for r in rows if r.lead.strip()})
+    partners = sorted({p.strip() for r in rows for p in r.partners.split("\n") if p.strip()})
+    return leads, [p for p in partners if p not in leads]
+
+
+def known_ids(db: Engine) -> list[str]:
+    with db.connect() as conn:
+        rows = conn.execute(select(V.c.campaign).where(V.c.digest != REMOVED)).all()
+    return sorted(r.campaign for r in rows)
+
+
+def _aware(value: Any) -> dt.datetime | None:
+    """Aggregates bypass the column type on some backends: read them back as aware UTC."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    assert isinstance(value, dt.datetime)
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)

@@ -1,0 +1,169 @@
+"""Chats subscribed to campaigns, and the outbox targets they become.
+
+A message whose ``channels`` holds ``"subscribers"`` goes to every chat subscribed to its
+campaign, through the channel the chat subscribed from. Sync turns that one dispatch into one
+delivery per chat, with the target ``chat:<platform id>``, so each has its own key, limits and
+receipt like any configured target. Subscribing changes the campaign's expansion digest, so the
+next sync adds the chat's coming deliveries; unsubscribing (or a chat that blocks the bot)
+cancels them in the same transaction that ends the subscription.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Mapping
+
+from sqlalchemy import Connection, Engine, and_, select, update
+
+from scheduler.tables import ACTIVE_STATES, Chat, Delivery, State, Subscription
+
+S = Subscription.__table__  # type: ignore[attr-defined]
+C = Chat.__table__  # type: ignore[attr-defined]
+D = Delivery.__table__  # type: ignore[attr-defined]
+
+SUBSCRIBERS = "subscribers"
+CHAT_PREFIX = "chat:"
+UNSUBSCRIBED = "unsubscribed"
+WAITING = (*ACTIVE_STATES, State.HELD)
+
+Subscribers = Mapping[str, list[tuple[str, str]]]  # campaign → [(channel, chat)]
+
+
+def chat_target(chat: str) -> str:
+    return f"{CHAT_PREFIX}{chat}"
+
+
+def address_of(addresses: Mapping[tuple[str, str], str], channel: str, target: str) -> str | None:
+    """The platform id a delivery goes to: a configured alias's address, or a subscriber's chat."""
+    if target.startswith(CHAT_PREFIX):
+        return target[len(CHAT_PREFIX) :] or None
+    return addresses.get((channel, target))
+
+
+def active(conn: Connection) -> dict[str, list[tuple[str, str]]]:
+    out: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    rows = conn.execute(
+        select(S.c.campaign, S.c.channel, S.c.chat)
+        .where(S.c.active.is_(True))
+        .order_by(S.c.campaign, S.c.channel, S.c.chat)
+    ).all()
+    for row in rows:
+        out[row.campaign].append((row.channel, row.chat))
+    return dict(out)
+
+
+def subscribe(db: Engine, channel: str, chat: str, campaign: str, now: dt.datetime) -> bool:
+    """True when the chat was not subscribed before."""
+    with db.begin() as conn:
+        row = conn.execute(
+            select(S.c.active).where(
+                and_(S.c.channel == channel, S.c.chat == chat, S.c.campaign == campaign)
+            )
+        ).first()
+        if row is not None and row.active:
+            return False
+        if row is None:
+            conn.execute(
+                S.insert().values(
+                    channel=channel, chat=chat, campaign=campaign, active=True, ended_reason="",
+                    created_at=now, updated_at=now,
+                )
+            )  # fmt: skip
+        else:
+            conn.execute(
+                update(S)
+                .where(and_(S.c.channel == channel, S.c.chat == chat, S.c.campaign == campaign))
+                .values(active=True, ended_reason="", updated_at=now)
+            )
+    return True
+
+
+def unsubscribe(db: Engine, channel: str, chat: str, campaign: str, now: dt.datetime) -> bool:
+    """True when the chat was subscribed; its coming deliveries are cancelled with it."""
+    with db.begin() as conn:
+        return end(conn, channel, chat, UNSUBSCRIBED, now, campaign) > 0
+
+
+def end(
+    conn: Connection,
+    channel: str,
+    chat: str,
+    reason: str,
+    now: dt.datetime,
+    campaign: str | None = None,
+) -> int:
+    """End a chat's subscriptions (one campaign's, or all) and cancel what was coming to it."""
+    which = and_(S.c.channel == channel, S.c.chat == chat, S.c.active.is_(True))
+    deliveries = and_(
+        D.c.channel == channel, D.c.target == chat_target(chat), D.c.state.in_(list(WAITING))
+    )
+    if campaign is not None:
+        which = and_(which, S.c.campaign == campaign)
+        deliveries = and_(deliveries, D.c.campaign == campaign)
+    ended = conn.execute(
+        update(S).where(which).values(active=False, ended_reason=reason[:500], updated_at=now)
+    ).rowcount
+    conn.execute(
+        update(D)
+        .where(deliveries)
+        .values(state=State.CANCELLED, cancel_reason=UNSUBSCRIBED, next_attempt_at=None,
+                last_error=reason[:500], updated_at=now)
+    )  # fmt: skip
+    return int(ended or 0)
+
+
+def of_chat(db: Engine, channel: str, chat: str) -> list[str]:
+    with db.connect() as conn:
+        rows = conn.execute(
+            select(S.c.campaign)
+            .where(and_(S.c.channel == channel, S.c.chat == chat, S.c.active.is_(True)))
+            .order_by(S.c.campaign)
+        ).all()
+    return [row.campaign for row in rows]
+
+
+def count_active(db: Engine) -> int:
+    with db.connect() as conn:
+        return len(conn.execute(select(S.c.chat).where(S.c.active.is_(True))).all())
+
+
+def note_inbound(db: Engine, channel: str, chat: str, now: dt.datetime) -> None:
+    """A user wrote: remember when (Zalo OA replies within 48 hours of it are free)."""
+    with db.begin() as conn:
+        done = conn.execute(
+            update(C)
+            .where(and_(C.c.channel == channel, C.c.chat == chat))
+            .values(last_inbound_at=now)
+        ).rowcount
+        if not done:
+            conn.execute(
+                C.insert().values(channel=channel, chat=chat, language="", last_inbound_at=now)
+            )
+
+
+def last_inbound(db: Engine, channel: str, chat: str) -> dt.datetime | None:
+    with db.connect() as conn:
+        value: dt.datetime | None = conn.execute(
+            select(C.c.last_inbound_at).where(and_(C.c.channel == channel, C.c.chat == chat))
+        ).scalar()
+    return value
+
+
+def chat_language(db: Engine, channel: str, chat: str) -> str:
+    with db.connect() as conn:
+        value = conn.execute(
+            select(C.c.language).where(and_(C.c.channel == channel, C.c.chat == chat))
+        ).scalar()
+    return str(value or "")
+
+
+def set_chat_language(db: Engine, channel: str, chat: str, language: str) -> None:
+    with db.begin() as conn:
+        done = conn.execute(
+            update(C)
+            .where(and_(C.c.channel == channel, C.c.chat == chat))
+            .values(language=language)
+        ).rowcount
+        if not done:
+            conn.execute(C.insert().values(channel=channel, chat=chat, language=language))
