@@ -201,6 +201,22 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         'viết "all", "campaign/<mã>", "unit/<tên-đơn-vị>" hoặc "tag/<nhãn>"',
         'write "all", "campaign/<id>", "unit/<unit-slug>" or "tag/<tag>"',
     ),
+    "bot_channel_type": (
+        "kênh loại {type} không có bot để trả lời lệnh",
+        "a {type} channel has no bot to answer commands",
+    ),
+    "bot_oa_webhook_only": (
+        'Zalo OA chỉ gửi tin đến qua webhook: đặt mode = "webhook"',
+        'a Zalo OA only pushes messages to a webhook: set mode = "webhook"',
+    ),
+    "bot_secret_missing": (
+        "biến môi trường {env} (khoá bí mật của webhook) chưa được đặt",
+        "the environment variable {env} (the webhook's secret) is not set",
+    ),
+    "bot_webhook_needs_http": (
+        "webhook cần máy chủ HTTP của loa: đặt [http] enabled = true",
+        "a webhook needs loa's HTTP server: set [http] enabled = true",
+    ),
     "feed_token_missing": (
         "biến môi trường {env} (mã bí mật của lịch) chưa được đặt",
         "environment variable {env} (the feed's secret token) is not set",
@@ -351,6 +367,15 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "kind_message": ("tin nhắn", "message"),
     "kind_deadline": ("hạn chót", "deadline"),
     "col_when": ("Thời gian", "When"),
+    "col_who": ("Ai", "Who"),
+    "col_command": ("Lệnh", "Command"),
+    "col_result": ("Kết quả", "Result"),
+    "audit_empty": ("Nhật ký quản trị còn trống.", "The audit log is empty."),
+    "bots_title": (
+        "Bot trả lời lệnh ({subscriptions} lượt đăng ký nhận tin):",
+        "Chat bots ({subscriptions} subscriptions):",
+    ),
+    "since": ("từ", "since"),
     "col_kind": ("Loại", "Kind"),
     "col_campaign": ("Chiến dịch", "Campaign"),
     "col_title": ("Nội dung", "Title"),
@@ -405,6 +430,11 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "send them again (those past their grace are missed): /resume ID",
     ),
     "bot_help_retry": ("gửi lại một tin: /retry KHOÁ", "send one delivery again: /retry KEY"),
+    "bot_help_help": ("các lệnh của loa", "loa's commands"),
+    "bot_internal_error": (
+        "Xin lỗi, đã có lỗi khi trả lời lệnh này. Quản trị viên có thể xem nhật ký của loa.",
+        "Sorry, something went wrong answering this. An admin can read loa's log.",
+    ),
     "bot_admin_commands": ("Lệnh quản trị:", "Admin commands:"),
     "bot_not_a_command": (
         "Tôi chỉ hiểu các lệnh bắt đầu bằng dấu /. Gõ /help để xem danh sách lệnh.",
@@ -437,6 +467,10 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "bot_today_title": ("Hôm nay, {date}:", "Today, {date}:"),
     "bot_week_title": ("Tuần này ({start} – {end}):", "This week ({start} – {end}):"),
     "bot_nothing_coming": ("Không có việc nào.", "Nothing scheduled."),
+    "bot_list_cut": (
+        "Chỉ hiện {count} việc đầu tiên; hỏi ít ngày hơn để xem hết.",
+        "Only the first {count} items are shown; ask for fewer days to see them all.",
+    ),
     "bot_next_items": ("Sắp tới:", "Coming up:"),
     "bot_period": ("Thời gian: {start} – {end}", "When: {start} – {end}"),
     "bot_leads": ("Chủ trì: {units}", "Lead: {units}"),

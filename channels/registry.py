@@ -12,6 +12,7 @@ from campaigns.i18n import t
 from channels.base import Channel
 from channels.console import ConsoleChannel
 from channels.file import FileChannel
+from channels.inbound import Inbox
 from channels.limits import RateLimiter
 
 
@@ -95,3 +96,24 @@ def build_channels(
     return {
         name: build_channel(name, s, root, memory, limiter=limiter) for name, s in settings.items()
     }
+
+
+def build_inbox(name: str, kind: str, channel: Channel, secret: str, app_id: str = "") -> Inbox:
+    """The inbound side of an outlet whose bot answers commands; ``secret`` proves webhooks."""
+    if kind == "telegram":
+        from channels.telegram import TelegramChannel
+        from channels.telegram_inbox import TelegramInbox
+
+        assert isinstance(channel, TelegramChannel)
+        return TelegramInbox(channel, secret)
+    if kind == "zalo_bot":
+        from channels.zalo_bot import ZaloBotChannel
+        from channels.zalo_bot_inbox import ZaloBotInbox
+
+        assert isinstance(channel, ZaloBotChannel)
+        return ZaloBotInbox(channel, secret)
+    if kind == "zalo_oa":
+        from channels.zalo_oa_inbox import ZaloOAInbox
+
+        return ZaloOAInbox(name, app_id, secret)
+    raise UnsupportedChannel(t("bot_channel_type", type=kind))

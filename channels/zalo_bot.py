@@ -75,11 +75,17 @@ class ZaloBotChannel:
     def is_group(self, address: str) -> bool:
         return False  # Zalo Bot ids do not tell groups from people: the per-chat limit holds
 
-    async def call(self, method: str, body: dict[str, Any]) -> Any:
+    async def call(self, method: str, body: dict[str, Any], wait: float = 0.0) -> Any:
+        """One API method; ``wait`` extends the read timeout for a long poll."""
         if not self.token:
             raise AuthError(t("token_missing", env=self.token_env))
+        url = f"{self.root}/bot{self.token}/{method}"
         try:
-            response = await self.client.post(f"{self.root}/bot{self.token}/{method}", json=body)
+            if wait:
+                longer = httpx.Timeout((self.client.timeout.read or 10.0) + wait)
+                response = await self.client.post(url, json=body, timeout=longer)
+            else:
+                response = await self.client.post(url, json=body)
         except httpx.HTTPError as exc:
             reached = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
             raise TransientError(f"Zalo Bot: {type(exc).__name__}", None, reached) from None

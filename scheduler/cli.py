@@ -7,6 +7,7 @@ command shows a traceback for bad input.
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import json
 import shutil
 import sys
@@ -24,7 +25,8 @@ from campaigns.expand import expand_all
 from campaigns.i18n import set_language, t
 from channels.errors import ChannelError
 from channels.registry import UnsupportedChannel
-from scheduler import daemon, logs, outbox
+from scheduler import audit, daemon, logs, outbox, pausing, subscriptions
+from scheduler.bot.runner import read_health
 from scheduler.campaign_set import load_campaigns
 from scheduler.config import Config, load_config
 from scheduler.db import migrate, open_engine, sqlite_path
@@ -235,6 +237,106 @@ def status(config: ConfigOption = Path("config.toml")) -> None:
         out.print(t("recent_errors"))
         for row in errors:
             out.print(f"  {row.state:9} {row.key}: {row.last_error}", soft_wrap=True)
+    bots = read_health(db)
+    if bots:
+        out.print(t("bots_title", subscriptions=subscriptions.count_active(db)))
+        for health in bots:
+            error = f": {health.last_error}" if health.last_error else ""
+            out.print(
+                f"  {health.channel} ({health.mode}) {health.state} "
+                f"{t('since')} {health.since}{error}",
+                soft_wrap=True,
+                markup=False,
+            )
+
+
+@app.command("audit")
+def audit_command(
+    limit: Annotated[int, typer.Option("--limit", help="the newest N entries")] = 50,
+    result: Annotated[str | None, typer.Option("--result", help="ok, refused or error")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+    config: ConfigOption = Path("config.toml"),
+) -> None:
+    """Nhật ký lệnh quản trị: ai, lệnh gì, lúc nào, kết quả (mới nhất trước)."""
+    if fmt not in ("table", "json"):
+        raise UserError("--format: table | json")
+    if result is not None and result not in (audit.OK, audit.REFUSED, audit.ERROR):
+        raise UserError("--result: ok | refused | error")
+    cfg = _config(config)
+    rows = audit.recent(_open_store(cfg), max(1, limit), result)
+    if fmt == "json":
+        items = [
+            {
+                "at": r.at.isoformat(), "channel": r.channel, "chat": r.chat, "user": r.user,
+                "command": r.command, "arguments": r.arguments, "result": r.result,
+                "detail": r.detail,
+            }
+            for r in rows
+        ]  # fmt: skip
+        sys.stdout.write(json.dumps(items, ensure_ascii=False, indent=2) + "\n")
+        return
+    if not rows:
+        out.print(t("audit_empty"))
+        return
+    table = Table(expand=True)
+    for code in ("col_when", "col_who", "col_command", "col_result", "col_note"):
+        table.add_column(t(code), no_wrap=code != "col_note", overflow="ellipsis")
+    for r in rows:
+        who = f"{r.channel}:{r.user}" + (f" @{r.chat}" if r.chat and r.chat != r.user else "")
+        command = f"/{r.command} {r.arguments}".strip()
+        table.add_row(format_compact(r.at.astimezone(cfg.tz)), who, command, r.result, r.detail)
+    out.print(table)
+
+
+def _audit_cli(db: Engine, command: str, arguments: str, result: str, detail: str) -> None:
+    """Admin actions from the command line go to the audit log like those from chat."""
+    audit.write(db, utcnow(), "cli", "", getpass.getuser(), command, arguments, result, detail)
+
+
+@app.command("pause")
+def pause_command(
+    campaign: Annotated[str, typer.Argument(help="campaign id")],
+    config: ConfigOption = Path("config.toml"),
+) -> None:
+    """Tạm dừng gửi tin của một chiến dịch (các tin chờ được giữ lại)."""
+    cfg = _config(config)
+    db = _open_store(cfg)
+    try:
+        result = pausing.pause(db, campaign, utcnow())
+    except pausing.UnknownCampaign:
+        _audit_cli(db, "pause", campaign, audit.ERROR, "unknown campaign")
+        raise UserError(t("bot_unknown_campaign", id=campaign)) from None
+    message = (
+        t("bot_paused", id=campaign, held=result.held)
+        if result.changed
+        else t("bot_already_paused", id=campaign)
+    )
+    _audit_cli(db, "pause", campaign, audit.OK, message)
+    _nudge(cfg)
+    out.print(message)
+
+
+@app.command("resume")
+def resume_command(
+    campaign: Annotated[str, typer.Argument(help="campaign id")],
+    config: ConfigOption = Path("config.toml"),
+) -> None:
+    """Gửi tiếp một chiến dịch đã tạm dừng (tin quá thời gian cho phép bị bỏ qua)."""
+    cfg = _config(config)
+    db = _open_store(cfg)
+    try:
+        result = pausing.resume(db, campaign, utcnow())
+    except pausing.UnknownCampaign:
+        _audit_cli(db, "resume", campaign, audit.ERROR, "unknown campaign")
+        raise UserError(t("bot_unknown_campaign", id=campaign)) from None
+    message = (
+        t("bot_resumed", id=campaign, resumed=result.resumed, missed=result.missed)
+        if result.changed
+        else t("bot_not_paused", id=campaign)
+    )
+    _audit_cli(db, "resume", campaign, audit.OK, message)
+    _nudge(cfg)
+    out.print(message)
 
 
 @app.command()

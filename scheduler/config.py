@@ -11,6 +11,7 @@ import difflib
 import os
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -20,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from campaigns.errors import ExpressionError, Problem, ValidationFailed
 from campaigns.i18n import t
-from campaigns.loader import LIBRARY, valid_timezone
+from campaigns.loader import LIBRARY, SPECIAL_CHANNELS, valid_timezone
 from campaigns.locate import LineIndex
 from campaigns.model import ChannelCatalog
 from campaigns.report import dotted, pydantic_problems, toml_problem
@@ -77,6 +78,14 @@ class QuotaSettings(_Strict):
     per_user_daily: int | None = None
 
 
+class BotSettings(_Strict):
+    enabled: bool = False  # answer chat commands sent to this channel's bot
+    mode: Literal["polling", "webhook"] = "polling"  # a Zalo OA only has "webhook"
+    secret_env: str | None = None  # webhook secret token; for zalo_oa, the OA secret key
+    admins: list[str] = []  # user or chat ids allowed the admin commands
+    poll_seconds: int = 30  # how long one long poll waits for an update
+
+
 class ChannelSettings(_Strict):
     type: str
     base_url: str | None = None
@@ -88,6 +97,7 @@ class ChannelSettings(_Strict):
     targets: dict[str, str | int] = {}
     limits: LimitSettings = LimitSettings()
     quota: QuotaSettings = QuotaSettings()
+    bot: BotSettings = BotSettings()
 
 
 class ConfigFile(_Strict):
@@ -146,7 +156,12 @@ class Config:
 
     def secret_values(self) -> list[str]:
         """The values of every environment variable config.toml names, to keep out of logs."""
-        names = [n for s in self.data.channels.values() for n in (s.token_env, s.secret_env) if n]
+        names = [
+            n
+            for s in self.data.channels.values()
+            for n in (s.token_env, s.secret_env, s.bot.secret_env)
+            if n
+        ]
         names += list(self.data.http.private_feeds.values())
         return [os.environ[n] for n in names if os.environ.get(n)]
 
@@ -187,9 +202,39 @@ class Config:
             for name, settings in self.data.channels.items()
         }
         defaults = self.data.campaigns.default_channels
-        return ChannelCatalog(
-            targets=targets, defaults=tuple(defaults if defaults is not None else targets)
-        )
+        if defaults is None:
+            # with a bot to /subscribe through, a chat that subscribes gets what everyone gets
+            defaults = [*targets, *(SPECIAL_CHANNELS if self.bots() else ())]
+        return ChannelCatalog(targets=targets, defaults=tuple(defaults))
+
+    def bots(self) -> dict[str, ChannelSettings]:
+        """The channels whose bots answer chat commands."""
+        return {name: s for name, s in self.data.channels.items() if s.bot.enabled}
+
+
+def _check_bot(
+    settings: ChannelSettings,
+    where: tuple[str, ...],
+    http: HttpSettings,
+    report: Callable[..., None],
+) -> None:
+    bot = settings.bot
+    if not bot.enabled:
+        return
+    if settings.type not in NETWORK_TYPES:
+        report((*where, "enabled"), t("bot_channel_type", type=settings.type))
+        return
+    if settings.type == "zalo_oa" and bot.mode != "webhook":
+        report((*where, "mode"), t("bot_oa_webhook_only"))
+    if bot.mode == "webhook" or settings.type == "zalo_oa":
+        if not bot.secret_env:
+            report((*where, "secret_env"), t("channel_needs", type="bot", key="secret_env"))
+        elif not os.environ.get(bot.secret_env):
+            report((*where, "secret_env"), t("bot_secret_missing", env=bot.secret_env))
+        if not http.enabled:
+            report((*where, "mode"), t("bot_webhook_needs_http"))
+    if not 1 <= bot.poll_seconds <= 50:
+        report((*where, "poll_seconds"), t("wrong_type", expected="1–50"))
 
 
 def load_config(path: Path) -> Config:
@@ -266,8 +311,11 @@ def load_config(path: Path) -> Config:
         for alias in settings.targets:
             if not ID_PATTERN.match(alias):
                 report((*base, "targets", alias), t("bad_id", value=alias), t("bad_id_hint"))
+        _check_bot(settings, (*base, "bot"), parsed.http, report)
     for j, spec in enumerate(parsed.campaigns.default_channels or []):
         name_, _, alias = spec.partition(":")
+        if name_ in SPECIAL_CHANNELS and not alias:
+            continue
         if name_ not in parsed.channels or (alias and alias not in parsed.channels[name_].targets):
             report(("campaigns", "default_channels", j), t("unknown_channel", value=spec))
     if problems:

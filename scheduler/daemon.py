@@ -31,7 +31,11 @@ from campaigns.i18n import t
 from campaigns.loader import LoadResult, discover
 from campaigns.model import Campaign
 from channels.base import Channel
+from channels.limits import RateLimiter
+from channels.registry import build_inbox
 from scheduler import outbox
+from scheduler.bot.core import BotSettings, CommandCore, Reply
+from scheduler.bot.runner import BotRunner
 from scheduler.campaign_set import load_campaigns
 from scheduler.config import Config
 from scheduler.db import migrate, open_engine, sqlite_path
@@ -41,6 +45,7 @@ from scheduler.http_server import HttpServer
 from scheduler.lock import DaemonLock
 from scheduler.outlets import build_outlets
 from scheduler.quotas import QuotaGuard, quotas
+from scheduler.subscriptions import SUBSCRIBERS
 from scheduler.sync import SyncReport, sync
 from scheduler.tables import ACTIVE_STATES, CampaignVersion, Delivery
 
@@ -111,6 +116,8 @@ class Daemon:
         self.http: HttpServer | None = None
         self._http_task: asyncio.Task[None] | None = None
         self._next_due: dt.datetime | None = None
+        self.bots: dict[str, BotRunner] = {}
+        self._bot_tasks: list[asyncio.Task[None]] = []
 
     # -- start-up ----------------------------------------------------------------------------
 
@@ -125,6 +132,7 @@ class Daemon:
         migrate(self.db)
         self.channels, limiter = build_outlets(self.config, self.db)
         http = self.config.data.http
+        self.bots = self._build_bots(limiter)
         if http.enabled:
             state = HttpState(
                 db=self.db,
@@ -132,6 +140,8 @@ class Daemon:
                 scheduler_running=lambda: self.scheduler is not None and self.scheduler.running,
                 next_due=lambda: self._next_due,
                 latencies=lambda: self.engine.latencies if self.engine else [],
+                bots=self._bot_health,
+                hooks=self._webhook_bot,
                 base_url=http.public_url.rstrip("/"),
             )
             self.http = HttpServer(create_app(state), http.host, http.port)
@@ -147,8 +157,66 @@ class Daemon:
             ),
             batch_size=settings.batch_size,
             limiter=limiter,
-            quota=QuotaGuard(self.db, quotas(self.config), self.config.timezone).refusal,
+            quota=QuotaGuard(
+                self.db, quotas(self.config), self.config.timezone, self.config.addresses()
+            ).refusal,
         )
+
+    def _build_bots(self, limiter: RateLimiter) -> dict[str, BotRunner]:
+        """A runner per channel whose bot answers commands, all sharing one command core."""
+        assert self.db is not None
+        bots = self.config.bots()
+        if not bots:
+            return {}
+        http = self.config.data.http
+        settings = BotSettings(
+            timezone=self.config.timezone,
+            language=self.config.data.language,
+            admins={name: frozenset(map(str, s.bot.admins)) for name, s in bots.items()},
+            feed_base=self._feed_base,
+            private_feeds=frozenset(http.private_feeds),
+            sends_to_subscribers=self._sends_to_subscribers,
+        )
+        core = CommandCore(self.db, settings, self.clock)
+        public = http.public_url.rstrip("/")
+        runners = {}
+        for name, s in bots.items():
+            secret = os.environ.get(s.bot.secret_env or "", "")
+            inbox = build_inbox(name, s.type, self.channels[name], secret, s.app_id or "")
+            runners[name] = BotRunner(
+                inbox, self.channels[name], core, self.db, self._after_command,
+                mode="webhook" if s.type == "zalo_oa" else s.bot.mode,
+                poll_seconds=s.bot.poll_seconds,
+                webhook_url=f"{public}/hooks/{name}" if public else "",
+                limiter=limiter, clock=self.clock,
+            )  # fmt: skip
+        return runners
+
+    def _bot_health(self) -> dict[str, dict[str, str]]:
+        return {name: runner.health.summary() for name, runner in self.bots.items()}
+
+    def _webhook_bot(self, name: str) -> BotRunner | None:
+        runner = self.bots.get(name)
+        return runner if runner is not None and runner.mode == "webhook" else None
+
+    def _feed_base(self) -> str:
+        public = self.config.data.http.public_url.rstrip("/")
+        return public or (self.http.url if self.http is not None else "")
+
+    def _sends_to_subscribers(self, campaign_id: str) -> bool:
+        catalog = self.config.catalog()
+        for campaign in self.watcher.good.values():
+            if campaign.id == campaign_id:
+                specs = [m.channels for m in campaign.messages]
+                specs += [d.channels for d in campaign.deadlines]
+                return any(SUBSCRIBERS in (s or catalog.defaults) for s in specs)
+        return False
+
+    async def _after_command(self, reply: Reply) -> None:
+        """A chat command changed subscriptions or the outbox: the daemon follows at once."""
+        if reply.resync:
+            await self._sync()
+        await self._reschedule()
 
     async def _sync(self, force: bool = False, show_progress: bool = False) -> SyncReport:
         assert self.db is not None
@@ -301,6 +369,8 @@ class Daemon:
             if self.http is not None:
                 self._http_task = asyncio.create_task(self.http.serve())
                 log.info("http listening", extra={"url": self.http.url})
+            for runner in self.bots.values():
+                self._bot_tasks.append(asyncio.create_task(runner.run(self.stop_event)))
             await self._wake()
             await self.stop_event.wait()
         finally:
@@ -328,6 +398,11 @@ class Daemon:
     async def _shutdown(self) -> None:
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        self.stop_event.set()
+        if self._bot_tasks:
+            _, late = await asyncio.wait(self._bot_tasks, timeout=2)
+            for task in late:
+                task.cancel()
         if self.http is not None:
             self.http.stop()
             if self._http_task is not None:

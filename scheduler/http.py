@@ -13,10 +13,12 @@ import datetime as dt
 import email.utils
 import hmac
 import html
+import json
 import re
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
@@ -25,6 +27,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from sqlalchemy import Engine, text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from channels.inbound import Inbox, Update, WebhookRefused
 from scheduler import outbox
 from scheduler.feeds import FeedSelector, FeedStore
 
@@ -43,8 +46,15 @@ class HttpState:
     scheduler_running: Callable[[], bool] = lambda: True
     next_due: Callable[[], dt.datetime | None] = lambda: None
     latencies: Callable[[], list[float]] = lambda: []
-    bots: Callable[[], dict[str, str]] = dict
+    bots: Callable[[], dict[str, dict[str, str]]] = dict  # bot → its health
+    hooks: Callable[[str], WebhookTarget | None] = lambda name: None  # bots in webhook mode
     base_url: str = ""
+
+
+class WebhookTarget(Protocol):
+    inbox: Inbox
+
+    async def handle(self, update: Update) -> None: ...
 
 
 def _http_date(moment: dt.datetime) -> str:
@@ -136,14 +146,41 @@ def create_app(state: HttpState) -> FastAPI:
             database = f"lỗi: {type(exc).__name__}"
         running = state.scheduler_running()
         next_due = state.next_due()
+        bots = state.bots()
+        failing = any(b.get("state") == "failing" for b in bots.values())
         body = {
-            "status": "ok" if database == "ok" and running else "error",
+            # a bot that cannot reach its platform degrades loa; it does not stop the schedule
+            "status": "error"
+            if database != "ok" or not running
+            else "degraded"
+            if failing
+            else "ok",
             "database": database,
             "scheduler": "running" if running else "stopped",
             "next_due": next_due.isoformat() if next_due else None,
-            "bots": state.bots(),
+            "bots": bots,
         }
         return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
+
+    @app.post("/hooks/{name}")
+    async def webhook(name: str, request: Request) -> Response:
+        """Updates a platform pushes: proved genuine (secret token or signature), then answered
+        before the platform is told 200, so a crash makes it deliver them again."""
+        target = state.hooks(name)
+        if target is None:
+            return PlainTextResponse("Not Found", status_code=404)
+        body = await request.body()
+        try:
+            target.inbox.verify(request.headers, body, time.time())
+        except WebhookRefused as exc:
+            return PlainTextResponse(exc.reason, status_code=exc.status)
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            return PlainTextResponse("the body is not JSON", status_code=400)
+        for update in target.inbox.parse(payload):
+            await target.handle(update)
+        return JSONResponse({"ok": True})
 
     @app.get("/metrics")
     async def metrics() -> Response:

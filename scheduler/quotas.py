@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -20,9 +20,11 @@ from sqlalchemy import Engine, and_, func, select
 from campaigns.expand import Dispatch
 from campaigns.i18n import t
 from scheduler.config import Config
+from scheduler.subscriptions import address_of, last_inbound
 from scheduler.tables import Delivery, State
 
 D = Delivery.__table__  # type: ignore[attr-defined]
+REPLY_WINDOW = dt.timedelta(hours=48)  # after a user's message, an OA may answer freely
 
 
 @dataclass(frozen=True)
@@ -88,12 +90,24 @@ def plan_warnings(dispatches: Iterable[Dispatch], config: Config) -> list[str]:
 
 
 class QuotaGuard:
-    """Counts sent deliveries in the store; answers why one more would go over, or None."""
+    """Counts sent deliveries in the store; answers why one more would go over, or None.
 
-    def __init__(self, db: Engine, limits: dict[str, Quota], timezone: str) -> None:
+    A user who wrote to the OA in the last 48 hours may be answered freely (Zalo's reply
+    window), so a message to them is never refused; it is still counted afterwards, which
+    errs on the side of refusing early rather than being refused by Zalo.
+    """
+
+    def __init__(
+        self,
+        db: Engine,
+        limits: dict[str, Quota],
+        timezone: str,
+        addresses: Mapping[tuple[str, str], str] | None = None,
+    ) -> None:
         self.db = db
         self.limits = limits
         self.tz = ZoneInfo(timezone)
+        self.addresses = addresses or {}
 
     def _sent_since(self, channel: str, since: dt.datetime, target: str | None) -> int:
         condition = and_(D.c.channel == channel, D.c.state == State.SENT, D.c.sent_at >= since)
@@ -105,6 +119,10 @@ class QuotaGuard:
     def refusal(self, channel: str, target: str, now: dt.datetime) -> str | None:
         quota = self.limits.get(channel)
         if quota is None:
+            return None
+        address = address_of(self.addresses, channel, target)
+        wrote = last_inbound(self.db, channel, address) if address else None
+        if wrote is not None and now - wrote < REPLY_WINDOW:
             return None
         local = now.astimezone(self.tz)
         month = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)

@@ -27,6 +27,8 @@ def test_campaign_doc_examples_validate(block: str) -> None:
 
 def test_config_doc_example_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOA_FEED_TOKEN_PGI", "bi-mat")
+    monkeypatch.setenv("LOA_TELEGRAM_WEBHOOK_SECRET", "bi-mat-webhook")
+    monkeypatch.setenv("LOA_ZALO_OA_SECRET", "bi-mat-oa")
     (blocks,) = toml_blocks(CONFIG_DOC)
     path = tmp_path / "config.toml"
     path.write_text(blocks, "utf-8")

@@ -1,0 +1,135 @@
+"""``loa run`` answering chat commands on Telegram (polling, python-telegram-bot against the local
+fake Bot API): replies in Vietnamese, a subscription that brings the campaign's next message
+exactly once, admin commands refused and audited for others, and no update answered twice
+across a restart."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+
+from tests.e2e.harness import Office, iso, wait_for
+from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
+
+pytestmark = pytest.mark.slow
+
+
+def campaign(due: dt.datetime, today: dt.date) -> str:
+    day = today + dt.timedelta(days=3)
+    return f"""
+id = "ngay-moi-truong"
+title = "Ngày Môi trường thế giới"
+timezone = "Asia/Ho_Chi_Minh"
+
+[[activity]]
+id = "mit-tinh"
+title = "Lễ mít tinh hưởng ứng Ngày Môi trường thế giới"
+start = {day.isoformat()}T07:30:00
+end = {day.isoformat()}T09:00:00
+location = "Quảng trường tỉnh"
+lead = "Sở Nông nghiệp và Môi trường"
+partners = ["Tỉnh đoàn"]
+
+[[message]]
+id = "nhac"
+at = {iso(due)}
+text = "Nhắc: sáng {day:%d/%m} mít tinh hưởng ứng Ngày Môi trường thế giới 🌱"
+channels = ["subscribers"]
+"""
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeTelegram]:
+    with FakeTelegram() as server:
+        yield server
+
+
+def texts(fake: FakeTelegram, chat: int) -> list[str]:
+    return [m.text or "" for m in fake.messages_to(chat)]
+
+
+def reply_to(fake: FakeTelegram, chat: int, count: int, what: str) -> str:
+    """Wait for the chat's ``count``-th message and return it."""
+    found = wait_for(lambda: len(texts(fake, chat)) >= count, 20, what)
+    assert found
+    return texts(fake, chat)[count - 1]
+
+
+def test_commands_subscription_admin_and_restart(
+    office: Office, fake: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOA_TG_TOKEN", DEFAULT_TOKEN)
+    user = fake.add_private_chat(first_name="Lan")
+    admin = fake.add_private_chat(first_name="Hùng")
+    group = fake.add_group()
+    office.extra_config = (
+        f'[channels.tg]\ntype = "telegram"\nbase_url = "{fake.url}"\ntoken_env = "LOA_TG_TOKEN"\n'
+        f'[channels.tg.bot]\nenabled = true\npoll_seconds = 2\nadmins = ["{admin}"]\n'
+    )
+    office.write_config()
+    now = dt.datetime.now(dt.UTC)
+    due = now + dt.timedelta(seconds=25)
+    office.campaign("moi-truong", campaign(due, now.date()))
+    process = office.start()
+    office.started(process)
+
+    # the command menu, in Vietnamese and (for English apps) in English
+    wait_for(lambda: fake.commands(language_code="en"), 20, "setMyCommands")
+    menu_vi = {c["command"]: c["description"] for c in fake.commands()}
+    menu_en = {c["command"]: c["description"] for c in fake.commands(language_code="en")}
+    assert {"upcoming", "subscribe", "feed", "lang"} <= set(menu_vi)
+    assert "status" not in menu_vi  # admin commands stay off the menu
+    assert "sắp tới" in menu_vi["upcoming"] and "coming" in menu_en["upcoming"]
+
+    fake.queue_message(user, "/upcoming")
+    answer = reply_to(fake, user, 1, "the /upcoming reply")
+    assert answer.startswith("Các việc sắp tới:")
+    assert "Lễ mít tinh hưởng ứng Ngày Môi trường thế giới" in answer
+    assert "Thứ" in answer and "(Quảng trường tỉnh)" in answer
+
+    fake.queue_message(user, "/subscribe ngay-moi-truong")
+    assert "Đã đăng ký" in reply_to(fake, user, 2, "the /subscribe reply")
+    key = f"ngay-moi-truong:nhac:once@tg:chat:{user}"
+    wait_for(lambda: office.query("select state from delivery where key = ?", key), 20, "sync")
+
+    fake.queue_message(user, "/status")
+    assert "chỉ dành cho quản trị viên" in reply_to(fake, user, 3, "the refusal")
+    fake.queue_message(admin, "/STATUS")
+    status = reply_to(fake, admin, 1, "the admin's /status")
+    assert status.startswith("Tình trạng gửi tin:") and "pending: 1" in status
+
+    fake.queue_message(group, "/help@some_other_bot")
+    fake.queue_message(group, "/help@" + fake.bot_username)
+    assert "/upcoming" in reply_to(fake, group, 1, "the group's /help")
+
+    # the campaign's message reaches the subscribed chat, once
+    wait_for(lambda: len(texts(fake, user)) >= 4, 40, "the campaign message")
+    assert texts(fake, user)[3].startswith("Nhắc: sáng")
+    wait_for(lambda: office.query("select state from delivery where key = ?", key)
+             == [("sent",)], 20, "the delivery recorded")  # fmt: skip
+
+    audit = office.loa("audit", "--format", "json")
+    assert audit.returncode == 0, audit.stderr
+    assert '"result": "refused"' in audit.stdout and f'"user": "{user}"' in audit.stdout
+    assert '"result": "ok"' in audit.stdout and f'"user": "{admin}"' in audit.stdout
+
+    code, _, err = office.stop(process)
+    assert code == 0, err
+    before = {chat: len(texts(fake, chat)) for chat in (user, admin, group)}
+
+    # a restart answers only what is new
+    process = office.start()
+    office.started(process)
+    fake.queue_message(admin, "/help")
+    assert "/pause" in reply_to(fake, admin, before[admin] + 1, "/help after the restart")
+    assert {chat: len(texts(fake, chat)) for chat in (user, group)} == {
+        user: before[user],
+        group: before[group],
+    }
+    assert len(texts(fake, user)) == 4  # the campaign message came once
+    status_text = office.loa("status").stdout
+    assert "tg (polling) ok" in status_text
+    code, _, err = office.stop(process)
+    assert code == 0, err
