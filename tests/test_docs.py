@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CAMPAIGN_DOC = (ROOT / "docs" / "campaign-files.md").read_text("utf-8")
 CONFIG_DOC = (ROOT / "docs" / "configuration.md").read_text("utf-8")
 README = (ROOT / "README.md").read_text("utf-8")
+BOTS_DOC = (ROOT / "docs" / "chat-bots.md").read_text("utf-8")
 
 
 def toml_blocks(text: str) -> list[str]:
@@ -77,3 +78,31 @@ def test_every_campaign_key_is_documented() -> None:
             if key in ("activity", "message", "deadline"):
                 continue
             assert f"`{key}`" in CAMPAIGN_DOC, key
+
+
+def test_chat_bot_doc_examples_work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from campaigns.model import ChannelCatalog
+
+    settings, message = toml_blocks(BOTS_DOC)
+    monkeypatch.setenv("LOA_TELEGRAM_TOKEN", "123:abc")
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[channels.telegram]\ntype = "telegram"\ntoken_env = "LOA_TELEGRAM_TOKEN"\n'
+        '[channels.telegram.targets]\nnhom-van-phong = "-1001"\n' + settings,
+        "utf-8",
+    )
+    config = load_config(path)
+    assert config.bots()["telegram"].bot.admins == ["123456789"]
+    assert "subscribers" in config.catalog().defaults
+    activity = (
+        '[[activity]]\nid = "ngay-chinh"\ntitle = "Ngày Môi trường thế giới"\n'
+        'start = "yearly 06-05"\nlocation = "Quảng trường tỉnh"\n'
+    )
+    found = campaign(HEAD + activity + message, ChannelCatalog({"telegram": ("nhom-van-phong",)}))
+    assert found.messages[0].channels == ("telegram:nhom-van-phong", "subscribers")
+
+
+def test_every_bot_command_is_documented() -> None:
+    from scheduler.bot.core import ADMIN_COMMANDS, USER_COMMANDS
+
+    assert [c for c in (*USER_COMMANDS, *ADMIN_COMMANDS) if f"/{c}" not in BOTS_DOC] == []

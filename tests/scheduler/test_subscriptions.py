@@ -1,0 +1,111 @@
+"""Subscriptions through the outbox: a "subscribers" message becomes one delivery per subscribed
+chat, unsubscribing cancels what was coming, a chat that blocked the bot is unsubscribed with
+the platform's reason, and pausing holds a campaign's messages until it is resumed."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Engine, select
+
+from campaigns.model import ChannelCatalog
+from channels.errors import PermanentError, RecipientGone
+from scheduler import pausing, subscriptions
+from scheduler.sync import sync
+from scheduler.tables import Delivery, Subscription
+from tests.helpers import HEAD, campaign
+from tests.scheduler.test_engine import Clock, Scripted
+
+D = Delivery.__table__  # type: ignore[attr-defined]
+S = Subscription.__table__  # type: ignore[attr-defined]
+CAT = ChannelCatalog(targets={"kenh": ()}, defaults=("kenh",))
+NOW = dt.datetime(2026, 5, 1, 1, 0, tzinfo=dt.UTC)
+HORIZON = dt.timedelta(days=400)
+TEXT = HEAD + (
+    '[[activity]]\nid = "wed"\ntitle = "Ngày Môi trường thế giới"\nstart = "yearly 06-05"\n'
+    '[[message]]\nid = "ngay"\nat = "wed 07:30"\ntext = "Hôm nay {{ date }}"\n'
+    'channels = ["kenh", "subscribers"]\n'
+)
+
+
+def states(db: Engine) -> dict[str, str]:
+    with db.connect() as conn:
+        return {r.key: r.state for r in conn.execute(select(D.c.key, D.c.state))}
+
+
+def resync(db: Engine, now: dt.datetime = NOW) -> None:
+    sync(db, [campaign(TEXT, CAT)], CAT, now, HORIZON)
+
+
+def test_each_subscribed_chat_gets_its_own_delivery(db: Engine) -> None:
+    resync(db)
+    assert set(states(db)) == {"c:ngay:2026@kenh", "c:ngay:2027@kenh"}  # nobody subscribed
+    assert subscriptions.subscribe(db, "kenh", "111", "c", NOW)
+    assert not subscriptions.subscribe(db, "kenh", "111", "c", NOW)  # already
+    subscriptions.subscribe(db, "kenh", "-222", "c", NOW)
+    resync(db)  # the subscription changed the campaign's digest: it expands again
+    found = states(db)
+    assert found["c:ngay:2026@kenh:chat:111"] == "pending"
+    assert found["c:ngay:2027@kenh:chat:-222"] == "pending"
+    assert len(found) == 6
+
+
+def test_unsubscribe_cancels_and_a_new_subscription_restores(db: Engine) -> None:
+    subscriptions.subscribe(db, "kenh", "111", "c", NOW)
+    resync(db)
+    assert subscriptions.unsubscribe(db, "kenh", "111", "c", NOW)
+    assert not subscriptions.unsubscribe(db, "kenh", "111", "c", NOW)
+    assert states(db)["c:ngay:2026@kenh:chat:111"] == "cancelled"
+    resync(db)
+    assert states(db)["c:ngay:2026@kenh:chat:111"] == "cancelled"  # sync agrees
+    subscriptions.subscribe(db, "kenh", "111", "c", NOW)
+    resync(db)
+    assert states(db)["c:ngay:2026@kenh:chat:111"] == "pending"
+
+
+async def test_a_chat_that_blocked_the_bot_is_unsubscribed_with_the_reason(db: Engine) -> None:
+    from tests.scheduler.test_engine import engine_for
+
+    subscriptions.subscribe(db, "kenh", "111", "c", NOW)
+    subscriptions.subscribe(db, "kenh", "333", "c", NOW)
+    resync(db)
+    due = dt.datetime(2026, 6, 5, 0, 30, tzinfo=dt.UTC)  # 07:30 in Vietnam
+    clock = Clock(due)
+    blocked = RecipientGone("Telegram: Forbidden: bot was blocked by the user")
+    # lanes run one target after another here: the channel answers in key order
+    channel = Scripted(clock, [None, blocked, PermanentError("Telegram: message is too long")])
+    await engine_for(db, channel, clock).run_due()
+    with db.connect() as conn:
+        subs = {r.chat: r for r in conn.execute(select(S)).all()}
+    found = states(db)
+    gone = next(chat for chat in ("111", "333") if not subs[chat].active)
+    kept = "333" if gone == "111" else "111"
+    assert "blocked" in subs[gone].ended_reason
+    assert subs[kept].active  # an ordinary permanent error does not unsubscribe
+    assert found[f"c:ngay:2026@kenh:chat:{gone}"] == "failed"
+    assert found[f"c:ngay:2027@kenh:chat:{gone}"] == "cancelled"  # nothing more is tried
+    assert found[f"c:ngay:2027@kenh:chat:{kept}"] == "pending"
+
+
+def test_pause_holds_and_resume_sends_within_grace_and_misses_the_rest(db: Engine) -> None:
+    resync(db)
+    held = pausing.pause(db, "c", NOW)
+    assert held.changed and held.held == 2
+    assert not pausing.pause(db, "c", NOW).changed
+    assert set(states(db).values()) == {"held"}
+    subscriptions.subscribe(db, "kenh", "111", "c", NOW)
+    resync(db)  # what sync adds to a paused campaign arrives held
+    assert set(states(db).values()) == {"held"}
+    later = dt.datetime(2026, 6, 5, 3, 0, tzinfo=dt.UTC)  # 2.5 h after the 2026 message
+    result = pausing.resume(db, "c", later)
+    assert (result.resumed, result.missed) == (2, 2)
+    found = states(db)
+    assert found["c:ngay:2026@kenh"] == "missed" and found["c:ngay:2027@kenh"] == "pending"
+    assert not pausing.resume(db, "c", later).changed
+
+
+def test_pausing_an_unknown_campaign_says_so(db: Engine) -> None:
+    import pytest
+
+    with pytest.raises(pausing.UnknownCampaign):
+        pausing.pause(db, "khong-co", NOW)
