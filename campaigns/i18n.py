@@ -376,6 +376,10 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "Chat bots ({subscriptions} subscriptions):",
     ),
     "since": ("từ", "since"),
+    "bots_listening": (
+        "Bot trả lời lệnh (/help, /upcoming, /subscribe …): {names}",
+        "Bots answering commands (/help, /upcoming, /subscribe …): {names}",
+    ),
     "col_kind": ("Loại", "Kind"),
     "col_campaign": ("Chiến dịch", "Campaign"),
     "col_title": ("Nội dung", "Title"),

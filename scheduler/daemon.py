@@ -288,6 +288,9 @@ class Daemon:
             self.console.print(t("nothing_coming"))
         if self.http is not None:
             self.console.print(t("feeds_at", url=self.http.url))
+        if self.bots:
+            names = ", ".join(f"{name} ({runner.mode})" for name, runner in self.bots.items())
+            self.console.print(t("bots_listening", names=names))
         self.console.print(t("press_ctrl_c"))
 
     # -- the clock ---------------------------------------------------------------------------

@@ -66,3 +66,26 @@ def test_guard_refuses_once_the_day_is_used(db: Engine, tmp_path: Path) -> None:
     assert guard.refusal("oa", "minh", T0 + dt.timedelta(hours=1)) is None
     assert guard.refusal("oa", "lan", T0 + dt.timedelta(days=1)) is None
     assert row(db, "k1")["state"] == "sent"
+
+
+def test_a_user_who_wrote_within_48_hours_may_be_answered_over_the_quota(
+    db: Engine, tmp_path: Path
+) -> None:
+    from sqlalchemy import update
+
+    from scheduler import subscriptions
+    from scheduler.tables import Delivery
+
+    path = tmp_path / "config.toml"
+    path.write_text(CONFIG, "utf-8")
+    config = load_config(path)
+    guard = QuotaGuard(db, quotas(config), "Asia/Ho_Chi_Minh", config.addresses())
+    add(db, "k1", T0, target="lan")
+    with db.begin() as conn:
+        conn.execute(update(Delivery.__table__).values(state="sent", sent_at=T0, channel="oa"))  # type: ignore[attr-defined]
+    later = T0 + dt.timedelta(hours=1)
+    assert guard.refusal("oa", "lan", later) is not None  # the day's one message is used
+    subscriptions.note_inbound(db, "oa", "1001", T0 - dt.timedelta(hours=46))  # lan wrote
+    assert guard.refusal("oa", "lan", later) is None  # inside Zalo's reply window
+    assert guard.refusal("oa", "chat:1001", later) is None  # a subscriber's target too
+    assert guard.refusal("oa", "lan", T0 + dt.timedelta(hours=2)) is not None  # window closed
