@@ -31,7 +31,7 @@ from scheduler.campaign_set import load_campaigns
 from scheduler.config import Config, load_config
 from scheduler.db import migrate, open_engine, sqlite_path
 from scheduler.engine import utcnow
-from scheduler.http_server import PortInUse
+from scheduler.errors import PortInUse
 from scheduler.lock import AlreadyRunning, nudge, unless_daemon
 from scheduler.plan import kind_text, plan_rows, when_text
 from scheduler.quotas import plan_warnings

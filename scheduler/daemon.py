@@ -18,6 +18,7 @@ import socket
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -40,14 +41,15 @@ from scheduler.campaign_set import load_campaigns
 from scheduler.config import Config
 from scheduler.db import migrate, open_engine, sqlite_path
 from scheduler.engine import DispatchEngine, RetryPolicy, utcnow
-from scheduler.http import HttpState, create_app
-from scheduler.http_server import HttpServer
 from scheduler.lock import DaemonLock
 from scheduler.outlets import build_outlets
 from scheduler.quotas import QuotaGuard, quotas
 from scheduler.subscriptions import SUBSCRIBERS
 from scheduler.sync import SyncReport, sync
 from scheduler.tables import ACTIVE_STATES, CampaignVersion, Delivery
+
+if TYPE_CHECKING:
+    from scheduler.http_server import HttpServer
 
 log = logging.getLogger("loa.daemon")
 D = Delivery.__table__  # type: ignore[attr-defined]
@@ -134,6 +136,10 @@ class Daemon:
         http = self.config.data.http
         self.bots = self._build_bots(limiter)
         if http.enabled:
+            # a web framework is loaded only by a daemon that serves the web
+            from scheduler.http import HttpState, create_app
+            from scheduler.http_server import HttpServer
+
             state = HttpState(
                 db=self.db,
                 feed_tokens=self.config.feed_tokens(),

@@ -14,12 +14,7 @@ from collections.abc import Generator
 import uvicorn
 from fastapi import FastAPI
 
-from campaigns.i18n import t
-
-
-class PortInUse(Exception):
-    def __init__(self, host: str, port: int, reason: str) -> None:
-        super().__init__(t("port_in_use", host=host, port=port, reason=reason))
+from scheduler.errors import PortInUse
 
 
 class _QuietServer(uvicorn.Server):
