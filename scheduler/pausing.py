@@ -9,6 +9,7 @@ harm than good, the same rule as after downtime.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, and_, select, update
@@ -19,6 +20,7 @@ from scheduler.tables import ACTIVE_STATES, CampaignVersion, Delivery, State
 
 D = Delivery.__table__  # type: ignore[attr-defined]
 V = CampaignVersion.__table__  # type: ignore[attr-defined]
+CHUNK = 500
 
 
 class UnknownCampaign(LookupError):
@@ -66,18 +68,25 @@ def resume(db: Engine, campaign: str, now: dt.datetime) -> PauseResult:
             )
         ).all()
         late = [r.key for r in rows if now - r.due > dt.timedelta(seconds=r.grace_seconds)]
-        ready = [r.key for r in rows if r.key not in set(late)]
-        if ready:
+        missed = set(late)
+        ready = [r.key for r in rows if r.key not in missed]
+        for keys in _chunks(ready):
             conn.execute(
                 update(D)
-                .where(D.c.key.in_(ready))
+                .where(D.c.key.in_(keys))
                 .values(state=State.PENDING, next_attempt_at=D.c.due, updated_at=now)
             )
-        if late:
+        for keys in _chunks(late):
             conn.execute(
                 update(D)
-                .where(D.c.key.in_(late))
+                .where(D.c.key.in_(keys))
                 .values(state=State.MISSED, next_attempt_at=None, updated_at=now,
                         last_error=t("missed_while_paused"))
             )  # fmt: skip
     return PauseResult(changed=True, resumed=len(ready), missed=len(late))
+
+
+def _chunks(keys: list[str], size: int = CHUNK) -> Iterator[list[str]]:
+    """Keys a few hundred at a time: a database takes only so many parameters in one IN."""
+    for i in range(0, len(keys), size):
+        yield keys[i : i + size]

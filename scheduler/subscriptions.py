@@ -5,7 +5,9 @@ campaign, through the channel the chat subscribed from. Sync turns that one disp
 delivery per chat, with the target ``chat:<platform id>``, so each has its own key, limits and
 receipt like any configured target. Subscribing changes the campaign's expansion digest, so the
 next sync adds the chat's coming deliveries; unsubscribing (or a chat that blocks the bot)
-cancels them in the same transaction that ends the subscription.
+cancels them in the same transaction that ends the subscription. Subscribing also marks the
+campaign for expansion at the next sync: after an unsubscribe and a subscribe with no sync
+between, the digest is the one stored, yet the chat's cancelled deliveries must come back.
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ from collections.abc import Mapping
 
 from sqlalchemy import Connection, Engine, and_, select, update
 
-from scheduler.tables import ACTIVE_STATES, Chat, Delivery, State, Subscription
+from scheduler.tables import ACTIVE_STATES, CampaignVersion, Chat, Delivery, State, Subscription
 
 S = Subscription.__table__  # type: ignore[attr-defined]
 C = Chat.__table__  # type: ignore[attr-defined]
 D = Delivery.__table__  # type: ignore[attr-defined]
+V = CampaignVersion.__table__  # type: ignore[attr-defined]
 
 SUBSCRIBERS = "subscribers"
 CHAT_PREFIX = "chat:"
@@ -76,6 +79,7 @@ def subscribe(db: Engine, channel: str, chat: str, campaign: str, now: dt.dateti
                 .where(and_(S.c.channel == channel, S.c.chat == chat, S.c.campaign == campaign))
                 .values(active=True, ended_reason="", updated_at=now)
             )
+        _expand_again(conn, campaign)
     return True
 
 
@@ -111,6 +115,12 @@ def end(
                 last_error=reason[:500], updated_at=now)
     )  # fmt: skip
     return int(ended or 0)
+
+
+def _expand_again(conn: Connection, campaign: str) -> None:
+    """The next sync expands the campaign whatever its digest (sync expands a campaign whose
+    horizon is unknown)."""
+    conn.execute(update(V).where(V.c.campaign == campaign).values(synced_until=None))
 
 
 def of_chat(db: Engine, channel: str, chat: str) -> list[str]:

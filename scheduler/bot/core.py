@@ -117,8 +117,9 @@ class CommandCore:
             return self._admin(command, request, lang)
         handler = getattr(self, f"_cmd_{name}", None) if name in USER_COMMANDS else None
         if handler is None:
-            close = difflib.get_close_matches(name, [*USER_COMMANDS, *ADMIN_COMMANDS], n=1)
-            hint = t("bot_did_you_mean", lang, command=close[0]) if close else ""
+            known = [*USER_COMMANDS, *(ADMIN_COMMANDS if self.is_admin(request) else ())]
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = t("bot_did_you_mean", lang, command="/" + close[0]) if close else ""
             shown = _shown("/" + name)
             return Reply([t("bot_unknown_command", lang, command=shown) + hint])
         result: Reply = handler(command, request, lang)
@@ -149,14 +150,14 @@ class CommandCore:
         return Reply(lines)
 
     def _campaign_line(self, info: queries.CampaignInfo, lang: str) -> str:
-        if info.ongoing and info.last is not None:
-            when = t("bot_ongoing_until", lang, date=self._day(info.last, lang, end=True))
+        if info.ongoing and info.ongoing_until is not None:
+            when = t("bot_ongoing_until", lang, date=self._day(info.ongoing_until, lang, end=True))
         elif info.first is not None:
             when = t("bot_starts", lang, date=self._day(info.first, lang))
         else:
             when = ""
         paused = f" {t('bot_paused_mark', lang)}" if info.paused else ""
-        return f"• {info.title} ({info.id}){paused} — {when}"
+        return f"• {_one_line(info.title)} ({info.id}){paused} — {when}"
 
     def _cmd_upcoming(self, command: Command, request: Request, lang: str) -> Reply:
         now = self.clock()
@@ -177,8 +178,11 @@ class CommandCore:
             count, until = None, now + dt.timedelta(days=days)
         else:
             return Reply([t("bot_upcoming_usage", lang)])
-        rows = queries.items(self.db, now, until, count)
-        return self._item_list(t("bot_upcoming_title", lang), rows, lang)
+        rows = queries.items(self.db, now, until, count or MAX_COUNT + 1)
+        reply = self._item_list(t("bot_upcoming_title", lang), rows[:MAX_COUNT], lang)
+        if len(rows) > MAX_COUNT:
+            reply.pages.append(t("bot_list_cut", lang, count=MAX_COUNT))
+        return reply
 
     def _cmd_today(self, command: Command, request: Request, lang: str) -> Reply:
         start = self._local_midnight(self.clock())
@@ -200,7 +204,7 @@ class CommandCore:
         if isinstance(found, Reply):
             return found
         info = found
-        lines = [f"{info.title} ({info.id})"]
+        lines = [f"{_one_line(info.title)} ({info.id})"]
         if info.paused:
             lines.append(t("bot_paused_mark", lang))
         if info.description:
@@ -264,9 +268,10 @@ class CommandCore:
         mine = subscriptions.of_chat(self.db, request.channel, request.chat)
         match = next((c for c in mine if c.casefold() == wanted), None)
         if match is None:
-            return self._subscriptions_of(
-                request, lang, t("bot_not_subscribed", lang, id=_shown(command.args[0]))
-            )
+            close = difflib.get_close_matches(wanted, mine, n=1)
+            hint = t("bot_did_you_mean", lang, command=close[0]) if close else ""
+            first = t("bot_not_subscribed", lang, id=_shown(command.args[0])) + hint
+            return self._subscriptions_of(request, lang, first)
         subscriptions.unsubscribe(self.db, request.channel, request.chat, match, self.clock())
         return Reply([t("bot_unsubscribed", lang, id=match)], resync=True)
 
@@ -379,9 +384,9 @@ class CommandCore:
             when = self._when(row.start, lang)
         icon = "⏰" if row.kind == "deadline" else "•"
         deadline = f"{t('bot_deadline', lang)} " if row.kind == "deadline" else ""
-        where = f" ({row.location})" if row.location else ""
+        where = f" ({_one_line(row.location)})" if row.location.strip() else ""
         owner = f" [{row.campaign}]" if with_campaign else ""
-        return f"{icon} {when} — {deadline}{row.title}{where}{owner}"
+        return f"{icon} {when} — {deadline}{_one_line(row.title)}{where}{owner}"
 
     def _local_midnight(self, moment: dt.datetime) -> dt.datetime:
         local = moment.astimezone(self.tz)
@@ -401,6 +406,11 @@ class CommandCore:
 def _refused(reply: Reply) -> Reply:
     reply.failed = True
     return reply
+
+
+def _one_line(text: str) -> str:
+    """A title as one line of a list, however its file wrote it."""
+    return " ".join(text.split())
 
 
 def _shown(text: str) -> str:

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, or_, select
+from sqlalchemy import Connection, Engine, and_, func, or_, select
 
 from scheduler.sync import REMOVED
 from scheduler.tables import CampaignVersion, Occurrence
@@ -15,6 +15,7 @@ O = Occurrence.__table__  # type: ignore[attr-defined]  # noqa: E741
 V = CampaignVersion.__table__  # type: ignore[attr-defined]
 
 LIVE = and_(O.c.status == "confirmed", V.c.digest != REMOVED)
+DAY = dt.timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -26,11 +27,21 @@ class CampaignInfo:
     first: dt.datetime | None  # the earliest item the store holds that has not ended
     last: dt.datetime | None  # when the last of them ends
     ongoing: bool  # an item is happening now
+    ongoing_until: dt.datetime | None = None  # when what is happening now ends
 
 
 def _ends(row: Any) -> dt.datetime:
-    end: dt.datetime = row.end or row.start
-    return end
+    """When an item ends: its end, else the midnight closing its day (an all-day item, such
+    as a deadline on 10 December, lasts that whole day), else the moment it happens."""
+    if row.end is not None:
+        end: dt.datetime = row.end
+        return end
+    start: dt.datetime = row.start
+    return start + DAY if row.all_day else start
+
+
+def _not_ended(row: Any, now: dt.datetime) -> bool:
+    return bool(row.start >= now or _ends(row) > now)
 
 
 def items(
@@ -69,30 +80,11 @@ def campaigns(db: Engine, now: dt.datetime) -> list[CampaignInfo]:
     """Campaigns with something ongoing or coming, soonest first."""
     with db.connect() as conn:
         versions = conn.execute(select(V).where(V.c.digest != REMOVED)).all()
-        rows = conn.execute(
-            select(O.c.campaign, O.c.start, O.c.end).where(
-                and_(O.c.status == "confirmed", func.coalesce(O.c.end, O.c.start) >= now)
-            )
-        ).all()
+        rows = _spans(conn, now)
     spans: dict[str, list[Any]] = {}
     for row in rows:
         spans.setdefault(row.campaign, []).append(row)
-    out = []
-    for v in versions:
-        found = spans.get(v.campaign)
-        if not found:
-            continue
-        out.append(
-            CampaignInfo(
-                id=v.campaign,
-                title=v.title,
-                description=v.description,
-                paused=bool(v.paused),
-                first=min(r.start for r in found),
-                last=max(_ends(r) for r in found),
-                ongoing=any(r.start <= now <= _ends(r) for r in found),
-            )
-        )
+    out = [_info(v, spans[v.campaign], now) for v in versions if v.campaign in spans]
     out.sort(key=lambda c: (not c.ongoing, c.first or now, c.id))
     return out
 
@@ -104,24 +96,33 @@ def campaign(db: Engine, campaign_id: str, now: dt.datetime) -> CampaignInfo | N
         ).first()
         if v is None:
             return None
-        span = conn.execute(
-            select(func.min(O.c.start), func.max(func.coalesce(O.c.end, O.c.start))).where(
-                and_(
-                    O.c.campaign == campaign_id,
-                    O.c.status == "confirmed",
-                    func.coalesce(O.c.end, O.c.start) >= now,
-                )
-            )
-        ).first()
-    first, last = (span[0], span[1]) if span is not None else (None, None)
+        rows = _spans(conn, now, campaign_id)
+    return _info(v, rows, now)
+
+
+def _spans(conn: Connection, now: dt.datetime, campaign_id: str | None = None) -> list[Any]:
+    """The confirmed items that have not ended by ``now`` (all-day ones end at the midnight
+    after their day, which SQL cannot add portably: a day's margin here, the rule in Python)."""
+    condition = and_(O.c.status == "confirmed", func.coalesce(O.c.end, O.c.start) >= now - DAY)
+    if campaign_id is not None:
+        condition = and_(condition, O.c.campaign == campaign_id)
+    rows = conn.execute(
+        select(O.c.campaign, O.c.start, O.c.end, O.c.all_day).where(condition)
+    ).all()
+    return [row for row in rows if _not_ended(row, now)]
+
+
+def _info(v: Any, rows: list[Any], now: dt.datetime) -> CampaignInfo:
+    current = [r for r in rows if r.start <= now < _ends(r)]
     return CampaignInfo(
         id=v.campaign,
         title=v.title,
         description=v.description,
         paused=bool(v.paused),
-        first=_aware(first),
-        last=_aware(last),
-        ongoing=False,
+        first=min((r.start for r in rows), default=None),
+        last=max((_ends(r) for r in rows), default=None),
+        ongoing=bool(current),
+        ongoing_until=max((_ends(r) for r in current), default=None),
     )
 
 
@@ -142,13 +143,3 @@ def known_ids(db: Engine) -> list[str]:
     with db.connect() as conn:
         rows = conn.execute(select(V.c.campaign).where(V.c.digest != REMOVED)).all()
     return sorted(r.campaign for r in rows)
-
-
-def _aware(value: Any) -> dt.datetime | None:
-    """Aggregates bypass the column type on some backends: read them back as aware UTC."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    assert isinstance(value, dt.datetime)
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
