@@ -18,10 +18,11 @@ from sqlalchemy import Boolean, Engine, Row, and_, bindparam, func, or_, select,
 
 from campaigns.i18n import t
 from scheduler import subscriptions
-from scheduler.tables import ACTIVE_STATES, Delivery, Meta, State
+from scheduler.tables import ACTIVE_STATES, CampaignVersion, Delivery, Meta, State
 
 D = Delivery.__table__  # type: ignore[attr-defined]
 M = Meta.__table__  # type: ignore[attr-defined]
+V = CampaignVersion.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -187,11 +188,29 @@ def record(engine: Engine, outcomes: Sequence[Outcome], now: dt.datetime) -> Non
             updated_at=bindparam("now"),
         )
     )
+    waiting = [o.key for o in outcomes if o.state in (State.RETRYING, State.PENDING)]
     with engine.begin() as conn:
         conn.execute(statement, params)
+        if waiting:  # paused while these were in flight: they wait for the resume, held
+            conn.execute(
+                update(D)
+                .where(and_(D.c.key.in_(waiting), _paused(), D.c.state.in_(list(ACTIVE_STATES))))
+                .values(state=State.HELD)
+            )
         for o in outcomes:
             if o.unsubscribe is not None:
                 subscriptions.end(conn, *o.unsubscribe, o.error, now)
+
+
+def _paused() -> Any:
+    """Whether a delivery's campaign is paused, as a column expression."""
+    return (
+        select(V.c.paused)
+        .where(V.c.campaign == D.c.campaign)
+        .scalar_subquery()
+        .is_(True)
+        .label("paused")
+    )
 
 
 def in_flight(engine: Engine) -> list[Claimed]:
@@ -274,13 +293,19 @@ def retry(engine: Engine, now: dt.datetime, key: str | None = None) -> int:
     """Send again now: one delivery by key (failed, missed or cancelled), or every failed one.
 
     A person asked for it, so it goes out however late it is: its grace is widened to now.
+    A delivery of a paused campaign waits, held, for the campaign to resume; one cancelled
+    because its chat unsubscribed is not sent to that chat again.
     """
     condition = D.c.key == key if key is not None else D.c.state == State.FAILED
     allowed = [State.FAILED, State.MISSED, State.CANCELLED, State.RETRYING]
     with engine.begin() as conn:
         rows = conn.execute(
-            select(D.c.key, D.c.due, D.c.grace_seconds).where(
-                and_(condition, D.c.state.in_(allowed))
+            select(D.c.key, D.c.due, D.c.grace_seconds, _paused()).where(
+                and_(
+                    condition,
+                    D.c.state.in_(allowed),
+                    D.c.cancel_reason != subscriptions.UNSUBSCRIBED,
+                )
             )
         ).all()
         for row in rows:
@@ -288,7 +313,8 @@ def retry(engine: Engine, now: dt.datetime, key: str | None = None) -> int:
             conn.execute(
                 update(D)
                 .where(D.c.key == row.key)
-                .values(state=State.PENDING, next_attempt_at=now, last_error="",
+                .values(state=State.HELD if row.paused else State.PENDING,
+                        next_attempt_at=now, last_error="",
                         cancel_reason="", attempts=0, grace_seconds=late + row.grace_seconds,
                         updated_at=now)
             )  # fmt: skip

@@ -109,3 +109,37 @@ def test_pausing_an_unknown_campaign_says_so(db: Engine) -> None:
 
     with pytest.raises(pausing.UnknownCampaign):
         pausing.pause(db, "khong-co", NOW)
+
+
+def test_retry_respects_a_pause_and_an_unsubscribe(db: Engine) -> None:
+    from sqlalchemy import update
+
+    from scheduler import outbox
+
+    subscriptions.subscribe(db, "kenh", "111", "c", NOW)
+    resync(db)
+    with db.begin() as conn:
+        conn.execute(update(D).where(D.c.key == "c:ngay:2026@kenh").values(state="failed"))
+    subscriptions.unsubscribe(db, "kenh", "111", "c", NOW)
+    assert outbox.retry(db, NOW, "c:ngay:2026@kenh:chat:111") == 0  # the chat said stop
+    pausing.pause(db, "c", NOW)
+    assert outbox.retry(db, NOW, "c:ngay:2026@kenh") == 1
+    assert states(db)["c:ngay:2026@kenh"] == "held"  # it waits for /resume
+
+
+async def test_a_delivery_in_flight_when_paused_is_held_not_retried(db: Engine) -> None:
+    from channels.errors import TransientError
+    from scheduler import outbox
+    from tests.scheduler.test_engine import engine_for
+
+    resync(db)
+    due = dt.datetime(2026, 6, 5, 0, 30, tzinfo=dt.UTC)
+    clock = Clock(due)
+    engine = engine_for(db, Scripted(clock), clock)
+    claimed, _ = outbox.claim_due(db, due, "test", 10)
+    assert [c.key for c in claimed] == ["c:ngay:2026@kenh"]
+    pausing.pause(db, "c", due)  # while it is being sent
+    outcome = engine._retry_or_give_up(claimed[0], TransientError("HTTP 502"))
+    outbox.record(db, [outcome], due)
+    assert states(db)["c:ngay:2026@kenh"] == "held"
+    assert (await engine.run_due()).sent == 0
