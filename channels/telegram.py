@@ -76,8 +76,10 @@ def _mapped(exc: Exception, token_env: str) -> Exception:
         # a timeout or a connection cut mid-answer: Telegram may have the message already; an
         # error status (python-telegram-bot reports 5xx as NetworkError too) means it does not
         text = exc.message.lower()
-        reached = isinstance(exc, TimedOut) or any(
-            word in text for word in ("disconnected", "remoteprotocolerror", "readerror")
+        never_sent = "pool timeout" in text  # no free connection: the request did not leave
+        reached = not never_sent and (
+            isinstance(exc, TimedOut)
+            or any(word in text for word in ("disconnected", "remoteprotocolerror", "readerror"))
         )
         return TransientError(f"Telegram: {type(exc).__name__}: {exc.message}", None, reached)
     if isinstance(exc, TelegramError):

@@ -25,6 +25,7 @@ from channels.errors import (
 from channels.limits import RateLimiter
 from channels.parts import PartSender
 from channels.split import split_text, utf16_length
+from channels.transport import may_have_arrived
 
 TEXT_LIMIT = 2000
 DEFAULT_BASE_URL = "https://bot-api.zaloplatforms.com"
@@ -87,7 +88,7 @@ class ZaloBotChannel:
             else:
                 response = await self.client.post(url, json=body)
         except httpx.HTTPError as exc:
-            reached = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+            reached = may_have_arrived(exc)
             raise TransientError(f"Zalo Bot: {type(exc).__name__}", None, reached) from None
         try:
             payload = response.json()

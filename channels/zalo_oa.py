@@ -36,6 +36,7 @@ from channels.errors import (
 from channels.limits import RateLimiter
 from channels.parts import PartSender
 from channels.split import split_text, utf16_length
+from channels.transport import may_have_arrived
 
 DEFAULT_BASE_URL = "https://openapi.zalo.me"
 DEFAULT_OAUTH_URL = "https://oauth.zaloapp.com"
@@ -227,7 +228,7 @@ class ZaloOAChannel:
                 )
                 payload = response.json()
             except (httpx.HTTPError, ValueError) as exc:
-                reached = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+                reached = may_have_arrived(exc)
                 raise TransientError(f"Zalo OA: {type(exc).__name__}", None, reached) from None
             code = payload.get("error", -1) if isinstance(payload, dict) else -1
             if code == 0:
