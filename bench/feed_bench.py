@@ -742,7 +742,7 @@ def breakdown(db_path: Path) -> list[tuple[str, bool]]:
     plain_times = []
     for _ in range(3):
         clear_caches()
-        t, _ = timed(lambda: render_plain(info, events))  # noqa: B023 - called at once
+        t, _ = timed(lambda: render_plain(info, events))
         plain_times.append(t)
     engine.dispose()
     fresh = [fresh_render(db_path) for _ in range(3)]

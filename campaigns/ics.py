@@ -16,9 +16,14 @@ import datetime as dt
 import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from icalendar import Alarm, Calendar, Event, Timezone, TimezoneStandard, vDuration
+if TYPE_CHECKING:
+    from icalendar import Calendar, Event, Timezone
+
+# icalendar (about 3 MB resident) is imported by the functions that build components, not
+# here: a daemon that renders nothing (no new or changed event, no feed asked for) never loads it.
 
 PRODID = "-//loa//lịch chiến dịch//VI"
 
@@ -67,6 +72,8 @@ def _clean(text: str) -> str:
 
 
 def build_event(event: FeedEvent) -> Event:
+    from icalendar import Alarm, Event
+
     vevent = Event()
     vevent.add("uid", event.uid)
     vevent.add("dtstamp", event.stamp.astimezone(dt.UTC))
@@ -117,6 +124,8 @@ def _fixed_offset(tz: ZoneInfo) -> dt.timedelta | None:
 
 
 def build_timezone(name: str) -> Timezone:
+    from icalendar import Timezone, TimezoneStandard
+
     tz = ZoneInfo(name)
     offset = _fixed_offset(tz)
     if offset is None:
@@ -158,6 +167,8 @@ def _fold_ascii(line: bytes) -> bytes:
 
 
 def build_calendar(info: FeedInfo) -> Calendar:
+    from icalendar import Calendar, vDuration
+
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -202,6 +213,8 @@ def render_blocks(info: FeedInfo, blocks: Iterable[bytes], zones: Iterable[str])
 
 def render_plain(info: FeedInfo, events: Sequence[FeedEvent]) -> bytes:
     """The same feed built as one icalendar Calendar with no caching: the benchmark baseline."""
+    from icalendar import Timezone
+
     calendar = build_calendar(info)
     for zone in _zones(events):
         calendar.add_component(Timezone.from_ical(timezone_block(zone)))

@@ -84,7 +84,7 @@ class TelegramInbox:
             return []
         try:
             update = TelegramUpdate.de_json(payload, self.channel.bot)
-        except (KeyError, TypeError, ValueError, AttributeError):
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError, OSError):
             return [Update(payload["update_id"], None, "malformed")]
         return [_update(update)] if update is not None else []
 

@@ -67,7 +67,7 @@ class ZaloOAInbox:
             event = json.loads(body)
             stamp = str(event["timestamp"])
             sent = int(stamp) / 1000
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, OverflowError, RecursionError):
             raise WebhookRefused(401, "the event has no readable timestamp") from None
         expected = signature(self.app_id, body, stamp, self.secret)
         if not self.secret or not hmac.compare_digest(given.encode(), expected.encode()):

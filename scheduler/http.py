@@ -9,6 +9,7 @@ same 404 as a feed that does not exist, so a guess learns nothing.
 from __future__ import annotations
 
 import asyncio
+import collections
 import datetime as dt
 import email.utils
 import hmac
@@ -18,18 +19,19 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
-from prometheus_client import CollectorRegistry, Counter, Gauge, Summary, generate_latest
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from sqlalchemy import Engine, text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from channels.inbound import Inbox, Update, WebhookRefused
 from scheduler import outbox
 from scheduler.feeds import FeedSelector, FeedStore
+
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry, Counter, Gauge, Summary
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 _TAG = re.compile(r"^[\w-]{1,100}$")
@@ -57,6 +59,57 @@ class WebhookTarget(Protocol):
     async def handle(self, update: Update) -> None: ...
 
 
+class _Metrics:
+    """What /metrics reports. Feed requests are tallied in a plain Counter; the Prometheus
+    registry is made at the first scrape and brought up to date at each one, so
+    prometheus_client (about 1.3 MB resident) is loaded only by a daemon whose metrics are read.
+    """
+
+    STATES = ("pending", "sending", "sent", "retrying", "failed", "missed", "cancelled", "held")
+
+    def __init__(self) -> None:
+        self.feed_requests: collections.Counter[tuple[str, str]] = collections.Counter()
+        self._reported: collections.Counter[tuple[str, str]] = collections.Counter()
+        self._seen_latencies = 0
+        self._registry: tuple[CollectorRegistry, Counter, Gauge, Summary] | None = None
+
+    def feed_request(self, kind: str, status: str) -> None:
+        self.feed_requests[kind, status] += 1
+
+    def exposition(self, counts: Mapping[str, int], latencies: list[float]) -> tuple[bytes, str]:
+        """The text format and its media type, with the deliveries' counts and the send
+        latencies seen since the last scrape."""
+        from prometheus_client import generate_latest
+        from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+        registry, requests_total, deliveries, latency = self._registry or self._create()
+        for key, new in (self.feed_requests - self._reported).items():
+            requests_total.labels(*key).inc(new)
+        self._reported = self.feed_requests.copy()
+        for name in self.STATES:
+            deliveries.labels(name).set(counts.get(name, 0))
+        seen = self._seen_latencies
+        for value in latencies[seen:] if len(latencies) >= seen else latencies:
+            latency.observe(value)
+        self._seen_latencies = len(latencies)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+
+    def _create(self) -> tuple[CollectorRegistry, Counter, Gauge, Summary]:
+        from prometheus_client import CollectorRegistry, Counter, Gauge, Summary
+
+        registry = CollectorRegistry()
+        self._registry = (
+            registry,
+            Counter(
+                "loa_feed_requests", "Feed requests by feed kind and status", ["kind", "status"],
+                registry=registry,
+            ),
+            Gauge("loa_deliveries", "Deliveries by state", ["state"], registry=registry),
+            Summary("loa_send_latency_seconds", "Seconds from due time to sent", registry=registry),
+        )  # fmt: skip
+        return self._registry
+
+
 def _http_date(moment: dt.datetime) -> str:
     return email.utils.format_datetime(
         moment.astimezone(dt.UTC).replace(microsecond=0), usegmt=True
@@ -66,16 +119,7 @@ def _http_date(moment: dt.datetime) -> str:
 def create_app(state: HttpState) -> FastAPI:
     app = FastAPI(title="loa", docs_url=None, redoc_url=None, openapi_url=None)
     feeds = FeedStore(state.db, state.base_url)
-    registry = CollectorRegistry()
-    requests_total = Counter(
-        "loa_feed_requests", "Feed requests by feed kind and status", ["kind", "status"],
-        registry=registry,
-    )  # fmt: skip
-    deliveries = Gauge("loa_deliveries", "Deliveries by state", ["state"], registry=registry)
-    latency = Summary(
-        "loa_send_latency_seconds", "Seconds from due time to sent", registry=registry
-    )
-    seen_latencies = [0]
+    tally = _Metrics()
 
     @app.exception_handler(StarletteHTTPException)
     async def _errors(request: Request, exc: StarletteHTTPException) -> Response:
@@ -109,17 +153,17 @@ def create_app(state: HttpState) -> FastAPI:
             await asyncio.to_thread(feeds.lookup, selector) if _allowed(selector, request) else None
         )
         if version is None:
-            requests_total.labels(kind, "404").inc()
+            tally.feed_request(kind, "404")
             return PlainTextResponse("Không tìm thấy", status_code=404)
         etag = f'"{version.etag}"'
         headers = {"ETag": etag, "Cache-Control": "max-age=300"}
         if version.last_modified is not None:
             headers["Last-Modified"] = _http_date(version.last_modified)
         if _not_modified(request, etag, version.last_modified):
-            requests_total.labels(kind, "304").inc()
+            tally.feed_request(kind, "304")
             return Response(status_code=304, headers=headers)
         body = await asyncio.to_thread(feeds.render, selector, version)
-        requests_total.labels(kind, "200").inc()
+        tally.feed_request(kind, "200")
         if request.method == "HEAD":
             headers["Content-Length"] = str(len(body))
             return Response(status_code=200, headers=headers, media_type=CALENDAR)
@@ -133,7 +177,7 @@ def create_app(state: HttpState) -> FastAPI:
     async def feed_named(kind: str, name: str, request: Request) -> Response:
         pattern = _TAG if kind == "tag" else _NAME
         if kind not in ("campaign", "unit", "tag") or not pattern.match(name):
-            requests_total.labels("invalid", "404").inc()
+            tally.feed_request("invalid", "404")
             return PlainTextResponse("Không tìm thấy", status_code=404)
         return await _feed(FeedSelector(kind, name), request)
 
@@ -160,7 +204,7 @@ def create_app(state: HttpState) -> FastAPI:
             "next_due": next_due.isoformat() if next_due else None,
             "bots": bots,
         }
-        return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
+        return JSONResponse(body, status_code=503 if body["status"] == "error" else 200)
 
     @app.post("/hooks/{name}")
     async def webhook(name: str, request: Request) -> Response:
@@ -176,7 +220,7 @@ def create_app(state: HttpState) -> FastAPI:
             return PlainTextResponse(exc.reason, status_code=exc.status)
         try:
             payload = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past what a parser takes
             return PlainTextResponse("the body is not JSON", status_code=400)
         for update in target.inbox.parse(payload):
             await target.handle(update)
@@ -185,22 +229,8 @@ def create_app(state: HttpState) -> FastAPI:
     @app.get("/metrics")
     async def metrics() -> Response:
         counts = await asyncio.to_thread(outbox.counts, state.db)
-        for name in (
-            "pending",
-            "sending",
-            "sent",
-            "retrying",
-            "failed",
-            "missed",
-            "cancelled",
-            "held",
-        ):
-            deliveries.labels(name).set(counts.get(name, 0))
-        values = state.latencies()
-        for value in values[seen_latencies[0] :] if len(values) >= seen_latencies[0] else values:
-            latency.observe(value)
-        seen_latencies[0] = len(values)
-        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+        body, media_type = tally.exposition(counts, state.latencies())
+        return Response(body, media_type=media_type)
 
     @app.get("/", response_class=HTMLResponse)
     async def index(request: Request) -> HTMLResponse:

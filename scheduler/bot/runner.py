@@ -15,6 +15,7 @@ import datetime as dt
 import json
 import logging
 import random
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 
@@ -36,6 +37,7 @@ BACKOFF_MAX = 60.0
 REPLY_TRIES = 3
 HEALTH_FACT = "bot-health:"
 OFFSET_FACT = "bot-offset:"
+RECENT_UPDATES = 1000  # webhook mode: update numbers remembered as answered
 
 Effects = Callable[[Reply], Awaitable[None]]
 
@@ -117,6 +119,9 @@ class BotRunner:
         self._lock = asyncio.Lock()  # updates are answered one at a time, in order
         self._replies = 0
         self._rng = random.Random()
+        self._answered: OrderedDict[int, None] = OrderedDict()  # webhook: answered in this run
+        self._floor: int | None = None  # webhook: below it, answered before this run began
+        self._floor_read = False
 
     # -- health --------------------------------------------------------------------------
 
@@ -201,19 +206,37 @@ class BotRunner:
     async def handle(self, update: Update) -> None:
         """Answer one update; never raises (a bad update must not stop the bot)."""
         async with self._lock:
-            if update.id is not None:
-                last = self._offset()
-                if last is not None and update.id < last:
-                    return  # answered before a restart, or a webhook delivered twice
+            if update.id is not None and self._answered_before(update.id):
+                return  # answered before a restart, or a webhook delivered twice
             try:
                 await self._answer(update)
             except Exception:
                 log.exception("could not answer an update", extra={"bot": self.name})
             if update.id is not None:
-                await asyncio.to_thread(
-                    outbox.set_meta, self.db, OFFSET_FACT + self.name, str(update.id)
-                )
+                await self._remember(update.id)
             self.health.handled += 1
+
+    def _answered_before(self, number: int) -> bool:
+        """Polling hands updates out in order, so one below the stored offset was answered. A
+        webhook is posted over several connections at once and retried, so a lower number can
+        come after a higher one and still be new: there, only the numbers answered in this run
+        are skipped, and those below the offset an earlier run kept."""
+        if self.mode != "webhook":
+            last = self._offset()
+            return last is not None and number < last
+        if not self._floor_read:
+            self._floor = self._offset()
+            self._floor_read = True
+        return number in self._answered or (self._floor is not None and number < self._floor)
+
+    async def _remember(self, number: int) -> None:
+        """Store the offset for the next poll and the next run (a webhook's highest number)."""
+        if self.mode == "webhook":
+            self._answered[number] = None
+            while len(self._answered) > RECENT_UPDATES:
+                self._answered.popitem(last=False)
+            number = max(number, *self._answered)
+        await asyncio.to_thread(outbox.set_meta, self.db, OFFSET_FACT + self.name, str(number))
 
     async def _answer(self, update: Update) -> None:
         message = update.message

@@ -71,6 +71,11 @@ Official Account API
   [doc]; an expired id answers -100 "attachment_id was expired" [code doc].
 - An unknown path answers ``{"error": 404, "message": "You are accessing an empty or invalid
   API"}`` [seen; status 200 assumed].
+- Webhook events (what Zalo POSTs to the OA's webhook URL; ``FakeZalo.oa_webhook_event``):
+  JSON with ``app_id``, ``event_name`` (``user_send_text``, ``user_send_image``, ``follow``...),
+  ``sender``/``recipient`` (or ``follower`` for ``follow``), ``message`` and ``timestamp`` (ms,
+  a string) [doc examples], signed ``X-ZEvent-Signature: mac=<sha256 hex of app_id + raw body +
+  timestamp + OA secret key>`` [doc]; the OA secret key is not the app's secret key [doc].
 
 OAuth v4
 - ``POST /v4/oa/access_token``, form fields ``refresh_token``, ``app_id``,
@@ -108,6 +113,7 @@ import argparse
 import asyncio
 import contextlib
 import contextvars
+import hashlib
 import json
 import logging
 import math
@@ -390,6 +396,12 @@ def _utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+def oa_event_signature(app_id: str, body: bytes, timestamp: str, oa_secret_key: str) -> str:
+    """``X-ZEvent-Signature`` of an OA webhook event, as Zalo computes it [doc]."""
+    raw = app_id.encode() + body + timestamp.encode() + oa_secret_key.encode()
+    return "mac=" + hashlib.sha256(raw).hexdigest()
+
+
 def _when(clock_now: datetime, value: datetime | timedelta | None) -> datetime | None:
     """A datetime as is; a timedelta as "that long ago"; None as never."""
     if value is None or isinstance(value, datetime):
@@ -569,6 +581,7 @@ class FakeZalo:
         oa_name: str = "Văn phòng UBND tỉnh (thử nghiệm)",
         app_id: str = "4318720573429481302",
         secret_key: str | None = None,
+        oa_secret_key: str | None = None,
         access_token_lifetime: timedelta = timedelta(hours=25),
         refresh_token_lifetime: timedelta = timedelta(days=90),
         expires_in_type: Literal["string", "number"] = "string",
@@ -610,6 +623,7 @@ class FakeZalo:
         self.oa_name = oa_name
         self.app_id = app_id
         self.secret_key = secret_key or secrets.token_urlsafe(15)
+        self.oa_secret_key = oa_secret_key or secrets.token_urlsafe(15)  # signs webhook events
         self.access_token_lifetime = access_token_lifetime
         self.refresh_token_lifetime = refresh_token_lifetime
         self.expires_in_type = expires_in_type
@@ -936,6 +950,48 @@ class FakeZalo:
         token = _RefreshToken(secrets.token_urlsafe(150), now, now + self.refresh_token_lifetime)
         self._refresh[token.value] = token
         return token
+
+    def oa_webhook_event(
+        self,
+        user_id: str | int,
+        text: str | None = None,
+        *,
+        event_name: str = "user_send_text",
+        timestamp: datetime | None = None,
+        oa_secret_key: str | None = None,
+    ) -> tuple[bytes, dict[str, str]]:
+        """What Zalo POSTs to the OA's webhook when a user acts: (raw body, headers), signed
+        with ``oa_secret_key`` (default: this OA's) at ``timestamp`` (default: now). A
+        ``user_send_*`` event is also the user's interaction with the OA (it opens the
+        consultation window), when the fake knows the user."""
+        uid = str(user_id)
+        now = self._now()
+        when = timestamp or now
+        stamp = str(_ms(when))
+        event: dict[str, Any] = {"app_id": self.app_id, "event_name": event_name}
+        if event_name == "follow" or event_name == "unfollow":
+            event |= {"oa_id": self.oa_id, "follower": {"id": uid}, "source": "oa_profile"}
+        else:
+            event |= {"sender": {"id": uid}, "recipient": {"id": self.oa_id}}
+            message: dict[str, Any] = {"msg_id": secrets.token_hex(16)}
+            if text is not None:
+                message["text"] = text
+            if event_name == "user_send_image":
+                image = {"url": "https://photo.example.vn/a.jpg", "thumbnail": ""}
+                message["attachments"] = [{"type": "image", "payload": image}]
+            event["message"] = message
+        event |= {"user_id_by_app": uid[::-1], "timestamp": stamp}
+        body = json.dumps(event, ensure_ascii=False).encode()
+        key = self.oa_secret_key if oa_secret_key is None else oa_secret_key
+        headers = {
+            "Content-Type": "application/json",
+            "X-ZEvent-Signature": oa_event_signature(self.app_id, body, stamp, key),
+        }
+        with self._lock:
+            user = self._users.get(uid)
+            if user is not None and event_name.startswith("user_send_"):
+                user.last_interaction = max(now, user.last_interaction or now)
+        return body, headers
 
     # ---------------------------------------------------------------- test hooks: Bot side
 
@@ -1857,6 +1913,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"bot_url={fake.bot_base_url}",
             f"app_id={fake.app_id}",
             f"secret_key={fake.secret_key}",
+            f"oa_secret_key={fake.oa_secret_key}",
             f"bot_token={fake.bot_token}",
             f"followers={','.join(args.follower or ['2512523625412515'])}",
             f"chats={','.join(args.chat or ['6ede9afa66b88fe6d6a9'])}",
