@@ -19,12 +19,16 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from fastapi import FastAPI, Request, Response
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from sqlalchemy import Engine, text
-from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
 
 from channels.inbound import Inbox, Update, WebhookRefused
 from scheduler import outbox
@@ -116,13 +120,12 @@ def _http_date(moment: dt.datetime) -> str:
     )
 
 
-def create_app(state: HttpState) -> FastAPI:
-    app = FastAPI(title="loa", docs_url=None, redoc_url=None, openapi_url=None)
+def create_app(state: HttpState) -> Starlette:
     feeds = FeedStore(state.db, state.base_url)
     tally = _Metrics()
 
-    @app.exception_handler(StarletteHTTPException)
-    async def _errors(request: Request, exc: StarletteHTTPException) -> Response:
+    async def _errors(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
         messages = {
             404: "Không tìm thấy",
             405: "Phương thức không được hỗ trợ",
@@ -130,8 +133,7 @@ def create_app(state: HttpState) -> FastAPI:
         }
         return PlainTextResponse(messages.get(exc.status_code, "Lỗi"), status_code=exc.status_code)
 
-    @app.middleware("http")
-    async def _limit_query(request: Request, call_next: Callable[[Request], Any]) -> Response:
+    async def _limit_query(request: Request, call_next: RequestResponseEndpoint) -> Response:
         if len(request.url.query) > MAX_QUERY:
             return PlainTextResponse("Chuỗi truy vấn quá dài", status_code=414)
         try:
@@ -169,20 +171,18 @@ def create_app(state: HttpState) -> FastAPI:
             return Response(status_code=200, headers=headers, media_type=CALENDAR)
         return Response(body, media_type=CALENDAR, headers=headers)
 
-    @app.api_route("/feeds/all.ics", methods=["GET", "HEAD"])
     async def feed_all(request: Request) -> Response:
         return await _feed(FeedSelector("all"), request)
 
-    @app.api_route("/feeds/{kind}/{name}.ics", methods=["GET", "HEAD"])
-    async def feed_named(kind: str, name: str, request: Request) -> Response:
+    async def feed_named(request: Request) -> Response:
+        kind, name = request.path_params["kind"], request.path_params["name"]
         pattern = _TAG if kind == "tag" else _NAME
         if kind not in ("campaign", "unit", "tag") or not pattern.match(name):
             tally.feed_request("invalid", "404")
             return PlainTextResponse("Không tìm thấy", status_code=404)
         return await _feed(FeedSelector(kind, name), request)
 
-    @app.get("/healthz")
-    async def healthz() -> Response:
+    async def healthz(request: Request) -> Response:
         try:
             await asyncio.to_thread(_ping, state.db)
             database = "ok"
@@ -206,11 +206,10 @@ def create_app(state: HttpState) -> FastAPI:
         }
         return JSONResponse(body, status_code=503 if body["status"] == "error" else 200)
 
-    @app.post("/hooks/{name}")
-    async def webhook(name: str, request: Request) -> Response:
+    async def webhook(request: Request) -> Response:
         """Updates a platform pushes: proved genuine (secret token or signature), then answered
         before the platform is told 200, so a crash makes it deliver them again."""
-        target = state.hooks(name)
+        target = state.hooks(request.path_params["name"])
         if target is None:
             return PlainTextResponse("Not Found", status_code=404)
         body = await request.body()
@@ -226,13 +225,11 @@ def create_app(state: HttpState) -> FastAPI:
             await target.handle(update)
         return JSONResponse({"ok": True})
 
-    @app.get("/metrics")
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
         counts = await asyncio.to_thread(outbox.counts, state.db)
         body, media_type = tally.exposition(counts, state.latencies())
         return Response(body, media_type=media_type)
 
-    @app.get("/", response_class=HTMLResponse)
     async def index(request: Request) -> HTMLResponse:
         campaigns = await asyncio.to_thread(feeds._campaigns)
         units = await asyncio.to_thread(feeds.units)
@@ -260,7 +257,18 @@ def create_app(state: HttpState) -> FastAPI:
         )
         return HTMLResponse(page)
 
-    return app
+    return Starlette(
+        routes=[
+            Route("/feeds/all.ics", feed_all, methods=["GET", "HEAD"]),
+            Route("/feeds/{kind}/{name}.ics", feed_named, methods=["GET", "HEAD"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/hooks/{name}", webhook, methods=["POST"]),
+            Route("/metrics", metrics, methods=["GET"]),
+            Route("/", index, methods=["GET"]),
+        ],
+        middleware=[Middleware(BaseHTTPMiddleware, dispatch=_limit_query)],
+        exception_handlers={HTTPException: _errors},
+    )
 
 
 def _ping(db: Engine) -> None:
