@@ -11,6 +11,7 @@ elsewhere (``scheduler.bot``); replies go out through the same outlet as any mes
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -31,6 +32,9 @@ class Update:
     message: InboundMessage | None  # None: a kind loa does not answer (sticker, photo, edit)
     kind: str = "message"
     chat: str = ""  # for a kind loa does not answer: the chat it came from, where known
+    left: str = (
+        ""  # the bot was blocked in (or removed from) ``chat``: why, in the platform's words
+    )
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,13 @@ class WebhookRefused(Exception):
         super().__init__(reason)
         self.status = status
         self.reason = reason
+
+
+def check_secret(headers: Mapping[str, str], header: str, secret: str) -> None:
+    """A webhook that proves itself with a shared secret in a header (Telegram, Zalo Bot)."""
+    given = headers.get(header.lower(), "")
+    if not secret or not hmac.compare_digest(given.encode(), secret.encode()):
+        raise WebhookRefused(401, f"bad or missing {header}")
 
 
 class Inbox(Protocol):

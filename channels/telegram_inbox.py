@@ -6,21 +6,35 @@ registered with setMyCommands in Vietnamese, and in English for users whose app 
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from telegram import Update as TelegramUpdate
 from telegram.error import TelegramError
 
-from channels.inbound import BotCommand, InboundMessage, Update, WebhookRefused
+from channels.inbound import BotCommand, InboundMessage, Update, check_secret
 from channels.telegram import TEXT_LIMIT, TelegramChannel, _mapped
 
-SECRET_HEADER = "x-telegram-bot-api-secret-token"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
 def _update(update: TelegramUpdate) -> Update:
+    """python-telegram-bot builds an update from whatever JSON it gets, leaving out what is
+    missing: one that lacks what its kind must have is malformed, not a crash."""
+    try:
+        return _read(update)
+    except (AttributeError, TypeError, ValueError):
+        return Update(update.update_id, None, "malformed")
+
+
+def _read(update: TelegramUpdate) -> Update:
     message = update.message
+    member = update.my_chat_member
+    if member is not None and member.new_chat_member.status in ("kicked", "left"):
+        # the user blocked the bot, or a group removed it: Telegram says so at once
+        how = "blocked" if member.chat.type == "private" else member.new_chat_member.status
+        reason = f"Telegram: the bot was {how} ({member.chat.type})"
+        return Update(update.update_id, None, "my_chat_member", str(member.chat.id), reason)
     if message is None:
         kinds = ("edited_message", "channel_post", "edited_channel_post", "callback_query",
                  "my_chat_member", "chat_member", "inline_query")  # fmt: skip
@@ -75,9 +89,7 @@ class TelegramInbox:
         return [_update(u) for u in updates]
 
     def verify(self, headers: Mapping[str, str], body: bytes, now: float) -> None:
-        given = headers.get(SECRET_HEADER, "")
-        if not self.secret or not hmac.compare_digest(given.encode(), self.secret.encode()):
-            raise WebhookRefused(401, "bad or missing X-Telegram-Bot-Api-Secret-Token")
+        check_secret(headers, SECRET_HEADER, self.secret)
 
     def parse(self, payload: Any) -> list[Update]:
         if not isinstance(payload, dict) or not isinstance(payload.get("update_id"), int):

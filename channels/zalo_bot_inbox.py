@@ -6,15 +6,14 @@ empty wait ends in error 408, which means "nothing new", not a failure.
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from channels.errors import TransientError
-from channels.inbound import BotCommand, InboundMessage, Update, WebhookRefused
+from channels.inbound import BotCommand, InboundMessage, Update, check_secret
 from channels.zalo_bot import TEXT_LIMIT, ZaloBotChannel
 
-SECRET_HEADER = "x-bot-api-secret-token"
+SECRET_HEADER = "X-Bot-Api-Secret-Token"
 TEXT_EVENT = "message.text.received"
 
 
@@ -67,9 +66,7 @@ class ZaloBotInbox:
         return [parse_update(result)] if result else []
 
     def verify(self, headers: Mapping[str, str], body: bytes, now: float) -> None:
-        given = headers.get(SECRET_HEADER, "")
-        if not self.secret or not hmac.compare_digest(given.encode(), self.secret.encode()):
-            raise WebhookRefused(401, "bad or missing X-Bot-Api-Secret-Token")
+        check_secret(headers, SECRET_HEADER, self.secret)
 
     def parse(self, payload: Any) -> list[Update]:
         if isinstance(payload, dict) and "result" in payload:

@@ -299,21 +299,7 @@ def pause_command(
     config: ConfigOption = Path("config.toml"),
 ) -> None:
     """Tạm dừng gửi tin của một chiến dịch (các tin chờ được giữ lại)."""
-    cfg = _config(config)
-    db = _open_store(cfg)
-    try:
-        result = pausing.pause(db, campaign, utcnow())
-    except pausing.UnknownCampaign:
-        _audit_cli(db, "pause", campaign, audit.ERROR, "unknown campaign")
-        raise UserError(t("bot_unknown_campaign", id=campaign)) from None
-    message = (
-        t("bot_paused", id=campaign, held=result.held)
-        if result.changed
-        else t("bot_already_paused", id=campaign)
-    )
-    _audit_cli(db, "pause", campaign, audit.OK, message)
-    _nudge(cfg)
-    out.print(message)
+    _pause_or_resume("pause", campaign, config)
 
 
 @app.command("resume")
@@ -322,19 +308,25 @@ def resume_command(
     config: ConfigOption = Path("config.toml"),
 ) -> None:
     """Gửi tiếp một chiến dịch đã tạm dừng (tin quá thời gian cho phép bị bỏ qua)."""
+    _pause_or_resume("resume", campaign, config)
+
+
+def _pause_or_resume(action: str, campaign: str, config: Path) -> None:
     cfg = _config(config)
     db = _open_store(cfg)
+    change = pausing.pause if action == "pause" else pausing.resume
     try:
-        result = pausing.resume(db, campaign, utcnow())
+        result = change(db, campaign, utcnow())
     except pausing.UnknownCampaign:
-        _audit_cli(db, "resume", campaign, audit.ERROR, "unknown campaign")
+        _audit_cli(db, action, campaign, audit.ERROR, "unknown campaign")
         raise UserError(t("bot_unknown_campaign", id=campaign)) from None
-    message = (
-        t("bot_resumed", id=campaign, resumed=result.resumed, missed=result.missed)
-        if result.changed
-        else t("bot_not_paused", id=campaign)
-    )
-    _audit_cli(db, "resume", campaign, audit.OK, message)
+    if action == "pause":
+        done, same = t("bot_paused", id=campaign, held=result.held), "bot_already_paused"
+    else:
+        done = t("bot_resumed", id=campaign, resumed=result.resumed, missed=result.missed)
+        same = "bot_not_paused"
+    message = done if result.changed else t(same, id=campaign)
+    _audit_cli(db, action, campaign, audit.OK, message)
     _nudge(cfg)
     out.print(message)
 

@@ -16,7 +16,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Mapping
 
-from sqlalchemy import Connection, Engine, and_, select, update
+from sqlalchemy import Connection, Engine, and_, func, select, update
 
 from scheduler.tables import ACTIVE_STATES, CampaignVersion, Chat, Delivery, State, Subscription
 
@@ -135,20 +135,20 @@ def of_chat(db: Engine, channel: str, chat: str) -> list[str]:
 
 def count_active(db: Engine) -> int:
     with db.connect() as conn:
-        return len(conn.execute(select(S.c.chat).where(S.c.active.is_(True))).all())
+        return int(conn.execute(select(func.count()).where(S.c.active.is_(True))).scalar() or 0)
 
 
 def note_inbound(db: Engine, channel: str, chat: str, now: dt.datetime) -> None:
     """A user wrote: remember when (Zalo OA replies within 48 hours of it are free)."""
+    _update_chat(db, channel, chat, last_inbound_at=now)
+
+
+def _update_chat(db: Engine, channel: str, chat: str, **values: object) -> None:
     with db.begin() as conn:
-        done = conn.execute(
-            update(C)
-            .where(and_(C.c.channel == channel, C.c.chat == chat))
-            .values(last_inbound_at=now)
-        ).rowcount
-        if not done:
+        which = and_(C.c.channel == channel, C.c.chat == chat)
+        if not conn.execute(update(C).where(which).values(**values)).rowcount:
             conn.execute(
-                C.insert().values(channel=channel, chat=chat, language="", last_inbound_at=now)
+                C.insert().values(**{"language": "", **values}, channel=channel, chat=chat)
             )
 
 
@@ -169,11 +169,4 @@ def chat_language(db: Engine, channel: str, chat: str) -> str:
 
 
 def set_chat_language(db: Engine, channel: str, chat: str, language: str) -> None:
-    with db.begin() as conn:
-        done = conn.execute(
-            update(C)
-            .where(and_(C.c.channel == channel, C.c.chat == chat))
-            .values(language=language)
-        ).rowcount
-        if not done:
-            conn.execute(C.insert().values(channel=channel, chat=chat, language=language))
+    _update_chat(db, channel, chat, language=language)

@@ -242,8 +242,10 @@ class BotRunner:
         message = update.message
         now = self.clock()
         chat = message.chat if message is not None else update.chat
-        if chat:
+        if chat and not update.left:
             await asyncio.to_thread(subscriptions.note_inbound, self.db, self.name, chat, now)
+        if update.left and update.chat:
+            await asyncio.to_thread(self._gone, update.chat, update.left)
         if message is None:
             log.debug("update ignored", extra={"bot": self.name, "kind": update.kind})
             return

@@ -107,14 +107,39 @@ def test_telegram_text_message_becomes_a_message_to_answer() -> None:
         ({"callback_query": {"id": "4382bfdwdsb323b2d9", "from": TG_USER, "chat_instance": "-19",
           "data": "trang-2"}}, "callback_query"),
         ({"my_chat_member": {"chat": TG_GROUP, "from": TG_USER, "date": 1780369200,
-          "old_chat_member": {"status": "member", "user": TG_USER},
-          "new_chat_member": {"status": "left", "user": TG_USER}}}, "my_chat_member"),
+          "old_chat_member": {"status": "left", "user": TG_USER},
+          "new_chat_member": {"status": "member", "user": TG_USER}}}, "my_chat_member"),
     ],
 )  # fmt: skip
 def test_telegram_updates_loa_does_not_answer_carry_their_kind(
     payload: dict[str, Any], kind: str
 ) -> None:
     assert tg_inbox().parse({"update_id": 5, **payload}) == [Update(5, None, kind)]
+
+
+@pytest.mark.parametrize(
+    ("chat", "status", "reason"),
+    [
+        (TG_PRIVATE, "kicked", "Telegram: the bot was blocked (private)"),
+        (TG_GROUP, "left", "Telegram: the bot was left (group)"),
+        (TG_GROUP, "kicked", "Telegram: the bot was kicked (group)"),
+    ],
+)
+def test_a_bot_blocked_or_removed_says_which_chat_and_why(
+    chat: dict[str, Any], status: str, reason: str
+) -> None:
+    bot = {"id": 42, "is_bot": True, "first_name": "Loa"}
+    payload = {
+        "update_id": 6,
+        "my_chat_member": {
+            "chat": chat, "from": TG_USER, "date": 1780369200,
+            "old_chat_member": {"status": "member", "user": bot},
+            "new_chat_member": {"status": status, "user": bot, "until_date": 0},
+        },
+    }  # fmt: skip
+    assert tg_inbox().parse(payload) == [
+        Update(6, None, "my_chat_member", str(chat["id"]), reason)
+    ]
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,193 @@
+"""The bot runner between a platform's inbox and the core: replies go out through the outlet
+page by page, an update is answered once, a chat that blocked the bot is unsubscribed, and a
+platform that cannot be reached is retried and reported without stopping anything."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select
+
+from channels.base import OutboundMessage, Receipt
+from channels.errors import RecipientGone, TransientError
+from channels.inbound import BotCommand, InboundMessage, Update
+from scheduler import subscriptions
+from scheduler.bot import runner as runner_module
+from scheduler.bot.core import Reply
+from scheduler.bot.runner import BotRunner, read_health
+from tests.bot.conftest import (
+    CHAT,
+    GREEN,
+    GREEN_WEEK,
+    LATER_KEY,
+    NOW,
+    Bot,
+    D,
+    S,
+    library,
+    many_items,
+    parse,
+)  # fmt: skip
+
+
+class Outlet:
+    name = "tg"
+    confirms_delivery = False
+
+    def __init__(self, fail: Exception | None = None) -> None:
+        self.sent: list[OutboundMessage] = []
+        self.fail = fail
+
+    async def send(self, message: OutboundMessage) -> Receipt:
+        if self.fail is not None:
+            raise self.fail
+        self.sent.append(message)
+        return Receipt(sent_at=NOW)
+
+    async def find_sent(self, keys: Iterable[str]) -> dict[str, Receipt]:
+        return {}
+
+    def is_group(self, address: str) -> bool:
+        return address.startswith("-")
+
+    async def close(self) -> None:
+        return None
+
+
+class Inbox:
+    """A platform that answers polls from a script: updates to hand out, or an error."""
+
+    name = "tg"
+    text_limit = 4096
+    polls = True
+
+    def __init__(self, script: Sequence[list[Update] | Exception] = ()) -> None:
+        self.script = list(script)
+        self.offsets: list[int | None] = []
+        self.prepared = 0
+        self.emptied = asyncio.Event()
+
+    async def prepare(self, commands: Sequence[BotCommand]) -> str:
+        self.prepared += 1
+        return "LoaBot"
+
+    async def poll(self, offset: int | None, timeout: float) -> list[Update]:
+        self.offsets.append(offset)
+        if not self.script:
+            self.emptied.set()
+            await asyncio.sleep(3600)  # a long poll with nothing new: cancelled on stop
+        step = self.script.pop(0)
+        if isinstance(step, Exception):
+            raise step
+        return step
+
+    def verify(self, headers: Mapping[str, str], body: bytes, now: float) -> None:
+        return None
+
+    def parse(self, payload: Any) -> list[Update]:
+        return []
+
+    async def set_webhook(self, url: str) -> None:
+        return None
+
+    async def delete_webhook(self) -> None:
+        return None
+
+
+def make(bot: Bot, inbox: Inbox, outlet: Outlet) -> tuple[BotRunner, list[Reply]]:
+    effects: list[Reply] = []
+
+    async def after(reply: Reply) -> None:
+        effects.append(reply)
+
+    runner = BotRunner(inbox, outlet, bot.core, bot.db, after, clock=bot.clock)  # type: ignore[arg-type]
+    return runner, effects
+
+
+def message(text: str, chat: str = CHAT) -> InboundMessage:
+    return InboundMessage(chat=chat, user=chat, text=text)
+
+
+def subscription(db: Engine) -> Any:
+    with db.connect() as conn:
+        return conn.execute(select(S).where(S.c.chat == CHAT)).one()
+
+
+def state(db: Engine, key: str) -> str:
+    with db.connect() as conn:
+        return str(conn.execute(select(D.c.state).where(D.c.key == key)).scalar())
+
+
+async def test_a_long_answer_goes_out_page_by_page_and_is_answered_once(bot: Bot) -> None:
+    bot.sync([*library(), parse(GREEN_WEEK), many_items(200)])
+    outlet = Outlet()
+    runner, _ = make(bot, Inbox(), outlet)
+    update = Update(41, message("/upcoming 200"))
+    await runner.handle(update)
+    pages = [m.text for m in outlet.sent]
+    assert len(pages) > 1 and pages[0].startswith(f"(1/{len(pages)})")
+    assert {m.address for m in outlet.sent} == {CHAT}
+    assert {m.target for m in outlet.sent} == {f"chat:{CHAT}"}  # limits per chat, like sends
+    await runner.handle(update)  # delivered again (a retried webhook, a restart)
+    assert len(outlet.sent) == len(pages)
+    assert runner._offset() == 42
+
+
+async def test_subscribing_asks_the_daemon_to_sync(bot: Bot) -> None:
+    runner, effects = make(bot, Inbox(), Outlet())
+    await runner.handle(Update(1, message(f"/subscribe {GREEN}")))
+    assert [r.resync for r in effects] == [True]
+    assert subscription(bot.db).active
+
+
+async def test_a_chat_that_blocks_the_bot_is_unsubscribed_with_the_reason(bot: Bot) -> None:
+    runner, _ = make(bot, Inbox(), Outlet())
+    await runner.handle(Update(1, message(f"/subscribe {GREEN}")))
+    bot.sync()
+    assert state(bot.db, LATER_KEY) == "pending"
+    reason = "Telegram: the bot was blocked (private)"
+    await runner.handle(Update(2, None, "my_chat_member", CHAT, reason))
+    found = subscription(bot.db)
+    assert not found.active and found.ended_reason == reason
+    assert state(bot.db, LATER_KEY) == "cancelled"
+
+
+async def test_a_reply_refused_because_the_chat_is_gone_ends_its_subscriptions(bot: Bot) -> None:
+    subscriptions.subscribe(bot.db, "tg", CHAT, GREEN, NOW)
+    gone = RecipientGone("Telegram: Forbidden: bot was blocked by the user")
+    runner, _ = make(bot, Inbox(), Outlet(fail=gone))
+    await runner.handle(Update(1, message("/help")))
+    assert not subscription(bot.db).active
+    assert "blocked" in subscription(bot.db).ended_reason
+
+
+async def test_an_unreachable_platform_is_retried_and_reported(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runner_module, "BACKOFF_FIRST", 0.001)
+    outlet = Outlet()
+    down = TransientError("Telegram: NetworkError: connection refused")
+    inbox = Inbox([down, down, [Update(7, message("/help"))]])
+    runner, _ = make(bot, inbox, outlet)
+    seen: list[str] = []
+    original = runner._report
+
+    def report(state_: str, error: str = "") -> None:
+        seen.append(state_)
+        original(state_, error)
+
+    monkeypatch.setattr(runner, "_report", report)
+    stop = asyncio.Event()
+    task = asyncio.create_task(runner.run(stop))
+    await asyncio.wait_for(inbox.emptied.wait(), 10)
+    assert "failing" in seen and seen[-1] == "ok"
+    assert len(outlet.sent) == 1  # answered once the platform came back
+    assert inbox.offsets[-1] == 8  # the next poll confirms update 7
+    stop.set()
+    await asyncio.wait_for(task, 5)
+    assert [h.state for h in read_health(bot.db)] == ["stopped"]
+    assert dt.datetime.fromisoformat(read_health(bot.db)[0].since) == NOW
