@@ -213,6 +213,10 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "biến môi trường {env} (khoá bí mật của webhook) chưa được đặt",
         "the environment variable {env} (the webhook's secret) is not set",
     ),
+    "bot_secret_form": (
+        "khoá bí mật trong {env} phải dài 8–256 ký tự, chỉ gồm chữ không dấu, số, _ và -",
+        "the secret in {env} must be 8–256 characters of A-Z, a-z, 0-9, _ and -",
+    ),
     "bot_webhook_needs_http": (
         "webhook cần máy chủ HTTP của loa: đặt [http] enabled = true",
         "a webhook needs loa's HTTP server: set [http] enabled = true",

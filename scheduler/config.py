@@ -31,6 +31,8 @@ from channels.limits import ChannelLimits, Window
 
 CHANNEL_TYPES = ("console", "file", "telegram", "zalo_oa", "zalo_bot")
 NETWORK_TYPES = ("telegram", "zalo_oa", "zalo_bot")
+# what both Telegram and the Zalo Bot platform accept as a webhook's secret token
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{8,256}")
 
 
 class _Strict(BaseModel):
@@ -80,7 +82,12 @@ class QuotaSettings(_Strict):
 
 class BotSettings(_Strict):
     enabled: bool = False  # answer chat commands sent to this channel's bot
-    mode: Literal["polling", "webhook"] = "polling"  # a Zalo OA only has "webhook"
+    # unset: "polling", or "webhook" for a Zalo OA, which only pushes
+    mode: Literal["polling", "webhook"] | None = None
+
+    def mode_for(self, channel_type: str) -> str:
+        return self.mode or ("webhook" if channel_type == "zalo_oa" else "polling")
+
     secret_env: str | None = None  # webhook secret token; for zalo_oa, the OA secret key
     admins: list[str] = []  # user or chat ids allowed the admin commands
     poll_seconds: int = 30  # how long one long poll waits for an update
@@ -224,13 +231,17 @@ def _check_bot(
     if settings.type not in NETWORK_TYPES:
         report((*where, "enabled"), t("bot_channel_type", type=settings.type))
         return
-    if settings.type == "zalo_oa" and bot.mode != "webhook":
+    if bot.mode_for(settings.type) != "webhook" and settings.type == "zalo_oa":
         report((*where, "mode"), t("bot_oa_webhook_only"))
-    if bot.mode == "webhook" or settings.type == "zalo_oa":
+    if bot.mode_for(settings.type) == "webhook":
         if not bot.secret_env:
             report((*where, "secret_env"), t("channel_needs", type="bot", key="secret_env"))
         elif not os.environ.get(bot.secret_env):
             report((*where, "secret_env"), t("bot_secret_missing", env=bot.secret_env))
+        elif settings.type != "zalo_oa" and not WEBHOOK_SECRET.fullmatch(
+            os.environ[bot.secret_env]
+        ):
+            report((*where, "secret_env"), t("bot_secret_form", env=bot.secret_env))
         if not http.enabled:
             report((*where, "mode"), t("bot_webhook_needs_http"))
     if not 1 <= bot.poll_seconds <= 50:

@@ -193,7 +193,7 @@ class Daemon:
             inbox = build_inbox(name, s.type, self.channels[name], secret, s.app_id or "")
             runners[name] = BotRunner(
                 inbox, self.channels[name], core, self.db, self._after_command,
-                mode="webhook" if s.type == "zalo_oa" else s.bot.mode,
+                mode=s.bot.mode_for(s.type),
                 poll_seconds=s.bot.poll_seconds,
                 webhook_url=f"{public}/hooks/{name}" if public else "",
                 limiter=limiter, clock=self.clock,
