@@ -32,9 +32,11 @@ class Update:
     message: InboundMessage | None  # None: a kind loa does not answer (sticker, photo, edit)
     kind: str = "message"
     chat: str = ""  # for a kind loa does not answer: the chat it came from, where known
-    left: str = (
-        ""  # the bot was blocked in (or removed from) ``chat``: why, in the platform's words
-    )
+    # the bot was blocked in (or removed from) ``chat``: why, in the platform's words
+    left: str = ""
+    # the platform's message id where updates have no number: a retried webhook delivers the
+    # same message again, and it must be answered once
+    key: str = ""
 
 
 @dataclass(frozen=True)

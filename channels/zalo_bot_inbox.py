@@ -38,7 +38,7 @@ def parse_update(update: Any) -> Update:
         text=text,
         is_group=str(chat.get("chat_type", "PRIVATE")).upper() != "PRIVATE",
     )
-    return Update(None, inbound)
+    return Update(None, inbound, key=str(message.get("message_id") or ""))
 
 
 class ZaloBotInbox:

@@ -41,7 +41,8 @@ def parse_event(event: Any) -> Update:
     text = message.get("text") if isinstance(message, dict) else None
     if name != TEXT_EVENT or not isinstance(text, str):
         return Update(None, None, name, chat=user)
-    return Update(None, InboundMessage(chat=user, user=user, text=text))
+    key = str(message.get("msg_id") or "")
+    return Update(None, InboundMessage(chat=user, user=user, text=text), key=key)
 
 
 class ZaloOAInbox:

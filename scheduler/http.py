@@ -41,6 +41,7 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 _TAG = re.compile(r"^[\w-]{1,100}$")
 CALENDAR = "text/calendar; charset=utf-8"
 MAX_QUERY = 2048
+MAX_WEBHOOK_BODY = 1_000_000  # platforms' updates are a few KB
 
 
 @dataclass
@@ -212,7 +213,9 @@ def create_app(state: HttpState) -> Starlette:
         target = state.hooks(request.path_params["name"])
         if target is None:
             return PlainTextResponse("Not Found", status_code=404)
-        body = await request.body()
+        body = await _read_capped(request, MAX_WEBHOOK_BODY)
+        if body is None:
+            return PlainTextResponse("the body is too large", status_code=413)
         try:
             target.inbox.verify(request.headers, body, time.time())
         except WebhookRefused as exc:
@@ -269,6 +272,20 @@ def create_app(state: HttpState) -> Starlette:
         middleware=[Middleware(BaseHTTPMiddleware, dispatch=_limit_query)],
         exception_handlers={HTTPException: _errors},
     )
+
+
+async def _read_capped(request: Request, limit: int) -> bytes | None:
+    """The body, or None once it passes ``limit``: an unproven request must not fill memory."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _ping(db: Engine) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Boolean, Engine, Row, and_, bindparam, func, or_, select, update
+from sqlalchemy import Boolean, Engine, Row, and_, bindparam, case, func, or_, select, update
 
 from campaigns.i18n import t
 from scheduler import subscriptions
@@ -130,10 +130,13 @@ def claim_due(
             claimed = _claimed(row)
             late = now - claimed.due > claimed.grace
             (missed if late else send).append(claimed)
+        # the rows were read outside the write lock (SQLite starts its transaction at the first
+        # write): one paused, cancelled or unsubscribed since is not claimed
+        still_due = D.c.state.in_(list(ACTIVE_STATES))
         if send:
-            conn.execute(
+            taken = conn.execute(
                 update(D)
-                .where(D.c.key.in_([c.key for c in send]))
+                .where(and_(D.c.key.in_([c.key for c in send]), still_due))
                 .values(
                     state=State.SENDING,
                     attempts=D.c.attempts + 1,
@@ -141,11 +144,14 @@ def claim_due(
                     claimed_at=now,
                     updated_at=now,
                 )
+                .returning(D.c.key)
             )
+            claimed_keys = set(taken.scalars().all())
+            send = [c for c in send if c.key in claimed_keys]
         if missed:
             conn.execute(
                 update(D)
-                .where(D.c.key.in_([c.key for c in missed]))
+                .where(and_(D.c.key.in_([c.key for c in missed]), still_due))
                 .values(state=State.MISSED, next_attempt_at=None, updated_at=now,
                         last_error=t("missed_reason"))
             )  # fmt: skip
@@ -194,7 +200,9 @@ def record(engine: Engine, outcomes: Sequence[Outcome], now: dt.datetime) -> Non
         if waiting:  # paused while these were in flight: they wait for the resume, held
             conn.execute(
                 update(D)
-                .where(and_(D.c.key.in_(waiting), _paused(), D.c.state.in_(list(ACTIVE_STATES))))
+                .where(
+                    and_(D.c.key.in_(waiting), paused_column(), D.c.state.in_(list(ACTIVE_STATES)))
+                )
                 .values(state=State.HELD)
             )
         for o in outcomes:
@@ -202,7 +210,7 @@ def record(engine: Engine, outcomes: Sequence[Outcome], now: dt.datetime) -> Non
                 subscriptions.end(conn, *o.unsubscribe, o.error, now)
 
 
-def _paused() -> Any:
+def paused_column() -> Any:
     """Whether a delivery's campaign is paused, as a column expression."""
     return (
         select(V.c.paused)
@@ -230,7 +238,8 @@ def release(engine: Engine, keys: Iterable[str], now: dt.datetime, possible_dupl
             update(D)
             .where(and_(D.c.key.in_(keys), D.c.state == State.SENDING))
             .values(
-                state=State.PENDING,
+                # a campaign paused while these were in flight keeps them held
+                state=case((paused_column(), State.HELD), else_=State.PENDING),
                 possible_duplicate=possible_duplicate,
                 next_attempt_at=now,
                 updated_at=now,
@@ -300,11 +309,11 @@ def retry(engine: Engine, now: dt.datetime, key: str | None = None) -> int:
     allowed = [State.FAILED, State.MISSED, State.CANCELLED, State.RETRYING]
     with engine.begin() as conn:
         rows = conn.execute(
-            select(D.c.key, D.c.due, D.c.grace_seconds, _paused()).where(
+            select(D.c.key, D.c.due, D.c.grace_seconds, paused_column()).where(
                 and_(
                     condition,
                     D.c.state.in_(allowed),
-                    D.c.cancel_reason != subscriptions.UNSUBSCRIBED,
+                    subscriptions.still_subscribed(),
                 )
             )
         ).all()

@@ -12,11 +12,10 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, and_, select, update
+from sqlalchemy import Connection, Engine, and_, select, update
 
 from campaigns.i18n import t
-from scheduler.sync import REMOVED
-from scheduler.tables import ACTIVE_STATES, CampaignVersion, Delivery, State
+from scheduler.tables import ACTIVE_STATES, REMOVED, CampaignVersion, Delivery, State
 
 D = Delivery.__table__  # type: ignore[attr-defined]
 V = CampaignVersion.__table__  # type: ignore[attr-defined]
@@ -33,6 +32,20 @@ class PauseResult:
     held: int = 0  # deliveries held by a pause
     resumed: int = 0  # deliveries sent again by a resume
     missed: int = 0  # deliveries a resume found past their grace
+
+
+def hold_paused(conn: Connection, now: dt.datetime) -> int:
+    """Hold what waits in a paused campaign. Sync runs it last, in its own transaction: a
+    /pause that committed while sync was reading still holds what sync just added."""
+    paused = select(V.c.campaign).where(V.c.paused.is_(True))
+    if conn.execute(paused.limit(1)).first() is None:
+        return 0  # the usual case: nothing paused, nothing to look through
+    result = conn.execute(
+        update(D)
+        .where(and_(D.c.state.in_(list(ACTIVE_STATES)), D.c.campaign.in_(paused)))
+        .values(state=State.HELD, updated_at=now)
+    )
+    return int(result.rowcount or 0)
 
 
 def _paused(conn: object, campaign: str) -> bool:

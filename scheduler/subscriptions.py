@@ -16,7 +16,18 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Mapping
 
-from sqlalchemy import Connection, Engine, and_, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    and_,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 
 from scheduler.tables import ACTIVE_STATES, CampaignVersion, Chat, Delivery, State, Subscription
 
@@ -42,6 +53,33 @@ def address_of(addresses: Mapping[tuple[str, str], str], channel: str, target: s
     if target.startswith(CHAT_PREFIX):
         return target[len(CHAT_PREFIX) :] or None
     return addresses.get((channel, target))
+
+
+def still_subscribed() -> ColumnElement[bool]:
+    """For a delivery row: its target is no subscriber, or that chat is still subscribed."""
+    subscribed = exists().where(
+        and_(
+            S.c.channel == D.c.channel,
+            S.c.campaign == D.c.campaign,
+            S.c.active.is_(True),
+            literal(CHAT_PREFIX) + S.c.chat == D.c.target,
+        )
+    )
+    return or_(~D.c.target.startswith(CHAT_PREFIX), subscribed)
+
+
+def cancel_unsubscribed(conn: Connection, now: dt.datetime) -> int:
+    """Cancel what waits for a chat no longer subscribed. Sync runs it last, in its own
+    transaction: an /unsubscribe that committed while sync was reading is not undone."""
+    if conn.execute(select(S.c.chat).where(S.c.active.is_(False)).limit(1)).first() is None:
+        return 0  # nobody ever unsubscribed: nothing to look through
+    result = conn.execute(
+        update(D)
+        .where(and_(D.c.state.in_(list(WAITING)), ~still_subscribed()))
+        .values(state=State.CANCELLED, cancel_reason=UNSUBSCRIBED, next_attempt_at=None,
+                updated_at=now)
+    )  # fmt: skip
+    return int(result.rowcount or 0)
 
 
 def active(conn: Connection) -> dict[str, list[tuple[str, str]]]:

@@ -28,10 +28,10 @@ from campaigns.expand import ActivityOccurrence, DeadlineOccurrence, Dispatch, e
 from campaigns.ics import event_block
 from campaigns.model import Campaign, ChannelCatalog
 from campaigns.timeexpr import instant
-from scheduler import subscriptions
+from scheduler import pausing, subscriptions
 from scheduler.feeds import block_marker, feed_event
 from scheduler.subscriptions import SUBSCRIBERS, UNSUBSCRIBED, chat_target
-from scheduler.tables import CampaignVersion, Delivery, Occurrence, State
+from scheduler.tables import REMOVED, CampaignVersion, Delivery, Occurrence, State
 
 D = Delivery.__table__  # type: ignore[attr-defined]
 O = Occurrence.__table__  # type: ignore[attr-defined]  # noqa: E741
@@ -40,7 +40,6 @@ V = CampaignVersion.__table__  # type: ignore[attr-defined]
 EXPANSION_VERSION = "5"  # raise when expansion changes meaning, so every campaign re-expands
 FRESH_FOR = dt.timedelta(days=1)  # the daily job rolls the horizon
 EDITABLE = (State.PENDING, State.RETRYING, State.HELD)
-REMOVED = "removed"  # the digest of a campaign whose file was deleted
 RESTORABLE = (REMOVED, UNSUBSCRIBED)  # cancelled by sync, not by a person: may come back
 
 Progress = Callable[[int, int, str], None]
@@ -195,6 +194,9 @@ def sync(
         live = {c for c, row in versions.items() if row.digest != REMOVED}
         for gone in sorted(live - current - protected_ids):
             _remove_campaign(conn, gone, now, report)
+        # what was read above may be older than a /pause or /unsubscribe committed since
+        pausing.hold_paused(conn, now)
+        subscriptions.cancel_unsubscribed(conn, now)
     return report
 
 

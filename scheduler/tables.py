@@ -50,6 +50,7 @@ class State(StrEnum):
 
 
 ACTIVE_STATES = (State.PENDING, State.RETRYING)
+REMOVED = "removed"  # campaign_version.digest of a campaign whose file was deleted
 
 
 def _utc(**kwargs: Any) -> Any:

@@ -415,8 +415,7 @@ def _one_line(text: str) -> str:
 
 def _shown(text: str) -> str:
     """A user's argument quoted back: short, on one line."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= SHOWN_ARGUMENT else flat[: SHOWN_ARGUMENT - 1] + "…"
+    return _shorten(text, SHOWN_ARGUMENT)
 
 
 def _shorten(text: str, limit: int) -> str:

@@ -8,8 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, func, or_, select
 
-from scheduler.sync import REMOVED
-from scheduler.tables import CampaignVersion, Occurrence
+from scheduler.tables import REMOVED, CampaignVersion, Occurrence
 
 O = Occurrence.__table__  # type: ignore[attr-defined]  # noqa: E741
 V = CampaignVersion.__table__  # type: ignore[attr-defined]

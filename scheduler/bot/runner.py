@@ -19,7 +19,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from campaigns.i18n import t
 from channels.base import Channel, OutboundMessage
@@ -29,6 +29,7 @@ from channels.limits import RateLimiter
 from scheduler import outbox, subscriptions
 from scheduler.bot.core import USER_COMMANDS, CommandCore, Reply, Request
 from scheduler.subscriptions import chat_target
+from scheduler.tables import Meta
 
 log = logging.getLogger("loa.bot")
 
@@ -70,10 +71,6 @@ class BotHealth:
 
 def read_health(db: Engine) -> list[BotHealth]:
     """What each bot last reported, for ``loa status`` (the daemon writes it)."""
-    from sqlalchemy import select
-
-    from scheduler.tables import Meta
-
     meta = Meta.__table__  # type: ignore[attr-defined]
     with db.connect() as conn:
         rows = conn.execute(
@@ -120,6 +117,7 @@ class BotRunner:
         self._replies = 0
         self._rng = random.Random()
         self._answered: OrderedDict[int, None] = OrderedDict()  # webhook: answered in this run
+        self._answered_keys: OrderedDict[str, None] = OrderedDict()  # by message id, this run
         self._floor: int | None = None  # webhook: below it, answered before this run began
         self._floor_read = False
 
@@ -208,12 +206,21 @@ class BotRunner:
         async with self._lock:
             if update.id is not None and self._answered_before(update.id):
                 return  # answered before a restart, or a webhook delivered twice
+            if update.key and update.key in self._answered_keys:
+                return  # a message without an update number, delivered again
             try:
                 await self._answer(update)
             except Exception:
                 log.exception("could not answer an update", extra={"bot": self.name})
-            if update.id is not None:
-                await self._remember(update.id)
+            try:
+                if update.id is not None:
+                    await self._remember(update.id)
+            except Exception:  # the answer went out; the next poll may repeat it, no worse
+                log.exception("could not store the bot's place", extra={"bot": self.name})
+            if update.key:
+                self._answered_keys[update.key] = None
+                while len(self._answered_keys) > RECENT_UPDATES:
+                    self._answered_keys.popitem(last=False)
             self.health.handled += 1
 
     def _answered_before(self, number: int) -> bool:

@@ -191,3 +191,12 @@ async def test_an_unreachable_platform_is_retried_and_reported(
     await asyncio.wait_for(task, 5)
     assert [h.state for h in read_health(bot.db)] == ["stopped"]
     assert dt.datetime.fromisoformat(read_health(bot.db)[0].since) == NOW
+
+
+async def test_a_zalo_message_delivered_twice_is_answered_once(bot: Bot) -> None:
+    outlet = Outlet()
+    runner, _ = make(bot, Inbox(), outlet)
+    await runner.handle(Update(None, message("/help"), key="2d0f1a"))
+    await runner.handle(Update(None, message("/help"), key="2d0f1a"))  # a retried webhook
+    await runner.handle(Update(None, message("/help"), key="9b8c7d"))
+    assert len(outlet.sent) == 2

@@ -143,3 +143,79 @@ async def test_a_delivery_in_flight_when_paused_is_held_not_retried(db: Engine) 
     outbox.record(db, [outcome], due)
     assert states(db)["c:ngay:2026@kenh"] == "held"
     assert (await engine.run_due()).sent == 0
+
+
+def test_a_pause_committed_while_the_engine_claims_wins(db: Engine) -> None:
+    from sqlalchemy import event
+
+    from scheduler import outbox
+
+    subscriptions.subscribe(db, "kenh", "111", "c", NOW)
+    resync(db)
+    due = dt.datetime(2026, 6, 5, 0, 30, tzinfo=dt.UTC)
+    fired: list[str] = []
+
+    @event.listens_for(db, "before_cursor_execute")
+    def pause_first(conn: object, cursor: object, statement: str, *rest: object) -> None:
+        if not fired and statement.lstrip().upper().startswith("UPDATE DELIVERY SET STATE"):
+            fired.append(statement)
+            pausing.pause(db, "c", due)  # an admin's /pause, from another thread or process
+
+    claimed, _ = outbox.claim_due(db, due, "test", 10)
+    event.remove(db, "before_cursor_execute", pause_first)
+    assert fired and claimed == []
+    assert set(states(db).values()) == {"held"}
+
+
+async def test_a_delivery_in_flight_at_a_crash_stays_held_if_its_campaign_was_paused(
+    db: Engine,
+) -> None:
+    from scheduler import outbox
+    from tests.scheduler.test_engine import engine_for
+
+    resync(db)
+    due = dt.datetime(2026, 6, 5, 0, 30, tzinfo=dt.UTC)
+    outbox.claim_due(db, due, "dead-daemon", 10)
+    pausing.pause(db, "c", due)
+    clock = Clock(due)
+    channel = Scripted(clock)
+    engine = engine_for(db, channel, clock)
+    await engine.recover()
+    assert (await engine.run_due()).sent == 0 and channel.sent == []
+    assert states(db)["c:ngay:2026@kenh"] == "held"
+
+
+def test_retry_never_sends_to_a_chat_that_is_no_longer_subscribed(db: Engine) -> None:
+    from sqlalchemy import update
+
+    from scheduler import outbox
+
+    subscriptions.subscribe(db, "kenh", "111", "c", NOW)
+    resync(db)
+    key = "c:ngay:2026@kenh:chat:111"
+    with db.begin() as conn:
+        conn.execute(update(D).where(D.c.key == key).values(state="failed"))
+    subscriptions.unsubscribe(db, "kenh", "111", "c", NOW)
+    assert states(db)[key] == "failed"  # what happened to it stays on record
+    assert outbox.retry(db, NOW) == 0 and outbox.retry(db, NOW, key) == 0
+    subscriptions.subscribe(db, "kenh", "111", "c", NOW)
+    assert outbox.retry(db, NOW, key) == 1  # subscribed again: a person may send it
+
+
+def test_sync_holds_and_cancels_what_a_concurrent_pause_or_unsubscribe_missed(
+    db: Engine,
+) -> None:
+    from sqlalchemy import update
+
+    from scheduler.tables import CampaignVersion
+
+    subscriptions.subscribe(db, "kenh", "111", "c", NOW)
+    resync(db)
+    # as if /pause and /unsubscribe had committed after sync read the store
+    with db.begin() as conn:
+        conn.execute(update(CampaignVersion.__table__).values(paused=True))  # type: ignore[attr-defined]
+        conn.execute(update(S).values(active=False, ended_reason="unsubscribed"))
+    resync(db)
+    found = states(db)
+    assert found["c:ngay:2026@kenh"] == "held"
+    assert found["c:ngay:2026@kenh:chat:111"] == "cancelled"
