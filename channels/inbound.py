@@ -37,6 +37,7 @@ class Update:
     # the platform's message id where updates have no number: a retried webhook delivers the
     # same message again, and it must be answered once
     key: str = ""
+    moved_to: str = ""  # ``chat`` became this chat (a Telegram group upgraded to a supergroup)
 
 
 @dataclass(frozen=True)

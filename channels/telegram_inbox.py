@@ -35,6 +35,10 @@ def _read(update: TelegramUpdate) -> Update:
         how = "blocked" if member.chat.type == "private" else member.new_chat_member.status
         reason = f"Telegram: the bot was {how} ({member.chat.type})"
         return Update(update.update_id, None, "my_chat_member", str(member.chat.id), reason)
+    if message is not None and message.migrate_to_chat_id:
+        # the group became a supergroup with a new id: its subscriptions move with it
+        old, new = str(message.chat.id), str(message.migrate_to_chat_id)
+        return Update(update.update_id, None, "migrated", old, moved_to=new)
     if message is None:
         kinds = ("edited_message", "channel_post", "edited_channel_post", "callback_query",
                  "my_chat_member", "chat_member", "inline_query")  # fmt: skip

@@ -161,6 +161,41 @@ def _expand_again(conn: Connection, campaign: str) -> None:
     conn.execute(update(V).where(V.c.campaign == campaign).values(synced_until=None))
 
 
+def move_chat(db: Engine, channel: str, old: str, new: str, now: dt.datetime) -> int:
+    """A chat got a new id (a Telegram group upgraded to a supergroup): its subscriptions and
+    language follow it, so it can still unsubscribe and nothing comes twice; the number of
+    subscriptions that moved (or ended, where the new id had its own). The next sync
+    cancels what waited for the old id and adds the same messages for the new one."""
+    with db.begin() as conn:
+        rows = conn.execute(
+            select(S.c.campaign, S.c.active).where(and_(S.c.channel == channel, S.c.chat == old))
+        ).all()
+        taken = {
+            r.campaign
+            for r in conn.execute(
+                select(S.c.campaign).where(and_(S.c.channel == channel, S.c.chat == new))
+            ).all()
+        }
+        for row in rows:
+            which = and_(S.c.channel == channel, S.c.chat == old, S.c.campaign == row.campaign)
+            if row.campaign in taken:
+                conn.execute(update(S).where(which).values(
+                    active=False, ended_reason=f"moved to {new}", updated_at=now))  # fmt: skip
+            else:
+                conn.execute(update(S).where(which).values(chat=new, updated_at=now))
+            _expand_again(conn, row.campaign)
+        if (
+            conn.execute(
+                select(C.c.chat).where(and_(C.c.channel == channel, C.c.chat == new))
+            ).first()
+            is None
+        ):
+            conn.execute(
+                update(C).where(and_(C.c.channel == channel, C.c.chat == old)).values(chat=new)
+            )
+    return len(rows)
+
+
 def of_chat(db: Engine, channel: str, chat: str) -> list[str]:
     with db.connect() as conn:
         rows = conn.execute(

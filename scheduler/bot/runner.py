@@ -253,6 +253,12 @@ class BotRunner:
             await asyncio.to_thread(subscriptions.note_inbound, self.db, self.name, chat, now)
         if update.left and update.chat:
             await asyncio.to_thread(self._gone, update.chat, update.left)
+        if update.moved_to and update.chat:
+            moved = await asyncio.to_thread(
+                subscriptions.move_chat, self.db, self.name, update.chat, update.moved_to, now
+            )
+            if moved:
+                await self.effects(Reply(resync=True))
         if message is None:
             log.debug("update ignored", extra={"bot": self.name, "kind": update.kind})
             return

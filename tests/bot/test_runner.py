@@ -200,3 +200,23 @@ async def test_a_zalo_message_delivered_twice_is_answered_once(bot: Bot) -> None
     await runner.handle(Update(None, message("/help"), key="2d0f1a"))  # a retried webhook
     await runner.handle(Update(None, message("/help"), key="9b8c7d"))
     assert len(outlet.sent) == 2
+
+
+async def test_a_group_upgraded_to_a_supergroup_keeps_its_subscriptions(bot: Bot) -> None:
+    old, new = "-4001", "-1004001"
+    runner, effects = make(bot, Inbox(), Outlet())
+    await runner.handle(Update(1, message(f"/subscribe {GREEN}", chat=old)))
+    bot.sync()
+    old_key = LATER_KEY.replace(f"chat:{CHAT}", f"chat:{old}")
+    assert state(bot.db, old_key) == "pending"
+    await runner.handle(Update(2, None, "migrated", old, moved_to=new))
+    assert effects[-1].resync
+    bot.sync()
+    assert subscriptions.of_chat(bot.db, "tg", new) == [GREEN]
+    assert subscriptions.of_chat(bot.db, "tg", old) == []
+    assert state(bot.db, old_key) == "cancelled"
+    assert state(bot.db, old_key.replace(old, new)) == "pending"  # the same message, once
+    outlet = Outlet()
+    runner, _ = make(bot, Inbox(), outlet)
+    await runner.handle(Update(3, message(f"/unsubscribe {GREEN}", chat=new)))
+    assert "Đã huỷ đăng ký" in outlet.sent[0].text

@@ -117,6 +117,13 @@ def test_telegram_updates_loa_does_not_answer_carry_their_kind(
     assert tg_inbox().parse({"update_id": 5, **payload}) == [Update(5, None, kind)]
 
 
+def test_a_group_upgraded_to_a_supergroup_says_its_new_id() -> None:
+    service = tg_message(None, chat=TG_GROUP) | {"migrate_to_chat_id": -1002001}
+    assert tg_inbox().parse({"update_id": 8, "message": service}) == [
+        Update(8, None, "migrated", "-2001", moved_to="-1002001")
+    ]
+
+
 @pytest.mark.parametrize(
     ("chat", "status", "reason"),
     [
