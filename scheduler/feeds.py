@@ -7,6 +7,7 @@ so subscribed clients remove it; after that it leaves the feed.
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import hashlib
 import re
 import unicodedata
@@ -58,6 +59,7 @@ class FeedStore:
         self.db = db
         self.base_url = base_url
         self._rendered: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+        self._gzipped: OrderedDict[tuple[str, str], bytes] = OrderedDict()
         self._cache_size = cache_size
 
     def _campaigns(self) -> dict[str, Any]:
@@ -175,6 +177,19 @@ class FeedStore:
         self._rendered[cache_key] = body
         while len(self._rendered) > self._cache_size:
             self._rendered.popitem(last=False)
+        return body
+
+    def render_gzip(self, selector: FeedSelector, version: FeedVersion) -> bytes:
+        """The feed gzipped, compressed once per version (mtime 0: the same bytes each time)."""
+        cache_key = (selector.path, version.etag)
+        cached = self._gzipped.get(cache_key)
+        if cached is not None:
+            self._gzipped.move_to_end(cache_key)
+            return cached
+        body = gzip.compress(self.render(selector, version), compresslevel=6, mtime=0)
+        self._gzipped[cache_key] = body
+        while len(self._gzipped) > self._cache_size:
+            self._gzipped.popitem(last=False)
         return body
 
     def info(self, selector: FeedSelector, campaigns: dict[str, Any] | None = None) -> FeedInfo:

@@ -158,14 +158,21 @@ def create_app(state: HttpState) -> Starlette:
         if version is None:
             tally.feed_request(kind, "404")
             return PlainTextResponse("Không tìm thấy", status_code=404)
-        etag = f'"{version.etag}"'
-        headers = {"ETag": etag, "Cache-Control": "max-age=300"}
+        # a feed is text that shrinks about tenfold: gzip it once per version for the clients
+        # that ask (most do), which also keeps a slow client's socket buffer small
+        zipped = _accepts_gzip(request)
+        etag = f'"{version.etag}-gz"' if zipped else f'"{version.etag}"'
+        headers = {"ETag": etag, "Cache-Control": "max-age=300", "Vary": "Accept-Encoding"}
+        if zipped:
+            headers["Content-Encoding"] = "gzip"
         if version.last_modified is not None:
             headers["Last-Modified"] = _http_date(version.last_modified)
-        if _not_modified(request, etag, version.last_modified):
+        same = (f'"{version.etag}"', f'"{version.etag}-gz"')  # either form is this version
+        if _not_modified(request, same, version.last_modified):
             tally.feed_request(kind, "304")
             return Response(status_code=304, headers=headers)
-        body = await asyncio.to_thread(feeds.render, selector, version)
+        render = feeds.render_gzip if zipped else feeds.render
+        body = await asyncio.to_thread(render, selector, version)
         tally.feed_request(kind, "200")
         if request.method == "HEAD":
             headers["Content-Length"] = str(len(body))
@@ -293,11 +300,26 @@ def _ping(db: Engine) -> None:
         conn.execute(text("select 1"))
 
 
-def _not_modified(request: Request, etag: str, last_modified: dt.datetime | None) -> bool:
+def _accepts_gzip(request: Request) -> bool:
+    """Whether Accept-Encoding allows gzip (a q of 0 refuses it)."""
+    for part in request.headers.get("accept-encoding", "").lower().split(","):
+        coding, _, params = part.strip().partition(";")
+        if coding.strip() in ("gzip", "*"):
+            quality = params.strip().removeprefix("q=").strip() if params else "1"
+            try:
+                return float(quality or "1") > 0
+            except ValueError:
+                return False
+    return False
+
+
+def _not_modified(
+    request: Request, etags: tuple[str, ...], last_modified: dt.datetime | None
+) -> bool:
     match = request.headers.get("if-none-match")
     if match is not None:  # weak comparison (RFC 9110 13.1.2): W/"x" matches "x"
         given = [m.strip().removeprefix("W/") for m in match.split(",")]
-        return etag in given or match.strip() == "*"
+        return any(etag in given for etag in etags) or match.strip() == "*"
     since = request.headers.get("if-modified-since")
     if since and last_modified is not None:
         try:

@@ -254,9 +254,29 @@ def test_conditional_requests_and_head(served: tuple[Office, str]) -> None:
     assert head.status_code == 200 and head.content == b""
     for name in ("etag", "last-modified", "content-type", "cache-control"):
         assert head.headers[name] == first.headers[name], name
-    assert int(head.headers["content-length"]) == len(first.content)
+    assert int(head.headers["content-length"]) == first.num_bytes_downloaded
     head_304 = httpx.head(url, headers={"If-None-Match": etag})
     assert head_304.status_code == 304 and head_304.content == b""
+
+
+def test_feeds_are_gzipped_for_clients_that_ask(served: tuple[Office, str]) -> None:
+    """A feed shrinks about tenfold with gzip (mobile data, slow links); clients that do not
+    ask get it plain. Both are the same version: either ETag gets a 304."""
+    _, base = served
+    url = f"{base}/feeds/all.ics"
+    zipped = httpx.get(url, headers={"Accept-Encoding": "gzip"})
+    plain = httpx.get(url, headers={"Accept-Encoding": "identity"})
+    refused = httpx.get(url, headers={"Accept-Encoding": "gzip;q=0"})
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert "content-encoding" not in plain.headers and "content-encoding" not in refused.headers
+    assert zipped.content == plain.content == refused.content  # httpx decodes the gzip
+    assert zipped.num_bytes_downloaded * 2 < plain.num_bytes_downloaded  # 3 KB here
+    assert zipped.headers["vary"] == plain.headers["vary"] == "Accept-Encoding"
+    assert zipped.headers["etag"] != plain.headers["etag"]  # one ETag per representation
+    for etag in (zipped.headers["etag"], plain.headers["etag"]):
+        for encoding in ("gzip", "identity"):
+            again = httpx.get(url, headers={"If-None-Match": etag, "Accept-Encoding": encoding})
+            assert again.status_code == 304
 
 
 def test_weak_etag_in_if_none_match_gets_304(served: tuple[Office, str]) -> None:
