@@ -158,7 +158,7 @@ def create_app(state: HttpState) -> Starlette:
         if version is None:
             tally.feed_request(kind, "404")
             return PlainTextResponse("Không tìm thấy", status_code=404)
-        # a feed is text that shrinks about tenfold: gzip it once per version for the clients
+        # a feed is text that shrinks about twentyfold: gzip it once per version for the clients
         # that ask (most do), which also keeps a slow client's socket buffer small
         zipped = _accepts_gzip(request)
         etag = f'"{version.etag}-gz"' if zipped else f'"{version.etag}"'

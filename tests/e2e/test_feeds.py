@@ -260,8 +260,8 @@ def test_conditional_requests_and_head(served: tuple[Office, str]) -> None:
 
 
 def test_feeds_are_gzipped_for_clients_that_ask(served: tuple[Office, str]) -> None:
-    """A feed shrinks about tenfold with gzip (mobile data, slow links); clients that do not
-    ask get it plain. Both are the same version: either ETag gets a 304."""
+    """A large feed shrinks about twentyfold with gzip (mobile data, slow links); clients that
+    do not ask get it plain. Both are the same version: either ETag gets a 304."""
     _, base = served
     url = f"{base}/feeds/all.ics"
     zipped = httpx.get(url, headers={"Accept-Encoding": "gzip"})
