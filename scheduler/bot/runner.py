@@ -123,7 +123,7 @@ class BotRunner:
 
     # -- health --------------------------------------------------------------------------
 
-    def _report(self, state: str, error: str = "") -> None:
+    async def _report(self, state: str, error: str = "") -> None:
         if state == self.health.state and error == self.health.last_error:
             return
         if state == "failing":
@@ -133,7 +133,8 @@ class BotRunner:
         self.health.state = state
         self.health.last_error = error
         self.health.since = self.clock().isoformat()
-        self._save_health()
+        # off the event loop: a database busy with a long sync must not hold up the sends
+        await asyncio.to_thread(self._save_health)
 
     def _save_health(self) -> None:
         try:
@@ -151,7 +152,7 @@ class BotRunner:
                 if not self.ready.is_set():
                     await self._prepare()
                     self.ready.set()
-                    self._report("ok")
+                    await self._report("ok")
                     failures = 0
                 if not self.inbox.polls or self.mode == "webhook":
                     await stop.wait()
@@ -162,11 +163,11 @@ class BotRunner:
                 raise
             except Exception as exc:
                 failures += 1
-                self._report("failing", _reason(exc))
+                await self._report("failing", _reason(exc))
                 await _wait(stop, self._backoff(failures))
         self.health.state = "stopped"
         self.health.since = self.clock().isoformat()
-        self._save_health()
+        await asyncio.to_thread(self._save_health)
 
     async def _prepare(self) -> None:
         self.username = await self.inbox.prepare(commands())
@@ -176,7 +177,7 @@ class BotRunner:
             await self.inbox.delete_webhook()  # getUpdates refuses to work while one is set
 
     async def _poll_once(self, stop: asyncio.Event) -> None:
-        offset = self._offset()
+        offset = await asyncio.to_thread(self._offset)
         poll = asyncio.ensure_future(self.inbox.poll(offset, self.poll_seconds))
         stopping = asyncio.ensure_future(stop.wait())
         try:
@@ -187,7 +188,7 @@ class BotRunner:
             poll.cancel()
             return
         updates = poll.result()
-        self._report("ok")
+        await self._report("ok")
         for update in updates:
             await self.handle(update)
 
@@ -204,7 +205,7 @@ class BotRunner:
     async def handle(self, update: Update) -> None:
         """Answer one update; never raises (a bad update must not stop the bot)."""
         async with self._lock:
-            if update.id is not None and self._answered_before(update.id):
+            if update.id is not None and await self._answered_before(update.id):
                 return  # answered before a restart, or a webhook delivered twice
             if update.key and update.key in self._answered_keys:
                 return  # a message without an update number, delivered again
@@ -223,16 +224,16 @@ class BotRunner:
                     self._answered_keys.popitem(last=False)
             self.health.handled += 1
 
-    def _answered_before(self, number: int) -> bool:
+    async def _answered_before(self, number: int) -> bool:
         """Polling hands updates out in order, so one below the stored offset was answered. A
         webhook is posted over several connections at once and retried, so a lower number can
         come after a higher one and still be new: there, only the numbers answered in this run
         are skipped, and those below the offset an earlier run kept."""
         if self.mode != "webhook":
-            last = self._offset()
+            last = await asyncio.to_thread(self._offset)
             return last is not None and number < last
         if not self._floor_read:
-            self._floor = self._offset()
+            self._floor = await asyncio.to_thread(self._offset)
             self._floor_read = True
         return number in self._answered or (self._floor is not None and number < self._floor)
 

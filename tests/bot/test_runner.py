@@ -176,9 +176,9 @@ async def test_an_unreachable_platform_is_retried_and_reported(
     seen: list[str] = []
     original = runner._report
 
-    def report(state_: str, error: str = "") -> None:
+    async def report(state_: str, error: str = "") -> None:
         seen.append(state_)
-        original(state_, error)
+        await original(state_, error)
 
     monkeypatch.setattr(runner, "_report", report)
     stop = asyncio.Event()
