@@ -37,6 +37,36 @@ def iso(moment: dt.datetime) -> str:
     return moment.isoformat(timespec="milliseconds")
 
 
+BOT_CAMPAIGN = "ngay-moi-truong"
+RALLY = "Lễ mít tinh hưởng ứng Ngày Môi trường thế giới"
+
+
+def environment_day(today: dt.date, *messages: tuple[str, dt.datetime, str, str]) -> str:
+    """The campaign the chat-bot tests talk about: a rally three days ahead, and ``messages``
+    as (id, due, text, channel)."""
+    day = today + dt.timedelta(days=3)
+    text = f"""
+id = "{BOT_CAMPAIGN}"
+title = "Ngày Môi trường thế giới"
+timezone = "Asia/Ho_Chi_Minh"
+
+[[activity]]
+id = "mit-tinh"
+title = "{RALLY}"
+start = {day.isoformat()}T07:30:00
+end = {day.isoformat()}T09:00:00
+location = "Quảng trường tỉnh"
+lead = "Sở Nông nghiệp và Môi trường"
+partners = ["Tỉnh đoàn"]
+"""
+    for message_id, due, body, channel in messages:
+        text += (
+            f'[[message]]\nid = "{message_id}"\nat = {iso(due)}\ntext = "{body}"\n'
+            f'channels = ["{channel}"]\n'
+        )
+    return text
+
+
 @dataclass
 class Office:
     """A temp folder with config.toml, campaigns/, a SQLite database and a file channel."""

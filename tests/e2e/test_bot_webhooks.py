@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.harness import Office, iso, wait_for
+from tests.e2e.harness import RALLY, Office, environment_day, wait_for
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
 from tests.fakes.zalo import FakeZalo
 
@@ -25,29 +25,12 @@ TG_SECRET = "tg-hook_9f2c41d7"
 ZB_SECRET = "zb-hook-5e7a90c3"
 POLLING_TOKEN = "7654321:AAFpollingTokenForTheSecondBot0123"
 FIRST_LINE = "Các việc sắp tới:"
-ACTIVITY = "Lễ mít tinh hưởng ứng Ngày Môi trường thế giới"
+ACTIVITY = RALLY
 
 
 def campaign(now: dt.datetime) -> str:
-    day = now.date() + dt.timedelta(days=3)
-    return f"""
-id = "ngay-moi-truong"
-title = "Ngày Môi trường thế giới"
-timezone = "Asia/Ho_Chi_Minh"
-
-[[activity]]
-id = "mit-tinh"
-title = "{ACTIVITY}"
-start = {day.isoformat()}T07:30:00
-end = {day.isoformat()}T09:00:00
-location = "Quảng trường tỉnh"
-
-[[message]]
-id = "nhac"
-at = {iso(now + dt.timedelta(hours=2))}
-text = "Nhắc: mít tinh hưởng ứng Ngày Môi trường thế giới 🌱"
-channels = ["nhat-ky"]
-"""
+    reminder = "Nhắc: mít tinh hưởng ứng Ngày Môi trường thế giới 🌱"
+    return environment_day(now.date(), ("nhac", now + dt.timedelta(hours=2), reminder, "nhat-ky"))
 
 
 def count(office: Office, table: str) -> int:

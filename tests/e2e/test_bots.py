@@ -10,34 +10,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.harness import Office, iso, wait_for
+from tests.e2e.harness import Office, environment_day, wait_for
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
 
 pytestmark = pytest.mark.slow
-
-
-def campaign(due: dt.datetime, today: dt.date) -> str:
-    day = today + dt.timedelta(days=3)
-    return f"""
-id = "ngay-moi-truong"
-title = "Ngày Môi trường thế giới"
-timezone = "Asia/Ho_Chi_Minh"
-
-[[activity]]
-id = "mit-tinh"
-title = "Lễ mít tinh hưởng ứng Ngày Môi trường thế giới"
-start = {day.isoformat()}T07:30:00
-end = {day.isoformat()}T09:00:00
-location = "Quảng trường tỉnh"
-lead = "Sở Nông nghiệp và Môi trường"
-partners = ["Tỉnh đoàn"]
-
-[[message]]
-id = "nhac"
-at = {iso(due)}
-text = "Nhắc: sáng {day:%d/%m} mít tinh hưởng ứng Ngày Môi trường thế giới 🌱"
-channels = ["subscribers"]
-"""
 
 
 @pytest.fixture
@@ -71,7 +47,10 @@ def test_commands_subscription_admin_and_restart(
     office.write_config()
     now = dt.datetime.now(dt.UTC)
     due = now + dt.timedelta(seconds=25)
-    office.campaign("moi-truong", campaign(due, now.date()))
+    reminder = "Nhắc: sáng thứ Năm mít tinh hưởng ứng Ngày Môi trường thế giới 🌱"
+    office.campaign(
+        "moi-truong", environment_day(now.date(), ("nhac", due, reminder, "subscribers"))
+    )
     process = office.start()
     office.started(process)
 
@@ -106,7 +85,7 @@ def test_commands_subscription_admin_and_restart(
 
     # the campaign's message reaches the subscribed chat, once
     wait_for(lambda: len(texts(fake, user)) >= 4, 40, "the campaign message")
-    assert texts(fake, user)[3].startswith("Nhắc: sáng")
+    assert texts(fake, user)[3] == reminder
     wait_for(lambda: office.query("select state from delivery where key = ?", key)
              == [("sent",)], 20, "the delivery recorded")  # fmt: skip
 

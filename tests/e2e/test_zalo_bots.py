@@ -13,41 +13,22 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.e2e.harness import Office, iso, wait_for
+from tests.e2e.harness import BOT_CAMPAIGN, Office, environment_day, iso, wait_for
 from tests.fakes.zalo import FakeZalo
 
 pytestmark = pytest.mark.slow
 
-CAMPAIGN = "ngay-moi-truong"
+CAMPAIGN = BOT_CAMPAIGN
 REMINDER = "Nhắc: sáng mai mít tinh hưởng ứng Ngày Môi trường thế giới 🌱"
 
 
 def campaign(now: dt.datetime, reminder_at: dt.datetime) -> str:
-    day = now.date() + dt.timedelta(days=3)
-    return f"""
-id = "{CAMPAIGN}"
-title = "Ngày Môi trường thế giới"
-timezone = "Asia/Ho_Chi_Minh"
-
-[[activity]]
-id = "mit-tinh"
-title = "Lễ mít tinh hưởng ứng Ngày Môi trường thế giới"
-start = {day.isoformat()}T07:30:00
-end = {day.isoformat()}T09:00:00
-location = "Quảng trường tỉnh"
-
-[[message]]
-id = "nhac"
-at = {iso(reminder_at)}
-text = "{REMINDER}"
-channels = ["subscribers"]
-
-[[message]]
-id = "bao-cao"
-at = {iso(now + dt.timedelta(hours=2))}
-text = "Báo cáo kết quả hưởng ứng Ngày Môi trường thế giới"
-channels = ["nhat-ky"]
-"""
+    report = "Báo cáo kết quả hưởng ứng Ngày Môi trường thế giới"
+    return environment_day(
+        now.date(),
+        ("nhac", reminder_at, REMINDER, "subscribers"),
+        ("bao-cao", now + dt.timedelta(hours=2), report, "nhat-ky"),
+    )
 
 
 @pytest.fixture
