@@ -14,15 +14,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Boolean, Engine, Row, and_, bindparam, case, func, or_, select, update
+from sqlalchemy import Boolean, Engine, Row, and_, bindparam, func, or_, select, update
 
 from campaigns.i18n import t
-from scheduler import subscriptions
-from scheduler.tables import ACTIVE_STATES, CampaignVersion, Delivery, Meta, State
+from scheduler import pausing, subscriptions
+from scheduler.tables import ACTIVE_STATES, Delivery, Meta, State, still_active
 
 D = Delivery.__table__  # type: ignore[attr-defined]
 M = Meta.__table__  # type: ignore[attr-defined]
-V = CampaignVersion.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -132,7 +131,7 @@ def claim_due(
             (missed if late else send).append(claimed)
         # the rows were read outside the write lock (SQLite starts its transaction at the first
         # write): one paused, cancelled or unsubscribed since is not claimed
-        still_due = _still_active()
+        still_due = still_active(D.c.state)
         if send:
             taken = conn.execute(
                 update(D)
@@ -197,34 +196,10 @@ def record(engine: Engine, outcomes: Sequence[Outcome], now: dt.datetime) -> Non
     waiting = [o.key for o in outcomes if o.state in (State.RETRYING, State.PENDING)]
     with engine.begin() as conn:
         conn.execute(statement, params)
-        if waiting:  # paused while these were in flight: they wait for the resume, held
-            conn.execute(
-                update(D)
-                .where(
-                    and_(D.c.key.in_(waiting), paused_column(), _still_active())
-                )
-                .values(state=State.HELD)
-            )
+        pausing.hold_paused(conn, now, waiting)  # paused while in flight: held, not retried
         for o in outcomes:
             if o.unsubscribe is not None:
                 subscriptions.end(conn, *o.unsubscribe, o.error, now)
-
-
-def _still_active() -> Any:
-    """A row is still pending or retrying, said so that the database looks rows up by their
-    key: with ``state IN (…)`` SQLite walks the state index over every waiting row instead."""
-    return D.c.state.not_in([s for s in State if s not in ACTIVE_STATES])
-
-
-def paused_column() -> Any:
-    """Whether a delivery's campaign is paused, as a column expression."""
-    return (
-        select(V.c.paused)
-        .where(V.c.campaign == D.c.campaign)
-        .scalar_subquery()
-        .is_(True)
-        .label("paused")
-    )
 
 
 def in_flight(engine: Engine) -> list[Claimed]:
@@ -244,13 +219,13 @@ def release(engine: Engine, keys: Iterable[str], now: dt.datetime, possible_dupl
             update(D)
             .where(and_(D.c.key.in_(keys), D.c.state == State.SENDING))
             .values(
-                # a campaign paused while these were in flight keeps them held
-                state=case((paused_column(), State.HELD), else_=State.PENDING),
+                state=State.PENDING,
                 possible_duplicate=possible_duplicate,
                 next_attempt_at=now,
                 updated_at=now,
             )
         )
+        pausing.hold_paused(conn, now, keys)  # paused while a crash had them in flight
     return int(result.rowcount or 0)
 
 
@@ -315,7 +290,7 @@ def retry(engine: Engine, now: dt.datetime, key: str | None = None) -> int:
     allowed = [State.FAILED, State.MISSED, State.CANCELLED, State.RETRYING]
     with engine.begin() as conn:
         rows = conn.execute(
-            select(D.c.key, D.c.due, D.c.grace_seconds, paused_column()).where(
+            select(D.c.key, D.c.due, D.c.grace_seconds).where(
                 and_(
                     condition,
                     D.c.state.in_(allowed),
@@ -328,11 +303,11 @@ def retry(engine: Engine, now: dt.datetime, key: str | None = None) -> int:
             conn.execute(
                 update(D)
                 .where(D.c.key == row.key)
-                .values(state=State.HELD if row.paused else State.PENDING,
-                        next_attempt_at=now, last_error="",
+                .values(state=State.PENDING, next_attempt_at=now, last_error="",
                         cancel_reason="", attempts=0, grace_seconds=late + row.grace_seconds,
                         updated_at=now)
             )  # fmt: skip
+        pausing.hold_paused(conn, now, [row.key for row in rows])  # waits for /resume
     return len(rows)
 
 

@@ -9,13 +9,13 @@ harm than good, the same rule as after downtime.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, and_, select, update
 
 from campaigns.i18n import t
-from scheduler.tables import ACTIVE_STATES, REMOVED, CampaignVersion, Delivery, State
+from scheduler.tables import ACTIVE_STATES, REMOVED, CampaignVersion, Delivery, State, still_active
 
 D = Delivery.__table__  # type: ignore[attr-defined]
 V = CampaignVersion.__table__  # type: ignore[attr-defined]
@@ -34,17 +34,19 @@ class PauseResult:
     missed: int = 0  # deliveries a resume found past their grace
 
 
-def hold_paused(conn: Connection, now: dt.datetime) -> int:
-    """Hold what waits in a paused campaign. Sync runs it last, in its own transaction: a
-    /pause that committed while sync was reading still holds what sync just added."""
+def hold_paused(conn: Connection, now: dt.datetime, keys: Sequence[str] | None = None) -> int:
+    """Hold what waits in a paused campaign (of ``keys``, or all). Whatever makes a delivery
+    pending again calls it in the same transaction: sync (a /pause may have committed while it
+    was reading), recording a retry, crash recovery, ``loa retry``."""
+    if keys is not None and not keys:
+        return 0
     paused = select(V.c.campaign).where(V.c.paused.is_(True))
     if conn.execute(paused.limit(1)).first() is None:
         return 0  # the usual case: nothing paused, nothing to look through
-    result = conn.execute(
-        update(D)
-        .where(and_(D.c.state.in_(list(ACTIVE_STATES)), D.c.campaign.in_(paused)))
-        .values(state=State.HELD, updated_at=now)
-    )
+    which = and_(still_active(D.c.state), D.c.campaign.in_(paused))
+    if keys is not None:
+        which = and_(which, D.c.key.in_(list(keys)))
+    result = conn.execute(update(D).where(which).values(state=State.HELD, updated_at=now))
     return int(result.rowcount or 0)
 
 
