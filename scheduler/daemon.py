@@ -66,6 +66,7 @@ class CampaignWatcher:
         self.config = config
         self.good: dict[Path, Campaign] = {}
         self.stamps: dict[Path, tuple[int, int]] = {}
+        self.last: tuple[list[Campaign], LoadResult] | None = None  # what load() last gave
 
     def _stamps(self) -> dict[Path, tuple[int, int]]:
         files, _ = discover(self.config.campaign_paths)
@@ -92,6 +93,7 @@ class CampaignWatcher:
             if campaign.id not in ids:
                 ids.add(campaign.id)
                 campaigns.append(campaign)
+        self.last = (campaigns, result)
         return campaigns, result
 
 
@@ -223,16 +225,23 @@ class Daemon:
     async def _after_command(self, reply: Reply) -> None:
         """A chat command changed subscriptions or the outbox: the daemon follows at once."""
         if reply.resync:
-            await self._sync()
+            await self._sync(reread=False)
         await self._reschedule()
 
-    async def _sync(self, force: bool = False, show_progress: bool = False) -> SyncReport:
+    async def _sync(
+        self, force: bool = False, show_progress: bool = False, reread: bool = True
+    ) -> SyncReport:
+        """``reread=False``: the files are as last read (a subscription changed, not a file),
+        so the last load serves again and its problems are not logged twice."""
         assert self.db is not None
         async with self._sync_lock:
-            campaigns, result = await asyncio.to_thread(self.watcher.load)
-            for problem in result.problems:
-                level = logging.ERROR if problem.severity == "error" else logging.WARNING
-                log.log(level, "campaign problem", extra={"problem": str(problem)})
+            if reread or self.watcher.last is None:
+                campaigns, result = await asyncio.to_thread(self.watcher.load)
+                for problem in result.problems:
+                    level = logging.ERROR if problem.severity == "error" else logging.WARNING
+                    log.log(level, "campaign problem", extra={"problem": str(problem)})
+            else:
+                campaigns, result = self.watcher.last
             protected = await asyncio.to_thread(self._protected_ids, result.failed_files)
             progress = _Progress(self.console) if show_progress else None
             try:
