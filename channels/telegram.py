@@ -130,7 +130,10 @@ class TelegramChannel:
                 try:
                     await self.bot.initialize()  # opens the HTTP pool and asks getMe once
                 except Exception as exc:  # every failure is mapped like a send error
-                    raise _mapped(exc, self.token_env) from None
+                    error = _mapped(exc, self.token_env)
+                    if isinstance(error, TransientError):
+                        error.maybe_delivered = False  # getMe failed: no message has left yet
+                    raise error from None
                 self._started = True
         return self.bot
 

@@ -25,7 +25,7 @@ from channels.errors import (
 from channels.limits import RateLimiter
 from channels.parts import PartSender
 from channels.split import split_text, utf16_length
-from channels.transport import may_have_arrived
+from channels.transport import json_answer, may_have_arrived, unreadable_answer
 
 TEXT_LIMIT = 2000
 DEFAULT_BASE_URL = "https://bot-api.zaloplatforms.com"
@@ -36,9 +36,7 @@ def bot_error(payload: Any, status: int) -> ChannelError | None:
     if isinstance(payload, dict) and payload.get("ok") is True:
         return None
     if not isinstance(payload, dict):
-        if status >= 500 or status == 0:
-            return TransientError(f"Zalo Bot: HTTP {status}")
-        return PermanentError(f"Zalo Bot: HTTP {status}, câu trả lời không phải JSON")
+        return unreadable_answer("Zalo Bot", status)
     code = payload.get("error_code", status)
     code = code if isinstance(code, int) else status
     description = str(payload.get("description", ""))[:300]
@@ -90,10 +88,7 @@ class ZaloBotChannel:
         except httpx.HTTPError as exc:
             reached = may_have_arrived(exc)
             raise TransientError(f"Zalo Bot: {type(exc).__name__}", None, reached) from None
-        try:
-            payload = response.json()
-        except ValueError:
-            payload = None
+        payload = json_answer("Zalo Bot", response)
         error = bot_error(payload, response.status_code)
         if error is not None:
             raise error

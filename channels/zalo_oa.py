@@ -36,7 +36,7 @@ from channels.errors import (
 from channels.limits import RateLimiter
 from channels.parts import PartSender
 from channels.split import split_text, utf16_length
-from channels.transport import may_have_arrived
+from channels.transport import json_answer, may_have_arrived
 
 DEFAULT_BASE_URL = "https://openapi.zalo.me"
 DEFAULT_OAUTH_URL = "https://oauth.zaloapp.com"
@@ -226,10 +226,10 @@ class ZaloOAChannel:
                 response = await self.client.post(
                     f"{self.root}{path}", json=body, headers={"access_token": token}
                 )
-                payload = response.json()
-            except (httpx.HTTPError, ValueError) as exc:
+            except httpx.HTTPError as exc:
                 reached = may_have_arrived(exc)
                 raise TransientError(f"Zalo OA: {type(exc).__name__}", None, reached) from None
+            payload = json_answer("Zalo OA", response)
             code = payload.get("error", -1) if isinstance(payload, dict) else -1
             if code == 0:
                 return payload.get("data") or {}
@@ -250,11 +250,11 @@ class ZaloOAChannel:
             response = await self.client.post(
                 f"{self.root}/v2.0/oa/upload/image", files=files, headers={"access_token": token}
             )
-            payload = response.json()
         except OSError as exc:
             raise PermanentError(f"{image}: {exc.strerror}") from None
-        except (httpx.HTTPError, ValueError) as exc:
+        except httpx.HTTPError as exc:
             raise TransientError(f"Zalo OA upload: {type(exc).__name__}") from None
+        payload = json_answer("Zalo OA upload", response)
         if payload.get("error", -1) != 0:
             raise oa_error(int(payload.get("error", -1)), str(payload.get("message", "")))
         return {"media_type": "image", "attachment_id": str(payload["data"]["attachment_id"])}
@@ -288,7 +288,7 @@ class ZaloOAChannel:
         response = await self.client.get(
             f"{self.root}/v2.0/oa/getoa", headers={"access_token": token}
         )
-        payload = response.json()
+        payload = json_answer("Zalo OA", response)
         if payload.get("error", -1) != 0:
             raise oa_error(int(payload.get("error", -1)), str(payload.get("message", "")))
         return str((payload.get("data") or {}).get("name", "?"))

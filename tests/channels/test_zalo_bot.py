@@ -55,8 +55,13 @@ async def test_rate_limit_unknown_token_and_server_errors(fake: FakeZalo) -> Non
         await channel.send(message(chat))
     assert limited.value.retry_after == 7
     fake.fail_next("500", service="bot")
-    with pytest.raises(TransientError):
+    with pytest.raises(TransientError) as page:
         await channel.send(message(chat))
+    assert not page.value.maybe_delivered  # an error page: the platform did not take it
+    fake.fail_next("drop", service="bot")
+    with pytest.raises(TransientError) as cut:
+        await channel.send(message(chat))
+    assert cut.value.maybe_delivered
     await channel.close()
     wrong = ZaloBotChannel("zb", "000:sai", "LOA_ZB", fake.bot_base_url)
     with pytest.raises(AuthError):

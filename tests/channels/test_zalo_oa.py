@@ -102,9 +102,16 @@ async def test_window_and_network_errors(fake: FakeZalo) -> None:
     with pytest.raises(PermanentError, match="-230"):
         await oa.send(message(old))
     user = fake.add_follower("2512523625412520", last_interaction=dt.timedelta(hours=1))
-    fake.fail_next("500", service="oa")
-    with pytest.raises(TransientError):
+    # an error page: Zalo did not take the message, so a retry cannot duplicate it; a connection
+    # cut before the answer may have delivered it
+    fake.fail_next("502", service="oa")
+    with pytest.raises(TransientError) as page:
         await oa.send(message(user))
+    assert not page.value.maybe_delivered and "HTTP 502" in page.value.reason
+    fake.fail_next("drop", service="oa")
+    with pytest.raises(TransientError) as cut:
+        await oa.send(message(user))
+    assert cut.value.maybe_delivered
     await oa.close()
 
 
