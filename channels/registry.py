@@ -26,6 +26,10 @@ class ChannelSettingsLike(Protocol):
     secret_env: str | None
 
 
+Moved = Callable[[str, str, str], None]
+"""Told (channel, old id, new id) when a send finds that a chat has a new id."""
+
+
 class UnsupportedChannel(Exception):
     """A channel type that this version of loa cannot send through yet."""
 
@@ -45,6 +49,7 @@ def build_channel(
     memory: Memory | None = None,
     environ: Mapping[str, str] = os.environ,
     limiter: RateLimiter | None = None,
+    on_moved: Moved | None = None,
 ) -> Channel:
     if settings.type == "console":
         return ConsoleChannel(name)
@@ -63,6 +68,8 @@ def build_channel(
             def on_migrate(old: str, new: str) -> None:
                 migrated[old] = new
                 memory.set(fact, json.dumps(migrated))
+                if on_moved is not None:
+                    on_moved(name, old, new)
 
         return TelegramChannel(
             name, environ.get(env), env, settings.base_url, migrated, on_migrate, limiter=limiter
@@ -92,9 +99,11 @@ def build_channels(
     root: Path,
     memory: Memory | None = None,
     limiter: RateLimiter | None = None,
+    on_moved: Moved | None = None,
 ) -> dict[str, Channel]:
     return {
-        name: build_channel(name, s, root, memory, limiter=limiter) for name, s in settings.items()
+        name: build_channel(name, s, root, memory, limiter=limiter, on_moved=on_moved)
+        for name, s in settings.items()
     }
 
 

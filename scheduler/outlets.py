@@ -3,13 +3,17 @@ and for the CLI commands that send or check (``loa send``, ``loa channels check`
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import Engine
 
-from channels.base import Channel
+from channels.base import Channel, utcnow
 from channels.limits import RateLimiter
-from channels.registry import build_channels
-from scheduler import outbox
+from channels.registry import Moved, build_channels
+from scheduler import outbox, subscriptions
 from scheduler.config import Config
+
+log = logging.getLogger("loa.outlets")
 
 
 def build_outlets(config: Config, db: Engine) -> tuple[dict[str, Channel], RateLimiter]:
@@ -18,5 +22,26 @@ def build_outlets(config: Config, db: Engine) -> tuple[dict[str, Channel], RateL
         limits = config.limits(name)
         if limits is not None:
             limiter.configure(name, limits)
-    channels = build_channels(config.data.channels, config.root, outbox.Memory(db), limiter)
+    channels = build_channels(
+        config.data.channels, config.root, outbox.Memory(db), limiter, _follow_moves(db)
+    )
     return channels, limiter
+
+
+def _follow_moves(db: Engine) -> Moved:
+    """A send that finds a group upgraded (Telegram's migrate_to_chat_id) moves the chat's
+    subscriptions at once, as the upgrade's service message would: the supergroup can then
+    unsubscribe, and a /subscribe there does not double its messages."""
+
+    def moved(channel: str, old: str, new: str) -> None:
+        try:  # the message itself has gone to the new id: a failure here must not fail it
+            count = subscriptions.move_chat(db, channel, old, new, utcnow())
+        except Exception:
+            log.exception("could not move subscriptions", extra={"channel": channel, "old": old})
+            return
+        if count:
+            log.info(
+                "chat moved", extra={"channel": channel, "old": old, "new": new, "moved": count}
+            )
+
+    return moved

@@ -162,10 +162,9 @@ def _expand_again(conn: Connection, campaign: str) -> None:
 
 
 def move_chat(db: Engine, channel: str, old: str, new: str, now: dt.datetime) -> int:
-    """A chat got a new id (a Telegram group upgraded to a supergroup): its subscriptions and
-    language follow it, so it can still unsubscribe and nothing comes twice; the number of
-    subscriptions that moved (or ended, where the new id had its own). The next sync
-    cancels what waited for the old id and adds the same messages for the new one."""
+    """A chat got a new id (a Telegram group upgraded to a supergroup): its subscriptions,
+    language and deliveries follow it, so it can still unsubscribe and nothing comes twice; the
+    number of subscriptions that moved (or ended, where the new id had its own)."""
     with db.begin() as conn:
         rows = conn.execute(
             select(S.c.campaign, S.c.active).where(and_(S.c.channel == channel, S.c.chat == old))
@@ -183,6 +182,7 @@ def move_chat(db: Engine, channel: str, old: str, new: str, now: dt.datetime) ->
                     active=False, ended_reason=f"moved to {new}", updated_at=now))  # fmt: skip
             else:
                 conn.execute(update(S).where(which).values(chat=new, updated_at=now))
+                _follow(conn, channel, old, new, row.campaign, now)
             _expand_again(conn, row.campaign)
         if (
             conn.execute(
@@ -194,6 +194,29 @@ def move_chat(db: Engine, channel: str, old: str, new: str, now: dt.datetime) ->
                 update(C).where(and_(C.c.channel == channel, C.c.chat == old)).values(chat=new)
             )
     return len(rows)
+
+
+def _follow(
+    conn: Connection, channel: str, old: str, new: str, campaign: str, now: dt.datetime
+) -> None:
+    """The campaign's deliveries to the old id take the new id's keys, whatever their state, so
+    the chat's history stays one and sync finds what it expects: were they left, sync would
+    cancel the old id's as vanished and add only what is not yet due, dropping a retry or a
+    message held by a pause. One in flight keeps its key, under which the engine records it."""
+    old_target, new_target = chat_target(old), chat_target(new)
+    mine = and_(D.c.channel == channel, D.c.campaign == campaign)
+    taken = set(conn.execute(select(D.c.key).where(mine, D.c.target == new_target)).scalars())
+    moving = select(D.c.key, D.c.message_key).where(
+        mine, D.c.target == old_target, D.c.state != State.SENDING
+    )
+    for row in conn.execute(moving).all():
+        key = f"{row.message_key}@{channel}:{new_target}"
+        if key not in taken:
+            conn.execute(
+                update(D)
+                .where(D.c.key == row.key)
+                .values(key=key, target=new_target, updated_at=now)
+            )
 
 
 def of_chat(db: Engine, channel: str, chat: str) -> list[str]:

@@ -82,12 +82,20 @@ def test_commands_subscription_admin_and_restart(
     fake.queue_message(group, "/help@some_other_bot")
     fake.queue_message(group, "/help@" + fake.bot_username)
     assert "/upcoming" in reply_to(fake, group, 1, "the group's /help")
+    fake.queue_message(group, "/subscribe ngay-moi-truong")
+    assert "Đã đăng ký" in reply_to(fake, group, 2, "the group's /subscribe")
+    # the group becomes a supergroup and loa hears of it only when it sends there
+    supergroup = fake.migrate(group)
 
-    # the campaign's message reaches the subscribed chat, once
+    # the campaign's message reaches the subscribed chats, once
     wait_for(lambda: len(texts(fake, user)) >= 4, 40, "the campaign message")
     assert texts(fake, user)[3] == reminder
     wait_for(lambda: office.query("select state from delivery where key = ?", key)
              == [("sent",)], 20, "the delivery recorded")  # fmt: skip
+    assert texts(fake, supergroup) == [reminder]
+    # the subscription followed the group to its new id: it can unsubscribe there
+    fake.queue_message(supergroup, "/unsubscribe ngay-moi-truong")
+    assert "Đã huỷ đăng ký" in reply_to(fake, supergroup, 2, "the supergroup's /unsubscribe")
 
     audit = office.loa("audit", "--format", "json")
     assert audit.returncode == 0, audit.stderr
@@ -96,16 +104,17 @@ def test_commands_subscription_admin_and_restart(
 
     code, _, err = office.stop(process)
     assert code == 0, err
-    before = {chat: len(texts(fake, chat)) for chat in (user, admin, group)}
+    before = {chat: len(texts(fake, chat)) for chat in (user, admin, group, supergroup)}
 
     # a restart answers only what is new
     process = office.start()
     office.started(process)
     fake.queue_message(admin, "/help")
     assert "/pause" in reply_to(fake, admin, before[admin] + 1, "/help after the restart")
-    assert {chat: len(texts(fake, chat)) for chat in (user, group)} == {
+    assert {chat: len(texts(fake, chat)) for chat in (user, group, supergroup)} == {
         user: before[user],
         group: before[group],
+        supergroup: before[supergroup],
     }
     assert len(texts(fake, user)) == 4  # the campaign message came once
     status_text = office.loa("status").stdout

@@ -219,3 +219,45 @@ def test_sync_holds_and_cancels_what_a_concurrent_pause_or_unsubscribe_missed(
     found = states(db)
     assert found["c:ngay:2026@kenh"] == "held"
     assert found["c:ngay:2026@kenh:chat:111"] == "cancelled"
+
+
+def test_a_moved_chat_keeps_its_retries_held_and_sent_messages_under_its_new_id(
+    db: Engine,
+) -> None:
+    """A Telegram group upgraded to a supergroup: what waited for the old id (a retry due
+    already, a message held by a pause) goes on under the new id instead of being cancelled as
+    vanished; what was sent is not sent again; one in flight stays where the engine records it."""
+    subscriptions.subscribe(db, "kenh", "-4001", "c", NOW)
+    resync(db)
+    retry, later = "c:ngay:2026@kenh:chat:-4001", "c:ngay:2027@kenh:chat:-4001"
+    with db.begin() as conn:
+        conn.execute(D.update().where(D.c.key == retry).values(state="retrying", attempts=1))
+    on_the_day = dt.datetime(2026, 6, 5, 0, 40, tzinfo=dt.UTC)  # 10 min after 07:30 ICT
+    assert subscriptions.move_chat(db, "kenh", "-4001", "-1004001", on_the_day) == 1
+    resync(db, on_the_day)
+    found = states(db)
+    assert retry not in found and later not in found
+    assert found["c:ngay:2026@kenh:chat:-1004001"] == "retrying"
+    assert found["c:ngay:2027@kenh:chat:-1004001"] == "pending"
+    assert subscriptions.of_chat(db, "kenh", "-1004001") == ["c"]
+
+    # a second upgrade while the 2027 message is in flight: it keeps its key
+    moving = "c:ngay:2027@kenh:chat:-1004001"
+    with db.begin() as conn:
+        conn.execute(D.update().where(D.c.key == moving).values(state="sending"))
+    subscriptions.move_chat(db, "kenh", "-1004001", "-1009", on_the_day)
+    found = states(db)
+    assert found[moving] == "sending" and "c:ngay:2027@kenh:chat:-1009" not in found
+    assert found["c:ngay:2026@kenh:chat:-1009"] == "retrying"
+
+
+def test_a_chat_moved_onto_an_id_with_its_own_subscription_keeps_one(db: Engine) -> None:
+    subscriptions.subscribe(db, "kenh", "-4001", "c", NOW)
+    subscriptions.subscribe(db, "kenh", "-1004001", "c", NOW)
+    resync(db)
+    subscriptions.move_chat(db, "kenh", "-4001", "-1004001", NOW)
+    resync(db)
+    found = states(db)
+    assert found["c:ngay:2026@kenh:chat:-1004001"] == "pending"
+    assert found["c:ngay:2026@kenh:chat:-4001"] == "cancelled"
+    assert subscriptions.of_chat(db, "kenh", "-1004001") == ["c"]
