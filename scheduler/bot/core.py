@@ -37,6 +37,7 @@ USER_COMMANDS = (
     "subscribe", "unsubscribe", "lang",
 )  # fmt: skip
 ADMIN_COMMANDS = ("status", "pause", "resume", "retry")
+KNOWN_COMMANDS = frozenset((*USER_COMMANDS, *ADMIN_COMMANDS))
 
 
 @dataclass(frozen=True)
@@ -84,14 +85,18 @@ class CommandCore:
 
     def handle(self, request: Request, limit: int) -> Reply | None:
         """The reply to one message, paged within ``limit``; None when loa should stay quiet
-        (a plain message in a group, a command for another bot)."""
+        (a plain message in a group, a command for another bot). In a group an unknown command
+        not addressed to loa (``/warn``, not ``/warn@loabot``) is taken to be another bot's."""
         command = parse_command(request.text)
         if command is None:
             if request.is_group:
                 return None
             lang = self.language(request)
             return Reply(paginate([t("bot_not_a_command", lang)], limit))
-        if request.is_group and for_other_bot(command, request.bot_username):
+        if request.is_group and (
+            for_other_bot(command, request.bot_username)
+            or (not command.addressed_to and command.name not in KNOWN_COMMANDS)
+        ):
             return None
         lang = self.language(request)
         reply = self._answer(command, request, lang)

@@ -837,7 +837,8 @@ HINT = "Tôi chỉ hiểu các lệnh bắt đầu bằng dấu /. Gõ /help đ�
         ("/", True, None),
         ("/help@otherbot", True, None),
         ("/upcoming@other_bot 5", True, None),
-        ("/foo", True, "Không có lệnh /foo. Gõ /help để xem danh sách lệnh."),  # as documented
+        ("/foo", True, None),  # another bot's command in the group
+        ("/warn", True, None),
         ("/status@otherbot", True, None),
         ("/foo", False, "Không có lệnh /foo. Gõ /help để xem danh sách lệnh."),
         ("/foo@LoaBot", True, "Không có lệnh /foo. Gõ /help để xem danh sách lệnh."),
