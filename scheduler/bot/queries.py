@@ -52,11 +52,20 @@ def items(
     overlapping: bool = False,
 ) -> list[Any]:
     """Activities and deadlines starting at or after ``since`` (or, ``overlapping``, under way
-    then), before ``until``, in time order; each row also carries its campaign's title."""
+    then), before ``until``, in time order; each row also carries its campaign's title. An
+    all-day item begun within the day before ``since`` and not ended counts as coming: a report
+    due today is what the chat most needs to see."""
     starts = (
         or_(O.c.start >= since, func.coalesce(O.c.end, O.c.start) > since)
         if overlapping
-        else O.c.start >= since
+        else or_(
+            O.c.start >= since,
+            and_(
+                O.c.all_day.is_(True),
+                O.c.start > since - DAY,
+                or_(O.c.end.is_(None), O.c.end > since),
+            ),
+        )
     )
     condition = and_(LIVE, starts)
     if until is not None:

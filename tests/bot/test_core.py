@@ -146,6 +146,16 @@ def test_on_the_deadline_day_today_shows_it(december: Bot) -> None:
     )
 
 
+def test_on_the_deadline_day_upcoming_lists_it_first(december: Bot) -> None:
+    lines = item_lines(december.say("/upcoming 3"))
+    assert lines[0] == (
+        "⏰ Thứ Năm, 10/12/2026 — Hạn: Báo cáo kết quả cải thiện, nâng cao Chỉ số Xanh cấp "
+        f"tỉnh (PGI) [{PGI}]"
+    )
+    december.clock.now = local(2026, 12, 11, 0, 5)  # the day after: gone
+    assert all("10/12/2026" not in line for line in item_lines(december.say("/upcoming 3")))
+
+
 def test_a_deadline_period_ends_on_its_day_not_the_day_before(december: Bot) -> None:
     text = december.say(f"/campaign {PGI}")
     assert "Thời gian: Thứ Năm, 10/12/2026 – Thứ Sáu, 10/12/2027" in text
