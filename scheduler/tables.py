@@ -175,6 +175,18 @@ class Chat(SQLModel, table=True):
     last_inbound_at: dt.datetime | None = _utc(nullable=True)
 
 
+class AnsweredUpdate(SQLModel, table=True):
+    """An update a bot has answered, kept a few days: platforms post a webhook again until it
+    is acknowledged, over several connections and out of order, and a restart must not answer
+    it twice (polling also keeps its offset in ``meta``)."""
+
+    __tablename__ = "answered_update"
+
+    channel: str = Field(primary_key=True)
+    key: str = Field(primary_key=True)  # "#<update number>", or the platform's message id
+    at: dt.datetime = _utc(nullable=False, index=True)
+
+
 class AuditEntry(SQLModel, table=True):
     """One admin command: who asked, what, when, and what came of it (``loa audit``)."""
 

@@ -1,8 +1,8 @@
 """One bot: a platform's inbox connected to the command core, replies through its outlet.
 
 The runner polls (or is handed webhook updates), answers each message in order, and keeps its
-place: Telegram's update number is stored after each update, so a restart does not answer old
-updates again. A platform that cannot be reached is retried with backoff and reported in the
+place: the poll offset is stored after each update, and every answered update is recorded
+(``answered``), so neither a restart nor a webhook posted again answers an update twice. A platform that cannot be reached is retried with backoff and reported in the
 health the daemon shows in /healthz and ``loa status``; it never stops the scheduler or the
 other bots.
 """
@@ -15,7 +15,6 @@ import datetime as dt
 import json
 import logging
 import random
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 
@@ -27,6 +26,7 @@ from channels.errors import AuthError, ChannelError, RecipientGone, TransientErr
 from channels.inbound import BotCommand, Inbox, Update
 from channels.limits import RateLimiter
 from scheduler import outbox, subscriptions
+from scheduler.bot import answered
 from scheduler.bot.core import USER_COMMANDS, CommandCore, Reply, Request
 from scheduler.subscriptions import chat_target
 from scheduler.tables import Meta
@@ -38,7 +38,6 @@ BACKOFF_MAX = 60.0
 REPLY_TRIES = 3
 HEALTH_FACT = "bot-health:"
 OFFSET_FACT = "bot-offset:"
-RECENT_UPDATES = 1000  # webhook mode: update numbers remembered as answered
 
 Effects = Callable[[Reply], Awaitable[None]]
 
@@ -116,10 +115,6 @@ class BotRunner:
         self._lock = asyncio.Lock()  # updates are answered one at a time, in order
         self._replies = 0
         self._rng = random.Random()
-        self._answered: OrderedDict[int, None] = OrderedDict()  # webhook: answered in this run
-        self._answered_keys: OrderedDict[str, None] = OrderedDict()  # by message id, this run
-        self._floor: int | None = None  # webhook: below it, answered before this run began
-        self._floor_read = False
 
     # -- health --------------------------------------------------------------------------
 
@@ -205,46 +200,26 @@ class BotRunner:
     async def handle(self, update: Update) -> None:
         """Answer one update; never raises (a bad update must not stop the bot)."""
         async with self._lock:
-            if update.id is not None and await self._answered_before(update.id):
-                return  # answered before a restart, or a webhook delivered twice
-            if update.key and update.key in self._answered_keys:
-                return  # a message without an update number, delivered again
+            key = answered.key_of(update)
+            repeat = bool(key) and await asyncio.to_thread(answered.seen, self.db, self.name, key)
+            if repeat:
+                return  # answered before a restart, or a webhook posted again
             try:
                 await self._answer(update)
             except Exception:
                 log.exception("could not answer an update", extra={"bot": self.name})
             try:
-                if update.id is not None:
-                    await self._remember(update.id)
+                await asyncio.to_thread(self._remember, update, key)
             except Exception:  # the answer went out; the next poll may repeat it, no worse
                 log.exception("could not store the bot's place", extra={"bot": self.name})
-            if update.key:
-                self._answered_keys[update.key] = None
-                while len(self._answered_keys) > RECENT_UPDATES:
-                    self._answered_keys.popitem(last=False)
             self.health.handled += 1
 
-    async def _answered_before(self, number: int) -> bool:
-        """Polling hands updates out in order, so one below the stored offset was answered. A
-        webhook is posted over several connections at once and retried, so a lower number can
-        come after a higher one and still be new: there, only the numbers answered in this run
-        are skipped, and those below the offset an earlier run kept."""
-        if self.mode != "webhook":
-            last = await asyncio.to_thread(self._offset)
-            return last is not None and number < last
-        if not self._floor_read:
-            self._floor = await asyncio.to_thread(self._offset)
-            self._floor_read = True
-        return number in self._answered or (self._floor is not None and number < self._floor)
-
-    async def _remember(self, number: int) -> None:
-        """Store the offset for the next poll and the next run (a webhook's highest number)."""
-        if self.mode == "webhook":
-            self._answered[number] = None
-            while len(self._answered) > RECENT_UPDATES:
-                self._answered.popitem(last=False)
-            number = max(number, *self._answered)
-        await asyncio.to_thread(outbox.set_meta, self.db, OFFSET_FACT + self.name, str(number))
+    def _remember(self, update: Update, key: str) -> None:
+        if update.id is not None and self.mode == "polling":
+            outbox.set_meta(self.db, OFFSET_FACT + self.name, str(update.id))
+        if key:
+            prune = self.health.handled % answered.PRUNE_EVERY == 0
+            answered.record(self.db, self.name, key, self.clock(), prune)
 
     async def _answer(self, update: Update) -> None:
         message = update.message

@@ -17,6 +17,7 @@ from channels.errors import RecipientGone, TransientError
 from channels.inbound import BotCommand, InboundMessage, Update
 from scheduler import subscriptions
 from scheduler.bot import runner as runner_module
+from scheduler.bot.answered import A
 from scheduler.bot.core import Reply
 from scheduler.bot.runner import BotRunner, read_health
 from tests.bot.conftest import (
@@ -98,13 +99,15 @@ class Inbox:
         return None
 
 
-def make(bot: Bot, inbox: Inbox, outlet: Outlet) -> tuple[BotRunner, list[Reply]]:
+def make(
+    bot: Bot, inbox: Inbox, outlet: Outlet, mode: str = "polling"
+) -> tuple[BotRunner, list[Reply]]:
     effects: list[Reply] = []
 
     async def after(reply: Reply) -> None:
         effects.append(reply)
 
-    runner = BotRunner(inbox, outlet, bot.core, bot.db, after, clock=bot.clock)  # type: ignore[arg-type]
+    runner = BotRunner(inbox, outlet, bot.core, bot.db, after, mode, clock=bot.clock)  # type: ignore[arg-type]
     return runner, effects
 
 
@@ -200,6 +203,31 @@ async def test_a_zalo_message_delivered_twice_is_answered_once(bot: Bot) -> None
     await runner.handle(Update(None, message("/help"), key="2d0f1a"))  # a retried webhook
     await runner.handle(Update(None, message("/help"), key="9b8c7d"))
     assert len(outlet.sent) == 2
+    restarted, _ = make(bot, Inbox(), outlet, "webhook")
+    await restarted.handle(Update(None, message("/help"), key="9b8c7d"))  # posted again after
+    assert len(outlet.sent) == 2
+
+
+async def test_webhook_updates_out_of_order_and_posted_again_after_a_restart_are_answered_once(
+    bot: Bot,
+) -> None:
+    outlet = Outlet()
+    runner, _ = make(bot, Inbox(), outlet, "webhook")
+    for number in (10, 12, 11, 12):  # 11 comes late on another connection; 12 is retried
+        await runner.handle(Update(number, message(f"/lang {'en' if number == 12 else 'vi'}")))
+    assert len(outlet.sent) == 3
+    restarted, _ = make(bot, Inbox(), outlet, "webhook")
+    for number in (11, 13):  # 11 retried after the restart (its answer was lost), 13 is new
+        await restarted.handle(Update(number, message("/help")))
+    assert len(outlet.sent) == 4
+
+    # the records are kept two days, then go
+    bot.clock.now += dt.timedelta(days=3)
+    later, _ = make(bot, Inbox(), outlet, "webhook")
+    await later.handle(Update(14, message("/help")))  # the first update of a run cleans up
+    with bot.db.connect() as conn:
+        kept = conn.execute(select(A.c.key)).scalars().all()
+    assert kept == ["#14"]
 
 
 async def test_a_group_upgraded_to_a_supergroup_keeps_its_subscriptions(bot: Bot) -> None:

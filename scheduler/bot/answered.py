@@ -1,0 +1,45 @@
+"""Which updates a bot has answered, in the database so that it holds across restarts.
+
+Telegram numbers its updates; Zalo gives each message an id. Either is the key. Polling hands
+updates out in order, but a webhook is posted again until acknowledged, over several connections
+and out of order, so only a record of each answered update tells a new one from a repeat. The
+platforms give up on an update within a day (Telegram keeps them 24 hours; a Zalo OA event
+older than five minutes is refused by its signature check), so records older than ``KEEP`` go.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Engine, and_, delete, select
+
+from channels.inbound import Update
+from scheduler.tables import AnsweredUpdate
+
+A = AnsweredUpdate.__table__  # type: ignore[attr-defined]
+KEEP = dt.timedelta(days=2)
+PRUNE_EVERY = 256  # records written between two clean-ups
+
+
+def key_of(update: Update) -> str:
+    """ "" for an update with neither a number nor a message id (it cannot be told apart)."""
+    return f"#{update.id}" if update.id is not None else update.key
+
+
+def seen(db: Engine, channel: str, key: str) -> bool:
+    with db.connect() as conn:
+        found = conn.execute(select(A.c.key).where(and_(A.c.channel == channel, A.c.key == key)))
+        return found.first() is not None
+
+
+def record(db: Engine, channel: str, key: str, now: dt.datetime, prune: bool = False) -> None:
+    with db.begin() as conn:
+        if (
+            conn.execute(
+                select(A.c.key).where(and_(A.c.channel == channel, A.c.key == key))
+            ).first()
+            is None
+        ):
+            conn.execute(A.insert().values(channel=channel, key=key, at=now))
+        if prune:
+            conn.execute(delete(A).where(A.c.at < now - KEEP))
