@@ -22,7 +22,7 @@ PRUNE_EVERY = 256  # records written between two clean-ups
 
 
 def key_of(update: Update) -> str:
-    """ "" for an update with neither a number nor a message id (it cannot be told apart)."""
+    """Empty for an update with neither a number nor a message id: it cannot be told apart."""
     return f"#{update.id}" if update.id is not None else update.key
 
 

@@ -2,9 +2,9 @@
 
 The runner polls (or is handed webhook updates), answers each message in order, and keeps its
 place: the poll offset is stored after each update, and every answered update is recorded
-(``answered``), so neither a restart nor a webhook posted again answers an update twice. A platform that cannot be reached is retried with backoff and reported in the
-health the daemon shows in /healthz and ``loa status``; it never stops the scheduler or the
-other bots.
+(``answered``), so neither a restart nor a webhook posted again answers an update twice. A
+platform that cannot be reached is retried with backoff and reported in the health the daemon
+shows in /healthz and ``loa status``; it never stops the scheduler or the other bots.
 """
 
 from __future__ import annotations
