@@ -38,7 +38,7 @@ from scheduler.feeds import FeedSelector, FeedStore
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry, Counter, Gauge, Summary
 
-SLICE = 256 * 1024
+SLICE = 64 * 1024
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 _TAG = re.compile(r"^[\w-]{1,100}$")
 CALENDAR = "text/calendar; charset=utf-8"
