@@ -34,6 +34,10 @@ class HttpServer:
             self.sock.close()
             raise PortInUse(host, port, exc.strerror or str(exc)) from None
         self.port = self.sock.getsockname()[1]
+        # listen at once: the daemon says "http listening" and prints the feed URL before the
+        # server task first runs, and a bound socket not yet listening refuses a connection
+        # where a listening one queues it until uvicorn accepts
+        self.sock.listen(2048)
         config = uvicorn.Config(
             app, log_level="warning", access_log=False, lifespan="off", timeout_keep_alive=30,
             limit_concurrency=1000, h11_max_incomplete_event_size=16 * 1024,
