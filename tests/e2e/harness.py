@@ -145,6 +145,31 @@ class Office:
 
         wait_for(ready, timeout, "loa run to start")
 
+    def start_then_move(
+        self, makers: dict[str, Callable[[dt.datetime], str]], lead: float
+    ) -> tuple[subprocess.Popen[str], dt.datetime]:
+        """Start ``loa run`` with each campaign ``makers[name](at)`` parked an hour ahead, then
+        move them to ``at`` = ``lead`` seconds from now; return the daemon and ``at``.
+
+        The due times then race only the daemon's 1 s reload, not its cold start (interpreter,
+        imports, migrations, first sync: 3-7 s on a loaded machine). Sync never stores a NEW
+        delivery that is already due, so a cold start that ends after the first due time loses
+        it without a trace; a pending delivery that is moved is edited, never dropped."""
+        parked_at = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+        for name, make in makers.items():
+            self.campaign(name, make(parked_at))
+        process = self.start()
+        self.started(process)
+        parked = self.query("select count(*) from delivery where state = 'pending'")[0][0]
+        assert parked, "the parked campaigns made no pending deliveries"
+        at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=lead)
+        for name, make in makers.items():
+            self.campaign(name, make(at))
+        soon = (at + dt.timedelta(minutes=1)).replace(tzinfo=None).isoformat(sep=" ")
+        moved = "select count(*) from delivery where next_attempt_at < ? or state != 'pending'"
+        wait_for(lambda: self.query(moved, soon)[0][0] == parked, 30, "the moved campaigns synced")
+        return process, at
+
     def has_synced(self) -> bool:
         if not self.db_path.exists():
             return False

@@ -28,10 +28,7 @@ def soon_campaign(cid: str, start: dt.datetime, count: int, step: float, grace: 
 
 
 def test_messages_due_seconds_ahead_are_sent_once_and_on_time(office: Office) -> None:
-    start = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=3)
-    office.campaign("soon", soon_campaign("soon", start, 8, 0.5))
-    process = office.start()
-    office.started(process)
+    process, _ = office.start_then_move({"soon": lambda at: soon_campaign("soon", at, 8, 0.5)}, 3)
     records = wait_for(lambda: len(office.sent()) >= 8 and office.sent(), 30, "8 messages")
     code, out, _ = office.stop(process)
     assert code == 0
@@ -90,12 +87,15 @@ def test_sigterm_stops_within_five_seconds(office: Office) -> None:
 
 
 def test_downtime_sends_late_within_grace_and_misses_beyond(office: Office) -> None:
-    due = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=4)
-    office.campaign("rong", soon_campaign("rong", due, 1, 1, grace="1h"))
-    office.campaign("chat", soon_campaign("chat", due, 1, 1, grace="1s"))
-    process = office.start()
-    office.started(process)
-    office.stop(process)  # down before anything was due
+    process, due = office.start_then_move(
+        {
+            "rong": lambda at: soon_campaign("rong", at, 1, 1, grace="1h"),
+            "chat": lambda at: soon_campaign("chat", at, 1, 1, grace="1s"),
+        },
+        3,
+    )
+    office.stop(process)
+    assert dt.datetime.now(dt.UTC) < due, "the daemon must be down before anything is due"
     assert office.states() == {"pending": 2}
     wait_for(
         lambda: dt.datetime.now(dt.UTC) > due + dt.timedelta(seconds=2), 10, "both to be overdue"

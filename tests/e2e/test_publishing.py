@@ -208,16 +208,15 @@ def test_burst_to_nine_targets_arrives_once_in_order_within_limits(
         office, monkeypatch, tg, zalo, {**chats, **groups}, {"ong-nam": user},
         {"nhom-zalo": zchat}, tg_limits=TG_LIMITS,
     )  # fmt: skip
-    start = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=START_UP)
-    plan = burst_plan(start)
+    plan = burst_plan(dt.datetime.now(dt.UTC))
     assert len(plan) == 200 and plan[-1][0] - plan[0][0] <= dt.timedelta(seconds=3)
-    office.campaign("dot-cao-diem", campaign_file("dot-cao-diem", plan))
     expected: dict[str, list[str]] = defaultdict(list)
     for _, text, (target,) in plan:  # plan is in due order
         expected[target].append(text)
 
-    process = office.start()
-    office.started(process)
+    process, _ = office.start_then_move(
+        {"dot-cao-diem": lambda at: campaign_file("dot-cao-diem", burst_plan(at))}, START_UP
+    )
     wait_for(lambda: len(tg.accepted) + len(zalo.accepted) >= 200, 50, "200 messages at the fakes")
     wait_for(lambda: settled(office), 15, "every delivery in a final state")
     code, _, err = office.stop(process)
@@ -330,16 +329,18 @@ def test_flaky_servers_every_message_arrives_once_and_attempts_are_recorded(
         daemon="reload_seconds = 1\nretry_base_seconds = 1\n",
     )  # fmt: skip
     tg_aliases, oa_aliases, bot_aliases = list(tg_targets), list(oa_targets), list(bot_targets)
-    start = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=START_UP)
-    plan = [
-        (
-            start + dt.timedelta(milliseconds=120 * i),
-            f"Tin {i + 1:02d}: {BODY}",
-            [f"tg:{tg_aliases[i % 4]}", f"oa:{oa_aliases[i % 2]}", f"bot:{bot_aliases[i % 2]}"],
-        )
-        for i in range(24)
-    ]
-    office.campaign("mang-chap-chon", campaign_file("mang-chap-chon", plan))
+
+    def flaky_plan(start: dt.datetime) -> list[tuple[dt.datetime, str, list[str]]]:
+        return [
+            (
+                start + dt.timedelta(milliseconds=120 * i),
+                f"Tin {i + 1:02d}: {BODY}",
+                [f"tg:{tg_aliases[i % 4]}", f"oa:{oa_aliases[i % 2]}", f"bot:{bot_aliases[i % 2]}"],
+            )
+            for i in range(24)
+        ]
+
+    plan = flaky_plan(dt.datetime.now(dt.UTC))
     expected = Counter(
         (target, text) for _, text, targets in plan for target in targets
     )  # 72 deliveries
@@ -349,8 +350,9 @@ def test_flaky_servers_every_message_arrives_once_and_attempts_are_recorded(
     tg.set_faults(0.2, faults=("500", "502", "hang", "drop"), seed=FAULT_SEED)
     zalo.set_faults(0.2, kinds=("500", "502", "503", "504", "hang", "drop"), seed=FAULT_SEED)
 
-    process = office.start()
-    office.started(process)
+    process, _ = office.start_then_move(
+        {"mang-chap-chon": lambda at: campaign_file("mang-chap-chon", flaky_plan(at))}, START_UP
+    )
     wait_for(
         lambda: len(tg.accepted) + len(zalo.accepted) >= len(expected) and settled(office),
         55,
@@ -455,14 +457,14 @@ def test_answer_lost_after_acceptance_shows_as_a_retried_delivery(
         office, monkeypatch, None, zalo, {}, {"ong-nam": user}, {"nhom-phuong": chat},
         daemon="reload_seconds = 1\nretry_base_seconds = 1\n",
     )  # fmt: skip
-    due = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=START_UP)
     text = f"Tin nhắn mất câu trả lời: {BODY}"
-    office.campaign("mat-tra-loi", campaign_file("mat-tra-loi", [(due, text, ["oa", "bot"])]))
     zalo.fail_next("drop_after", service="oa")
     zalo.fail_next("drop_after", service="bot")
 
-    process = office.start()
-    office.started(process)
+    process, _ = office.start_then_move(
+        {"mat-tra-loi": lambda at: campaign_file("mat-tra-loi", [(at, text, ["oa", "bot"])])},
+        START_UP,
+    )
     wait_for(lambda: len(zalo.accepted) >= 4 and settled(office), 30, "both sent after a retry")
     code, _, err = office.stop(process)
     assert code == 0, err

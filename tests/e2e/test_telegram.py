@@ -65,10 +65,8 @@ def test_publishing_to_telegram(
         "[channels.tg.targets]\n" + "".join(f'{k} = "{v}"\n' for k, v in targets.items())
     )
     office.write_config()
-    due = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=4)
-    office.campaign("tg", campaign(due, [*private, "nhom", "nhom-cu", "bi-chan"], 3))
-    process = office.start()
-    office.started(process)
+    chats = [*private, "nhom", "nhom-cu", "bi-chan"]
+    process, _ = office.start_then_move({"tg": lambda at: campaign(at, chats, 3)}, 2)
     wanted = 3 * 3 + 3 + 3 + 2  # private chats, group, migrated group, two parts of the long one
     wait_for(lambda: len(fake.accepted) >= wanted, 40, f"{wanted} messages at the fake")
     wait_for(

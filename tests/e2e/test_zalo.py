@@ -22,9 +22,7 @@ def fake() -> Iterator[FakeZalo]:
         yield server
 
 
-def setup(
-    office: Office, fake: FakeZalo, monkeypatch: pytest.MonkeyPatch, dues: list[dt.datetime]
-) -> str:
+def setup(office: Office, fake: FakeZalo, monkeypatch: pytest.MonkeyPatch) -> str:
     user = fake.add_follower("2512523625412515", last_interaction=dt.timedelta(hours=1))
     chat = fake.add_chat("7e1a2b3c")
     monkeypatch.setenv("LOA_ZALO_REFRESH", fake.issue_refresh_token())
@@ -38,12 +36,17 @@ def setup(
         f'[channels.bot.targets]\nnhom = "{chat}"\n'
     )
     office.write_config()
+    return user
+
+
+def two_messages(first: dt.datetime) -> str:
+    """Two messages to both outlets, due at ``first`` and 3 s later."""
     lines = ['id = "zl"', 'title = "Zalo"']
-    for i, due in enumerate(dues):
+    for i in range(2):
+        due = first + dt.timedelta(seconds=3 * i)
         lines += ["[[message]]", f'id = "tin-{i}"', f"at = {iso(due)}", f'text = "{TEXT} ({i})"',
                   'channels = ["oa:lan", "bot:nhom"]']  # fmt: skip
-    office.campaign("zl", "\n".join(lines) + "\n")
-    return user
+    return "\n".join(lines) + "\n"
 
 
 def stored_refresh(office: Office) -> str:
@@ -54,10 +57,8 @@ def stored_refresh(office: Office) -> str:
 def test_token_expires_mid_run_and_is_renewed_once(
     office: Office, fake: FakeZalo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    now = dt.datetime.now(dt.UTC)
-    setup(office, fake, monkeypatch, [now + dt.timedelta(seconds=3), now + dt.timedelta(seconds=6)])
-    process = office.start()
-    office.started(process)
+    setup(office, fake, monkeypatch)
+    process, _ = office.start_then_move({"zl": two_messages}, 3)
     wait_for(
         lambda: len([m for m in fake.accepted if m.api == "cs"]) == 1, 20, "the first OA message"
     )
@@ -79,10 +80,8 @@ def test_token_expires_mid_run_and_is_renewed_once(
 def test_killed_during_renewal_restarts_with_no_manual_step(
     office: Office, fake: FakeZalo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    now = dt.datetime.now(dt.UTC)
-    setup(office, fake, monkeypatch, [now + dt.timedelta(seconds=3), now + dt.timedelta(seconds=6)])
-    process = office.start()
-    office.started(process)
+    setup(office, fake, monkeypatch)
+    process, _ = office.start_then_move({"zl": two_messages}, 3)
     wait_for(
         lambda: len([m for m in fake.accepted if m.api == "cs"]) == 1, 20, "the first OA message"
     )
