@@ -355,7 +355,7 @@ def test_flaky_servers_every_message_arrives_once_and_attempts_are_recorded(
     )
     wait_for(
         lambda: len(tg.accepted) + len(zalo.accepted) >= len(expected) and settled(office),
-        55,
+        120,  # outcomes are tested, not speed: which requests the seeded faults hit varies
         f"{len(expected)} messages at the fakes and every delivery settled (seed {FAULT_SEED})",
     )
     code, _, err = office.stop(process)
