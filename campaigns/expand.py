@@ -91,6 +91,11 @@ class Dispatch:
     image: str = ""  # an https URL or an absolute file path
 
 
+def delivery_key(message_key: str, channel: str, target: str) -> str:
+    """The outbox key of one message occurrence to one target: the identity sync matches on."""
+    return f"{message_key}@{channel}:{target}" if target else f"{message_key}@{channel}"
+
+
 @dataclass(frozen=True)
 class MessageOccurrence:
     key: str
@@ -111,7 +116,7 @@ class MessageOccurrence:
     def dispatches(self) -> Iterator[Dispatch]:
         for channel, target in self.targets:
             yield Dispatch(
-                key=f"{self.key}@{channel}:{target}" if target else f"{self.key}@{channel}",
+                key=delivery_key(self.key, channel, target),
                 message_key=self.key,
                 campaign=self.campaign,
                 item=self.item,

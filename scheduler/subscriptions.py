@@ -29,6 +29,7 @@ from sqlalchemy import (
     update,
 )
 
+from campaigns.expand import delivery_key
 from scheduler.tables import ACTIVE_STATES, CampaignVersion, Chat, Delivery, State, Subscription
 
 S = Subscription.__table__  # type: ignore[attr-defined]
@@ -210,7 +211,7 @@ def _follow(
         mine, D.c.target == old_target, D.c.state != State.SENDING
     )
     for row in conn.execute(moving).all():
-        key = f"{row.message_key}@{channel}:{new_target}"
+        key = delivery_key(row.message_key, channel, new_target)
         if key not in taken:
             conn.execute(
                 update(D)

@@ -24,7 +24,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, and_, bindparam, or_, select, update
 
-from campaigns.expand import ActivityOccurrence, DeadlineOccurrence, Dispatch, expand
+from campaigns.expand import (
+    ActivityOccurrence,
+    DeadlineOccurrence,
+    Dispatch,
+    delivery_key,
+    expand,
+)
 from campaigns.ics import event_block
 from campaigns.model import Campaign, ChannelCatalog
 from campaigns.timeexpr import instant
@@ -84,7 +90,7 @@ def with_subscribers(
             continue
         for channel, chat in chats:
             target = chat_target(chat)
-            key = f"{d.message_key}@{channel}:{target}"
+            key = delivery_key(d.message_key, channel, target)
             yield replace(d, key=key, channel=channel, target=target)
 
 

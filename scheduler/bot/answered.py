@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Engine, and_, delete, select
+from sqlalchemy import Connection, Engine, and_, delete, select
 
 from channels.inbound import Update
 from scheduler.tables import AnsweredUpdate
@@ -26,20 +26,19 @@ def key_of(update: Update) -> str:
     return f"#{update.id}" if update.id is not None else update.key
 
 
+def _recorded(conn: Connection, channel: str, key: str) -> bool:
+    found = conn.execute(select(A.c.key).where(and_(A.c.channel == channel, A.c.key == key)))
+    return found.first() is not None
+
+
 def seen(db: Engine, channel: str, key: str) -> bool:
     with db.connect() as conn:
-        found = conn.execute(select(A.c.key).where(and_(A.c.channel == channel, A.c.key == key)))
-        return found.first() is not None
+        return _recorded(conn, channel, key)
 
 
 def record(db: Engine, channel: str, key: str, now: dt.datetime, prune: bool = False) -> None:
     with db.begin() as conn:
-        if (
-            conn.execute(
-                select(A.c.key).where(and_(A.c.channel == channel, A.c.key == key))
-            ).first()
-            is None
-        ):
+        if not _recorded(conn, channel, key):
             conn.execute(A.insert().values(channel=channel, key=key, at=now))
         if prune:
             conn.execute(delete(A).where(A.c.at < now - KEEP))
