@@ -68,14 +68,55 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     # time expressions
     "bad_when": ("không hiểu thời điểm '{value}'", "cannot read the time '{value}'"),
     "bad_when_hint": (
-        "dùng 2025-06-05, 2025-06-05T08:00+07:00, 'hằng năm 05/06', 'âm lịch 10/03' hoặc 'ma-hoat-dong -7d 08:00'",
-        "use 2025-06-05, 2025-06-05T08:00+07:00, 'yearly 06-05', 'lunar 03-10' or 'activity-id -7d 08:00'",
+        "dùng 15/12/2026, 'ngày 15 tháng 12 năm 2026', 2026-12-15, 'hằng năm 15/12', "
+        "'âm lịch 10/03' hoặc '<mã hoạt động hay hạn chót> -7d 08:00'",
+        "use 15/12/2026 (day/month/year), 2026-12-15, 'yearly 12-15', 'hằng năm 15/12', "
+        "'lunar 03-10' or '<activity or deadline id> -7d 08:00'",
     ),
     "impossible_date": (
         "ngày {day:02d}/{month:02d} không tồn tại",
         "{day:02d}/{month:02d} is not a date",
     ),
     "impossible_date_hint": ("kiểm tra ngày và tháng", "check the day and the month"),
+    "impossible_day": ("ngày {value} không tồn tại", "{value} is not a date"),
+    "date_swapped_hint": (
+        "ngày viết trước tháng: {suggestion}",
+        "write the day before the month: {suggestion}",
+    ),
+    "year_digits": ("năm trong '{value}' cần đủ 4 chữ số", "the year in '{value}' needs 4 digits"),
+    "year_digits_hint": ("ví dụ 15/12/2026", "for example 15/12/2026"),
+    "ambiguous_date": (
+        "'{value}' có thể là {first} hoặc {second}",
+        "'{value}' could be {first} or {second}",
+    ),
+    "ambiguous_date_hint": (
+        "viết {first} (ngày/tháng) nếu là {first_spoken}, hoặc {second} nếu là {second_spoken}",
+        "write {first} (day/month) for {first_spoken}, or {second} for {second_spoken}",
+    ),
+    "month_first_date": (
+        "sau 'yearly'/'lunar', '{value}' được đọc là tháng-ngày (MM-DD) nên không có ngày này",
+        "after 'yearly'/'lunar', '{value}' reads as month-day (MM-DD), which is not a date",
+    ),
+    "month_first_date_hint": (
+        "viết {day_month} (ngày/tháng, dấu /) hoặc {month_day} (tháng-ngày, dấu -)",
+        "write {day_month} (day/month, with /) or {month_day} (month-day, with -)",
+    ),
+    "yearly_with_year": (
+        "'hằng năm' không kèm năm: '{value}'",
+        "'yearly' takes no year: '{value}'",
+    ),
+    "yearly_with_year_hint": (
+        "bỏ năm ('hằng năm 15/12'), hoặc bỏ 'hằng năm' nếu chỉ một ngày ('15/12/2026')",
+        "drop the year ('yearly 12-15'), or drop 'yearly' for one day ('15/12/2026')",
+    ),
+    "lunar_not_found": (
+        "ngày âm lịch {value} không có trong năm đó",
+        "the lunar date {value} does not occur that year",
+    ),
+    "lunar_not_found_hint": (
+        "kiểm tra năm (1900–2099) và tháng nhuận",
+        "check the year (1900–2099) and the leap month",
+    ),
     "impossible_lunar": (
         "ngày âm lịch {day:02d}/{month:02d} không tồn tại",
         "lunar {day:02d}/{month:02d} is not a date",

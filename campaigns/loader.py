@@ -309,15 +309,17 @@ class _FileChecker:
                 self.report(*bad)
                 return Years()
             return Years(only=frozenset(value))
-        match = re.fullmatch(r"\s*(\d{4})\s*-\s*(\d{4})?\s*", value)
+        match = _YEAR_RANGE.fullmatch(" ".join(value.lower().split()))
         if not match:
             self.report(*bad)
             return Years()
-        first = int(match[1])
-        last = int(match[2]) if match[2] else None
+        first = int(match["first"])
+        last = int(match["last"]) if match["last"] else None
         if not 1900 <= first <= 2100 or (last is not None and not first <= last <= 2100):
             self.report(*bad)
             return Years()
+        if not match["until"] and not match["since"]:  # "2026", "năm 2026": that year only
+            return Years(only=frozenset([first]))
         return Years(first=first, last=last)
 
     def _unique(self, path: tuple[str | int, ...], value: str, seen: dict[str, int]) -> bool:
@@ -601,6 +603,13 @@ def valid_timezone(name: str) -> bool:
     except (ZoneInfoNotFoundError, ValueError, OSError):
         return False
     return True
+
+
+# "2024-2035", "2025-", and as documents write them: "2024 – 2035", "từ năm 2024 đến năm 2035"
+_YEAR_RANGE = re.compile(
+    r"(?P<since>từ )?(?:năm )?(?P<first>\d{4})"
+    r"(?P<until> ?(?:[-–—]|đến) ?(?:năm )?(?P<last>\d{4})?)?"
+)
 
 
 def _remind_days(value: int | str) -> int | None:
