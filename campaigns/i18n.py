@@ -165,6 +165,34 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "an activity takes one time a year (no every/rrule/list)",
     ),
     "unknown_ref": ("không có hoạt động '{value}'", "there is no activity '{value}'"),
+    "unknown_ref_or_deadline": (
+        "không có hoạt động hay hạn chót '{value}'",
+        "there is no activity or deadline '{value}'",
+    ),
+    "ref_is_deadline": (
+        "'{value}' là một hạn chót, không phải hoạt động",
+        "'{value}' is a deadline, not an activity",
+    ),
+    "ref_is_deadline_hint": (
+        "chỉ tin nhắn (at) tính được theo hạn chót; ở đây hãy ghi ngày, ví dụ 'hằng năm 03/12'",
+        "only a message's 'at' may be timed from a deadline; write a date here, e.g. 'yearly 12-03'",
+    ),
+    "during_is_deadline": (
+        "'{value}' là một hạn chót, không có khoảng thời gian để lặp trong đó",
+        "'{value}' is a deadline: it has no period to repeat within",
+    ),
+    "during_is_deadline_hint": (
+        "during cần mã một hoạt động có start và end",
+        "'during' needs an activity with a start and an end",
+    ),
+    "ref_is_message": (
+        "'{value}' là một tin nhắn, không phải hoạt động hay hạn chót",
+        "'{value}' is a message, not an activity or a deadline",
+    ),
+    "ref_is_message_hint": (
+        "ghi thời điểm của tin này theo hoạt động hay hạn chót mà tin '{value}' dùng",
+        "time this message from the activity or deadline that '{value}' uses",
+    ),
     "ref_cycle": ("vòng lặp tham chiếu: {cycle}", "reference cycle: {cycle}"),
     "ref_cycle_hint": (
         "một hoạt động không thể tính theo chính nó",

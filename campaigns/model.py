@@ -50,6 +50,7 @@ class Message:
     channels: tuple[str, ...] = ()  # empty: the config's default channels
     activity: str | None = None  # the activity whose details the template may use
     image: str = ""
+    deadline: str | None = None  # the deadline it is timed from, for {{ deadline.* }}
 
 
 @dataclass(frozen=True)

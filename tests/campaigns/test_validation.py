@@ -74,7 +74,7 @@ def test_unknown_reference_did_you_mean() -> None:
         + '[[message]]\nid = "m"\nat = "le-phat-dog -1d"\ntext = "x"\n'
     )
     assert one(text) == (
-        "c.toml:9: message[1].at: không có hoạt động 'le-phat-dog' (có phải ý bạn là 'le-phat-dong'?)"
+        "c.toml:9: message[1].at: không có hoạt động hay hạn chót 'le-phat-dog' (có phải ý bạn là 'le-phat-dong'?)"
     )
 
 
