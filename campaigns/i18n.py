@@ -45,6 +45,14 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "did_you_mean": ("có phải ý bạn là '{suggestion}'?", "did you mean '{suggestion}'?"),
     "allowed_keys": ("các khóa hợp lệ: {keys}", "allowed keys: {keys}"),
     "missing_key": ("thiếu khóa bắt buộc", "required key is missing"),
+    "missing_key_top": (
+        "thêm dòng {key} = … ở đầu tệp, trước bảng đầu tiên",
+        "add a line {key} = … at the top of the file, before the first table",
+    ),
+    "missing_key_in": (
+        "thêm dòng {key} = … vào {table} này",
+        "add a line {key} = … to this {table}",
+    ),
     "wrong_type": ("sai kiểu dữ liệu: cần {expected}", "wrong type: expected {expected}"),
     "empty_text": ("không được để trống", "must not be empty"),
     "bad_id": (

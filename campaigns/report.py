@@ -86,9 +86,13 @@ def pydantic_problems(
     index: LineIndex,
 ) -> list[Problem]:
     problems: list[Problem] = []
-    seen: set[tuple[str | int, ...]] = set()
-    for error in exc.errors():
-        loc = clean_loc(error["loc"], data)
+    errors = [(clean_loc(error["loc"], data), error) for error in exc.errors()]
+    suggestions = {
+        loc: _close_key(model, loc) for loc, error in errors if error["type"] == "extra_forbidden"
+    }
+    # "titel" is one mistake: its did-you-mean names "title", so "title" missing is not another
+    seen = {(*loc[:-1], close) for loc, close in suggestions.items() if close}
+    for loc, error in errors:
         if loc in seen:
             continue
         seen.add(loc)
@@ -97,13 +101,13 @@ def pydantic_problems(
         hint = ""
         if kind == "missing":
             message = t("missing_key")
+            hint = _where_to_add(path)
         elif kind == "extra_forbidden":
             holder = _model_at(model, loc[:-1])
             allowed = list(holder.model_fields) if holder else []
-            close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
             message = t("unknown_key")
-            if close:
-                hint = t("did_you_mean", suggestion=close[0])
+            if suggestions[loc]:
+                hint = t("did_you_mean", suggestion=suggestions[loc])
             elif allowed:
                 hint = t("allowed_keys", keys=", ".join(allowed))
         elif kind == "literal_error":
@@ -114,6 +118,26 @@ def pydantic_problems(
             message = t("wrong_type", expected=en if language() == "en" else vi)
         problems.append(Problem(file, index.line_of(path), dotted(path), message, hint))
     return problems
+
+
+def _close_key(model: type[BaseModel], loc: tuple[str | int, ...]) -> str | None:
+    """The allowed key an unknown one is a misspelling of, if one is close."""
+    holder = _model_at(model, loc[:-1])
+    allowed = list(holder.model_fields) if holder else []
+    close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def _where_to_add(path: Sequence[str | int]) -> str:
+    """Where a missing key goes: the table it is missing from (whose line the problem shows)."""
+    key, parent = path[-1], path[:-1]
+    if not parent:
+        return t("missing_key_top", key=key)
+    if isinstance(parent[-1], int):
+        table = "[[" + ".".join(str(p) for p in parent[:-1] if not isinstance(p, int)) + "]]"
+    else:
+        table = "[" + ".".join(str(p) for p in parent if not isinstance(p, int)) + "]"
+    return t("missing_key_in", key=key, table=table)
 
 
 _TOML_POSITION = re.compile(r"\(at line (\d+), column \d+\)")

@@ -31,7 +31,6 @@ def test_not_utf8() -> None:
 
 def test_unknown_key_did_you_mean() -> None:
     assert errors(HEAD + '[[activity]]\nid = "a"\ntitle = "x"\nstrat = "yearly 06-05"\n') == [
-        "c.toml:3: activity[1].start: thiếu khóa bắt buộc",
         "c.toml:6: activity[1].strat: khóa không được hỗ trợ (có phải ý bạn là 'start'?)",
     ]
     found = errors(
@@ -42,11 +41,23 @@ def test_unknown_key_did_you_mean() -> None:
     ]
 
 
+def test_a_misspelt_required_key_is_one_error_on_its_line() -> None:
+    """'titel' is reported once, where it is written; not also as a missing 'title'."""
+    assert errors('id = "c"\ntitel = "Chiến dịch"\n') == [
+        "c.toml:2: titel: khóa không được hỗ trợ (có phải ý bạn là 'title'?)"
+    ]
+    text = HEAD + 'tags = ["a"]\n\n[[deadline]]\nid = "d"\ntitel = "Báo cáo"\ndue = "10/12"\n'
+    assert errors(text) == [
+        "c.toml:7: deadline[1].titel: khóa không được hỗ trợ (có phải ý bạn là 'title'?)"
+    ]
+
+
 def test_missing_key() -> None:
-    assert one('title = "x"\n') == "c.toml: id: thiếu khóa bắt buộc"
-    assert (
-        one(HEAD + '[[message]]\nid = "m"\ntext = "x"\n')
-        == "c.toml:3: message[1].at: thiếu khóa bắt buộc"
+    assert one('title = "x"\n') == (
+        "c.toml: id: thiếu khóa bắt buộc (thêm dòng id = … ở đầu tệp, trước bảng đầu tiên)"
+    )
+    assert one(HEAD + '[[message]]\nid = "m"\ntext = "x"\n') == (
+        "c.toml:3: message[1].at: thiếu khóa bắt buộc (thêm dòng at = … vào [[message]] này)"
     )
 
 
