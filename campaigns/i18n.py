@@ -34,11 +34,105 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "file_unreadable": ("không đọc được tệp: {reason}", "cannot read the file: {reason}"),
     "not_utf8": ("tệp không phải UTF-8", "the file is not UTF-8"),
     "not_utf8_hint": ("lưu lại tệp với mã hoá UTF-8", "save the file as UTF-8"),
-    "toml_syntax": ("lỗi cú pháp TOML: {reason}", "TOML syntax error: {reason}"),
+    "toml_syntax": (
+        "lỗi cú pháp TOML ở cột {column}: {reason}",
+        "TOML syntax error at column {column}: {reason}",
+    ),
+    "toml_syntax_end": (
+        "lỗi cú pháp TOML ở cuối tệp: {reason}",
+        "TOML syntax error at the end of the file: {reason}",
+    ),
     "toml_syntax_hint": (
         "kiểm tra dấu ngoặc kép, dấu bằng và tên bảng [..] trên dòng này",
         "check quotes, the equals sign and [table] names on this line",
     ),
+    # tomllib's errors, translated (campaigns.report.toml_problem)
+    "toml_unclosed_quote": (
+        'chuỗi chưa đóng: thiếu dấu " trước khi hết dòng',
+        'the string is not closed: a " is missing before the end of the line',
+    ),
+    "toml_unclosed_quote_hint": (
+        'thêm dấu " ở cuối giá trị; văn bản nhiều dòng viết trong """ … """',
+        'add the closing "; write text of several lines between """ … """',
+    ),
+    "toml_bad_character": (
+        "ký tự {char} không được dùng ở đây",
+        "character {char} is not allowed here",
+    ),
+    "toml_bad_character_hint": (
+        "xoá ký tự này (thường do sao chép từ Word hay PDF); dấu tab trong văn bản viết \\t",
+        "delete it (often copied from Word or a PDF); write a tab in text as \\t",
+    ),
+    "toml_expected_equals": ("sau tên khóa phải có dấu =", "expected '=' after the key"),
+    "toml_bad_key": (
+        "tên khóa có ký tự không hợp lệ",
+        "the key has a character that is not allowed",
+    ),
+    "toml_key_hint": (
+        'tên khóa chỉ gồm chữ không dấu, số, - và _, rồi đến dấu =, ví dụ title = "…"',
+        'a key is ASCII letters, digits, - and _, then =, e.g. title = "…"',
+    ),
+    "toml_unclosed_array": ("danh sách [ … ] chưa đóng", "the list [ … ] is not closed"),
+    "toml_unclosed_array_hint": (
+        "thêm dấu ] sau phần tử cuối; các phần tử cách nhau bằng dấu phẩy",
+        "add ] after the last item; separate the items with commas",
+    ),
+    "toml_unclosed_table": ("bảng { … } chưa đóng", "the table { … } is not closed"),
+    "toml_unclosed_table_hint": (
+        "thêm dấu }; bảng { … } viết trên một dòng, các cặp khóa = giá trị cách nhau bằng dấu phẩy",
+        "add }; a { … } table stays on one line, its key = value pairs separated by commas",
+    ),
+    "toml_invalid_date": ("ngày giờ không hợp lệ", "the date or time is not valid"),
+    "toml_invalid_date_hint": (
+        "ngày giờ không có ngoặc kép phải viết 2026-12-15 hoặc 2026-12-15T08:00; dạng khác đặt "
+        'trong ngoặc kép: "15/12/2026", "08:00"',
+        "a date or time without quotes is written 2026-12-15 or 2026-12-15T08:00; put other "
+        'forms in quotes: "15/12/2026", "08:00"',
+    ),
+    "toml_invalid_value": ("giá trị không hợp lệ", "the value is not valid"),
+    "toml_invalid_value_hint": (
+        'văn bản đặt trong dấu ngoặc kép, ví dụ description = "…"; số và true/false thì không',
+        'put text in quotes, e.g. description = "…"; numbers and true/false need none',
+    ),
+    "toml_overwrite": ("khóa này đã có giá trị ở trên", "this key already has a value above"),
+    "toml_overwrite_hint": (
+        "mỗi khóa chỉ viết một lần trong một bảng; mỗi hoạt động, tin nhắn, hạn chót cần một [[…]] riêng",
+        "write each key once per table; each activity, message and deadline needs its own [[…]]",
+    ),
+    "toml_declared_twice": (
+        "bảng {key} được khai báo hai lần",
+        "the table {key} is declared twice",
+    ),
+    "toml_declared_twice_hint": (
+        "gộp hai bảng làm một; danh sách nhiều bảng viết [[…]]",
+        "merge them into one; a list of tables is written [[…]]",
+    ),
+    "toml_unterminated": ("chuỗi chưa đóng đến hết tệp", "a string runs to the end of the file"),
+    "toml_unterminated_hint": (
+        'thêm dấu ngoặc kép đóng (" hoặc """)',
+        'add the closing quotes (" or """)',
+    ),
+    "toml_trailing": ("còn ký tự thừa sau giá trị", "there is more after the value"),
+    "toml_trailing_hint": (
+        'mỗi dòng một khóa = giá trị; dấu " bên trong văn bản viết \\"; ngày như 15/12/2026 đặt '
+        "trong ngoặc kép",
+        'one key = value a line; a " inside text is written \\"; put dates such as 15/12/2026 in '
+        "quotes",
+    ),
+    "toml_invalid_statement": (
+        "dòng này không phải khóa = giá trị, [bảng] hay ghi chú #",
+        "this line is not a key = value, a [table] or a # comment",
+    ),
+    "toml_unclosed_header": (
+        "tên bảng thiếu {bracket} ở cuối",
+        "the table name lacks {bracket} at its end",
+    ),
+    "toml_backslash": ("dấu \\ trong chuỗi phải viết \\\\", "a \\ in a string is written \\\\"),
+    "toml_backslash_hint": (
+        "hoặc đặt văn bản trong dấu nháy đơn '…'",
+        "or put the text in single quotes '…'",
+    ),
+    "toml_too_deep": ("quá nhiều tầng [ ] hoặc { } lồng nhau", "too many nested [ ] or { }"),
     "no_campaign_files": ("không có tệp chiến dịch nào (*.toml)", "no campaign files (*.toml)"),
     # schema
     "unknown_key": ("khóa không được hỗ trợ", "unknown key"),

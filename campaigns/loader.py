@@ -150,8 +150,8 @@ def parse_document(
     except tomllib.TOMLDecodeError as exc:
         return None, [toml_problem(name, exc, text)]
     except RecursionError:
-        reason = "quá nhiều tầng [ ] hoặc { } lồng nhau"
-        return None, [Problem(name, 0, "", t("toml_syntax", reason=reason), t("toml_syntax_hint"))]
+        message = t("toml_syntax_end", reason=t("toml_too_deep"))
+        return None, [Problem(name, 0, "", message, t("toml_syntax_hint"))]
     checker = _FileChecker(name, LineIndex(text), catalog, default_timezone, path)
     campaign = checker.build(data, path, hashlib.sha256(raw).hexdigest())
     return (campaign if not checker.has_errors else None), checker.problems

@@ -1,10 +1,12 @@
 """Each class of mistake a person makes in a campaign file, and the line that tells them."""
 
+import tomllib
 from pathlib import Path
 
 import pytest
 
 from campaigns.loader import load_paths, parse_document
+from campaigns.report import toml_problem
 from tests.helpers import CATALOG, HEAD, errors
 
 ACT = '[[activity]]\nid = "a"\ntitle = "Hoạt động"\nstart = "yearly 06-05"\n'
@@ -207,3 +209,81 @@ def test_image_must_exist_or_be_https(tmp_path: Path) -> None:
             (base + f'image = "{image}"\n').encode(), path, CATALOG, "Asia/Ho_Chi_Minh", "c.toml"
         )
         assert (not problems) == ok, (image, problems)
+
+
+@pytest.mark.parametrize(
+    ("text", "vi", "en"),
+    [
+        (
+            'title = "Chiến dịch\n',
+            'c.toml:2: lỗi cú pháp TOML ở cột 20: chuỗi chưa đóng: thiếu dấu " trước khi hết dòng',
+            'c.toml:2: TOML syntax error at column 20: the string is not closed: a " is missing '
+            "before the end of the line",
+        ),
+        (
+            'tiêu đề = "x"\n',
+            "c.toml:3: lỗi cú pháp TOML ở cột 3: sau tên khóa phải có dấu =",
+            "c.toml:3: TOML syntax error at column 3: expected '=' after the key",
+        ),
+        (
+            'tags = ["a"\n',
+            "c.toml:3: lỗi cú pháp TOML ở cuối tệp: danh sách [ … ] chưa đóng",
+            "c.toml:3: TOML syntax error at the end of the file: the list [ … ] is not closed",
+        ),
+        (
+            "[[activity]]\nstart = 2026-02-30\n",
+            "c.toml:4: lỗi cú pháp TOML ở cột 9: ngày giờ không hợp lệ",
+            "c.toml:4: TOML syntax error at column 9: the date or time is not valid",
+        ),
+        (
+            "due = 15/12/2026\n",
+            "c.toml:3: lỗi cú pháp TOML ở cột 9: còn ký tự thừa sau giá trị",
+            "c.toml:3: TOML syntax error at column 9: there is more after the value",
+        ),
+        (
+            "description = x\n",
+            "c.toml:3: lỗi cú pháp TOML ở cột 15: giá trị không hợp lệ",
+            "c.toml:3: TOML syntax error at column 15: the value is not valid",
+        ),
+        (
+            'title = "y"\n',
+            "c.toml:3: lỗi cú pháp TOML ở cột 12: khóa này đã có giá trị ở trên",
+            "c.toml:3: TOML syntax error at column 12: this key already has a value above",
+        ),
+        (
+            "[[activity]\n",
+            "c.toml:3: lỗi cú pháp TOML ở cột 11: tên bảng thiếu ]] ở cuối",
+            "c.toml:3: TOML syntax error at column 11: the table name lacks ]] at its end",
+        ),
+        (
+            'description = """x\n',
+            "c.toml:3: lỗi cú pháp TOML ở cuối tệp: chuỗi chưa đóng đến hết tệp",
+            "c.toml:3: TOML syntax error at the end of the file: a string runs to the end of the file",
+        ),
+        (
+            "a = 1 # \x01\n",
+            "c.toml:3: lỗi cú pháp TOML ở cột 9: ký tự '\\x01' không được dùng ở đây",
+            "c.toml:3: TOML syntax error at column 9: character '\\x01' is not allowed here",
+        ),
+    ],
+)
+def test_toml_syntax_errors_in_the_users_language(text: str, vi: str, en: str) -> None:
+    """The parser's English is translated; line and column stay."""
+    from campaigns.i18n import set_language
+
+    file = 'id = "c"\n' + text if text.startswith('title = "Chiến') else HEAD + text
+    assert one(file).startswith(vi + " (")
+    set_language("en")
+    try:
+        assert one(file).startswith(en + " (")
+    finally:
+        set_language("vi")
+
+
+def test_an_unknown_toml_error_keeps_the_parsers_words() -> None:
+    error = tomllib.TOMLDecodeError("Something new (at line 4, column 2)")
+    problem = toml_problem("c.toml", error, "a\nb\nc\nd\n")
+    assert (problem.line, problem.message) == (
+        4,
+        "lỗi cú pháp TOML ở cột 2: Something new",
+    )
