@@ -12,10 +12,15 @@ Accepted forms (documented with examples in docs/campaign-files.md):
 ``2025-06-05`` (TOML date or string)   that day, all day
 ``2025-06-05T08:00:00+07:00``          that instant (a local time without offset is read in the
                                        campaign's time zone)
-``yearly 06-05 [08:00]``               5 June each year; also ``hằng năm 05/06 [08:00]``
+``15/12/2026 [08:00]``                 that day as documents write it, day first; also
+                                       ``15-12-2026``, ``15.12.2026``, ``ngày 15 tháng 12 năm 2026``
+                                       (read by ``campaigns.dates.read_date``)
+``yearly 06-05 [08:00]``               5 June each year; also ``hằng năm 05/06 [08:00]``,
+                                       ``05/06``, ``ngày 5 tháng 6``
 ``lunar 03-10 [08:00] [leap]``         10th day of the 3rd lunar month each year; also
-                                       ``âm lịch 10/03 [08:00] [nhuận]``
-``ref[.start|.end] [±Nw±Nd±Nh±Nm] [HH:MM]``  relative to an activity: ``le-phat-dong -7d 08:00``
+                                       ``âm lịch 10/03 [08:00] [nhuận]``; with ``/2026`` one day
+``ref[.start|.end] [±Nw±Nd±Nh±Nm] [HH:MM]``  relative to an activity (or, in a message's ``at``,
+                                       a deadline's due day): ``le-phat-dong -7d 08:00``
 ``{ every = "week", on = "mon", time = "08:00", during = "activity" }``  repeats in a period
 ``{ rrule = "FREQ=MONTHLY;BYMONTHDAY=15", start = 2025-01-15, until = 2025-12-31 }``
 a list of any of the above                several moments
@@ -146,7 +151,6 @@ _YEARLY_WORDS = ("yearly", "hằng năm", "hàng năm", "mỗi năm")
 _LUNAR_WORDS = ("lunar", "âm lịch")
 _LEAP_WORDS = ("leap", "nhuận")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
-_TIME_SHAPE = re.compile(r"^\d{1,2}:\d{2}(?::\d{2})?$")
 _OFFSET_TERM = re.compile(r"([+-]?)(\d+)([wdhms])")
 _OFFSET = re.compile(r"^[+-]\d+[wdhms](?:[+-]?\d+[wdhms])*$")
 _REF = re.compile(r"^([a-z0-9][a-z0-9_-]*)(?:\.(start|end))?$")
@@ -211,11 +215,11 @@ def _split_time(text: str) -> tuple[str, str | None]:
     and the time as written (checked later, once the rest is known to be a date)."""
     parts = text.split()
     time = None
-    if len(parts) > 1 and _TIME_SHAPE.match(parts[-1]):
+    if len(parts) > 1 and _TIME.match(parts[-1]):
         time = parts.pop()
-    elif len(parts) > 1 and _TIME_SHAPE.match(parts[0]):
+    elif len(parts) > 1 and _TIME.match(parts[0]):
         time = parts.pop(0)
-    elif len(parts) > 2 and parts[0] == "lúc" and _TIME_SHAPE.match(parts[1]):
+    elif len(parts) > 2 and parts[0] == "lúc" and _TIME.match(parts[1]):
         time = parts[1]
         parts = parts[2:]
     if time is not None and parts and parts[-1] == "lúc":
@@ -236,7 +240,7 @@ def _parse_written(norm: str, original: str) -> Spec | None:
     word, rest = found or ("", norm)
     date_text, time_text = _split_time(rest)
     written = read_date(
-        date_text, dash_month_first=word in ("yearly", "lunar"), lunar=leap or kind == "lunar"
+        date_text, dash_month_first=word in ("yearly", "lunar"), lunar=kind == "lunar"
     )
     if written is None:
         if kind is not None:
@@ -249,7 +253,11 @@ def _parse_written(norm: str, original: str) -> Spec | None:
         return Yearly(written.month, written.day, time)
     if kind == "yearly":
         raise ExpressionError(t("yearly_with_year", value=original), t("yearly_with_year_hint"))
-    day = dt.date(written.year, written.month, written.day)
+    return _one_day(dt.date(written.year, written.month, written.day), time)
+
+
+def _one_day(day: dt.date, time: dt.time | None) -> Fixed:
+    """A day, or a local time on it (read in the campaign's time zone)."""
     return Fixed(dt.datetime.combine(day, time) if time is not None else day)
 
 
@@ -262,7 +270,7 @@ def _lunar(written: WrittenDate, time: dt.time | None, leap: bool) -> Spec:
             " nhuận" if leap else ""
         )
         raise ExpressionError(t("lunar_not_found", value=value), t("lunar_not_found_hint"))
-    return Fixed(dt.datetime.combine(day, time) if time is not None else day)
+    return _one_day(day, time)
 
 
 def _parse_iso(text: str) -> dt.date | None:
