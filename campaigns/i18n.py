@@ -432,6 +432,13 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "Another 'loa run' (pid {pid}) is using this database ({path}). SQLite allows one; stop the "
         "other one, or use PostgreSQL to run several.",
     ),
+    "already_running_postgres": (
+        "Một tiến trình 'loa run' khác ({holder}) đang dùng cơ sở dữ liệu PostgreSQL này. Hiện mỗi "
+        "cơ sở dữ liệu chỉ chạy một tiến trình; nhiều tiến trình cùng lúc sẽ có trong bản sau. Hãy "
+        "dừng tiến trình kia trước.",
+        "Another 'loa run' ({holder}) is using this PostgreSQL database. For now one process runs "
+        "per database; several at once are coming in a later version. Stop the other one first.",
+    ),
     "port_in_use": (
         "không mở được cổng HTTP {host}:{port} ({reason}); đổi [http] port trong config.toml hoặc "
         "dừng chương trình đang dùng cổng này",

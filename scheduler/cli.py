@@ -29,7 +29,7 @@ from scheduler import audit, daemon, logs, outbox, pausing, subscriptions
 from scheduler.bot.runner import read_health
 from scheduler.campaign_set import load_campaigns
 from scheduler.config import Config, load_config
-from scheduler.db import migrate, open_engine, sqlite_path
+from scheduler.db import migrate, open_engine
 from scheduler.engine import utcnow
 from scheduler.errors import PortInUse
 from scheduler.lock import AlreadyRunning, nudge, unless_daemon
@@ -193,9 +193,7 @@ def _open_store(cfg: Config) -> Engine:
 
 
 def _nudge(cfg: Config) -> None:
-    path = sqlite_path(cfg.database_url)
-    if path is not None:
-        nudge(path)
+    nudge(cfg.database_url)
 
 
 @app.command()
@@ -475,7 +473,7 @@ def send_command(
         raise UserError(t("empty_text"))
     db = _open_store(cfg)
     key = outbox.add_manual(db, channel, target, text.strip(), utcnow())
-    with unless_daemon(sqlite_path(cfg.database_url)) as alone:
+    with unless_daemon(cfg.database_url) as alone:
         if not alone:
             _nudge(cfg)  # the running daemon sends it
         else:
@@ -543,7 +541,7 @@ def refresh_store(cfg: Config, db: Engine) -> None:
     """Bring the store up to date with the campaign files, unless a daemon does that already."""
     from scheduler.sync import sync
 
-    with unless_daemon(sqlite_path(cfg.database_url)) as alone:
+    with unless_daemon(cfg.database_url) as alone:
         if not alone:
             return  # the running daemon keeps the store in sync
         result = load_campaigns(cfg)

@@ -1,8 +1,10 @@
 """Opening the database and bringing its schema up to date.
 
-SQLite is tuned for one daemon plus CLI readers (WAL, a busy timeout); any other SQLAlchemy
-URL is used as given. ``migrate`` runs alembic's upgrade to head, so upgrading loa never asks a
-user to delete their database.
+SQLite is tuned for one daemon plus CLI readers (WAL, a busy timeout). PostgreSQL
+(``postgresql+psycopg://…``, the ``postgres`` extra) is used as given, with the same
+migrations. ``migrate`` runs alembic's upgrade to head, so upgrading loa never asks a user to
+delete their database; on PostgreSQL it holds an advisory lock while it does, so that two
+processes starting together do not both run the same migration.
 """
 
 from __future__ import annotations
@@ -10,17 +12,23 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 HEAD = "0007"  # the newest migration; tests/scheduler/test_migrations.py keeps this true
+# pg_advisory_xact_lock key taken around the upgrade (any number other loa locks do not use)
+MIGRATION_LOCK = 0x6C6F61_01  # "loa" 1
 
 
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
+
+
+def is_postgres(url: str) -> bool:
+    return url.startswith("postgres")
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -59,24 +67,34 @@ def alembic_config(url: str) -> AlembicConfig:
     return config
 
 
-def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as conn:
-        if not inspect(conn).has_table("alembic_version"):
-            return None
-        return conn.execute(text("select version_num from alembic_version")).scalar()
+def current_revision(engine: Engine | Connection) -> str | None:
+    if isinstance(engine, Engine):
+        with engine.connect() as conn:
+            return current_revision(conn)
+    if not inspect(engine).has_table("alembic_version"):
+        return None
+    return engine.execute(text("select version_num from alembic_version")).scalar()
 
 
 def migrate(engine: Engine) -> None:
     """Upgrade the schema to the newest revision, in one transaction where the database can.
 
     An up-to-date database is recognised with one query; alembic (slow to import) is loaded
-    only when there is something to upgrade.
+    only when there is something to upgrade. On PostgreSQL the upgrade waits for a
+    transaction-scoped advisory lock and looks at the revision again once it has it: a process
+    that started beside another finds the schema already upgraded, instead of failing halfway
+    through a migration the other one ran. PostgreSQL runs DDL in the transaction, so the lock
+    is released, with everything applied or nothing, at the commit.
     """
     if current_revision(engine) == HEAD:
         return
     from alembic import command
 
-    config = alembic_config(str(engine.url))
+    config = alembic_config(str(engine.url))  # the password hidden: alembic uses the connection
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("select pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+            if current_revision(connection) == HEAD:
+                return
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
