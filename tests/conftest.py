@@ -27,7 +27,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-BACKENDS = ["sqlite", "postgresql"]
+from tests.store import BACKENDS
+
 TEMPLATE = "loa_template"
 
 

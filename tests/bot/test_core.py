@@ -39,6 +39,7 @@ from tests.bot.conftest import (
     unlabel,
     within,
 )
+from tests.store import both_stores
 
 WED = "ngay-moi-truong-the-gioi"
 MONTH = "thang-hanh-dong-vi-moi-truong"
@@ -103,6 +104,7 @@ def test_an_ongoing_campaign_runs_until_this_years_end_not_the_horizons(bot: Bot
     assert "30/06/2026" not in text
 
 
+@both_stores
 def test_campaigns_marks_a_paused_one(bot: Bot) -> None:
     bot.say(f"/pause {GREEN}", user=ADMIN)
     assert f"• Tuần lễ xanh ({GREEN}) (đang tạm dừng) — bắt đầu" in bot.say("/campaigns")
@@ -312,6 +314,7 @@ def test_campaign_id_is_case_insensitive(bot: Bot) -> None:
     assert bot.say("/campaign TUAN-LE-XANH") == bot.say(f"/campaign {GREEN}")
 
 
+@both_stores
 def test_campaign_paused_and_nothing_coming(bot: Bot) -> None:
     bot.say(f"/pause {GREEN}", user=ADMIN)
     bot.clock.now = local(2025, 6, 21, 9, 0)
@@ -395,6 +398,7 @@ def test_feed_unknown_campaign(bot: Bot) -> None:
 # -- /subscribe and /unsubscribe -------------------------------------------------------------
 
 
+@both_stores
 def test_subscribe_adds_the_chat_and_asks_for_a_resync(bot: Bot) -> None:
     reply = bot.ask(f"/subscribe {GREEN}")
     assert reply is not None and reply.resync and not reply.wake
@@ -408,6 +412,7 @@ def test_subscribe_adds_the_chat_and_asks_for_a_resync(bot: Bot) -> None:
     assert states[SOON_KEY] == states[LATER_KEY] == ("pending", "")
 
 
+@both_stores
 def test_subscribe_twice_changes_nothing(bot: Bot) -> None:
     bot.say(f"/subscribe {GREEN}")
     reply = bot.ask("/subscribe TUAN-LE-XANH")
@@ -416,6 +421,7 @@ def test_subscribe_twice_changes_nothing(bot: Bot) -> None:
     assert len(subscription_rows(bot.db)) == 1
 
 
+@both_stores
 def test_subscriptions_are_per_chat_and_channel(bot: Bot) -> None:
     bot.say(f"/subscribe {GREEN}")
     bot.say(f"/subscribe {GREEN}", chat="777")
@@ -425,6 +431,7 @@ def test_subscriptions_are_per_chat_and_channel(bot: Bot) -> None:
     }  # fmt: skip
 
 
+@both_stores
 def test_subscribe_says_when_the_campaign_sends_subscribers_nothing(bot: Bot) -> None:
     bot.sends = False
     assert bot.say(f"/subscribe {WED}").endswith(
@@ -448,12 +455,14 @@ def test_subscribe_says_when_the_campaign_sends_subscribers_nothing(bot: Bot) ->
         ("/subscribe", "Cách dùng: /subscribe MÃ (xem mã bằng /campaigns)."),
     ],
 )
+@both_stores
 def test_subscribe_bad_ids_change_nothing(bot: Bot, text: str, answer: str) -> None:
     reply = bot.ask(text)
     assert reply is not None and reply.pages == [answer] and not reply.resync
     assert subscription_rows(bot.db) == {}
 
 
+@both_stores
 def test_subscribe_and_unsubscribe_without_id_list_the_chats_subscriptions(bot: Bot) -> None:
     bot.say(f"/subscribe {GREEN}")
     bot.say(f"/subscribe {WED}")
@@ -470,6 +479,7 @@ def test_subscribe_and_unsubscribe_without_id_list_the_chats_subscriptions(bot: 
     )
 
 
+@both_stores
 def test_unsubscribe_cancels_only_that_chats_waiting_deliveries(bot: Bot) -> None:
     bot.say(f"/subscribe {GREEN}")
     bot.say(f"/subscribe {GREEN}", chat="777")
@@ -488,6 +498,7 @@ def test_unsubscribe_cancels_only_that_chats_waiting_deliveries(bot: Bot) -> Non
     assert delivery_states(bot.db)[SOON_KEY] == ("cancelled", "unsubscribed")
 
 
+@both_stores
 def test_unsubscribe_leaves_sent_deliveries_alone(bot: Bot) -> None:
     bot.say(f"/subscribe {GREEN}")
     bot.sync()
@@ -498,6 +509,7 @@ def test_unsubscribe_leaves_sent_deliveries_alone(bot: Bot) -> None:
     assert states[SOON_KEY] == ("sent", "") and states[LATER_KEY][0] == "cancelled"
 
 
+@both_stores
 def test_resubscribing_and_a_sync_restore_the_cancelled_deliveries(bot: Bot) -> None:
     bot.say(f"/subscribe {GREEN}")
     bot.sync()
@@ -514,6 +526,7 @@ def test_resubscribing_and_a_sync_restore_the_cancelled_deliveries(bot: Bot) -> 
     assert states[SOON_KEY] == ("cancelled", "unsubscribed")
 
 
+@both_stores
 def test_unsubscribing_and_subscribing_again_before_a_sync_loses_nothing(bot: Bot) -> None:
     """The stored digest already has the chat in it: the sync must expand all the same."""
     bot.say(f"/subscribe {GREEN}")
@@ -525,6 +538,7 @@ def test_unsubscribing_and_subscribing_again_before_a_sync_loses_nothing(bot: Bo
     assert states[SOON_KEY] == states[LATER_KEY] == ("pending", "")
 
 
+@both_stores
 def test_unsubscribe_cancels_held_deliveries_and_a_paused_resubscription_holds(
     bot: Bot,
 ) -> None:
@@ -559,6 +573,7 @@ def test_unsubscribe_cancels_held_deliveries_and_a_paused_resubscription_holds(
         ),
     ],
 )
+@both_stores
 def test_unsubscribe_what_the_chat_does_not_get(bot: Bot, text: str, answer: str) -> None:
     bot.say(f"/subscribe {GREEN}")
     reply = bot.ask(text)
@@ -570,6 +585,7 @@ def test_unsubscribe_what_the_chat_does_not_get(bot: Bot, text: str, answer: str
 # -- /lang and the reply language ------------------------------------------------------------
 
 
+@both_stores
 def test_lang_is_kept_per_chat(bot: Bot) -> None:
     reply = bot.ask("/lang EN")
     assert reply is not None and reply.pages == ["Switched to English."]
@@ -639,6 +655,7 @@ def test_every_bot_text_has_both_languages_and_vietnamese_diacritics() -> None:
 
 
 @pytest.mark.parametrize("text", ["/status", f"/pause {GREEN}", f"/resume {GREEN}", "/retry k"])
+@both_stores
 def test_admin_commands_refuse_others_politely_and_are_audited(bot: Bot, text: str) -> None:
     before = delivery_states(bot.db)
     reply = bot.ask(text, chat="-100123", user="4242", group=True)
@@ -688,6 +705,7 @@ def test_status_of_an_empty_outbox(db: Engine) -> None:
     )
 
 
+@both_stores
 def test_pause_holds_waiting_deliveries_and_a_sync_keeps_new_ones_held(bot: Bot) -> None:
     bot.say(f"/subscribe {GREEN}")
     bot.sync()
@@ -716,6 +734,7 @@ def test_pause_holds_waiting_deliveries_and_a_sync_keeps_new_ones_held(bot: Bot)
     assert entry.detail.startswith(f"Đã tạm dừng “{GREEN}”")
 
 
+@both_stores
 def test_pause_twice(bot: Bot) -> None:
     bot.say(f"/pause {GREEN}", user=ADMIN)
     reply = bot.ask(f"/pause {GREEN}", user=ADMIN)
@@ -723,6 +742,7 @@ def test_pause_twice(bot: Bot) -> None:
     assert [e.result for e in audit_rows(bot.db)] == ["ok", "ok"]
 
 
+@both_stores
 def test_resume_within_grace_sends_and_beyond_grace_misses(bot: Bot) -> None:
     bot.say(f"/pause {GREEN}", user=ADMIN)
     bot.clock.now = local(2025, 6, 4, 11, 45)  # 10:30 is 1 h 15 min ago: past the 1 h grace
@@ -736,6 +756,7 @@ def test_resume_within_grace_sends_and_beyond_grace_misses(bot: Bot) -> None:
     assert entry.result == "ok" and entry.at == local(2025, 6, 4, 11, 45)
 
 
+@both_stores
 def test_resume_within_grace(bot: Bot) -> None:
     bot.say(f"/subscribe {GREEN}")
     bot.sync()
@@ -748,6 +769,7 @@ def test_resume_within_grace(bot: Bot) -> None:
     assert bot.say(f"/resume {GREEN}", user=ADMIN) == f"“{GREEN}” không bị tạm dừng."
 
 
+@both_stores
 def test_resume_of_more_deliveries_than_one_statement_takes(bot: Bot) -> None:
     """1,200 held deliveries, every other one past its grace (keys go 500 to a statement)."""
     start = local(2025, 6, 4, 8, 0)
@@ -791,6 +813,7 @@ def test_resume_of_more_deliveries_than_one_statement_takes(bot: Bot) -> None:
         ),
     ],
 )
+@both_stores
 def test_admin_commands_that_do_nothing_are_audited_as_errors(
     bot: Bot, text: str, answer: str
 ) -> None:
@@ -802,6 +825,7 @@ def test_admin_commands_that_do_nothing_are_audited_as_errors(
     assert (entry.result, entry.detail) == ("error", answer)
 
 
+@both_stores
 def test_retry_sends_a_failed_delivery_again(bot: Bot) -> None:
     with bot.db.begin() as conn:
         conn.execute(update(D).where(D.c.key == GROUP_KEY).values(state=State.FAILED, attempts=8))
@@ -816,6 +840,7 @@ def test_retry_sends_a_failed_delivery_again(bot: Bot) -> None:
     assert (entry.command, entry.arguments, entry.result) == ("retry", GROUP_KEY, "ok")
 
 
+@both_stores
 def test_an_error_while_answering_is_audited_and_raised(
     bot: Bot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -934,6 +959,7 @@ def test_a_five_thousand_character_command_name_is_quoted_short(bot: Bot) -> Non
     assert text == f"Không có lệnh /{'a' * 38}…. Gõ /help để xem danh sách lệnh."
 
 
+@both_stores
 def test_a_long_argument_is_audited_cut(bot: Bot) -> None:
     bot.say("/pause " + "x" * 5000)
     (entry,) = audit_rows(bot.db)
