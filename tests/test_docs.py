@@ -30,12 +30,14 @@ def test_config_doc_example_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("LOA_FEED_TOKEN_PGI", "bi-mat")
     monkeypatch.setenv("LOA_TELEGRAM_WEBHOOK_SECRET", "bi-mat-webhook")
     monkeypatch.setenv("LOA_ZALO_OA_SECRET", "bi-mat-oa")
-    (blocks,) = toml_blocks(CONFIG_DOC)
+    blocks, postgres = toml_blocks(CONFIG_DOC)
     path = tmp_path / "config.toml"
     path.write_text(blocks, "utf-8")
     config = load_config(path)
     assert config.catalog().targets["telegram"] == ("nhom-van-phong", "kenh-tinh")
     assert config.feed_tokens() == {"campaign/bao-cao-chi-so-xanh-pgi": "bi-mat"}
+    path.write_text(postgres, "utf-8")
+    assert load_config(path).database_url.startswith("postgresql+psycopg://")
 
 
 def test_every_config_key_is_documented() -> None:
