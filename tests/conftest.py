@@ -64,7 +64,10 @@ class PostgresServer:
 
     def __init__(self) -> None:
         self.bin = _bin_dir()
-        self.root = Path(tempfile.mkdtemp(prefix="loa-pg-"))
+        # under /tmp when root: the server runs as `postgres`, who must reach the folder
+        self.root = Path(
+            tempfile.mkdtemp(prefix="loa-pg-", dir="/tmp" if os.geteuid() == 0 else None)
+        )
         self.data = self.root / "data"
         self.port = _free_port()
         self._user: list[str] = []
