@@ -432,6 +432,18 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "Another 'loa run' (pid {pid}) is using this database ({path}). SQLite allows one; stop the "
         "other one, or use PostgreSQL to run several.",
     ),
+    "store_unreachable": (
+        "Không kết nối được cơ sở dữ liệu {url}: {reason}. Hãy kiểm tra url của mục database "
+        "trong config.toml và máy chủ cơ sở dữ liệu có đang chạy không.",
+        "Cannot reach the database {url}: {reason}. Check the database url in config.toml and "
+        "that the database server is running.",
+    ),
+    "store_driver_missing": (
+        "Thiếu thư viện {module} để mở cơ sở dữ liệu này; với PostgreSQL hãy cài: "
+        ".venv/bin/pip install -e '.[postgres]'",
+        "The library {module} that opens this database is missing; for PostgreSQL install it: "
+        ".venv/bin/pip install -e '.[postgres]'",
+    ),
     "already_running_postgres": (
         "Một tiến trình 'loa run' khác ({holder}) đang dùng cơ sở dữ liệu PostgreSQL này. Hiện mỗi "
         "cơ sở dữ liệu chỉ chạy một tiến trình; nhiều tiến trình cùng lúc sẽ có trong bản sau. Hãy "

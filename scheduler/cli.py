@@ -29,7 +29,7 @@ from scheduler import audit, daemon, logs, outbox, pausing, subscriptions
 from scheduler.bot.runner import read_health
 from scheduler.campaign_set import load_campaigns
 from scheduler.config import Config, load_config
-from scheduler.db import migrate, open_engine
+from scheduler.db import StoreUnavailable, migrate, open_engine
 from scheduler.engine import utcnow
 from scheduler.errors import PortInUse
 from scheduler.lock import AlreadyRunning, nudge, unless_daemon
@@ -557,7 +557,7 @@ def main() -> None:
     except ValidationFailed as exc:
         _print_problems(exc.problems)
         sys.exit(1)
-    except (UserError, CampaignError) as exc:
+    except (UserError, CampaignError, StoreUnavailable) as exc:
         err.print(f"[red]{exc}[/red]")
         sys.exit(1)
     except KeyboardInterrupt:

@@ -9,10 +9,15 @@ processes starting together do not both run the same migration.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, make_url, text
+from sqlalchemy.exc import OperationalError
+
+from campaigns.i18n import t
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
@@ -25,6 +30,23 @@ MIGRATION_LOCK = 0x6C6F61_01  # "loa" 1
 
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
+
+
+class StoreUnavailable(Exception):
+    """The database cannot be reached or opened; the message says which (password hidden) and
+    what to check."""
+
+
+@contextlib.contextmanager
+def reaching(url: str) -> Iterator[None]:
+    """Turns a failed connection into ``StoreUnavailable``, for the first contact of a command
+    or a daemon with its database."""
+    try:
+        yield
+    except OperationalError as exc:
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        shown = make_url(url).render_as_string(hide_password=True)
+        raise StoreUnavailable(t("store_unreachable", url=shown, reason=reason)) from None
 
 
 def is_postgres(url: str) -> bool:
@@ -55,7 +77,10 @@ def open_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    try:
+        return create_engine(url, pool_pre_ping=True)
+    except ModuleNotFoundError as exc:  # the postgres extra is not installed
+        raise StoreUnavailable(t("store_driver_missing", module=exc.name)) from None
 
 
 def alembic_config(url: str) -> AlembicConfig:
@@ -86,8 +111,9 @@ def migrate(engine: Engine) -> None:
     through a migration the other one ran. PostgreSQL runs DDL in the transaction, so the lock
     is released, with everything applied or nothing, at the commit.
     """
-    if current_revision(engine) == HEAD:
-        return
+    with reaching(str(engine.url)):
+        if current_revision(engine) == HEAD:
+            return
     from alembic import command
 
     config = alembic_config(str(engine.url))  # the password hidden: alembic uses the connection

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import subprocess
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +27,7 @@ from scheduler import outbox
 from scheduler.db import HEAD, current_revision, migrate, open_engine
 from scheduler.lock import AlreadyRunning, _postgres_holder_here, daemon_lock, unless_daemon
 from scheduler.tables import Delivery, UTCDateTime
+from tests.e2e.harness import LOA
 from tests.scheduler.test_engine import add
 
 D = Delivery.__table__  # type: ignore[attr-defined]
@@ -186,3 +189,20 @@ def test_a_cli_command_on_the_daemons_host_finds_its_pid(store_url: str) -> None
     finally:
         lock.release()
     assert _postgres_holder_here(store_url) == ""
+
+
+def test_an_unreachable_database_is_named_without_its_password(tmp_path: Path) -> None:
+    """``loa status`` on a server that is down: a message and exit code 1, no traceback."""
+    (tmp_path / "config.toml").write_text(
+        '[database]\nurl = "postgresql+psycopg://loa:mat-khau@127.0.0.1:1/loa"\n'
+        "[campaigns]\nlibrary = false\npaths = []\n",
+        "utf-8",
+    )
+    done = subprocess.run(
+        [*LOA, "status"], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        env={**os.environ, "LOA_LANG": "vi", "COLUMNS": "300"},
+    )  # fmt: skip
+    assert done.returncode == 1
+    said = done.stdout + done.stderr
+    assert "Không kết nối được cơ sở dữ liệu" in said and "127.0.0.1:1/loa" in said
+    assert "mat-khau" not in said and "Traceback" not in said
