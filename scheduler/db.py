@@ -14,7 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, make_url, text
+from sqlalchemy import Connection, Engine, Table, create_engine, event, inspect, make_url, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
 from campaigns.i18n import t
@@ -81,6 +82,24 @@ def open_engine(url: str) -> Engine:
         return create_engine(url, pool_pre_ping=True)
     except ModuleNotFoundError as exc:  # the postgres extra is not installed
         raise StoreUnavailable(t("store_driver_missing", module=exc.name)) from None
+
+
+def upsert(
+    conn: Connection,
+    table: Table,
+    values: dict[str, Any],
+    keys: list[str],
+    changes: dict[str, Any] | None = None,
+) -> None:
+    """Insert a row, or where its key is taken already, apply ``changes`` (or leave it be), in
+    one statement: a read then an insert lets two writers at once both find the key free, and
+    the second fails (PostgreSQL) or waits for the first one's lock (SQLite)."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).values(**values)
+    if changes:
+        conn.execute(statement.on_conflict_do_update(index_elements=keys, set_=changes))
+    else:
+        conn.execute(statement.on_conflict_do_nothing(index_elements=keys))
 
 
 def alembic_config(url: str) -> AlembicConfig:

@@ -18,6 +18,7 @@ from sqlalchemy import Boolean, Engine, Row, and_, bindparam, func, or_, select,
 
 from campaigns.i18n import t
 from scheduler import pausing, subscriptions
+from scheduler.db import upsert
 from scheduler.tables import ACTIVE_STATES, Delivery, Meta, State, still_active
 
 D = Delivery.__table__  # type: ignore[attr-defined]
@@ -339,9 +340,7 @@ def get_meta(engine: Engine, name: str) -> str | None:
 
 def set_meta(engine: Engine, name: str, value: str) -> None:
     with engine.begin() as conn:
-        done = conn.execute(update(M).where(M.c.name == name).values(value=value)).rowcount
-        if not done:
-            conn.execute(M.insert().values(name=name, value=value))
+        upsert(conn, M, {"name": name, "value": value}, ["name"], {"value": value})
 
 
 def add_manual(engine: Engine, channel: str, target: str, text: str, now: dt.datetime) -> str:

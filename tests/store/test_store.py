@@ -23,7 +23,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, event, inspect, select, text
 from sqlmodel import SQLModel
 
-from scheduler import outbox
+from scheduler import outbox, subscriptions
+from scheduler.bot import answered
 from scheduler.db import HEAD, current_revision, migrate, open_engine
 from scheduler.lock import AlreadyRunning, _postgres_holder_here, daemon_lock, unless_daemon
 from scheduler.tables import Delivery, UTCDateTime
@@ -206,3 +207,62 @@ def test_an_unreachable_database_is_named_without_its_password(tmp_path: Path) -
     said = done.stdout + done.stderr
     assert "Không kết nối được cơ sở dữ liệu" in said and "127.0.0.1:1/loa" in said
     assert "mat-khau" not in said and "Traceback" not in said
+
+
+def _beside_first_insert(
+    db: Engine, table: str, write: Callable[[Engine], None]
+) -> Callable[[], None]:
+    """Arrange that, just before the first ``INSERT INTO <table>`` of ``db``, ``write`` runs to
+    its commit on a connection of its own (another process doing the same at the same time).
+    Returns the function that removes the arrangement."""
+    other = open_engine(db.url.render_as_string(hide_password=False))
+    done: list[bool] = []
+
+    def beside(conn: object, cursor: object, statement: str, *rest: object) -> None:
+        if not done and statement.lstrip().upper().startswith(f"INSERT INTO {table.upper()}"):
+            done.append(True)
+            errors = _together([lambda: write(other)], timeout=10)
+            assert errors == [], errors
+
+    event.listen(db, "before_cursor_execute", beside)
+
+    def remove() -> None:
+        event.remove(db, "before_cursor_execute", beside)
+        other.dispose()
+
+    return remove
+
+
+@pytest.mark.parametrize(
+    ("table", "write", "read"),
+    [
+        (
+            "meta",
+            lambda db, v: outbox.set_meta(db, "zalo:oa:refresh", v),
+            lambda db: outbox.get_meta(db, "zalo:oa:refresh"),
+        ),
+        (
+            "answered_update",
+            lambda db, v: answered.record(db, "tg", "#7", DUE),
+            lambda db: answered.seen(db, "tg", "#7"),
+        ),
+        (
+            "chat",
+            lambda db, v: subscriptions.note_inbound(db, "oa", "u1", DUE),
+            lambda db: subscriptions.last_inbound(db, "oa", "u1"),
+        ),
+    ],
+    ids=["token", "answered-update", "chat"],
+)
+def test_two_writers_of_one_new_row_at_once_both_succeed(
+    db: Engine, table: str, write: Callable[[Engine, str], None], read: Callable[[Engine], Any]
+) -> None:
+    """A token renewal, a webhook posted twice over two connections, a chat's first message:
+    written by two connections at once, the second one neither fails on the key the first one
+    just inserted nor waits for it."""
+    remove = _beside_first_insert(db, table, lambda other: write(other, "first"))
+    try:
+        write(db, "second")
+    finally:
+        remove()
+    assert read(db) in ("second", True, DUE)
