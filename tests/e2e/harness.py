@@ -146,10 +146,14 @@ class Office:
         wait_for(ready, timeout, "loa run to start")
 
     def start_then_move(
-        self, makers: dict[str, Callable[[dt.datetime], str]], lead: float
+        self,
+        makers: dict[str, Callable[[dt.datetime], str]],
+        lead: float,
+        meanwhile: Callable[[], None] | None = None,
     ) -> tuple[subprocess.Popen[str], dt.datetime]:
         """Start ``loa run`` with each campaign ``makers[name](at)`` parked an hour ahead, then
         move them to ``at`` = ``lead`` seconds from now; return the daemon and ``at``.
+        ``meanwhile`` runs once the daemon is up, before the move (a chat subscribes, say).
 
         The due times then race only the daemon's 1 s reload, not its cold start (interpreter,
         imports, migrations, first sync: 3-7 s on a loaded machine). Sync never stores a NEW
@@ -160,6 +164,8 @@ class Office:
             self.campaign(name, make(parked_at))
         process = self.start()
         self.started(process)
+        if meanwhile is not None:
+            meanwhile()
         parked = self.query("select count(*) from delivery where state = 'pending'")[0][0]
         assert parked, "the parked campaigns made no pending deliveries"
         at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=lead)
