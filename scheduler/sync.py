@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import SimpleNamespace
@@ -38,6 +39,7 @@ from campaigns.i18n import t
 from campaigns.ics import event_block
 from campaigns.model import Campaign, ChannelCatalog
 from campaigns.timeexpr import instant
+from channels.registry import migrated_fact
 from scheduler import pausing, subscriptions
 from scheduler.feeds import block_marker, feed_event
 from scheduler.subscriptions import (
@@ -47,11 +49,12 @@ from scheduler.subscriptions import (
     address_of,
     chat_target,
 )
-from scheduler.tables import REMOVED, CampaignVersion, Delivery, Occurrence, State
+from scheduler.tables import REMOVED, CampaignVersion, Delivery, Meta, Occurrence, State
 
 D = Delivery.__table__  # type: ignore[attr-defined]
 O = Occurrence.__table__  # type: ignore[attr-defined]  # noqa: E741
 V = CampaignVersion.__table__  # type: ignore[attr-defined]
+M = Meta.__table__  # type: ignore[attr-defined]
 
 EXPANSION_VERSION = "6"  # raise when expansion changes meaning, so every campaign re-expands
 FRESH_FOR = dt.timedelta(days=1)  # the daily job rolls the horizon
@@ -247,6 +250,7 @@ def sync(
     with engine.begin() as conn:
         versions = {row.campaign: row for row in conn.execute(select(V)).all()}
         chats = subscriptions.active(conn)
+        addresses = _where_chats_are(conn, catalog.addresses)
         stale = [
             c
             for c in campaigns
@@ -260,7 +264,9 @@ def sync(
             old = versions.get(campaign.id)
             paused = bool(old is not None and old.paused)
             subscribed = chats.get(campaign.id, [])
-            _sync_campaign(conn, campaign, catalog, subscribed, paused, now, horizon, report)
+            _sync_campaign(
+                conn, campaign, catalog, addresses, subscribed, paused, now, horizon, report
+            )
             report.expanded += 1
             if progress is not None:
                 progress(done, len(stale), campaign.id)
@@ -274,10 +280,26 @@ def sync(
     return report
 
 
+def _where_chats_are(
+    conn: Connection, addresses: Mapping[tuple[str, str], str]
+) -> dict[tuple[str, str], str]:
+    """The configured addresses, with each chat that got a new id since (a Telegram group
+    upgraded to a supergroup) at its new id: the channel sends there, and the chat's
+    subscriptions moved there, so the alias and the subscription still name one chat."""
+    facts = {migrated_fact(channel): channel for channel, _ in addresses}
+    rows = conn.execute(select(M.c.name, M.c.value).where(M.c.name.in_(list(facts)))).all()
+    moved = {facts[row.name]: json.loads(row.value or "{}") for row in rows}
+    return {
+        (channel, alias): moved.get(channel, {}).get(address, address)
+        for (channel, alias), address in addresses.items()
+    }
+
+
 def _sync_campaign(
     conn: Connection,
     campaign: Campaign,
     catalog: ChannelCatalog,
+    addresses: Mapping[tuple[str, str], str],
     chats: list[tuple[str, str]],
     paused: bool,
     now: dt.datetime,
@@ -288,7 +310,7 @@ def _sync_campaign(
     start, end = now - campaign.grace, now + horizon
     expansion = expand(campaign, start, end, catalog)
     dispatches = with_subscribers(expansion.dispatches(), chats)
-    _sync_deliveries(conn, campaign, dispatches, catalog.addresses, paused, start, end, now, report)
+    _sync_deliveries(conn, campaign, dispatches, addresses, paused, start, end, now, report)
     _sync_occurrences(
         conn, campaign, [*expansion.activities, *expansion.deadlines], tz, start, end, now, report
     )

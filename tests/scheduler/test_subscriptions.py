@@ -330,3 +330,28 @@ def test_the_stored_duplicate_is_cancelled_with_its_reason_and_comes_back_withou
     found = states(db)
     assert found[f"c:ngay:2026@kenh:chat:{GROUP}"] == "pending"
     assert found["c:ngay:2026@kenh:nhom-van-phong"] == "cancelled"
+
+
+def test_a_configured_group_upgraded_to_a_supergroup_still_gets_each_message_once(
+    db: Engine,
+) -> None:
+    """The alias still says the group's old id; the channel sends to the new one (it remembers
+    the upgrade) and the subscription moved there: both names are still one chat."""
+    import json
+
+    from channels.registry import migrated_fact
+    from scheduler.outbox import Memory
+
+    old = "-4001"
+    aliased = ChannelCatalog(
+        targets=NAMED.targets, defaults=NAMED.defaults, addresses={("kenh", "nhom-van-phong"): old}
+    )
+    subscriptions.subscribe(db, "kenh", old, "c", NOW)
+    sync(db, [campaign(TO_DEFAULTS, aliased)], aliased, NOW, HORIZON)
+    Memory(db).set(migrated_fact("kenh"), json.dumps({old: GROUP}))  # as the channel records it
+    subscriptions.move_chat(db, "kenh", old, GROUP, NOW)
+    sync(db, [campaign(TO_DEFAULTS, aliased)], aliased, NOW, HORIZON)
+    assert states(db) == {
+        "c:ngay:2026@kenh:nhom-van-phong": "pending",
+        "c:ngay:2027@kenh:nhom-van-phong": "pending",
+    }
