@@ -328,12 +328,12 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         'loa send {example} "…" (declared targets: {names})',
     ),
     "send_no_targets": (
-        "kênh '{channel}' gửi tới một nhóm hoặc một người nhưng chưa có đích nào: khai báo trong "
-        'config.toml, mục [channels.{channel}.targets], ví dụ nhom-van-phong = "-1001234567890", '
-        'rồi gửi bằng loa send {channel}:nhom-van-phong "…"',
-        "channel '{channel}' sends to a group or a person but has no targets: declare one in "
-        'config.toml under [channels.{channel}.targets], e.g. nhom-van-phong = "-1001234567890", '
-        'then send with loa send {channel}:nhom-van-phong "…"',
+        "kênh '{channel}' gửi tới một nhóm hoặc một người nhưng chưa có đích nào: khai báo mã "
+        "nhóm (hoặc người) trong config.toml, mục [channels.{channel}.targets], ví dụ "
+        'nhom-van-phong = "MÃ-NHÓM", rồi gửi bằng loa send {channel}:nhom-van-phong "…"',
+        "channel '{channel}' sends to a group or a person but has no targets: declare the chat's "
+        "id in config.toml under [channels.{channel}.targets], e.g. "
+        'nhom-van-phong = "CHAT-ID", then send with loa send {channel}:nhom-van-phong "…"',
     ),
     "send_timeout": (
         "chưa có kết quả cho {key} sau 30 giây; xem 'loa deliveries'",
@@ -378,8 +378,8 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "{count} deliveries queued to be sent again.",
     ),
     "retry_never": (
-        "không gửi lại tin '{key}': tin này không bao giờ gửi được ({reason})",
-        "not retrying '{key}': it can never be sent ({reason})",
+        "không gửi lại tin '{key}' vì tin này không bao giờ gửi được: {reason}",
+        "not retrying '{key}', it can never be sent: {reason}",
     ),
     "retry_duplicate": (
         "không gửi lại tin '{key}': {reason}",

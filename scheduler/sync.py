@@ -44,6 +44,7 @@ from scheduler import pausing, subscriptions
 from scheduler.feeds import block_marker, feed_event
 from scheduler.subscriptions import (
     CHAT_PREFIX,
+    DUPLICATE,
     SUBSCRIBERS,
     UNSUBSCRIBED,
     address_of,
@@ -59,7 +60,6 @@ M = Meta.__table__  # type: ignore[attr-defined]
 EXPANSION_VERSION = "6"  # raise when expansion changes meaning, so every campaign re-expands
 FRESH_FOR = dt.timedelta(days=1)  # the daily job rolls the horizon
 EDITABLE = (State.PENDING, State.RETRYING, State.HELD)
-DUPLICATE = "duplicate"  # cancel_reason: the chat gets this message under another name
 RESTORABLE = (REMOVED, UNSUBSCRIBED, DUPLICATE)  # cancelled by sync, not a person: may come back
 REACHED = (State.SENT, State.SENDING)  # the chat has (or may have) this message already
 

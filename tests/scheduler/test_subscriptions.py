@@ -304,6 +304,8 @@ def test_the_stored_duplicate_is_cancelled_with_its_reason_and_comes_back_withou
     alias, the subscription's delivery comes back."""
     from sqlalchemy import update
 
+    from scheduler import outbox
+
     subscriptions.subscribe(db, "kenh", GROUP, "c", NOW)
     unresolved = ChannelCatalog(targets=NAMED.targets, defaults=NAMED.defaults)
     sync(db, [campaign(TO_DEFAULTS, unresolved)], unresolved, NOW, HORIZON)
@@ -324,6 +326,7 @@ def test_the_stored_duplicate_is_cancelled_with_its_reason_and_comes_back_withou
     assert f"c:ngay:2027@kenh:chat:{GROUP}" in reasons["c:ngay:2027@kenh:nhom-van-phong"][1]
     sync(db, [campaign(TO_DEFAULTS, NAMED)], NAMED, NOW, HORIZON, force=True)
     assert cancelled_rows(db) == reasons  # stable: nothing flips between syncs
+    assert outbox.retry(db, NOW, f"c:ngay:2026@kenh:chat:{GROUP}") == 0  # nor by hand
 
     bare = ChannelCatalog(targets={"kenh": ()}, defaults=NAMED.defaults)
     sync(db, [campaign(TO_DEFAULTS, bare)], bare, NOW, HORIZON)
