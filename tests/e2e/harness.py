@@ -67,6 +67,19 @@ partners = ["Tỉnh đoàn"]
     return text
 
 
+def notice_to_everyone(notice: str) -> Callable[[dt.datetime], str]:
+    """The bot campaign with a message ``notice`` at ``at`` and no ``channels``: it goes to every
+    configured target and every subscriber (a maker for ``Office.start_then_move``)."""
+
+    def make(at: dt.datetime) -> str:
+        return (
+            environment_day(at.date())
+            + f'[[message]]\nid = "nhac"\nat = {iso(at)}\ntext = "{notice}"\n'
+        )
+
+    return make
+
+
 @dataclass
 class Office:
     """A temp folder with config.toml, campaigns/, a SQLite database and a file channel."""

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.harness import Office, environment_day, iso, wait_for
+from tests.e2e.harness import Office, environment_day, notice_to_everyone, wait_for
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
 
 pytestmark = pytest.mark.slow
@@ -138,17 +138,13 @@ def test_a_configured_group_that_subscribes_gets_each_message_once(
     office.write_config()
     notice = "Sáng thứ Năm mít tinh hưởng ứng Ngày Môi trường thế giới 🌱"
 
-    def make(at: dt.datetime) -> str:  # no `channels`: every target and every subscriber
-        return environment_day(at.date()) + (
-            f'[[message]]\nid = "nhac"\nat = {iso(at)}\ntext = "{notice}"\n'
-        )
-
     def subscribe() -> None:
         fake.queue_message(group, "/subscribe ngay-moi-truong")
         assert "Đã đăng ký" in reply_to(fake, group, 1, "the group's /subscribe")
         synced = "select count(*) from campaign_version where synced_until is not null"
         wait_for(lambda: office.query(synced)[0][0] == 1, 20, "the sync after /subscribe")
 
+    make = notice_to_everyone(notice)
     process, _ = office.start_then_move({"moi-truong": make}, 4, meanwhile=subscribe)
     waiting = "select count(*) from delivery where state in ('pending', 'sending', 'retrying')"
     wait_for(lambda: office.query(waiting)[0][0] == 0, 40, "every delivery settled")
