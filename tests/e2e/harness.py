@@ -189,6 +189,17 @@ class Office:
         wait_for(lambda: self.query(moved, soon)[0][0] == parked, 30, "the moved campaigns synced")
         return process, at
 
+    def resynced(self, what: str) -> None:
+        """Wait until every campaign is expanded again (a /subscribe marks its campaign for the
+        next sync, which the daemon runs at once)."""
+        stale = "select count(*) from campaign_version where synced_until is null"
+        wait_for(lambda: self.query(stale)[0][0] == 0, 20, what)
+
+    def settled(self, timeout: float = 40) -> None:
+        """Wait until no delivery waits or is in flight: each has been sent, or has failed."""
+        waiting = "select count(*) from delivery where state in ('pending', 'sending', 'retrying')"
+        wait_for(lambda: self.query(waiting)[0][0] == 0, timeout, "every delivery settled")
+
     def has_synced(self) -> bool:
         if not self.db_path.exists():
             return False

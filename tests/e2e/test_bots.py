@@ -141,13 +141,11 @@ def test_a_configured_group_that_subscribes_gets_each_message_once(
     def subscribe() -> None:
         fake.queue_message(group, "/subscribe ngay-moi-truong")
         assert "Đã đăng ký" in reply_to(fake, group, 1, "the group's /subscribe")
-        synced = "select count(*) from campaign_version where synced_until is not null"
-        wait_for(lambda: office.query(synced)[0][0] == 1, 20, "the sync after /subscribe")
+        office.resynced("the sync after /subscribe")
 
     make = notice_to_everyone(notice)
     process, _ = office.start_then_move({"moi-truong": make}, 4, meanwhile=subscribe)
-    waiting = "select count(*) from delivery where state in ('pending', 'sending', 'retrying')"
-    wait_for(lambda: office.query(waiting)[0][0] == 0, 40, "every delivery settled")
+    office.settled()
     assert [m for m in texts(fake, group) if m == notice] == [notice]
     assert [r["text"] for r in office.sent()] == [notice]  # the file channel's copy
     keys = dict(office.query("select key, state from delivery"))

@@ -184,13 +184,11 @@ def test_a_configured_chat_that_subscribes_gets_each_message_once(
 
     def subscribe() -> None:
         assert "Đã đăng ký" in ask(zalo, group, f"/subscribe {CAMPAIGN}")
-        synced = "select count(*) from campaign_version where synced_until is not null"
-        wait_for(lambda: office.query(synced)[0][0] == 1, 20, "the sync after /subscribe")
+        office.resynced("the sync after /subscribe")
 
     make = notice_to_everyone(REMINDER)
     process, _ = office.start_then_move({"moi-truong": make}, 4, meanwhile=subscribe)
-    waiting = "select count(*) from delivery where state in ('pending', 'sending', 'retrying')"
-    wait_for(lambda: office.query(waiting)[0][0] == 0, 40, "every delivery settled")
+    office.settled()
     assert texts(zalo, group).count(REMINDER) == 1
     assert states(office)[f"{CAMPAIGN}:nhac:once@zb:nhom-van-phong"] == "sent"
     code, _, err = office.stop(process)
