@@ -484,10 +484,28 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "kênh '{channel}' không còn đích '{target}'",
         "channel '{channel}' has no target '{target}' any more",
     ),
+    "duplicate_of": (
+        "cuộc trò chuyện này nhận tin dưới khóa {key}: không gửi lần thứ hai",
+        "this chat gets the message under {key}: not sent twice",
+    ),
     "file_write_failed": ("không ghi được tệp {path}: {reason}", "cannot write {path}: {reason}"),
     "check_local": ("kênh cục bộ, không cần token", "local channel, no token needed"),
     "check_targets": ("{count} đích", "{count} targets"),
     "sent_one": ("Đã gửi {key} (biên nhận: {receipt}).", "Sent {key} (receipt: {receipt})."),
+    "send_needs_target": (
+        "kênh '{channel}' gửi tới một nhóm hoặc một người: ghi đích sau dấu hai chấm, ví dụ "
+        'loa send {example} "…" (các đích đã khai báo: {names})',
+        "channel '{channel}' sends to a group or a person: name the target after a colon, e.g. "
+        'loa send {example} "…" (declared targets: {names})',
+    ),
+    "send_no_targets": (
+        "kênh '{channel}' gửi tới một nhóm hoặc một người nhưng chưa có đích nào: khai báo mã "
+        "nhóm (hoặc người) trong config.toml, mục [channels.{channel}.targets], ví dụ "
+        'nhom-van-phong = "MÃ-NHÓM", rồi gửi bằng loa send {channel}:nhom-van-phong "…"',
+        "channel '{channel}' sends to a group or a person but has no targets: declare the chat's "
+        "id in config.toml under [channels.{channel}.targets], e.g. "
+        'nhom-van-phong = "CHAT-ID", then send with loa send {channel}:nhom-van-phong "…"',
+    ),
     "send_timeout": (
         "chưa có kết quả cho {key} sau 30 giây; xem 'loa deliveries'",
         "no result for {key} after 30 s; see 'loa deliveries'",
@@ -529,6 +547,14 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "retried": (
         "Đã đưa {count} tin vào hàng gửi lại.",
         "{count} deliveries queued to be sent again.",
+    ),
+    "retry_never": (
+        "không gửi lại tin '{key}' vì tin này không bao giờ gửi được: {reason}",
+        "not retrying '{key}', it can never be sent: {reason}",
+    ),
+    "retry_duplicate": (
+        "không gửi lại tin '{key}': {reason}",
+        "not retrying '{key}': {reason}",
     ),
     "cancelled_one": ("Đã huỷ {key}.", "Cancelled {key}."),
     "export_one_filter": (

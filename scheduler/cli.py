@@ -382,7 +382,23 @@ def retry_command(
         raise UserError("loa retry KEY | loa retry --failed")
     cfg = _config(config)
     db = _open_store(cfg)
-    count = outbox.retry(db, utcnow(), key=key)
+    if key is not None:
+        row = outbox.get_delivery(db, key)
+        why = _never_sendable(cfg, row.channel, row.target) if row is not None else None
+        if why is not None:
+            raise UserError(t("retry_never", key=key, reason=why))
+        if row is not None and row.cancel_reason == subscriptions.DUPLICATE:
+            raise UserError(t("retry_duplicate", key=key, reason=row.last_error))
+    else:
+        for row in outbox.list_deliveries(db, State.FAILED):
+            why = _never_sendable(cfg, row.channel, row.target)
+            if why is not None:
+                out.print(t("retry_never", key=row.key, reason=why), soft_wrap=True, markup=False)
+
+    def reachable(channel: str, target: str) -> bool:
+        return _never_sendable(cfg, channel, target) is None
+
+    count = outbox.retry(db, utcnow(), key=key, reachable=reachable)
     if key is not None and count == 0:
         raise _unchanged(db, key)
     _nudge(cfg)
@@ -453,6 +469,30 @@ def channels_check(config: ConfigOption = Path("config.toml")) -> None:
         raise typer.Exit(1)
 
 
+def _never_sendable(cfg: Config, channel: str, target: str) -> str | None:
+    """Why a message to ``channel:target`` can never go out, and what to write instead; None
+    when it can. A chat platform (Telegram, Zalo) needs a chat: with none named it answers
+    "chat_id is empty" however often it is tried."""
+    from scheduler.config import NETWORK_TYPES
+
+    settings = cfg.data.channels.get(channel)
+    if settings is None:
+        known = t("known_channels", names=", ".join(cfg.data.channels) or "—")
+        return f"{t('unknown_channel', value=channel)}; {known}"
+    names = list(settings.targets)
+    if target.startswith(subscriptions.CHAT_PREFIX) and target != subscriptions.CHAT_PREFIX:
+        return None  # a chat that subscribed, by its platform id
+    if target and target not in names:
+        known = t("known_targets", names=", ".join(names) or "—")
+        return f"{t('unknown_target', channel=channel, value=target)}; {known}"
+    if target or settings.type not in NETWORK_TYPES:
+        return None
+    if not names:
+        return t("send_no_targets", channel=channel)
+    example = f"{channel}:{names[0]}"
+    return t("send_needs_target", channel=channel, example=example, names=", ".join(names))
+
+
 @app.command("send")
 def send_command(
     where: Annotated[str, typer.Argument(help="CHANNEL or CHANNEL:TARGET")],
@@ -467,10 +507,9 @@ def send_command(
 
     cfg = _config(config)
     channel, _, target = where.partition(":")
-    if channel not in cfg.data.channels:
-        raise UserError(t("unknown_channel", value=channel))
-    if target and target not in cfg.data.channels[channel].targets:
-        raise UserError(t("unknown_target", channel=channel, value=target))
+    why = _never_sendable(cfg, channel, target)
+    if why is not None:
+        raise UserError(why)  # before anything is stored: it would fail at the platform
     if not text.strip():
         raise UserError(t("empty_text"))
     db = _open_store(cfg)
@@ -560,7 +599,8 @@ def main() -> None:
         _print_problems(exc.problems)
         sys.exit(1)
     except (UserError, CampaignError) as exc:
-        err.print(f"[red]{exc}[/red]")
+        # not markup: a message may quote config.toml's [tables]
+        err.print(str(exc), style="red", markup=False, soft_wrap=True)
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)

@@ -212,7 +212,7 @@ class Config:
         if defaults is None:
             # with a bot to /subscribe through, a chat that subscribes gets what everyone gets
             defaults = [*targets, *(SPECIAL_CHANNELS if self.bots() else ())]
-        return ChannelCatalog(targets=targets, defaults=tuple(defaults))
+        return ChannelCatalog(targets=targets, defaults=tuple(defaults), addresses=self.addresses())
 
     def bots(self) -> dict[str, ChannelSettings]:
         """The channels whose bots answer chat commands."""
