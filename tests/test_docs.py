@@ -10,6 +10,7 @@ import shlex
 import shutil
 import sqlite3
 import subprocess
+import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -345,6 +346,22 @@ def test_the_service_runs_the_daemon_where_it_can_write() -> None:
     # systemd kills what is still running after TimeoutStopSec: the daemon waits for sends in
     # flight (STOP_TIMEOUT), its bots and its HTTP server (2 s each) before it exits
     assert int(service["TimeoutStopSec"]) > daemon.STOP_TIMEOUT + 4
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd is not installed")
+def test_systemd_accepts_the_service(tmp_path: Path) -> None:
+    """No misspelt directive or bad value: systemd would ignore it with a warning in a log."""
+    (unit,) = re.findall(r"```ini\n(.*?)```", OPERATIONS["vi"], re.S)
+    program = shlex.split(systemd_unit()["Service"]["ExecStart"])[0]
+    here = Path(sys.executable).parent / "loa"  # the unit's program, as installed here
+    (tmp_path / "loa.service").write_text(unit.replace(program, str(here)), "utf-8")
+    found = subprocess.run(
+        ["systemd-analyze", "verify", str(tmp_path / "loa.service")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (found.returncode, found.stdout + found.stderr) == (0, "")
 
 
 def test_the_wrapper_runs_commands_as_the_service_does() -> None:
