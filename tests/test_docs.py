@@ -291,7 +291,7 @@ def heading_anchor(title: str) -> str:
     return re.sub(r"[^\w\- ]", "", title.lower()).replace(" ", "-")
 
 
-LINKED = [(DOCS / name if lang == "vi" else DOCS / "en" / name) for lang in LANGS for name in PAGES]
+LINKED = [folder / name for folder in LANGS.values() for name in PAGES]
 
 
 @pytest.mark.parametrize(
