@@ -517,7 +517,7 @@ def export_ics(
     config: ConfigOption = Path("config.toml"),
 ) -> None:
     """Xuất lịch iCalendar (.ics) của tất cả, một chiến dịch, một đơn vị hoặc một nhãn."""
-    from scheduler.feeds import FeedSelector, FeedStore, slug
+    from scheduler.feeds import FeedSelector, FeedStore
 
     chosen = [(k, v) for k, v in (("campaign", campaign), ("unit", unit), ("tag", tag)) if v]
     if len(chosen) > 1:
@@ -526,13 +526,13 @@ def export_ics(
     db = _open_store(cfg)
     refresh_store(cfg, db)
     kind, value = chosen[0] if chosen else ("all", "")
-    selector = FeedSelector(kind, slug(value) if kind == "unit" else value)
     feeds = FeedStore(db, cfg.data.http.public_url.rstrip("/"))
-    version = feeds.lookup(selector)
-    if version is None:
-        known = ", ".join(feeds.units()) if kind == "unit" else ""
-        hint = t("export_known", names=known) if known else ""
+    found = feeds.lookup(FeedSelector(kind, value))
+    if found is None:
+        known = ", ".join(min(names) for names in feeds.names(kind).values())
+        hint = t("export_known", names=known) if known and kind != "campaign" else ""
         raise UserError(t("export_unknown", kind=kind, value=value) + hint)
+    selector, version = found
     body = feeds.render(selector, version)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_bytes(body)

@@ -237,6 +237,15 @@ def test_slugs_of_vietnamese_unit_names() -> None:
     assert slug(UNIT) == UNIT_SLUG
     assert slug("Đoàn Thanh niên Cộng sản Hồ Chí Minh") == "doan-thanh-nien-cong-san-ho-chi-minh"
     assert slug("  Văn phòng UBND tỉnh (VP)  ") == "van-phong-ubnd-tinh-vp"
+    assert slug("môi trường") == slug("Môi-trường") == "moi-truong"
+    assert slug("Đường đua xanh") == "duong-dua-xanh"
+    assert slug("ngay-moi-truong") == "ngay-moi-truong"  # a campaign id is its own slug
+
+
+@given(st.text(max_size=40).filter(str.strip))
+def test_every_name_has_a_slug_fit_for_a_url(name: str) -> None:
+    assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", slug(name)), name
+    assert slug(slug(name)) == slug(name)
 
 
 def test_each_feed_holds_exactly_its_events(tmp_path: Path) -> None:
