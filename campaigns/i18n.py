@@ -385,10 +385,10 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "Bots answering commands (/help, /upcoming, /subscribe …): {names}",
     ),
     "col_kind": ("Loại", "Kind"),
-    "col_campaign": ("Chiến dịch", "Campaign"),
-    "col_title": ("Nội dung", "Title"),
     "col_channels": ("Kênh", "Channels"),
     "plan_title": ("Kế hoạch {start} – {end}", "Plan {start} – {end}"),
+    "plan_campaign": ("chiến dịch: {id}", "campaign: {id}"),
+    "plan_lead": ("chủ trì: {unit}", "lead: {unit}"),
     "reminder_default": (
         "Nhắc việc: {{ deadline.title }} — hạn chót {{ deadline.due }} (còn {{ days_left }} ngày).",
         "Reminder: {{ deadline.title }} is due {{ deadline.due }} ({{ days_left }} days left).",
