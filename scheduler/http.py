@@ -33,7 +33,7 @@ from starlette.types import Receive, Scope, Send
 
 from channels.inbound import Inbox, Update, WebhookRefused
 from scheduler import outbox
-from scheduler.feeds import FeedSelector, FeedStore, canonical_path
+from scheduler.feeds import FeedSelector, FeedStore, canonical_path, feed_path
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry, Counter, Gauge, Summary
@@ -148,7 +148,7 @@ def create_app(state: HttpState) -> Starlette:
         return response
 
     def _allowed(selector: FeedSelector, request: Request) -> bool:
-        secret = tokens.get(selector.path)
+        secret = tokens.get(feed_path(selector.kind, selector.value))
         if secret is None:
             return True
         given = request.query_params.get("token", "")
@@ -156,8 +156,10 @@ def create_app(state: HttpState) -> Starlette:
 
     async def _feed(selector: FeedSelector, request: Request) -> Response:
         kind = selector.kind
-        found = await asyncio.to_thread(feeds.lookup, selector)
-        if found is None or not _allowed(found[0], request):
+        found = (
+            await asyncio.to_thread(feeds.lookup, selector) if _allowed(selector, request) else None
+        )
+        if found is None:
             tally.feed_request(kind, "404")
             return PlainTextResponse("Không tìm thấy", status_code=404)
         selector, version = found
