@@ -2,9 +2,10 @@
 
 Texts go as HTML: the message's small markup (campaigns/markup.py) becomes ``<b>``, ``<i>`` and
 ``<a href>``, everything else is escaped; they are split into numbered parts under 4,096 UTF-16
-units of visible text, each part rendered with its tags closed. Errors become loa's channel errors the way Telegram means them: RetryAfter is a
-rate limit with a wait, a blocked bot or an unknown chat is permanent, a group upgraded to a
-supergroup is followed to its new id (and the new id remembered), network trouble is transient.
+units of visible text, each part rendered with its tags closed. Errors become loa's channel
+errors the way Telegram means them: RetryAfter is a rate limit with a wait, a blocked bot or an
+unknown chat is permanent, a group upgraded to a supergroup is followed to its new id (and the
+new id remembered), network trouble is transient.
 """
 
 from __future__ import annotations
