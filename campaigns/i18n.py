@@ -177,6 +177,14 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     ),
     "template_unknown_hint": ("có thể dùng: {names}", "available: {names}"),
     "template_too_long": ("tin nhắn dài {length} ký tự", "the message is {length} characters long"),
+    "markup_html": (
+        "thẻ HTML {tag} sẽ hiện nguyên văn trong tin nhắn",
+        "the HTML tag {tag} will be shown as written in the message",
+    ),
+    "markup_html_hint": (
+        "viết **đậm**, *nghiêng*, [chữ](https://…) (xem docs/campaign-files.md)",
+        "write **bold**, *italic*, [text](https://…) (see docs/campaign-files.md)",
+    ),
     # config
     "config_missing": ("không tìm thấy tệp cấu hình {path}", "config file {path} not found"),
     "config_missing_hint": (

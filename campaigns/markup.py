@@ -78,6 +78,16 @@ def parse(text: str) -> Marked:
     return Marked(tuple(merged))
 
 
+_HTML_TAG = re.compile(r"</?(b|strong|i|em|u|s|a|code|pre)(\s[^<>]*)?>", re.IGNORECASE)
+
+
+def html_tag(text: str) -> str | None:
+    """The first HTML formatting tag in ``text``: it will be shown as written, which a writer
+    who expected HTML (``<b>``) should hear about before anything is sent."""
+    found = _HTML_TAG.search(text)
+    return found[0] if found else None
+
+
 def literal(text: str) -> str:
     """``text`` written so that it shows exactly as it is (a bot's reply, say): unchanged when
     no marker in it would take effect, else with every markup character escaped."""

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from campaigns.loader import load_paths, parse_document
-from tests.helpers import CATALOG, HEAD, errors
+from tests.helpers import CATALOG, HEAD, errors, parse
 
 ACT = '[[activity]]\nid = "a"\ntitle = "Hoạt động"\nstart = "yearly 06-05"\n'
 
@@ -196,3 +196,15 @@ def test_image_must_exist_or_be_https(tmp_path: Path) -> None:
             (base + f'image = "{image}"\n').encode(), path, CATALOG, "Asia/Ho_Chi_Minh", "c.toml"
         )
         assert (not problems) == ok, (image, problems)
+
+
+def test_html_in_a_message_is_a_warning_that_names_the_markup() -> None:
+    """The README once said texts go as HTML; a ``<b>`` is now shown as written, so the writer
+    hears it from ``loa validate`` with the markup to use instead. The file stays valid."""
+    text = HEAD + '[[message]]\nid = "m"\nat = 2026-06-05\ntext = "<b>Chú ý</b>: họp lúc 8h"\n'
+    found, problems = parse(text, CATALOG)
+    assert found is not None
+    [warning] = [str(p) for p in problems if p.severity == "warning"]
+    assert "thẻ HTML <b> sẽ hiện nguyên văn" in warning and "**đậm**" in warning
+    plain = HEAD + '[[message]]\nid = "m"\nat = 2026-06-05\ntext = "**Chú ý**: 5 < 6"\n'
+    assert parse(plain, CATALOG)[1] == []
