@@ -250,9 +250,11 @@ def status(config: ConfigOption = Path("config.toml")) -> None:
         out.print(t("bots_title", subscriptions=subscriptions.count_active(db)))
         for health in bots:
             error = f": {redact(health.last_error)}" if health.last_error else ""
+            since = health.since and format_compact(
+                dt.datetime.fromisoformat(health.since).astimezone(cfg.tz)
+            )
             out.print(
-                f"  {health.channel} ({health.mode}) {health.state} "
-                f"{t('since')} {health.since}{error}",
+                f"  {health.channel} ({health.mode}) {health.state} {t('since')} {since}{error}",
                 soft_wrap=True,
                 markup=False,
             )
