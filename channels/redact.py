@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterable
+from urllib.parse import unquote
 
 MIN_LENGTH = 8
 MASK = "***"
@@ -39,7 +40,8 @@ class Redactor:
     def __init__(self, values: Iterable[str] = ()) -> None:
         self._lock = threading.Lock()
         self._secrets: set[str] = set()
-        self._pattern: re.Pattern[str] | None = None
+        # the pattern and the secrets lowered, replaced together so a reader sees one or the other
+        self._state: tuple[re.Pattern[str], tuple[str, ...]] | None = None
         self.add(*values)
 
     def add(self, *values: str) -> None:
@@ -60,14 +62,15 @@ class Redactor:
             ordered = sorted(self._secrets, key=lambda s: (-len(s), s))
             body = "|".join("".join(_character(c) for c in secret) for secret in ordered)
             # a lookahead finds a match at every position, so overlapping secrets are all seen
-            self._pattern = re.compile(f"(?=({body}))", re.IGNORECASE)
+            pattern = re.compile(f"(?=({body}))", re.IGNORECASE)
+            self._state = (pattern, tuple(s.lower() for s in ordered))
 
     def __call__(self, text: str) -> str:
-        pattern = self._pattern
-        if pattern is None or not text:
+        state = self._state
+        if state is None or not text or not self._may_hold(text, state[1]):
             return text
         spans: list[list[int]] = []
-        for match in pattern.finditer(text):
+        for match in state[0].finditer(text):
             start, end = match.start(1), match.end(1)
             if spans and start <= spans[-1][1]:
                 spans[-1][1] = max(spans[-1][1], end)
@@ -82,11 +85,13 @@ class Redactor:
         pieces.append(text[last:])
         return "".join(pieces)
 
-    def forget_all(self) -> None:
-        """Tests only: start again from no secrets."""
-        with self._lock:
-            self._secrets = set()
-            self._pattern = None
+    @staticmethod
+    def _may_hold(text: str, lowered: tuple[str, ...]) -> bool:
+        """A quick look (plain substring searches) before the slower pattern: most text that
+        passes through (every log line) holds no secret."""
+        low = text.lower()
+        decoded = unquote(text).lower() if "%" in text else low
+        return any(s in low or s in decoded for s in lowered)
 
 
 SECRETS = Redactor()

@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import logging
 import sys
+from typing import Any, TextIO
 
 from channels.redact import redact
 
@@ -48,7 +49,27 @@ def _quote(value: object) -> str:
     )
 
 
+class MaskedStream:
+    """A text stream that masks every secret written to it: the last guard for what bypasses
+    the formatter above (uvicorn's own log handler, a traceback printed at exit)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        self.stream.write(redact(text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
 def setup(level: str = "info", as_json: bool = False, tz: dt.tzinfo | None = None) -> None:
+    """The daemon's logging; its stdout and stderr are masked from here on."""
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if not isinstance(stream, MaskedStream):
+            setattr(sys, name, MaskedStream(stream))
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(StructuredFormatter(as_json, tz))
     root = logging.getLogger()
