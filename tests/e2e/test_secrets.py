@@ -40,7 +40,7 @@ def zalo() -> Iterator[FakeZalo]:
 
 def campaign(at: dt.datetime) -> str:
     lines = ['id = "bi-mat"', 'title = "Không lộ bí mật"']
-    for i, target in enumerate(["tg:ma", "tg-sai", "oa:la", "zbot:ma"]):
+    for i, target in enumerate(["tg:ma", "tg-sai:ma", "oa:la", "zbot:ma"]):
         lines += ["[[message]]", f'id = "tin-{i}"', f"at = {iso(at)}",
                   'text = "Ngày Môi trường thế giới 🌱"', f'channels = ["{target}"]']  # fmt: skip
     return "\n".join(lines) + "\n"
@@ -73,7 +73,8 @@ def test_no_secret_on_any_surface(
         '[channels.tg.targets]\nma = "-999999"\n'
         # the base_url the fake server used to print: python-telegram-bot then shows the token
         f'[channels.tg-sai]\ntype = "telegram"\nbase_url = "{telegram.base_url}"\n'
-        'token_env = "LOA_TG_TOKEN"\n[channels.tg-sai.bot]\nenabled = true\npoll_seconds = 1\n'
+        'token_env = "LOA_TG_TOKEN"\n[channels.tg-sai.targets]\nma = "-999999"\n'
+        "[channels.tg-sai.bot]\nenabled = true\npoll_seconds = 1\n"
         f'[channels.oa]\ntype = "zalo_oa"\nbase_url = "{zalo.base_url}"\n'
         f'oauth_url = "{zalo.oauth_url}"\napp_id = "{zalo.app_id}"\n'
         'secret_env = "LOA_ZALO_SECRET"\ntoken_env = "LOA_ZALO_REFRESH"\n'
@@ -95,7 +96,7 @@ def test_no_secret_on_any_surface(
     code, out, err = office.stop(process)
     assert code == 0, err
     surfaces |= {"daemon stdout": out, "daemon stderr": err}
-    surfaces["send (alone)"] = office.loa("send", "tg-sai", "Thử").stderr
+    surfaces["send (alone)"] = office.loa("send", "tg-sai:ma", "Thử").stderr
     check = office.loa("channels", "check")
     surfaces["channels check"] = check.stdout + check.stderr
     for args in (["status"], ["deliveries"], ["deliveries", "--format", "json"]):
@@ -130,4 +131,4 @@ def test_no_secret_on_any_surface(
     assert "-232" in surfaces["stored errors"]
     assert "***" in surfaces["channels check"] and check.returncode == 1
     assert "***" in surfaces["deliveries --format json"]
-    assert surfaces["send (daemon)"] and surfaces["send (alone)"]
+    assert "***" in surfaces["send (daemon)"] and "***" in surfaces["send (alone)"]
