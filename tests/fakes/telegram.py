@@ -27,7 +27,9 @@ By hand::
     python -m tests.fakes.telegram --port 8081 --token 123456:ABC-DEF --chat group:-2001:Nhóm
 
 Python-telegram-bot builds ``{base_url}{token}/{method}``; ``fake.base_url`` is
-``http://127.0.0.1:PORT/bot``. Besides the Bot API, ``/_fake/...`` offers a small admin
+``http://127.0.0.1:PORT/bot``. loa's config.toml takes ``fake.url`` (``base_url =
+"http://127.0.0.1:PORT"``, what the fake prints when run alone): loa adds ``/bot`` itself, and
+refuses a token sent to ``.../bot/bot<token>``. Besides the Bot API, ``/_fake/...`` offers a small admin
 surface (state, chats, updates, block, migrate, faults) for manual sessions.
 
 Where the real platform is vague, the fake chooses the stricter reading and says so:
@@ -1725,7 +1727,7 @@ class FakeTelegram:
 
         with self._lock:
             state = {
-                "base_url": self.base_url,
+                "base_url": self.url,  # what config.toml takes, as printed at start
                 "tokens": list(self._bots),
                 "chats": [dataclasses.asdict(c) for c in self.chats.values()],
                 "accepted": [plain(m) for m in self.accepted],
