@@ -479,6 +479,12 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "Telegram từ chối: bot bị chặn hoặc không có quyền gửi vào chat này ({reason})",
         "Telegram refused: the bot is blocked or may not post in this chat ({reason})",
     ),
+    "telegram_token_rejected": (
+        "Telegram không nhận token trong {env}: kiểm tra token, và base_url chỉ là gốc API "
+        "(như https://api.telegram.org, không thêm /bot) ({reason})",
+        "Telegram did not accept the token in {env}: check the token, and that base_url is the "
+        "API root only (like https://api.telegram.org, without /bot) ({reason})",
+    ),
     "telegram_migrated_twice": (
         "nhóm {address} đã chuyển thành siêu nhóm hai lần liên tiếp; kiểm tra lại mã nhóm",
         "group {address} was upgraded twice in a row; check the chat id",

@@ -24,6 +24,7 @@ from channels.errors import (
 )
 from channels.limits import RateLimiter
 from channels.parts import PartSender
+from channels.redact import redact
 from channels.split import plain_parts
 from channels.transport import json_answer, may_have_arrived, unreadable_answer
 
@@ -39,7 +40,7 @@ def bot_error(payload: Any, status: int) -> ChannelError | None:
         return unreadable_answer("Zalo Bot", status)
     code = payload.get("error_code", status)
     code = code if isinstance(code, int) else status
-    description = str(payload.get("description", ""))[:300]
+    description = redact(str(payload.get("description", "")))[:300]  # masked, then cut
     if code == 429:
         retry = (payload.get("parameters") or {}).get("retry_after", 1)
         return RateLimited(f"Zalo Bot 429: {description}", float(retry))

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from channels.redact import redact
 from scheduler.tables import AuditEntry
 
 A = AuditEntry.__table__  # type: ignore[attr-defined]
@@ -29,7 +30,7 @@ def write(
         conn.execute(
             A.insert().values(
                 at=at, channel=channel, chat=chat, user=user, command=command,
-                arguments=arguments[:1000], result=result, detail=detail[:1000],
+                arguments=redact(arguments)[:1000], result=result, detail=redact(detail)[:1000],
             )
         )  # fmt: skip
 

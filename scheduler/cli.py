@@ -24,6 +24,7 @@ from campaigns.errors import CampaignError, Problem, ValidationFailed
 from campaigns.expand import expand_all
 from campaigns.i18n import set_language, t
 from channels.errors import ChannelError
+from channels.redact import redact, remember
 from channels.registry import UnsupportedChannel
 from scheduler import audit, daemon, logs, outbox, pausing, subscriptions
 from scheduler.bot.runner import read_health
@@ -65,6 +66,7 @@ def _print_problems(problems: list[Problem]) -> None:
 def _config(path: Path) -> Config:
     config = load_config(path)
     set_language(config.data.language)
+    remember(*config.secret_values())  # masked in every output and log from now on
     return config
 
 
@@ -175,6 +177,12 @@ def plan(
 def _open_store(cfg: Config) -> Engine:
     db = open_engine(cfg.database_url)
     migrate(db)
+    oas = [name for name, s in cfg.data.channels.items() if s.type == "zalo_oa"]
+    if oas:  # the OA tokens loa obtained are secrets too, for errors stored before masking
+        from channels.zalo_oa import stored_pair
+
+        for name in oas:
+            stored_pair(outbox.Memory(db), name)
     return db
 
 
@@ -189,7 +197,7 @@ def run(config: ConfigOption = Path("config.toml")) -> None:
     """Chạy loa: lập lịch và gửi tin đúng giờ cho đến khi nhấn Ctrl+C (SIGINT/SIGTERM)."""
     cfg = _config(config)
     settings = cfg.data.daemon
-    logs.setup(settings.log_level, settings.log_format == "json", cfg.secret_values())
+    logs.setup(settings.log_level, settings.log_format == "json", cfg.tz)
     try:
         daemon.run(cfg)
     except (AlreadyRunning, UnsupportedChannel, PortInUse) as exc:
@@ -222,15 +230,17 @@ def status(config: ConfigOption = Path("config.toml")) -> None:
     if errors:
         out.print(t("recent_errors"))
         for row in errors:
-            out.print(f"  {row.state:9} {row.key}: {row.last_error}", soft_wrap=True)
+            out.print(f"  {row.state:9} {row.key}: {redact(row.last_error)}", soft_wrap=True)
     bots = read_health(db)
     if bots:
         out.print(t("bots_title", subscriptions=subscriptions.count_active(db)))
         for health in bots:
-            error = f": {health.last_error}" if health.last_error else ""
+            error = f": {redact(health.last_error)}" if health.last_error else ""
+            since = health.since and format_compact(
+                dt.datetime.fromisoformat(health.since).astimezone(cfg.tz)
+            )
             out.print(
-                f"  {health.channel} ({health.mode}) {health.state} "
-                f"{t('since')} {health.since}{error}",
+                f"  {health.channel} ({health.mode}) {health.state} {t('since')} {since}{error}",
                 soft_wrap=True,
                 markup=False,
             )
@@ -338,7 +348,8 @@ def deliveries(
                 "key": r.key, "campaign": r.campaign, "message": r.item, "channel": r.channel,
                 "target": r.target, "due": r.due.isoformat(), "state": r.state,
                 "attempts": r.attempts, "sent_at": r.sent_at.isoformat() if r.sent_at else None,
-                "error": r.last_error or None, "provider_message_id": r.provider_message_id,
+                "error": redact(r.last_error) or None,
+                "provider_message_id": r.provider_message_id,
                 "possible_duplicate": r.possible_duplicate, "text": r.text,
             }
             for r in rows
@@ -350,7 +361,7 @@ def deliveries(
         table.add_column(t(code), no_wrap=code != "col_note", overflow="ellipsis")
     for r in rows:
         target = f"{r.channel}:{r.target}" if r.target else r.channel
-        note = r.last_error or (r.provider_message_id or "")
+        note = redact(r.last_error) or (r.provider_message_id or "")
         table.add_row(
             format_compact(r.due.astimezone(cfg.tz)), r.state, str(r.attempts), target, r.key, note
         )
@@ -438,7 +449,7 @@ def channels_check(config: ConfigOption = Path("config.toml")) -> None:
                 detail = await check(addresses) if check is not None else t("check_local")
                 ok = True
             except ChannelError as exc:
-                ok, detail = False, exc.reason
+                ok, detail = False, redact(exc.reason)
             targets = len(cfg.data.channels[name].targets)
             rows.append((name, kind, ok, f"{detail} · {t('check_targets', count=targets)}"))
             await channel.close()
@@ -515,7 +526,7 @@ def send_command(
             asyncio.run(send_now())
     row = wait_for_state(db, key)
     if row.state != State.SENT:
-        raise UserError(f"{row.state}: {row.last_error}")
+        raise UserError(f"{row.state}: {redact(row.last_error)}")
     out.print(t("sent_one", key=key, receipt=row.provider_message_id or "—"))
 
 
@@ -586,7 +597,7 @@ def main() -> None:
         sys.exit(1)
     except (UserError, CampaignError) as exc:
         # not markup: a message may quote config.toml's [tables]
-        err.print(str(exc), style="red", markup=False, soft_wrap=True)
+        err.print(redact(str(exc)), style="red", markup=False, soft_wrap=True)
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)

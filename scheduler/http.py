@@ -32,6 +32,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from channels.inbound import Inbox, Update, WebhookRefused
+from channels.redact import redact
 from scheduler import outbox
 from scheduler.feeds import FeedSelector, FeedStore, canonical_path, feed_path
 
@@ -216,7 +217,12 @@ def create_app(state: HttpState) -> Starlette:
             "next_due": next_due.isoformat() if next_due else None,
             "bots": bots,
         }
-        return JSONResponse(body, status_code=503 if body["status"] == "error" else 200)
+        # a bot's error or a database driver's may quote a token: none leaves in the answer
+        return Response(
+            redact(json.dumps(body, ensure_ascii=False, separators=(",", ":"))),
+            status_code=503 if body["status"] == "error" else 200,
+            media_type="application/json",
+        )
 
     async def webhook(request: Request) -> Response:
         """Updates a platform pushes: proved genuine (secret token or signature), then answered
@@ -242,7 +248,7 @@ def create_app(state: HttpState) -> Starlette:
     async def metrics(request: Request) -> Response:
         counts = await asyncio.to_thread(outbox.counts, state.db)
         body, media_type = tally.exposition(counts, state.latencies())
-        return Response(body, media_type=media_type)
+        return Response(redact(body.decode()), media_type=media_type)
 
     async def index(request: Request) -> HTMLResponse:
         items = await asyncio.to_thread(_index_items, feeds)

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Boolean, Engine, Row, and_, bindparam, func, or_, select, update
 
 from campaigns.i18n import t
+from channels.redact import redact
 from scheduler import pausing, subscriptions
 from scheduler.tables import ACTIVE_STATES, Delivery, Meta, State, still_active
 
@@ -162,14 +163,15 @@ def _with_attempt(c: Claimed) -> Claimed:
 
 
 def record(engine: Engine, outcomes: Sequence[Outcome], now: dt.datetime) -> None:
-    """Write the outcomes of one batch in one transaction."""
+    """Write the outcomes of one batch in one transaction; no secret is stored in an error."""
     if not outcomes:
         return
+    errors = {o.key: redact(o.error) for o in outcomes}
     params = [
         {
             "k": o.key,
             "state": str(o.state),
-            "error": o.error,
+            "error": errors[o.key],
             "sent_at": o.sent_at,
             "provider_message_id": o.provider_message_id,
             "next_attempt_at": o.next_attempt_at,
@@ -199,7 +201,7 @@ def record(engine: Engine, outcomes: Sequence[Outcome], now: dt.datetime) -> Non
         pausing.hold_paused(conn, now, waiting)  # paused while in flight: held, not retried
         for o in outcomes:
             if o.unsubscribe is not None:
-                subscriptions.end(conn, *o.unsubscribe, o.error, now)
+                subscriptions.end(conn, *o.unsubscribe, errors[o.key], now)
 
 
 def in_flight(engine: Engine) -> list[Claimed]:
