@@ -212,7 +212,13 @@ class Config:
         if defaults is None:
             # with a bot to /subscribe through, a chat that subscribes gets what everyone gets
             defaults = [*targets, *(SPECIAL_CHANNELS if self.bots() else ())]
-        return ChannelCatalog(targets=targets, defaults=tuple(defaults), addresses=self.addresses())
+        chats = frozenset(n for n, s in self.data.channels.items() if s.type in NETWORK_TYPES)
+        return ChannelCatalog(
+            targets=targets,
+            defaults=tuple(defaults),
+            addresses=self.addresses(),
+            needs_target=chats,
+        )
 
     def bots(self) -> dict[str, ChannelSettings]:
         """The channels whose bots answer chat commands."""
