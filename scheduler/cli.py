@@ -57,9 +57,11 @@ class UserError(Exception):
 
 
 def _print_problems(problems: list[Problem]) -> None:
+    """In colour, but not as markup: a hint may quote a config table ([channels.x]), and a
+    warning ends in [warning]; markup would swallow both."""
     for problem in problems:
         style = "red" if problem.severity == "error" else "yellow"
-        err.print(f"[{style}]{problem}[/{style}]", soft_wrap=True, markup=True, highlight=False)
+        err.print(str(problem), style=style, soft_wrap=True, markup=False, highlight=False)
 
 
 def _config(path: Path) -> Config:
@@ -112,7 +114,7 @@ def validate(
 
 def _print_quota_warnings(warnings: list[str]) -> None:
     for warning in warnings:
-        err.print(f"[yellow]{warning}[/yellow]", soft_wrap=True)
+        err.print(warning, style="yellow", soft_wrap=True, markup=False)
 
 
 def _parse_day(value: str | None, default: dt.date) -> dt.date:

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from campaigns.i18n import t
+
 ROOT = Path(__file__).resolve().parent.parent
 LOA = [sys.executable, "-c", "from scheduler.cli import main; main()"]
 
@@ -72,6 +74,22 @@ def test_bad_config_is_reported_like_campaigns(tmp_path: Path) -> None:
         "config.toml:6: http.prot: khóa không được hỗ trợ (có phải ý bạn là 'port'?)"
         in result.stderr
     )
+
+
+def test_a_problem_quoting_brackets_keeps_them(tmp_path: Path) -> None:
+    """A hint that quotes a config table ([channels.<tên>]) is printed as written, and so is
+    the [warning] mark: neither is taken for colour markup and swallowed."""
+    (tmp_path / "config.toml").write_text('[campaigns]\npaths = ["c"]\nlibrary = false\n', "utf-8")
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "c.toml").write_text(
+        'id = "c"\ntitle = "C"\n[[message]]\nid = "m"\nat = "2027-01-01 08:00"\ntext = "x"\n',
+        "utf-8",
+    )
+    result = loa("validate", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    hint = t("no_channels_hint", "vi")
+    assert "[channels." in hint and f"({hint})" in result.stderr
+    assert result.stderr.rstrip().endswith("[warning]")
 
 
 def test_plan_bad_arguments(tmp_path: Path) -> None:
