@@ -402,9 +402,13 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "Valid: {campaigns} campaigns in {files} files.",
     ),
     "validate_failed": ("{count} lỗi trong các tệp.", "{count} problems in the files."),
-    "bad_cli_date": (
-        "ngày '{value}' không hợp lệ (viết YYYY-MM-DD)",
-        "date '{value}' is not valid (write YYYY-MM-DD)",
+    "bad_day": ("không hiểu ngày '{value}'", "cannot read the date '{value}'"),
+    "day_without_year": ("ngày '{value}' thiếu năm", "the date '{value}' has no year"),
+    "day_forms_hint": (
+        "viết ngày trước tháng, đủ năm: 15/12/2026, 15-12-2026, 'ngày 15 tháng 12 năm 2026' "
+        "hoặc 2026-12-15",
+        "write the day before the month, with the year: 15/12/2026, 15-12-2026, "
+        "'ngày 15 tháng 12 năm 2026' or 2026-12-15",
     ),
     "range_reversed": ("--to phải sau --from", "--to must come after --from"),
     "unknown_campaign": ("không có chiến dịch '{value}'", "there is no campaign '{value}'"),

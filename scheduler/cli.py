@@ -19,8 +19,8 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine
 
-from campaigns.dates import format_compact, format_datetime
-from campaigns.errors import CampaignError, Problem, ValidationFailed
+from campaigns.dates import format_compact, format_datetime, read_day
+from campaigns.errors import CampaignError, ExpressionError, Problem, ValidationFailed
 from campaigns.expand import expand_all
 from campaigns.i18n import set_language, t
 from channels.errors import ChannelError
@@ -121,9 +121,9 @@ def _parse_day(value: str | None, default: dt.date) -> dt.date:
     if value is None:
         return default
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise UserError(t("bad_cli_date", value=value)) from None
+        return read_day(value)
+    except ExpressionError as exc:
+        raise UserError(f"{exc.message} ({exc.hint})" if exc.hint else exc.message) from None
 
 
 @app.command()
