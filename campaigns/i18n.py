@@ -348,6 +348,14 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     ),
     "template_unknown_hint": ("có thể dùng: {names}", "available: {names}"),
     "template_too_long": ("tin nhắn dài {length} ký tự", "the message is {length} characters long"),
+    "markup_html": (
+        "thẻ HTML {tag} sẽ hiện nguyên văn trong tin nhắn",
+        "the HTML tag {tag} will be shown as written in the message",
+    ),
+    "markup_html_hint": (
+        "viết **đậm**, *nghiêng*, [chữ](https://…) (xem docs/campaign-files.md)",
+        "write **bold**, *italic*, [text](https://…) (see docs/campaign-files.md)",
+    ),
     # config
     "config_missing": ("không tìm thấy tệp cấu hình {path}", "config file {path} not found"),
     "config_missing_hint": (
@@ -586,10 +594,10 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "Bots answering commands (/help, /upcoming, /subscribe …): {names}",
     ),
     "col_kind": ("Loại", "Kind"),
-    "col_campaign": ("Chiến dịch", "Campaign"),
-    "col_title": ("Nội dung", "Title"),
     "col_channels": ("Kênh", "Channels"),
     "plan_title": ("Kế hoạch {start} – {end}", "Plan {start} – {end}"),
+    "plan_campaign": ("chiến dịch: {id}", "campaign: {id}"),
+    "plan_lead": ("chủ trì: {unit}", "lead: {unit}"),
     "reminder_default": (
         "Nhắc việc: {{ deadline.title }} — hạn chót {{ deadline.due }} (còn {{ days_left }} ngày).",
         "Reminder: {{ deadline.title }} is due {{ deadline.due }} ({{ days_left }} days left).",

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ValidationError
 
-from campaigns import templates
+from campaigns import markup, templates
 from campaigns.errors import ExpressionError, Problem
 from campaigns.i18n import t
 from campaigns.locate import LineIndex
@@ -569,6 +569,8 @@ class _FileChecker:
             templates.check(source, sample)
         except ExpressionError as exc:
             self.report_expression(path, exc)
+        if (tag := markup.html_tag(source)) is not None:
+            self.report(path, t("markup_html", tag=tag), t("markup_html_hint"), "warning")
 
 
 def _head_without_errors(top: dict[str, Any], exc: ValidationError) -> CampaignFile | None:

@@ -33,7 +33,7 @@ from scheduler.db import migrate, open_engine, sqlite_path
 from scheduler.engine import utcnow
 from scheduler.errors import PortInUse
 from scheduler.lock import AlreadyRunning, nudge, unless_daemon
-from scheduler.plan import kind_text, plan_rows, when_text
+from scheduler.plan import plan_entries, plan_rows
 from scheduler.quotas import plan_warnings
 from scheduler.tables import State
 
@@ -166,26 +166,12 @@ def plan(
     if not rows:
         out.print(t("plan_empty"))
         return
-    table = Table(
-        title=t("plan_title", start=first.strftime("%d/%m/%Y"), end=last.strftime("%d/%m/%Y")),
-        expand=True,
+    out.print(
+        t("plan_title", start=first.strftime("%d/%m/%Y"), end=last.strftime("%d/%m/%Y")),
+        style="bold",
     )
-    table.add_column(t("col_when"), no_wrap=True)
-    table.add_column(t("col_kind"), no_wrap=True)
-    table.add_column(t("col_campaign"), no_wrap=True, overflow="ellipsis", max_width=22)
-    table.add_column(t("col_title"), no_wrap=True, overflow="ellipsis", ratio=1)
-    table.add_column(t("col_channels"), no_wrap=True, overflow="ellipsis", max_width=20)
-    styles = {"activity": "bold", "deadline": "bold red", "message": ""}
-    for row in rows:
-        table.add_row(
-            when_text(row),
-            kind_text(row.kind),
-            row.campaign,
-            row.title if not row.error else f"[red]{row.error}[/red]",
-            ", ".join(row.channels),
-            style=styles[row.kind],
-        )
-    out.print(table)
+    for entry in plan_entries(rows):
+        out.print(entry)
 
 
 def _open_store(cfg: Config) -> Engine:
@@ -522,7 +508,7 @@ def export_ics(
     config: ConfigOption = Path("config.toml"),
 ) -> None:
     """Xuất lịch iCalendar (.ics) của tất cả, một chiến dịch, một đơn vị hoặc một nhãn."""
-    from scheduler.feeds import FeedSelector, FeedStore, slug
+    from scheduler.feeds import FeedSelector, FeedStore
 
     chosen = [(k, v) for k, v in (("campaign", campaign), ("unit", unit), ("tag", tag)) if v]
     if len(chosen) > 1:
@@ -531,13 +517,13 @@ def export_ics(
     db = _open_store(cfg)
     refresh_store(cfg, db)
     kind, value = chosen[0] if chosen else ("all", "")
-    selector = FeedSelector(kind, slug(value) if kind == "unit" else value)
     feeds = FeedStore(db, cfg.data.http.public_url.rstrip("/"))
-    version = feeds.lookup(selector)
-    if version is None:
-        known = ", ".join(feeds.units()) if kind == "unit" else ""
-        hint = t("export_known", names=known) if known else ""
+    found = feeds.lookup(FeedSelector(kind, value))
+    if found is None:
+        known = ", ".join(min(names) for names in feeds.names(kind).values())
+        hint = t("export_known", names=known) if known and kind != "campaign" else ""
         raise UserError(t("export_unknown", kind=kind, value=value) + hint)
+    selector, version = found
     body = feeds.render(selector, version)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_bytes(body)

@@ -7,7 +7,7 @@ import pytest
 
 from campaigns.loader import load_paths, parse_document
 from campaigns.report import toml_problem
-from tests.helpers import CATALOG, HEAD, errors
+from tests.helpers import CATALOG, HEAD, errors, parse
 
 ACT = '[[activity]]\nid = "a"\ntitle = "Hoạt động"\nstart = "yearly 06-05"\n'
 
@@ -287,3 +287,15 @@ def test_an_unknown_toml_error_keeps_the_parsers_words() -> None:
         4,
         "lỗi cú pháp TOML ở cột 2: Something new",
     )
+
+
+def test_html_in_a_message_is_a_warning_that_names_the_markup() -> None:
+    """The README once said texts go as HTML; a ``<b>`` is now shown as written, so the writer
+    hears it from ``loa validate`` with the markup to use instead. The file stays valid."""
+    text = HEAD + '[[message]]\nid = "m"\nat = 2026-06-05\ntext = "<b>Chú ý</b>: họp lúc 8h"\n'
+    found, problems = parse(text, CATALOG)
+    assert found is not None
+    [warning] = [str(p) for p in problems if p.severity == "warning"]
+    assert "thẻ HTML <b> sẽ hiện nguyên văn" in warning and "**đậm**" in warning
+    plain = HEAD + '[[message]]\nid = "m"\nat = 2026-06-05\ntext = "**Chú ý**: 5 < 6"\n'
+    assert parse(plain, CATALOG)[1] == []
