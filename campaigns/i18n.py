@@ -327,6 +327,20 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     ),
     "known_channels": ("các kênh đã cấu hình: {names}", "configured channels: {names}"),
     "known_targets": ("các đích đã khai báo: {names}", "declared targets: {names}"),
+    "channel_without_targets": (
+        "kênh '{channel}' gửi tới một nhóm hoặc một người nhưng config.toml chưa khai báo đích "
+        "nào cho kênh này",
+        "channel '{channel}' sends to a group or a person, but config.toml declares no target "
+        "for it",
+    ),
+    "channel_without_targets_hint": (
+        "khai báo mã nhóm trong config.toml, mục [channels.{channel}.targets], ví dụ "
+        'nhom-van-phong = "MÃ-NHÓM", rồi ghi "{channel}:nhom-van-phong"; hoặc ghi "subscribers" '
+        "để gửi tới các nhóm đã /subscribe",
+        "declare the chat's id in config.toml under [channels.{channel}.targets], e.g. "
+        'nhom-van-phong = "CHAT-ID", then write "{channel}:nhom-van-phong"; or write '
+        '"subscribers" for the chats that sent /subscribe',
+    ),
     "no_channels": ("chưa có kênh nào để gửi", "there is no channel to send to"),
     "no_channels_hint": (
         "ghi 'channels' cho tin nhắn hoặc khai báo [channels.<tên>] trong config.toml",

@@ -106,6 +106,11 @@ class ChannelCatalog:
     # message to it needs one of its targets; console and file channels are their own target
     needs_target: frozenset[str] = frozenset()
 
+    def names_no_chat(self, channel: str) -> bool:
+        """True when the channel alone (``"telegram"``) names no chat: it needs a target and
+        has none declared, so a message to it could never be sent."""
+        return channel in self.needs_target and not self.targets.get(channel)
+
     def resolve(self, specs: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
         """``("telegram", "zalo:group")`` to (channel, target) pairs; "" is the channel itself."""
         out: list[tuple[str, str]] = []
