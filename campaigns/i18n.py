@@ -327,6 +327,20 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     ),
     "known_channels": ("các kênh đã cấu hình: {names}", "configured channels: {names}"),
     "known_targets": ("các đích đã khai báo: {names}", "declared targets: {names}"),
+    "channel_without_targets": (
+        "kênh '{channel}' gửi tới một nhóm hoặc một người nhưng config.toml chưa khai báo đích "
+        "nào cho kênh này",
+        "channel '{channel}' sends to a group or a person, but config.toml declares no target "
+        "for it",
+    ),
+    "channel_without_targets_hint": (
+        "khai báo mã nhóm trong config.toml, mục [channels.{channel}.targets], ví dụ "
+        'nhom-van-phong = "MÃ-NHÓM", rồi ghi "{channel}:nhom-van-phong"; hoặc ghi "subscribers" '
+        "để gửi tới các nhóm đã /subscribe",
+        "declare the chat's id in config.toml under [channels.{channel}.targets], e.g. "
+        'nhom-van-phong = "CHAT-ID", then write "{channel}:nhom-van-phong"; or write '
+        '"subscribers" for the chats that sent /subscribe',
+    ),
     "no_channels": ("chưa có kênh nào để gửi", "there is no channel to send to"),
     "no_channels_hint": (
         "ghi 'channels' cho tin nhắn hoặc khai báo [channels.<tên>] trong config.toml",
@@ -410,9 +424,13 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "Valid: {campaigns} campaigns in {files} files.",
     ),
     "validate_failed": ("{count} lỗi trong các tệp.", "{count} problems in the files."),
-    "bad_cli_date": (
-        "ngày '{value}' không hợp lệ (viết YYYY-MM-DD)",
-        "date '{value}' is not valid (write YYYY-MM-DD)",
+    "bad_day": ("không hiểu ngày '{value}'", "cannot read the date '{value}'"),
+    "day_without_year": ("ngày '{value}' thiếu năm", "the date '{value}' has no year"),
+    "day_forms_hint": (
+        "viết ngày trước tháng, đủ năm: 15/12/2026, 15-12-2026, 'ngày 15 tháng 12 năm 2026' "
+        "hoặc 2026-12-15",
+        "write the day before the month, with the year: 15/12/2026, 15-12-2026, "
+        "'ngày 15 tháng 12 năm 2026' or 2026-12-15",
     ),
     "range_reversed": ("--to phải sau --from", "--to must come after --from"),
     "unknown_campaign": ("không có chiến dịch '{value}'", "there is no campaign '{value}'"),

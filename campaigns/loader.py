@@ -467,6 +467,12 @@ class _FileChecker:
                     else t("known_targets", names=", ".join(known[name]) or "—")
                 )
                 self.report(where, t("unknown_target", channel=name, value=alias), hint)
+            elif not alias and self.catalog.names_no_chat(name):
+                self.report(
+                    where,
+                    t("channel_without_targets", channel=name),
+                    t("channel_without_targets_hint", channel=name),
+                )
         if not specs and not self.catalog.defaults:
             self.report(path, t("no_channels"), t("no_channels_hint"), severity="warning")
         return tuple(specs)

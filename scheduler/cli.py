@@ -19,8 +19,8 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine
 
-from campaigns.dates import format_compact, format_datetime
-from campaigns.errors import CampaignError, Problem, ValidationFailed
+from campaigns.dates import format_compact, format_datetime, read_day
+from campaigns.errors import CampaignError, ExpressionError, Problem, ValidationFailed
 from campaigns.expand import expand_all
 from campaigns.i18n import set_language, t
 from channels.errors import ChannelError
@@ -58,9 +58,11 @@ class UserError(Exception):
 
 
 def _print_problems(problems: list[Problem]) -> None:
+    """In colour, but not as markup: a hint may quote a config table ([channels.x]), and a
+    warning ends in [warning]; markup would swallow both."""
     for problem in problems:
         style = "red" if problem.severity == "error" else "yellow"
-        err.print(f"[{style}]{problem}[/{style}]", soft_wrap=True, markup=True, highlight=False)
+        err.print(str(problem), style=style, soft_wrap=True, markup=False, highlight=False)
 
 
 def _config(path: Path) -> Config:
@@ -114,16 +116,16 @@ def validate(
 
 def _print_quota_warnings(warnings: list[str]) -> None:
     for warning in warnings:
-        err.print(f"[yellow]{warning}[/yellow]", soft_wrap=True)
+        err.print(warning, style="yellow", soft_wrap=True, markup=False)
 
 
 def _parse_day(value: str | None, default: dt.date) -> dt.date:
     if value is None:
         return default
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise UserError(t("bad_cli_date", value=value)) from None
+        return read_day(value)
+    except ExpressionError as exc:
+        raise UserError(f"{exc.message} ({exc.hint})" if exc.hint else exc.message) from None
 
 
 @app.command()
@@ -379,27 +381,15 @@ def retry_command(
         raise UserError("loa retry KEY | loa retry --failed")
     cfg = _config(config)
     db = _open_store(cfg)
-    if key is not None:
-        row = outbox.get_delivery(db, key)
-        why = _never_sendable(cfg, row.channel, row.target) if row is not None else None
-        if why is not None:
-            raise UserError(t("retry_never", key=key, reason=why))
-        if row is not None and row.cancel_reason == subscriptions.DUPLICATE:
-            raise UserError(t("retry_duplicate", key=key, reason=row.last_error))
-    else:
-        for row in outbox.list_deliveries(db, State.FAILED):
-            why = _never_sendable(cfg, row.channel, row.target)
-            if why is not None:
-                out.print(t("retry_never", key=row.key, reason=why), soft_wrap=True, markup=False)
-
-    def reachable(channel: str, target: str) -> bool:
-        return _never_sendable(cfg, channel, target) is None
-
-    count = outbox.retry(db, utcnow(), key=key, reachable=reachable)
-    if key is not None and count == 0:
+    result = outbox.retry(db, utcnow(), cfg.catalog(), key=key)
+    if key is not None and result.refused:
+        raise UserError(result.refused[0])
+    for refusal in result.refused:
+        out.print(refusal, soft_wrap=True, markup=False)
+    if key is not None and result.count == 0:
         raise _unchanged(db, key)
     _nudge(cfg)
-    out.print(t("retried", count=count))
+    out.print(t("retried", count=result.count))
 
 
 @app.command("cancel")
@@ -466,30 +456,6 @@ def channels_check(config: ConfigOption = Path("config.toml")) -> None:
         raise typer.Exit(1)
 
 
-def _never_sendable(cfg: Config, channel: str, target: str) -> str | None:
-    """Why a message to ``channel:target`` can never go out, and what to write instead; None
-    when it can. A chat platform (Telegram, Zalo) needs a chat: with none named it answers
-    "chat_id is empty" however often it is tried."""
-    from scheduler.config import NETWORK_TYPES
-
-    settings = cfg.data.channels.get(channel)
-    if settings is None:
-        known = t("known_channels", names=", ".join(cfg.data.channels) or "—")
-        return f"{t('unknown_channel', value=channel)}; {known}"
-    names = list(settings.targets)
-    if target.startswith(subscriptions.CHAT_PREFIX) and target != subscriptions.CHAT_PREFIX:
-        return None  # a chat that subscribed, by its platform id
-    if target and target not in names:
-        known = t("known_targets", names=", ".join(names) or "—")
-        return f"{t('unknown_target', channel=channel, value=target)}; {known}"
-    if target or settings.type not in NETWORK_TYPES:
-        return None
-    if not names:
-        return t("send_no_targets", channel=channel)
-    example = f"{channel}:{names[0]}"
-    return t("send_needs_target", channel=channel, example=example, names=", ".join(names))
-
-
 @app.command("send")
 def send_command(
     where: Annotated[str, typer.Argument(help="CHANNEL or CHANNEL:TARGET")],
@@ -504,7 +470,7 @@ def send_command(
 
     cfg = _config(config)
     channel, _, target = where.partition(":")
-    why = _never_sendable(cfg, channel, target)
+    why = outbox.never_sendable(cfg.catalog(), channel, target)
     if why is not None:
         raise UserError(why)  # before anything is stored: it would fail at the platform
     if not text.strip():

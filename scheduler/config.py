@@ -12,7 +12,7 @@ import os
 import re
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -208,11 +208,16 @@ class Config:
             name: tuple(str(alias) for alias in settings.targets)
             for name, settings in self.data.channels.items()
         }
+        chats = frozenset(n for n, s in self.data.channels.items() if s.type in NETWORK_TYPES)
+        found = ChannelCatalog(targets=targets, addresses=self.addresses(), needs_target=chats)
         defaults = self.data.campaigns.default_channels
         if defaults is None:
-            # with a bot to /subscribe through, a chat that subscribes gets what everyone gets
-            defaults = [*targets, *(SPECIAL_CHANNELS if self.bots() else ())]
-        return ChannelCatalog(targets=targets, defaults=tuple(defaults), addresses=self.addresses())
+            # every channel that reaches someone (a chat platform without targets reaches
+            # nobody); with a bot to /subscribe through, a chat that subscribes gets what
+            # everyone gets
+            defaults = [n for n in targets if not found.names_no_chat(n)]
+            defaults += SPECIAL_CHANNELS if self.bots() else ()
+        return replace(found, defaults=tuple(defaults))
 
     def bots(self) -> dict[str, ChannelSettings]:
         """The channels whose bots answer chat commands."""
@@ -327,8 +332,17 @@ def load_config(path: Path) -> Config:
         name_, _, alias = spec.partition(":")
         if name_ in SPECIAL_CHANNELS and not alias:
             continue
-        if name_ not in parsed.channels or (alias and alias not in parsed.channels[name_].targets):
-            report(("campaigns", "default_channels", j), t("unknown_channel", value=spec))
+        spot = ("campaigns", "default_channels", j)
+        settings_ = parsed.channels.get(name_)
+        if settings_ is None or (alias and alias not in settings_.targets):
+            report(spot, t("unknown_channel", value=spec))
+        elif not alias and settings_.type in NETWORK_TYPES and not settings_.targets:
+            # it names no chat: every message without channels would fail at the platform
+            report(
+                spot,
+                t("channel_without_targets", channel=name_),
+                t("channel_without_targets_hint", channel=name_),
+            )
     if problems:
         raise ValidationFailed(problems)
     return Config(path=path, root=path.resolve().parent, data=parsed)

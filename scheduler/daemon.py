@@ -186,6 +186,7 @@ class Daemon:
             feed_base=self._feed_base,
             private_feeds=frozenset(http.private_feeds),
             sends_to_subscribers=self._sends_to_subscribers,
+            catalog=self.config.catalog(),
         )
         core = CommandCore(self.db, settings, self.clock)
         public = http.public_url.rstrip("/")

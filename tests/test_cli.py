@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from campaigns.i18n import t
+
 ROOT = Path(__file__).resolve().parent.parent
 LOA = [sys.executable, "-c", "from scheduler.cli import main; main()"]
 
@@ -74,8 +76,46 @@ def test_bad_config_is_reported_like_campaigns(tmp_path: Path) -> None:
     )
 
 
+def test_a_problem_quoting_brackets_keeps_them(tmp_path: Path) -> None:
+    """A hint that quotes a config table ([channels.<tên>]) is printed as written, and so is
+    the [warning] mark: neither is taken for colour markup and swallowed."""
+    (tmp_path / "config.toml").write_text('[campaigns]\npaths = ["c"]\nlibrary = false\n', "utf-8")
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "c.toml").write_text(
+        'id = "c"\ntitle = "C"\n[[message]]\nid = "m"\nat = "2027-01-01 08:00"\ntext = "x"\n',
+        "utf-8",
+    )
+    result = loa("validate", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    hint = t("no_channels_hint", "vi")
+    assert "[channels." in hint and f"({hint})" in result.stderr
+    assert result.stderr.rstrip().endswith("[warning]")
+
+
+def test_plan_takes_days_as_documents_write_them() -> None:
+    """--from/--to read the dates campaign files read: 05/06/2026 is 5 June (day first, the
+    Vietnamese order), and so are 05-06-2026 and 'ngày 5 tháng 6 năm 2026'; ISO stays."""
+    days = {}
+    for written in ("05/06/2026", "05-06-2026", "ngày 5 tháng 6 năm 2026", "2026-06-05"):
+        result = loa("plan", "--from", written, "--to", written, "--format", "json")
+        assert result.returncode == 0, result.stderr
+        days[written] = {row["start"][:10] for row in json.loads(result.stdout)}
+    (starts,) = set(map(frozenset, days.values()))  # one plan, however the day is written
+    assert max(starts) == "2026-06-05"  # World Environment Day, not 6 May; periods began earlier
+
+
 def test_plan_bad_arguments(tmp_path: Path) -> None:
-    assert "YYYY-MM-DD" in loa("plan", "--from", "05/06/2026").stderr
+    forms = "15/12/2026, 15-12-2026, 'ngày 15 tháng 12 năm 2026' hoặc 2026-12-15"
+    for written, said in [
+        ("tuần sau", f"không hiểu ngày 'tuần sau' (viết ngày trước tháng, đủ năm: {forms})"),
+        ("15/12", "ngày '15/12' thiếu năm (viết ngày trước tháng, đủ năm: 15/12/2026"),
+        ("31/02/2026", "ngày 31/02/2026 không tồn tại (kiểm tra ngày và tháng)"),
+        ("2026-02-31", "ngày 31/02/2026 không tồn tại (kiểm tra ngày và tháng)"),
+        ("12/31/2026", "(ngày viết trước tháng: 31/12/2026)"),
+    ]:
+        result = loa("plan", "--from", written)
+        assert result.returncode == 1 and "Traceback" not in result.stderr
+        assert said in result.stderr, result.stderr
     assert loa("plan", "--from", "2026-06-05", "--to", "2026-06-01").returncode == 1
     unknown = loa("plan", "--campaign", "khong-co")
     assert unknown.returncode == 1 and "khong-co" in unknown.stderr

@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 
 from campaigns.dates import format_date, format_datetime
 from campaigns.i18n import LANGUAGES, t
+from campaigns.model import ChannelCatalog
 from scheduler import audit, outbox, pausing, subscriptions
 from scheduler.bot import queries
 from scheduler.bot.paging import paginate
@@ -68,6 +69,7 @@ class BotSettings:
     feed_base: Callable[[], str] = lambda: ""  # "" when loa publishes no feeds
     private_feeds: frozenset[str] = frozenset()
     sends_to_subscribers: Callable[[str], bool] = lambda campaign: True
+    catalog: ChannelCatalog = field(default_factory=ChannelCatalog)  # where /retry may send
 
 
 class CommandCore:
@@ -354,7 +356,10 @@ class CommandCore:
         if len(command.args) != 1:
             return _refused(Reply([t("bot_retry_usage", lang)]))
         key = command.args[0]
-        if outbox.retry(self.db, self.clock(), key) == 0:
+        result = outbox.retry(self.db, self.clock(), self.settings.catalog, key, lang)
+        if result.refused:
+            return _refused(Reply(list(result.refused)))
+        if result.count == 0:
             state = outbox.state_of(self.db, key)
             if state is None:
                 return _refused(Reply([t("bot_no_delivery", lang, key=_shown(key))]))

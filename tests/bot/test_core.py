@@ -816,6 +816,34 @@ def test_retry_sends_a_failed_delivery_again(bot: Bot) -> None:
     assert (entry.command, entry.arguments, entry.result) == ("retry", GROUP_KEY, "ok")
 
 
+@pytest.mark.parametrize(
+    ("channel", "reason"),
+    [
+        ("tg", "ví dụ loa send tg:nhom-vp"),  # Telegram needs a chat; its declared one is named
+        ("zalo", "[channels.zalo.targets]"),  # no chat declared at all: how to declare one
+    ],
+)
+def test_retry_refuses_a_delivery_that_can_never_be_sent_and_says_why(
+    bot: Bot, channel: str, reason: str
+) -> None:
+    """A delivery stored with no chat (by an older loa) failed with "chat_id is empty": /retry
+    refuses it with the same reason ``loa retry`` gives, instead of queueing it to fail again."""
+    from scheduler import outbox
+
+    key = outbox.add_manual(bot.db, channel, "", "Thử nghiệm", NOW)
+    with bot.db.begin() as conn:
+        conn.execute(update(D).where(D.c.key == key).values(state=State.FAILED))
+    before = delivery_states(bot.db)
+    reply = bot.ask(f"/retry {key}", user=ADMIN)
+    assert reply is not None and reply.failed and not reply.wake
+    (page,) = reply.pages
+    assert page.startswith(f"không gửi lại tin '{key}' vì tin này không bao giờ gửi được: ")
+    assert reason in page
+    assert delivery_states(bot.db) == before
+    (entry,) = audit_rows(bot.db)
+    assert (entry.command, entry.result, entry.detail) == ("retry", "error", page)
+
+
 def test_an_error_while_answering_is_audited_and_raised(
     bot: Bot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
