@@ -2,7 +2,9 @@
 
 Every sentence loa shows a person lives in one catalogue, keyed by a short code, so a message
 is never written twice and a translation is never missing (a test checks both languages).
-The language comes from ``LOA_LANG`` (``vi`` or ``en``) or from ``set_language``.
+The language is, in this order: ``LOA_LANG`` (``vi`` or ``en``) from the environment, then
+config.toml's ``language``, then Vietnamese (``choose_language``); a person who sets ``LOA_LANG``
+for one command must get it even when the office's config names a language.
 """
 
 from __future__ import annotations
@@ -13,7 +15,16 @@ from typing import Any
 
 LANGUAGES = ("vi", "en")
 
-_language = os.environ.get("LOA_LANG", "vi") if os.environ.get("LOA_LANG") in LANGUAGES else "vi"
+
+def choose_language(configured: str | None) -> str:
+    """``LOA_LANG`` if it names a language, else the config's (None: not set there), else vi."""
+    for candidate in (os.environ.get("LOA_LANG"), configured):
+        if candidate is not None and candidate in LANGUAGES:
+            return candidate
+    return "vi"
+
+
+_language = choose_language(None)
 
 
 def set_language(lang: str) -> None:

@@ -64,7 +64,7 @@ def _print_problems(problems: list[Problem]) -> None:
 
 def _config(path: Path) -> Config:
     config = load_config(path)
-    set_language(config.data.language)
+    set_language(config.language)
     return config
 
 

@@ -6,12 +6,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 LOA = [sys.executable, "-c", "from scheduler.cli import main; main()"]
 
 
-def loa(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "LOA_LANG": "vi", "COLUMNS": "200"}
+def loa(*args: str, cwd: Path = ROOT, lang: str | None = "vi") -> subprocess.CompletedProcess[str]:
+    """Run loa with LOA_LANG set to ``lang`` (None: not set at all)."""
+    env = {**os.environ, "COLUMNS": "200"}
+    env.pop("LOA_LANG", None)
+    if lang is not None:
+        env["LOA_LANG"] = lang
     return subprocess.run(
         [*LOA, *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=60
     )
@@ -85,3 +91,24 @@ def test_plan_table_is_readable() -> None:
     result = loa("plan", "--from", "2026-11-20", "--to", "2026-12-31")
     assert result.returncode == 0, result.stderr
     assert "Thời gian" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("env", "configured", "expected"),
+    [
+        ("en", None, "en"),  # nothing in the config: the environment decides
+        ("en", "vi", "en"),  # the environment wins over the config
+        (None, "en", "en"),  # no environment: the config decides
+        (None, None, "vi"),  # neither: Vietnamese
+        ("vi", "en", "vi"),
+    ],
+)
+def test_language_order_is_environment_then_config_then_vietnamese(
+    tmp_path: Path, env: str | None, configured: str | None, expected: str
+) -> None:
+    setting = f'language = "{configured}"\n' if configured else ""
+    (tmp_path / "config.toml").write_text(setting + "[campaigns]\npaths = []\n", "utf-8")
+    result = loa("plan", "--campaign", "khong-co", cwd=tmp_path, lang=env)
+    assert result.returncode == 1
+    said = {"vi": "không có chiến dịch 'khong-co'", "en": "there is no campaign 'khong-co'"}
+    assert said[expected] in result.stderr
