@@ -250,10 +250,16 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "unknown_campaign": ("không có chiến dịch '{value}'", "there is no campaign '{value}'"),
     "plan_empty": ("Không có gì trong khoảng thời gian này.", "Nothing in this period."),
     "init_exists": ("{path} đã có, không ghi đè", "{path} exists already; not overwritten"),
-    "init_done": (
-        "Đã tạo {path}. Tiếp theo: cd {dir} && loa validate && loa plan",
-        "Created {path}. Next: cd {dir} && loa validate && loa plan",
+    "init_done": ("Đã tạo {path}.", "Created {path}."),
+    "init_next": (
+        "Tiếp theo: cd {dir} && loa validate && loa plan (tài liệu: {dir}/docs/)",
+        "Next: cd {dir} && loa validate && loa plan (documentation: {dir}/docs/)",
     ),
+    "init_next_no_docs": (
+        "Tiếp theo: cd {dir} && loa validate && loa plan (trợ giúp: loa --help)",
+        "Next: cd {dir} && loa validate && loa plan (help: loa --help)",
+    ),
+    "init_docs_pointer": ("Tài liệu: loa --help", "Documentation: loa --help"),
     # daemon and outbox
     "running": (
         "[bold]loa đang chạy[/bold] · {campaigns} chiến dịch · {pending} tin đang chờ gửi · kênh: {channels}",
@@ -357,6 +363,12 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "col_attempts": ("Lần", "Tries"),
     "col_key": ("Khóa", "Key"),
     "col_note": ("Lỗi / biên nhận", "Error / receipt"),
+    "status_empty": (
+        "Hộp thư đi chưa có tin nào: loa chưa lập lịch với cơ sở dữ liệu này. Chạy 'loa run' để "
+        "lập lịch và gửi tin đúng giờ, hoặc 'loa plan' để xem trước kế hoạch.",
+        "No messages in the outbox yet: loa has not scheduled anything with this database. Run "
+        "'loa run' to schedule and send them on time, or 'loa plan' to preview the plan.",
+    ),
     "next_due": ("Tin kế tiếp: {when} · {key}", "Next: {when} · {key}"),
     "possible_duplicates": (
         "[yellow]Có thể trùng lặp (gửi lại sau sự cố): {count} tin[/yellow]",

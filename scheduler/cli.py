@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import json
-import shutil
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -68,28 +68,38 @@ def _config(path: Path) -> Config:
     return config
 
 
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+DOCS_POINTER = re.compile(r"Tài liệu[^:\n]*: docs/\S+")
+
+
 @app.command()
 def init(
     directory: Annotated[Path, typer.Argument(help="folder for the new office")],
 ) -> None:
     """Tạo config.toml và một chiến dịch ví dụ cho một cơ quan mới."""
     directory.mkdir(parents=True, exist_ok=True)
-    config_path = directory / "config.toml"
-    example = directory / "campaigns" / "vi-du.toml"
     template_root = Path(__file__).resolve().parent
+    # the files' comments point to docs/: a copy in the office's folder, readable offline, when
+    # this installation of loa has its documentation (a clone does; a bare wheel may not)
+    docs = sorted(DOCS.glob("*.md"))
+    files = [
+        (template_root / "init_config.toml", directory / "config.toml"),
+        (template_root.parent / "campaigns" / "examples" / "vi-du.toml", directory / "campaigns" / "vi-du.toml"),
+        *((doc, directory / "docs" / doc.name) for doc in docs),
+    ]  # fmt: skip
     written = []
-    for source, target in (
-        (template_root / "init_config.toml", config_path),
-        (template_root.parent / "campaigns" / "examples" / "vi-du.toml", example),
-    ):
+    for source, target in files:
         if target.exists():
             err.print(t("init_exists", path=target))
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
+        text = source.read_text("utf-8")
+        target.write_text(text if docs else DOCS_POINTER.sub(t("init_docs_pointer"), text), "utf-8")
         written.append(target)
-    for target in written:
-        out.print(t("init_done", path=target, dir=directory))
+    for shown in dict.fromkeys(p.parent if p.suffix == ".md" else p for p in written):
+        out.print(t("init_done", path=shown))
+    if written:
+        out.print(t("init_next" if docs else "init_next_no_docs", dir=directory))
 
 
 @app.command()
@@ -216,12 +226,15 @@ def status(config: ConfigOption = Path("config.toml")) -> None:
     cfg = _config(config)
     db = _open_store(cfg)
     by_state = outbox.counts(db)
-    table = Table(title="loa status")
-    table.add_column(t("col_state"))
-    table.add_column(t("col_count"), justify="right")
-    for state in State:
-        table.add_row(str(state), str(by_state.get(state, 0)))
-    out.print(table)
+    if not by_state:
+        out.print(t("status_empty"), markup=False)
+    else:
+        table = Table(title="loa status")
+        table.add_column(t("col_state"))
+        table.add_column(t("col_count"), justify="right")
+        for state in State:
+            table.add_row(str(state), str(by_state.get(state, 0)))
+        out.print(table)
     upcoming = outbox.list_deliveries(db, state=State.PENDING, limit=1)
     if upcoming:
         row = upcoming[0]

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -112,3 +113,41 @@ def test_language_order_is_environment_then_config_then_vietnamese(
     assert result.returncode == 1
     said = {"vi": "không có chiến dịch 'khong-co'", "en": "there is no campaign 'khong-co'"}
     assert said[expected] in result.stderr
+
+
+def test_init_says_what_next_once_and_points_to_docs_that_exist(tmp_path: Path) -> None:
+    office = tmp_path / "so-tnmt"
+    made = loa("init", str(office))
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.count("Tiếp theo") == 1, made.stdout
+    for written in (office / "config.toml", office / "campaigns" / "vi-du.toml"):
+        pointers = re.findall(r"Tài liệu[^:]*: (docs/\S+\.md)", written.read_text("utf-8"))
+        assert pointers, written
+        assert all((office / p).is_file() for p in pointers), pointers
+
+
+def test_status_before_the_first_run_says_what_to_run(tmp_path: Path) -> None:
+    office = tmp_path / "so-tnmt"
+    loa("init", str(office))
+    result = loa("status", cwd=office)
+    assert result.returncode == 0, result.stderr
+    assert "loa run" in result.stdout and "loa plan" in result.stdout
+    english = loa("status", cwd=office, lang="en")
+    assert "no messages" in english.stdout.lower() and "loa run" in english.stdout
+
+
+def test_init_without_shipped_docs_points_to_the_help(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from scheduler import cli
+
+    monkeypatch.setattr(cli, "DOCS", tmp_path / "not-shipped")
+    office = tmp_path / "so-tnmt"
+    result = CliRunner().invoke(cli.app, ["init", str(office)])
+    assert result.exit_code == 0, result.output
+    for written in (office / "config.toml", office / "campaigns" / "vi-du.toml"):
+        text = written.read_text("utf-8")
+        assert "docs/" not in text and "loa --help" in text
+    assert not (office / "docs").exists()
