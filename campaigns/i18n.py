@@ -236,6 +236,115 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "biến môi trường {env} (mã bí mật của lịch) chưa được đặt",
         "environment variable {env} (the feed's secret token) is not set",
     ),
+    # CLI help (--help of every command, argument and option)
+    "help_app": (
+        "loa: lập lịch chiến dịch truyền thông cho cơ quan nhà nước (Zalo, Telegram, lịch iCalendar).",
+        "loa: campaign and outreach scheduling for public agencies (Zalo, Telegram, iCalendar feeds).",
+    ),
+    "help_help": ("Hiện trợ giúp này rồi thoát.", "Show this message and exit."),
+    "help_panel_arguments": ("Đối số", "Arguments"),
+    "help_panel_options": ("Tùy chọn", "Options"),
+    "help_panel_commands": ("Lệnh", "Commands"),
+    "help_panel_error": ("Lỗi", "Error"),
+    "help_default": ("[mặc định: {}]", "[default: {}]"),
+    "help_required": ("[bắt buộc]", "[required]"),
+    "help_try": (
+        "Xem [blue]'{command_path} {help_option}'[/] để được trợ giúp.",
+        "Try [blue]'{command_path} {help_option}'[/] for help.",
+    ),
+    "help_aborted": ("Đã dừng.", "Aborted."),
+    "help_usage": ("Cách dùng: ", "Usage: "),
+    "help_options_metavar": ("[TÙY CHỌN]", "[OPTIONS]"),
+    "help_subcommand_metavar": ("LỆNH [ĐỐI SỐ]...", "COMMAND [ARGS]..."),
+    "cmd_init": (
+        "Tạo config.toml, một chiến dịch ví dụ và tài liệu cho một cơ quan mới.",
+        "Write config.toml, an example campaign and the documentation for a new office.",
+    ),
+    "cmd_validate": (
+        "Kiểm tra các tệp chiến dịch và báo mọi lỗi kèm tệp, dòng và khóa.",
+        "Check campaign files and report every problem with its file, line and key.",
+    ),
+    "cmd_plan": (
+        "Xem kế hoạch: hoạt động, tin nhắn và hạn chót trong khoảng ngày (mặc định 4 tuần tới).",
+        "The plan: activities, messages and deadlines between two days (default: the next 4 weeks).",
+    ),
+    "cmd_run": (
+        "Chạy loa: lập lịch và gửi tin đúng giờ cho đến khi nhấn Ctrl+C (SIGINT/SIGTERM).",
+        "Run loa: schedule and send messages on time until Ctrl+C (SIGINT/SIGTERM).",
+    ),
+    "cmd_status": (
+        "Tình hình hộp thư đi: số tin theo trạng thái, tin kế tiếp, lỗi gần đây.",
+        "The outbox at a glance: messages by state, the next one due, recent errors.",
+    ),
+    "cmd_audit": (
+        "Nhật ký lệnh quản trị: ai, lệnh gì, lúc nào, kết quả (mới nhất trước).",
+        "The audit log of admin commands: who, what, when, result (newest first).",
+    ),
+    "cmd_pause": (
+        "Tạm dừng gửi tin của một chiến dịch (các tin chờ được giữ lại).",
+        "Hold a campaign's messages (waiting ones are kept).",
+    ),
+    "cmd_resume": (
+        "Gửi tiếp một chiến dịch đã tạm dừng (tin quá thời gian cho phép bị bỏ qua).",
+        "Send a paused campaign's messages again (those past their grace are missed).",
+    ),
+    "cmd_deliveries": (
+        "Danh sách tin trong hộp thư đi, kèm trạng thái, số lần thử và biên nhận.",
+        "The outbox's deliveries with their state, tries and receipt.",
+    ),
+    "cmd_retry": (
+        "Gửi lại một tin (theo khóa) hoặc mọi tin lỗi (--failed), ngay bây giờ.",
+        "Send one delivery (by key) or every failed one (--failed) again, now.",
+    ),
+    "cmd_cancel": ("Huỷ một tin chưa gửi.", "Cancel a delivery that has not been sent."),
+    "cmd_channels": ("Các kênh gửi tin đã cấu hình.", "The configured channels."),
+    "cmd_channels_check": (
+        "Kiểm tra từng kênh: token, kết nối tới nền tảng, các đích đã khai báo.",
+        "Check every channel: its token, the platform's answer, the declared targets.",
+    ),
+    "cmd_send": (
+        "Gửi thử một tin qua đúng đường đi của daemon (hộp thư đi, giới hạn, biên nhận).",
+        "Send one test message the daemon's way (outbox, limits, receipt).",
+    ),
+    "cmd_export_ics": (
+        "Xuất lịch iCalendar (.ics) của tất cả, một chiến dịch, một đơn vị hoặc một nhãn.",
+        "Write an iCalendar (.ics) file of everything, one campaign, one unit or one tag.",
+    ),
+    "opt_config": ("tệp cấu hình config.toml", "the config.toml to use"),
+    "arg_init_dir": ("thư mục cho cơ quan mới", "folder for the new office"),
+    "arg_validate_paths": (
+        "tệp hoặc thư mục chiến dịch (mặc định: theo config.toml)",
+        "campaign files or folders (default: those of config.toml)",
+    ),
+    "opt_from": (
+        "ngày đầu, YYYY-MM-DD (mặc định: hôm nay)",
+        "first day, YYYY-MM-DD (default: today)",
+    ),
+    "opt_to": (
+        "ngày cuối, YYYY-MM-DD (mặc định: 27 ngày sau ngày đầu)",
+        "last day, YYYY-MM-DD (default: 27 days after the first)",
+    ),
+    "opt_campaign_only": ("chỉ chiến dịch có mã này", "only the campaign with this id"),
+    "opt_format": ("table (bảng) hoặc json", "table or json"),
+    "opt_audit_limit": ("số mục mới nhất", "the newest N entries"),
+    "opt_audit_result": (
+        "ok (thành công), refused (bị từ chối) hoặc error (lỗi)",
+        "ok, refused or error",
+    ),
+    "arg_campaign_id": ("mã chiến dịch", "campaign id"),
+    "opt_state": (
+        "chỉ tin ở trạng thái: pending (đang chờ), sent (đã gửi), failed (lỗi), …",
+        "only deliveries in this state: pending, sent, failed, …",
+    ),
+    "opt_limit": ("nhiều nhất bấy nhiêu tin (0: tất cả)", "at most this many (0: all)"),
+    "arg_delivery_key": ("khóa của tin (xem loa deliveries)", "delivery key (see loa deliveries)"),
+    "opt_failed": ("mọi tin lỗi", "every failed delivery"),
+    "arg_send_where": ("KÊNH hoặc KÊNH:ĐÍCH", "CHANNEL or CHANNEL:TARGET"),
+    "arg_send_text": ("nội dung tin nhắn", "the message"),
+    "opt_output": ("tệp .ics sẽ ghi", "the .ics file to write"),
+    "opt_export_campaign": ("một chiến dịch (mã)", "one campaign (id)"),
+    "opt_unit": ("một đơn vị chủ trì hoặc phối hợp", "a lead or partner unit"),
+    "opt_tag": ("một nhãn", "a tag"),
     # CLI
     "validate_ok": (
         "Hợp lệ: {campaigns} chiến dịch trong {files} tệp.",

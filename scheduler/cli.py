@@ -22,13 +22,13 @@ from sqlalchemy import Engine
 from campaigns.dates import format_compact, format_datetime
 from campaigns.errors import CampaignError, Problem, ValidationFailed
 from campaigns.expand import expand_all
-from campaigns.i18n import set_language, t
+from campaigns.i18n import choose_language, set_language, t
 from channels.errors import ChannelError
 from channels.registry import UnsupportedChannel
 from scheduler import audit, daemon, logs, outbox, pausing, subscriptions
 from scheduler.bot.runner import read_health
 from scheduler.campaign_set import load_campaigns
-from scheduler.config import Config, load_config
+from scheduler.config import Config, configured_language, load_config
 from scheduler.db import migrate, open_engine, sqlite_path
 from scheduler.engine import utcnow
 from scheduler.errors import PortInUse
@@ -37,9 +37,27 @@ from scheduler.plan import kind_text, plan_rows, when_text
 from scheduler.quotas import plan_warnings
 from scheduler.tables import State
 
+
+def _language_of_command_line(argv: list[str]) -> str:
+    """LOA_LANG, else the language of the config the command line names (or ./config.toml).
+
+    typer reads every help text when this module is imported, before any command runs, so the
+    language of ``--help`` is settled here, from the same sources ``_config`` uses later.
+    """
+    path = Path("config.toml")
+    for arg, following in zip(argv, [*argv[1:], ""], strict=True):
+        if arg in ("--config", "-c") and following:
+            path = Path(following)
+        elif arg.startswith("--config="):
+            path = Path(arg.removeprefix("--config="))
+    return choose_language(configured_language(path))
+
+
+set_language(_language_of_command_line(sys.argv[1:]))
+
 app = typer.Typer(
     name="loa",
-    help="loa: lập lịch chiến dịch truyền thông cho cơ quan nhà nước (Zalo, Telegram, lịch iCalendar).",
+    help=t("help_app"),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -48,7 +66,7 @@ out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
 ConfigOption = Annotated[
-    Path, typer.Option("--config", "-c", help="config.toml to use", show_default=True)
+    Path, typer.Option("--config", "-c", help=t("opt_config"), show_default=True)
 ]
 
 
@@ -72,11 +90,10 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 DOCS_POINTER = re.compile(r"Tài liệu[^:\n]*: docs/\S+")
 
 
-@app.command()
+@app.command(help=t("cmd_init"))
 def init(
-    directory: Annotated[Path, typer.Argument(help="folder for the new office")],
+    directory: Annotated[Path, typer.Argument(help=t("arg_init_dir"))],
 ) -> None:
-    """Tạo config.toml và một chiến dịch ví dụ cho một cơ quan mới."""
     directory.mkdir(parents=True, exist_ok=True)
     template_root = Path(__file__).resolve().parent
     # the files' comments point to docs/: a copy in the office's folder, readable offline, when
@@ -102,12 +119,11 @@ def init(
         out.print(t("init_next" if docs else "init_next_no_docs", dir=directory))
 
 
-@app.command()
+@app.command(help=t("cmd_validate"))
 def validate(
-    paths: Annotated[list[Path] | None, typer.Argument(help="files or folders")] = None,
+    paths: Annotated[list[Path] | None, typer.Argument(help=t("arg_validate_paths"))] = None,
     config: ConfigOption = Path("config.toml"),
 ) -> None:
-    """Kiểm tra các tệp chiến dịch và báo mọi lỗi kèm tệp, dòng và khóa."""
     cfg = _config(config)
     result = load_campaigns(cfg, paths)
     _print_problems(result.problems)
@@ -134,15 +150,14 @@ def _parse_day(value: str | None, default: dt.date) -> dt.date:
         raise UserError(t("bad_cli_date", value=value)) from None
 
 
-@app.command()
+@app.command(help=t("cmd_plan"))
 def plan(
-    from_: Annotated[str | None, typer.Option("--from", help="first day, YYYY-MM-DD")] = None,
-    to: Annotated[str | None, typer.Option("--to", help="last day, YYYY-MM-DD")] = None,
-    campaign: Annotated[str | None, typer.Option("--campaign", help="only this campaign")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+    from_: Annotated[str | None, typer.Option("--from", help=t("opt_from"))] = None,
+    to: Annotated[str | None, typer.Option("--to", help=t("opt_to"))] = None,
+    campaign: Annotated[str | None, typer.Option("--campaign", help=t("opt_campaign_only"))] = None,
+    fmt: Annotated[str, typer.Option("--format", help=t("opt_format"))] = "table",
     config: ConfigOption = Path("config.toml"),
 ) -> None:
-    """Xem kế hoạch: hoạt động, tin nhắn và hạn chót trong khoảng ngày (mặc định 4 tuần tới)."""
     if fmt not in ("table", "json"):
         raise UserError("--format: table | json")
     cfg = _config(config)
@@ -208,9 +223,8 @@ def _nudge(cfg: Config) -> None:
         nudge(path)
 
 
-@app.command()
+@app.command(help=t("cmd_run"))
 def run(config: ConfigOption = Path("config.toml")) -> None:
-    """Chạy loa: lập lịch và gửi tin đúng giờ cho đến khi nhấn Ctrl+C (SIGINT/SIGTERM)."""
     cfg = _config(config)
     settings = cfg.data.daemon
     logs.setup(settings.log_level, settings.log_format == "json", cfg.secret_values())
@@ -220,9 +234,8 @@ def run(config: ConfigOption = Path("config.toml")) -> None:
         raise UserError(str(exc)) from None
 
 
-@app.command()
+@app.command(help=t("cmd_status"))
 def status(config: ConfigOption = Path("config.toml")) -> None:
-    """Tình hình hộp thư đi: số tin theo trạng thái, tin kế tiếp, lỗi gần đây."""
     cfg = _config(config)
     db = _open_store(cfg)
     by_state = outbox.counts(db)
@@ -263,14 +276,13 @@ def status(config: ConfigOption = Path("config.toml")) -> None:
             )
 
 
-@app.command("audit")
+@app.command("audit", help=t("cmd_audit"))
 def audit_command(
-    limit: Annotated[int, typer.Option("--limit", help="the newest N entries")] = 50,
-    result: Annotated[str | None, typer.Option("--result", help="ok, refused or error")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+    limit: Annotated[int, typer.Option("--limit", help=t("opt_audit_limit"))] = 50,
+    result: Annotated[str | None, typer.Option("--result", help=t("opt_audit_result"))] = None,
+    fmt: Annotated[str, typer.Option("--format", help=t("opt_format"))] = "table",
     config: ConfigOption = Path("config.toml"),
 ) -> None:
-    """Nhật ký lệnh quản trị: ai, lệnh gì, lúc nào, kết quả (mới nhất trước)."""
     if fmt not in ("table", "json"):
         raise UserError("--format: table | json")
     if result is not None and result not in (audit.OK, audit.REFUSED, audit.ERROR):
@@ -306,21 +318,19 @@ def _audit_cli(db: Engine, command: str, arguments: str, result: str, detail: st
     audit.write(db, utcnow(), "cli", "", getpass.getuser(), command, arguments, result, detail)
 
 
-@app.command("pause")
+@app.command("pause", help=t("cmd_pause"))
 def pause_command(
-    campaign: Annotated[str, typer.Argument(help="campaign id")],
+    campaign: Annotated[str, typer.Argument(help=t("arg_campaign_id"))],
     config: ConfigOption = Path("config.toml"),
 ) -> None:
-    """Tạm dừng gửi tin của một chiến dịch (các tin chờ được giữ lại)."""
     _pause_or_resume("pause", campaign, config)
 
 
-@app.command("resume")
+@app.command("resume", help=t("cmd_resume"))
 def resume_command(
-    campaign: Annotated[str, typer.Argument(help="campaign id")],
+    campaign: Annotated[str, typer.Argument(help=t("arg_campaign_id"))],
     config: ConfigOption = Path("config.toml"),
 ) -> None:
-    """Gửi tiếp một chiến dịch đã tạm dừng (tin quá thời gian cho phép bị bỏ qua)."""
     _pause_or_resume("resume", campaign, config)
 
 
@@ -344,15 +354,14 @@ def _pause_or_resume(action: str, campaign: str, config: Path) -> None:
     out.print(message)
 
 
-@app.command()
+@app.command(help=t("cmd_deliveries"))
 def deliveries(
-    state: Annotated[str | None, typer.Option("--state", help="pending, sent, failed, …")] = None,
-    campaign: Annotated[str | None, typer.Option("--campaign", help="only this campaign")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
-    limit: Annotated[int, typer.Option("--limit", help="at most this many (0: all)")] = 0,
+    state: Annotated[str | None, typer.Option("--state", help=t("opt_state"))] = None,
+    campaign: Annotated[str | None, typer.Option("--campaign", help=t("opt_campaign_only"))] = None,
+    fmt: Annotated[str, typer.Option("--format", help=t("opt_format"))] = "table",
+    limit: Annotated[int, typer.Option("--limit", help=t("opt_limit"))] = 0,
     config: ConfigOption = Path("config.toml"),
 ) -> None:
-    """Danh sách tin trong hộp thư đi, kèm trạng thái, số lần thử và biên nhận."""
     if state is not None and state not in {s.value for s in State}:
         raise UserError(f"--state: {' | '.join(s.value for s in State)}")
     if fmt not in ("table", "json"):
@@ -384,13 +393,12 @@ def deliveries(
     out.print(table)
 
 
-@app.command("retry")
+@app.command("retry", help=t("cmd_retry"))
 def retry_command(
-    key: Annotated[str | None, typer.Argument(help="delivery key")] = None,
-    failed: Annotated[bool, typer.Option("--failed", help="every failed delivery")] = False,
+    key: Annotated[str | None, typer.Argument(help=t("arg_delivery_key"))] = None,
+    failed: Annotated[bool, typer.Option("--failed", help=t("opt_failed"))] = False,
     config: ConfigOption = Path("config.toml"),
 ) -> None:
-    """Gửi lại một tin (theo khóa) hoặc mọi tin lỗi (--failed), ngay bây giờ."""
     if (key is None) == (not failed):
         raise UserError("loa retry KEY | loa retry --failed")
     cfg = _config(config)
@@ -402,12 +410,11 @@ def retry_command(
     out.print(t("retried", count=count))
 
 
-@app.command("cancel")
+@app.command("cancel", help=t("cmd_cancel"))
 def cancel_command(
-    key: Annotated[str, typer.Argument(help="delivery key")],
+    key: Annotated[str, typer.Argument(help=t("arg_delivery_key"))],
     config: ConfigOption = Path("config.toml"),
 ) -> None:
-    """Huỷ một tin chưa gửi."""
     cfg = _config(config)
     db = _open_store(cfg)
     if outbox.cancel(db, key, utcnow()) == 0:
@@ -424,13 +431,12 @@ def _unchanged(db: Engine, key: str) -> UserError:
     return UserError(t("delivery_in_state", key=key, state=current))
 
 
-channels_app = typer.Typer(help="Các kênh gửi tin đã cấu hình.", no_args_is_help=True)
+channels_app = typer.Typer(help=t("cmd_channels"), no_args_is_help=True)
 app.add_typer(channels_app, name="channels")
 
 
-@channels_app.command("check")
+@channels_app.command("check", help=t("cmd_channels_check"))
 def channels_check(config: ConfigOption = Path("config.toml")) -> None:
-    """Kiểm tra từng kênh: token, kết nối tới nền tảng, các đích đã khai báo."""
     import asyncio
 
     from scheduler.outlets import build_outlets
@@ -466,13 +472,12 @@ def channels_check(config: ConfigOption = Path("config.toml")) -> None:
         raise typer.Exit(1)
 
 
-@app.command("send")
+@app.command("send", help=t("cmd_send"))
 def send_command(
-    where: Annotated[str, typer.Argument(help="CHANNEL or CHANNEL:TARGET")],
-    text: Annotated[str, typer.Argument(help="the message")],
+    where: Annotated[str, typer.Argument(help=t("arg_send_where"))],
+    text: Annotated[str, typer.Argument(help=t("arg_send_text"))],
     config: ConfigOption = Path("config.toml"),
 ) -> None:
-    """Gửi thử một tin qua đúng đường đi của daemon (hộp thư đi, giới hạn, biên nhận)."""
     import asyncio
 
     from scheduler.engine import DispatchEngine
@@ -521,15 +526,16 @@ def wait_for_state(db: Engine, key: str, timeout: float = 30.0) -> Any:
         time.sleep(0.1)
 
 
-@app.command("export-ics")
+@app.command("export-ics", help=t("cmd_export_ics"))
 def export_ics(
-    output: Annotated[Path, typer.Option("-o", "--output", help="the .ics file to write")],
-    campaign: Annotated[str | None, typer.Option("--campaign", help="one campaign")] = None,
-    unit: Annotated[str | None, typer.Option("--unit", help="a lead or partner unit")] = None,
-    tag: Annotated[str | None, typer.Option("--tag", help="a tag")] = None,
+    output: Annotated[Path, typer.Option("-o", "--output", help=t("opt_output"))],
+    campaign: Annotated[
+        str | None, typer.Option("--campaign", help=t("opt_export_campaign"))
+    ] = None,
+    unit: Annotated[str | None, typer.Option("--unit", help=t("opt_unit"))] = None,
+    tag: Annotated[str | None, typer.Option("--tag", help=t("opt_tag"))] = None,
     config: ConfigOption = Path("config.toml"),
 ) -> None:
-    """Xuất lịch iCalendar (.ics) của tất cả, một chiến dịch, một đơn vị hoặc một nhãn."""
     from scheduler.feeds import FeedSelector, FeedStore, slug
 
     chosen = [(k, v) for k, v in (("campaign", campaign), ("unit", unit), ("tag", tag)) if v]
@@ -565,10 +571,52 @@ def refresh_store(cfg: Config, db: Engine) -> None:
         sync(db, result.campaigns, cfg.catalog(), utcnow(), cfg.horizon, protected)
 
 
+def _localised_command() -> Any:
+    """The click command of ``app``, with the texts typer and click add in the current language.
+
+    typer keeps its panel titles and "[default: …]" in module constants and click writes the
+    help option's text itself; the rest of the help comes from the catalogue already.
+    """
+    from typer import rich_utils
+
+    for name, code in (
+        ("ARGUMENTS_PANEL_TITLE", "help_panel_arguments"),
+        ("OPTIONS_PANEL_TITLE", "help_panel_options"),
+        ("COMMANDS_PANEL_TITLE", "help_panel_commands"),
+        ("ERRORS_PANEL_TITLE", "help_panel_error"),
+        ("DEFAULT_STRING", "help_default"),
+        ("REQUIRED_LONG_STRING", "help_required"),
+        ("RICH_HELP", "help_try"),
+        ("ABORTED_TEXT", "help_aborted"),
+    ):
+        if hasattr(rich_utils, name):
+            setattr(rich_utils, name, t(code))
+    command = typer.main.get_command(app)
+    base = command.context_class.formatter_class
+
+    class Formatter(base):  # type: ignore[valid-type,misc]
+        def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+            super().write_usage(prog, args, t("help_usage") if prefix is None else prefix)
+
+    command.context_class.formatter_class = Formatter
+    pending = [command]
+    while pending:
+        current = pending.pop()
+        pending += getattr(current, "commands", {}).values()
+        # click builds the help option once per command and keeps it (click >= 8.1.8)
+        option = current.get_help_option(current.context_class(current))
+        if option is not None:
+            option.help = t("help_help")
+        current.options_metavar = t("help_options_metavar")
+        if hasattr(current, "subcommand_metavar"):
+            current.subcommand_metavar = t("help_subcommand_metavar")
+    return command
+
+
 def main() -> None:
     """Entry point: run the app; bad input ends with a message and exit code 1, never a traceback."""
     try:
-        app()
+        _localised_command()(prog_name="loa")
     except ValidationFailed as exc:
         _print_problems(exc.problems)
         sys.exit(1)

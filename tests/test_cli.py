@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -151,3 +152,89 @@ def test_init_without_shipped_docs_points_to_the_help(
         text = written.read_text("utf-8")
         assert "docs/" not in text and "loa --help" in text
     assert not (office / "docs").exists()
+
+
+def command_paths() -> list[list[str]]:
+    """Every command and command group of loa, as typed after ``loa``."""
+    from scheduler.cli import app
+
+    def name(info: Any) -> str:
+        return str(info.name or info.callback.__name__.replace("_", "-"))
+
+    paths: list[list[str]] = [[]]
+    paths += [[name(c)] for c in app.registered_commands]
+    for group in app.registered_groups:
+        assert group.typer_instance is not None
+        paths.append([str(group.name)])
+        paths += [[str(group.name), name(c)] for c in group.typer_instance.registered_commands]
+    return paths
+
+
+# words of loa's and typer's English help, none of which a Vietnamese help may show
+ENGLISH = set(
+    [
+        "Show",
+        "this",
+        "Usage",
+        "Options",
+        "Arguments",
+        "Commands",
+        "OPTIONS",
+        "COMMAND",
+        "ARGS",
+        "default",
+        "required",
+        "the",
+        "to",
+        "or",
+        "and",
+        "of",
+        "for",
+        "with",
+        "first",
+        "last",
+        "day",
+        "only",
+        "one",
+        "every",
+        "file",
+        "files",
+        "folder",
+        "message",
+        "messages",
+        "newest",
+        "entries",
+        "most",
+        "all",
+        "write",
+        "use",
+        "new",
+        "office",
+        "partner",
+        "lead",
+    ]
+)
+VIETNAMESE_LETTER = re.compile(r"[\u1ea0-\u1ef9ăâđêôơưĂÂĐÊÔƠƯàáãèéìíòóõùúý]")
+NOT_WORDS = re.compile(r"--?[\w-]+|<[^>]*>|\{[^}]*\}|config\.toml|\.ics|YYYY-MM-DD")
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_every_help_speaks_the_language(tmp_path: Path, lang: str) -> None:
+    paths = command_paths()
+    assert len(paths) > 10
+    env = {**os.environ, "LOA_LANG": lang, "COLUMNS": "200"}
+    running = [
+        (path, subprocess.Popen([*LOA, *path, "--help"], cwd=tmp_path, env=env, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+        for path in paths
+    ]  # fmt: skip
+    for path, process in running:
+        shown, errors = process.communicate(timeout=120)
+        assert process.returncode == 0, (path, errors)
+        assert shown.strip(), path
+        if lang == "vi":
+            words = set(re.findall(r"[A-Za-z]+", NOT_WORDS.sub(" ", shown)))
+            assert words & ENGLISH == set(), (path, shown)
+        else:
+            assert VIETNAMESE_LETTER.search(shown) is None, (path, shown)
+            assert "Show this message and exit." in shown
