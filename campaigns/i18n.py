@@ -467,6 +467,26 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "đích {target} đã nhận đủ {cap} tin hôm nay ([channels.{channel}.quota] per_user_daily)",
         "target {target} has had its {cap} messages today ([channels.{channel}.quota] per_user_daily)",
     ),
+    # delivery states, audit results and bot states, as stored (the JSON keeps these codes)
+    "state_pending": ("đang chờ", "pending"),
+    "state_sending": ("đang gửi", "sending"),
+    "state_sent": ("đã gửi", "sent"),
+    "state_retrying": ("thử lại", "retrying"),
+    "state_failed": ("lỗi", "failed"),
+    "state_missed": ("bỏ lỡ", "missed"),
+    "state_cancelled": ("đã hủy", "cancelled"),
+    "state_held": ("tạm giữ", "held"),
+    "audit_ok": ("thành công", "ok"),
+    "audit_refused": ("bị từ chối", "refused"),
+    "audit_error": ("lỗi", "error"),
+    "audit_not_an_admin": ("không phải quản trị viên", "not an admin"),
+    "audit_unknown_campaign": ("không có chiến dịch này", "unknown campaign"),
+    "health_state_ok": ("hoạt động", "ok"),
+    "health_state_failing": ("đang lỗi", "failing"),
+    "health_state_starting": ("đang khởi động", "starting"),
+    "health_state_stopped": ("đã dừng", "stopped"),
+    "health_mode_polling": ("hỏi tin định kỳ", "polling"),
+    "health_mode_webhook": ("webhook", "webhook"),
     "col_state": ("Trạng thái", "State"),
     "col_count": ("Số tin", "Messages"),
     "col_attempts": ("Lần", "Tries"),
@@ -486,7 +506,7 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "last_recovery": ("Lần khôi phục gần nhất: {text}", "Last recovery: {text}"),
     "recent_errors": ("Lỗi gần đây:", "Recent errors:"),
     "no_delivery": ("không có tin '{key}'", "no delivery '{key}'"),
-    "delivery_in_state": ("tin '{key}' đang ở trạng thái {state}", "delivery '{key}' is {state}"),
+    "delivery_in_state": ("tin '{key}' đang ở trạng thái “{state}”", "delivery '{key}' is {state}"),
     "retried": (
         "Đã đưa {count} tin vào hàng gửi lại.",
         "{count} deliveries queued to be sent again.",
@@ -688,7 +708,7 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "bot_retry_usage": ("Cách dùng: /retry KHOÁ_TIN.", "Usage: /retry DELIVERY_KEY."),
     "bot_no_delivery": ("Không có tin với khoá “{key}”.", "No delivery has the key “{key}”."),
     "bot_cannot_retry": (
-        "Tin “{key}” đang ở trạng thái {state}, không gửi lại được.",
+        "Tin “{key}” đang ở trạng thái “{state}”, không gửi lại được.",
         "Delivery “{key}” is {state}; it cannot be sent again.",
     ),
     "bot_retried": ("Sẽ gửi lại ngay: {key}", "Sending again now: {key}"),
@@ -697,6 +717,15 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "its campaign was paused past the message's grace period",
     ),
 }
+
+
+def named(kind: str, value: str, lang: str | None = None) -> str:
+    """A stored code (``state`` of a delivery, ``audit`` result, …) in words; others unchanged.
+
+    The database and the JSON outputs keep the English codes scripts rely on; people read words.
+    """
+    code = f"{kind}_{value.replace(' ', '_')}"
+    return t(code, lang) if code in CATALOG else value
 
 
 def t(code: str, /, lang: str | None = None, **params: Any) -> str:

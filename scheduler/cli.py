@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 from campaigns.dates import format_compact, format_datetime
 from campaigns.errors import CampaignError, Problem, ValidationFailed
 from campaigns.expand import expand_all
-from campaigns.i18n import choose_language, set_language, t
+from campaigns.i18n import choose_language, named, set_language, t
 from channels.errors import ChannelError
 from channels.registry import UnsupportedChannel
 from scheduler import audit, daemon, logs, outbox, pausing, subscriptions
@@ -246,7 +246,7 @@ def status(config: ConfigOption = Path("config.toml")) -> None:
         table.add_column(t("col_state"))
         table.add_column(t("col_count"), justify="right")
         for state in State:
-            table.add_row(str(state), str(by_state.get(state, 0)))
+            table.add_row(named("state", state), str(by_state.get(state, 0)))
         out.print(table)
     upcoming = outbox.list_deliveries(db, state=State.PENDING, limit=1)
     if upcoming:
@@ -262,18 +262,30 @@ def status(config: ConfigOption = Path("config.toml")) -> None:
     if errors:
         out.print(t("recent_errors"))
         for row in errors:
-            out.print(f"  {row.state:9} {row.key}: {row.last_error}", soft_wrap=True)
+            out.print(
+                f"  {named('state', row.state):9} {row.key}: {row.last_error}", soft_wrap=True
+            )
     bots = read_health(db)
     if bots:
         out.print(t("bots_title", subscriptions=subscriptions.count_active(db)))
         for health in bots:
             error = f": {health.last_error}" if health.last_error else ""
             out.print(
-                f"  {health.channel} ({health.mode}) {health.state} "
-                f"{t('since')} {health.since}{error}",
+                f"  {health.channel} ({named('health_mode', health.mode)}) "
+                f"{named('health_state', health.state)} "
+                f"{t('since')} {_local_time(health.since, cfg)}{error}",
                 soft_wrap=True,
                 markup=False,
             )
+
+
+def _local_time(stamp: str, cfg: Config) -> str:
+    """A stored ISO 8601 time as the office reads it; as stored if it is not one."""
+    try:
+        moment = dt.datetime.fromisoformat(stamp)
+    except ValueError:
+        return stamp
+    return format_datetime(moment.astimezone(cfg.tz)) if moment.tzinfo else stamp
 
 
 @app.command("audit", help=t("cmd_audit"))
@@ -309,7 +321,8 @@ def audit_command(
     for r in rows:
         who = f"{r.channel}:{r.user}" + (f" @{r.chat}" if r.chat and r.chat != r.user else "")
         command = f"/{r.command} {r.arguments}".strip()
-        table.add_row(format_compact(r.at.astimezone(cfg.tz)), who, command, r.result, r.detail)
+        result_text, detail = named("audit", r.result), named("audit", r.detail)
+        table.add_row(format_compact(r.at.astimezone(cfg.tz)), who, command, result_text, detail)
     out.print(table)
 
 
@@ -341,7 +354,7 @@ def _pause_or_resume(action: str, campaign: str, config: Path) -> None:
     try:
         result = change(db, campaign, utcnow())
     except pausing.UnknownCampaign:
-        _audit_cli(db, action, campaign, audit.ERROR, "unknown campaign")
+        _audit_cli(db, action, campaign, audit.ERROR, audit.UNKNOWN_CAMPAIGN)
         raise UserError(t("bot_unknown_campaign", id=campaign)) from None
     if action == "pause":
         done, same = t("bot_paused", id=campaign, held=result.held), "bot_already_paused"
@@ -382,13 +395,21 @@ def deliveries(
         sys.stdout.write(json.dumps(items, ensure_ascii=False, indent=2) + "\n")
         return
     table = Table(expand=True)
-    for code in ("col_when", "col_state", "col_attempts", "col_channels", "col_key", "col_note"):
-        table.add_column(t(code), no_wrap=code != "col_note", overflow="ellipsis")
+    # short columns keep their width; the long key and note wrap, so no state is cut to "đang …"
+    for code in ("col_when", "col_state", "col_attempts", "col_channels"):
+        table.add_column(t(code), no_wrap=True)
+    table.add_column(t("col_key"), overflow="fold", ratio=3)
+    table.add_column(t("col_note"), overflow="fold", ratio=2)
     for r in rows:
         target = f"{r.channel}:{r.target}" if r.target else r.channel
         note = r.last_error or (r.provider_message_id or "")
         table.add_row(
-            format_compact(r.due.astimezone(cfg.tz)), r.state, str(r.attempts), target, r.key, note
+            format_compact(r.due.astimezone(cfg.tz)),
+            named("state", r.state),
+            str(r.attempts),
+            target,
+            r.key,
+            note,
         )
     out.print(table)
 
@@ -428,7 +449,7 @@ def _unchanged(db: Engine, key: str) -> UserError:
     current = outbox.state_of(db, key)
     if current is None:
         return UserError(t("no_delivery", key=key))
-    return UserError(t("delivery_in_state", key=key, state=current))
+    return UserError(t("delivery_in_state", key=key, state=named("state", current)))
 
 
 channels_app = typer.Typer(help=t("cmd_channels"), no_args_is_help=True)

@@ -1,5 +1,6 @@
 """The loa command as a user runs it: a real process, its output and exit code."""
 
+import datetime as dt
 import json
 import os
 import re
@@ -238,3 +239,52 @@ def test_every_help_speaks_the_language(tmp_path: Path, lang: str) -> None:
         else:
             assert VIETNAMESE_LETTER.search(shown) is None, (path, shown)
             assert "Show this message and exit." in shown
+
+
+def test_tables_show_states_and_audit_results_in_vietnamese(tmp_path: Path) -> None:
+    from scheduler import audit
+    from scheduler.config import load_config
+    from scheduler.db import open_engine
+
+    office = tmp_path / "so-tnmt"
+    loa("init", str(office))
+    assert loa("export-ics", "-o", "lich.ics", cwd=office).returncode == 0  # fills the outbox
+    assert loa("send", "console", "Thử", cwd=office).returncode == 0
+    pending = json.loads(
+        loa("deliveries", "--state", "pending", "--format", "json", cwd=office).stdout
+    )
+    assert loa("cancel", pending[0]["key"], cwd=office).returncode == 0
+    assert loa("pause", "khong-co", cwd=office).returncode == 1
+    assert loa("pause", "vi-du-ngay-hoi-xanh", cwd=office).returncode == 0
+    db = open_engine(load_config(office / "config.toml").database_url)
+    refused = (dt.datetime.now(dt.UTC), "tg", "-2001", "1001", "pause", "x", audit.REFUSED)
+    audit.write(db, *refused, audit.NOT_ADMIN)
+    db.dispose()
+
+    english_states = re.compile(r"\b(pending|sending|sent|retrying|failed|missed|cancelled|held)\b")
+    status = loa("status", cwd=office).stdout
+    assert {"đang chờ", "đã gửi", "đã hủy", "tạm giữ"} <= set(
+        re.findall(r"đang chờ|đã gửi|đã hủy|tạm giữ", status)
+    )
+    assert english_states.search(status) is None, status
+    table = loa("deliveries", cwd=office).stdout
+    assert "đang chờ" in table and "đã gửi" in table and "đã hủy" in table
+    assert english_states.search(table.replace("manual:", "")) is None, table
+    listed = json.loads(loa("deliveries", "--format", "json", cwd=office).stdout)
+    assert {"pending", "sent", "cancelled", "held"} <= {d["state"] for d in listed}  # scripts
+    assert "pending" in loa("deliveries", cwd=office, lang="en").stdout
+
+    shown = loa("audit", cwd=office).stdout
+    for said in (
+        "thành công",
+        "lỗi",
+        "bị từ chối",
+        "không phải quản trị viên",
+        "không có chiến dịch",
+    ):
+        assert said in shown, shown
+    assert re.search(r"\b(ok|refused|error|not an admin|unknown campaign)\b", shown) is None, shown
+    logged = json.loads(loa("audit", "--format", "json", cwd=office).stdout)
+    assert {e["result"] for e in logged} == {"ok", "refused", "error"}
+    assert {"not an admin", "unknown campaign"} <= {e["detail"] for e in logged}
+    assert "refused" in loa("audit", cwd=office, lang="en").stdout
