@@ -303,7 +303,7 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "Check every channel: its token, the platform's answer, the declared targets.",
     ),
     "cmd_send": (
-        "Gửi thử một tin qua đúng đường đi của daemon (hộp thư đi, giới hạn, biên nhận).",
+        "Gửi thử một tin qua đúng đường đi của loa run (hộp thư đi, giới hạn, biên nhận).",
         "Send one test message the daemon's way (outbox, limits, receipt).",
     ),
     "cmd_export_ics": (
@@ -357,6 +357,16 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     ),
     "range_reversed": ("--to phải sau --from", "--to must come after --from"),
     "unknown_campaign": ("không có chiến dịch '{value}'", "there is no campaign '{value}'"),
+    "unknown_campaign_cli": (
+        "không có chiến dịch '{value}' (xem các mã chiến dịch bằng: loa plan)",
+        "there is no campaign '{value}' (see the campaign ids with: loa plan)",
+    ),
+    "bad_choice": ("{option}: chọn {choices}", "{option}: choose {choices}"),
+    "choices_or": ("{first} hoặc {last}", "{first} or {last}"),
+    "retry_usage": (
+        "viết loa retry KHÓA (một tin) hoặc loa retry --failed (mọi tin lỗi)",
+        "write loa retry KEY (one delivery) or loa retry --failed (every failed one)",
+    ),
     "plan_empty": ("Không có gì trong khoảng thời gian này.", "Nothing in this period."),
     "init_exists": ("{path} đã có, không ghi đè", "{path} exists already; not overwritten"),
     "init_done": ("Đã tạo {path}.", "Created {path}."),
@@ -517,6 +527,9 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "choose one of --campaign, --unit, --tag",
     ),
     "export_unknown": ("không có {kind} '{value}'", "there is no {kind} '{value}'"),
+    "feed_kind_campaign": ("chiến dịch", "campaign"),
+    "feed_kind_unit": ("đơn vị", "unit"),
+    "feed_kind_tag": ("nhãn", "tag"),
     "export_known": (" (có: {names})", " (known: {names})"),
     "exported": ("Đã ghi {path} ({count} sự kiện).", "Wrote {path} ({count} events)."),
     "kind_activity": ("hoạt động", "activity"),

@@ -11,6 +11,7 @@ import getpass
 import json
 import re
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -136,6 +137,16 @@ def validate(
     out.print(t("validate_ok", campaigns=len(result.campaigns), files=len(result.files)))
 
 
+FORMATS = ("table", "json")
+
+
+def _check_choice(option: str, value: str, choices: Sequence[str]) -> None:
+    """Refuse an option value outside ``choices``, naming them all (they are typed as is)."""
+    if value not in choices:
+        listed = t("choices_or", first=", ".join(choices[:-1]), last=choices[-1])
+        raise UserError(t("bad_choice", option=option, choices=listed))
+
+
 def _print_quota_warnings(warnings: list[str]) -> None:
     for warning in warnings:
         err.print(f"[yellow]{warning}[/yellow]", soft_wrap=True)
@@ -158,8 +169,7 @@ def plan(
     fmt: Annotated[str, typer.Option("--format", help=t("opt_format"))] = "table",
     config: ConfigOption = Path("config.toml"),
 ) -> None:
-    if fmt not in ("table", "json"):
-        raise UserError("--format: table | json")
+    _check_choice("--format", fmt, FORMATS)
     cfg = _config(config)
     tz = cfg.tz
     today = dt.datetime.now(tz).date()
@@ -295,10 +305,9 @@ def audit_command(
     fmt: Annotated[str, typer.Option("--format", help=t("opt_format"))] = "table",
     config: ConfigOption = Path("config.toml"),
 ) -> None:
-    if fmt not in ("table", "json"):
-        raise UserError("--format: table | json")
-    if result is not None and result not in (audit.OK, audit.REFUSED, audit.ERROR):
-        raise UserError("--result: ok | refused | error")
+    _check_choice("--format", fmt, FORMATS)
+    if result is not None:
+        _check_choice("--result", result, (audit.OK, audit.REFUSED, audit.ERROR))
     cfg = _config(config)
     rows = audit.recent(_open_store(cfg), max(1, limit), result)
     if fmt == "json":
@@ -355,7 +364,7 @@ def _pause_or_resume(action: str, campaign: str, config: Path) -> None:
         result = change(db, campaign, utcnow())
     except pausing.UnknownCampaign:
         _audit_cli(db, action, campaign, audit.ERROR, audit.UNKNOWN_CAMPAIGN)
-        raise UserError(t("bot_unknown_campaign", id=campaign)) from None
+        raise UserError(t("unknown_campaign_cli", value=campaign)) from None
     if action == "pause":
         done, same = t("bot_paused", id=campaign, held=result.held), "bot_already_paused"
     else:
@@ -375,10 +384,9 @@ def deliveries(
     limit: Annotated[int, typer.Option("--limit", help=t("opt_limit"))] = 0,
     config: ConfigOption = Path("config.toml"),
 ) -> None:
-    if state is not None and state not in {s.value for s in State}:
-        raise UserError(f"--state: {' | '.join(s.value for s in State)}")
-    if fmt not in ("table", "json"):
-        raise UserError("--format: table | json")
+    if state is not None:
+        _check_choice("--state", state, [s.value for s in State])
+    _check_choice("--format", fmt, FORMATS)
     cfg = _config(config)
     rows = outbox.list_deliveries(_open_store(cfg), state, campaign, limit or None)
     if fmt == "json":
@@ -421,7 +429,7 @@ def retry_command(
     config: ConfigOption = Path("config.toml"),
 ) -> None:
     if (key is None) == (not failed):
-        raise UserError("loa retry KEY | loa retry --failed")
+        raise UserError(t("retry_usage"))
     cfg = _config(config)
     db = _open_store(cfg)
     count = outbox.retry(db, utcnow(), key=key)
@@ -529,7 +537,7 @@ def send_command(
             asyncio.run(send_now())
     row = wait_for_state(db, key)
     if row.state != State.SENT:
-        raise UserError(f"{row.state}: {row.last_error}")
+        raise UserError(f"{named('state', row.state)}: {row.last_error}")
     out.print(t("sent_one", key=key, receipt=row.provider_message_id or "—"))
 
 
@@ -572,7 +580,7 @@ def export_ics(
     if version is None:
         known = ", ".join(feeds.units()) if kind == "unit" else ""
         hint = t("export_known", names=known) if known else ""
-        raise UserError(t("export_unknown", kind=kind, value=value) + hint)
+        raise UserError(t("export_unknown", kind=named("feed_kind", kind), value=value) + hint)
     body = feeds.render(selector, version)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_bytes(body)

@@ -288,3 +288,20 @@ def test_tables_show_states_and_audit_results_in_vietnamese(tmp_path: Path) -> N
     assert {e["result"] for e in logged} == {"ok", "refused", "error"}
     assert {"not an admin", "unknown campaign"} <= {e["detail"] for e in logged}
     assert "refused" in loa("audit", cwd=office, lang="en").stdout
+
+
+def test_errors_of_the_command_line_are_vietnamese(tmp_path: Path) -> None:
+    office = tmp_path / "so-tnmt"
+    loa("init", str(office))
+    unknown = loa("export-ics", "-o", "x.ics", "--campaign", "khong-co", cwd=office)
+    assert "không có chiến dịch 'khong-co'" in unknown.stderr
+    unknown_unit = loa("export-ics", "-o", "x.ics", "--unit", "So Khong Co", cwd=office).stderr
+    assert "không có đơn vị" in unknown_unit
+    assert "chọn table hoặc json" in loa("deliveries", "--format", "csv", cwd=office).stderr
+    assert "chọn ok, refused hoặc error" in loa("audit", "--result", "x", cwd=office).stderr
+    assert "viết loa retry KHÓA" in loa("retry", cwd=office).stderr
+    paused = loa("pause", "khong-co", cwd=office).stderr
+    assert "không có chiến dịch 'khong-co'" in paused and "loa plan" in paused
+    assert "/campaigns" not in paused  # a chat command means nothing on the command line
+    english = loa("export-ics", "-o", "x.ics", "--tag", "khong-co", cwd=office, lang="en").stderr
+    assert "there is no tag 'khong-co'" in english
