@@ -363,6 +363,11 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     ),
     "bad_choice": ("{option}: chọn {choices}", "{option}: choose {choices}"),
     "choices_or": ("{first} hoặc {last}", "{first} or {last}"),
+    "cli_no_such_option": ("không có tùy chọn {name}", "there is no option {name}"),
+    "cli_missing": ("thiếu {name}", "{name} is missing"),
+    "cli_bad_value": ("giá trị của {name} không hợp lệ", "the value of {name} is not valid"),
+    "cli_no_such_command": ("không có lệnh '{name}'", "there is no command '{name}'"),
+    "cli_extra_arguments": ("thừa đối số: {names}", "arguments not expected: {names}"),
     "retry_usage": (
         "viết loa retry KHÓA (một tin) hoặc loa retry --failed (mọi tin lỗi)",
         "write loa retry KEY (one delivery) or loa retry --failed (every failed one)",

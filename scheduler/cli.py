@@ -620,6 +620,16 @@ def _localised_command() -> Any:
     ):
         if hasattr(rich_utils, name):
             setattr(rich_utils, name, t(code))
+    if hasattr(rich_utils, "rich_format_error"):
+        show_error = rich_utils.rich_format_error
+
+        def show_in_language(error: Any) -> None:
+            text = _usage_error_text(error)
+            if text is not None:
+                setattr(error, "format_message", lambda: text)  # noqa: B010
+            show_error(error)
+
+        setattr(rich_utils, "rich_format_error", show_in_language)  # noqa: B010
     command = typer.main.get_command(app)
     base = command.context_class.formatter_class
 
@@ -640,6 +650,31 @@ def _localised_command() -> Any:
         if hasattr(current, "subcommand_metavar"):
             current.subcommand_metavar = t("help_subcommand_metavar")
     return command
+
+
+def _usage_error_text(error: Any) -> str | None:
+    """A mistake on the command line in the user's language; None keeps click's words.
+
+    click builds these messages in English; which mistake it was is read from the error's
+    class and fields, as click and typer name them.
+    """
+    kind = type(error).__name__
+    param = getattr(error, "param", None)
+    hint = param.get_error_hint() if param is not None else ""
+    message = str(getattr(error, "message", ""))
+    if kind == "NoSuchOption":
+        text = t("cli_no_such_option", name=error.option_name)
+        possible = list(getattr(error, "possibilities", None) or [])
+        return text + (f" ({t('did_you_mean', suggestion=possible[0])})" if possible else "")
+    if kind == "MissingParameter" and hint:
+        return t("cli_missing", name=hint)
+    if kind == "BadParameter" and hint:
+        return t("cli_bad_value", name=hint)
+    if found := re.match(r"No such command '(.*)'", message):
+        return t("cli_no_such_command", name=found[1])
+    if found := re.match(r"Got unexpected extra argument(?:s|\(s\))? \((.*)\)", message):
+        return t("cli_extra_arguments", names=found[1])
+    return None
 
 
 def main() -> None:

@@ -282,7 +282,7 @@ def test_tables_show_states_and_audit_results_in_vietnamese(tmp_path: Path) -> N
         "không phải quản trị viên",
         "không có chiến dịch",
     ):
-        assert said in shown, shown
+        assert said.lower() in shown.lower(), shown
     assert re.search(r"\b(ok|refused|error|not an admin|unknown campaign)\b", shown) is None, shown
     logged = json.loads(loa("audit", "--format", "json", cwd=office).stdout)
     assert {e["result"] for e in logged} == {"ok", "refused", "error"}
@@ -303,5 +303,16 @@ def test_errors_of_the_command_line_are_vietnamese(tmp_path: Path) -> None:
     paused = loa("pause", "khong-co", cwd=office).stderr
     assert "không có chiến dịch 'khong-co'" in paused and "loa plan" in paused
     assert "/campaigns" not in paused  # a chat command means nothing on the command line
+    mistakes = {
+        ("cancel",): "thiếu 'key'",
+        ("plan", "--campain", "x"): "không có tùy chọn --campain (có phải ý bạn là '--campaign'?)",
+        ("audit", "--limit", "nhieu"): "giá trị của '--limit' không hợp lệ",
+        ("chay",): "không có lệnh 'chay'",
+        ("status", "thua"): "thừa đối số: thua",
+    }
+    for args, said in mistakes.items():
+        shown = loa(*args, cwd=office).stderr
+        assert said.lower() in shown.lower(), shown
+        assert re.search(r"Missing|No such|Invalid|unexpected|Usage", shown) is None, shown
     english = loa("export-ics", "-o", "x.ics", "--tag", "khong-co", cwd=office, lang="en").stderr
     assert "there is no tag 'khong-co'" in english
