@@ -375,6 +375,10 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "plan_empty": ("Không có gì trong khoảng thời gian này.", "Nothing in this period."),
     "init_exists": ("{path} đã có, không ghi đè", "{path} exists already; not overwritten"),
     "init_done": ("Đã tạo {path}.", "Created {path}."),
+    "init_docs_done": (
+        "Đã chép tài liệu của loa vào {path}/.",
+        "Copied loa's documentation to {path}/.",
+    ),
     "init_next": (
         "Tiếp theo: cd {dir} && loa validate && loa plan (tài liệu: {dir}/docs/)",
         "Next: cd {dir} && loa validate && loa plan (documentation: {dir}/docs/)",

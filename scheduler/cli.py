@@ -10,6 +10,7 @@ import datetime as dt
 import getpass
 import json
 import re
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -100,22 +101,28 @@ def init(
     # the files' comments point to docs/: a copy in the office's folder, readable offline, when
     # this installation of loa has its documentation (a clone does; a bare wheel may not)
     docs = sorted(DOCS.glob("*.md"))
-    files = [
+    written = False
+    for source, target in (
         (template_root / "init_config.toml", directory / "config.toml"),
         (template_root.parent / "campaigns" / "examples" / "vi-du.toml", directory / "campaigns" / "vi-du.toml"),
-        *((doc, directory / "docs" / doc.name) for doc in docs),
-    ]  # fmt: skip
-    written = []
-    for source, target in files:
+    ):  # fmt: skip
         if target.exists():
             err.print(t("init_exists", path=target))
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         text = source.read_text("utf-8")
         target.write_text(text if docs else DOCS_POINTER.sub(t("init_docs_pointer"), text), "utf-8")
-        written.append(target)
-    for shown in dict.fromkeys(p.parent if p.suffix == ".md" else p for p in written):
-        out.print(t("init_done", path=shown))
+        out.print(t("init_done", path=target))
+        written = True
+    folder = directory / "docs"
+    if docs and folder.exists():
+        err.print(t("init_exists", path=folder))
+    elif docs:
+        folder.mkdir()
+        for doc in docs:
+            shutil.copyfile(doc, folder / doc.name)
+        out.print(t("init_docs_done", path=folder))
+        written = True
     if written:
         out.print(t("init_next" if docs else "init_next_no_docs", dir=directory))
 
