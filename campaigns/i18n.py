@@ -523,6 +523,12 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "[yellow]Possible duplicates (sent again after a crash): {count}[/yellow]",
     ),
     "last_recovery": ("Lần khôi phục gần nhất: {text}", "Last recovery: {text}"),
+    "recovery_counts": (
+        "{when}: {in_flight} tin đang gửi dở khi loa dừng đột ngột ({confirmed_sent} đã xác nhận "
+        "đã gửi, {confirmed_not_sent} được gửi lại, {possible_duplicates} có thể trùng lặp)",
+        "{when}: {in_flight} deliveries in flight when loa stopped abruptly ({confirmed_sent} "
+        "confirmed sent, {confirmed_not_sent} sent again, {possible_duplicates} possible duplicates)",
+    ),
     "recent_errors": ("Lỗi gần đây:", "Recent errors:"),
     "no_delivery": ("không có tin '{key}'", "no delivery '{key}'"),
     "delivery_in_state": ("tin '{key}' đang ở trạng thái “{state}”", "delivery '{key}' is {state}"),

@@ -47,7 +47,7 @@ def _language_of_command_line(argv: list[str]) -> str:
     language of ``--help`` is settled here, from the same sources ``_config`` uses later.
     """
     path = Path("config.toml")
-    for arg, following in zip(argv, [*argv[1:], ""], strict=True):
+    for arg, following in zip(argv, [*argv[1:], ""], strict=False):
         if arg in ("--config", "-c") and following:
             path = Path(following)
         elif arg.startswith("--config="):
@@ -274,7 +274,7 @@ def status(config: ConfigOption = Path("config.toml")) -> None:
         out.print(t("possible_duplicates", count=duplicates))
     recovery = outbox.get_meta(db, "last_recovery")
     if recovery:
-        out.print(t("last_recovery", text=recovery))
+        out.print(t("last_recovery", text=_recovery_text(recovery, cfg)))
     errors = outbox.last_errors(db)
     if errors:
         out.print(t("recent_errors"))
@@ -294,6 +294,18 @@ def status(config: ConfigOption = Path("config.toml")) -> None:
                 soft_wrap=True,
                 markup=False,
             )
+
+
+def _recovery_text(stored: str, cfg: Config) -> str:
+    """The daemon's note of its last recovery ("<ISO time> in_flight=N …") in words."""
+    when, _, rest = stored.partition(" ")
+    try:
+        counts: dict[str, Any] = {
+            name: int(n) for name, _, n in (part.partition("=") for part in rest.split())
+        }
+        return t("recovery_counts", when=_local_time(when, cfg), **counts)
+    except (KeyError, ValueError):
+        return stored
 
 
 def _local_time(stamp: str, cfg: Config) -> str:

@@ -219,6 +219,12 @@ VIETNAMESE_LETTER = re.compile(r"[\u1ea0-\u1ef9ăâđêôơưĂÂĐÊÔƠƯàá�
 NOT_WORDS = re.compile(r"--?[\w-]+|<[^>]*>|\{[^}]*\}|config\.toml|\.ics|YYYY-MM-DD")
 
 
+def test_loa_alone_shows_the_commands(tmp_path: Path) -> None:
+    shown = loa(cwd=tmp_path)
+    assert "Traceback" not in shown.stderr
+    assert "Cách dùng: loa" in shown.stdout + shown.stderr and "validate" in shown.stdout
+
+
 @pytest.mark.parametrize("lang", ["vi", "en"])
 def test_every_help_speaks_the_language(tmp_path: Path, lang: str) -> None:
     paths = command_paths()
