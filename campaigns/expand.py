@@ -26,6 +26,7 @@ from campaigns.i18n import t
 from campaigns.lunar import to_solar
 from campaigns.model import Activity, Campaign, ChannelCatalog, Deadline, Message
 from campaigns.timeexpr import (
+    MAX_OFFSET,
     Fixed,
     Lunar,
     Moment,
@@ -196,10 +197,14 @@ class _Expander:
         return dt.datetime.combine(moment, time or self.campaign.send_time, tzinfo=self.tz)
 
     def points(
-        self, spec: Spec, reach: dt.timedelta = dt.timedelta(0)
+        self,
+        spec: Spec,
+        reach: dt.timedelta = dt.timedelta(0),
+        back: dt.timedelta = dt.timedelta(0),
     ) -> Iterator[tuple[str, Moment]]:
         """Every (occurrence id, moment) of a spec near the window (RRULEs up to ``reach``
-        after it, for deadlines whose reminders fall in the window)."""
+        after it, for deadlines whose reminders fall in the window, and ``back`` before it, for
+        deadlines that messages are timed from)."""
         if isinstance(spec, Fixed):
             yield ONCE, self._local(spec.value)
         elif isinstance(spec, Yearly):
@@ -221,9 +226,11 @@ class _Expander:
                 for day in _repeat_days(spec, _day(first), _day(last or first)):
                     yield f"{occurrence}/{day.isoformat()}", self._at(day, spec.time)
         elif isinstance(spec, Rule):
-            yield from self._rule_points(spec, reach)
+            yield from self._rule_points(spec, reach, back)
 
-    def _rule_points(self, spec: Rule, reach: dt.timedelta) -> Iterator[tuple[str, Moment]]:
+    def _rule_points(
+        self, spec: Rule, reach: dt.timedelta, back: dt.timedelta
+    ) -> Iterator[tuple[str, Moment]]:
         time = spec.time or dt.time()
         periods: list[tuple[str, dt.date, dt.date | None]] = []
         if spec.during:
@@ -231,7 +238,7 @@ class _Expander:
                 periods.append((occurrence + "/", _day(first), _day(last or first)))
         elif spec.start is not None:
             periods.append(("", spec.start, spec.until))
-        low = (self.start - dt.timedelta(days=1)).astimezone(self.tz).replace(tzinfo=None)
+        low = (self.start - dt.timedelta(days=1) - back).astimezone(self.tz).replace(tzinfo=None)
         high = (self.end + dt.timedelta(days=1) + reach).astimezone(self.tz).replace(tzinfo=None)
         sub_daily = bool(
             re.search(r"BYHOUR|BYMINUTE|BYSECOND|FREQ=(HOURLY|MINUTELY|SECONDLY)", spec.rule, re.I)
@@ -385,8 +392,12 @@ class _Expander:
                 occ = f"{occurrence}#{index + 1}" if several else occurrence
                 view = self._view(message.activity, occ, due)
                 days_left = (view.start_date - due.date()).days if view is not None else None
+                deadline = self._deadline_view(message.deadline, occurrence, due)
+                if deadline is not None:
+                    days_left = (deadline.due_date - due.date()).days
                 text, error = self._render(
-                    message.text, self._context(occ, due, activity=view, days_left=days_left)
+                    message.text,
+                    self._context(occ, due, activity=view, deadline=deadline, days_left=days_left),
                 )
                 yield MessageOccurrence(
                     key=f"{self.campaign.id}:{message.id}:{occ}",
@@ -401,16 +412,37 @@ class _Expander:
                     image=message.image,
                 )
 
+    def _deadline_view(
+        self, deadline_id: str | None, occurrence: str, due: dt.datetime
+    ) -> templates.DeadlineView | None:
+        """The deadline a message is timed from, at the occurrence the message counts from."""
+        if deadline_id is None:
+            return None
+        found = self.anchors.get(deadline_id, {})
+        anchor = found.get(occurrence) or found.get(ONCE) or found.get(str(due.year))
+        deadline = next((d for d in self.campaign.deadlines if d.id == deadline_id), None)
+        if anchor is None or deadline is None:
+            return None
+        return _deadline_view(deadline, anchor[0])
+
     def deadlines(self) -> tuple[list[DeadlineOccurrence], list[MessageOccurrence]]:
         dues: list[DeadlineOccurrence] = []
         reminders: list[MessageOccurrence] = []
         c = self.campaign
+        timed_from = {m.deadline for m in c.messages if m.deadline} | {
+            spec.ref for m in c.messages for spec in m.at.specs if isinstance(spec, Relative)
+        }
         for deadline in c.deadlines:
             several = len(deadline.due.specs) > 1
             reach = dt.timedelta(days=max(deadline.remind, default=0))
+            back = dt.timedelta(0)
+            if deadline.id in timed_from:  # messages may be up to MAX_OFFSET from each due
+                reach, back = max(reach, MAX_OFFSET), MAX_OFFSET
+            found: dict[str, _Anchor] = {}
             for index, spec in enumerate(deadline.due.specs):
-                for occurrence, due in self.points(spec, reach):
+                for occurrence, due in self.points(spec, reach, back):
                     occ = f"{occurrence}#{index + 1}" if several else occurrence
+                    found[occ] = (due, None)
                     if self._in_window(instant(due, self.tz)):
                         dues.append(
                             DeadlineOccurrence(
@@ -426,16 +458,14 @@ class _Expander:
                             )
                         )
                     reminders.extend(self._reminders(deadline, occ, due))
+            self.anchors[deadline.id] = found
         return dues, reminders
 
     def _reminders(
         self, deadline: Deadline, occurrence: str, due: Moment
     ) -> Iterator[MessageOccurrence]:
         due_day = _day(due)
-        view = templates.DeadlineView(
-            deadline.id, deadline.title, format_date(due_day), due_day, deadline.lead,
-            ", ".join(deadline.partners),
-        )  # fmt: skip
+        view = _deadline_view(deadline, due)
         targets = self.catalog.resolve(deadline.channels)
         source = deadline.text or t("reminder_default")
         for days in deadline.remind:
@@ -488,6 +518,14 @@ def expand_all(
     for campaign in campaigns:
         out.extend(expand(campaign, start, end, catalog))
     return out
+
+
+def _deadline_view(deadline: Deadline, due: Moment) -> templates.DeadlineView:
+    day = _day(due)
+    return templates.DeadlineView(
+        deadline.id, deadline.title, format_date(day), day, deadline.lead,
+        ", ".join(deadline.partners),
+    )  # fmt: skip
 
 
 def _day(moment: Moment) -> dt.date:

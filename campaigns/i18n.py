@@ -45,17 +45,119 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "file_unreadable": ("không đọc được tệp: {reason}", "cannot read the file: {reason}"),
     "not_utf8": ("tệp không phải UTF-8", "the file is not UTF-8"),
     "not_utf8_hint": ("lưu lại tệp với mã hoá UTF-8", "save the file as UTF-8"),
-    "toml_syntax": ("lỗi cú pháp TOML: {reason}", "TOML syntax error: {reason}"),
+    "toml_syntax": (
+        "lỗi cú pháp TOML ở cột {column}: {reason}",
+        "TOML syntax error at column {column}: {reason}",
+    ),
+    "toml_syntax_end": (
+        "lỗi cú pháp TOML ở cuối tệp: {reason}",
+        "TOML syntax error at the end of the file: {reason}",
+    ),
     "toml_syntax_hint": (
         "kiểm tra dấu ngoặc kép, dấu bằng và tên bảng [..] trên dòng này",
         "check quotes, the equals sign and [table] names on this line",
     ),
+    # tomllib's errors, translated (campaigns.report.toml_problem)
+    "toml_unclosed_quote": (
+        'chuỗi chưa đóng: thiếu dấu " trước khi hết dòng',
+        'the string is not closed: a " is missing before the end of the line',
+    ),
+    "toml_unclosed_quote_hint": (
+        'thêm dấu " ở cuối giá trị; văn bản nhiều dòng viết trong """ … """',
+        'add the closing "; write text of several lines between """ … """',
+    ),
+    "toml_bad_character": (
+        "ký tự {char} không được dùng ở đây",
+        "character {char} is not allowed here",
+    ),
+    "toml_bad_character_hint": (
+        "xoá ký tự này (thường do sao chép từ Word hay PDF); dấu tab trong văn bản viết \\t",
+        "delete it (often copied from Word or a PDF); write a tab in text as \\t",
+    ),
+    "toml_expected_equals": ("sau tên khóa phải có dấu =", "expected '=' after the key"),
+    "toml_bad_key": (
+        "tên khóa có ký tự không hợp lệ",
+        "the key has a character that is not allowed",
+    ),
+    "toml_key_hint": (
+        'tên khóa chỉ gồm chữ không dấu, số, - và _, rồi đến dấu =, ví dụ title = "…"',
+        'a key is ASCII letters, digits, - and _, then =, e.g. title = "…"',
+    ),
+    "toml_unclosed_array": ("danh sách [ … ] chưa đóng", "the list [ … ] is not closed"),
+    "toml_unclosed_array_hint": (
+        "thêm dấu ] sau phần tử cuối; các phần tử cách nhau bằng dấu phẩy",
+        "add ] after the last item; separate the items with commas",
+    ),
+    "toml_unclosed_table": ("bảng { … } chưa đóng", "the table { … } is not closed"),
+    "toml_unclosed_table_hint": (
+        "thêm dấu }; bảng { … } viết trên một dòng, các cặp khóa = giá trị cách nhau bằng dấu phẩy",
+        "add }; a { … } table stays on one line, its key = value pairs separated by commas",
+    ),
+    "toml_invalid_date": ("ngày giờ không hợp lệ", "the date or time is not valid"),
+    "toml_invalid_date_hint": (
+        "ngày giờ không có ngoặc kép phải viết 2026-12-15 hoặc 2026-12-15T08:00; dạng khác đặt "
+        'trong ngoặc kép: "15/12/2026", "08:00"',
+        "a date or time without quotes is written 2026-12-15 or 2026-12-15T08:00; put other "
+        'forms in quotes: "15/12/2026", "08:00"',
+    ),
+    "toml_invalid_value": ("giá trị không hợp lệ", "the value is not valid"),
+    "toml_invalid_value_hint": (
+        'văn bản đặt trong dấu ngoặc kép, ví dụ description = "…"; số và true/false thì không',
+        'put text in quotes, e.g. description = "…"; numbers and true/false need none',
+    ),
+    "toml_overwrite": ("khóa này đã có giá trị ở trên", "this key already has a value above"),
+    "toml_overwrite_hint": (
+        "mỗi khóa chỉ viết một lần trong một bảng; mỗi hoạt động, tin nhắn, hạn chót cần một [[…]] riêng",
+        "write each key once per table; each activity, message and deadline needs its own [[…]]",
+    ),
+    "toml_declared_twice": (
+        "bảng {key} được khai báo hai lần",
+        "the table {key} is declared twice",
+    ),
+    "toml_declared_twice_hint": (
+        "gộp hai bảng làm một; danh sách nhiều bảng viết [[…]]",
+        "merge them into one; a list of tables is written [[…]]",
+    ),
+    "toml_unterminated": ("chuỗi chưa đóng đến hết tệp", "a string runs to the end of the file"),
+    "toml_unterminated_hint": (
+        'thêm dấu ngoặc kép đóng (" hoặc """)',
+        'add the closing quotes (" or """)',
+    ),
+    "toml_trailing": ("còn ký tự thừa sau giá trị", "there is more after the value"),
+    "toml_trailing_hint": (
+        'mỗi dòng một khóa = giá trị; dấu " bên trong văn bản viết \\"; ngày như 15/12/2026 đặt '
+        "trong ngoặc kép",
+        'one key = value a line; a " inside text is written \\"; put dates such as 15/12/2026 in '
+        "quotes",
+    ),
+    "toml_invalid_statement": (
+        "dòng này không phải khóa = giá trị, [bảng] hay ghi chú #",
+        "this line is not a key = value, a [table] or a # comment",
+    ),
+    "toml_unclosed_header": (
+        "tên bảng thiếu {bracket} ở cuối",
+        "the table name lacks {bracket} at its end",
+    ),
+    "toml_backslash": ("dấu \\ trong chuỗi phải viết \\\\", "a \\ in a string is written \\\\"),
+    "toml_backslash_hint": (
+        "hoặc đặt văn bản trong dấu nháy đơn '…'",
+        "or put the text in single quotes '…'",
+    ),
+    "toml_too_deep": ("quá nhiều tầng [ ] hoặc { } lồng nhau", "too many nested [ ] or { }"),
     "no_campaign_files": ("không có tệp chiến dịch nào (*.toml)", "no campaign files (*.toml)"),
     # schema
     "unknown_key": ("khóa không được hỗ trợ", "unknown key"),
     "did_you_mean": ("có phải ý bạn là '{suggestion}'?", "did you mean '{suggestion}'?"),
     "allowed_keys": ("các khóa hợp lệ: {keys}", "allowed keys: {keys}"),
     "missing_key": ("thiếu khóa bắt buộc", "required key is missing"),
+    "missing_key_top": (
+        "thêm dòng {key} = … ở đầu tệp, trước bảng đầu tiên",
+        "add a line {key} = … at the top of the file, before the first table",
+    ),
+    "missing_key_in": (
+        "thêm dòng {key} = … vào {table} này",
+        "add a line {key} = … to this {table}",
+    ),
     "wrong_type": ("sai kiểu dữ liệu: cần {expected}", "wrong type: expected {expected}"),
     "empty_text": ("không được để trống", "must not be empty"),
     "bad_id": (
@@ -79,14 +181,55 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     # time expressions
     "bad_when": ("không hiểu thời điểm '{value}'", "cannot read the time '{value}'"),
     "bad_when_hint": (
-        "dùng 2025-06-05, 2025-06-05T08:00+07:00, 'hằng năm 05/06', 'âm lịch 10/03' hoặc 'ma-hoat-dong -7d 08:00'",
-        "use 2025-06-05, 2025-06-05T08:00+07:00, 'yearly 06-05', 'lunar 03-10' or 'activity-id -7d 08:00'",
+        "dùng 15/12/2026, 'ngày 15 tháng 12 năm 2026', 2026-12-15, 'hằng năm 15/12', "
+        "'âm lịch 10/03' hoặc '<mã hoạt động hay hạn chót> -7d 08:00'",
+        "use 15/12/2026 (day/month/year), 2026-12-15, 'yearly 12-15', 'hằng năm 15/12', "
+        "'lunar 03-10' or '<activity or deadline id> -7d 08:00'",
     ),
     "impossible_date": (
         "ngày {day:02d}/{month:02d} không tồn tại",
         "{day:02d}/{month:02d} is not a date",
     ),
     "impossible_date_hint": ("kiểm tra ngày và tháng", "check the day and the month"),
+    "impossible_day": ("ngày {value} không tồn tại", "{value} is not a date"),
+    "date_swapped_hint": (
+        "ngày viết trước tháng: {suggestion}",
+        "write the day before the month: {suggestion}",
+    ),
+    "year_digits": ("năm trong '{value}' cần đủ 4 chữ số", "the year in '{value}' needs 4 digits"),
+    "year_digits_hint": ("ví dụ 15/12/2026", "for example 15/12/2026"),
+    "ambiguous_date": (
+        "'{value}' có thể là {first} hoặc {second}",
+        "'{value}' could be {first} or {second}",
+    ),
+    "ambiguous_date_hint": (
+        "viết {first} (ngày/tháng) nếu là {first_spoken}, hoặc {second} nếu là {second_spoken}",
+        "write {first} (day/month) for {first_spoken}, or {second} for {second_spoken}",
+    ),
+    "month_first_date": (
+        "sau 'yearly'/'lunar', '{value}' được đọc là tháng-ngày (MM-DD) nên không có ngày này",
+        "after 'yearly'/'lunar', '{value}' reads as month-day (MM-DD), which is not a date",
+    ),
+    "month_first_date_hint": (
+        "viết {day_month} (ngày/tháng, dấu /) hoặc {month_day} (tháng-ngày, dấu -)",
+        "write {day_month} (day/month, with /) or {month_day} (month-day, with -)",
+    ),
+    "yearly_with_year": (
+        "'hằng năm' không kèm năm: '{value}'",
+        "'yearly' takes no year: '{value}'",
+    ),
+    "yearly_with_year_hint": (
+        "bỏ năm ('hằng năm 15/12'), hoặc bỏ 'hằng năm' nếu chỉ một ngày ('15/12/2026')",
+        "drop the year ('yearly 12-15'), or drop 'yearly' for one day ('15/12/2026')",
+    ),
+    "lunar_not_found": (
+        "ngày âm lịch {value} không có trong năm đó",
+        "the lunar date {value} does not occur that year",
+    ),
+    "lunar_not_found_hint": (
+        "kiểm tra năm (1900–2099) và tháng nhuận",
+        "check the year (1900–2099) and the leap month",
+    ),
     "impossible_lunar": (
         "ngày âm lịch {day:02d}/{month:02d} không tồn tại",
         "lunar {day:02d}/{month:02d} is not a date",
@@ -135,6 +278,34 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "an activity takes one time a year (no every/rrule/list)",
     ),
     "unknown_ref": ("không có hoạt động '{value}'", "there is no activity '{value}'"),
+    "unknown_ref_or_deadline": (
+        "không có hoạt động hay hạn chót '{value}'",
+        "there is no activity or deadline '{value}'",
+    ),
+    "ref_is_deadline": (
+        "'{value}' là một hạn chót, không phải hoạt động",
+        "'{value}' is a deadline, not an activity",
+    ),
+    "ref_is_deadline_hint": (
+        "chỉ tin nhắn (at) tính được theo hạn chót; ở đây hãy ghi ngày, ví dụ 'hằng năm 03/12'",
+        "only a message's 'at' may be timed from a deadline; write a date here, e.g. 'yearly 12-03'",
+    ),
+    "during_is_deadline": (
+        "'{value}' là một hạn chót, không có khoảng thời gian để lặp trong đó",
+        "'{value}' is a deadline: it has no period to repeat within",
+    ),
+    "during_is_deadline_hint": (
+        "during cần mã một hoạt động có start và end",
+        "'during' needs an activity with a start and an end",
+    ),
+    "ref_is_message": (
+        "'{value}' là một tin nhắn, không phải hoạt động hay hạn chót",
+        "'{value}' is a message, not an activity or a deadline",
+    ),
+    "ref_is_message_hint": (
+        "ghi thời điểm của tin này theo hoạt động hay hạn chót mà tin '{value}' dùng",
+        "time this message from the activity or deadline that '{value}' uses",
+    ),
     "ref_cycle": ("vòng lặp tham chiếu: {cycle}", "reference cycle: {cycle}"),
     "ref_cycle_hint": (
         "một hoạt động không thể tính theo chính nó",
@@ -188,6 +359,14 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     ),
     "template_unknown_hint": ("có thể dùng: {names}", "available: {names}"),
     "template_too_long": ("tin nhắn dài {length} ký tự", "the message is {length} characters long"),
+    "markup_html": (
+        "thẻ HTML {tag} sẽ hiện nguyên văn trong tin nhắn",
+        "the HTML tag {tag} will be shown as written in the message",
+    ),
+    "markup_html_hint": (
+        "viết **đậm**, *nghiêng*, [chữ](https://…) (xem docs/campaign-files.md)",
+        "write **bold**, *italic*, [text](https://…) (see docs/campaign-files.md)",
+    ),
     # config
     "config_missing": ("không tìm thấy tệp cấu hình {path}", "config file {path} not found"),
     "config_missing_hint": (
@@ -458,10 +637,28 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "kênh '{channel}' không còn đích '{target}'",
         "channel '{channel}' has no target '{target}' any more",
     ),
+    "duplicate_of": (
+        "cuộc trò chuyện này nhận tin dưới khóa {key}: không gửi lần thứ hai",
+        "this chat gets the message under {key}: not sent twice",
+    ),
     "file_write_failed": ("không ghi được tệp {path}: {reason}", "cannot write {path}: {reason}"),
     "check_local": ("kênh cục bộ, không cần token", "local channel, no token needed"),
     "check_targets": ("{count} đích", "{count} targets"),
     "sent_one": ("Đã gửi {key} (biên nhận: {receipt}).", "Sent {key} (receipt: {receipt})."),
+    "send_needs_target": (
+        "kênh '{channel}' gửi tới một nhóm hoặc một người: ghi đích sau dấu hai chấm, ví dụ "
+        'loa send {example} "…" (các đích đã khai báo: {names})',
+        "channel '{channel}' sends to a group or a person: name the target after a colon, e.g. "
+        'loa send {example} "…" (declared targets: {names})',
+    ),
+    "send_no_targets": (
+        "kênh '{channel}' gửi tới một nhóm hoặc một người nhưng chưa có đích nào: khai báo mã "
+        "nhóm (hoặc người) trong config.toml, mục [channels.{channel}.targets], ví dụ "
+        'nhom-van-phong = "MÃ-NHÓM", rồi gửi bằng loa send {channel}:nhom-van-phong "…"',
+        "channel '{channel}' sends to a group or a person but has no targets: declare the chat's "
+        "id in config.toml under [channels.{channel}.targets], e.g. "
+        'nhom-van-phong = "CHAT-ID", then send with loa send {channel}:nhom-van-phong "…"',
+    ),
     "send_timeout": (
         "chưa có kết quả cho {key} sau 30 giây; xem 'loa deliveries'",
         "no result for {key} after 30 s; see 'loa deliveries'",
@@ -536,6 +733,14 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "Đã đưa {count} tin vào hàng gửi lại.",
         "{count} deliveries queued to be sent again.",
     ),
+    "retry_never": (
+        "không gửi lại tin '{key}' vì tin này không bao giờ gửi được: {reason}",
+        "not retrying '{key}', it can never be sent: {reason}",
+    ),
+    "retry_duplicate": (
+        "không gửi lại tin '{key}': {reason}",
+        "not retrying '{key}': {reason}",
+    ),
     "cancelled_one": ("Đã huỷ {key}.", "Cancelled {key}."),
     "export_one_filter": (
         "chọn một trong --campaign, --unit, --tag",
@@ -565,10 +770,10 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "Bots answering commands (/help, /upcoming, /subscribe …): {names}",
     ),
     "col_kind": ("Loại", "Kind"),
-    "col_campaign": ("Chiến dịch", "Campaign"),
-    "col_title": ("Nội dung", "Title"),
     "col_channels": ("Kênh", "Channels"),
     "plan_title": ("Kế hoạch {start} – {end}", "Plan {start} – {end}"),
+    "plan_campaign": ("chiến dịch: {id}", "campaign: {id}"),
+    "plan_lead": ("chủ trì: {unit}", "lead: {unit}"),
     "reminder_default": (
         "Nhắc việc: {{ deadline.title }} — hạn chót {{ deadline.due }} (còn {{ days_left }} ngày).",
         "Reminder: {{ deadline.title }} is due {{ deadline.due }} ({{ days_left }} days left).",

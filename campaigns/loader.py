@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ValidationError
 
-from campaigns import templates
+from campaigns import markup, templates
 from campaigns.errors import ExpressionError, Problem
 from campaigns.i18n import t
 from campaigns.locate import LineIndex
@@ -150,8 +150,8 @@ def parse_document(
     except tomllib.TOMLDecodeError as exc:
         return None, [toml_problem(name, exc, text)]
     except RecursionError:
-        reason = "quá nhiều tầng [ ] hoặc { } lồng nhau"
-        return None, [Problem(name, 0, "", t("toml_syntax", reason=reason), t("toml_syntax_hint"))]
+        message = t("toml_syntax_end", reason=t("toml_too_deep"))
+        return None, [Problem(name, 0, "", message, t("toml_syntax_hint"))]
     checker = _FileChecker(name, LineIndex(text), catalog, default_timezone, path)
     campaign = checker.build(data, path, hashlib.sha256(raw).hexdigest())
     return (campaign if not checker.has_errors else None), checker.problems
@@ -174,6 +174,7 @@ class _FileChecker:
         self.catalog = catalog
         self.default_timezone = default_timezone
         self.problems: list[Problem] = []
+        self.kinds: dict[str, str] = {}  # every item id of the file: activity, message, deadline
 
     @property
     def has_errors(self) -> bool:
@@ -253,6 +254,9 @@ class _FileChecker:
                 continue
             by_year[int(key)] = dict(values)
 
+        for kind in ITEM_MODELS:
+            for _, raw in parsed[kind]:
+                self.kinds.setdefault(raw.id, kind)
         seen_ids: dict[str, int] = {}
         indexed = [
             (i, a) for i, raw in parsed["activity"] if (a := self._activity(i, raw, seen_ids))
@@ -261,16 +265,8 @@ class _FileChecker:
         activity_ids = {raw.id for _, raw in parsed["activity"] if ID_PATTERN.match(raw.id)}
         self._check_cycles(indexed, activity_ids)
         self._check_recurring_ends(indexed)
-        messages = [
-            m
-            for i, raw in parsed["message"]
-            if (m := self._message(i, raw, seen_ids, activity_ids))
-        ]
-        deadlines = [
-            d
-            for i, raw in parsed["deadline"]
-            if (d := self._deadline(i, raw, seen_ids, activity_ids))
-        ]
+        messages = [m for i, raw in parsed["message"] if (m := self._message(i, raw, seen_ids))]
+        deadlines = [d for i, raw in parsed["deadline"] if (d := self._deadline(i, raw, seen_ids))]
         campaign = Campaign(
             id=head.id,
             title=head.title.strip(),
@@ -309,15 +305,17 @@ class _FileChecker:
                 self.report(*bad)
                 return Years()
             return Years(only=frozenset(value))
-        match = re.fullmatch(r"\s*(\d{4})\s*-\s*(\d{4})?\s*", value)
+        match = _YEAR_RANGE.fullmatch(" ".join(value.lower().split()))
         if not match:
             self.report(*bad)
             return Years()
-        first = int(match[1])
-        last = int(match[2]) if match[2] else None
+        first = int(match["first"])
+        last = int(match["last"]) if match["last"] else None
         if not 1900 <= first <= 2100 or (last is not None and not first <= last <= 2100):
             self.report(*bad)
             return Years()
+        if not match["until"] and not match["since"]:  # "2026", "năm 2026": that year only
+            return Years(only=frozenset([first]))
         return Years(first=first, last=last)
 
     def _unique(self, path: tuple[str | int, ...], value: str, seen: dict[str, int]) -> bool:
@@ -372,15 +370,36 @@ class _FileChecker:
         )
 
     def _check_refs(
-        self, path: tuple[str | int, ...], refs: Iterable[str], activity_ids: set[str]
+        self,
+        path: tuple[str | int, ...],
+        refs: Iterable[str],
+        accept: tuple[str, ...] = ("activity",),
+        period: bool = False,
     ) -> bool:
+        """Whether every id in ``refs`` is an item of an accepted kind; a reference to an item
+        of another kind says what that item is and what to write instead.
+
+        Messages may be timed from deadlines (``accept`` holds both); a repeat needs a period
+        (``period``), which only an activity has."""
         ok = True
         for ref in sorted(refs):
-            if ref not in activity_ids:
-                close = difflib.get_close_matches(ref, sorted(activity_ids), n=1)
+            kind = self.kinds.get(ref)
+            if kind in accept and ID_PATTERN.match(ref):
+                continue
+            ok = False
+            if kind == "deadline":
+                code = "during_is_deadline" if period else "ref_is_deadline"
+                self.report(path, t(code, value=ref), t(code + "_hint"))
+            elif kind == "message":
+                self.report(
+                    path, t("ref_is_message", value=ref), t("ref_is_message_hint", value=ref)
+                )
+            else:
+                known = sorted(i for i, k in self.kinds.items() if k in accept)
+                close = difflib.get_close_matches(ref, known, n=1)
                 hint = t("did_you_mean", suggestion=close[0]) if close else ""
-                self.report(path, t("unknown_ref", value=ref), hint)
-                ok = False
+                code = "unknown_ref" if accept == ("activity",) else "unknown_ref_or_deadline"
+                self.report(path, t(code, value=ref), hint)
         return ok
 
     def _check_cycles(self, indexed: list[tuple[int, Activity]], ids: set[str]) -> None:
@@ -391,8 +410,8 @@ class _FileChecker:
             end_refs = When((activity.end,)).refs() if activity.end is not None else set()
             if _ends_after_own_start(activity):
                 end_refs.discard(activity.id)  # "end = own start + 6d" is not a loop
-            self._check_refs(("activity", i, "start"), refs, ids)
-            self._check_refs(("activity", i, "end"), end_refs - refs, ids)
+            self._check_refs(("activity", i, "start"), refs)
+            self._check_refs(("activity", i, "end"), end_refs - refs)
             graph[activity.id] = (refs | end_refs) & ids
             where[activity.id] = i
         reported: set[frozenset[str]] = set()
@@ -452,9 +471,7 @@ class _FileChecker:
             self.report(path, t("no_channels"), t("no_channels_hint"), severity="warning")
         return tuple(specs)
 
-    def _message(
-        self, i: int, raw: MessageFile, seen: dict[str, int], activity_ids: set[str]
-    ) -> Message | None:
+    def _message(self, i: int, raw: MessageFile, seen: dict[str, int]) -> Message | None:
         base: tuple[str | int, ...] = ("message", i)
         ok = self._unique((*base, "id"), raw.id, seen)
         if not raw.text.strip():
@@ -462,18 +479,23 @@ class _FileChecker:
             ok = False
         at = self._when((*base, "at"), raw.at)
         if at is not None:
-            ok = self._check_refs((*base, "at"), at.refs(), activity_ids) and ok
+            timed = {s.ref for s in at.specs if isinstance(s, Relative)}
+            within = {s.during for s in at.specs if isinstance(s, Repeat | Rule) and s.during}
+            ok = self._check_refs((*base, "at"), timed, ("activity", "deadline")) and ok
+            ok = self._check_refs((*base, "at"), within, period=True) and ok
         if raw.activity is not None:
-            ok = self._check_refs((*base, "activity"), [raw.activity], activity_ids) and ok
+            ok = self._check_refs((*base, "activity"), [raw.activity]) and ok
         channels = self._channels((*base, "channels"), raw.channels)
         if at is None or not ok:
             return None
         refs = at.refs()
-        bound = raw.activity or (next(iter(refs)) if len(refs) == 1 else None)
+        only = next(iter(refs)) if len(refs) == 1 else None
+        bound = raw.activity or (only if self.kinds.get(only or "") == "activity" else None)
+        deadline = only if self.kinds.get(only or "") == "deadline" else None
         image = self._image((*base, "image"), raw.image)
         if image is None:
             return None
-        return Message(raw.id, at, raw.text, channels, bound, image)
+        return Message(raw.id, at, raw.text, channels, bound, image, deadline)
 
     def _image(self, path: tuple[str | int, ...], value: str) -> str | None:
         """An https URL as given, or a file next to the campaign file as an absolute path."""
@@ -489,14 +511,12 @@ class _FileChecker:
             return None
         return str(file)
 
-    def _deadline(
-        self, i: int, raw: DeadlineFile, seen: dict[str, int], activity_ids: set[str]
-    ) -> Deadline | None:
+    def _deadline(self, i: int, raw: DeadlineFile, seen: dict[str, int]) -> Deadline | None:
         base: tuple[str | int, ...] = ("deadline", i)
         ok = self._unique((*base, "id"), raw.id, seen)
         due = self._when((*base, "due"), raw.due)
         if due is not None:
-            ok = self._check_refs((*base, "due"), due.refs(), activity_ids) and ok
+            ok = self._check_refs((*base, "due"), due.refs()) and ok
         remind: list[int] = []
         for j, value in enumerate(raw.remind):
             days = _remind_days(value)
@@ -531,9 +551,12 @@ class _FileChecker:
         self, campaign: Campaign, parsed: Mapping[str, list[tuple[int, Any]]]
     ) -> None:
         by_id = {a.id: a for a in campaign.activities}
+        deadlines = {d.id: d for d in campaign.deadlines}
         index_of = {raw.id: i for i, raw in parsed["message"]}
         for message in campaign.messages:
-            sample = sample_context(campaign, by_id.get(message.activity or ""), None)
+            sample = sample_context(
+                campaign, by_id.get(message.activity or ""), deadlines.get(message.deadline or "")
+            )
             self._template(("message", index_of[message.id], "text"), message.text, sample)
         index_of = {raw.id: i for i, raw in parsed["deadline"]}
         for deadline in campaign.deadlines:
@@ -546,6 +569,8 @@ class _FileChecker:
             templates.check(source, sample)
         except ExpressionError as exc:
             self.report_expression(path, exc)
+        if (tag := markup.html_tag(source)) is not None:
+            self.report(path, t("markup_html", tag=tag), t("markup_html_hint"), "warning")
 
 
 def _head_without_errors(top: dict[str, Any], exc: ValidationError) -> CampaignFile | None:
@@ -601,6 +626,13 @@ def valid_timezone(name: str) -> bool:
     except (ZoneInfoNotFoundError, ValueError, OSError):
         return False
     return True
+
+
+# "2024-2035", "2025-", and as documents write them: "2024 – 2035", "từ năm 2024 đến năm 2035"
+_YEAR_RANGE = re.compile(
+    r"(?P<since>từ )?(?:năm )?(?P<first>\d{4})"
+    r"(?P<until> ?(?:[-–—]|đến) ?(?:năm )?(?P<last>\d{4})?)?"
+)
 
 
 def _remind_days(value: int | str) -> int | None:

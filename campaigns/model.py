@@ -50,6 +50,7 @@ class Message:
     channels: tuple[str, ...] = ()  # empty: the config's default channels
     activity: str | None = None  # the activity whose details the template may use
     image: str = ""
+    deadline: str | None = None  # the deadline it is timed from, for {{ deadline.* }}
 
 
 @dataclass(frozen=True)
@@ -92,13 +93,15 @@ class Campaign:
 
 @dataclass(frozen=True)
 class ChannelCatalog:
-    """What the config offers campaigns: channel names, their target aliases, the defaults.
+    """What the config offers campaigns: channel names, their target aliases, the defaults,
+    and the platform chat each alias names (so one chat named twice gets a message once).
 
     Built by the scheduler from config.toml and handed in, so this package never reads config.
     """
 
     targets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     defaults: tuple[str, ...] = ()
+    addresses: Mapping[tuple[str, str], str] = field(default_factory=dict)
 
     def resolve(self, specs: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
         """``("telegram", "zalo:group")`` to (channel, target) pairs; "" is the channel itself."""

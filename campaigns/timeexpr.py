@@ -12,10 +12,15 @@ Accepted forms (documented with examples in docs/campaign-files.md):
 ``2025-06-05`` (TOML date or string)   that day, all day
 ``2025-06-05T08:00:00+07:00``          that instant (a local time without offset is read in the
                                        campaign's time zone)
-``yearly 06-05 [08:00]``               5 June each year; also ``hằng năm 05/06 [08:00]``
+``15/12/2026 [08:00]``                 that day as documents write it, day first; also
+                                       ``15-12-2026``, ``15.12.2026``, ``ngày 15 tháng 12 năm 2026``
+                                       (read by ``campaigns.dates.read_date``)
+``yearly 06-05 [08:00]``               5 June each year; also ``hằng năm 05/06 [08:00]``,
+                                       ``05/06``, ``ngày 5 tháng 6``
 ``lunar 03-10 [08:00] [leap]``         10th day of the 3rd lunar month each year; also
-                                       ``âm lịch 10/03 [08:00] [nhuận]``
-``ref[.start|.end] [±Nw±Nd±Nh±Nm] [HH:MM]``  relative to an activity: ``le-phat-dong -7d 08:00``
+                                       ``âm lịch 10/03 [08:00] [nhuận]``; with ``/2026`` one day
+``ref[.start|.end] [±Nw±Nd±Nh±Nm] [HH:MM]``  relative to an activity (or, in a message's ``at``,
+                                       a deadline's due day): ``le-phat-dong -7d 08:00``
 ``{ every = "week", on = "mon", time = "08:00", during = "activity" }``  repeats in a period
 ``{ rrule = "FREQ=MONTHLY;BYMONTHDAY=15", start = 2025-01-15, until = 2025-12-31 }``
 a list of any of the above                several moments
@@ -33,8 +38,10 @@ from typing import Any, Literal, TypeAlias
 
 from dateutil import rrule as du_rrule
 
+from campaigns.dates import WrittenDate, read_date
 from campaigns.errors import ExpressionError
 from campaigns.i18n import t
+from campaigns.lunar import to_solar
 
 Moment: TypeAlias = dt.date  # a date, or an aware datetime (a subclass of date)
 
@@ -144,8 +151,6 @@ _YEARLY_WORDS = ("yearly", "hằng năm", "hàng năm", "mỗi năm")
 _LUNAR_WORDS = ("lunar", "âm lịch")
 _LEAP_WORDS = ("leap", "nhuận")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
-_MONTH_DAY_ISO = re.compile(r"^(\d{1,2})-(\d{1,2})$")  # MM-DD
-_DAY_MONTH_VN = re.compile(r"^(\d{1,2})/(\d{1,2})$")  # DD/MM
 _OFFSET_TERM = re.compile(r"([+-]?)(\d+)([wdhms])")
 _OFFSET = re.compile(r"^[+-]\d+[wdhms](?:[+-]?\d+[wdhms])*$")
 _REF = re.compile(r"^([a-z0-9][a-z0-9_-]*)(?:\.(start|end))?$")
@@ -195,53 +200,77 @@ def parse_duration(text: str) -> dt.timedelta:
     return value
 
 
-def _month_day(text: str, lunar: bool) -> tuple[int, int]:
-    iso = _MONTH_DAY_ISO.match(text)
-    vn = _DAY_MONTH_VN.match(text)
-    if iso:
-        month, day = int(iso[1]), int(iso[2])
-    elif vn:
-        day, month = int(vn[1]), int(vn[2])
-    else:
-        raise ExpressionError(t("bad_when", value=text), t("bad_when_hint"))
-    if lunar:
-        if not (1 <= month <= 12 and 1 <= day <= 30):
-            raise ExpressionError(
-                t("impossible_lunar", day=day, month=month), t("impossible_lunar_hint")
-            )
-        return month, day
-    try:
-        dt.date(2024, month, day)  # a leap year, so 29 February passes
-    except ValueError:
-        raise ExpressionError(
-            t("impossible_date", day=day, month=month), t("impossible_date_hint")
-        ) from None
-    return month, day
-
-
-def _strip_word(text: str, words: Sequence[str]) -> str | None:
+def _strip_word(text: str, words: Sequence[str]) -> tuple[str, str] | None:
+    """The word found at the start or end of ``text``, and the rest."""
     for word in words:
         if text.startswith(word + " "):
-            return text[len(word) + 1 :].strip()
+            return word, text[len(word) + 1 :].strip()
         if text.endswith(" " + word):
-            return text[: -len(word) - 1].strip()
+            return word, text[: -len(word) - 1].strip()
     return None
 
 
-def _parse_recurring(rest: str, lunar: bool, original: str) -> Spec:
+def _split_time(text: str) -> tuple[str, str | None]:
+    """``15/12/2026 08:00``, ``15/12/2026 lúc 08:00``, ``08:00 ngày 15/12/2026``: the date part
+    and the time as written (checked later, once the rest is known to be a date)."""
+    parts = text.split()
+    time = None
+    if len(parts) > 1 and _TIME.match(parts[-1]):
+        time = parts.pop()
+    elif len(parts) > 1 and _TIME.match(parts[0]):
+        time = parts.pop(0)
+    elif len(parts) > 2 and parts[0] == "lúc" and _TIME.match(parts[1]):
+        time = parts[1]
+        parts = parts[2:]
+    if time is not None and parts and parts[-1] == "lúc":
+        parts.pop()
+    return " ".join(parts), time
+
+
+def _parse_written(norm: str, original: str) -> Spec | None:
+    """A date as written in documents, once or every year (solar or lunar); None when the
+    text is not one, so it may be a reference to an activity."""
+    found = _strip_word(norm, _YEARLY_WORDS)
+    kind = "yearly" if found else None
     leap = False
-    if lunar:
-        without_leap = _strip_word(rest, _LEAP_WORDS)
-        if without_leap is not None:
-            leap, rest = True, without_leap
-    parts = rest.split()
-    if not 1 <= len(parts) <= 2:
-        raise ExpressionError(t("bad_when", value=original), t("bad_when_hint"))
-    month, day = _month_day(parts[0], lunar)
-    time = parse_time(parts[1]) if len(parts) == 2 else None
-    if lunar:
-        return Lunar(month, day, time, leap)
-    return Yearly(month, day, time)
+    if found is None and (found := _strip_word(norm, _LUNAR_WORDS)):
+        kind = "lunar"
+        if without_leap := _strip_word(found[1], _LEAP_WORDS):
+            leap, found = True, (found[0], without_leap[1])
+    word, rest = found or ("", norm)
+    date_text, time_text = _split_time(rest)
+    written = read_date(
+        date_text, dash_month_first=word in ("yearly", "lunar"), lunar=kind == "lunar"
+    )
+    if written is None:
+        if kind is not None:
+            raise ExpressionError(t("bad_when", value=original), t("bad_when_hint"))
+        return None
+    time = parse_time(time_text) if time_text is not None else None
+    if kind == "lunar":
+        return _lunar(written, time, leap)
+    if written.year is None:
+        return Yearly(written.month, written.day, time)
+    if kind == "yearly":
+        raise ExpressionError(t("yearly_with_year", value=original), t("yearly_with_year_hint"))
+    return _one_day(dt.date(written.year, written.month, written.day), time)
+
+
+def _one_day(day: dt.date, time: dt.time | None) -> Fixed:
+    """A day, or a local time on it (read in the campaign's time zone)."""
+    return Fixed(dt.datetime.combine(day, time) if time is not None else day)
+
+
+def _lunar(written: WrittenDate, time: dt.time | None, leap: bool) -> Spec:
+    if written.year is None:
+        return Lunar(written.month, written.day, time, leap)
+    day = to_solar(written.year, written.month, written.day, leap)
+    if day is None:
+        value = f"{written.day:02d}/{written.month:02d}/{written.year:04d}" + (
+            " nhuận" if leap else ""
+        )
+        raise ExpressionError(t("lunar_not_found", value=value), t("lunar_not_found_hint"))
+    return _one_day(day, time)
 
 
 def _parse_iso(text: str) -> dt.date | None:
@@ -277,12 +306,9 @@ def parse_string(text: str) -> Spec:
                 ) from None
             raise ExpressionError(t("bad_when", value=text), t("bad_when_hint"))
         return Fixed(value)
-    rest = _strip_word(norm, _YEARLY_WORDS)
-    if rest is not None:
-        return _parse_recurring(rest, lunar=False, original=text)
-    rest = _strip_word(norm, _LUNAR_WORDS)
-    if rest is not None:
-        return _parse_recurring(rest, lunar=True, original=text)
+    written = _parse_written(norm, text)
+    if written is not None:
+        return written
     return _parse_relative(norm, text)
 
 

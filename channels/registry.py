@@ -30,6 +30,13 @@ Moved = Callable[[str, str, str], None]
 """Told (channel, old id, new id) when a send finds that a chat has a new id."""
 
 
+def migrated_fact(name: str) -> str:
+    """The memory entry where a Telegram channel keeps its groups' new ids (old id → new id),
+    read back by sync so that an alias of the old id and a subscription of the new are one
+    chat."""
+    return f"telegram-migrated:{name}"
+
+
 class UnsupportedChannel(Exception):
     """A channel type that this version of loa cannot send through yet."""
 
@@ -60,7 +67,7 @@ def build_channel(
         from channels.telegram import TelegramChannel
 
         env = settings.token_env or ""
-        fact = f"telegram-migrated:{name}"
+        fact = migrated_fact(name)
         migrated = json.loads((memory.get(fact) if memory else None) or "{}")
         on_migrate: Callable[[str, str], None] | None = None
         if memory is not None:

@@ -24,7 +24,7 @@ from channels.errors import (
 )
 from channels.limits import RateLimiter
 from channels.parts import PartSender
-from channels.split import split_text, utf16_length
+from channels.split import plain_parts
 from channels.transport import json_answer, may_have_arrived, unreadable_answer
 
 TEXT_LIMIT = 2000
@@ -95,7 +95,7 @@ class ZaloBotChannel:
         return payload["result"]
 
     async def send(self, message: OutboundMessage) -> Receipt:
-        parts = split_text(message.text, TEXT_LIMIT, utf16_length)
+        parts = plain_parts(message.text, TEXT_LIMIT)
         if message.image:
             if not message.image.startswith("https://"):
                 raise PermanentError(t("zalo_bot_image_url"))

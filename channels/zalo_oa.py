@@ -35,7 +35,7 @@ from channels.errors import (
 )
 from channels.limits import RateLimiter
 from channels.parts import PartSender
-from channels.split import split_text, utf16_length
+from channels.split import plain_parts
 from channels.transport import json_answer, may_have_arrived
 
 DEFAULT_BASE_URL = "https://openapi.zalo.me"
@@ -260,9 +260,7 @@ class ZaloOAChannel:
         return {"media_type": "image", "attachment_id": str(payload["data"]["attachment_id"])}
 
     async def send(self, message: OutboundMessage) -> Receipt:
-        bodies: list[Any] = [
-            {"text": part} for part in split_text(message.text, TEXT_LIMIT, utf16_length)
-        ]
+        bodies: list[Any] = [{"text": part} for part in plain_parts(message.text, TEXT_LIMIT)]
         if message.image:  # the image first, as its own message, then the text
             bodies.insert(0, None)
 

@@ -35,7 +35,7 @@ from scheduler.db import migrate, open_engine, sqlite_path
 from scheduler.engine import utcnow
 from scheduler.errors import PortInUse
 from scheduler.lock import AlreadyRunning, nudge, unless_daemon
-from scheduler.plan import kind_text, plan_rows, when_text
+from scheduler.plan import plan_entries, plan_rows
 from scheduler.quotas import plan_warnings
 from scheduler.tables import State
 
@@ -118,9 +118,7 @@ def init(
     if docs and folder.exists():
         err.print(t("init_exists", path=folder))
     elif docs:
-        folder.mkdir()
-        for doc in docs:
-            shutil.copyfile(doc, folder / doc.name)
+        shutil.copytree(DOCS, folder, ignore=shutil.ignore_patterns("__pycache__"))
         out.print(t("init_docs_done", path=folder))
         written = True
     if written:
@@ -206,26 +204,12 @@ def plan(
     if not rows:
         out.print(t("plan_empty"))
         return
-    table = Table(
-        title=t("plan_title", start=first.strftime("%d/%m/%Y"), end=last.strftime("%d/%m/%Y")),
-        expand=True,
+    out.print(
+        t("plan_title", start=first.strftime("%d/%m/%Y"), end=last.strftime("%d/%m/%Y")),
+        style="bold",
     )
-    table.add_column(t("col_when"), no_wrap=True)
-    table.add_column(t("col_kind"), no_wrap=True)
-    table.add_column(t("col_campaign"), no_wrap=True, overflow="ellipsis", max_width=22)
-    table.add_column(t("col_title"), no_wrap=True, overflow="ellipsis", ratio=1)
-    table.add_column(t("col_channels"), no_wrap=True, overflow="ellipsis", max_width=20)
-    styles = {"activity": "bold", "deadline": "bold red", "message": ""}
-    for row in rows:
-        table.add_row(
-            when_text(row),
-            kind_text(row.kind),
-            row.campaign,
-            row.title if not row.error else f"[red]{row.error}[/red]",
-            ", ".join(row.channels),
-            style=styles[row.kind],
-        )
-    out.print(table)
+    for entry in plan_entries(rows):
+        out.print(entry)
 
 
 def _open_store(cfg: Config) -> Engine:
@@ -451,7 +435,23 @@ def retry_command(
         raise UserError(t("retry_usage"))
     cfg = _config(config)
     db = _open_store(cfg)
-    count = outbox.retry(db, utcnow(), key=key)
+    if key is not None:
+        row = outbox.get_delivery(db, key)
+        why = _never_sendable(cfg, row.channel, row.target) if row is not None else None
+        if why is not None:
+            raise UserError(t("retry_never", key=key, reason=why))
+        if row is not None and row.cancel_reason == subscriptions.DUPLICATE:
+            raise UserError(t("retry_duplicate", key=key, reason=row.last_error))
+    else:
+        for row in outbox.list_deliveries(db, State.FAILED):
+            why = _never_sendable(cfg, row.channel, row.target)
+            if why is not None:
+                out.print(t("retry_never", key=row.key, reason=why), soft_wrap=True, markup=False)
+
+    def reachable(channel: str, target: str) -> bool:
+        return _never_sendable(cfg, channel, target) is None
+
+    count = outbox.retry(db, utcnow(), key=key, reachable=reachable)
     if key is not None and count == 0:
         raise _unchanged(db, key)
     _nudge(cfg)
@@ -520,6 +520,30 @@ def channels_check(config: ConfigOption = Path("config.toml")) -> None:
         raise typer.Exit(1)
 
 
+def _never_sendable(cfg: Config, channel: str, target: str) -> str | None:
+    """Why a message to ``channel:target`` can never go out, and what to write instead; None
+    when it can. A chat platform (Telegram, Zalo) needs a chat: with none named it answers
+    "chat_id is empty" however often it is tried."""
+    from scheduler.config import NETWORK_TYPES
+
+    settings = cfg.data.channels.get(channel)
+    if settings is None:
+        known = t("known_channels", names=", ".join(cfg.data.channels) or "—")
+        return f"{t('unknown_channel', value=channel)}; {known}"
+    names = list(settings.targets)
+    if target.startswith(subscriptions.CHAT_PREFIX) and target != subscriptions.CHAT_PREFIX:
+        return None  # a chat that subscribed, by its platform id
+    if target and target not in names:
+        known = t("known_targets", names=", ".join(names) or "—")
+        return f"{t('unknown_target', channel=channel, value=target)}; {known}"
+    if target or settings.type not in NETWORK_TYPES:
+        return None
+    if not names:
+        return t("send_no_targets", channel=channel)
+    example = f"{channel}:{names[0]}"
+    return t("send_needs_target", channel=channel, example=example, names=", ".join(names))
+
+
 @app.command("send", help=t("cmd_send"))
 def send_command(
     where: Annotated[str, typer.Argument(help=t("arg_send_where"))],
@@ -533,10 +557,9 @@ def send_command(
 
     cfg = _config(config)
     channel, _, target = where.partition(":")
-    if channel not in cfg.data.channels:
-        raise UserError(t("unknown_channel", value=channel))
-    if target and target not in cfg.data.channels[channel].targets:
-        raise UserError(t("unknown_target", channel=channel, value=target))
+    why = _never_sendable(cfg, channel, target)
+    if why is not None:
+        raise UserError(why)  # before anything is stored: it would fail at the platform
     if not text.strip():
         raise UserError(t("empty_text"))
     db = _open_store(cfg)
@@ -584,7 +607,7 @@ def export_ics(
     tag: Annotated[str | None, typer.Option("--tag", help=t("opt_tag"))] = None,
     config: ConfigOption = Path("config.toml"),
 ) -> None:
-    from scheduler.feeds import FeedSelector, FeedStore, slug
+    from scheduler.feeds import FeedSelector, FeedStore
 
     chosen = [(k, v) for k, v in (("campaign", campaign), ("unit", unit), ("tag", tag)) if v]
     if len(chosen) > 1:
@@ -593,13 +616,13 @@ def export_ics(
     db = _open_store(cfg)
     refresh_store(cfg, db)
     kind, value = chosen[0] if chosen else ("all", "")
-    selector = FeedSelector(kind, slug(value) if kind == "unit" else value)
     feeds = FeedStore(db, cfg.data.http.public_url.rstrip("/"))
-    version = feeds.lookup(selector)
-    if version is None:
-        known = ", ".join(feeds.units()) if kind == "unit" else ""
-        hint = t("export_known", names=known) if known else ""
+    found = feeds.lookup(FeedSelector(kind, value))
+    if found is None:
+        known = ", ".join(min(names) for names in feeds.names(kind).values())
+        hint = t("export_known", names=known) if known and kind != "campaign" else ""
         raise UserError(t("export_unknown", kind=named("feed_kind", kind), value=value) + hint)
+    selector, version = found
     body = feeds.render(selector, version)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_bytes(body)
@@ -704,7 +727,8 @@ def main() -> None:
         _print_problems(exc.problems)
         sys.exit(1)
     except (UserError, CampaignError) as exc:
-        err.print(f"[red]{exc}[/red]")
+        # not markup: a message may quote config.toml's [tables]
+        err.print(str(exc), style="red", markup=False, soft_wrap=True)
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)

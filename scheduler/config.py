@@ -217,7 +217,7 @@ class Config:
         if defaults is None:
             # with a bot to /subscribe through, a chat that subscribes gets what everyone gets
             defaults = [*targets, *(SPECIAL_CHANNELS if self.bots() else ())]
-        return ChannelCatalog(targets=targets, defaults=tuple(defaults))
+        return ChannelCatalog(targets=targets, defaults=tuple(defaults), addresses=self.addresses())
 
     def bots(self) -> dict[str, ChannelSettings]:
         """The channels whose bots answer chat commands."""
@@ -304,7 +304,7 @@ def load_config(path: Path) -> Config:
         report(("campaigns", "horizon_days"), t("wrong_type", expected="≥ 1"))
     for feed, env in parsed.http.private_feeds.items():
         where = ("http", "private_feeds", feed)
-        if not re.fullmatch(r"all|(campaign|unit|tag)/[\w-]+", feed):
+        if not re.fullmatch(r"all|(campaign|unit|tag)/[\w -]+", feed):
             report(where, t("bad_feed_path", value=feed), t("bad_feed_path_hint"))
         elif not os.environ.get(env):
             report(where, t("feed_token_missing", env=env))

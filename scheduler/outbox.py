@@ -10,7 +10,7 @@ runs one daemon (see ``scheduler.lock``).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -279,25 +279,35 @@ def last_errors(engine: Engine, limit: int = 5) -> list[Row[Any]]:
         return list(conn.execute(query).all())
 
 
-def retry(engine: Engine, now: dt.datetime, key: str | None = None) -> int:
+def retry(
+    engine: Engine,
+    now: dt.datetime,
+    key: str | None = None,
+    reachable: Callable[[str, str], bool] | None = None,
+) -> int:
     """Send again now: one delivery by key (failed, missed or cancelled), or every failed one.
 
     A person asked for it, so it goes out however late it is: its grace is widened to now.
     A delivery of a paused campaign waits, held, for the campaign to resume; one cancelled
-    because its chat unsubscribed is not sent to that chat again.
+    because its chat unsubscribed is not sent to that chat again, nor one cancelled because its
+    chat gets the message under another key. ``reachable(channel, target)`` leaves out what
+    could never be sent (a chat platform with no chat named): queued again, it would only fail
+    again.
     """
     condition = D.c.key == key if key is not None else D.c.state == State.FAILED
     allowed = [State.FAILED, State.MISSED, State.CANCELLED, State.RETRYING]
     with engine.begin() as conn:
-        rows = conn.execute(
-            select(D.c.key, D.c.due, D.c.grace_seconds).where(
+        found = conn.execute(
+            select(D.c.key, D.c.due, D.c.grace_seconds, D.c.channel, D.c.target).where(
                 and_(
                     condition,
                     D.c.state.in_(allowed),
                     subscriptions.still_subscribed(),
+                    D.c.cancel_reason != subscriptions.DUPLICATE,
                 )
             )
         ).all()
+        rows = [r for r in found if reachable is None or reachable(r.channel, r.target)]
         for row in rows:
             late = max(0, int((now - row.due).total_seconds()))
             conn.execute(

@@ -93,7 +93,38 @@ def test_plan_bad_arguments(tmp_path: Path) -> None:
 def test_plan_table_is_readable() -> None:
     result = loa("plan", "--from", "2026-11-20", "--to", "2026-12-31")
     assert result.returncode == 0, result.stderr
-    assert "Thời gian" in result.stdout
+    assert "Kế hoạch 20/11/2026 – 31/12/2026" in result.stdout
+
+
+def _plan_at(columns: int, *args: str) -> str:
+    env = {**os.environ, "LOA_LANG": "vi", "COLUMNS": str(columns)}
+    result = subprocess.run(
+        [*LOA, "plan", *args], cwd=ROOT, capture_output=True, text=True, env=env, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_plan_shows_every_title_campaign_and_lead_whole_at_80_and_200_columns() -> None:
+    """Issue 11, defect 9: at 80 columns the title column shrank to ``Nội …`` and campaign ids
+    were cut even at 200. Each title, campaign and lead unit must be readable whole (a title
+    may wrap onto the next line), and periods show their weekdays and years."""
+    window = ("--from", "2026-05-20", "--to", "2026-06-10")
+    rows = json.loads(_plan_at(200, *window, "--format", "json"))
+    assert any(r["lead"] for r in rows) and any(r["kind"] == "message" for r in rows)
+    for columns in (80, 200):
+        shown = _plan_at(columns, *window)
+        lines = shown.splitlines()
+        assert "…" not in shown
+        assert max(len(line) for line in lines) <= columns
+        joined = " ".join(" ".join(line.split()) for line in lines)
+        for row in rows:
+            assert " ".join(row["title"].split()) in joined, (columns, row["title"])
+            assert any(row["campaign"] in line.split() for line in lines), row["campaign"]
+            if row["lead"]:
+                assert row["lead"] in joined, row["lead"]
+        assert "Thứ Hai, 25/05/2026 – Thứ Ba, 30/06/2026" in shown  # the Month of Action
+        assert "Thứ Sáu, 05/06/2026" in shown  # World Environment Day
 
 
 @pytest.mark.parametrize(
@@ -126,6 +157,7 @@ def test_init_says_what_next_once_and_points_to_docs_that_exist(tmp_path: Path) 
         pointers = re.findall(r"Tài liệu[^:]*: (docs/\S+\.md)", written.read_text("utf-8"))
         assert pointers, written
         assert all((office / p).is_file() for p in pointers), pointers
+    assert (office / "docs" / "en" / "configuration.md").is_file()  # the English mirror too
 
 
 def test_status_before_the_first_run_says_what_to_run(tmp_path: Path) -> None:

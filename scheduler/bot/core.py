@@ -24,6 +24,7 @@ from scheduler import audit, outbox, pausing, subscriptions
 from scheduler.bot import queries
 from scheduler.bot.paging import paginate
 from scheduler.bot.parse import Command, for_other_bot, parse_command
+from scheduler.feeds import canonical_path, feed_path
 
 DEFAULT_COUNT = 10
 MAX_COUNT = 500
@@ -239,10 +240,10 @@ class CommandCore:
             found = self._campaign_arg(command, lang, "feed")
             if isinstance(found, Reply):
                 return found
-            path, title = f"campaign/{found.id}", found.title
+            path, title = feed_path("campaign", found.id), found.title
         else:
             path, title = "all", t("bot_all_campaigns", lang)
-        if path in self.settings.private_feeds:
+        if path in {canonical_path(p) for p in self.settings.private_feeds}:
             return Reply([t("bot_feed_private", lang, title=title)])
         url = f"{base}/feeds/{path}.ics"
         webcal = re.sub(r"^https?://", "webcal://", url)

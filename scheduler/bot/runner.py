@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 
 from sqlalchemy import Engine, select
 
+from campaigns import markup
 from campaigns.i18n import t
 from channels.base import Channel, OutboundMessage
 from channels.errors import AuthError, ChannelError, RecipientGone, TransientError
@@ -270,7 +271,7 @@ class BotRunner:
                 channel=self.name,
                 target=target,
                 address=chat,
-                text=page,
+                text=markup.literal(page),  # a reply shows as written, never as markup
                 due=self.clock(),
             )
             if not await self._send_one(message, group):
