@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from campaigns.errors import ExpressionError, Problem, ValidationFailed
-from campaigns.i18n import t
+from campaigns.i18n import LANGUAGES, choose_language, t
 from campaigns.loader import LIBRARY, SPECIAL_CHANNELS, valid_timezone
 from campaigns.locate import LineIndex
 from campaigns.model import ChannelCatalog
@@ -109,7 +109,7 @@ class ChannelSettings(_Strict):
 
 class ConfigFile(_Strict):
     timezone: str = "Asia/Ho_Chi_Minh"
-    language: Literal["vi", "en"] = "vi"
+    language: Literal["vi", "en"] | None = None  # None: not set, so LOA_LANG or vi decides
     database: DatabaseSettings = DatabaseSettings()
     campaigns: CampaignSettings = CampaignSettings()
     http: HttpSettings = HttpSettings()
@@ -128,6 +128,11 @@ class Config:
     @property
     def timezone(self) -> str:
         return self.data.timezone
+
+    @property
+    def language(self) -> str:
+        """The language of loa's texts: LOA_LANG, then this file's ``language``, then vi."""
+        return choose_language(self.data.language)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -251,6 +256,19 @@ def _check_bot(
             report((*where, "mode"), t("bot_webhook_needs_http"))
     if not 1 <= bot.poll_seconds <= 50:
         report((*where, "poll_seconds"), t("wrong_type", expected="1–50"))
+
+
+def configured_language(path: Path) -> str | None:
+    """The ``language`` a config file sets, read without checking the rest of the file.
+
+    Texts shown before the file is checked (``--help``, the file's own errors) follow it too.
+    None when the file is unreadable or names no known language.
+    """
+    try:
+        value = tomllib.loads(path.read_text("utf-8")).get("language")
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
+        return None
+    return value if isinstance(value, str) and value in LANGUAGES else None
 
 
 def load_config(path: Path) -> Config:

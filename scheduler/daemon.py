@@ -181,7 +181,7 @@ class Daemon:
         http = self.config.data.http
         settings = BotSettings(
             timezone=self.config.timezone,
-            language=self.config.data.language,
+            language=self.config.language,
             admins={name: frozenset(map(str, s.bot.admins)) for name, s in bots.items()},
             feed_base=self._feed_base,
             private_feeds=frozenset(http.private_feeds),

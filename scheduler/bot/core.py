@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 
 from campaigns.dates import format_date, format_datetime
-from campaigns.i18n import LANGUAGES, t
+from campaigns.i18n import LANGUAGES, named, t
 from campaigns.model import ChannelCatalog
 from scheduler import audit, outbox, pausing, subscriptions
 from scheduler.bot import queries
@@ -307,7 +307,7 @@ class CommandCore:
             )  # fmt: skip
 
         if not self.is_admin(request):
-            log(audit.REFUSED, "not an admin")
+            log(audit.REFUSED, audit.NOT_ADMIN)
             return Reply([t("bot_not_admin", lang)])
         try:
             reply: Reply = getattr(self, f"_admin_{command.name}")(command, lang)
@@ -321,7 +321,7 @@ class CommandCore:
         counts = outbox.counts(self.db)
         lines = [t("bot_status_title", lang)]
         if counts:
-            lines += [f"• {state}: {n}" for state, n in sorted(counts.items())]
+            lines += [f"• {named('state', s, lang)}: {n}" for s, n in sorted(counts.items())]
         else:
             lines.append(t("bot_status_empty", lang))
         next_due = outbox.next_wake(self.db)
@@ -330,7 +330,10 @@ class CommandCore:
         errors = outbox.last_errors(self.db, 5)
         if errors:
             lines += ["", t("bot_last_failures", lang)]
-            lines += [f"• {r.key} [{r.state}]: {_shorten(r.last_error, 200)}" for r in errors]
+            lines += [
+                f"• {r.key} [{named('state', r.state, lang)}]: {_shorten(r.last_error, 200)}"
+                for r in errors
+            ]
         return Reply(lines)
 
     def _admin_pause(self, command: Command, lang: str) -> Reply:
@@ -363,7 +366,8 @@ class CommandCore:
             state = outbox.state_of(self.db, key)
             if state is None:
                 return _refused(Reply([t("bot_no_delivery", lang, key=_shown(key))]))
-            return _refused(Reply([t("bot_cannot_retry", lang, key=_shown(key), state=state)]))
+            shown = named("state", state, lang)
+            return _refused(Reply([t("bot_cannot_retry", lang, key=_shown(key), state=shown)]))
         return Reply([t("bot_retried", lang, key=key)], wake=True)
 
     # -- helpers -------------------------------------------------------------------------

@@ -661,7 +661,7 @@ def test_an_admin_of_another_channel_is_refused(bot: Bot) -> None:
 def test_status_counts_states_and_shows_the_next_due(bot: Bot) -> None:
     text = bot.say("/status", user=ADMIN, chat=ADMIN)
     assert text.split("\n")[0] == "Tình trạng gửi tin:"
-    assert "• pending: " in text
+    assert "• đang chờ: " in text
     assert "Tin kế tiếp: 10:30, Thứ Tư, 04/06/2025" in text  # the green week's morning note
     assert "Lỗi gần nhất:" not in text
     (entry,) = audit_rows(bot.db)
@@ -676,9 +676,9 @@ def test_status_lists_the_last_failures(bot: Bot) -> None:
             .values(state=State.FAILED, last_error="Forbidden: bot was kicked\nfrom the group")
         )
     text = bot.say("/status", chat=ADMIN_GROUP, user="1", group=True)  # admin by chat id
-    assert "• failed: 1" in text
+    assert "• lỗi: 1" in text
     assert text.endswith(
-        f"Lỗi gần nhất:\n• {GROUP_KEY} [failed]: Forbidden: bot was kicked from the group"
+        f"Lỗi gần nhất:\n• {GROUP_KEY} [lỗi]: Forbidden: bot was kicked from the group"
     )
 
 
@@ -787,7 +787,7 @@ def test_resume_of_more_deliveries_than_one_statement_takes(bot: Bot) -> None:
         ("/retry khong-co", "Không có tin với khoá “khong-co”."),
         (
             f"/retry {GROUP_KEY}",
-            f"Tin “{GROUP_KEY}” đang ở trạng thái pending, không gửi lại được.",
+            f"Tin “{GROUP_KEY}” đang ở trạng thái “đang chờ”, không gửi lại được.",
         ),
     ],
 )

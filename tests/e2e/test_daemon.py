@@ -114,7 +114,7 @@ def test_downtime_sends_late_within_grace_and_misses_beyond(office: Office) -> N
     }
     assert [r["campaign"] for r in office.sent()] == ["rong"]
     status = office.loa("status")
-    assert "missed" in status.stdout and "grace" in status.stdout
+    assert "bỏ lỡ" in status.stdout and "grace" in status.stdout
 
 
 def test_edit_updates_pending_and_removal_cancels(office: Office) -> None:
