@@ -590,6 +590,65 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "[bold]loa đang chạy[/bold] · {campaigns} chiến dịch · {pending} tin đang chờ gửi · kênh: {channels}",
         "[bold]loa is running[/bold] · {campaigns} campaigns · {pending} messages waiting · channels: {channels}",
     ),
+    # log lines in text form (JSON logs keep the English event for scripts): log_<event>
+    "log_synced": ("đã lập lịch theo các tệp chiến dịch", "synced"),
+    "log_dispatched": ("đã gửi một đợt", "dispatched"),
+    "log_dispatch_failed;_will_try_again": (
+        "gửi một đợt không được; sẽ thử lại",
+        "dispatch failed; will try again",
+    ),
+    "log_campaign_files_changed;_reloading": (
+        "tệp chiến dịch đã đổi; đang đọc lại",
+        "campaign files changed; reloading",
+    ),
+    "log_recovered_deliveries_caught_in_flight_by_a_crash": (
+        "đã xử lý các tin đang gửi dở khi tiến trình bị dừng đột ngột",
+        "recovered deliveries caught in flight by a crash",
+    ),
+    "log_http_listening": ("phần HTTP đang nhận kết nối", "http listening"),
+    "log_stopping_with_sends_in_flight;_they_are_resolved_on_the_next_start": (
+        "dừng khi còn tin đang gửi; lần chạy sau sẽ xử lý chúng",
+        "stopping with sends in flight; they are resolved on the next start",
+    ),
+    "log_stopped": ("đã dừng", "stopped"),
+    "log_missed": ("bỏ lỡ: quá thời gian cho phép gửi muộn", "missed"),
+    "log_failed": ("gửi lỗi", "failed"),
+    "log_channel_error": ("lỗi kênh", "channel error"),
+    "log_retrying": ("sẽ thử gửi lại", "retrying"),
+    "log_chat_moved": ("cuộc trò chuyện đã chuyển sang mã mới", "chat moved"),
+    "log_could_not_move_subscriptions": (
+        "không chuyển được các đăng ký",
+        "could not move subscriptions",
+    ),
+    "log_bot_cannot_reach_its_platform": (
+        "bot không kết nối được nền tảng",
+        "bot cannot reach its platform",
+    ),
+    "log_bot_reaches_its_platform_again": (
+        "bot đã kết nối lại được nền tảng",
+        "bot reaches its platform again",
+    ),
+    "log_could_not_record_the_bot's_health": (
+        "không ghi được tình trạng của bot",
+        "could not record the bot's health",
+    ),
+    "log_could_not_answer_an_update": (
+        "không trả lời được một tin nhắn gửi tới bot",
+        "could not answer an update",
+    ),
+    "log_could_not_store_the_bot's_place": (
+        "không lưu được vị trí đọc tin của bot",
+        "could not store the bot's place",
+    ),
+    "log_command_failed": ("lệnh bị lỗi", "command failed"),
+    "log_campaign_problem": ("lỗi trong tệp chiến dịch", "campaign problem"),
+    "log_update_ignored": ("bỏ qua một tin nhắn gửi tới bot", "update ignored"),
+    "log_reply_not_sent": ("không gửi được câu trả lời", "reply not sent"),
+    "level_debug": ("gỡ-lỗi", "debug"),
+    "level_info": ("tin", "info"),
+    "level_warning": ("cảnh-báo", "warning"),
+    "level_error": ("lỗi", "error"),
+    "level_critical": ("nghiêm-trọng", "critical"),
     "nothing_coming": ("  (chưa có tin nào trong thời gian tới)", "  (no messages coming up)"),
     "feeds_at": (
         "Lịch để đăng ký (iCalendar): {url}/",

@@ -39,7 +39,6 @@ LEAD = 5.0  # seconds from writing the campaign to the burst: start-up and sync 
 SEED = int(os.environ.get("LOA_CRASH_SEED", "20250605"))
 UNFINISHED = ("pending", "sending", "retrying")
 RECOVERED = re.compile(
-    r"recovered deliveries caught in flight by a crash "
     r"in_flight=(\d+) confirmed_sent=(\d+) confirmed_not_sent=(\d+) possible_duplicates=(\d+)"
 )
 
