@@ -93,13 +93,23 @@ class Campaign:
 
 @dataclass(frozen=True)
 class ChannelCatalog:
-    """What the config offers campaigns: channel names, their target aliases, the defaults.
+    """What the config offers campaigns: channel names, their target aliases, the defaults,
+    and the platform chat each alias names (so one chat named twice gets a message once).
 
     Built by the scheduler from config.toml and handed in, so this package never reads config.
     """
 
     targets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     defaults: tuple[str, ...] = ()
+    addresses: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    # channels that send to a chat (Telegram, Zalo): the channel alone names nobody, so a
+    # message to it needs one of its targets; console and file channels are their own target
+    needs_target: frozenset[str] = frozenset()
+
+    def names_no_chat(self, channel: str) -> bool:
+        """True when the channel alone (``"telegram"``) names no chat: it needs a target and
+        has none declared, so a message to it could never be sent."""
+        return channel in self.needs_target and not self.targets.get(channel)
 
     def resolve(self, specs: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
         """``("telegram", "zalo:group")`` to (channel, target) pairs; "" is the channel itself."""

@@ -75,7 +75,7 @@ def test_loa_run_sends_a_due_message_and_loa_status_reads_it(office: Office, sto
 
     status = office.loa("status")
     assert status.returncode == 0, status.stderr
-    assert re.search(r"\bsent\W+2\b", status.stdout), status.stdout
+    assert re.search(r"đã gửi\W+2\b", status.stdout), status.stdout  # LOA_LANG=vi
     listed = json.loads(office.loa("deliveries", "--format", "json").stdout)
     assert {r["state"] for r in listed} == {"sent"}
     code, _, _ = office.stop(process)
