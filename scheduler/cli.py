@@ -36,6 +36,7 @@ from scheduler.errors import PortInUse
 from scheduler.lock import AlreadyRunning, nudge, unless_daemon
 from scheduler.plan import plan_entries, plan_rows
 from scheduler.quotas import plan_warnings
+from scheduler.storage import read_fault
 from scheduler.tables import State
 
 app = typer.Typer(
@@ -225,6 +226,12 @@ def status(config: ConfigOption = Path("config.toml")) -> None:
     duplicates = outbox.count_possible_duplicates(db)
     if duplicates:
         out.print(t("possible_duplicates", count=duplicates))
+    database = sqlite_path(cfg.database_url)
+    fault = read_fault(database) if database is not None else None
+    if fault:
+        since = format_datetime(dt.datetime.fromisoformat(fault["since"]).astimezone(cfg.tz))
+        line = t("storage_fault_status", since=since, reason=fault["reason"], hint=fault["hint"])
+        out.print(line, style="red", soft_wrap=True, markup=False)
     recovery = outbox.get_meta(db, "last_recovery")
     if recovery:
         out.print(t("last_recovery", text=recovery))
