@@ -164,7 +164,10 @@ class Daemon:
                 hooks=self._webhook_bot,
                 base_url=http.public_url.rstrip("/"),
             )
-            self.http = HttpServer(create_app(state), http.host, http.port)
+            self.http = HttpServer(
+                create_app(state), http.host, http.port, http.header_timeout_seconds,
+                http.max_unfinished_per_client, http.max_unfinished,
+            )  # fmt: skip
         settings = self.config.data.daemon
         self.engine = DispatchEngine(
             self.db,
