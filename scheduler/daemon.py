@@ -503,7 +503,11 @@ class Daemon:
                     if not self.storage.failed(exc):
                         raise
             report = await self._sync_or_defer(show_progress=sys.stderr.isatty())
-            self._summary(report or SyncReport(campaigns=len(self.watcher.good)))
+            try:
+                self._summary(report or SyncReport(campaigns=len(self.watcher.good)))
+            except Exception as exc:  # a database that cannot even be read: already said
+                if not self.storage.failed(exc):
+                    raise
             if self.stop_event.is_set():
                 return
             self._start_scheduler()
