@@ -36,7 +36,7 @@ from scheduler.errors import PortInUse
 from scheduler.lock import AlreadyRunning, nudge, unless_daemon
 from scheduler.plan import plan_entries, plan_rows
 from scheduler.quotas import plan_warnings
-from scheduler.storage import read_fault
+from scheduler.storage import check, describe, fault_of, read_fault
 from scheduler.tables import State
 
 app = typer.Typer(
@@ -211,8 +211,16 @@ def run(config: ConfigOption = Path("config.toml")) -> None:
 def status(config: ConfigOption = Path("config.toml")) -> None:
     """Tình hình hộp thư đi: số tin theo trạng thái, tin kế tiếp, lỗi gần đây."""
     cfg = _config(config)
-    db = _open_store(cfg)
-    by_state = outbox.counts(db)
+    database, where = sqlite_path(cfg.database_url), describe(cfg.database_url)
+    reported = read_fault(database) if database is not None else None  # by the running daemon
+    try:
+        db = _open_store(cfg)
+        by_state = outbox.counts(db)
+    except Exception as exc:
+        fault = reported or fault_of(exc, where, utcnow())
+        if fault is None:
+            raise
+        raise UserError(_fault_text(fault, cfg)) from None
     table = Table(title="loa status")
     table.add_column(t("col_state"))
     table.add_column(t("col_count"), justify="right")
@@ -226,12 +234,9 @@ def status(config: ConfigOption = Path("config.toml")) -> None:
     duplicates = outbox.count_possible_duplicates(db)
     if duplicates:
         out.print(t("possible_duplicates", count=duplicates))
-    database = sqlite_path(cfg.database_url)
-    fault = read_fault(database) if database is not None else None
+    fault = reported or check(db, where, utcnow())
     if fault:
-        since = format_datetime(dt.datetime.fromisoformat(fault["since"]).astimezone(cfg.tz))
-        line = t("storage_fault_status", since=since, reason=fault["reason"], hint=fault["hint"])
-        out.print(line, style="red", soft_wrap=True, markup=False)
+        out.print(_fault_text(fault, cfg), style="red", soft_wrap=True, markup=False)
     recovery = outbox.get_meta(db, "last_recovery")
     if recovery:
         out.print(t("last_recovery", text=recovery))
@@ -253,6 +258,11 @@ def status(config: ConfigOption = Path("config.toml")) -> None:
                 soft_wrap=True,
                 markup=False,
             )
+
+
+def _fault_text(fault: dict[str, str], cfg: Config) -> str:
+    since = format_datetime(dt.datetime.fromisoformat(fault["since"]).astimezone(cfg.tz))
+    return t("storage_fault_status", since=since, reason=fault["reason"], hint=fault["hint"])
 
 
 @app.command("audit")

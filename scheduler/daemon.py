@@ -44,7 +44,7 @@ from scheduler.engine import DispatchEngine, RetryPolicy, utcnow
 from scheduler.lock import DaemonLock
 from scheduler.outlets import build_outlets
 from scheduler.quotas import QuotaGuard, quotas
-from scheduler.storage import HealthFile, StorageWatch, backoff
+from scheduler.storage import HealthFile, StorageWatch, backoff, describe
 from scheduler.subscriptions import SUBSCRIBERS
 from scheduler.sync import SyncReport, sync
 from scheduler.tables import ACTIVE_STATES, CampaignVersion, Delivery
@@ -126,6 +126,7 @@ class Daemon:
         self.bots: dict[str, BotRunner] = {}
         self._bot_tasks: list[asyncio.Task[None]] = []
         self.storage: StorageWatch | None = None
+        self._migrated = False  # schema brought up to date (a storage fault can put it off)
         self._recovered = False  # crash recovery done (a storage fault can put it off)
         self._pending_sync: bool | None = None  # a sync put off by a storage fault (True: forced)
         self._failures = 0  # wakes failed in a row for any other reason
@@ -141,10 +142,14 @@ class Daemon:
             self.lock = DaemonLock(path)
             self.lock.acquire()
         self.db = open_engine(url)
-        migrate(self.db)
-        where = str(path) if path is not None else self.db.url.render_as_string(hide_password=True)
         health_file = HealthFile(path) if path is not None else None
-        self.storage = StorageWatch(self.db, where, self.clock, health_file)
+        self.storage = StorageWatch(self.db, describe(url), self.clock, health_file)
+        try:
+            migrate(self.db)
+            self._migrated = True
+        except Exception as exc:  # a database that cannot be opened: reported, retried
+            if not self.storage.failed(exc):
+                raise
         self.channels, limiter = build_outlets(self.config, self.db)
         http = self.config.data.http
         self.bots = self._build_bots(limiter)
@@ -393,7 +398,7 @@ class Daemon:
         assert self.storage is not None
         async with self._wake_lock:
             try:
-                await asyncio.to_thread(self.storage.probe)
+                await asyncio.to_thread(self._reopen)
                 if self._pending_sync is not None:
                     force, self._pending_sync = self._pending_sync, None
                     await self._sync(force=force)
@@ -403,6 +408,17 @@ class Daemon:
                 return
             self.storage.cleared()
         await self._reschedule()
+
+    def _reopen(self) -> None:
+        """After a storage fault: fresh connections (one SQLite opened read-only during the
+        fault stays read-only after it), the schema if the start could not bring it up to date,
+        and one small write."""
+        assert self.db is not None and self.storage is not None
+        self.db.dispose()
+        if not self._migrated:
+            migrate(self.db)
+            self._migrated = True
+        self.storage.probe()
 
     async def _probe_storage(self) -> None:
         """A small write now and then, so an idle daemon on a read-only or full disk says so

@@ -211,10 +211,10 @@ def create_app(state: HttpState) -> Starlette:
         body = {
             # a bot that cannot reach its platform degrades loa; it does not stop the schedule.
             # A database that can be read but not written stops sending: a monitor must see it
-            "status": "error"
-            if database != "ok" or not running
-            else "storage_fault"
+            "status": "storage_fault"
             if storage["state"] != "ok"
+            else "error"
+            if database != "ok" or not running
             else "degraded"
             if failing
             else "ok",

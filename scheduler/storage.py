@@ -21,10 +21,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url
 
 from campaigns.i18n import t
 from scheduler import outbox
+from scheduler.db import sqlite_path
 
 log = logging.getLogger("loa.storage")
 
@@ -118,6 +119,32 @@ class HealthFile:
                 self.path.unlink()
 
 
+def check(db: Engine, where: str, now: dt.datetime) -> dict[str, str] | None:
+    """What ``loa status`` finds by itself when no daemon reports: the storage fault one small
+    write meets, or None. (Run as root, it cannot see a permission that only the daemon's user
+    lacks; the daemon's health file says that.)"""
+    try:
+        outbox.set_meta(db, "storage_probe", now.isoformat())
+    except Exception as exc:
+        fault = fault_of(exc, where, now)
+        if fault is None:
+            raise
+        return fault
+    return None
+
+
+def fault_of(exc: BaseException, where: str, now: dt.datetime) -> dict[str, str] | None:
+    kind = fault_kind(exc)
+    return None if kind is None else Incident(kind, _reason(exc), now).as_dict(where)
+
+
+def describe(url: str) -> str:
+    """The database as a user would look for it: a SQLite file's path, else the URL without
+    its password."""
+    path = sqlite_path(url)
+    return str(path) if path is not None else make_url(url).render_as_string(hide_password=True)
+
+
 def health_path(database: Path) -> Path:
     return database.with_name(database.name + ".health")
 
@@ -175,10 +202,7 @@ class StorageWatch:
         return self.retry_at
 
     def probe(self) -> None:
-        """One small write. In an incident it runs on fresh connections: a connection SQLite
-        opened read-only during the fault stays read-only after it, so the pool is emptied."""
-        if self.incident is not None:
-            self.db.dispose()
+        """One small write, which a read-only or full database refuses."""
         outbox.set_meta(self.db, "storage_probe", self.clock().isoformat())
 
     def cleared(self) -> None:
