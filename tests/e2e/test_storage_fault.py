@@ -125,3 +125,48 @@ def test_database_made_read_only_under_a_running_daemon(office: Office) -> None:
         wait_for(lambda: dt.datetime.now(dt.UTC) > due, 30, "the message to be due")
         hold_fault(office, base, process)
     resumed(office, base, process)
+
+
+@contextlib.contextmanager
+def small_disk(folder: Path, size: str = "8m") -> Iterator[None]:
+    """``folder`` on a file system of its own, small enough to fill (a tmpfs; needs root)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small file system here: {done.stderr.strip()}")
+    try:
+        yield
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def fill(folder: Path) -> Path:
+    """Write a file until the disk is full; removing it frees the space."""
+    filler = folder / "filler"
+    with filler.open("wb", buffering=0) as out, contextlib.suppress(OSError):
+        while True:
+            out.write(b"\0" * 65536)
+    return filler
+
+
+def test_full_disk_at_start_is_reported_and_sending_resumes_once_space_is_freed(
+    office: Office,
+) -> None:
+    """The issue's other case: the database's disk is full when the daemon starts."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small file system needs root")
+    with small_disk(office.db_path.parent):
+        process, due = office.start_then_move(
+            {"soon": lambda at: soon_campaign("soon", at, 1, 1)}, 6
+        )
+        office.stop(process)
+        filler = fill(office.db_path.parent)
+        process = office.start()
+        base = office.http_url()
+        wait_for(lambda: dt.datetime.now(dt.UTC) > due, 30, "the message to be due")
+        hold_fault(office, base, process)
+        filler.unlink()
+        resumed(office, base, process)
