@@ -49,29 +49,30 @@ def backoff(retries: int) -> float:
 
 
 def fault_kind(exc: BaseException) -> str | None:
-    """The kind of storage fault ``exc`` is, or None for any other error.
+    """The kind of storage fault ``exc`` is, or None for any other error."""
+    found = _fault(exc)
+    return found[0] if found else None
 
-    SQLAlchemy wraps the driver's error (``.orig``); a caller may wrap it again (``__cause__``),
-    so the whole chain is read.
+
+def _fault(exc: BaseException) -> tuple[str, str] | None:
+    """(kind, the driver's own words) of the storage fault in ``exc``'s chain, or None.
+
+    SQLAlchemy wraps the driver's error (``.orig``), whose text is read alone: the wrapper's
+    also holds the SQL and its parameters. A caller may wrap it again (``__cause__``).
     """
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        text = str(getattr(current, "orig", None) or current).lower()
+        source = getattr(current, "orig", None) or current
+        words = (str(source).splitlines() or [type(source).__name__])[0][:200]
         for kind, signs in _SIGNS:
-            if any(sign in text for sign in signs):
-                return kind
+            if any(sign in words.lower() for sign in signs):
+                return kind, words
         if isinstance(current, OSError) and current.errno in _ERRNOS:
-            return _ERRNOS[current.errno]
+            return _ERRNOS[current.errno], words
         current = current.__cause__ or current.__context__
     return None
-
-
-def _reason(exc: BaseException) -> str:
-    """The driver's own words, first line only: never the SQL and its parameters."""
-    orig = getattr(exc, "orig", None) or exc
-    return (str(orig).splitlines() or [type(orig).__name__])[0][:200]
 
 
 @dataclass(frozen=True)
@@ -134,8 +135,8 @@ def check(db: Engine, where: str, now: dt.datetime) -> dict[str, str] | None:
 
 
 def fault_of(exc: BaseException, where: str, now: dt.datetime) -> dict[str, str] | None:
-    kind = fault_kind(exc)
-    return None if kind is None else Incident(kind, _reason(exc), now).as_dict(where)
+    found = _fault(exc)
+    return None if found is None else Incident(*found, now).as_dict(where)
 
 
 def describe(url: str) -> str:
@@ -179,15 +180,15 @@ class StorageWatch:
 
     def failed(self, exc: BaseException) -> bool:
         """Note a failure: True when it is a storage fault (now part of an incident)."""
-        kind = fault_kind(exc)
-        if kind is None:
+        found = _fault(exc)
+        if found is None:
             return False
         now = self.clock()
         if self.incident is None:
-            self.incident = Incident(kind, _reason(exc), now)
+            self.incident = Incident(*found, now)
             log.error(
                 "storage fault",
-                extra={"kind": kind, "error": self.incident.reason,
+                extra={"kind": self.incident.kind, "error": self.incident.reason,
                        "hint": self.incident.hint(self.where)},
             )  # fmt: skip
             if self.file is not None:

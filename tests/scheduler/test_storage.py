@@ -64,6 +64,7 @@ def test_an_incident_is_logged_once_backs_off_and_clears_once(
         assert watch.retry_at is not None
         waits.append((watch.retry_at - now).total_seconds())
     assert waits == [1, 2, 4, 5, 5, 5]
+    assert watch.health()["reason"] == "attempt to write a readonly database"  # not the SQL
     assert read_fault(tmp_path / "loa.db") == {"pid": os.getpid(), **watch.health()}
     watch.probe()
     watch.cleared()
