@@ -102,8 +102,8 @@ def resumed(office: Office, base: str, process: Any) -> None:
 def test_read_only_database_at_start_is_reported_and_sending_resumes_after_the_fix(
     office: Office, folder_too: bool
 ) -> None:
-    """The issue's case: ``chmod 444`` on the database, then a restart. With its folder
-    read-only too, SQLite cannot even open it ("unable to open database file")."""
+    """The issue's case: ``chmod 444`` on the database, then a restart; and the same with its
+    folder read-only too, where SQLite cannot make its -wal and -shm files either."""
     process, due = office.start_then_move({"soon": lambda at: soon_campaign("soon", at, 1, 1)}, 6)
     office.stop(process)
     with read_only(office.db_path, *([office.db_path.parent] if folder_too else [])):
