@@ -642,6 +642,8 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     ),
     "log_command_failed": ("lệnh bị lỗi", "command failed"),
     "log_campaign_problem": ("lỗi trong tệp chiến dịch", "campaign problem"),
+    "log_storage_fault": ("cơ sở dữ liệu không ghi được", "storage fault"),
+    "log_storage_recovered": ("cơ sở dữ liệu đã ghi được trở lại", "storage recovered"),
     "log_update_ignored": ("bỏ qua một tin nhắn gửi tới bot", "update ignored"),
     "log_reply_not_sent": ("không gửi được câu trả lời", "reply not sent"),
     "level_debug": ("gỡ-lỗi", "debug"),
@@ -649,6 +651,7 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "level_warning": ("cảnh-báo", "warning"),
     "level_error": ("lỗi", "error"),
     "level_critical": ("nghiêm-trọng", "critical"),
+    "status_title": ("Tình hình loa", "loa status"),
     "nothing_coming": ("  (chưa có tin nào trong thời gian tới)", "  (no messages coming up)"),
     "feeds_at": (
         "Lịch để đăng ký (iCalendar): {url}/",
@@ -667,6 +670,32 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "dừng chương trình đang dùng cổng này",
         "cannot open HTTP port {host}:{port} ({reason}); change [http] port in config.toml or stop "
         "the program using it",
+    ),
+    "storage_read_only": (
+        "cơ sở dữ liệu {where} chỉ đọc được: cấp lại quyền ghi tệp và thư mục chứa nó cho người "
+        "dùng chạy loa (chown/chmod), hoặc gắn lại ổ đĩa ở chế độ ghi được; loa tự gửi tiếp khi "
+        "ghi được, không cần khởi động lại",
+        "the database {where} is read-only: give the user running loa write permission on the "
+        "file and its folder (chown/chmod), or remount the disk read-write; loa carries on by "
+        "itself once it can write, no restart needed",
+    ),
+    "storage_disk_full": (
+        "ổ đĩa chứa cơ sở dữ liệu {where} đã đầy: giải phóng dung lượng (nhật ký, bản sao lưu cũ) "
+        "hoặc mở rộng ổ đĩa; loa tự gửi tiếp khi ghi được, không mất tin nào",
+        "the disk holding the database {where} is full: free some space (old logs, backups) or "
+        "grow the disk; loa carries on by itself once it can write, and loses no message",
+    ),
+    "storage_cannot_open": (
+        "không mở được cơ sở dữ liệu {where}: kiểm tra tệp và thư mục chứa nó còn đó và người "
+        "dùng chạy loa có quyền đọc, ghi; loa tự gửi tiếp khi mở được",
+        "cannot open the database {where}: check that the file and its folder exist and that the "
+        "user running loa may read and write them; loa carries on by itself once it can",
+    ),
+    "storage_io_error": (
+        "lỗi đọc/ghi ổ đĩa ở cơ sở dữ liệu {where}: kiểm tra quyền ghi của tệp, ổ đĩa (dmesg) và "
+        "dung lượng còn trống; loa tự gửi tiếp khi ghi được",
+        "disk I/O error on the database {where}: check the file's write permission, the disk "
+        "(dmesg) and its free space; loa carries on by itself once it can write",
     ),
     "channel_unsupported": (
         "kênh '{name}': loại '{type}' chưa gửi được trong phiên bản này của loa (hiện có: console, "
@@ -801,6 +830,10 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "possible_duplicates": (
         "[yellow]Có thể trùng lặp (gửi lại sau sự cố): {count} tin[/yellow]",
         "[yellow]Possible duplicates (sent again after a crash): {count}[/yellow]",
+    ),
+    "storage_fault_status": (
+        "Cơ sở dữ liệu không ghi được từ {since} ({reason}), loa chưa gửi được tin: {hint}",
+        "The database cannot be written since {since} ({reason}), so loa sends nothing: {hint}",
     ),
     "last_recovery": ("Lần khôi phục gần nhất: {text}", "Last recovery: {text}"),
     "recovery_counts": (

@@ -56,6 +56,11 @@ class HttpSettings(_Strict):
     enabled: bool = True
     public_url: str = ""  # how subscribers reach loa, e.g. https://lich.vp.gov.vn
     private_feeds: dict[str, str] = {}  # feed path ("campaign/ID", "all") → env var with its token
+    # slow clients: a request's headers must arrive within this time; connections that have not
+    # sent a whole request are bounded per client address and in all (the oldest is closed)
+    header_timeout_seconds: int = 5
+    max_unfinished_per_client: int = 64
+    max_unfinished: int = 512
 
 
 class DaemonSettings(_Strict):
@@ -307,6 +312,9 @@ def load_config(path: Path) -> Config:
             report(("daemon", key), t("wrong_type", expected="≥ 1"))
     if parsed.campaigns.horizon_days < 1:
         report(("campaigns", "horizon_days"), t("wrong_type", expected="≥ 1"))
+    for key in ("header_timeout_seconds", "max_unfinished_per_client", "max_unfinished"):
+        if getattr(parsed.http, key) < 1:
+            report(("http", key), t("wrong_type", expected="≥ 1"))
     for feed, env in parsed.http.private_feeds.items():
         where = ("http", "private_feeds", feed)
         if not re.fullmatch(r"all|(campaign|unit|tag)/[\w -]+", feed):
