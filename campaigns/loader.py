@@ -113,7 +113,7 @@ def load_paths(
                     LineIndex(path.read_text("utf-8")).line_of(("id",)),
                     "id",
                     t("duplicate_campaign", value=campaign.id, other=first_seen[campaign.id]),
-                    _duplicate_hint(campaign.id),
+                    "" if campaign.extends else _duplicate_hint(campaign.id),
                 )
             )
             continue

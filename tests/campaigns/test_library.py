@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
+import tomllib
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from campaigns.adapt import GENERAL, library_index
 from campaigns.errors import ValidationFailed
 from campaigns.expand import Expansion, expand_all
-from campaigns.loader import LIBRARY, LoadResult, load_paths
+from campaigns.loader import LIBRARY, LoadResult, load_paths, parse_document
 from campaigns.model import ChannelCatalog
+from campaigns.schema import ITEM_MODELS
 from scheduler.campaign_set import load_campaigns
 from scheduler.config import load_config
 from tests.helpers import window
@@ -209,6 +214,26 @@ def test_the_same_id_without_extends_is_a_duplicate_that_names_extends(tmp_path:
     assert f'extends = "{WED}"' in problem.hint
 
 
+def test_two_files_adapting_one_campaign_are_a_duplicate(tmp_path: Path) -> None:
+    files = {"a.toml": ADAPTED, "b.toml": ADAPTED.replace("08:15", "09:00")}
+    [problem] = _load(_office(tmp_path, "true", files)).errors
+    assert problem.file.endswith("b.toml") and "a.toml" in problem.message
+    assert problem.hint == ""  # both already extend: the hint to use extends would mislead
+
+
+def test_another_id_builds_a_campaign_beside_the_library_one(tmp_path: Path) -> None:
+    own = f'extends = "{WED}"\nid = "wed-so-tu-phap"\ntitle = "Ngày Môi trường — Sở Tư pháp"\n'
+    result = _load(_office(tmp_path, f'["{WED}"]', {"own.toml": own}))
+    assert result.problems == []
+    assert sorted(c.id for c in result.campaigns) == [WED, "wed-so-tu-phap"]
+
+
+def test_remove_without_extends_says_what_to_write(tmp_path: Path) -> None:
+    text = 'id = "c"\ntitle = "C"\nremove = ["x"]\n'
+    [problem] = _load(_office(tmp_path, "false", {"c.toml": text})).errors
+    assert (problem.line, problem.path) == (3, "remove") and "extends" in problem.hint
+
+
 def test_an_unknown_extends_names_the_library_ids(tmp_path: Path) -> None:
     result = _load(_office(tmp_path, "false", {"x.toml": 'extends = "ngay-moi-truong"\n'}))
     [problem] = result.errors
@@ -233,3 +258,53 @@ def test_plan_for_2024_shows_the_action_month_from_5_june(tmp_path: Path) -> Non
     assert "25/05/2024" not in planned.stdout
     later = loa("plan", "--from", "2025-05-01", "--to", "2025-07-31", cwd=tmp_path)
     assert "Chủ Nhật, 25/05/2025 – Thứ Hai, 30/06/2025 · hoạt động" in later.stdout
+
+
+def _toml(value: object) -> str:
+    """A TOML value for what the library files hold: text, whole numbers, dates, lists, tables."""
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, bool | int):
+        return str(value).lower()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    assert isinstance(value, dict), value
+    return "{ " + ", ".join(f"{json.dumps(k)} = {_toml(v)}" for k, v in value.items()) + " }"
+
+
+@st.composite
+def _restating(draw: st.DrawFn) -> tuple[str, str]:
+    """A library id and an extending file that writes again some of the library's own values."""
+    campaign_id = draw(st.sampled_from(sorted(library_index())))
+    data = tomllib.loads(library_index()[campaign_id].path.read_text("utf-8"))
+    lines = [f'extends = "{campaign_id}"']
+    top = [k for k in data if k not in ("id", *ITEM_MODELS)]
+    lines += [f"{k} = {_toml(data[k])}" for k in draw(st.lists(st.sampled_from(top), unique=True))]
+    for kind in ITEM_MODELS:
+        for item in draw(st.lists(st.sampled_from(data.get(kind, []) or [{}]), unique_by=str)):
+            if item:
+                keys = draw(st.lists(st.sampled_from(sorted(item)), unique=True))
+                lines += [f"[[{kind}]]", f"id = {_toml(item['id'])}"]
+                lines += [f"{k} = {_toml(item[k])}" for k in keys if k != "id"]
+    return campaign_id, "\n".join(lines) + "\n"
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_restating())
+def test_restating_library_values_changes_nothing(case: tuple[str, str]) -> None:
+    """An extending file that writes the library's own values back gives the library's plan:
+    the same keys, times and texts, whatever keys and items it repeats."""
+    campaign_id, text = case
+    catalog = ANY_CONFIGS[1]
+    library = load_paths([library_index()[campaign_id].path], catalog)
+    adapted, problems = parse_document(
+        text.encode(), Path("o.toml"), catalog, "Asia/Ho_Chi_Minh", "o.toml"
+    )
+    assert adapted is not None, "\n".join(map(str, problems))
+    assert adapted.id == campaign_id
+    bounds = window("2026-01-01", "2027-12-31")
+    assert expand_all([adapted], *bounds, catalog) == expand_all(
+        library.campaigns, *bounds, catalog
+    )
