@@ -121,13 +121,15 @@ class Merged:
         return self.office.name, self.office.index.line_of(key)
 
 
-def extended_id(raw: bytes) -> str | None:
-    """The library id a file extends, read even when the file is otherwise broken."""
+def adapted_id(raw: bytes) -> str | None:
+    """The library id a file adapts (extends under the same id), read even when the file is
+    otherwise broken; None for a file that builds a campaign of its own id on the library."""
     try:
-        value = tomllib.loads(raw.decode("utf-8").removeprefix("\ufeff")).get("extends")
+        data = tomllib.loads(raw.decode("utf-8").removeprefix("\ufeff"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
         return None
-    return value if isinstance(value, str) else None
+    value = data.get("extends")
+    return value if isinstance(value, str) and data.get("id", value) == value else None
 
 
 def merge(

@@ -130,7 +130,7 @@ def _adapted_ids(loaded: Sequence[tuple[Path, str, Campaign]], failed: Iterable[
     for path in failed:
         if not adapt.in_library(path):
             with contextlib.suppress(OSError):
-                ids.add(adapt.extended_id(path.read_bytes()) or "")
+                ids.add(adapt.adapted_id(path.read_bytes()) or "")
     return ids
 
 

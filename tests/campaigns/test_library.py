@@ -20,6 +20,8 @@ from campaigns.model import ChannelCatalog
 from campaigns.schema import ITEM_MODELS
 from scheduler.campaign_set import load_campaigns
 from scheduler.config import load_config
+from scheduler.db import migrate, open_engine
+from scheduler.sync import sync
 from tests.helpers import window
 from tests.test_cli import loa
 
@@ -183,6 +185,20 @@ def test_an_extending_file_changes_only_what_it_writes(tmp_path: Path, library: 
     assert {d.key for d in plain.dispatches()} == {d.key for d in adapted.dispatches()}
 
 
+def test_switching_to_an_extending_file_updates_only_what_it_changes(tmp_path: Path) -> None:
+    """In the store: the library version synced, then the office's adapting file: the moved
+    message's pending deliveries are updated, nothing is inserted or cancelled."""
+    engine = open_engine(f"sqlite:///{tmp_path / 'loa.db'}")
+    migrate(engine)
+    now = dt.datetime(2027, 1, 1, 1, 0, tzinfo=dt.UTC)
+    horizon = dt.timedelta(days=300)
+    for folder, files in (("a", {}), ("b", {"wed.toml": ADAPTED})):
+        config = load_config(_office(tmp_path / folder, f'["{WED}"]', files))
+        report = sync(engine, load_campaigns(config).campaigns, config.catalog(), now, horizon)
+    engine.dispose()
+    assert (report.inserted, report.cancelled, report.updated) == (0, 0, 1)
+
+
 def test_problems_name_the_office_file_for_its_values_and_the_library_for_the_rest(
     tmp_path: Path,
 ) -> None:
@@ -243,8 +259,11 @@ def test_an_unknown_extends_names_the_library_ids(tmp_path: Path) -> None:
 
 def test_a_broken_adapting_file_keeps_the_library_version_out(tmp_path: Path) -> None:
     broken = ADAPTED.replace("08:15", "08:75")
-    result = _load(_office(tmp_path, "true", {"wed.toml": broken}))
+    result = _load(_office(tmp_path / "a", "true", {"wed.toml": broken}))
     assert result.errors and WED not in {c.id for c in result.campaigns}
+    own = broken.replace(f'extends = "{WED}"', f'extends = "{WED}"\nid = "wed-rieng"')
+    result = _load(_office(tmp_path / "b", "true", {"wed.toml": own}))
+    assert result.errors and WED in {c.id for c in result.campaigns}  # not an adaptation
 
 
 def test_plan_for_2024_shows_the_action_month_from_5_june(tmp_path: Path) -> None:
