@@ -12,6 +12,7 @@ again nor cancelled.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import functools
 import tomllib
@@ -119,6 +120,15 @@ class Merged:
                 line = origin.index.line_of((*prefix, *key[length:]))
                 return origin.name, line
         return self.office.name, self.office.index.line_of(key)
+
+
+def fixed_in(problem: Problem, office: str) -> Problem:
+    """A problem found in the library's part of an adapted campaign, with where to fix it:
+    the library file is not the office's to edit."""
+    if problem.file == office:
+        return problem
+    hint = t("fix_in_office_file", file=office)
+    return dataclasses.replace(problem, hint=f"{problem.hint}; {hint}" if problem.hint else hint)
 
 
 def adapted_id(raw: bytes) -> str | None:

@@ -187,6 +187,10 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "thư viện không có chiến dịch '{value}'",
         "the library has no campaign '{value}'",
     ),
+    "fix_in_office_file": (
+        "phần này lấy từ thư viện: sửa trong {file}, bằng một mục cùng id hoặc remove",
+        "this part comes from the library: fix it in {file}, with an item of the same id or remove",
+    ),
     "remove_unknown": (
         "chiến dịch trong thư viện không có mục '{value}' để bỏ",
         "the library campaign has no item '{value}' to remove",

@@ -193,6 +193,8 @@ def parse_document(
     checker = _FileChecker(name, index, catalog, default_timezone, path, locate)
     checker.problems.extend(merge_problems)
     campaign = checker.build(data, path, digest)
+    if locate is not None:  # a problem in the library's part is fixed in the office's file
+        checker.problems = [adapt.fixed_in(p, name) for p in checker.problems]
     return (campaign if not checker.has_errors else None), checker.problems
 
 

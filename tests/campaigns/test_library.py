@@ -220,6 +220,8 @@ at = "ngay-05-06 25:00"
     }
     [unknown] = [p for p in result.errors if p.path == "remove[2]"]
     assert "nhac-truoc-7-ngay" in unknown.hint
+    [in_library] = [p for p in result.errors if p.path == "message[1].at"]
+    assert "wed.toml" in in_library.hint  # the library is not the office's to edit
 
 
 def test_the_same_id_without_extends_is_a_duplicate_that_names_extends(tmp_path: Path) -> None:
