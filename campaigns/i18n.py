@@ -176,6 +176,34 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "mã chiến dịch '{value}' đã dùng trong {other}",
         "campaign id '{value}' is already used in {other}",
     ),
+    "duplicate_campaign_extends_hint": (
+        "'{value}' là một chiến dịch có sẵn trong thư viện; để sửa nó cho cơ quan mình, ghi "
+        'extends = "{value}" ở đầu tệp và chỉ giữ lại những gì thay đổi',
+        "'{value}' is a ready library campaign; to adapt it for your office, write "
+        'extends = "{value}" at the top of the file and keep only what changes',
+    ),
+    "library_ids": ("thư viện có: {ids}", "the library has: {ids}"),
+    "unknown_library_campaign": (
+        "thư viện không có chiến dịch '{value}'",
+        "the library has no campaign '{value}'",
+    ),
+    "fix_in_office_file": (
+        "phần này lấy từ thư viện: sửa trong {file}, bằng một mục cùng id hoặc remove",
+        "this part comes from the library: fix it in {file}, with an item of the same id or remove",
+    ),
+    "remove_unknown": (
+        "chiến dịch trong thư viện không có mục '{value}' để bỏ",
+        "the library campaign has no item '{value}' to remove",
+    ),
+    "remove_needs_extends": (
+        "remove chỉ dùng trong tệp có extends",
+        "remove works only in a file with extends",
+    ),
+    "remove_needs_extends_hint": (
+        'ghi extends = "mã chiến dịch trong thư viện" ở đầu tệp, hoặc xóa hẳn mục khỏi tệp',
+        'write extends = "library campaign id" at the top of the file, or delete the item '
+        "from the file itself",
+    ),
     "unknown_timezone": ("múi giờ '{value}' không tồn tại", "unknown time zone '{value}'"),
     "unknown_timezone_hint": ("ví dụ: Asia/Ho_Chi_Minh", "for example Asia/Ho_Chi_Minh"),
     # time expressions
