@@ -176,6 +176,34 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "mã chiến dịch '{value}' đã dùng trong {other}",
         "campaign id '{value}' is already used in {other}",
     ),
+    "duplicate_campaign_extends_hint": (
+        "'{value}' là một chiến dịch có sẵn trong thư viện; để sửa nó cho cơ quan mình, ghi "
+        'extends = "{value}" ở đầu tệp và chỉ giữ lại những gì thay đổi',
+        "'{value}' is a ready library campaign; to adapt it for your office, write "
+        'extends = "{value}" at the top of the file and keep only what changes',
+    ),
+    "library_ids": ("thư viện có: {ids}", "the library has: {ids}"),
+    "unknown_library_campaign": (
+        "thư viện không có chiến dịch '{value}'",
+        "the library has no campaign '{value}'",
+    ),
+    "fix_in_office_file": (
+        "phần này lấy từ thư viện: sửa trong {file}, bằng một mục cùng id hoặc remove",
+        "this part comes from the library: fix it in {file}, with an item of the same id or remove",
+    ),
+    "remove_unknown": (
+        "chiến dịch trong thư viện không có mục '{value}' để bỏ",
+        "the library campaign has no item '{value}' to remove",
+    ),
+    "remove_needs_extends": (
+        "remove chỉ dùng trong tệp có extends",
+        "remove works only in a file with extends",
+    ),
+    "remove_needs_extends_hint": (
+        'ghi extends = "mã chiến dịch trong thư viện" ở đầu tệp, hoặc xóa hẳn mục khỏi tệp',
+        'write extends = "library campaign id" at the top of the file, or delete the item '
+        "from the file itself",
+    ),
     "unknown_timezone": ("múi giờ '{value}' không tồn tại", "unknown time zone '{value}'"),
     "unknown_timezone_hint": ("ví dụ: Asia/Ho_Chi_Minh", "for example Asia/Ho_Chi_Minh"),
     # time expressions
@@ -642,6 +670,8 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     ),
     "log_command_failed": ("lệnh bị lỗi", "command failed"),
     "log_campaign_problem": ("lỗi trong tệp chiến dịch", "campaign problem"),
+    "log_storage_fault": ("cơ sở dữ liệu không ghi được", "storage fault"),
+    "log_storage_recovered": ("cơ sở dữ liệu đã ghi được trở lại", "storage recovered"),
     "log_update_ignored": ("bỏ qua một tin nhắn gửi tới bot", "update ignored"),
     "log_reply_not_sent": ("không gửi được câu trả lời", "reply not sent"),
     "level_debug": ("gỡ-lỗi", "debug"),
@@ -649,6 +679,7 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "level_warning": ("cảnh-báo", "warning"),
     "level_error": ("lỗi", "error"),
     "level_critical": ("nghiêm-trọng", "critical"),
+    "status_title": ("Tình hình loa", "loa status"),
     "nothing_coming": ("  (chưa có tin nào trong thời gian tới)", "  (no messages coming up)"),
     "feeds_at": (
         "Lịch để đăng ký (iCalendar): {url}/",
@@ -686,6 +717,32 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "dừng chương trình đang dùng cổng này",
         "cannot open HTTP port {host}:{port} ({reason}); change [http] port in config.toml or stop "
         "the program using it",
+    ),
+    "storage_read_only": (
+        "cơ sở dữ liệu {where} chỉ đọc được: cấp lại quyền ghi tệp và thư mục chứa nó cho người "
+        "dùng chạy loa (chown/chmod), hoặc gắn lại ổ đĩa ở chế độ ghi được; loa tự gửi tiếp khi "
+        "ghi được, không cần khởi động lại",
+        "the database {where} is read-only: give the user running loa write permission on the "
+        "file and its folder (chown/chmod), or remount the disk read-write; loa carries on by "
+        "itself once it can write, no restart needed",
+    ),
+    "storage_disk_full": (
+        "ổ đĩa chứa cơ sở dữ liệu {where} đã đầy: giải phóng dung lượng (nhật ký, bản sao lưu cũ) "
+        "hoặc mở rộng ổ đĩa; loa tự gửi tiếp khi ghi được, không mất tin nào",
+        "the disk holding the database {where} is full: free some space (old logs, backups) or "
+        "grow the disk; loa carries on by itself once it can write, and loses no message",
+    ),
+    "storage_cannot_open": (
+        "không mở được cơ sở dữ liệu {where}: kiểm tra tệp và thư mục chứa nó còn đó và người "
+        "dùng chạy loa có quyền đọc, ghi; loa tự gửi tiếp khi mở được",
+        "cannot open the database {where}: check that the file and its folder exist and that the "
+        "user running loa may read and write them; loa carries on by itself once it can",
+    ),
+    "storage_io_error": (
+        "lỗi đọc/ghi ổ đĩa ở cơ sở dữ liệu {where}: kiểm tra quyền ghi của tệp, ổ đĩa (dmesg) và "
+        "dung lượng còn trống; loa tự gửi tiếp khi ghi được",
+        "disk I/O error on the database {where}: check the file's write permission, the disk "
+        "(dmesg) and its free space; loa carries on by itself once it can write",
     ),
     "channel_unsupported": (
         "kênh '{name}': loại '{type}' chưa gửi được trong phiên bản này của loa (hiện có: console, "
@@ -820,6 +877,10 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "possible_duplicates": (
         "[yellow]Có thể trùng lặp (gửi lại sau sự cố): {count} tin[/yellow]",
         "[yellow]Possible duplicates (sent again after a crash): {count}[/yellow]",
+    ),
+    "storage_fault_status": (
+        "Cơ sở dữ liệu không ghi được từ {since} ({reason}), loa chưa gửi được tin: {hint}",
+        "The database cannot be written since {since} ({reason}), so loa sends nothing: {hint}",
     ),
     "last_recovery": ("Lần khôi phục gần nhất: {text}", "Last recovery: {text}"),
     "recovery_counts": (

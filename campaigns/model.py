@@ -84,6 +84,7 @@ class Campaign:
     messages: tuple[Message, ...] = ()
     deadlines: tuple[Deadline, ...] = ()
     digest: str = ""  # of the file's bytes: a changed file is a new campaign version
+    extends: str = ""  # the library campaign this file adapts (same id) or builds on
 
     def variables_for(self, year: int) -> dict[str, str]:
         merged = dict(self.variables)

@@ -38,6 +38,7 @@ from scheduler.errors import PortInUse
 from scheduler.lock import AlreadyRunning, nudge, unless_daemon
 from scheduler.plan import plan_entries, plan_rows
 from scheduler.quotas import plan_warnings
+from scheduler.storage import check, describe, fault_of, read_fault
 from scheduler.tables import State
 
 
@@ -246,12 +247,20 @@ def run(config: ConfigOption = Path("config.toml")) -> None:
 @app.command(help=t("cmd_status"))
 def status(config: ConfigOption = Path("config.toml")) -> None:
     cfg = _config(config)
-    db = _open_store(cfg)
-    by_state = outbox.counts(db)
+    database, where = sqlite_path(cfg.database_url), describe(cfg.database_url)
+    reported = read_fault(database) if database is not None else None  # by the running daemon
+    try:
+        db = _open_store(cfg)
+        by_state = outbox.counts(db)
+    except Exception as exc:
+        fault = reported or fault_of(exc, where, utcnow())
+        if fault is None:
+            raise
+        raise UserError(_fault_text(fault, cfg)) from None
     if not by_state:
         out.print(t("status_empty"), markup=False)
     else:
-        table = Table(title="loa status")
+        table = Table(title=t("status_title"))
         table.add_column(t("col_state"))
         table.add_column(t("col_count"), justify="right")
         for state in State:
@@ -264,6 +273,9 @@ def status(config: ConfigOption = Path("config.toml")) -> None:
     duplicates = outbox.count_possible_duplicates(db)
     if duplicates:
         out.print(t("possible_duplicates", count=duplicates))
+    fault = reported or check(db, where, utcnow())
+    if fault:
+        out.print(_fault_text(fault, cfg), style="red", soft_wrap=True, markup=False)
     recovery = outbox.get_meta(db, "last_recovery")
     if recovery:
         out.print(t("last_recovery", text=_recovery_text(recovery, cfg)))
@@ -308,6 +320,11 @@ def _local_time(stamp: str, cfg: Config) -> str:
     except ValueError:
         return stamp
     return format_datetime(moment.astimezone(cfg.tz)) if moment.tzinfo else stamp
+
+
+def _fault_text(fault: dict[str, str], cfg: Config) -> str:
+    since = _local_time(fault["since"], cfg)
+    return t("storage_fault_status", since=since, reason=fault["reason"], hint=fault["hint"])
 
 
 @app.command("audit", help=t("cmd_audit"))

@@ -19,9 +19,10 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from campaigns.adapt import GENERAL, library_files, library_index, unknown_library_hint
 from campaigns.errors import ExpressionError, Problem, ValidationFailed
 from campaigns.i18n import LANGUAGES, choose_language, t
-from campaigns.loader import LIBRARY, SPECIAL_CHANNELS, valid_timezone
+from campaigns.loader import SPECIAL_CHANNELS, valid_timezone
 from campaigns.locate import LineIndex
 from campaigns.model import ChannelCatalog
 from campaigns.report import dotted, pydantic_problems, toml_problem
@@ -45,7 +46,8 @@ class DatabaseSettings(_Strict):
 
 class CampaignSettings(_Strict):
     paths: list[str] = ["campaigns"]
-    library: bool = True
+    # true: the general library campaigns (campaigns.adapt.GENERAL); a list: these ids
+    library: bool | list[str] = True
     default_channels: list[str] | None = None
     horizon_days: int = 400
 
@@ -56,6 +58,11 @@ class HttpSettings(_Strict):
     enabled: bool = True
     public_url: str = ""  # how subscribers reach loa, e.g. https://lich.vp.gov.vn
     private_feeds: dict[str, str] = {}  # feed path ("campaign/ID", "all") → env var with its token
+    # slow clients: a request's headers must arrive within this time; connections that have not
+    # sent a whole request are bounded per client address and in all (the oldest is closed)
+    header_timeout_seconds: int = 5
+    max_unfinished_per_client: int = 64
+    max_unfinished: int = 512
 
 
 class DaemonSettings(_Strict):
@@ -140,10 +147,15 @@ class Config:
 
     @property
     def campaign_paths(self) -> list[Path]:
-        paths = [self.root / p for p in self.data.campaigns.paths]
-        if self.data.campaigns.library:
-            paths.insert(0, LIBRARY)
-        return paths
+        return [*self.library_paths, *(self.root / p for p in self.data.campaigns.paths)]
+
+    @property
+    def library_paths(self) -> list[Path]:
+        """The ready campaigns this office chose: the general ones, those it names, or none."""
+        chosen = self.data.campaigns.library
+        if chosen is False:
+            return []
+        return library_files(GENERAL if chosen is True else chosen)
 
     @property
     def database_url(self) -> str:
@@ -305,8 +317,19 @@ def load_config(path: Path) -> Config:
     for key in ("reload_seconds", "batch_size", "max_attempts", "retry_base_seconds"):
         if getattr(parsed.daemon, key) < 1:
             report(("daemon", key), t("wrong_type", expected="≥ 1"))
+    if isinstance(parsed.campaigns.library, list):
+        for j, campaign_id in enumerate(parsed.campaigns.library):
+            if campaign_id not in library_index():
+                report(
+                    ("campaigns", "library", j),
+                    t("unknown_library_campaign", value=campaign_id),
+                    unknown_library_hint(campaign_id),
+                )
     if parsed.campaigns.horizon_days < 1:
         report(("campaigns", "horizon_days"), t("wrong_type", expected="≥ 1"))
+    for key in ("header_timeout_seconds", "max_unfinished_per_client", "max_unfinished"):
+        if getattr(parsed.http, key) < 1:
+            report(("http", key), t("wrong_type", expected="≥ 1"))
     for feed, env in parsed.http.private_feeds.items():
         where = ("http", "private_feeds", feed)
         if not re.fullmatch(r"all|(campaign|unit|tag)/[\w -]+", feed):

@@ -131,9 +131,9 @@ def test_plan_bad_arguments(tmp_path: Path) -> None:
 
 
 def test_plan_table_is_readable() -> None:
-    result = loa("plan", "--from", "2026-11-20", "--to", "2026-12-31")
+    result = loa("plan", "--from", "2026-05-20", "--to", "2026-06-30")
     assert result.returncode == 0, result.stderr
-    assert "Kế hoạch 20/11/2026 – 31/12/2026" in result.stdout
+    assert "Kế hoạch 20/05/2026 – 30/06/2026" in result.stdout
 
 
 def _plan_at(columns: int, *args: str) -> str:
