@@ -32,7 +32,7 @@ from scheduler import audit, daemon, logs, outbox, pausing, subscriptions
 from scheduler.bot.runner import read_health
 from scheduler.campaign_set import load_campaigns
 from scheduler.config import Config, configured_language, load_config
-from scheduler.db import StoreUnavailable, migrate, open_engine
+from scheduler.db import StoreUnavailable, migrate, open_engine, sqlite_path
 from scheduler.engine import utcnow
 from scheduler.errors import PortInUse
 from scheduler.lock import AlreadyRunning, nudge, unless_daemon

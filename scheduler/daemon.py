@@ -42,7 +42,7 @@ from scheduler.bot.core import BotSettings, CommandCore, Reply
 from scheduler.bot.runner import BotRunner
 from scheduler.campaign_set import load_campaigns
 from scheduler.config import Config
-from scheduler.db import migrate, open_engine
+from scheduler.db import migrate, open_engine, sqlite_path
 from scheduler.engine import DispatchEngine, RetryPolicy, utcnow
 from scheduler.lock import Lock, daemon_lock
 from scheduler.outlets import build_outlets
@@ -144,6 +144,7 @@ class Daemon:
         if self.lock is not None:
             self.lock.acquire()
         self.db = open_engine(url)
+        path = sqlite_path(url)
         health_file = HealthFile(path) if path is not None else None
         self.storage = StorageWatch(self.db, describe(url), self.clock, health_file)
         try:

@@ -40,11 +40,14 @@ class StoreUnavailable(Exception):
 
 @contextlib.contextmanager
 def reaching(url: str) -> Iterator[None]:
-    """Turns a failed connection into ``StoreUnavailable``, for the first contact of a command
-    or a daemon with its database."""
+    """Turns a failed connection to a database server into ``StoreUnavailable``, for the first
+    contact of a command or a daemon with its database. A SQLite file's errors are left as they
+    are: ``scheduler.storage`` tells its faults (read-only, full disk) apart."""
     try:
         yield
     except OperationalError as exc:
+        if not is_postgres(url):
+            raise
         reason = str(exc.orig or exc).strip().splitlines()[0]
         shown = make_url(url).render_as_string(hide_password=True)
         raise StoreUnavailable(t("store_unreachable", url=shown, reason=reason)) from None
