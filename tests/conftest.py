@@ -37,13 +37,19 @@ class PostgresUnavailable(Exception):
 
 
 def _bin_dir() -> Path:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=_version) or [
-        shutil.which("initdb") or ""
-    ]
+    """Where initdb and pg_ctl are: ``LOA_POSTGRES_BIN`` when set (PostgreSQL installed
+    elsewhere), else Debian's newest version, else the PATH."""
+    chosen = os.environ.get("LOA_POSTGRES_BIN")
+    if chosen:
+        found = [str(Path(chosen) / "initdb")] if (Path(chosen) / "initdb").exists() else [""]
+    else:
+        found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=_version) or [
+            shutil.which("initdb") or ""
+        ]
     if not found[-1]:
         raise PostgresUnavailable(
-            "PostgreSQL is not installed: run `bash tests/services/postgres.sh` as root "
-            "(or `sudo apt-get install -y postgresql`)"
+            f"PostgreSQL is not installed{f' in {chosen}' if chosen else ''}: run "
+            "`bash tests/services/postgres.sh` as root (or `sudo apt-get install -y postgresql`)"
         )
     return Path(found[-1]).parent
 
