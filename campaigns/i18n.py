@@ -524,6 +524,12 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "check_local": ("kênh cục bộ, không cần token", "local channel, no token needed"),
     "check_targets": ("{count} đích", "{count} targets"),
     "sent_one": ("Đã gửi {key} (biên nhận: {receipt}).", "Sent {key} (receipt: {receipt})."),
+    "send_failed": ("Chưa gửi được {key}: {error}", "Not sent {key}: {error}"),
+    "send_retrying": (
+        "Chưa gửi được {key}: {error}. Tin sẽ được thử lại khi loa đang chạy (loa run); "
+        "xem loa deliveries",
+        "Not sent {key}: {error}. It is tried again while loa runs (loa run); see loa deliveries",
+    ),
     "send_needs_target": (
         "kênh '{channel}' gửi tới một nhóm hoặc một người: ghi đích sau dấu hai chấm, ví dụ "
         'loa send {example} "…" (các đích đã khai báo: {names})',

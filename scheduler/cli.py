@@ -69,6 +69,7 @@ def _config(path: Path) -> Config:
     config = load_config(path)
     set_language(config.data.language)
     remember(*config.secret_values())  # masked in every output and log from now on
+    logs.quiet(config.tz)  # the command speaks for itself; `loa run` sets up the daemon's logs
     return config
 
 
@@ -492,7 +493,8 @@ def send_command(
             asyncio.run(send_now())
     row = wait_for_state(db, key)
     if row.state != State.SENT:
-        raise UserError(f"{row.state}: {redact(row.last_error)}")
+        why = "send_retrying" if row.state == State.RETRYING else "send_failed"
+        raise UserError(t(why, key=key, error=redact(row.last_error)))
     out.print(t("sent_one", key=key, receipt=row.provider_message_id or "—"))
 
 
