@@ -578,7 +578,12 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "[yellow]Có thể trùng lặp (gửi lại sau sự cố): {count} tin[/yellow]",
         "[yellow]Possible duplicates (sent again after a crash): {count}[/yellow]",
     ),
-    "last_recovery": ("Lần khôi phục gần nhất: {text}", "Last recovery: {text}"),
+    "last_recovery": (
+        "Lần khôi phục gần nhất: {when}: {in_flight} tin đang gửi dở khi loa dừng đột ngột, "
+        "{sent} đã gửi, {not_sent} chưa gửi, {duplicates} có thể bị gửi hai lần",
+        "Last recovery: {when}: {in_flight} deliveries were in flight when loa stopped "
+        "abruptly, {sent} had been sent, {not_sent} had not, {duplicates} may have gone twice",
+    ),
     "recent_errors": ("Lỗi gần đây:", "Recent errors:"),
     "no_delivery": ("không có tin '{key}'", "no delivery '{key}'"),
     "delivery_in_state": ("tin '{key}' đang ở trạng thái {state}", "delivery '{key}' is {state}"),

@@ -226,9 +226,17 @@ def status(config: ConfigOption = Path("config.toml")) -> None:
     duplicates = outbox.count_possible_duplicates(db)
     if duplicates:
         out.print(t("possible_duplicates", count=duplicates))
-    recovery = outbox.get_meta(db, "last_recovery")
-    if recovery:
-        out.print(t("last_recovery", text=recovery))
+    recovery = outbox.last_recovery(db)
+    if recovery is not None:
+        line = t(
+            "last_recovery",
+            when=format_datetime(recovery.at.astimezone(cfg.tz)),
+            in_flight=recovery.in_flight,
+            sent=recovery.confirmed_sent,
+            not_sent=recovery.confirmed_not_sent,
+            duplicates=recovery.possible_duplicates,
+        )
+        out.print(line, soft_wrap=True)
     errors = outbox.last_errors(db)
     if errors:
         out.print(t("recent_errors"))
@@ -477,7 +485,7 @@ def send_command(
     if not text.strip():
         raise UserError(t("empty_text"))
     db = _open_store(cfg)
-    key = outbox.add_manual(db, channel, target, text.strip(), utcnow())
+    key = outbox.add_manual(db, channel, target, text.strip(), utcnow(), cfg.tz)
     with unless_daemon(sqlite_path(cfg.database_url)) as alone:
         if not alone:
             _nudge(cfg)  # the running daemon sends it

@@ -396,9 +396,52 @@ def set_meta(engine: Engine, name: str, value: str) -> None:
             conn.execute(M.insert().values(name=name, value=value))
 
 
-def add_manual(engine: Engine, channel: str, target: str, text: str, now: dt.datetime) -> str:
-    """A one-off delivery (``loa send``) in the outbox, due now, like any other."""
-    key = f"manual:{now.strftime('%Y%m%dT%H%M%S%f')}@{channel}" + (f":{target}" if target else "")
+@dataclass(frozen=True)
+class Recovery:
+    """The daemon's last recovery of deliveries a crash left in flight, as it stored it."""
+
+    at: dt.datetime
+    in_flight: int
+    confirmed_sent: int
+    confirmed_not_sent: int
+    possible_duplicates: int
+
+
+def last_recovery(engine: Engine) -> Recovery | None:
+    """The ``last_recovery`` the daemon stores: ``ISO-TIME in_flight=N confirmed_sent=N …``
+    (UTC); None if there was none, or if it cannot be read."""
+    stored = get_meta(engine, "last_recovery")
+    if not stored:
+        return None
+    when, *pairs = stored.split()
+    counts = {name: value for name, _, value in (pair.partition("=") for pair in pairs)}
+    try:
+        return Recovery(
+            at=dt.datetime.fromisoformat(when),
+            in_flight=int(counts.get("in_flight", 0)),
+            confirmed_sent=int(counts.get("confirmed_sent", 0)),
+            confirmed_not_sent=int(counts.get("confirmed_not_sent", 0)),
+            possible_duplicates=int(counts.get("possible_duplicates", 0)),
+        )
+    except ValueError:
+        return None
+
+
+def add_manual(
+    engine: Engine,
+    channel: str,
+    target: str,
+    text: str,
+    now: dt.datetime,
+    tz: dt.tzinfo = dt.UTC,
+) -> str:
+    """A one-off delivery (``loa send``) in the outbox, due now, like any other.
+
+    Its key holds the time in the office's zone ``tz``, readable (``2026-12-03_05h38m12.…``),
+    to the microsecond, so keys stay unique and sort by time as before; keys stored in the old
+    form (``20261202T223812…``, UTC) are only names and keep working."""
+    stamp = now.astimezone(tz).strftime("%Y-%m-%d_%Hh%Mm%S.%f")
+    key = f"manual:{stamp}@{channel}" + (f":{target}" if target else "")
     with engine.begin() as conn:
         conn.execute(
             D.insert().values(

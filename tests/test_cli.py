@@ -156,3 +156,45 @@ def test_plan_shows_every_title_campaign_and_lead_whole_at_80_and_200_columns() 
                 assert row["lead"] in joined, row["lead"]
         assert "Thứ Hai, 25/05/2026 – Thứ Ba, 30/06/2026" in shown  # the Month of Action
         assert "Thứ Sáu, 05/06/2026" in shown  # World Environment Day
+
+
+def test_status_shows_the_last_recovery_in_the_offices_time(tmp_path: Path) -> None:
+    """The daemon stores its last recovery after a crash with a UTC time; ``loa status`` showed
+    that text as stored (16:50+00:00 for 23:50 in Hà Nội), in English words. It is shown in
+    the office's zone, in the catalogue's sentence; what an older loa stored reads the same."""
+    import sqlite3
+
+    office = tmp_path / "van-phong"
+    assert loa("init", str(office)).returncode == 0
+    assert loa("status", cwd=office).returncode == 0  # the store exists from here on
+    stored = "2026-12-02T16:50:00.123456+00:00 in_flight=3 confirmed_sent=1 confirmed_not_sent=1 possible_duplicates=1"
+    with sqlite3.connect(office / "data" / "loa.db") as conn:
+        conn.execute("insert into meta (name, value) values ('last_recovery', ?)", (stored,))
+    shown = loa("status", cwd=office)
+    assert shown.returncode == 0, shown.stderr
+    (line,) = [x for x in shown.stdout.splitlines() if x.startswith("Lần khôi phục gần nhất")]
+    when = "23:50, Thứ Tư, 02/12/2026"
+    assert line == t("last_recovery", when=when, in_flight=3, sent=1, not_sent=1, duplicates=1)
+
+
+def test_a_manual_key_carries_the_offices_time(tmp_path: Path) -> None:
+    """``loa send``'s key held a UTC time (manual:20261202T2238…); it holds the office's, in a
+    readable form, and stays unique and in time order."""
+    import datetime as dt
+    import re
+    from zoneinfo import ZoneInfo
+
+    office = tmp_path / "van-phong"
+    assert loa("init", str(office)).returncode == 0
+    before = dt.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).replace(tzinfo=None)
+    keys = []
+    for n in range(2):
+        sent = loa("send", "console", f"Thử {n}", cwd=office)
+        assert sent.returncode == 0, sent.stderr
+        keys += re.findall(r"manual:\S+@console", sent.stdout)
+    assert len(set(keys)) == 2 and keys == sorted(keys)
+    found = re.fullmatch(r"manual:(\d{4}-\d\d-\d\d)_(\d\d)h(\d\d)m(\d\d)\.(\d{6})@console", keys[0])
+    assert found, keys[0]
+    day, hours, minutes, seconds, micros = found.groups()
+    at = dt.datetime.fromisoformat(f"{day}T{hours}:{minutes}:{seconds}.{micros}")
+    assert dt.timedelta(0) <= at - before < dt.timedelta(minutes=2)
