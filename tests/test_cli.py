@@ -198,3 +198,22 @@ def test_a_manual_key_carries_the_offices_time(tmp_path: Path) -> None:
     day, hours, minutes, seconds, micros = found.groups()
     at = dt.datetime.fromisoformat(f"{day}T{hours}:{minutes}:{seconds}.{micros}")
     assert dt.timedelta(0) <= at - before < dt.timedelta(minutes=2)
+
+
+def test_plan_shows_a_message_title_without_its_markers(tmp_path: Path) -> None:
+    """A message's title in ``loa plan`` is the first line of its text: it showed the markup
+    as written (``**Ra quân**``); the table shows what readers see, the JSON keeps the text's
+    first line as it is (a documented field)."""
+    office = tmp_path / "van-phong"
+    assert loa("init", str(office)).returncode == 0
+    (office / "campaigns" / "dam.toml").write_text(
+        'id = "dam"\ntitle = "Đậm"\n[[message]]\nid = "m"\nat = 2027-03-02T08:00:00\n'
+        'text = "**Ra quân** vệ sinh _môi trường_\\nchi tiết"\n',
+        "utf-8",
+    )
+    window = ("--from", "2027-03-01", "--to", "2027-03-03", "--campaign", "dam")
+    table = loa("plan", *window, cwd=office)
+    assert table.returncode == 0, table.stderr
+    assert "Ra quân vệ sinh môi trường" in table.stdout and "*" not in table.stdout
+    (row,) = json.loads(loa("plan", *window, "--format", "json", cwd=office).stdout)
+    assert row["title"] == "**Ra quân** vệ sinh _môi trường_"
