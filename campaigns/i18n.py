@@ -458,6 +458,13 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "Another 'loa run' (pid {pid}) is using this database ({path}). SQLite allows one; stop the "
         "other one, or use PostgreSQL to run several.",
     ),
+    "schema_too_new": (
+        "cơ sở dữ liệu này do một phiên bản loa mới hơn ghi (lược đồ {revision}, bản loa này "
+        "không biết): nâng cấp loa lên bản mới hơn, hoặc khôi phục bản sao lưu cơ sở dữ liệu "
+        "làm trước khi nâng cấp",
+        "this database was written by a newer loa (schema {revision}, unknown to this loa): "
+        "upgrade loa, or restore a backup of the database made before the upgrade",
+    ),
     "port_in_use": (
         "không mở được cổng HTTP {host}:{port} ({reason}); đổi [http] port trong config.toml hoặc "
         "dừng chương trình đang dùng cổng này",

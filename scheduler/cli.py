@@ -32,7 +32,7 @@ from scheduler.campaign_set import load_campaigns
 from scheduler.config import Config, load_config
 from scheduler.db import migrate, open_engine, sqlite_path
 from scheduler.engine import utcnow
-from scheduler.errors import PortInUse
+from scheduler.errors import PortInUse, SchemaTooNew
 from scheduler.lock import AlreadyRunning, nudge, unless_daemon
 from scheduler.plan import plan_entries, plan_rows
 from scheduler.quotas import plan_warnings
@@ -571,7 +571,7 @@ def main() -> None:
     except ValidationFailed as exc:
         _print_problems(exc.problems)
         sys.exit(1)
-    except (UserError, CampaignError) as exc:
+    except (UserError, CampaignError, SchemaTooNew) as exc:
         # not markup: a message may quote config.toml's [tables]
         err.print(redact(str(exc)), style="red", markup=False, soft_wrap=True)
         sys.exit(1)

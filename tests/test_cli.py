@@ -217,3 +217,20 @@ def test_plan_shows_a_message_title_without_its_markers(tmp_path: Path) -> None:
     assert "Ra quân vệ sinh môi trường" in table.stdout and "*" not in table.stdout
     (row,) = json.loads(loa("plan", *window, "--format", "json", cwd=office).stdout)
     assert row["title"] == "**Ra quân** vệ sinh _môi trường_"
+
+
+def test_a_database_written_by_a_newer_loa_is_a_clear_error(tmp_path: Path) -> None:
+    """An older loa opening a database a newer loa has upgraded failed with alembic's traceback
+    ("Can't locate revision"): it says what happened and what to do, with exit code 1."""
+    import sqlite3
+
+    office = tmp_path / "van-phong"
+    assert loa("init", str(office)).returncode == 0
+    assert loa("status", cwd=office).returncode == 0
+    with sqlite3.connect(office / "data" / "loa.db") as conn:
+        conn.execute("update alembic_version set version_num = 'f0f0f0f0f0f0'")
+    for command in (["status"], ["run"], ["send", "console", "Thử"]):
+        result = loa(*command, cwd=office)
+        assert result.returncode == 1, (command, result.stdout)
+        assert "Traceback" not in result.stderr and "alembic" not in result.stderr
+        assert result.stderr.strip() == t("schema_too_new", revision="f0f0f0f0f0f0"), command
