@@ -806,6 +806,28 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "Tin “{key}” đang ở trạng thái {state}, không gửi lại được.",
         "Delivery “{key}” is {state}; it cannot be sent again.",
     ),
+    "bot_retry_never": (
+        "Tin “{key}” không gửi lại được: {cause}, nên gửi lần nào cũng lỗi. "
+        "Nhờ người vận hành loa kiểm tra kênh và nơi nhận trong config.toml.",
+        "“{key}” cannot be sent again: {cause}, so every try fails. "
+        "Ask loa's operator to check the channel and its recipients in config.toml.",
+    ),
+    "bot_cause_unknown_channel": (
+        "kênh “{channel}” không có trong cấu hình của loa",
+        "channel “{channel}” is not in loa's configuration",
+    ),
+    "bot_cause_unknown_target": (
+        "kênh “{channel}” không có nơi nhận “{target}”",
+        "channel “{channel}” has no recipient “{target}”",
+    ),
+    "bot_cause_no_target": (
+        "tin không ghi nhóm hay người nhận nào trên kênh “{channel}”",
+        "it names no group or person on channel “{channel}”",
+    ),
+    "bot_retry_duplicate": (
+        "Tin “{key}” không được gửi lại: {reason}.",
+        "“{key}” is not sent again: {reason}.",
+    ),
     "bot_retried": ("Sẽ gửi lại ngay: {key}", "Sending again now: {key}"),
     "missed_while_paused": (
         "chiến dịch tạm dừng quá thời gian cho phép gửi muộn",

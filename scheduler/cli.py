@@ -390,10 +390,12 @@ def retry_command(
         raise UserError("loa retry KEY | loa retry --failed")
     cfg = _config(config)
     db = _open_store(cfg)
-    result = outbox.retry(db, utcnow(), cfg.catalog(), key=key)
-    if key is not None and result.refused:
-        raise UserError(result.refused[0])
-    for refusal in result.refused:
+    catalog = cfg.catalog()
+    result = outbox.retry(db, utcnow(), catalog, key=key)
+    refusals = [refusal.sentence(catalog) for refusal in result.refused]
+    if key is not None and refusals:
+        raise UserError(refusals[0])
+    for refusal in refusals:
         out.print(refusal, soft_wrap=True, markup=False)
     if key is not None and result.count == 0:
         raise _unchanged(db, key)

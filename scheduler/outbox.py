@@ -282,25 +282,42 @@ def last_errors(engine: Engine, limit: int = 5) -> list[Row[Any]]:
         return list(conn.execute(query).all())
 
 
+UNKNOWN_CHANNEL = "unknown_channel"  # causes a delivery can never be sent (``unsendable``)
+UNKNOWN_TARGET = "unknown_target"
+NO_TARGET = "no_target"
+
+
+def unsendable(catalog: ChannelCatalog, channel: str, target: str) -> str | None:
+    """Why a message to ``channel:target`` can never go out, as one of the causes above; None
+    when it can. A chat platform (Telegram, Zalo) needs a chat: with none named it answers
+    "chat_id is empty" however often it is tried. ``loa send``, ``loa retry`` and the chat
+    command /retry all ask here, so they refuse the same things (each in its own words)."""
+    known = catalog.targets
+    if channel not in known:
+        return UNKNOWN_CHANNEL
+    if target.startswith(subscriptions.CHAT_PREFIX) and target != subscriptions.CHAT_PREFIX:
+        return None  # a chat that subscribed, by its platform id
+    if target and target not in known[channel]:
+        return UNKNOWN_TARGET
+    if target or channel not in catalog.needs_target:
+        return None
+    return NO_TARGET
+
+
 def never_sendable(
     catalog: ChannelCatalog, channel: str, target: str, lang: str | None = None
 ) -> str | None:
-    """Why a message to ``channel:target`` can never go out, and what to write instead; None
-    when it can. A chat platform (Telegram, Zalo) needs a chat: with none named it answers
-    "chat_id is empty" however often it is tried. ``loa send``, ``loa retry`` and the chat
-    command /retry all ask here, so they refuse the same things with the same words."""
-    known = catalog.targets
-    if channel not in known:
-        configured = t("known_channels", lang, names=", ".join(known) or "—")
+    """``unsendable`` as the command line says it: the cause, and what to write instead."""
+    cause = unsendable(catalog, channel, target)
+    if cause is None:
+        return None
+    names = list(catalog.targets.get(channel, ()))
+    if cause == UNKNOWN_CHANNEL:
+        configured = t("known_channels", lang, names=", ".join(catalog.targets) or "—")
         return f"{t('unknown_channel', lang, value=channel)}; {configured}"
-    names = list(known[channel])
-    if target.startswith(subscriptions.CHAT_PREFIX) and target != subscriptions.CHAT_PREFIX:
-        return None  # a chat that subscribed, by its platform id
-    if target and target not in names:
+    if cause == UNKNOWN_TARGET:
         declared = t("known_targets", lang, names=", ".join(names) or "—")
         return f"{t('unknown_target', lang, channel=channel, value=target)}; {declared}"
-    if target or channel not in catalog.needs_target:
-        return None
     if not names:
         return t("send_no_targets", lang, channel=channel)
     example = f"{channel}:{names[0]}"
@@ -308,12 +325,32 @@ def never_sendable(
 
 
 @dataclass(frozen=True)
+class Refusal:
+    """A delivery ``retry`` left as it was: ``cause`` is one of ``unsendable``'s, or
+    ``subscriptions.DUPLICATE`` (its chat gets the message under another key, which
+    ``detail``, the reason stored with it, names). Each asker words it for its reader."""
+
+    key: str
+    channel: str
+    target: str
+    cause: str
+    detail: str = ""
+
+    def sentence(self, catalog: ChannelCatalog, lang: str | None = None) -> str:
+        """For the command line (``loa retry``), with what to write instead."""
+        if self.cause == subscriptions.DUPLICATE:
+            return t("retry_duplicate", lang, key=self.key, reason=self.detail)
+        why = never_sendable(catalog, self.channel, self.target, lang)
+        return t("retry_never", lang, key=self.key, reason=why)
+
+
+@dataclass(frozen=True)
 class Retried:
-    """What ``retry`` did: how many deliveries go out again, and a sentence for each one it
-    left as it was because sending it again could not help."""
+    """What ``retry`` did: how many deliveries go out again, and those it left as they were
+    because sending them again could not help."""
 
     count: int
-    refused: tuple[str, ...] = ()
+    refused: tuple[Refusal, ...] = ()
 
 
 def retry(
@@ -321,19 +358,18 @@ def retry(
     now: dt.datetime,
     catalog: ChannelCatalog,
     key: str | None = None,
-    lang: str | None = None,
 ) -> Retried:
     """Send again now: one delivery by key (failed, missed or cancelled), or every failed one.
 
     A person asked for it, so it goes out however late it is: its grace is widened to now.
     A delivery of a paused campaign waits, held, for the campaign to resume; one cancelled
-    because its chat unsubscribed is not sent to that chat again. Refused, with the reason in
-    ``lang``: one that could never be sent (``never_sendable``: queued again, it would only
-    fail again) and one cancelled because its chat gets the message under another key.
+    because its chat unsubscribed is not sent to that chat again. Refused: one that could never
+    be sent (``unsendable``: queued again, it would only fail again) and one cancelled because
+    its chat gets the message under another key.
     """
     condition = D.c.key == key if key is not None else D.c.state == State.FAILED
     allowed = [State.FAILED, State.MISSED, State.CANCELLED, State.RETRYING]
-    refused: list[str] = []
+    refused: list[Refusal] = []
     with engine.begin() as conn:
         found = conn.execute(
             select(
@@ -343,13 +379,13 @@ def retry(
         ).all()  # fmt: skip
         rows = []
         for row in found:
-            why = never_sendable(catalog, row.channel, row.target, lang)
-            if why is not None:
-                refused.append(t("retry_never", lang, key=row.key, reason=why))
-            elif row.cancel_reason == subscriptions.DUPLICATE:
-                refused.append(t("retry_duplicate", lang, key=row.key, reason=row.last_error))
-            else:
+            cause = unsendable(catalog, row.channel, row.target)
+            if cause is None and row.cancel_reason == subscriptions.DUPLICATE:
+                cause = subscriptions.DUPLICATE
+            if cause is None:
                 rows.append(row)
+            else:
+                refused.append(Refusal(row.key, row.channel, row.target, cause, row.last_error))
         for row in rows:
             late = max(0, int((now - row.due).total_seconds()))
             conn.execute(
