@@ -672,6 +672,11 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "log_campaign_problem": ("lỗi trong tệp chiến dịch", "campaign problem"),
     "log_storage_fault": ("cơ sở dữ liệu không ghi được", "storage fault"),
     "log_storage_recovered": ("cơ sở dữ liệu đã ghi được trở lại", "storage recovered"),
+    "log_starting": ("đang khởi động", "starting"),
+    "log_reloading_campaign_files_(SIGHUP)": (
+        "đọc lại các tệp chiến dịch (SIGHUP)",
+        "reloading campaign files (SIGHUP)",
+    ),
     "log_update_ignored": ("bỏ qua một tin nhắn gửi tới bot", "update ignored"),
     "log_reply_not_sent": ("không gửi được câu trả lời", "reply not sent"),
     "level_debug": ("gỡ-lỗi", "debug"),
@@ -692,6 +697,13 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "cho một tiến trình chạy; dừng tiến trình kia, hoặc dùng PostgreSQL để chạy nhiều tiến trình.",
         "Another 'loa run' (pid {pid}) is using this database ({path}). SQLite allows one; stop the "
         "other one, or use PostgreSQL to run several.",
+    ),
+    "schema_too_new": (
+        "cơ sở dữ liệu này do một phiên bản loa mới hơn ghi (lược đồ {revision}, bản loa này "
+        "không biết): nâng cấp loa lên bản mới hơn, hoặc khôi phục bản sao lưu cơ sở dữ liệu "
+        "làm trước khi nâng cấp",
+        "this database was written by a newer loa (schema {revision}, unknown to this loa): "
+        "upgrade loa, or restore a backup of the database made before the upgrade",
     ),
     "port_in_use": (
         "không mở được cổng HTTP {host}:{port} ({reason}); đổi [http] port trong config.toml hoặc "
@@ -785,6 +797,12 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "check_local": ("kênh cục bộ, không cần token", "local channel, no token needed"),
     "check_targets": ("{count} đích", "{count} targets"),
     "sent_one": ("Đã gửi {key} (biên nhận: {receipt}).", "Sent {key} (receipt: {receipt})."),
+    "send_failed": ("Chưa gửi được {key}: {error}", "Not sent {key}: {error}"),
+    "send_retrying": (
+        "Chưa gửi được {key}: {error}. Tin sẽ được thử lại khi loa đang chạy (loa run); "
+        "xem loa deliveries",
+        "Not sent {key}: {error}. It is tried again while loa runs (loa run); see loa deliveries",
+    ),
     "send_needs_target": (
         "kênh '{channel}' gửi tới một nhóm hoặc một người: ghi đích sau dấu hai chấm, ví dụ "
         'loa send {example} "…" (các đích đã khai báo: {names})',
@@ -863,12 +881,11 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "Cơ sở dữ liệu không ghi được từ {since} ({reason}), loa chưa gửi được tin: {hint}",
         "The database cannot be written since {since} ({reason}), so loa sends nothing: {hint}",
     ),
-    "last_recovery": ("Lần khôi phục gần nhất: {text}", "Last recovery: {text}"),
-    "recovery_counts": (
-        "{when}: {in_flight} tin đang gửi dở khi loa dừng đột ngột ({confirmed_sent} đã xác nhận "
-        "đã gửi, {confirmed_not_sent} được gửi lại, {possible_duplicates} có thể trùng lặp)",
-        "{when}: {in_flight} deliveries in flight when loa stopped abruptly ({confirmed_sent} "
-        "confirmed sent, {confirmed_not_sent} sent again, {possible_duplicates} possible duplicates)",
+    "last_recovery": (
+        "Lần khôi phục gần nhất: {when}: {in_flight} tin đang gửi dở khi loa dừng đột ngột, "
+        "{sent} đã gửi, {not_sent} chưa gửi, {duplicates} có thể bị gửi hai lần",
+        "Last recovery: {when}: {in_flight} deliveries were in flight when loa stopped "
+        "abruptly, {sent} had been sent, {not_sent} had not, {duplicates} may have gone twice",
     ),
     "recent_errors": ("Lỗi gần đây:", "Recent errors:"),
     "no_delivery": ("không có tin '{key}'", "no delivery '{key}'"),
@@ -1087,6 +1104,28 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "bot_cannot_retry": (
         "Tin “{key}” đang ở trạng thái “{state}”, không gửi lại được.",
         "Delivery “{key}” is {state}; it cannot be sent again.",
+    ),
+    "bot_retry_never": (
+        "Tin “{key}” không gửi lại được: {cause}, nên gửi lần nào cũng lỗi. "
+        "Nhờ người vận hành loa kiểm tra kênh và nơi nhận trong config.toml.",
+        "“{key}” cannot be sent again: {cause}, so every try fails. "
+        "Ask loa's operator to check the channel and its recipients in config.toml.",
+    ),
+    "bot_cause_unknown_channel": (
+        "kênh “{channel}” không có trong cấu hình của loa",
+        "channel “{channel}” is not in loa's configuration",
+    ),
+    "bot_cause_unknown_target": (
+        "kênh “{channel}” không có nơi nhận “{target}”",
+        "channel “{channel}” has no recipient “{target}”",
+    ),
+    "bot_cause_no_target": (
+        "tin không ghi nhóm hay người nhận nào trên kênh “{channel}”",
+        "it names no group or person on channel “{channel}”",
+    ),
+    "bot_retry_duplicate": (
+        "Tin “{key}” không được gửi lại: {reason}.",
+        "“{key}” is not sent again: {reason}.",
     ),
     "bot_retried": ("Sẽ gửi lại ngay: {key}", "Sending again now: {key}"),
     "missed_while_paused": (

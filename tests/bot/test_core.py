@@ -817,31 +817,52 @@ def test_retry_sends_a_failed_delivery_again(bot: Bot) -> None:
 
 
 @pytest.mark.parametrize(
-    ("channel", "reason"),
+    ("channel", "target", "cause"),
     [
-        ("tg", "ví dụ loa send tg:nhom-vp"),  # Telegram needs a chat; its declared one is named
-        ("zalo", "[channels.zalo.targets]"),  # no chat declared at all: how to declare one
+        ("tg", "", "tin không ghi nhóm hay người nhận nào trên kênh “tg”"),
+        ("zalo", "", "tin không ghi nhóm hay người nhận nào trên kênh “zalo”"),
+        ("tg", "nhom-cu", "kênh “tg” không có nơi nhận “nhom-cu”"),
+        ("fb", "", "kênh “fb” không có trong cấu hình của loa"),
     ],
 )
 def test_retry_refuses_a_delivery_that_can_never_be_sent_and_says_why(
-    bot: Bot, channel: str, reason: str
+    bot: Bot, channel: str, target: str, cause: str
 ) -> None:
     """A delivery stored with no chat (by an older loa) failed with "chat_id is empty": /retry
-    refuses it with the same reason ``loa retry`` gives, instead of queueing it to fail again."""
+    refuses it, under the rule ``loa retry`` follows, instead of queueing it to fail again. It
+    answered with the CLI's sentence ("… ví dụ loa send tg:nhom-vp"), odd in a chat: the chat
+    says why in its own words and that the operator must fix the configuration."""
     from scheduler import outbox
 
-    key = outbox.add_manual(bot.db, channel, "", "Thử nghiệm", NOW)
+    key = outbox.add_manual(bot.db, channel, target, "Thử nghiệm", NOW)
     with bot.db.begin() as conn:
         conn.execute(update(D).where(D.c.key == key).values(state=State.FAILED))
     before = delivery_states(bot.db)
     reply = bot.ask(f"/retry {key}", user=ADMIN)
     assert reply is not None and reply.failed and not reply.wake
     (page,) = reply.pages
-    assert page.startswith(f"không gửi lại tin '{key}' vì tin này không bao giờ gửi được: ")
-    assert reason in page
+    assert page == (
+        f"Tin “{key}” không gửi lại được: {cause}, nên gửi lần nào cũng lỗi. "
+        "Nhờ người vận hành loa kiểm tra kênh và nơi nhận trong config.toml."
+    )
+    assert "loa send" not in page and "[channels" not in page
     assert delivery_states(bot.db) == before
     (entry,) = audit_rows(bot.db)
     assert (entry.command, entry.result, entry.detail) == ("retry", "error", page)
+
+
+def test_retry_refuses_a_duplicate_in_the_chats_words(bot: Bot) -> None:
+    """A delivery cancelled because its chat gets the message under another key is not sent a
+    second time; the chat hears it in its own words, not the CLI's ("không gửi lại tin '…'")."""
+    from scheduler.subscriptions import DUPLICATE
+
+    reason = "cuộc trò chuyện này nhận tin dưới khóa k:khac: không gửi lần thứ hai"
+    with bot.db.begin() as conn:
+        conn.execute(update(D).where(D.c.key == GROUP_KEY).values(
+            state=State.CANCELLED, cancel_reason=DUPLICATE, last_error=reason))  # fmt: skip
+    reply = bot.ask(f"/retry {GROUP_KEY}", user=ADMIN)
+    assert reply is not None and reply.failed and not reply.wake
+    assert reply.pages == [f"Tin “{GROUP_KEY}” không được gửi lại: {reason}."]
 
 
 def test_an_error_while_answering_is_audited_and_raised(
