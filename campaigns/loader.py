@@ -46,7 +46,9 @@ from campaigns.timeexpr import (
     parse_duration,
     parse_time,
     parse_value,
+    split_before,
 )
+from campaigns.workdays import IfDayOff, parse_if_day_off
 
 LIBRARY = Path(__file__).parent / "library"
 SPECIAL_CHANNELS = ("subscribers",)  # resolved at send time, not from config targets
@@ -351,6 +353,8 @@ class _FileChecker:
             ok = False
         start = self._single((*base, "start"), raw.start)
         end = self._single((*base, "end"), raw.end) if raw.end is not None else None
+        if_day_off = self._if_day_off(base, raw.if_day_off)
+        ok = ok and (raw.if_day_off is None or if_day_off is not None)
         if start is None or (raw.end is not None and end is None) or not ok:
             return None
         if isinstance(start, Fixed) and isinstance(end, Fixed) and _later(start.value, end.value):
@@ -367,7 +371,15 @@ class _FileChecker:
             description=raw.description.strip(),
             url=raw.url,
             tags=tuple(raw.tags),
+            if_day_off=if_day_off,
         )
+
+    def _if_day_off(self, base: tuple[str | int, ...], value: str | None) -> IfDayOff | None:
+        """The item's rule for a day off, None when it says none (or a wrong one, reported)."""
+        if value is None:
+            return None
+        found: IfDayOff | None = self._guard((*base, "if_day_off"), parse_if_day_off, value)
+        return found
 
     def _check_refs(
         self,
@@ -493,9 +505,10 @@ class _FileChecker:
         bound = raw.activity or (only if self.kinds.get(only or "") == "activity" else None)
         deadline = only if self.kinds.get(only or "") == "deadline" else None
         image = self._image((*base, "image"), raw.image)
-        if image is None:
+        if_day_off = self._if_day_off(base, raw.if_day_off)
+        if image is None or (raw.if_day_off is not None and if_day_off is None):
             return None
-        return Message(raw.id, at, raw.text, channels, bound, image, deadline)
+        return Message(raw.id, at, raw.text, channels, bound, image, deadline, if_day_off or "keep")
 
     def _image(self, path: tuple[str | int, ...], value: str) -> str | None:
         """An https URL as given, or a file next to the campaign file as an absolute path."""
@@ -514,7 +527,8 @@ class _FileChecker:
     def _deadline(self, i: int, raw: DeadlineFile, seen: dict[str, int]) -> Deadline | None:
         base: tuple[str | int, ...] = ("deadline", i)
         ok = self._unique((*base, "id"), raw.id, seen)
-        due = self._when((*base, "due"), raw.due)
+        before, stated = self._guard((*base, "due"), split_before, raw.due) or (False, None)
+        due = self._when((*base, "due"), stated) if stated is not None else None
         if due is not None:
             ok = self._check_refs((*base, "due"), due.refs()) and ok
         remind: list[int] = []
@@ -532,6 +546,14 @@ class _FileChecker:
             remind_time = self._guard((*base, "remind_at"), parse_time, raw.remind_at)
             ok = ok and remind_time is not None
         channels = self._channels((*base, "channels"), raw.channels)
+        if_day_off = self._if_day_off(base, raw.if_day_off)
+        if raw.if_day_off is not None and if_day_off is None:
+            ok = False
+        if before and if_day_off == "after":
+            self.report(
+                (*base, "if_day_off"), t("before_moves_after"), t("before_moves_after_hint")
+            )
+            ok = False
         if due is None or not ok:
             return None
         return Deadline(
@@ -545,6 +567,8 @@ class _FileChecker:
             lead=raw.lead,
             partners=tuple(raw.partners),
             description=raw.description.strip(),
+            if_day_off=if_day_off or "before",
+            before=before,
         )
 
     def _check_templates(
@@ -612,7 +636,8 @@ def sample_context(
     if deadline is not None:
         context["deadline"] = templates.DeadlineView(
             deadline.id, deadline.title, "Thứ Năm, 05/06/2025", day, deadline.lead,
-            ", ".join(deadline.partners),
+            ", ".join(deadline.partners), "06/6" if deadline.before else "",
+            day + dt.timedelta(days=1) if deadline.before else None,
         )  # fmt: skip
     return context
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from campaigns.timeexpr import Spec, When
+from campaigns.workdays import IfDayOff, WorkCalendar
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class Activity:
     description: str = ""
     url: str = ""
     tags: tuple[str, ...] = ()
+    if_day_off: IfDayOff | None = None  # None: a one-day activity moves after, a period keeps
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class Message:
     activity: str | None = None  # the activity whose details the template may use
     image: str = ""
     deadline: str | None = None  # the deadline it is timed from, for {{ deadline.* }}
+    if_day_off: IfDayOff = "keep"
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,8 @@ class Deadline:
     lead: str = ""
     partners: tuple[str, ...] = ()
     description: str = ""
+    if_day_off: IfDayOff = "before"
+    before: bool = False  # due before the stated date: the last day is the (working) day before
 
 
 @dataclass(frozen=True)
@@ -94,7 +99,8 @@ class Campaign:
 @dataclass(frozen=True)
 class ChannelCatalog:
     """What the config offers campaigns: channel names, their target aliases, the defaults,
-    and the platform chat each alias names (so one chat named twice gets a message once).
+    the platform chat each alias names (so one chat named twice gets a message once), and the
+    office's working calendar (dates move off its days off).
 
     Built by the scheduler from config.toml and handed in, so this package never reads config.
     """
@@ -102,6 +108,7 @@ class ChannelCatalog:
     targets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     defaults: tuple[str, ...] = ()
     addresses: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)  # which days the office works
 
     def resolve(self, specs: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
         """``("telegram", "zalo:group")`` to (channel, target) pairs; "" is the channel itself."""

@@ -27,6 +27,7 @@ class ActivityFile(_Strict):
     description: str = ""
     url: str = ""
     tags: list[str] = []
+    if_day_off: str | None = None
 
 
 class MessageFile(_Strict):
@@ -36,6 +37,7 @@ class MessageFile(_Strict):
     channels: list[str] = []
     activity: str | None = None
     image: str = ""
+    if_day_off: str | None = None
 
 
 class DeadlineFile(_Strict):
@@ -49,6 +51,7 @@ class DeadlineFile(_Strict):
     lead: str = ""
     partners: list[str] = []
     description: str = ""
+    if_day_off: str | None = None
 
 
 class CampaignFile(_Strict):

@@ -21,7 +21,10 @@ Accepted forms (documented with examples in docs/campaign-files.md):
                                        ``âm lịch 10/03 [08:00] [nhuận]``; with ``/2026`` one day
 ``ref[.start|.end] [±Nw±Nd±Nh±Nm] [HH:MM]``  relative to an activity (or, in a message's ``at``,
                                        a deadline's due day): ``le-phat-dong -7d 08:00``
+``ref +3 ngày làm việc [HH:MM]``        counted in working days (``+3wd``, ``-2 working days``,
+                                       ``ngày làm việc tiếp theo``, ``ngày làm việc trước``)
 ``{ every = "week", on = "mon", time = "08:00", during = "activity" }``  repeats in a period
+                                       (``working_days = true``: on working days only)
 ``{ rrule = "FREQ=MONTHLY;BYMONTHDAY=15", start = 2025-01-15, until = 2025-12-31 }``
 a list of any of the above                several moments
 =====================================  =========================================================
@@ -93,6 +96,7 @@ class Relative:
     edge: Literal["start", "end"] = "start"
     offset: dt.timedelta = dt.timedelta(0)
     time: dt.time | None = None
+    workdays: int = 0  # counted in the office's working days instead of ``offset``
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,7 @@ class Repeat:
     time: dt.time | None = None
     weekdays: tuple[int, ...] = ()  # Monday is 0; empty: the activity's first weekday
     monthday: int | None = None  # empty: the activity's first day of month
+    working_days: bool = False  # only the office's working days
 
 
 @dataclass(frozen=True)
@@ -115,6 +120,7 @@ class Rule:
     during: str | None = None
     start: dt.date | None = None
     until: dt.date | None = None
+    working_days: bool = False  # only the office's working days
 
 
 Spec: TypeAlias = Fixed | Yearly | Lunar | Relative | Repeat | Rule
@@ -155,6 +161,13 @@ _OFFSET_TERM = re.compile(r"([+-]?)(\d+)([wdhms])")
 _OFFSET = re.compile(r"^[+-]\d+[wdhms](?:[+-]?\d+[wdhms])*$")
 _REF = re.compile(r"^([a-z0-9][a-z0-9_-]*)(?:\.(start|end))?$")
 _UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+_WORKDAYS_STEP = {
+    "ngày làm việc tiếp theo": 1, "next working day": 1,
+    "ngày làm việc trước": -1, "previous working day": -1,
+}  # fmt: skip
+_WORKDAYS = re.compile(r"^([+-])\s*(\d{1,3})\s*(?:ngày làm việc|working days?|wd)$")
+_WORKDAYS_WORDS = ("làm việc", "working", "wd")
+MAX_WORKDAYS = 260  # about a year of working days, like MAX_OFFSET
 
 
 def _normalise(text: str) -> str:
@@ -323,12 +336,31 @@ def _parse_relative(norm: str, original: str) -> Relative:
     if tail and _TIME.match(tail):
         time = parse_time(tail)
         rest = rest[: -len(tail)].strip()
-    offset = parse_offset(rest) if rest else dt.timedelta(0)
     edge: Literal["start", "end"] = "end" if ref[2] == "end" else "start"
+    workdays = parse_workdays(rest)
+    if workdays:
+        return Relative(ref[1], edge, dt.timedelta(0), time, workdays)
+    offset = parse_offset(rest) if rest else dt.timedelta(0)
     return Relative(ref[1], edge, offset, time)
 
 
-_TABLE_KEYS = {"every", "rrule", "time", "during", "on", "start", "until"}
+def parse_workdays(text: str) -> int:
+    """``+3 ngày làm việc``, ``-2wd``, ``ngày làm việc tiếp theo`` (+1), ``ngày làm việc
+    trước`` (-1); 0 when the text speaks of no working days."""
+    if text in _WORKDAYS_STEP:
+        return _WORKDAYS_STEP[text]
+    match = _WORKDAYS.match(text)
+    if match is None:
+        if any(word in text for word in _WORKDAYS_WORDS):
+            raise ExpressionError(t("working_days_mixed", value=text), t("working_days_mixed_hint"))
+        return 0
+    count = int(match[2])
+    if count > MAX_WORKDAYS:
+        raise ExpressionError(t("offset_too_large"), t("working_days_mixed_hint"))
+    return count if match[1] == "+" else -count
+
+
+_TABLE_KEYS = {"every", "rrule", "time", "during", "on", "start", "until", "working_days"}
 
 
 def _weekdays(value: Any) -> tuple[int, ...]:
@@ -358,6 +390,9 @@ def _parse_table(table: dict[str, Any]) -> Spec:
     during = table.get("during")
     if during is not None and (not isinstance(during, str) or not ID_PATTERN.match(during)):
         raise ExpressionError(t("bad_id", value=during), t("bad_id_hint"))
+    working_days = table.get("working_days", False)
+    if not isinstance(working_days, bool):
+        raise ExpressionError(t("table_when_keys"))
     if "every" in table:
         every = table["every"]
         if every not in ("day", "week", "month"):
@@ -373,7 +408,7 @@ def _parse_table(table: dict[str, Any]) -> Spec:
                     raise ExpressionError(t("bad_monthday"))
             else:
                 weekdays = _weekdays(table["on"])
-        return Repeat(every, during, time, weekdays, monthday)
+        return Repeat(every, during, time, weekdays, monthday, working_days)
     rule = str(table["rrule"]).strip()
     if rule.upper().startswith("RRULE:"):
         rule = rule[6:]
@@ -392,7 +427,7 @@ def _parse_table(table: dict[str, Any]) -> Spec:
         du_rrule.rrulestr(rule, dtstart=dt.datetime(2000, 1, 1), forceset=True)
     except (ValueError, TypeError, OverflowError, IndexError, KeyError, AttributeError) as exc:
         raise ExpressionError(t("bad_rrule", reason=exc), t("bad_rrule_hint")) from None
-    return Rule(rule, time, during, start, until)
+    return Rule(rule, time, during, start, until, working_days)
 
 
 def parse_one(value: Any) -> Spec:
@@ -403,6 +438,25 @@ def parse_one(value: Any) -> Spec:
     if isinstance(value, dict):
         return _parse_table(value)
     raise ExpressionError(t("bad_when", value=value), t("bad_when_hint"))
+
+
+_BEFORE = re.compile(r"^\s*(?:trước|before)\s+", re.IGNORECASE)
+
+
+def split_before(value: Any) -> tuple[bool, Any]:
+    """A deadline's ``due = "trước ngày 10/12 hằng năm"`` (``"before yearly 12-10"``): True and
+    the date without the word. A list is before when each of its strings says so."""
+    items = value if isinstance(value, list) else [value]
+    said = [
+        isinstance(item, str) and _BEFORE.match(unicodedata.normalize("NFC", item))
+        for item in items
+    ]
+    if not any(said):
+        return False, value
+    if not all(said):
+        raise ExpressionError(t("bad_when", value=value), t("before_mixed_hint"))
+    rest = [_BEFORE.sub("", unicodedata.normalize("NFC", item), count=1) for item in items]
+    return True, rest if isinstance(value, list) else rest[0]
 
 
 def parse_value(value: Any) -> When:

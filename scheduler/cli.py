@@ -33,7 +33,7 @@ from scheduler.db import migrate, open_engine, sqlite_path
 from scheduler.engine import utcnow
 from scheduler.errors import PortInUse
 from scheduler.lock import AlreadyRunning, nudge, unless_daemon
-from scheduler.plan import kind_text, plan_rows, when_text
+from scheduler.plan import kind_text, moved_text, plan_rows, when_text
 from scheduler.quotas import plan_warnings
 from scheduler.tables import State
 
@@ -179,7 +179,8 @@ def plan(
             when_text(row),
             kind_text(row.kind),
             row.campaign,
-            row.title if not row.error else f"[red]{row.error}[/red]",
+            (row.title if not row.error else f"[red]{row.error}[/red]")
+            + (f"\n↳ {moved_text(row)}" if row.moved_from else ""),
             ", ".join(row.channels),
             style=styles[row.kind],
         )

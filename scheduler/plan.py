@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from campaigns.dates import format_compact
+from campaigns.dates import format_compact, format_date
 from campaigns.expand import Expansion
-from campaigns.i18n import t
+from campaigns.i18n import language, t
 from campaigns.model import Campaign
 from campaigns.timeexpr import instant
 
@@ -32,6 +32,7 @@ class PlanRow:
     lead: str = ""
     partners: tuple[str, ...] = ()
     error: str = ""
+    moved_from: dt.date | None = None  # the day off the item was moved from
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -49,6 +50,7 @@ class PlanRow:
             "lead": self.lead,
             "partners": list(self.partners),
             "error": self.error,
+            "moved_from": self.moved_from.isoformat() if self.moved_from else None,
         }
 
 
@@ -71,6 +73,7 @@ def plan_rows(expansion: Expansion, campaigns: Iterable[Campaign]) -> list[PlanR
                 location=a.location,
                 lead=a.lead,
                 partners=a.partners,
+                moved_from=a.moved_from,
             )
         )
     for d in expansion.deadlines:
@@ -87,6 +90,7 @@ def plan_rows(expansion: Expansion, campaigns: Iterable[Campaign]) -> list[PlanR
                 key=d.key,
                 lead=d.lead,
                 partners=d.partners,
+                moved_from=d.moved_from,
             )
         )
     for m in expansion.messages:
@@ -104,6 +108,7 @@ def plan_rows(expansion: Expansion, campaigns: Iterable[Campaign]) -> list[PlanR
                 key=m.key,
                 text=m.text,
                 error=m.error,
+                moved_from=m.moved_from,
             )
         )
     rows.sort(key=lambda r: (r.start, r.kind != "activity", r.key))
@@ -118,6 +123,13 @@ def when_text(row: PlanRow) -> str:
             return f"{first:%d/%m} → {format_compact(last)}"
         return format_compact(first)
     return format_compact(row.start)
+
+
+def moved_text(row: PlanRow) -> str:
+    """Why the date is not the one the file gives: "dời từ Thứ Bảy, 25/05/2030 (ngày nghỉ)"."""
+    if row.moved_from is None:
+        return ""
+    return t("moved_from", date=format_date(row.moved_from, language()))
 
 
 def kind_text(kind: str) -> str:
