@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -350,3 +352,59 @@ def test_moving_keeps_the_keys(file: tuple[str, list[str | None]], year: int) ->
     assert inner((d.key, d.due) for d in moved.deadlines) == inner(
         (d.key, d.due) for d in plain.deadlines
     )
+
+
+# -- the documented examples do what the page says -------------------------------------------
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+@pytest.mark.parametrize("page", [DOCS / "campaign-files.md", DOCS / "en" / "campaign-files.md"])
+def test_the_documented_working_day_examples(page: Path) -> None:
+    blocks = re.findall(r"```toml\n(.*?)```", page.read_text("utf-8"), re.S)
+    (days_off,) = [b for b in blocks if 'id = "nhac-dau-thang"' in b]
+    (before,) = [b for b in blocks if "remind = [7, 1]" in b]
+    found = expand(campaign(HEAD + days_off), *window("2030-05-01", "2030-09-30"), WITH_CALENDAR)
+    assert [(a.start, a.moved_from) for a in found.activities] == [
+        (dt.datetime(2030, 5, 27, 8, tzinfo=VN), dt.date(2030, 5, 25))
+    ]
+    assert [(m.item, m.due.date()) for m in found.messages] == [
+        ("nhac-dau-thang", dt.date(2030, 5, 2)),
+        ("nhac-le-phat-dong", dt.date(2030, 5, 24)),
+        ("nhac-dau-thang", dt.date(2030, 7, 2)),
+        ("nhac-dau-thang", dt.date(2030, 8, 2)),
+        ("chuc-mung-quoc-khanh", dt.date(2030, 9, 2)),
+    ]
+    found = expand(campaign(HEAD + before), *window("2026-12-01", "2026-12-31"), WITH_CALENDAR)
+    assert [d.due for d in found.deadlines] == [dt.date(2026, 12, 9)]
+    assert found.messages[-1].text == (
+        "Nhắc việc: Báo cáo kết quả thực hiện Chỉ số xanh cấp tỉnh (PGI), hạn cuối Thứ Tư, "
+        "09/12/2026, trước ngày 10/12."
+    )
+
+
+def test_loa_plan_says_why_a_date_moved(tmp_path: Path) -> None:
+    """The real command: the table's line and the JSON's moved_from field."""
+    from tests.test_cli import loa
+
+    (tmp_path / "campaigns").mkdir()
+    (tmp_path / "config.toml").write_text(
+        '[campaigns]\nlibrary = false\ndefault_channels = ["console"]\n'
+        '[channels.console]\ntype = "console"\n',
+        "utf-8",
+    )
+    (tmp_path / "campaigns" / "c.toml").write_text(HEAD + LAUNCH + PGI, "utf-8")
+    table = loa("plan", "--from", "2030-05-01", "--to", "2030-05-31", cwd=tmp_path)
+    assert table.returncode == 0, table.stderr
+    assert "↳ dời từ Thứ Bảy, 25/05/2030 (ngày nghỉ)" in table.stdout
+    found = loa(
+        "plan", "--from", "2026-12-01", "--to", "2026-12-31", "--format", "json", cwd=tmp_path
+    )
+    rows = {r["id"]: r for r in json.loads(found.stdout) if r["kind"] == "deadline"}
+    assert rows["pgi"]["start"] == "2026-12-09T00:00:00+07:00"
+    assert rows["pgi"]["moved_from"] is None
+    moved = loa(
+        "plan", "--from", "2030-05-01", "--to", "2030-05-31", "--format", "json", cwd=tmp_path
+    )
+    (launch,) = [r for r in json.loads(moved.stdout) if r["kind"] == "activity"]
+    assert launch["moved_from"] == "2030-05-25"
