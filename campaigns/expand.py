@@ -40,6 +40,9 @@ from campaigns.timeexpr import (
 from campaigns.workdays import MAX_DAYS_OFF_IN_A_ROW, IfDayOff
 
 ONCE = "once"
+# how far a moment may move off days off (and a "before" due one day more): RRULE moments
+# this far outside the window are looked at, since they may move into it
+MOVE_MARGIN = dt.timedelta(days=MAX_DAYS_OFF_IN_A_ROW + 1)
 
 
 @dataclass(frozen=True)
@@ -435,8 +438,9 @@ class _Expander:
     def _message(self, message: Message) -> Iterator[MessageOccurrence]:
         targets = self.catalog.resolve(message.channels)
         several = len(message.at.specs) > 1
+        margin = dt.timedelta(0) if message.if_day_off == "keep" else MOVE_MARGIN
         for index, spec in enumerate(message.at.specs):
-            for occurrence, written in self.points(spec):
+            for occurrence, written in self.points(spec, margin, margin):
                 moment, moved = self._settle(written, message.if_day_off)
                 due = self._as_instant(moment)
                 if not self._in_window(due):
@@ -491,7 +495,7 @@ class _Expander:
             back = dt.timedelta(0)
             if deadline.id in timed_from:  # messages may be up to MAX_OFFSET from each due
                 reach, back = max(reach, MAX_OFFSET), MAX_OFFSET
-            reach += dt.timedelta(days=MAX_DAYS_OFF_IN_A_ROW + 1)  # a due may move back this far
+            reach, back = reach + MOVE_MARGIN, back + MOVE_MARGIN
             found: dict[str, _Anchor] = {}
             for index, spec in enumerate(deadline.due.specs):
                 for occurrence, written in self.points(spec, reach, back):

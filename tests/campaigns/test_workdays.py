@@ -408,3 +408,26 @@ def test_loa_plan_says_why_a_date_moved(tmp_path: Path) -> None:
     )
     (launch,) = [r for r in json.loads(moved.stdout) if r["kind"] == "activity"]
     assert launch["moved_from"] == "2030-05-25"
+
+
+@settings(max_examples=40, deadline=None)
+@given(office_files(), YEARS, st.integers(1, 364))
+def test_moved_items_are_found_once_whatever_the_window(
+    file: tuple[str, list[str | None]], year: int, split: int
+) -> None:
+    """An item moved across a window's edge is in exactly one of two adjacent windows, the
+    same as in their union (sync expands the horizon window by window)."""
+    parsed = campaign(file[0])
+    a, c = window(f"{year}-01-01", f"{year}-12-31")
+    b = a + dt.timedelta(days=split)
+
+    def keys(found: Any) -> list[tuple[str, object]]:
+        return sorted(
+            [(x.key, x.start) for x in found.activities]
+            + [(x.key, x.due) for x in found.deadlines]
+            + [(x.key, x.due) for x in found.messages]
+        )
+
+    whole = expand(parsed, a, c, WITH_CALENDAR)
+    halves = keys(expand(parsed, a, b, WITH_CALENDAR)) + keys(expand(parsed, b, c, WITH_CALENDAR))
+    assert sorted(halves) == keys(whole)
