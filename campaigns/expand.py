@@ -30,6 +30,7 @@ from campaigns.timeexpr import (
     Fixed,
     Lunar,
     Moment,
+    NthWeekday,
     Relative,
     Repeat,
     Rule,
@@ -245,6 +246,10 @@ class _Expander:
                 day = to_solar(year, spec.month, spec.day, spec.leap)
                 if day is not None:
                     yield str(year), self._at(day, spec.time)
+        elif isinstance(spec, NthWeekday):
+            for year in self.years:
+                if (found := spec.day(year)) is not None:
+                    yield str(year), self._at(found, spec.time)
         elif isinstance(spec, Relative):
             for occurrence, (first, last) in self.anchors.get(spec.ref, {}).items():
                 base = first if spec.edge == "start" else (last or first)
@@ -313,6 +318,12 @@ class _Expander:
                 if found is not None and found >= first_day:
                     return self._at(found, spec.time)
             return None
+        if isinstance(spec, NthWeekday):
+            for year in (first_day.year, first_day.year + 1):
+                found = spec.day(year, end=True)
+                if found is not None and found >= first_day:
+                    return self._at(found, spec.time)
+            return None
         if isinstance(spec, Relative):
             anchor = self.anchors.get(spec.ref, {})
             if spec.ref == activity_id:  # "end = own start + 6d"
@@ -337,7 +348,7 @@ class _Expander:
                 end = (
                     self._end_for(activity.end, occurrence, start, activity.id)
                     if activity.end
-                    else None
+                    else _week_end(activity.start, start)
                 )
                 if end is not None and _day(end) < _day(start):
                     end = None
@@ -371,7 +382,8 @@ class _Expander:
         """A one-day activity on a day off moves to the next working day unless its rule says
         otherwise; a period keeps its days (it spans days off anyway) unless a rule is given."""
         one_day = end is None or _day(end) == _day(start)
-        rule = activity.if_day_off or ("after" if one_day else "keep")
+        chosen = isinstance(activity.start, NthWeekday)  # "the last Saturday": on purpose
+        rule = activity.if_day_off or ("after" if one_day and not chosen else "keep")
         new_start, left = self._settle(start, rule)
         if left is None:
             return (start, end), None
@@ -608,6 +620,13 @@ def _deadline_view(
         deadline.id, deadline.title, format_date(day), day, deadline.lead,
         ", ".join(deadline.partners), format_short(stated) if stated else "", stated,
     )  # fmt: skip
+
+
+def _week_end(spec: Spec, start: Moment) -> Moment | None:
+    """A week written as a start ("tuần thứ 3 của tháng 9") runs to its Sunday."""
+    if isinstance(spec, NthWeekday) and spec.week and not isinstance(start, dt.datetime):
+        return start + dt.timedelta(days=6)
+    return None
 
 
 def _day(moment: Moment) -> dt.date:

@@ -37,6 +37,7 @@ from campaigns.timeexpr import (
     ID_PATTERN,
     Fixed,
     Lunar,
+    NthWeekday,
     Relative,
     Repeat,
     Rule,
@@ -690,7 +691,7 @@ def _ends_after_own_start(activity: Activity) -> bool:
 def _recurring(activity: Activity, by_id: Mapping[str, Activity], depth: int = 0) -> bool:
     """Whether an activity happens every year (directly, or timed from one that does)."""
     start = activity.start
-    if isinstance(start, Yearly | Lunar):
+    if isinstance(start, Yearly | Lunar | NthWeekday):
         return True
     if isinstance(start, Relative) and start.ref in by_id and depth < len(by_id):
         return _recurring(by_id[start.ref], by_id, depth + 1)

@@ -17,6 +17,10 @@ Accepted forms (documented with examples in docs/campaign-files.md):
                                        (read by ``campaigns.dates.read_date``)
 ``yearly 06-05 [08:00]``               5 June each year; also ``hằng năm 05/06 [08:00]``,
                                        ``05/06``, ``ngày 5 tháng 6``
+``thứ bảy cuối cùng của tháng 3 20:30``  the nth or last weekday of a month each year; also
+                                       ``last saturday of march 20:30``, ``chủ nhật thứ 3 của
+                                       tháng 9``; ``tuần thứ 3 của tháng 9`` (``third week of
+                                       september``) is the week from the 3rd Monday
 ``lunar 03-10 [08:00] [leap]``         10th day of the 3rd lunar month each year; also
                                        ``âm lịch 10/03 [08:00] [nhuận]``; with ``/2026`` one day
 ``ref[.start|.end] [±Nw±Nd±Nh±Nm] [HH:MM]``  relative to an activity (or, in a message's ``at``,
@@ -89,6 +93,32 @@ class Lunar:
 
 
 @dataclass(frozen=True)
+class NthWeekday:
+    """The nth (or last) weekday of a month every year: Earth Hour is the last Saturday of
+    March at 20:30. With ``week``, the Monday-to-Sunday week that starts on the month's nth (or
+    last) Monday: as a start, its Monday; as an end, its Sunday; alone, the whole week."""
+
+    month: int
+    weekday: int  # Monday is 0
+    n: int  # 1 to 5, or -1 for the last
+    time: dt.time | None = None
+    week: bool = False
+
+    def day(self, year: int, end: bool = False) -> dt.date | None:
+        """That day of ``year``; None when the month has no fifth such weekday."""
+        first = dt.date(year, self.month, 1)
+        if self.n > 0:
+            day = first + dt.timedelta(days=(self.weekday - first.weekday()) % 7 + 7 * (self.n - 1))
+        else:
+            following = dt.date(year + self.month // 12, self.month % 12 + 1, 1)
+            last = following - dt.timedelta(days=1)
+            day = last - dt.timedelta(days=(last.weekday() - self.weekday) % 7)
+        if day.month != self.month:
+            return None
+        return day + dt.timedelta(days=6) if self.week and end else day
+
+
+@dataclass(frozen=True)
 class Relative:
     """A moment counted from an activity's start or end."""
 
@@ -123,7 +153,7 @@ class Rule:
     working_days: bool = False  # only the office's working days
 
 
-Spec: TypeAlias = Fixed | Yearly | Lunar | Relative | Repeat | Rule
+Spec: TypeAlias = Fixed | Yearly | Lunar | NthWeekday | Relative | Repeat | Rule
 
 
 @dataclass(frozen=True)
@@ -154,6 +184,16 @@ WEEKDAY_NAMES = {
 }  # fmt: skip
 
 _YEARLY_WORDS = ("yearly", "hằng năm", "hàng năm", "mỗi năm")
+_ORDINALS = {
+    "đầu tiên": 1, "thứ nhất": 1, "thứ 1": 1, "thứ 2": 2, "thứ 3": 3, "thứ 4": 4, "thứ 5": 5,
+    "cuối cùng": -1, "cuối": -1,
+    "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
+    "fifth": 5, "5th": 5, "last": -1,
+}  # fmt: skip
+_MONTHS_EN = (
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december",
+)  # fmt: skip
 _LUNAR_WORDS = ("lunar", "âm lịch")
 _LEAP_WORDS = ("leap", "nhuận")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
@@ -300,11 +340,47 @@ def _parse_iso(text: str) -> dt.date | None:
 _ISO_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
+def _alternation(words: Sequence[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+_NTH_VI = re.compile(
+    rf"^(?:(tuần)|({_alternation(list(WEEKDAY_NAMES))})) ({_alternation(list(_ORDINALS))})"
+    r"(?: của)? tháng (\d{1,2})$"
+)
+_NTH_EN = re.compile(
+    rf"^(?:the )?({_alternation(list(_ORDINALS))}) (?:(week)|({_alternation(list(WEEKDAY_NAMES))}))"
+    rf" (?:of|in) ({_alternation(_MONTHS_EN)}|\d{{1,2}})$"
+)
+
+
+def _parse_nth(norm: str) -> NthWeekday | None:
+    """``thứ bảy cuối cùng của tháng 3 20:30``, ``chủ nhật thứ 3 của tháng 9``, ``tuần thứ 3
+    của tháng 9``, ``last saturday of march 20:30``, ``third week of september``."""
+    found = _strip_word(norm, _YEARLY_WORDS)
+    rest, time_text = _split_time(found[1] if found else norm)
+    if match := _NTH_VI.match(rest):
+        week, weekday, ordinal, month_text = match[1], match[2], match[3], match[4]
+    elif match := _NTH_EN.match(rest):
+        ordinal, week, weekday, month_text = match[1], match[2], match[3], match[4]
+    else:
+        return None
+    month = int(month_text) if month_text.isdigit() else _MONTHS_EN.index(month_text) + 1
+    if not 1 <= month <= 12:
+        raise ExpressionError(t("bad_when", value=norm), t("bad_when_hint"))
+    time = parse_time(time_text) if time_text is not None else None
+    if week:
+        return NthWeekday(month, 0, _ORDINALS[ordinal], time, week=True)
+    return NthWeekday(month, WEEKDAY_NAMES[weekday], _ORDINALS[ordinal], time)
+
+
 def parse_string(text: str) -> Spec:
     """One time expression written as a string."""
     norm = _normalise(text)
     if not norm:
         raise ExpressionError(t("bad_when", value=text), t("bad_when_hint"))
+    if nth := _parse_nth(norm):
+        return nth
     if _ISO_SHAPE.match(norm):
         value = _parse_iso(text.strip())
         if value is None:
