@@ -24,7 +24,15 @@ from campaigns.dates import format_date, format_short
 from campaigns.errors import ExpressionError
 from campaigns.i18n import t
 from campaigns.lunar import to_solar
-from campaigns.model import Activity, Campaign, ChannelCatalog, Deadline, Message
+from campaigns.model import (
+    Activity,
+    Campaign,
+    ChannelCatalog,
+    Deadline,
+    Message,
+    YearTimes,
+    time_in,
+)
 from campaigns.timeexpr import (
     MAX_OFFSET,
     Fixed,
@@ -344,10 +352,14 @@ class _Expander:
         for activity in _in_dependency_order(c.activities):
             found: dict[str, _Anchor] = {}
             moved: dict[str, dt.date | None] = {}
-            for occurrence, start in self.points(activity.start):
+            for occurrence, written in self.points(activity.start):
+                start = self._in_year(activity.by_year, "start", occurrence, written)
+                if start is None:
+                    continue
+                end_spec = time_in(activity.by_year, "end", occurrence) or activity.end
                 end = (
-                    self._end_for(activity.end, occurrence, start, activity.id)
-                    if activity.end
+                    self._end_for(end_spec, occurrence, start, activity.id)
+                    if end_spec
                     else _week_end(activity.start, start)
                 )
                 if end is not None and _day(end) < _day(start):
@@ -375,6 +387,16 @@ class _Expander:
                     tags=activity.tags,
                     moved_from=moved[occurrence],
                 )
+
+    def _in_year(
+        self, by_year: tuple[YearTimes, ...], key: str, occurrence: str, moment: Moment
+    ) -> Moment | None:
+        """The moment of a yearly occurrence, or the date that year's by_year gives instead
+        (None: that date does not occur that year). The occurrence, and so the key, stays."""
+        spec = time_in(by_year, key, occurrence)
+        if spec is None:
+            return moment
+        return next((m for occ, m in self.points(spec) if occ in (occurrence, ONCE)), None)
 
     def _settle_activity(
         self, activity: Activity, occurrence: str, start: Moment, end: Moment | None
@@ -452,7 +474,12 @@ class _Expander:
         several = len(message.at.specs) > 1
         margin = dt.timedelta(0) if message.if_day_off == "keep" else MOVE_MARGIN
         for index, spec in enumerate(message.at.specs):
-            for occurrence, written in self.points(spec, margin, margin):
+            for occurrence, found in self.points(spec, margin, margin):
+                written = (
+                    found if several else self._in_year(message.by_year, "at", occurrence, found)
+                )
+                if written is None:
+                    continue
                 moment, moved = self._settle(written, message.if_day_off)
                 due = self._as_instant(moment)
                 if not self._in_window(due):
@@ -510,8 +537,11 @@ class _Expander:
             reach, back = reach + MOVE_MARGIN, back + MOVE_MARGIN
             found: dict[str, _Anchor] = {}
             for index, spec in enumerate(deadline.due.specs):
-                for occurrence, written in self.points(spec, reach, back):
+                for occurrence, point in self.points(spec, reach, back):
                     occ = f"{occurrence}#{index + 1}" if several else occurrence
+                    written = self._in_year(deadline.by_year, "due", occ, point)
+                    if written is None:
+                        continue
                     stated = _day(written) if deadline.before else None
                     if stated is not None:
                         written = self._move(written, stated - dt.timedelta(days=1))

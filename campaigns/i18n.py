@@ -302,6 +302,26 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "hoạt động chỉ dùng một thời điểm mỗi năm (không dùng every/rrule/danh sách)",
         "an activity takes one time a year (no every/rrule/list)",
     ),
+    "by_year_keys": (
+        "trong by_year chỉ ghi {keys}",
+        "by_year takes only {keys}",
+    ),
+    "by_year_needs_yearly": (
+        "by_year chỉ thay được thời điểm hằng năm (hằng năm, âm lịch, thứ mấy của tháng)",
+        "by_year can only replace a yearly time (yearly, lunar, a weekday of a month)",
+    ),
+    "by_year_needs_yearly_hint": (
+        "ghi '{key}' dạng hằng năm, ví dụ \"hằng năm 25/05\", rồi ghi ngày riêng của từng năm "
+        "trong by_year",
+        "write '{key}' as a yearly time, e.g. \"yearly 05-25\", then each year's own date in "
+        "by_year",
+    ),
+    "by_year_dates_only": (
+        'trong by_year chỉ ghi ngày ("05/06", "05/06/2024", "âm lịch 10/03"), không '
+        "ghi thời điểm tương đối hay lặp lại",
+        'by_year takes dates ("05/06", "05/06/2024", "lunar 03-10"), not relative or '
+        "repeated times",
+    ),
     "unknown_ref": ("không có hoạt động '{value}'", "there is no activity '{value}'"),
     "unknown_ref_or_deadline": (
         "không có hoạt động hay hạn chót '{value}'",

@@ -24,7 +24,15 @@ from campaigns import templates
 from campaigns.errors import ExpressionError, Problem
 from campaigns.i18n import t
 from campaigns.locate import LineIndex
-from campaigns.model import Activity, Campaign, ChannelCatalog, Deadline, Message, Years
+from campaigns.model import (
+    Activity,
+    Campaign,
+    ChannelCatalog,
+    Deadline,
+    Message,
+    Years,
+    YearTimes,
+)
 from campaigns.report import dotted, pydantic_problems, toml_problem
 from campaigns.schema import (
     ITEM_MODELS,
@@ -297,10 +305,12 @@ class _FileChecker:
             self.report_expression(path, exc)
             return None
 
-    def _years(self, value: str | int | list[int] | None) -> Years:
+    def _years(
+        self, value: str | int | list[int] | None, path: tuple[str | int, ...] = ("years",)
+    ) -> Years:
         if value is None:
             return Years()
-        bad = (("years",), t("bad_years", value=value), t("bad_years_hint"))
+        bad = (path, t("bad_years", value=value), t("bad_years_hint"))
         if isinstance(value, int):
             value = [value]
         if isinstance(value, list):
@@ -356,7 +366,8 @@ class _FileChecker:
         end = self._single((*base, "end"), raw.end) if raw.end is not None else None
         if_day_off = self._if_day_off(base, raw.if_day_off)
         ok = ok and (raw.if_day_off is None or if_day_off is not None)
-        if start is None or (raw.end is not None and end is None) or not ok:
+        by_year = self._by_year(base, raw.by_year, {"start": start, "end": end})
+        if start is None or (raw.end is not None and end is None) or not ok or by_year is None:
             return None
         if isinstance(start, Fixed) and isinstance(end, Fixed) and _later(start.value, end.value):
             self.report((*base, "end"), t("end_before_start"))
@@ -373,7 +384,54 @@ class _FileChecker:
             url=raw.url,
             tags=tuple(raw.tags),
             if_day_off=if_day_off,
+            by_year=by_year,
         )
+
+    def _by_year(
+        self,
+        base: tuple[str | int, ...],
+        table: Mapping[str, Mapping[str, Any]],
+        own: Mapping[str, Spec | None],
+        before: bool = False,
+    ) -> tuple[YearTimes, ...] | None:
+        """Each year's own dates (``by_year."2024" = { start = "05/06" }``); None after an
+        error (reported)."""
+        out: list[YearTimes] = []
+        errors = len(self.problems)
+        for years_text, times in table.items():
+            where = (*base, "by_year", years_text)
+            years = self._years(years_text, where)
+            found: dict[str, Spec] = {}
+            for key, value in times.items():
+                spec = self._year_time((*where, key), key, value, own, before)
+                if spec is not None:
+                    found[key] = spec
+            out.append(YearTimes(years, found))
+        return tuple(out) if len(self.problems) == errors else None
+
+    def _year_time(
+        self,
+        path: tuple[str | int, ...],
+        key: str,
+        value: Any,
+        own: Mapping[str, Spec | None],
+        before: bool,
+    ) -> Spec | None:
+        if key not in own:
+            self.report(path, t("by_year_keys", keys=", ".join(own)))
+            return None
+        if own[key] is not None and not isinstance(own[key], Yearly | Lunar | NthWeekday):
+            self.report(path, t("by_year_needs_yearly"), t("by_year_needs_yearly_hint", key=key))
+            return None
+        if before:  # "trước" may be said again; the deadline's own rule holds either way
+            value = (self._guard(path, split_before, value) or (False, None))[1]
+            if value is None:
+                return None
+        spec = self._single(path, value)
+        if isinstance(spec, Relative):
+            self.report(path, t("by_year_dates_only"))
+            return None
+        return spec
 
     def _if_day_off(self, base: tuple[str | int, ...], value: str | None) -> IfDayOff | None:
         """The item's rule for a day off, None when it says none (or a wrong one, reported)."""
@@ -507,9 +565,12 @@ class _FileChecker:
         deadline = only if self.kinds.get(only or "") == "deadline" else None
         image = self._image((*base, "image"), raw.image)
         if_day_off = self._if_day_off(base, raw.if_day_off)
-        if image is None or (raw.if_day_off is not None and if_day_off is None):
+        by_year = self._by_year(base, raw.by_year, {"at": _one(at)})
+        if image is None or (raw.if_day_off is not None and if_day_off is None) or by_year is None:
             return None
-        return Message(raw.id, at, raw.text, channels, bound, image, deadline, if_day_off or "keep")
+        return Message(
+            raw.id, at, raw.text, channels, bound, image, deadline, if_day_off or "keep", by_year
+        )
 
     def _image(self, path: tuple[str | int, ...], value: str) -> str | None:
         """An https URL as given, or a file next to the campaign file as an absolute path."""
@@ -555,7 +616,8 @@ class _FileChecker:
                 (*base, "if_day_off"), t("before_moves_after"), t("before_moves_after_hint")
             )
             ok = False
-        if due is None or not ok:
+        by_year = self._by_year(base, raw.by_year, {"due": _one(due)}, before)
+        if due is None or not ok or by_year is None:
             return None
         return Deadline(
             id=raw.id,
@@ -570,6 +632,7 @@ class _FileChecker:
             description=raw.description.strip(),
             if_day_off=if_day_off or "before",
             before=before,
+            by_year=by_year,
         )
 
     def _check_templates(
@@ -681,6 +744,13 @@ def _later(a: dt.date, b: dt.date) -> bool:
     ):
         return a.replace(tzinfo=None) > b.replace(tzinfo=None)
     return a > b
+
+
+def _one(when: When | None) -> Spec | None:
+    """The one time a by_year entry may replace; a list stands for no yearly time."""
+    if when is None:
+        return None
+    return when.specs[0] if len(when.specs) == 1 else Fixed(dt.date.min)
 
 
 def _ends_after_own_start(activity: Activity) -> bool:

@@ -30,6 +30,23 @@ class Years:
 
 
 @dataclass(frozen=True)
+class YearTimes:
+    """Times that replace an item's own in some years: the 2024 plan ran the action month
+    from 05/6, later ones from late May. ``times`` maps "start", "end", "at" or "due" to a date."""
+
+    years: Years
+    times: Mapping[str, Spec]
+
+
+def time_in(by_year: tuple[YearTimes, ...], key: str, occurrence: str) -> Spec | None:
+    """The time that replaces ``key`` for a yearly occurrence ("2024"), if any."""
+    if not occurrence.isdigit():
+        return None
+    year = int(occurrence)
+    return next((o.times[key] for o in by_year if key in o.times and year in o.years), None)
+
+
+@dataclass(frozen=True)
 class Activity:
     id: str
     title: str
@@ -42,6 +59,7 @@ class Activity:
     url: str = ""
     tags: tuple[str, ...] = ()
     if_day_off: IfDayOff | None = None  # None: a one-day activity moves after, a period keeps
+    by_year: tuple[YearTimes, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -54,6 +72,7 @@ class Message:
     image: str = ""
     deadline: str | None = None  # the deadline it is timed from, for {{ deadline.* }}
     if_day_off: IfDayOff = "keep"
+    by_year: tuple[YearTimes, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,6 +89,7 @@ class Deadline:
     description: str = ""
     if_day_off: IfDayOff = "before"
     before: bool = False  # due before the stated date: the last day is the (working) day before
+    by_year: tuple[YearTimes, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ class ActivityFile(_Strict):
     url: str = ""
     tags: list[str] = []
     if_day_off: str | None = None
+    by_year: dict[str, dict[str, Any]] = {}
 
 
 class MessageFile(_Strict):
@@ -38,6 +39,7 @@ class MessageFile(_Strict):
     activity: str | None = None
     image: str = ""
     if_day_off: str | None = None
+    by_year: dict[str, dict[str, Any]] = {}
 
 
 class DeadlineFile(_Strict):
@@ -52,6 +54,7 @@ class DeadlineFile(_Strict):
     partners: list[str] = []
     description: str = ""
     if_day_off: str | None = None
+    by_year: dict[str, dict[str, Any]] = {}
 
 
 class CampaignFile(_Strict):
