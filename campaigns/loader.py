@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ValidationError
 
-from campaigns import templates
+from campaigns import markup, templates
 from campaigns.errors import ExpressionError, Problem
 from campaigns.i18n import t
 from campaigns.locate import LineIndex
@@ -538,6 +538,12 @@ class _FileChecker:
                     else t("known_targets", names=", ".join(known[name]) or "—")
                 )
                 self.report(where, t("unknown_target", channel=name, value=alias), hint)
+            elif not alias and self.catalog.names_no_chat(name):
+                self.report(
+                    where,
+                    t("channel_without_targets", channel=name),
+                    t("channel_without_targets_hint", channel=name),
+                )
         if not specs and not self.catalog.defaults:
             self.report(path, t("no_channels"), t("no_channels_hint"), severity="warning")
         return tuple(specs)
@@ -657,6 +663,8 @@ class _FileChecker:
             templates.check(source, sample)
         except ExpressionError as exc:
             self.report_expression(path, exc)
+        if (tag := markup.html_tag(source)) is not None:
+            self.report(path, t("markup_html", tag=tag), t("markup_html_hint"), "warning")
 
 
 def _head_without_errors(top: dict[str, Any], exc: ValidationError) -> CampaignFile | None:

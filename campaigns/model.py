@@ -129,6 +129,14 @@ class ChannelCatalog:
     defaults: tuple[str, ...] = ()
     addresses: Mapping[tuple[str, str], str] = field(default_factory=dict)
     calendar: WorkCalendar = field(default_factory=WorkCalendar)  # which days the office works
+    # channels that send to a chat (Telegram, Zalo): the channel alone names nobody, so a
+    # message to it needs one of its targets; console and file channels are their own target
+    needs_target: frozenset[str] = frozenset()
+
+    def names_no_chat(self, channel: str) -> bool:
+        """True when the channel alone (``"telegram"``) names no chat: it needs a target and
+        has none declared, so a message to it could never be sent."""
+        return channel in self.needs_target and not self.targets.get(channel)
 
     def resolve(self, specs: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
         """``("telegram", "zalo:group")`` to (channel, target) pairs; "" is the channel itself."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from collections.abc import Callable, Mapping
@@ -57,9 +58,11 @@ def build_channel(
     environ: Mapping[str, str] = os.environ,
     limiter: RateLimiter | None = None,
     on_moved: Moved | None = None,
+    tz: dt.tzinfo | None = None,
 ) -> Channel:
+    """One outlet; ``tz`` is the office's zone, for outlets that show times."""
     if settings.type == "console":
-        return ConsoleChannel(name)
+        return ConsoleChannel(name, tz=tz)
     if settings.type == "file":
         assert settings.path is not None  # config validation requires it
         return FileChannel(name, root / settings.path)
@@ -107,9 +110,10 @@ def build_channels(
     memory: Memory | None = None,
     limiter: RateLimiter | None = None,
     on_moved: Moved | None = None,
+    tz: dt.tzinfo | None = None,
 ) -> dict[str, Channel]:
     return {
-        name: build_channel(name, s, root, memory, limiter=limiter, on_moved=on_moved)
+        name: build_channel(name, s, root, memory, limiter=limiter, on_moved=on_moved, tz=tz)
         for name, s in settings.items()
     }
 

@@ -14,7 +14,7 @@ import os
 import re
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from campaigns.dates import read_date
 from campaigns.errors import ExpressionError, Problem, ValidationFailed
-from campaigns.i18n import t
+from campaigns.i18n import LANGUAGES, choose_language, t
 from campaigns.loader import LIBRARY, SPECIAL_CHANNELS, valid_timezone
 from campaigns.locate import LineIndex
 from campaigns.model import ChannelCatalog
@@ -131,7 +131,7 @@ class CalendarFile(_Strict):
 
 class ConfigFile(_Strict):
     timezone: str = "Asia/Ho_Chi_Minh"
-    language: Literal["vi", "en"] = "vi"
+    language: Literal["vi", "en"] | None = None  # None: not set, so LOA_LANG or vi decides
     database: DatabaseSettings = DatabaseSettings()
     campaigns: CampaignSettings = CampaignSettings()
     http: HttpSettings = HttpSettings()
@@ -152,6 +152,11 @@ class Config:
     @property
     def timezone(self) -> str:
         return self.data.timezone
+
+    @property
+    def language(self) -> str:
+        """The language of loa's texts: LOA_LANG, then this file's ``language``, then vi."""
+        return choose_language(self.data.language)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -232,16 +237,16 @@ class Config:
             name: tuple(str(alias) for alias in settings.targets)
             for name, settings in self.data.channels.items()
         }
+        chats = frozenset(n for n, s in self.data.channels.items() if s.type in NETWORK_TYPES)
+        found = ChannelCatalog(targets=targets, addresses=self.addresses(), needs_target=chats)
         defaults = self.data.campaigns.default_channels
         if defaults is None:
-            # with a bot to /subscribe through, a chat that subscribes gets what everyone gets
-            defaults = [*targets, *(SPECIAL_CHANNELS if self.bots() else ())]
-        return ChannelCatalog(
-            targets=targets,
-            defaults=tuple(defaults),
-            addresses=self.addresses(),
-            calendar=self.calendar,
-        )
+            # every channel that reaches someone (a chat platform without targets reaches
+            # nobody); with a bot to /subscribe through, a chat that subscribes gets what
+            # everyone gets
+            defaults = [n for n in targets if not found.names_no_chat(n)]
+            defaults += SPECIAL_CHANNELS if self.bots() else ()
+        return replace(found, defaults=tuple(defaults), calendar=self.calendar)
 
     def bots(self) -> dict[str, ChannelSettings]:
         """The channels whose bots answer chat commands."""
@@ -354,6 +359,19 @@ def _calendar_file(path: Path, report: Callable[..., None]) -> CalendarFile:
         return CalendarFile()
 
 
+def configured_language(path: Path) -> str | None:
+    """The ``language`` a config file sets, read without checking the rest of the file.
+
+    Texts shown before the file is checked (``--help``, the file's own errors) follow it too.
+    None when the file is unreadable or names no known language.
+    """
+    try:
+        value = tomllib.loads(path.read_text("utf-8")).get("language")
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
+        return None
+    return value if isinstance(value, str) and value in LANGUAGES else None
+
+
 def load_config(path: Path) -> Config:
     """Read and check config.toml; raise ValidationFailed with every problem found."""
     name = str(path)
@@ -392,7 +410,7 @@ def load_config(path: Path) -> Config:
         report(("campaigns", "horizon_days"), t("wrong_type", expected="≥ 1"))
     for feed, env in parsed.http.private_feeds.items():
         where = ("http", "private_feeds", feed)
-        if not re.fullmatch(r"all|(campaign|unit|tag)/[\w-]+", feed):
+        if not re.fullmatch(r"all|(campaign|unit|tag)/[\w -]+", feed):
             report(where, t("bad_feed_path", value=feed), t("bad_feed_path_hint"))
         elif not os.environ.get(env):
             report(where, t("feed_token_missing", env=env))
@@ -433,8 +451,17 @@ def load_config(path: Path) -> Config:
         name_, _, alias = spec.partition(":")
         if name_ in SPECIAL_CHANNELS and not alias:
             continue
-        if name_ not in parsed.channels or (alias and alias not in parsed.channels[name_].targets):
-            report(("campaigns", "default_channels", j), t("unknown_channel", value=spec))
+        spot = ("campaigns", "default_channels", j)
+        settings_ = parsed.channels.get(name_)
+        if settings_ is None or (alias and alias not in settings_.targets):
+            report(spot, t("unknown_channel", value=spec))
+        elif not alias and settings_.type in NETWORK_TYPES and not settings_.targets:
+            # it names no chat: every message without channels would fail at the platform
+            report(
+                spot,
+                t("channel_without_targets", channel=name_),
+                t("channel_without_targets_hint", channel=name_),
+            )
     root = path.resolve().parent
     calendar = build_calendar(parsed.calendar, root, report)
     if problems:

@@ -25,8 +25,11 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from rich.console import Console
+from rich.padding import Padding
+from rich.text import Text
 from sqlalchemy import Engine, func, select
 
+from campaigns import markup
 from campaigns.dates import format_datetime
 from campaigns.i18n import t
 from campaigns.loader import LoadResult, discover
@@ -181,11 +184,12 @@ class Daemon:
         http = self.config.data.http
         settings = BotSettings(
             timezone=self.config.timezone,
-            language=self.config.data.language,
+            language=self.config.language,
             admins={name: frozenset(map(str, s.bot.admins)) for name, s in bots.items()},
             feed_base=self._feed_base,
             private_feeds=frozenset(http.private_feeds),
             sends_to_subscribers=self._sends_to_subscribers,
+            catalog=self.config.catalog(),
         )
         core = CommandCore(self.db, settings, self.clock)
         public = http.public_url.rstrip("/")
@@ -298,9 +302,10 @@ class Daemon:
         for row in upcoming:
             when = format_datetime(row.next_attempt_at.astimezone(tz))
             target = f"{row.channel}:{row.target}" if row.target else row.channel
-            text = " ".join(row.text.split())
-            line = f"  • {when} → {target} [{row.campaign}] {text}"
-            self.console.print(line, no_wrap=True, overflow="ellipsis", markup=False)
+            # the first line as the chat will read it, whole: wrapped under its heading, never cut
+            first = markup.parse(row.text).plain().strip().splitlines()[:1] or [""]
+            self.console.print(f"  • {when} → {target} [{row.campaign}]", markup=False)
+            self.console.print(Padding(Text(first[0]), (0, 0, 0, 4)), overflow="fold")
         if not upcoming:
             self.console.print(t("nothing_coming"))
         if self.http is not None:

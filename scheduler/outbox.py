@@ -10,13 +10,15 @@ runs one daemon (see ``scheduler.lock``).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Boolean, Engine, Row, and_, bindparam, func, or_, select, update
 
 from campaigns.i18n import t
+from campaigns.model import ChannelCatalog
+from channels.redact import redact
 from scheduler import pausing, subscriptions
 from scheduler.tables import ACTIVE_STATES, Delivery, Meta, State, still_active
 
@@ -162,14 +164,15 @@ def _with_attempt(c: Claimed) -> Claimed:
 
 
 def record(engine: Engine, outcomes: Sequence[Outcome], now: dt.datetime) -> None:
-    """Write the outcomes of one batch in one transaction."""
+    """Write the outcomes of one batch in one transaction; no secret is stored in an error."""
     if not outcomes:
         return
+    errors = {o.key: redact(o.error) for o in outcomes}
     params = [
         {
             "k": o.key,
             "state": str(o.state),
-            "error": o.error,
+            "error": errors[o.key],
             "sent_at": o.sent_at,
             "provider_message_id": o.provider_message_id,
             "next_attempt_at": o.next_attempt_at,
@@ -199,7 +202,7 @@ def record(engine: Engine, outcomes: Sequence[Outcome], now: dt.datetime) -> Non
         pausing.hold_paused(conn, now, waiting)  # paused while in flight: held, not retried
         for o in outcomes:
             if o.unsubscribe is not None:
-                subscriptions.end(conn, *o.unsubscribe, o.error, now)
+                subscriptions.end(conn, *o.unsubscribe, errors[o.key], now)
 
 
 def in_flight(engine: Engine) -> list[Claimed]:
@@ -279,35 +282,74 @@ def last_errors(engine: Engine, limit: int = 5) -> list[Row[Any]]:
         return list(conn.execute(query).all())
 
 
+def never_sendable(
+    catalog: ChannelCatalog, channel: str, target: str, lang: str | None = None
+) -> str | None:
+    """Why a message to ``channel:target`` can never go out, and what to write instead; None
+    when it can. A chat platform (Telegram, Zalo) needs a chat: with none named it answers
+    "chat_id is empty" however often it is tried. ``loa send``, ``loa retry`` and the chat
+    command /retry all ask here, so they refuse the same things with the same words."""
+    known = catalog.targets
+    if channel not in known:
+        configured = t("known_channels", lang, names=", ".join(known) or "—")
+        return f"{t('unknown_channel', lang, value=channel)}; {configured}"
+    names = list(known[channel])
+    if target.startswith(subscriptions.CHAT_PREFIX) and target != subscriptions.CHAT_PREFIX:
+        return None  # a chat that subscribed, by its platform id
+    if target and target not in names:
+        declared = t("known_targets", lang, names=", ".join(names) or "—")
+        return f"{t('unknown_target', lang, channel=channel, value=target)}; {declared}"
+    if target or channel not in catalog.needs_target:
+        return None
+    if not names:
+        return t("send_no_targets", lang, channel=channel)
+    example = f"{channel}:{names[0]}"
+    return t("send_needs_target", lang, channel=channel, example=example, names=", ".join(names))
+
+
+@dataclass(frozen=True)
+class Retried:
+    """What ``retry`` did: how many deliveries go out again, and a sentence for each one it
+    left as it was because sending it again could not help."""
+
+    count: int
+    refused: tuple[str, ...] = ()
+
+
 def retry(
     engine: Engine,
     now: dt.datetime,
+    catalog: ChannelCatalog,
     key: str | None = None,
-    reachable: Callable[[str, str], bool] | None = None,
-) -> int:
+    lang: str | None = None,
+) -> Retried:
     """Send again now: one delivery by key (failed, missed or cancelled), or every failed one.
 
     A person asked for it, so it goes out however late it is: its grace is widened to now.
     A delivery of a paused campaign waits, held, for the campaign to resume; one cancelled
-    because its chat unsubscribed is not sent to that chat again, nor one cancelled because its
-    chat gets the message under another key. ``reachable(channel, target)`` leaves out what
-    could never be sent (a chat platform with no chat named): queued again, it would only fail
-    again.
+    because its chat unsubscribed is not sent to that chat again. Refused, with the reason in
+    ``lang``: one that could never be sent (``never_sendable``: queued again, it would only
+    fail again) and one cancelled because its chat gets the message under another key.
     """
     condition = D.c.key == key if key is not None else D.c.state == State.FAILED
     allowed = [State.FAILED, State.MISSED, State.CANCELLED, State.RETRYING]
+    refused: list[str] = []
     with engine.begin() as conn:
         found = conn.execute(
-            select(D.c.key, D.c.due, D.c.grace_seconds, D.c.channel, D.c.target).where(
-                and_(
-                    condition,
-                    D.c.state.in_(allowed),
-                    subscriptions.still_subscribed(),
-                    D.c.cancel_reason != subscriptions.DUPLICATE,
-                )
-            )
-        ).all()
-        rows = [r for r in found if reachable is None or reachable(r.channel, r.target)]
+            select(
+                D.c.key, D.c.due, D.c.grace_seconds, D.c.channel, D.c.target, D.c.cancel_reason,
+                D.c.last_error,
+            ).where(and_(condition, D.c.state.in_(allowed), subscriptions.still_subscribed()))
+        ).all()  # fmt: skip
+        rows = []
+        for row in found:
+            why = never_sendable(catalog, row.channel, row.target, lang)
+            if why is not None:
+                refused.append(t("retry_never", lang, key=row.key, reason=why))
+            elif row.cancel_reason == subscriptions.DUPLICATE:
+                refused.append(t("retry_duplicate", lang, key=row.key, reason=row.last_error))
+            else:
+                rows.append(row)
         for row in rows:
             late = max(0, int((now - row.due).total_seconds()))
             conn.execute(
@@ -318,7 +360,7 @@ def retry(
                         updated_at=now)
             )  # fmt: skip
         pausing.hold_paused(conn, now, [row.key for row in rows])  # waits for /resume
-    return len(rows)
+    return Retried(len(rows), tuple(refused))
 
 
 def cancel(engine: Engine, key: str, now: dt.datetime) -> int:

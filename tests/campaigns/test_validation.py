@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 
 from campaigns.loader import load_paths, parse_document
+from campaigns.model import ChannelCatalog
 from campaigns.report import toml_problem
-from tests.helpers import CATALOG, HEAD, errors
+from tests.helpers import CATALOG, HEAD, errors, parse
 
 ACT = '[[activity]]\nid = "a"\ntitle = "Hoạt động"\nstart = "yearly 06-05"\n'
 
@@ -113,6 +114,34 @@ def test_unknown_channel_and_target() -> None:
         "c.toml:7: message[1].channels[1]: không có kênh 'telegarm' trong config.toml (có phải ý bạn là 'telegram'?)",
         "c.toml:7: message[1].channels[2]: kênh 'telegram' không có đích 'nhom-v' (có phải ý bạn là 'nhom-vp'?)",
     ]
+
+
+def test_a_chat_channel_with_no_targets_cannot_be_named_alone() -> None:
+    """``channels = ["telegram"]`` means every target of the channel; with none declared it
+    names no chat, and Telegram would answer "chat_id is empty" at every send. The file is
+    refused at the line, saying what to declare and what to write; a channel with targets, a
+    console channel and "subscribers" stay fine alone."""
+    catalog = ChannelCatalog(
+        targets={"console": (), "telegram": (), "zalo": ("oa",)},
+        defaults=("console",),
+        needs_target=frozenset({"telegram", "zalo"}),
+    )
+    text = (
+        HEAD
+        + '[[message]]\nid = "m"\nat = 2026-06-05\ntext = "x"\n'
+        + 'channels = ["console", "zalo", "subscribers", "telegram"]\n'
+        + '[[deadline]]\nid = "d"\ntitle = "Báo cáo"\ndue = 2026-12-10\nremind = [1]\n'
+        + 'channels = ["telegram"]\n'
+    )
+    assert errors(text, catalog) == [
+        f"c.toml:{line}: {where}: kênh 'telegram' gửi tới một nhóm hoặc một người nhưng "
+        "config.toml chưa khai báo đích nào cho kênh này (khai báo mã nhóm trong config.toml, "
+        'mục [channels.telegram.targets], ví dụ nhom-van-phong = "MÃ-NHÓM", rồi ghi '
+        '"telegram:nhom-van-phong"; hoặc ghi "subscribers" để gửi tới các nhóm đã /subscribe)'
+        for line, where in [(7, "message[1].channels[4]"), (13, "deadline[1].channels[1]")]
+    ]
+    fine = HEAD + '[[message]]\nid = "m"\nat = 2026-06-05\ntext = "x"\nchannels = ["zalo"]\n'
+    assert errors(fine, catalog) == []
 
 
 def test_template_placeholder_that_does_not_exist() -> None:
@@ -287,3 +316,15 @@ def test_an_unknown_toml_error_keeps_the_parsers_words() -> None:
         4,
         "lỗi cú pháp TOML ở cột 2: Something new",
     )
+
+
+def test_html_in_a_message_is_a_warning_that_names_the_markup() -> None:
+    """The README once said texts go as HTML; a ``<b>`` is now shown as written, so the writer
+    hears it from ``loa validate`` with the markup to use instead. The file stays valid."""
+    text = HEAD + '[[message]]\nid = "m"\nat = 2026-06-05\ntext = "<b>Chú ý</b>: họp lúc 8h"\n'
+    found, problems = parse(text, CATALOG)
+    assert found is not None
+    [warning] = [str(p) for p in problems if p.severity == "warning"]
+    assert "thẻ HTML <b> sẽ hiện nguyên văn" in warning and "**đậm**" in warning
+    plain = HEAD + '[[message]]\nid = "m"\nat = 2026-06-05\ntext = "**Chú ý**: 5 < 6"\n'
+    assert parse(plain, CATALOG)[1] == []

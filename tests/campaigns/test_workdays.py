@@ -397,7 +397,7 @@ def test_loa_plan_says_why_a_date_moved(tmp_path: Path) -> None:
     (tmp_path / "campaigns" / "c.toml").write_text(HEAD + LAUNCH + PGI, "utf-8")
     table = loa("plan", "--from", "2030-05-01", "--to", "2030-05-31", cwd=tmp_path)
     assert table.returncode == 0, table.stderr
-    assert "↳ dời từ Thứ Bảy, 25/05/2030 (ngày nghỉ)" in table.stdout
+    assert "dời từ Thứ Bảy, 25/05/2030 (ngày nghỉ)" in table.stdout
     found = loa(
         "plan", "--from", "2026-12-01", "--to", "2026-12-31", "--format", "json", cwd=tmp_path
     )
