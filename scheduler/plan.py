@@ -162,7 +162,9 @@ def plan_entries(rows: Iterable[PlanRow]) -> list[RenderableType]:
         head = Text(f"{when_text(row)} · {kind_text(row.kind)}", style=_STYLES[row.kind])
         if row.channels:
             head.append(f" → {', '.join(row.channels)}")
-        title = markup.parse(row.title).plain() if row.kind == "message" else row.title
+        # a message's title in the JSON is its first line cut to 120 characters; a reader gets it whole
+        first = row.text.strip().splitlines()[:1] if row.kind == "message" and row.text else []
+        title = markup.parse(first[0]).plain() if first else row.title
         body = Text(title) if not row.error else Text(row.error, style="red")
         details = [t("plan_campaign", id=row.campaign)]
         if row.lead:
