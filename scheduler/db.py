@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
 from campaigns.i18n import t
+from scheduler.errors import SchemaTooNew
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
@@ -124,7 +125,8 @@ def current_revision(engine: Engine | Connection) -> str | None:
 
 
 def migrate(engine: Engine) -> None:
-    """Upgrade the schema to the newest revision, in one transaction where the database can.
+    """Upgrade the schema to the newest revision, in one transaction where the database can;
+    ``SchemaTooNew`` if a newer loa wrote it (an older loa cannot read it, nor go back).
 
     An up-to-date database is recognised with one query; alembic (slow to import) is loaded
     only when there is something to upgrade. On PostgreSQL the upgrade waits for a
@@ -134,11 +136,16 @@ def migrate(engine: Engine) -> None:
     is released, with everything applied or nothing, at the commit.
     """
     with reaching(str(engine.url)):
-        if current_revision(engine) == HEAD:
-            return
+        current = current_revision(engine)
+    if current == HEAD:
+        return
     from alembic import command
+    from alembic.script import ScriptDirectory
 
     config = alembic_config(str(engine.url))  # the password hidden: alembic uses the connection
+    known = {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
+    if current is not None and current not in known:
+        raise SchemaTooNew(current)
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text("select pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})

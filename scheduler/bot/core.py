@@ -359,9 +359,9 @@ class CommandCore:
         if len(command.args) != 1:
             return _refused(Reply([t("bot_retry_usage", lang)]))
         key = command.args[0]
-        result = outbox.retry(self.db, self.clock(), self.settings.catalog, key, lang)
+        result = outbox.retry(self.db, self.clock(), self.settings.catalog, key)
         if result.refused:
-            return _refused(Reply(list(result.refused)))
+            return _refused(Reply([_retry_refusal(r, lang) for r in result.refused]))
         if result.count == 0:
             state = outbox.state_of(self.db, key)
             if state is None:
@@ -426,6 +426,16 @@ def _refused(reply: Reply) -> Reply:
 def _one_line(text: str) -> str:
     """A title as one line of a list, however its file wrote it."""
     return " ".join(text.split())
+
+
+def _retry_refusal(refusal: outbox.Refusal, lang: str) -> str:
+    """Why /retry left a delivery as it was, for an admin in a chat: the CLI's sentence tells
+    the operator what to type (``loa send tg:nhom-vp …``, a config table), which a chat cannot
+    do; the chat hears the cause and whom to ask."""
+    if refusal.cause == subscriptions.DUPLICATE:
+        return t("bot_retry_duplicate", lang, key=refusal.key, reason=refusal.detail)
+    cause = t(f"bot_cause_{refusal.cause}", lang, channel=refusal.channel, target=refusal.target)
+    return t("bot_retry_never", lang, key=refusal.key, cause=cause)
 
 
 def _shown(text: str) -> str:
