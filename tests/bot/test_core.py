@@ -160,9 +160,7 @@ def test_a_deadline_period_ends_on_its_day_not_the_day_before(december: Bot) -> 
     text = december.say(f"/campaign {PGI}")
     assert "Thời gian: Thứ Tư, 09/12/2026 – Thứ Năm, 09/12/2027" in text
     december.clock.now = local(2026, 12, 1, 10, 0)
-    assert "Thời gian: Thứ Tư, 09/12/2026 – Thứ Năm, 09/12/2027" in december.say(
-        f"/campaign {PGI}"
-    )
+    assert "Thời gian: Thứ Tư, 09/12/2026 – Thứ Năm, 09/12/2027" in december.say(f"/campaign {PGI}")
 
 
 def test_a_one_day_activity_period_ends_on_that_day(bot: Bot) -> None:
