@@ -265,7 +265,9 @@ class FeedStore:
         if newest is not None and newest.tzinfo is None:
             newest = newest.replace(tzinfo=dt.UTC)
         day = now.date().isoformat()  # cancelled events age out of feeds day by day
-        seed = f"{selector.path}|{count}|{newest}|{sequences}|{day}|{len(campaigns)}"
+        # private campaigns do not count: a public feed's ETag must not tell when they change
+        shown = len(campaigns) - len(self.privacy.hidden(campaigns))
+        seed = f"{selector.path}|{count}|{newest}|{sequences}|{day}|{shown}"
         return FeedVersion(
             hashlib.blake2b(seed.encode(), digest_size=10).hexdigest(), newest, count
         )

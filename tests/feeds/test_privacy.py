@@ -102,3 +102,20 @@ def test_the_cli_sees_every_campaign(tmp_path: Path) -> None:
     private = FeedStore(engine, privacy=Privacy.of({f"campaign/{SECRET}"}))
     assert not uids(private.render(selector, private.version(selector))) & SECRET_UIDS
     assert slug(SECRET_UNIT) not in private.names("unit")
+
+
+def test_a_public_feed_does_not_change_when_a_private_campaign_does(tmp_path: Path) -> None:
+    """Its ETag and Last-Modified would tell an observer that something hidden moved."""
+    engine = open_engine(f"sqlite:///{tmp_path / 'loa.db'}")
+    migrate(engine)
+    store = FeedStore(engine, privacy=Privacy.of({f"campaign/{SECRET}"}))
+    fill(engine, [parse(GREEN_WEEK)])
+    before = {path: store.version(selector(path)) for path in ("all", "unit/van-phong")}
+    fill(engine, [parse(GREEN_WEEK), parse(SECRET_CAMPAIGN)])
+    after = {path: store.version(selector(path)) for path in ("all", "unit/van-phong")}
+    assert after == before
+
+
+def selector(path: str) -> FeedSelector:
+    kind, _, name = path.partition("/")
+    return FeedSelector(kind, name)
