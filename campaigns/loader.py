@@ -12,6 +12,7 @@ import difflib
 import hashlib
 import re
 import tomllib
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,9 +22,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ValidationError
 
 from campaigns import templates
-from campaigns.errors import ExpressionError, Problem
+from campaigns.errors import ExpansionRefused, ExpressionError, Problem
 from campaigns.i18n import t
-from campaigns.locate import LineIndex
+from campaigns.locate import LineIndex, deepest_line
 from campaigns.model import Activity, Campaign, ChannelCatalog, Deadline, Message, Years
 from campaigns.report import dotted, pydantic_problems, toml_problem
 from campaigns.schema import (
@@ -150,8 +151,8 @@ def parse_document(
     except tomllib.TOMLDecodeError as exc:
         return None, [toml_problem(name, exc, text)]
     except RecursionError:
-        reason = "quá nhiều tầng [ ] hoặc { } lồng nhau"
-        return None, [Problem(name, 0, "", t("toml_syntax", reason=reason), t("toml_syntax_hint"))]
+        message = t("toml_syntax", reason=t("toml_too_deep"))
+        return None, [Problem(name, deepest_line(text), "", message, t("toml_too_deep_hint"))]
     checker = _FileChecker(name, LineIndex(text), catalog, default_timezone, path)
     campaign = checker.build(data, path, hashlib.sha256(raw).hexdigest())
     return (campaign if not checker.has_errors else None), checker.problems
@@ -287,9 +288,22 @@ class _FileChecker:
             messages=tuple(messages),
             deadlines=tuple(deadlines),
             digest=digest,
+            lines=self._item_lines(parsed),
+            file=self.name,
         )
         self._check_templates(campaign, parsed)
         return campaign
+
+    def _item_lines(
+        self, parsed: Mapping[str, list[tuple[int, Any]]]
+    ) -> dict[tuple[str, str, str], int]:
+        keys = ("", "start", "end", "at", "due", "remind", "text", "image")
+        return {
+            (kind, raw.id, key): self.index.line_of((kind, i, key) if key else (kind, i))
+            for kind, items in parsed.items()
+            for i, raw in items
+            for key in keys
+        }
 
     def _guard(self, path: tuple[str | int, ...], parse: Any, value: Any) -> Any:
         try:
@@ -353,6 +367,12 @@ class _FileChecker:
             ok = False
         start = self._single((*base, "start"), raw.start)
         end = self._single((*base, "end"), raw.end) if raw.end is not None else None
+        if raw.url and not _one_line(raw.url):
+            value = raw.url.encode("unicode_escape").decode("ascii")
+            self.report(
+                (*base, "url"), t("activity_url_not_one_line", value=value), t("activity_url_hint")
+            )
+            ok = False
         if start is None or (raw.end is not None and end is None) or not ok:
             return None
         if isinstance(start, Fixed) and isinstance(end, Fixed) and _later(start.value, end.value):
@@ -483,8 +503,15 @@ class _FileChecker:
         if value.startswith("http://"):
             self.report(path, t("image_not_https", value=value), t("image_hint"))
             return None
-        file = (self.source.parent / value).resolve()
-        if not file.is_file() or file.suffix.lower() not in (".jpg", ".jpeg", ".png"):
+        try:
+            file = (self.source.parent / value).resolve()
+            found = file.is_file()
+        except (OSError, ValueError) as exc:  # a name too long for the disk, or with a NUL
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            shown = value.encode("unicode_escape").decode("ascii")[:80]
+            self.report(path, t("image_bad_name", value=shown, reason=reason), t("image_hint"))
+            return None
+        if not found or file.suffix.lower() not in (".jpg", ".jpeg", ".png"):
             self.report(path, t("image_missing", value=value), t("image_hint"))
             return None
         return str(file)
@@ -592,6 +619,34 @@ def sample_context(
             ", ".join(deadline.partners),
         )  # fmt: skip
     return context
+
+
+def expansion_problem(campaign: Campaign, exc: ExpansionRefused) -> Problem:
+    """A refusal found while expanding, worded like any problem the loader finds: the line
+    comes from the version of the file the campaign was read from."""
+    kind, item, key = exc.where
+    index = next((i for i, c in enumerate(_items(campaign, kind)) if c.id == item), 0)
+    return Problem(
+        campaign.file or str(campaign.source),
+        campaign.line_of(kind, item, key),
+        dotted((kind, index, key)),
+        exc.message,
+        exc.hint,
+    )
+
+
+def _items(campaign: Campaign, kind: str) -> tuple[Activity | Message | Deadline, ...]:
+    items: dict[str, tuple[Activity | Message | Deadline, ...]] = {
+        "activity": campaign.activities,
+        "message": campaign.messages,
+        "deadline": campaign.deadlines,
+    }
+    return items.get(kind, ())
+
+
+def _one_line(url: str) -> bool:
+    """Whether ``url`` can stand in a calendar feed: no space, no line break, no control."""
+    return not any(ch.isspace() or unicodedata.category(ch)[0] == "C" for ch in url)
 
 
 def valid_timezone(name: str) -> bool:

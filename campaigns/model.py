@@ -83,6 +83,13 @@ class Campaign:
     messages: tuple[Message, ...] = ()
     deadlines: tuple[Deadline, ...] = ()
     digest: str = ""  # of the file's bytes: a changed file is a new campaign version
+    # (kind, item id, key) -> line in the file, so a refusal found later (by expansion) still
+    # says file:line; not part of what the campaign means
+    lines: Mapping[tuple[str, str, str], int] = field(default_factory=dict, compare=False)
+    file: str = field(default="", compare=False)  # the file as problems name it
+
+    def line_of(self, kind: str, item: str, key: str) -> int:
+        return self.lines.get((kind, item, key)) or self.lines.get((kind, item, "")) or 0
 
     def variables_for(self, year: int) -> dict[str, str]:
         merged = dict(self.variables)

@@ -16,18 +16,18 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import Engine
 
 from campaigns.dates import format_compact, format_datetime
 from campaigns.errors import CampaignError, Problem, ValidationFailed
-from campaigns.expand import expand_all
 from campaigns.i18n import set_language, t
 from channels.errors import ChannelError
 from channels.registry import UnsupportedChannel
 from scheduler import audit, daemon, logs, outbox, pausing, subscriptions
 from scheduler.bot.runner import read_health
-from scheduler.campaign_set import load_campaigns
+from scheduler.campaign_set import expand_each, load_campaigns
 from scheduler.config import Config, load_config
 from scheduler.db import migrate, open_engine, sqlite_path
 from scheduler.engine import utcnow
@@ -59,7 +59,8 @@ class UserError(Exception):
 def _print_problems(problems: list[Problem]) -> None:
     for problem in problems:
         style = "red" if problem.severity == "error" else "yellow"
-        err.print(f"[{style}]{problem}[/{style}]", soft_wrap=True, markup=True, highlight=False)
+        text = escape(str(problem))  # a file's own text may hold "[/x]", which is not markup
+        err.print(f"[{style}]{text}[/{style}]", soft_wrap=True, markup=True, highlight=False)
 
 
 def _config(path: Path) -> Config:
@@ -105,7 +106,11 @@ def validate(
         err.print(t("validate_failed", count=len(result.errors)))
         raise typer.Exit(1)
     now = dt.datetime.now(cfg.tz)
-    planned = expand_all(result.campaigns, now, now + cfg.horizon, cfg.catalog())
+    planned, refused = expand_each(result.campaigns, now, now + cfg.horizon, cfg.catalog())
+    if refused:
+        _print_problems(refused)
+        err.print(t("validate_failed", count=len(refused)))
+        raise typer.Exit(1)
     _print_quota_warnings(plan_warnings(planned.dispatches(), cfg))
     out.print(t("validate_ok", campaigns=len(result.campaigns), files=len(result.files)))
 
@@ -154,7 +159,8 @@ def plan(
             raise UserError(t("unknown_campaign", value=campaign))
     start = dt.datetime.combine(first, dt.time(), tzinfo=tz)
     end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tzinfo=tz)
-    expansion = expand_all(campaigns, start, end, cfg.catalog())
+    expansion, refused = expand_each(campaigns, start, end, cfg.catalog())
+    _print_problems(refused)  # the plan shows what the other files hold
     _print_quota_warnings(plan_warnings(expansion.dispatches(), cfg))
     rows = plan_rows(expansion, campaigns)
     if fmt == "json":
