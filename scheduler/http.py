@@ -56,6 +56,7 @@ class HttpState:
     next_due: Callable[[], dt.datetime | None] = lambda: None
     latencies: Callable[[], list[float]] = lambda: []
     bots: Callable[[], dict[str, dict[str, str]]] = dict  # bot → its health
+    refused_files: Callable[[], list[str]] = list  # campaign files whose current version is off
     hooks: Callable[[str], WebhookTarget | None] = lambda name: None  # bots in webhook mode
     base_url: str = ""
 
@@ -201,7 +202,9 @@ def create_app(state: HttpState) -> Starlette:
         running = state.scheduler_running()
         next_due = state.next_due()
         bots = state.bots()
-        failing = any(b.get("state") == "failing" for b in bots.values())
+        refused = state.refused_files()
+        # a refused file, like a failing bot, degrades loa: the other files keep running
+        failing = bool(refused) or any(b.get("state") == "failing" for b in bots.values())
         body = {
             # a bot that cannot reach its platform degrades loa; it does not stop the schedule
             "status": "error"
@@ -213,6 +216,7 @@ def create_app(state: HttpState) -> Starlette:
             "scheduler": "running" if running else "stopped",
             "next_due": next_due.isoformat() if next_due else None,
             "bots": bots,
+            "refused_files": refused,
         }
         return JSONResponse(body, status_code=503 if body["status"] == "error" else 200)
 

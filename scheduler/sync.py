@@ -67,7 +67,7 @@ class SyncReport:
     restored: int = 0
     occurrences_changed: int = 0
     removed_campaigns: list[str] = field(default_factory=list)
-    refused: list[Problem] = field(default_factory=list)  # campaigns left as they were
+    refused: dict[str, Problem] = field(default_factory=dict)  # by campaign: left as it was
 
     @property
     def changed(self) -> bool:
@@ -202,7 +202,7 @@ def sync(
             try:
                 _sync_campaign(conn, campaign, catalog, subscribed, paused, now, horizon, report)
             except ExpansionRefused as exc:  # raised before the campaign's first write
-                report.refused.append(expansion_problem(campaign, exc))
+                report.refused[campaign.id] = expansion_problem(campaign, exc)
                 protected_ids.add(campaign.id)
                 continue
             report.expanded += 1

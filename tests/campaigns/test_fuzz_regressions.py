@@ -128,7 +128,7 @@ def _sync_folder(office: Path, db: Engine) -> tuple[list[str], list[str]]:
     """Load the folder as the daemon does and sync it: the problems, and the stored keys."""
     loaded = load_paths([office / "campaigns"], CATALOG, "Asia/Ho_Chi_Minh", office)
     report = sync(db, loaded.campaigns, CATALOG, NOW, HORIZON)
-    problems = [str(p) for p in loaded.errors] + [str(p) for p in report.refused]
+    problems = [str(p) for p in loaded.errors] + [str(p) for p in report.refused.values()]
     with db.connect() as conn:
         keys = [row.key for row in conn.execute(select(D.c.key))]
     return problems, keys
