@@ -24,9 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dateutil import rrule as du_rrule
-
-from campaigns import templates
+from campaigns import rrules, templates
 from campaigns.dates import format_date
 from campaigns.errors import ExpansionRefused, ExpressionError
 from campaigns.i18n import t
@@ -313,9 +311,7 @@ class _Expander:
             re.search(r"BYHOUR|BYMINUTE|BYSECOND|FREQ=(HOURLY|MINUTELY|SECONDLY)", spec.rule, re.I)
         )
         for prefix, first, last in periods:
-            rule = du_rrule.rrulestr(
-                spec.rule, dtstart=dt.datetime.combine(first, time), forceset=True
-            )
+            rule = rrules.rrulestr(spec.rule, dt.datetime.combine(first, time))
             upper = high if last is None else min(high, dt.datetime.combine(last, dt.time.max))
             for wall in self._between(rule, low, upper):
                 if spec.during is None and wall.year not in self.campaign.years:
@@ -328,13 +324,12 @@ class _Expander:
                 )
                 yield prefix + label, moment
 
-    def _between(
-        self, rule: du_rrule.rruleset, low: dt.datetime, upper: dt.datetime
-    ) -> Iterator[dt.datetime]:
+    def _between(self, rule: Any, low: dt.datetime, upper: dt.datetime) -> Iterator[dt.datetime]:
         """``rule.between(low, upper, inc=True)``, one at a time: a rule firing every second
-        meets the occurrence bound before it fills memory, and one that fires far before the
-        window (from its start years ago) meets the time bound."""
-        walls = iter(rule)
+        meets the occurrence bound before it fills memory, one that fires far before the
+        window (from its start years ago) meets the time bound, and one that matches nothing
+        any more is given up after the window's year (``campaigns.rrules``)."""
+        walls = rrules.occurrences(rule, upper.year + 1)
         for skipped in range(1 << 62):
             try:
                 wall = next(walls, None)

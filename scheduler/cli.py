@@ -59,8 +59,11 @@ class UserError(Exception):
 def _print_problems(problems: list[Problem]) -> None:
     for problem in problems:
         style = "red" if problem.severity == "error" else "yellow"
-        text = escape(str(problem))  # a file's own text may hold "[/x]", which is not markup
-        err.print(f"[{style}]{text}[/{style}]", soft_wrap=True, markup=True, highlight=False)
+        # a file's text may hold "[/x]" (not markup), and "x.toml:100:" is not the emoji :100:
+        text = escape(str(problem))
+        err.print(
+            f"[{style}]{text}[/{style}]", soft_wrap=True, markup=True, highlight=False, emoji=False
+        )
 
 
 def _config(path: Path) -> Config:

@@ -18,9 +18,11 @@ import pytest
 from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
+from campaigns.errors import ExpansionRefused
+from campaigns.expand import Limits, expand
 from campaigns.i18n import language, set_language
-from campaigns.loader import load_paths, parse_document
-from campaigns.model import ChannelCatalog
+from campaigns.loader import expansion_problem, load_paths, parse_document
+from campaigns.model import Campaign, ChannelCatalog
 from scheduler.cli import app
 from scheduler.db import migrate, open_engine
 from scheduler.sync import sync
@@ -201,3 +203,37 @@ def test_deep_nesting_names_its_line_in_the_configured_language(text: str, lang:
     assert any(w in problems[0].message for w in words), problems
     other = {"vi": ("key", "levels", "nested"), "en": ("khóa", "tầng", "lồng")}[lang]
     assert not any(w in problems[0].message for w in other), problems
+
+
+def _campaign(text: str) -> Campaign:
+    campaign, problems = parse_document(
+        text.encode(), Path("x.toml"), CATALOG, "Asia/Ho_Chi_Minh", "x.toml"
+    )
+    assert campaign is not None, problems
+    return campaign
+
+
+def test_a_rule_no_date_matches_ends_with_the_window() -> None:
+    """dateutil walked such a rule day by day to the year 9999 (6 s, uninterruptible)."""
+    campaign = _campaign(
+        HEAD + '[[message]]\nid = "m"\ntext = "x"\n'
+        'at = { rrule = "FREQ=MINUTELY;BYMONTH=2;BYMONTHDAY=30", start = 2026-12-01 }\n'
+    )
+    started = time.monotonic()
+    assert expand(campaign, NOW, NOW + HORIZON, CATALOG).messages == []
+    assert time.monotonic() - started < 1
+
+
+def test_a_file_past_its_time_budget_is_refused_naming_the_item() -> None:
+    """Every minute since 2020: millions of dates before the window, none of them in it."""
+    campaign = _campaign(
+        HEAD + '[[message]]\nid = "moi-phut"\ntext = "x"\n'
+        'at = { rrule = "FREQ=MINUTELY", start = 2020-01-01 }\n'
+    )
+    started = time.monotonic()
+    with pytest.raises(ExpansionRefused) as refused:
+        expand(campaign, NOW, NOW + HORIZON, CATALOG, Limits(seconds=0.2))
+    assert time.monotonic() - started < 2
+    problem = expansion_problem(campaign, refused.value)
+    assert (problem.line, problem.path) == (6, "message[1].at")
+    assert "moi-phut" in problem.message and "0.2" in problem.message
