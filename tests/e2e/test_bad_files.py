@@ -5,7 +5,9 @@ still stops the daemon at once, and ``loa run`` starts again with the bad file s
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -44,6 +46,14 @@ def good(cid: str, at: dt.datetime) -> str:
     )
 
 
+def peak_mb(pid: int) -> float:
+    """The process's peak resident memory (Linux)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    found = re.search(r"VmHWM:\s+(\d+) kB", status)
+    assert found is not None, status
+    return int(found[1]) / 1024
+
+
 def health(base: str) -> dict[str, object]:
     response = httpx.get(f"{base}/healthz", timeout=5)
     assert response.status_code == 200, response.text
@@ -72,6 +82,7 @@ def test_a_bad_file_is_refused_alone_while_the_daemon_runs(name: str, office: Of
 
     body = health(base)
     assert body["status"] == "degraded" and body["refused_files"] == ["campaigns/hong.toml"]
+    assert peak_mb(process.pid) < 300
     log = office.log()
     assert log.count(where) == 1, log
     assert "Traceback" not in log
@@ -86,3 +97,20 @@ def test_a_bad_file_is_refused_alone_while_the_daemon_runs(name: str, office: Of
     assert health(base)["refused_files"] == ["campaigns/hong.toml"]
     assert where in office.log() and "Traceback" not in office.log()
     assert office.stop(again, timeout=5)[0] == 0
+
+
+def test_a_file_edited_into_a_bad_one_keeps_its_last_good_version(office: Office) -> None:
+    """The bad edit is refused; the version before it still sends its message on time."""
+    process, at = office.start_then_move({"dau": lambda at: good("dau", at)}, 5)
+    base = office.http_url()
+    bad_edit = good("dau", at) + BAD_FILES["end-9999-12-31"][0].replace(HEAD, "")
+    office.campaign("dau", bad_edit)
+    wait_for(lambda: "campaigns/dau.toml:11:" in office.log(), 30, "the bad edit reported")
+    assert health(base)["refused_files"] == ["campaigns/dau.toml"]
+    sent = wait_for(lambda: office.sent(), 30, "the last good version's message")
+    assert [r["key"] for r in sent] == ["dau:tin:once@nhat-ky"]
+    assert dt.datetime.fromisoformat(sent[0]["sent_at"]) - at < dt.timedelta(seconds=1)
+    office.campaign("dau", good("dau", at))  # fixed: it runs again, and /healthz says so
+    wait_for(lambda: health(base)["refused_files"] == [], 30, "the fixed file taken back")
+    assert health(base)["status"] == "ok"
+    assert office.stop(process, timeout=5)[0] == 0
