@@ -11,11 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import resource
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from campaigns.errors import ExpansionRefused
@@ -111,14 +110,6 @@ def office(tmp_path: Path) -> Path:
     return tmp_path
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Engine]:
-    engine = open_engine(f"sqlite:///{tmp_path / 'loa.db'}")
-    migrate(engine)
-    yield engine
-    engine.dispose()
-
-
 def validate(office: Path) -> tuple[int, str]:
     result = CliRunner().invoke(app, ["validate", "--config", str(office / "config.toml")])
     if result.exception is not None and not isinstance(result.exception, SystemExit):
@@ -126,13 +117,19 @@ def validate(office: Path) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def _sync_folder(office: Path, db: Engine) -> tuple[list[str], list[str]]:
-    """Load the folder as the daemon does and sync it: the problems, and the stored keys."""
+def _sync_folder(office: Path) -> tuple[list[str], list[str]]:
+    """Load the folder as the daemon does and sync it into the office's store: the problems,
+    and the stored keys."""
     loaded = load_paths([office / "campaigns"], CATALOG, "Asia/Ho_Chi_Minh", office)
-    report = sync(db, loaded.campaigns, CATALOG, NOW, HORIZON)
+    store = open_engine(f"sqlite:///{office / 'loa.db'}")
+    try:
+        migrate(store)
+        report = sync(store, loaded.campaigns, CATALOG, NOW, HORIZON)
+        with store.connect() as conn:
+            keys = [row.key for row in conn.execute(select(D.c.key))]
+    finally:
+        store.dispose()
     problems = [str(p) for p in loaded.errors] + [str(p) for p in report.refused.values()]
-    with db.connect() as conn:
-        keys = [row.key for row in conn.execute(select(D.c.key))]
     return problems, keys
 
 
@@ -146,11 +143,11 @@ def test_validate_names_file_and_line(name: str, office: Path) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(DEFECT_1) + sorted(MORE_SITES))
-def test_sync_refuses_the_bad_file_alone(name: str, office: Path, db: Engine) -> None:
+def test_sync_refuses_the_bad_file_alone(name: str, office: Path) -> None:
     text, line = {**DEFECT_1, **MORE_SITES}[name]
     (office / "campaigns" / "hong.toml").write_text(text, "utf-8")
     (office / "campaigns" / "tot.toml").write_text(GOOD, "utf-8")
-    problems, keys = _sync_folder(office, db)
+    problems, keys = _sync_folder(office)
     assert keys == ["tot:m:once@console"]
     assert any(p.startswith(f"campaigns/hong.toml:{line}:") for p in problems), problems
 
@@ -164,9 +161,7 @@ def _peak_mb() -> float:
     [(UNBOUNDED_RULE, 5, "5000"), (NESTED_LOOP, 6, "")],
     ids=["unbounded-rule", "nested-template-loop"],
 )
-def test_unbounded_work_is_refused_quickly(
-    text: str, line: int, words: str, office: Path, db: Engine
-) -> None:
+def test_unbounded_work_is_refused_quickly(text: str, line: int, words: str, office: Path) -> None:
     (office / "campaigns" / "hong.toml").write_text(text, "utf-8")
     (office / "campaigns" / "tot.toml").write_text(GOOD, "utf-8")
     before = _peak_mb()
@@ -175,7 +170,7 @@ def test_unbounded_work_is_refused_quickly(
     assert time.monotonic() - started < 10
     assert _peak_mb() - before < 300
     assert code == 1 and f"hong.toml:{line}:" in output and words in output, output
-    problems, keys = _sync_folder(office, db)
+    problems, keys = _sync_folder(office)
     assert "tot:m:once@console" in keys
     assert any(p.startswith(f"campaigns/hong.toml:{line}:") for p in problems), problems
 
