@@ -11,6 +11,7 @@ import datetime as dt
 import difflib
 import hashlib
 import re
+import time
 import tomllib
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -23,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 
 from campaigns import templates
 from campaigns.errors import ExpansionRefused, ExpressionError, Problem
+from campaigns.expand import LIMITS
 from campaigns.i18n import t
 from campaigns.locate import LineIndex, deepest_line
 from campaigns.model import Activity, Campaign, ChannelCatalog, Deadline, Message, Years
@@ -559,20 +561,39 @@ class _FileChecker:
     ) -> None:
         by_id = {a.id: a for a in campaign.activities}
         index_of = {raw.id: i for i, raw in parsed["message"]}
+        deadline = time.monotonic() + LIMITS.seconds  # each template may take up to a second
         for message in campaign.messages:
             sample = sample_context(campaign, by_id.get(message.activity or ""), None)
-            self._template(("message", index_of[message.id], "text"), message.text, sample)
+            path = ("message", index_of[message.id], "text")
+            if not self._template(path, message.text, sample, deadline, message.id):
+                return
         index_of = {raw.id: i for i, raw in parsed["deadline"]}
-        for deadline in campaign.deadlines:
-            if deadline.text:
-                sample = sample_context(campaign, None, deadline)
-                self._template(("deadline", index_of[deadline.id], "text"), deadline.text, sample)
+        for item in campaign.deadlines:
+            if item.text:
+                sample = sample_context(campaign, None, item)
+                path = ("deadline", index_of[item.id], "text")
+                if not self._template(path, item.text, sample, deadline, item.id):
+                    return
 
-    def _template(self, path: tuple[str | int, ...], source: str, sample: dict[str, Any]) -> None:
+    def _template(
+        self,
+        path: tuple[str | int, ...],
+        source: str,
+        sample: dict[str, Any],
+        deadline: float,
+        item: str,
+    ) -> bool:
+        """Check one template; False once the file's templates have used the file's time."""
+        if time.monotonic() > deadline:
+            seconds = f"{LIMITS.seconds:g}"
+            message = t("expansion_too_slow", seconds=seconds, item=item)
+            self.report(path, message, t("expansion_too_slow_hint"))
+            return False
         try:
             templates.check(source, sample)
         except ExpressionError as exc:
             self.report_expression(path, exc)
+        return True
 
 
 def _head_without_errors(top: dict[str, Any], exc: ValidationError) -> CampaignFile | None:

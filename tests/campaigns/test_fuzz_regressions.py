@@ -232,3 +232,21 @@ def test_a_file_past_its_time_budget_is_refused_naming_the_item() -> None:
     problem = expansion_problem(campaign, refused.value)
     assert (problem.line, problem.path) == (6, "message[1].at")
     assert "moi-phut" in problem.message and "0.2" in problem.message
+
+
+def test_many_costly_templates_are_checked_within_the_file_budget() -> None:
+    """Twenty templates of 65,000 calls each, each within the limits of one template: checking
+    them all took 10 s and more; it stops at the file's time budget, naming where."""
+    costly = (
+        '"{% macro f(n) %}{% if n %}{{ f(n-1) }}{{ f(n-1) }}{% endif %}{% endmacro %}{{ f(15) }}"'
+    )
+    text = HEAD + "".join(
+        f'[[message]]\nid = "m{i}"\nat = 2026-12-10\ntext = {costly}\n' for i in range(20)
+    )
+    started = time.monotonic()
+    campaign, problems = parse_document(
+        text.encode(), Path("x.toml"), CATALOG, "Asia/Ho_Chi_Minh", "x.toml"
+    )
+    assert time.monotonic() - started < 10
+    assert campaign is None and 1 <= len(problems) < 20, problems
+    assert "5 giây" in problems[-1].message, problems
