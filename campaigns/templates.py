@@ -78,7 +78,12 @@ def _filter_short(value: Any) -> str:
 MAX_TEXT = 20_000  # characters a rendered message may have; far above any platform's limit
 MAX_STEPS = 100_000  # loop turns and calls one rendering may take (a message needs a few dozen)
 MAX_SECONDS = 1.0  # one rendering; a message renders in well under a millisecond
-_GROWING = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs", "format", "format_map"})
+# what can ask Python for a string of any size in one step: a width or precision
+_PERCENT_WIDTH = re.compile(r"%[-+ #0]*(\d{6,}|\*)|%[-+ #0]*\d*\.(\d{6,}|\*)")
+_LITERAL_WIDTH = re.compile(r"\{[^{}]*:[^{}]*\d{6,}")
+_NESTED_WIDTH = re.compile(r"\{[^{}]*:[^{}]*\{")
+_PADDING = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs"})
+_FORMATTING = frozenset({"format", "format_map"})
 
 
 class _Steps:
@@ -162,8 +167,8 @@ class _Sandbox(ImmutableSandboxedEnvironment):
                     raise _too_long()
         if operator == "+" and _sized(left) + _sized(right) > MAX_TEXT:
             raise _too_long()
-        if operator == "%" and isinstance(left, str) and re.search(r"[0-9]{6}", left):
-            raise _too_long()  # a width such as "%0999999999d"
+        if operator == "%" and isinstance(left, str) and _PERCENT_WIDTH.search(left):
+            raise _too_long()  # a width such as "%0999999999d" or "%*d"
         return super().call_binop(context, operator, left, right)
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
@@ -171,13 +176,23 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         for value in (*args, *kwargs.values()):
             if _sized(value) > MAX_TEXT:
                 raise _too_long()
-        if getattr(__obj, "__name__", "") in _GROWING:
-            owner = getattr(getattr(__obj, "__wrapped__", __obj), "__self__", None)
-            widths = [v for v in (*args, *kwargs.values()) if isinstance(v, int)]
-            if isinstance(owner, str) and (
-                re.search(r"[0-9]{6}", owner) or any(abs(w) > MAX_TEXT for w in widths)
+        name = getattr(__obj, "__name__", "")
+        owner = getattr(getattr(__obj, "__wrapped__", __obj), "__self__", None)
+        if isinstance(owner, str) and name in _PADDING | _FORMATTING:
+            values = [*args, *kwargs.values()]
+            if name == "format_map" and args and isinstance(args[0], Mapping):
+                values = list(args[0].values())
+            huge = any(
+                (isinstance(v, int) and abs(v) > MAX_TEXT)
+                or (isinstance(v, str) and re.search(r"\d{6}", v))
+                for v in values
+            )
+            if name in _PADDING and huge:
+                raise _too_long()  # "x".ljust(10**9)
+            if name in _FORMATTING and (
+                _LITERAL_WIDTH.search(owner) or (huge and _NESTED_WIDTH.search(owner))
             ):
-                raise _too_long()
+                raise _too_long()  # "{:>999999999}", "{:>{}}" with 10**9
         return super().call(__context, __obj, *args, **kwargs)
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:

@@ -17,7 +17,8 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from campaigns.errors import ExpansionRefused
+from campaigns import templates
+from campaigns.errors import ExpansionRefused, ExpressionError
 from campaigns.expand import Limits, expand
 from campaigns.i18n import language, set_language
 from campaigns.loader import expansion_problem, load_paths, parse_document
@@ -250,3 +251,41 @@ def test_many_costly_templates_are_checked_within_the_file_budget() -> None:
     assert time.monotonic() - started < 10
     assert campaign is None and 1 <= len(problems) < 20, problems
     assert "5 giây" in problems[-1].message, problems
+
+
+# templates that asked for unbounded work or memory, each refused within a second
+HOSTILE_TEMPLATES = {
+    "nested-loops": "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+    "doubling-macro": "{% macro f(n) %}{% if n %}{{ f(n-1) }}{{ f(n-1) }}{% endif %}{% endmacro %}{{ f(40) }}",
+    "growing-argument": "{% macro f(n, s) %}{% if n %}{{ f(n-1, s ~ s) }}{% endif %}{% endmacro %}{{ f(40, 'x') }}",
+    "recursive-loop": "{% for x in [1] recursive %}{{ loop([1, 1]) }}{% endfor %}",
+    "replace": "{{ ('x' * 20000) | replace('x', 'x' * 20000) }}",
+    "join": "{{ range(100000) | join('x' * 20000) }}",
+    "plus": "{{ 'x' * 20000 + 'x' * 20000 }}",
+    "percent-width": "{{ '%0999999999d' % 1 }}",
+    "percent-star": "{{ '%*d' % (999999999, 1) }}",
+    "format-width": "{{ '{:>999999999}'.format(1) }}",
+    "format-nested-width": "{{ '{:>{}}'.format(1, 999999999) }}",
+    "ljust": "{{ 'x'.ljust(999999999) }}",
+    "append": "{% set l = [] %}{% for i in range(40) %}{{ l.append(l) }}{% endfor %}",
+    "output": "{% for i in range(100000) %}{{ 'x' * 20000 }}{% endfor %}",
+}  # fmt: skip
+FINE_TEMPLATES = {
+    "{{ 'Mã %s: 123456' % 'x' }}": "Mã x: 123456",
+    "{{ '{:,}'.format(1234567) }}": "1,234,567",
+    "{% for p in ['a', 'b'] %}{{ loop.index }}{{ p | upper }} {% endfor %}": "1A 2B",
+    "{{ ['a', 'b'] | join(', ') }} {{ 'ab' | replace('a', 'c') }}": "a, b cb",
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_TEMPLATES))
+def test_a_template_past_its_bounds_is_refused_quickly(name: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(ExpressionError):
+        templates.render(HOSTILE_TEMPLATES[name], {})
+    assert time.monotonic() - started < 2
+
+
+@pytest.mark.parametrize("source", sorted(FINE_TEMPLATES))
+def test_templates_within_bounds_render(source: str) -> None:
+    assert templates.render(source, {}) == FINE_TEMPLATES[source]
