@@ -2,7 +2,9 @@
 
 Every sentence loa shows a person lives in one catalogue, keyed by a short code, so a message
 is never written twice and a translation is never missing (a test checks both languages).
-The language comes from ``LOA_LANG`` (``vi`` or ``en``) or from ``set_language``.
+The language is, in this order: ``LOA_LANG`` (``vi`` or ``en``) from the environment, then
+config.toml's ``language``, then Vietnamese (``choose_language``); a person who sets ``LOA_LANG``
+for one command must get it even when the office's config names a language.
 """
 
 from __future__ import annotations
@@ -13,7 +15,16 @@ from typing import Any
 
 LANGUAGES = ("vi", "en")
 
-_language = os.environ.get("LOA_LANG", "vi") if os.environ.get("LOA_LANG") in LANGUAGES else "vi"
+
+def choose_language(configured: str | None) -> str:
+    """``LOA_LANG`` if it names a language, else the config's (None: not set there), else vi."""
+    for candidate in (os.environ.get("LOA_LANG"), configured):
+        if candidate is not None and candidate in LANGUAGES:
+            return candidate
+    return "vi"
+
+
+_language = choose_language(None)
 
 
 def set_language(lang: str) -> None:
@@ -34,15 +45,105 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "file_unreadable": ("không đọc được tệp: {reason}", "cannot read the file: {reason}"),
     "not_utf8": ("tệp không phải UTF-8", "the file is not UTF-8"),
     "not_utf8_hint": ("lưu lại tệp với mã hoá UTF-8", "save the file as UTF-8"),
-    "toml_syntax": ("lỗi cú pháp TOML: {reason}", "TOML syntax error: {reason}"),
+    "toml_syntax": (
+        "lỗi cú pháp TOML ở cột {column}: {reason}",
+        "TOML syntax error at column {column}: {reason}",
+    ),
+    "toml_syntax_end": (
+        "lỗi cú pháp TOML ở cuối tệp: {reason}",
+        "TOML syntax error at the end of the file: {reason}",
+    ),
     "toml_syntax_hint": (
         "kiểm tra dấu ngoặc kép, dấu bằng và tên bảng [..] trên dòng này",
         "check quotes, the equals sign and [table] names on this line",
     ),
-    "toml_too_deep": (
-        "quá nhiều tầng [ ] hoặc { } lồng nhau",
-        "too many levels of nested [ ] or { }",
+    # tomllib's errors, translated (campaigns.report.toml_problem)
+    "toml_unclosed_quote": (
+        'chuỗi chưa đóng: thiếu dấu " trước khi hết dòng',
+        'the string is not closed: a " is missing before the end of the line',
     ),
+    "toml_unclosed_quote_hint": (
+        'thêm dấu " ở cuối giá trị; văn bản nhiều dòng viết trong """ … """',
+        'add the closing "; write text of several lines between """ … """',
+    ),
+    "toml_bad_character": (
+        "ký tự {char} không được dùng ở đây",
+        "character {char} is not allowed here",
+    ),
+    "toml_bad_character_hint": (
+        "xoá ký tự này (thường do sao chép từ Word hay PDF); dấu tab trong văn bản viết \\t",
+        "delete it (often copied from Word or a PDF); write a tab in text as \\t",
+    ),
+    "toml_expected_equals": ("sau tên khóa phải có dấu =", "expected '=' after the key"),
+    "toml_bad_key": (
+        "tên khóa có ký tự không hợp lệ",
+        "the key has a character that is not allowed",
+    ),
+    "toml_key_hint": (
+        'tên khóa chỉ gồm chữ không dấu, số, - và _, rồi đến dấu =, ví dụ title = "…"',
+        'a key is ASCII letters, digits, - and _, then =, e.g. title = "…"',
+    ),
+    "toml_unclosed_array": ("danh sách [ … ] chưa đóng", "the list [ … ] is not closed"),
+    "toml_unclosed_array_hint": (
+        "thêm dấu ] sau phần tử cuối; các phần tử cách nhau bằng dấu phẩy",
+        "add ] after the last item; separate the items with commas",
+    ),
+    "toml_unclosed_table": ("bảng { … } chưa đóng", "the table { … } is not closed"),
+    "toml_unclosed_table_hint": (
+        "thêm dấu }; bảng { … } viết trên một dòng, các cặp khóa = giá trị cách nhau bằng dấu phẩy",
+        "add }; a { … } table stays on one line, its key = value pairs separated by commas",
+    ),
+    "toml_invalid_date": ("ngày giờ không hợp lệ", "the date or time is not valid"),
+    "toml_invalid_date_hint": (
+        "ngày giờ không có ngoặc kép phải viết 2026-12-15 hoặc 2026-12-15T08:00; dạng khác đặt "
+        'trong ngoặc kép: "15/12/2026", "08:00"',
+        "a date or time without quotes is written 2026-12-15 or 2026-12-15T08:00; put other "
+        'forms in quotes: "15/12/2026", "08:00"',
+    ),
+    "toml_invalid_value": ("giá trị không hợp lệ", "the value is not valid"),
+    "toml_invalid_value_hint": (
+        'văn bản đặt trong dấu ngoặc kép, ví dụ description = "…"; số và true/false thì không',
+        'put text in quotes, e.g. description = "…"; numbers and true/false need none',
+    ),
+    "toml_overwrite": ("khóa này đã có giá trị ở trên", "this key already has a value above"),
+    "toml_overwrite_hint": (
+        "mỗi khóa chỉ viết một lần trong một bảng; mỗi hoạt động, tin nhắn, hạn chót cần một [[…]] riêng",
+        "write each key once per table; each activity, message and deadline needs its own [[…]]",
+    ),
+    "toml_declared_twice": (
+        "bảng {key} được khai báo hai lần",
+        "the table {key} is declared twice",
+    ),
+    "toml_declared_twice_hint": (
+        "gộp hai bảng làm một; danh sách nhiều bảng viết [[…]]",
+        "merge them into one; a list of tables is written [[…]]",
+    ),
+    "toml_unterminated": ("chuỗi chưa đóng đến hết tệp", "a string runs to the end of the file"),
+    "toml_unterminated_hint": (
+        'thêm dấu ngoặc kép đóng (" hoặc """)',
+        'add the closing quotes (" or """)',
+    ),
+    "toml_trailing": ("còn ký tự thừa sau giá trị", "there is more after the value"),
+    "toml_trailing_hint": (
+        'mỗi dòng một khóa = giá trị; dấu " bên trong văn bản viết \\"; ngày như 15/12/2026 đặt '
+        "trong ngoặc kép",
+        'one key = value a line; a " inside text is written \\"; put dates such as 15/12/2026 in '
+        "quotes",
+    ),
+    "toml_invalid_statement": (
+        "dòng này không phải khóa = giá trị, [bảng] hay ghi chú #",
+        "this line is not a key = value, a [table] or a # comment",
+    ),
+    "toml_unclosed_header": (
+        "tên bảng thiếu {bracket} ở cuối",
+        "the table name lacks {bracket} at its end",
+    ),
+    "toml_backslash": ("dấu \\ trong chuỗi phải viết \\\\", "a \\ in a string is written \\\\"),
+    "toml_backslash_hint": (
+        "hoặc đặt văn bản trong dấu nháy đơn '…'",
+        "or put the text in single quotes '…'",
+    ),
+    "toml_too_deep": ("quá nhiều tầng [ ] hoặc { } lồng nhau", "too many nested [ ] or { }"),
     "toml_too_deep_hint": (
         "một giá trị chỉ cần vài tầng: xóa các dấu ngoặc thừa trên dòng này",
         "a value needs only a few levels: remove the extra brackets on this line",
@@ -53,6 +154,14 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "did_you_mean": ("có phải ý bạn là '{suggestion}'?", "did you mean '{suggestion}'?"),
     "allowed_keys": ("các khóa hợp lệ: {keys}", "allowed keys: {keys}"),
     "missing_key": ("thiếu khóa bắt buộc", "required key is missing"),
+    "missing_key_top": (
+        "thêm dòng {key} = … ở đầu tệp, trước bảng đầu tiên",
+        "add a line {key} = … at the top of the file, before the first table",
+    ),
+    "missing_key_in": (
+        "thêm dòng {key} = … vào {table} này",
+        "add a line {key} = … to this {table}",
+    ),
     "wrong_type": ("sai kiểu dữ liệu: cần {expected}", "wrong type: expected {expected}"),
     "empty_text": ("không được để trống", "must not be empty"),
     "bad_id": (
@@ -71,19 +180,88 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "mã chiến dịch '{value}' đã dùng trong {other}",
         "campaign id '{value}' is already used in {other}",
     ),
+    "duplicate_campaign_extends_hint": (
+        "'{value}' là một chiến dịch có sẵn trong thư viện; để sửa nó cho cơ quan mình, ghi "
+        'extends = "{value}" ở đầu tệp và chỉ giữ lại những gì thay đổi',
+        "'{value}' is a ready library campaign; to adapt it for your office, write "
+        'extends = "{value}" at the top of the file and keep only what changes',
+    ),
+    "library_ids": ("thư viện có: {ids}", "the library has: {ids}"),
+    "unknown_library_campaign": (
+        "thư viện không có chiến dịch '{value}'",
+        "the library has no campaign '{value}'",
+    ),
+    "fix_in_office_file": (
+        "phần này lấy từ thư viện: sửa trong {file}, bằng một mục cùng id hoặc remove",
+        "this part comes from the library: fix it in {file}, with an item of the same id or remove",
+    ),
+    "remove_unknown": (
+        "chiến dịch trong thư viện không có mục '{value}' để bỏ",
+        "the library campaign has no item '{value}' to remove",
+    ),
+    "remove_needs_extends": (
+        "remove chỉ dùng trong tệp có extends",
+        "remove works only in a file with extends",
+    ),
+    "remove_needs_extends_hint": (
+        'ghi extends = "mã chiến dịch trong thư viện" ở đầu tệp, hoặc xóa hẳn mục khỏi tệp',
+        'write extends = "library campaign id" at the top of the file, or delete the item '
+        "from the file itself",
+    ),
     "unknown_timezone": ("múi giờ '{value}' không tồn tại", "unknown time zone '{value}'"),
     "unknown_timezone_hint": ("ví dụ: Asia/Ho_Chi_Minh", "for example Asia/Ho_Chi_Minh"),
     # time expressions
     "bad_when": ("không hiểu thời điểm '{value}'", "cannot read the time '{value}'"),
     "bad_when_hint": (
-        "dùng 2025-06-05, 2025-06-05T08:00+07:00, 'hằng năm 05/06', 'âm lịch 10/03' hoặc 'ma-hoat-dong -7d 08:00'",
-        "use 2025-06-05, 2025-06-05T08:00+07:00, 'yearly 06-05', 'lunar 03-10' or 'activity-id -7d 08:00'",
+        "dùng 15/12/2026, 'ngày 15 tháng 12 năm 2026', 2026-12-15, 'hằng năm 15/12', "
+        "'âm lịch 10/03' hoặc '<mã hoạt động hay hạn chót> -7d 08:00'",
+        "use 15/12/2026 (day/month/year), 2026-12-15, 'yearly 12-15', 'hằng năm 15/12', "
+        "'lunar 03-10' or '<activity or deadline id> -7d 08:00'",
     ),
     "impossible_date": (
         "ngày {day:02d}/{month:02d} không tồn tại",
         "{day:02d}/{month:02d} is not a date",
     ),
     "impossible_date_hint": ("kiểm tra ngày và tháng", "check the day and the month"),
+    "impossible_day": ("ngày {value} không tồn tại", "{value} is not a date"),
+    "date_swapped_hint": (
+        "ngày viết trước tháng: {suggestion}",
+        "write the day before the month: {suggestion}",
+    ),
+    "year_digits": ("năm trong '{value}' cần đủ 4 chữ số", "the year in '{value}' needs 4 digits"),
+    "year_digits_hint": ("ví dụ 15/12/2026", "for example 15/12/2026"),
+    "ambiguous_date": (
+        "'{value}' có thể là {first} hoặc {second}",
+        "'{value}' could be {first} or {second}",
+    ),
+    "ambiguous_date_hint": (
+        "viết {first} (ngày/tháng) nếu là {first_spoken}, hoặc {second} nếu là {second_spoken}",
+        "write {first} (day/month) for {first_spoken}, or {second} for {second_spoken}",
+    ),
+    "month_first_date": (
+        "sau 'yearly'/'lunar', '{value}' được đọc là tháng-ngày (MM-DD) nên không có ngày này",
+        "after 'yearly'/'lunar', '{value}' reads as month-day (MM-DD), which is not a date",
+    ),
+    "month_first_date_hint": (
+        "viết {day_month} (ngày/tháng, dấu /) hoặc {month_day} (tháng-ngày, dấu -)",
+        "write {day_month} (day/month, with /) or {month_day} (month-day, with -)",
+    ),
+    "yearly_with_year": (
+        "'hằng năm' không kèm năm: '{value}'",
+        "'yearly' takes no year: '{value}'",
+    ),
+    "yearly_with_year_hint": (
+        "bỏ năm ('hằng năm 15/12'), hoặc bỏ 'hằng năm' nếu chỉ một ngày ('15/12/2026')",
+        "drop the year ('yearly 12-15'), or drop 'yearly' for one day ('15/12/2026')",
+    ),
+    "lunar_not_found": (
+        "ngày âm lịch {value} không có trong năm đó",
+        "the lunar date {value} does not occur that year",
+    ),
+    "lunar_not_found_hint": (
+        "kiểm tra năm (1900–2099) và tháng nhuận",
+        "check the year (1900–2099) and the leap month",
+    ),
     "impossible_lunar": (
         "ngày âm lịch {day:02d}/{month:02d} không tồn tại",
         "lunar {day:02d}/{month:02d} is not a date",
@@ -104,6 +282,42 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "offset too large (at most 366 days)",
     ),
     "bad_every": ("'every' phải là day, week hoặc month", "'every' must be day, week or month"),
+    "bad_if_day_off": (
+        "'if_day_off' không nhận '{value}'",
+        "'if_day_off' does not take '{value}'",
+    ),
+    "bad_if_day_off_hint": (
+        'dùng "giữ" (keep), "trước" (before) hoặc "sau" (after)',
+        'use "keep" (giữ), "before" (trước) or "after" (sau)',
+    ),
+    "before_mixed_hint": (
+        "viết 'trước' ở mọi ngày của danh sách, hoặc ở không ngày nào",
+        "write 'before' on every date of the list, or on none",
+    ),
+    "before_moves_after": (
+        "hạn 'trước' một ngày không thể dời sang ngày sau",
+        "a deadline due 'before' a date cannot move to a later day",
+    ),
+    "before_moves_after_hint": (
+        'bỏ \'if_day_off\', hoặc dùng "trước" hay "giữ"',
+        'drop \'if_day_off\', or use "before" or "keep"',
+    ),
+    "no_working_day": (
+        "không tìm thấy ngày làm việc nào gần {day}",
+        "no working day found near {day}",
+    ),
+    "no_working_day_hint": (
+        "kiểm tra [calendar] trong config.toml: weekend và days_off",
+        "check [calendar] in config.toml: weekend and days_off",
+    ),
+    "working_days_mixed": (
+        "không cộng ngày làm việc cùng khoảng lệch khác: '{value}'",
+        "working days do not mix with other offsets: '{value}'",
+    ),
+    "working_days_mixed_hint": (
+        "viết riêng, ví dụ 'han-nop -3 ngày làm việc' hoặc 'le-phat-dong +2wd 08:00'",
+        "write it alone, e.g. 'report-due -3 working days' or 'launch +2wd 08:00'",
+    ),
     "bad_weekday": ("thứ '{value}' không hợp lệ", "weekday '{value}' is not valid"),
     "bad_weekday_hint": (
         "dùng mon, tue, wed, thu, fri, sat, sun",
@@ -157,7 +371,55 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "hoạt động chỉ dùng một thời điểm mỗi năm (không dùng every/rrule/danh sách)",
         "an activity takes one time a year (no every/rrule/list)",
     ),
+    "by_year_keys": (
+        "trong by_year chỉ ghi {keys}",
+        "by_year takes only {keys}",
+    ),
+    "by_year_needs_yearly": (
+        "by_year chỉ thay được thời điểm hằng năm (hằng năm, âm lịch, thứ mấy của tháng)",
+        "by_year can only replace a yearly time (yearly, lunar, a weekday of a month)",
+    ),
+    "by_year_needs_yearly_hint": (
+        "ghi '{key}' dạng hằng năm, ví dụ \"hằng năm 25/05\", rồi ghi ngày riêng của từng năm "
+        "trong by_year",
+        "write '{key}' as a yearly time, e.g. \"yearly 05-25\", then each year's own date in "
+        "by_year",
+    ),
+    "by_year_dates_only": (
+        'trong by_year chỉ ghi ngày ("05/06", "05/06/2024", "âm lịch 10/03"), không '
+        "ghi thời điểm tương đối hay lặp lại",
+        'by_year takes dates ("05/06", "05/06/2024", "lunar 03-10"), not relative or '
+        "repeated times",
+    ),
     "unknown_ref": ("không có hoạt động '{value}'", "there is no activity '{value}'"),
+    "unknown_ref_or_deadline": (
+        "không có hoạt động hay hạn chót '{value}'",
+        "there is no activity or deadline '{value}'",
+    ),
+    "ref_is_deadline": (
+        "'{value}' là một hạn chót, không phải hoạt động",
+        "'{value}' is a deadline, not an activity",
+    ),
+    "ref_is_deadline_hint": (
+        "chỉ tin nhắn (at) tính được theo hạn chót; ở đây hãy ghi ngày, ví dụ 'hằng năm 03/12'",
+        "only a message's 'at' may be timed from a deadline; write a date here, e.g. 'yearly 12-03'",
+    ),
+    "during_is_deadline": (
+        "'{value}' là một hạn chót, không có khoảng thời gian để lặp trong đó",
+        "'{value}' is a deadline: it has no period to repeat within",
+    ),
+    "during_is_deadline_hint": (
+        "during cần mã một hoạt động có start và end",
+        "'during' needs an activity with a start and an end",
+    ),
+    "ref_is_message": (
+        "'{value}' là một tin nhắn, không phải hoạt động hay hạn chót",
+        "'{value}' is a message, not an activity or a deadline",
+    ),
+    "ref_is_message_hint": (
+        "ghi thời điểm của tin này theo hoạt động hay hạn chót mà tin '{value}' dùng",
+        "time this message from the activity or deadline that '{value}' uses",
+    ),
     "ref_cycle": ("vòng lặp tham chiếu: {cycle}", "reference cycle: {cycle}"),
     "ref_cycle_hint": (
         "một hoạt động không thể tính theo chính nó",
@@ -190,6 +452,20 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     ),
     "known_channels": ("các kênh đã cấu hình: {names}", "configured channels: {names}"),
     "known_targets": ("các đích đã khai báo: {names}", "declared targets: {names}"),
+    "channel_without_targets": (
+        "kênh '{channel}' gửi tới một nhóm hoặc một người nhưng config.toml chưa khai báo đích "
+        "nào cho kênh này",
+        "channel '{channel}' sends to a group or a person, but config.toml declares no target "
+        "for it",
+    ),
+    "channel_without_targets_hint": (
+        "khai báo mã nhóm trong config.toml, mục [channels.{channel}.targets], ví dụ "
+        'nhom-van-phong = "MÃ-NHÓM", rồi ghi "{channel}:nhom-van-phong"; hoặc ghi "subscribers" '
+        "để gửi tới các nhóm đã /subscribe",
+        "declare the chat's id in config.toml under [channels.{channel}.targets], e.g. "
+        'nhom-van-phong = "CHAT-ID", then write "{channel}:nhom-van-phong"; or write '
+        '"subscribers" for the chats that sent /subscribe',
+    ),
     "no_channels": ("chưa có kênh nào để gửi", "there is no channel to send to"),
     "no_channels_hint": (
         "ghi 'channels' cho tin nhắn hoặc khai báo [channels.<tên>] trong config.toml",
@@ -241,6 +517,14 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "recursive loops are not allowed",
     ),
     "template_too_deep": ("quá nhiều tầng lồng nhau", "too many nested levels"),
+    "markup_html": (
+        "thẻ HTML {tag} sẽ hiện nguyên văn trong tin nhắn",
+        "the HTML tag {tag} will be shown as written in the message",
+    ),
+    "markup_html_hint": (
+        "viết **đậm**, *nghiêng*, [chữ](https://…) (xem docs/campaign-files.md)",
+        "write **bold**, *italic*, [text](https://…) (see docs/campaign-files.md)",
+    ),
     # config
     "config_missing": ("không tìm thấy tệp cấu hình {path}", "config file {path} not found"),
     "config_missing_hint": (
@@ -259,6 +543,27 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "bad_port": (
         "cổng phải từ 0 đến 65535 (0: tự chọn)",
         "port must be 0 to 65535 (0: any free port)",
+    ),
+    "bad_weekend_day": (
+        "ngày cuối tuần '{value}' không hợp lệ",
+        "weekend day '{value}' is not valid",
+    ),
+    "bad_weekend_day_hint": (
+        'dùng "thứ bảy", "chủ nhật" hoặc saturday, sunday, …',
+        'use saturday, sunday, … or "thứ bảy", "chủ nhật"',
+    ),
+    "bad_calendar_day": ("ngày '{value}' không hợp lệ", "day '{value}' is not valid"),
+    "bad_calendar_day_hint": (
+        'viết một ngày có năm: 2027-02-08 hoặc "08/02/2027"',
+        'write a day with its year: 2027-02-08 or "08/02/2027"',
+    ),
+    "calendar_file_bad": (
+        "tệp ngày nghỉ {path} không đọc được: {reason}",
+        "the holidays file {path} cannot be read: {reason}",
+    ),
+    "calendar_file_bad_hint": (
+        "tệp TOML chỉ có days_off = [...] và working_days = [...]",
+        "a TOML file with only days_off = [...] and working_days = [...]",
     ),
     "bad_feed_path": ("lịch '{value}' không hợp lệ", "feed '{value}' is not valid"),
     "bad_feed_path_hint": (
@@ -289,29 +594,238 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "biến môi trường {env} (mã bí mật của lịch) chưa được đặt",
         "environment variable {env} (the feed's secret token) is not set",
     ),
+    # CLI help (--help of every command, argument and option)
+    "help_app": (
+        "loa: lập lịch chiến dịch truyền thông cho cơ quan nhà nước (Zalo, Telegram, lịch iCalendar).",
+        "loa: campaign and outreach scheduling for public agencies (Zalo, Telegram, iCalendar feeds).",
+    ),
+    "help_help": ("Hiện trợ giúp này rồi thoát.", "Show this message and exit."),
+    "help_panel_arguments": ("Đối số", "Arguments"),
+    "help_panel_options": ("Tùy chọn", "Options"),
+    "help_panel_commands": ("Lệnh", "Commands"),
+    "help_panel_error": ("Lỗi", "Error"),
+    "help_default": ("[mặc định: {}]", "[default: {}]"),
+    "help_required": ("[bắt buộc]", "[required]"),
+    "help_try": (
+        "Xem [blue]'{command_path} {help_option}'[/] để được trợ giúp.",
+        "Try [blue]'{command_path} {help_option}'[/] for help.",
+    ),
+    "help_aborted": ("Đã dừng.", "Aborted."),
+    "help_usage": ("Cách dùng: ", "Usage: "),
+    "help_options_metavar": ("[TÙY CHỌN]", "[OPTIONS]"),
+    "help_subcommand_metavar": ("LỆNH [ĐỐI SỐ]...", "COMMAND [ARGS]..."),
+    "cmd_init": (
+        "Tạo config.toml, một chiến dịch ví dụ và tài liệu cho một cơ quan mới.",
+        "Write config.toml, an example campaign and the documentation for a new office.",
+    ),
+    "cmd_validate": (
+        "Kiểm tra các tệp chiến dịch và báo mọi lỗi kèm tệp, dòng và khóa.",
+        "Check campaign files and report every problem with its file, line and key.",
+    ),
+    "cmd_plan": (
+        "Xem kế hoạch: hoạt động, tin nhắn và hạn chót trong khoảng ngày (mặc định 4 tuần tới).",
+        "The plan: activities, messages and deadlines between two days (default: the next 4 weeks).",
+    ),
+    "cmd_run": (
+        "Chạy loa: lập lịch và gửi tin đúng giờ cho đến khi nhấn Ctrl+C (SIGINT/SIGTERM).",
+        "Run loa: schedule and send messages on time until Ctrl+C (SIGINT/SIGTERM).",
+    ),
+    "cmd_status": (
+        "Tình hình hộp thư đi: số tin theo trạng thái, tin kế tiếp, lỗi gần đây.",
+        "The outbox at a glance: messages by state, the next one due, recent errors.",
+    ),
+    "cmd_audit": (
+        "Nhật ký lệnh quản trị: ai, lệnh gì, lúc nào, kết quả (mới nhất trước).",
+        "The audit log of admin commands: who, what, when, result (newest first).",
+    ),
+    "cmd_pause": (
+        "Tạm dừng gửi tin của một chiến dịch (các tin chờ được giữ lại).",
+        "Hold a campaign's messages (waiting ones are kept).",
+    ),
+    "cmd_resume": (
+        "Gửi tiếp một chiến dịch đã tạm dừng (tin quá thời gian cho phép bị bỏ qua).",
+        "Send a paused campaign's messages again (those past their grace are missed).",
+    ),
+    "cmd_deliveries": (
+        "Danh sách tin trong hộp thư đi, kèm trạng thái, số lần thử và biên nhận.",
+        "The outbox's deliveries with their state, tries and receipt.",
+    ),
+    "cmd_retry": (
+        "Gửi lại một tin (theo khóa) hoặc mọi tin lỗi (--failed), ngay bây giờ.",
+        "Send one delivery (by key) or every failed one (--failed) again, now.",
+    ),
+    "cmd_cancel": ("Huỷ một tin chưa gửi.", "Cancel a delivery that has not been sent."),
+    "cmd_channels": ("Các kênh gửi tin đã cấu hình.", "The configured channels."),
+    "cmd_channels_check": (
+        "Kiểm tra từng kênh: token, kết nối tới nền tảng, các đích đã khai báo.",
+        "Check every channel: its token, the platform's answer, the declared targets.",
+    ),
+    "cmd_send": (
+        "Gửi thử một tin qua đúng đường đi của loa run (hộp thư đi, giới hạn, biên nhận).",
+        "Send one test message the daemon's way (outbox, limits, receipt).",
+    ),
+    "cmd_export_ics": (
+        "Xuất lịch iCalendar (.ics) của tất cả, một chiến dịch, một đơn vị hoặc một nhãn.",
+        "Write an iCalendar (.ics) file of everything, one campaign, one unit or one tag.",
+    ),
+    "opt_config": ("tệp cấu hình config.toml", "the config.toml to use"),
+    "arg_init_dir": ("thư mục cho cơ quan mới", "folder for the new office"),
+    "arg_validate_paths": (
+        "tệp hoặc thư mục chiến dịch (mặc định: theo config.toml)",
+        "campaign files or folders (default: those of config.toml)",
+    ),
+    "opt_from": (
+        "ngày đầu, YYYY-MM-DD (mặc định: hôm nay)",
+        "first day, YYYY-MM-DD (default: today)",
+    ),
+    "opt_to": (
+        "ngày cuối, YYYY-MM-DD (mặc định: 27 ngày sau ngày đầu)",
+        "last day, YYYY-MM-DD (default: 27 days after the first)",
+    ),
+    "opt_campaign_only": ("chỉ chiến dịch có mã này", "only the campaign with this id"),
+    "opt_format": ("table (bảng) hoặc json", "table or json"),
+    "opt_audit_limit": ("số mục mới nhất", "the newest N entries"),
+    "opt_audit_result": (
+        "ok (thành công), refused (bị từ chối) hoặc error (lỗi)",
+        "ok, refused or error",
+    ),
+    "arg_campaign_id": ("mã chiến dịch", "campaign id"),
+    "opt_state": (
+        "chỉ tin ở trạng thái: pending (đang chờ), sent (đã gửi), failed (lỗi), …",
+        "only deliveries in this state: pending, sent, failed, …",
+    ),
+    "opt_limit": ("nhiều nhất bấy nhiêu tin (0: tất cả)", "at most this many (0: all)"),
+    "arg_delivery_key": ("khóa của tin (xem loa deliveries)", "delivery key (see loa deliveries)"),
+    "opt_failed": ("mọi tin lỗi", "every failed delivery"),
+    "arg_send_where": ("KÊNH hoặc KÊNH:ĐÍCH", "CHANNEL or CHANNEL:TARGET"),
+    "arg_send_text": ("nội dung tin nhắn", "the message"),
+    "opt_output": ("tệp .ics sẽ ghi", "the .ics file to write"),
+    "opt_export_campaign": ("một chiến dịch (mã)", "one campaign (id)"),
+    "opt_unit": ("một đơn vị chủ trì hoặc phối hợp", "a lead or partner unit"),
+    "opt_tag": ("một nhãn", "a tag"),
     # CLI
     "validate_ok": (
         "Hợp lệ: {campaigns} chiến dịch trong {files} tệp.",
         "Valid: {campaigns} campaigns in {files} files.",
     ),
     "validate_failed": ("{count} lỗi trong các tệp.", "{count} problems in the files."),
-    "bad_cli_date": (
-        "ngày '{value}' không hợp lệ (viết YYYY-MM-DD)",
-        "date '{value}' is not valid (write YYYY-MM-DD)",
+    "bad_day": ("không hiểu ngày '{value}'", "cannot read the date '{value}'"),
+    "day_without_year": ("ngày '{value}' thiếu năm", "the date '{value}' has no year"),
+    "day_forms_hint": (
+        "viết ngày trước tháng, đủ năm: 15/12/2026, 15-12-2026, 'ngày 15 tháng 12 năm 2026' "
+        "hoặc 2026-12-15",
+        "write the day before the month, with the year: 15/12/2026, 15-12-2026, "
+        "'ngày 15 tháng 12 năm 2026' or 2026-12-15",
     ),
     "range_reversed": ("--to phải sau --from", "--to must come after --from"),
     "unknown_campaign": ("không có chiến dịch '{value}'", "there is no campaign '{value}'"),
+    "unknown_campaign_cli": (
+        "không có chiến dịch '{value}' (xem các mã chiến dịch bằng: loa plan)",
+        "there is no campaign '{value}' (see the campaign ids with: loa plan)",
+    ),
+    "bad_choice": ("{option}: chọn {choices}", "{option}: choose {choices}"),
+    "choices_or": ("{first} hoặc {last}", "{first} or {last}"),
+    "cli_no_such_option": ("không có tùy chọn {name}", "there is no option {name}"),
+    "cli_missing": ("thiếu {name}", "{name} is missing"),
+    "cli_bad_value": ("giá trị của {name} không hợp lệ", "the value of {name} is not valid"),
+    "cli_no_such_command": ("không có lệnh '{name}'", "there is no command '{name}'"),
+    "cli_extra_arguments": ("thừa đối số: {names}", "arguments not expected: {names}"),
+    "retry_usage": (
+        "viết loa retry KHÓA (một tin) hoặc loa retry --failed (mọi tin lỗi)",
+        "write loa retry KEY (one delivery) or loa retry --failed (every failed one)",
+    ),
     "plan_empty": ("Không có gì trong khoảng thời gian này.", "Nothing in this period."),
     "init_exists": ("{path} đã có, không ghi đè", "{path} exists already; not overwritten"),
-    "init_done": (
-        "Đã tạo {path}. Tiếp theo: cd {dir} && loa validate && loa plan",
-        "Created {path}. Next: cd {dir} && loa validate && loa plan",
+    "init_done": ("Đã tạo {path}.", "Created {path}."),
+    "init_docs_done": (
+        "Đã chép tài liệu của loa vào {path}/.",
+        "Copied loa's documentation to {path}/.",
     ),
+    "init_next": (
+        "Tiếp theo: cd {dir} && loa validate && loa plan (tài liệu: {dir}/docs/)",
+        "Next: cd {dir} && loa validate && loa plan (documentation: {dir}/docs/)",
+    ),
+    "init_next_no_docs": (
+        "Tiếp theo: cd {dir} && loa validate && loa plan (trợ giúp: loa --help)",
+        "Next: cd {dir} && loa validate && loa plan (help: loa --help)",
+    ),
+    "init_docs_pointer": ("Tài liệu: loa --help", "Documentation: loa --help"),
     # daemon and outbox
     "running": (
         "[bold]loa đang chạy[/bold] · {campaigns} chiến dịch · {pending} tin đang chờ gửi · kênh: {channels}",
         "[bold]loa is running[/bold] · {campaigns} campaigns · {pending} messages waiting · channels: {channels}",
     ),
+    # log lines in text form (JSON logs keep the English event for scripts): log_<event>
+    "log_synced": ("đã lập lịch theo các tệp chiến dịch", "synced"),
+    "log_dispatched": ("đã gửi một đợt", "dispatched"),
+    "log_dispatch_failed;_will_try_again": (
+        "gửi một đợt không được; sẽ thử lại",
+        "dispatch failed; will try again",
+    ),
+    "log_campaign_files_changed;_reloading": (
+        "tệp chiến dịch đã đổi; đang đọc lại",
+        "campaign files changed; reloading",
+    ),
+    "log_recovered_deliveries_caught_in_flight_by_a_crash": (
+        "đã xử lý các tin đang gửi dở khi tiến trình bị dừng đột ngột",
+        "recovered deliveries caught in flight by a crash",
+    ),
+    "log_http_listening": ("phần HTTP đang nhận kết nối", "http listening"),
+    "log_stopping_with_sends_in_flight;_they_are_resolved_on_the_next_start": (
+        "dừng khi còn tin đang gửi; lần chạy sau sẽ xử lý chúng",
+        "stopping with sends in flight; they are resolved on the next start",
+    ),
+    "log_stopped": ("đã dừng", "stopped"),
+    "log_missed": ("bỏ lỡ: quá thời gian cho phép gửi muộn", "missed"),
+    "log_failed": ("gửi lỗi", "failed"),
+    "log_channel_error": ("lỗi kênh", "channel error"),
+    "log_retrying": ("sẽ thử gửi lại", "retrying"),
+    "log_chat_moved": ("cuộc trò chuyện đã chuyển sang mã mới", "chat moved"),
+    "log_could_not_move_subscriptions": (
+        "không chuyển được các đăng ký",
+        "could not move subscriptions",
+    ),
+    "log_bot_cannot_reach_its_platform": (
+        "bot không kết nối được nền tảng",
+        "bot cannot reach its platform",
+    ),
+    "log_bot_reaches_its_platform_again": (
+        "bot đã kết nối lại được nền tảng",
+        "bot reaches its platform again",
+    ),
+    "log_could_not_record_the_bot's_health": (
+        "không ghi được tình trạng của bot",
+        "could not record the bot's health",
+    ),
+    "log_could_not_answer_an_update": (
+        "không trả lời được một tin nhắn gửi tới bot",
+        "could not answer an update",
+    ),
+    "log_could_not_store_the_bot's_place": (
+        "không lưu được vị trí đọc tin của bot",
+        "could not store the bot's place",
+    ),
+    "log_command_failed": ("lệnh bị lỗi", "command failed"),
+    "log_campaign_problem": ("lỗi trong tệp chiến dịch", "campaign problem"),
+    "log_campaign_refused": (
+        "tệp chiến dịch bị từ chối, phiên bản tốt trước vẫn chạy",
+        "campaign refused",
+    ),
+    "log_storage_fault": ("cơ sở dữ liệu không ghi được", "storage fault"),
+    "log_storage_recovered": ("cơ sở dữ liệu đã ghi được trở lại", "storage recovered"),
+    "log_starting": ("đang khởi động", "starting"),
+    "log_reloading_campaign_files_(SIGHUP)": (
+        "đọc lại các tệp chiến dịch (SIGHUP)",
+        "reloading campaign files (SIGHUP)",
+    ),
+    "log_update_ignored": ("bỏ qua một tin nhắn gửi tới bot", "update ignored"),
+    "log_reply_not_sent": ("không gửi được câu trả lời", "reply not sent"),
+    "level_debug": ("gỡ-lỗi", "debug"),
+    "level_info": ("tin", "info"),
+    "level_warning": ("cảnh-báo", "warning"),
+    "level_error": ("lỗi", "error"),
+    "level_critical": ("nghiêm-trọng", "critical"),
+    "status_title": ("Tình hình loa", "loa status"),
     "nothing_coming": ("  (chưa có tin nào trong thời gian tới)", "  (no messages coming up)"),
     "feeds_at": (
         "Lịch để đăng ký (iCalendar): {url}/",
@@ -325,11 +839,44 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "Another 'loa run' (pid {pid}) is using this database ({path}). SQLite allows one; stop the "
         "other one, or use PostgreSQL to run several.",
     ),
+    "schema_too_new": (
+        "cơ sở dữ liệu này do một phiên bản loa mới hơn ghi (lược đồ {revision}, bản loa này "
+        "không biết): nâng cấp loa lên bản mới hơn, hoặc khôi phục bản sao lưu cơ sở dữ liệu "
+        "làm trước khi nâng cấp",
+        "this database was written by a newer loa (schema {revision}, unknown to this loa): "
+        "upgrade loa, or restore a backup of the database made before the upgrade",
+    ),
     "port_in_use": (
         "không mở được cổng HTTP {host}:{port} ({reason}); đổi [http] port trong config.toml hoặc "
         "dừng chương trình đang dùng cổng này",
         "cannot open HTTP port {host}:{port} ({reason}); change [http] port in config.toml or stop "
         "the program using it",
+    ),
+    "storage_read_only": (
+        "cơ sở dữ liệu {where} chỉ đọc được: cấp lại quyền ghi tệp và thư mục chứa nó cho người "
+        "dùng chạy loa (chown/chmod), hoặc gắn lại ổ đĩa ở chế độ ghi được; loa tự gửi tiếp khi "
+        "ghi được, không cần khởi động lại",
+        "the database {where} is read-only: give the user running loa write permission on the "
+        "file and its folder (chown/chmod), or remount the disk read-write; loa carries on by "
+        "itself once it can write, no restart needed",
+    ),
+    "storage_disk_full": (
+        "ổ đĩa chứa cơ sở dữ liệu {where} đã đầy: giải phóng dung lượng (nhật ký, bản sao lưu cũ) "
+        "hoặc mở rộng ổ đĩa; loa tự gửi tiếp khi ghi được, không mất tin nào",
+        "the disk holding the database {where} is full: free some space (old logs, backups) or "
+        "grow the disk; loa carries on by itself once it can write, and loses no message",
+    ),
+    "storage_cannot_open": (
+        "không mở được cơ sở dữ liệu {where}: kiểm tra tệp và thư mục chứa nó còn đó và người "
+        "dùng chạy loa có quyền đọc, ghi; loa tự gửi tiếp khi mở được",
+        "cannot open the database {where}: check that the file and its folder exist and that the "
+        "user running loa may read and write them; loa carries on by itself once it can",
+    ),
+    "storage_io_error": (
+        "lỗi đọc/ghi ổ đĩa ở cơ sở dữ liệu {where}: kiểm tra quyền ghi của tệp, ổ đĩa (dmesg) và "
+        "dung lượng còn trống; loa tự gửi tiếp khi ghi được",
+        "disk I/O error on the database {where}: check the file's write permission, the disk "
+        "(dmesg) and its free space; loa carries on by itself once it can write",
     ),
     "channel_unsupported": (
         "kênh '{name}': loại '{type}' chưa gửi được trong phiên bản này của loa (hiện có: console, "
@@ -364,6 +911,12 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "Telegram từ chối: bot bị chặn hoặc không có quyền gửi vào chat này ({reason})",
         "Telegram refused: the bot is blocked or may not post in this chat ({reason})",
     ),
+    "telegram_token_rejected": (
+        "Telegram không nhận token trong {env}: kiểm tra token, và base_url chỉ là gốc API "
+        "(như https://api.telegram.org, không thêm /bot) ({reason})",
+        "Telegram did not accept the token in {env}: check the token, and that base_url is the "
+        "API root only (like https://api.telegram.org, without /bot) ({reason})",
+    ),
     "telegram_migrated_twice": (
         "nhóm {address} đã chuyển thành siêu nhóm hai lần liên tiếp; kiểm tra lại mã nhóm",
         "group {address} was upgraded twice in a row; check the chat id",
@@ -377,10 +930,34 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "kênh '{channel}' không còn đích '{target}'",
         "channel '{channel}' has no target '{target}' any more",
     ),
+    "duplicate_of": (
+        "cuộc trò chuyện này nhận tin dưới khóa {key}: không gửi lần thứ hai",
+        "this chat gets the message under {key}: not sent twice",
+    ),
     "file_write_failed": ("không ghi được tệp {path}: {reason}", "cannot write {path}: {reason}"),
     "check_local": ("kênh cục bộ, không cần token", "local channel, no token needed"),
     "check_targets": ("{count} đích", "{count} targets"),
     "sent_one": ("Đã gửi {key} (biên nhận: {receipt}).", "Sent {key} (receipt: {receipt})."),
+    "send_failed": ("Chưa gửi được {key}: {error}", "Not sent {key}: {error}"),
+    "send_retrying": (
+        "Chưa gửi được {key}: {error}. Tin sẽ được thử lại khi loa đang chạy (loa run); "
+        "xem loa deliveries",
+        "Not sent {key}: {error}. It is tried again while loa runs (loa run); see loa deliveries",
+    ),
+    "send_needs_target": (
+        "kênh '{channel}' gửi tới một nhóm hoặc một người: ghi đích sau dấu hai chấm, ví dụ "
+        'loa send {example} "…" (các đích đã khai báo: {names})',
+        "channel '{channel}' sends to a group or a person: name the target after a colon, e.g. "
+        'loa send {example} "…" (declared targets: {names})',
+    ),
+    "send_no_targets": (
+        "kênh '{channel}' gửi tới một nhóm hoặc một người nhưng chưa có đích nào: khai báo mã "
+        "nhóm (hoặc người) trong config.toml, mục [channels.{channel}.targets], ví dụ "
+        'nhom-van-phong = "MÃ-NHÓM", rồi gửi bằng loa send {channel}:nhom-van-phong "…"',
+        "channel '{channel}' sends to a group or a person but has no targets: declare the chat's "
+        "id in config.toml under [channels.{channel}.targets], e.g. "
+        'nhom-van-phong = "CHAT-ID", then send with loa send {channel}:nhom-van-phong "…"',
+    ),
     "send_timeout": (
         "chưa có kết quả cho {key} sau 30 giây; xem 'loa deliveries'",
         "no result for {key} after 30 s; see 'loa deliveries'",
@@ -405,23 +982,66 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "đích {target} đã nhận đủ {cap} tin hôm nay ([channels.{channel}.quota] per_user_daily)",
         "target {target} has had its {cap} messages today ([channels.{channel}.quota] per_user_daily)",
     ),
+    # delivery states, audit results and bot states, as stored (the JSON keeps these codes)
+    "state_pending": ("đang chờ", "pending"),
+    "state_sending": ("đang gửi", "sending"),
+    "state_sent": ("đã gửi", "sent"),
+    "state_retrying": ("thử lại", "retrying"),
+    "state_failed": ("lỗi", "failed"),
+    "state_missed": ("bỏ lỡ", "missed"),
+    "state_cancelled": ("đã hủy", "cancelled"),
+    "state_held": ("tạm giữ", "held"),
+    "audit_ok": ("thành công", "ok"),
+    "audit_refused": ("bị từ chối", "refused"),
+    "audit_error": ("lỗi", "error"),
+    "audit_not_an_admin": ("không phải quản trị viên", "not an admin"),
+    "audit_unknown_campaign": ("không có chiến dịch này", "unknown campaign"),
+    "health_state_ok": ("hoạt động", "ok"),
+    "health_state_failing": ("đang lỗi", "failing"),
+    "health_state_starting": ("đang khởi động", "starting"),
+    "health_state_stopped": ("đã dừng", "stopped"),
+    "health_mode_polling": ("hỏi tin định kỳ", "polling"),
+    "health_mode_webhook": ("webhook", "webhook"),
     "col_state": ("Trạng thái", "State"),
     "col_count": ("Số tin", "Messages"),
     "col_attempts": ("Lần", "Tries"),
     "col_key": ("Khóa", "Key"),
     "col_note": ("Lỗi / biên nhận", "Error / receipt"),
+    "status_empty": (
+        "Hộp thư đi chưa có tin nào: loa chưa lập lịch với cơ sở dữ liệu này. Chạy 'loa run' để "
+        "lập lịch và gửi tin đúng giờ, hoặc 'loa plan' để xem trước kế hoạch.",
+        "No messages in the outbox yet: loa has not scheduled anything with this database. Run "
+        "'loa run' to schedule and send them on time, or 'loa plan' to preview the plan.",
+    ),
     "next_due": ("Tin kế tiếp: {when} · {key}", "Next: {when} · {key}"),
     "possible_duplicates": (
         "[yellow]Có thể trùng lặp (gửi lại sau sự cố): {count} tin[/yellow]",
         "[yellow]Possible duplicates (sent again after a crash): {count}[/yellow]",
     ),
-    "last_recovery": ("Lần khôi phục gần nhất: {text}", "Last recovery: {text}"),
+    "storage_fault_status": (
+        "Cơ sở dữ liệu không ghi được từ {since} ({reason}), loa chưa gửi được tin: {hint}",
+        "The database cannot be written since {since} ({reason}), so loa sends nothing: {hint}",
+    ),
+    "last_recovery": (
+        "Lần khôi phục gần nhất: {when}: {in_flight} tin đang gửi dở khi loa dừng đột ngột, "
+        "{sent} đã gửi, {not_sent} chưa gửi, {duplicates} có thể bị gửi hai lần",
+        "Last recovery: {when}: {in_flight} deliveries were in flight when loa stopped "
+        "abruptly, {sent} had been sent, {not_sent} had not, {duplicates} may have gone twice",
+    ),
     "recent_errors": ("Lỗi gần đây:", "Recent errors:"),
     "no_delivery": ("không có tin '{key}'", "no delivery '{key}'"),
-    "delivery_in_state": ("tin '{key}' đang ở trạng thái {state}", "delivery '{key}' is {state}"),
+    "delivery_in_state": ("tin '{key}' đang ở trạng thái “{state}”", "delivery '{key}' is {state}"),
     "retried": (
         "Đã đưa {count} tin vào hàng gửi lại.",
         "{count} deliveries queued to be sent again.",
+    ),
+    "retry_never": (
+        "không gửi lại tin '{key}' vì tin này không bao giờ gửi được: {reason}",
+        "not retrying '{key}', it can never be sent: {reason}",
+    ),
+    "retry_duplicate": (
+        "không gửi lại tin '{key}': {reason}",
+        "not retrying '{key}': {reason}",
     ),
     "cancelled_one": ("Đã huỷ {key}.", "Cancelled {key}."),
     "export_one_filter": (
@@ -429,6 +1049,9 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "choose one of --campaign, --unit, --tag",
     ),
     "export_unknown": ("không có {kind} '{value}'", "there is no {kind} '{value}'"),
+    "feed_kind_campaign": ("chiến dịch", "campaign"),
+    "feed_kind_unit": ("đơn vị", "unit"),
+    "feed_kind_tag": ("nhãn", "tag"),
     "export_known": (" (có: {names})", " (known: {names})"),
     "exported": ("Đã ghi {path} ({count} sự kiện).", "Wrote {path} ({count} events)."),
     "kind_activity": ("hoạt động", "activity"),
@@ -449,13 +1072,23 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "Bots answering commands (/help, /upcoming, /subscribe …): {names}",
     ),
     "col_kind": ("Loại", "Kind"),
-    "col_campaign": ("Chiến dịch", "Campaign"),
-    "col_title": ("Nội dung", "Title"),
     "col_channels": ("Kênh", "Channels"),
     "plan_title": ("Kế hoạch {start} – {end}", "Plan {start} – {end}"),
+    "plan_campaign": ("chiến dịch: {id}", "campaign: {id}"),
+    "plan_lead": ("chủ trì: {unit}", "lead: {unit}"),
     "reminder_default": (
         "Nhắc việc: {{ deadline.title }} — hạn chót {{ deadline.due }} (còn {{ days_left }} ngày).",
         "Reminder: {{ deadline.title }} is due {{ deadline.due }} ({{ days_left }} days left).",
+    ),
+    "moved_from": (
+        "dời từ {date} (ngày nghỉ)",
+        "moved from {date} (day off)",
+    ),
+    "reminder_default_before": (
+        "Nhắc việc: {{ deadline.title }} — hạn cuối {{ deadline.due }}, trước ngày "
+        "{{ deadline.before }} (còn {{ days_left }} ngày).",
+        "Reminder: {{ deadline.title }} — last day {{ deadline.due }}, before "
+        "{{ deadline.before }} ({{ days_left }} days left).",
     ),
     "deadline_title": ("Hạn: {title}", "Due: {title}"),
     "reminder_title": (
@@ -620,8 +1253,30 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "bot_retry_usage": ("Cách dùng: /retry KHOÁ_TIN.", "Usage: /retry DELIVERY_KEY."),
     "bot_no_delivery": ("Không có tin với khoá “{key}”.", "No delivery has the key “{key}”."),
     "bot_cannot_retry": (
-        "Tin “{key}” đang ở trạng thái {state}, không gửi lại được.",
+        "Tin “{key}” đang ở trạng thái “{state}”, không gửi lại được.",
         "Delivery “{key}” is {state}; it cannot be sent again.",
+    ),
+    "bot_retry_never": (
+        "Tin “{key}” không gửi lại được: {cause}, nên gửi lần nào cũng lỗi. "
+        "Nhờ người vận hành loa kiểm tra kênh và nơi nhận trong config.toml.",
+        "“{key}” cannot be sent again: {cause}, so every try fails. "
+        "Ask loa's operator to check the channel and its recipients in config.toml.",
+    ),
+    "bot_cause_unknown_channel": (
+        "kênh “{channel}” không có trong cấu hình của loa",
+        "channel “{channel}” is not in loa's configuration",
+    ),
+    "bot_cause_unknown_target": (
+        "kênh “{channel}” không có nơi nhận “{target}”",
+        "channel “{channel}” has no recipient “{target}”",
+    ),
+    "bot_cause_no_target": (
+        "tin không ghi nhóm hay người nhận nào trên kênh “{channel}”",
+        "it names no group or person on channel “{channel}”",
+    ),
+    "bot_retry_duplicate": (
+        "Tin “{key}” không được gửi lại: {reason}.",
+        "“{key}” is not sent again: {reason}.",
     ),
     "bot_retried": ("Sẽ gửi lại ngay: {key}", "Sending again now: {key}"),
     "missed_while_paused": (
@@ -629,6 +1284,15 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "its campaign was paused past the message's grace period",
     ),
 }
+
+
+def named(kind: str, value: str, lang: str | None = None) -> str:
+    """A stored code (``state`` of a delivery, ``audit`` result, …) in words; others unchanged.
+
+    The database and the JSON outputs keep the English codes scripts rely on; people read words.
+    """
+    code = f"{kind}_{value.replace(' ', '_')}"
+    return t(code, lang) if code in CATALOG else value
 
 
 def t(code: str, /, lang: str | None = None, **params: Any) -> str:

@@ -7,6 +7,7 @@ keeps the last good version of a file that broke.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import difflib
 import hashlib
@@ -22,12 +23,20 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ValidationError
 
-from campaigns import templates
+from campaigns import adapt, markup, templates
 from campaigns.errors import ExpansionRefused, ExpressionError, Problem
 from campaigns.expand import LIMITS
 from campaigns.i18n import t
-from campaigns.locate import LineIndex, deepest_line
-from campaigns.model import Activity, Campaign, ChannelCatalog, Deadline, Message, Years
+from campaigns.locate import LineIndex, deepest_place
+from campaigns.model import (
+    Activity,
+    Campaign,
+    ChannelCatalog,
+    Deadline,
+    Message,
+    Years,
+    YearTimes,
+)
 from campaigns.report import dotted, pydantic_problems, toml_problem
 from campaigns.schema import (
     ITEM_MODELS,
@@ -40,6 +49,7 @@ from campaigns.timeexpr import (
     ID_PATTERN,
     Fixed,
     Lunar,
+    NthWeekday,
     Relative,
     Repeat,
     Rule,
@@ -49,9 +59,11 @@ from campaigns.timeexpr import (
     parse_duration,
     parse_time,
     parse_value,
+    split_before,
 )
+from campaigns.workdays import IfDayOff, parse_if_day_off
 
-LIBRARY = Path(__file__).parent / "library"
+LIBRARY = adapt.LIBRARY
 SPECIAL_CHANNELS = ("subscribers",)  # resolved at send time, not from config targets
 
 
@@ -95,6 +107,7 @@ def load_paths(
     result = LoadResult(files=files, problems=problems)
     result.failed_files.update(Path(p.file) for p in problems)
     first_seen: dict[str, str] = {}
+    loaded: list[tuple[Path, str, Campaign]] = []
     for path in files:
         name = _display(path, display_root)
         campaign, found = load_file(path, catalog, default_timezone, name)
@@ -102,6 +115,11 @@ def load_paths(
         if campaign is None:
             result.failed_files.add(path)
             continue
+        loaded.append((path, name, campaign))
+    adapted = _adapted_ids(loaded, result.failed_files)
+    for path, name, campaign in loaded:
+        if campaign.id in adapted and adapt.in_library(path):
+            continue  # an office file adapts it: that file is the campaign now
         if campaign.id in first_seen:
             result.problems.append(
                 Problem(
@@ -109,6 +127,7 @@ def load_paths(
                     LineIndex(path.read_text("utf-8")).line_of(("id",)),
                     "id",
                     t("duplicate_campaign", value=campaign.id, other=first_seen[campaign.id]),
+                    "" if campaign.extends else _duplicate_hint(campaign.id),
                 )
             )
             continue
@@ -116,6 +135,26 @@ def load_paths(
         result.campaigns.append(campaign)
     result.problems.sort()
     return result
+
+
+def _adapted_ids(loaded: Sequence[tuple[Path, str, Campaign]], failed: Iterable[Path]) -> set[str]:
+    """Library ids an office file adapts; a broken adapting file still holds its id, so the
+    library's own version does not take over while the office fixes its file."""
+    ids = {c.id for path, _, c in loaded if c.extends == c.id and not adapt.in_library(path)}
+    for path in failed:
+        if not adapt.in_library(path):
+            with contextlib.suppress(OSError):
+                ids.add(adapt.adapted_id(path.read_bytes()) or "")
+    return ids
+
+
+def _duplicate_hint(campaign_id: str) -> str:
+    """A file that repeats a library id most likely meant to adapt it."""
+    return (
+        t("duplicate_campaign_extends_hint", value=campaign_id)
+        if (campaign_id in adapt.library_index())
+        else ""
+    )
 
 
 def _display(path: Path, root: Path | None) -> str:
@@ -153,10 +192,24 @@ def parse_document(
     except tomllib.TOMLDecodeError as exc:
         return None, [toml_problem(name, exc, text)]
     except RecursionError:
-        message = t("toml_syntax", reason=t("toml_too_deep"))
-        return None, [Problem(name, deepest_line(text), "", message, t("toml_too_deep_hint"))]
-    checker = _FileChecker(name, LineIndex(text), catalog, default_timezone, path)
-    campaign = checker.build(data, path, hashlib.sha256(raw).hexdigest())
+        line, column = deepest_place(text)
+        message = t("toml_syntax", column=column, reason=t("toml_too_deep"))
+        return None, [Problem(name, line, "", message, t("toml_too_deep_hint"))]
+    index = LineIndex(text)
+    digest = hashlib.sha256(raw).hexdigest()
+    locate: adapt.Locate | None = None
+    merge_problems: list[Problem] = []
+    if isinstance(data.get("extends"), str):
+        merged = adapt.merge(data, name, index)
+        if isinstance(merged, Problem):
+            return None, [merged]
+        data, locate, merge_problems = merged.data, merged.locate, merged.problems
+        digest = hashlib.sha256(merged.base_raw + b"\0" + raw).hexdigest()
+    checker = _FileChecker(name, index, catalog, default_timezone, path, locate)
+    checker.problems.extend(merge_problems)
+    campaign = checker.build(data, path, digest)
+    if locate is not None:  # a problem in the library's part is fixed in the office's file
+        checker.problems = [adapt.fixed_in(p, name) for p in checker.problems]
     return (campaign if not checker.has_errors else None), checker.problems
 
 
@@ -170,13 +223,16 @@ class _FileChecker:
         catalog: ChannelCatalog,
         default_timezone: str,
         source: Path = Path("."),
+        locate: adapt.Locate | None = None,
     ) -> None:
         self.source = source
+        self.locate = locate  # an adapting file: which file (office or library) wrote a value
         self.name = name
         self.index = index
         self.catalog = catalog
         self.default_timezone = default_timezone
         self.problems: list[Problem] = []
+        self.kinds: dict[str, str] = {}  # every item id of the file: activity, message, deadline
 
     @property
     def has_errors(self) -> bool:
@@ -187,9 +243,11 @@ class _FileChecker:
     def report(
         self, path: Sequence[str | int], message: str, hint: str = "", severity: str = "error"
     ) -> None:
-        self.problems.append(
-            Problem(self.name, self.index.line_of(path), dotted(path), message, hint, severity)
-        )
+        name, line = self.where(path)
+        self.problems.append(Problem(name, line, dotted(path), message, hint, severity))
+
+    def where(self, path: Sequence[str | int]) -> tuple[str, int]:
+        return self.locate(path) if self.locate else (self.name, self.index.line_of(path))
 
     def report_expression(self, path: Sequence[str | int], exc: ExpressionError) -> None:
         self.report(path, exc.message, exc.hint)
@@ -197,7 +255,9 @@ class _FileChecker:
     def report_pydantic(
         self, exc: ValidationError, model: type[BaseModel], data: Any, prefix: tuple[str | int, ...]
     ) -> None:
-        self.problems.extend(pydantic_problems(exc, model, data, prefix, self.name, self.index))
+        self.problems.extend(
+            pydantic_problems(exc, model, data, prefix, self.name, self.index, self.locate)
+        )
 
     # -- building ----------------------------------------------------------------------------
 
@@ -247,6 +307,8 @@ class _FileChecker:
             )
             timezone = self.default_timezone
         years = self._years(head.years)
+        if head.remove and head.extends is None:
+            self.report(("remove",), t("remove_needs_extends"), t("remove_needs_extends_hint"))
         send_time = self._guard(("send_time",), parse_time, head.send_time) or dt.time(8, 0)
         grace = self._guard(("grace",), parse_duration, head.grace) or dt.timedelta(hours=1)
         by_year: dict[int, dict[str, str]] = {}
@@ -256,6 +318,9 @@ class _FileChecker:
                 continue
             by_year[int(key)] = dict(values)
 
+        for kind in ITEM_MODELS:
+            for _, raw in parsed[kind]:
+                self.kinds.setdefault(raw.id, kind)
         seen_ids: dict[str, int] = {}
         indexed = [
             (i, a) for i, raw in parsed["activity"] if (a := self._activity(i, raw, seen_ids))
@@ -264,16 +329,8 @@ class _FileChecker:
         activity_ids = {raw.id for _, raw in parsed["activity"] if ID_PATTERN.match(raw.id)}
         self._check_cycles(indexed, activity_ids)
         self._check_recurring_ends(indexed)
-        messages = [
-            m
-            for i, raw in parsed["message"]
-            if (m := self._message(i, raw, seen_ids, activity_ids))
-        ]
-        deadlines = [
-            d
-            for i, raw in parsed["deadline"]
-            if (d := self._deadline(i, raw, seen_ids, activity_ids))
-        ]
+        messages = [m for i, raw in parsed["message"] if (m := self._message(i, raw, seen_ids))]
+        deadlines = [d for i, raw in parsed["deadline"] if (d := self._deadline(i, raw, seen_ids))]
         campaign = Campaign(
             id=head.id,
             title=head.title.strip(),
@@ -292,16 +349,17 @@ class _FileChecker:
             digest=digest,
             lines=self._item_lines(parsed),
             file=self.name,
+            extends=head.extends or "",
         )
         self._check_templates(campaign, parsed)
         return campaign
 
     def _item_lines(
         self, parsed: Mapping[str, list[tuple[int, Any]]]
-    ) -> dict[tuple[str, str, str], int]:
+    ) -> dict[tuple[str, str, str], tuple[str, int]]:
         keys = ("", "start", "end", "at", "due", "remind", "text", "image")
         return {
-            (kind, raw.id, key): self.index.line_of((kind, i, key) if key else (kind, i))
+            (kind, raw.id, key): self.where((kind, i, key) if key else (kind, i))
             for kind, items in parsed.items()
             for i, raw in items
             for key in keys
@@ -314,10 +372,12 @@ class _FileChecker:
             self.report_expression(path, exc)
             return None
 
-    def _years(self, value: str | int | list[int] | None) -> Years:
+    def _years(
+        self, value: str | int | list[int] | None, path: tuple[str | int, ...] = ("years",)
+    ) -> Years:
         if value is None:
             return Years()
-        bad = (("years",), t("bad_years", value=value), t("bad_years_hint"))
+        bad = (path, t("bad_years", value=value), t("bad_years_hint"))
         if isinstance(value, int):
             value = [value]
         if isinstance(value, list):
@@ -325,20 +385,22 @@ class _FileChecker:
                 self.report(*bad)
                 return Years()
             return Years(only=frozenset(value))
-        match = re.fullmatch(r"\s*(\d{4})\s*-\s*(\d{4})?\s*", value)
+        match = _YEAR_RANGE.fullmatch(" ".join(value.lower().split()))
         if not match:
             self.report(*bad)
             return Years()
-        first = int(match[1])
-        last = int(match[2]) if match[2] else None
+        first = int(match["first"])
+        last = int(match["last"]) if match["last"] else None
         if not 1900 <= first <= 2100 or (last is not None and not first <= last <= 2100):
             self.report(*bad)
             return Years()
+        if not match["until"] and not match["since"]:  # "2026", "năm 2026": that year only
+            return Years(only=frozenset([first]))
         return Years(first=first, last=last)
 
     def _unique(self, path: tuple[str | int, ...], value: str, seen: dict[str, int]) -> bool:
         self._check_id(path, value)
-        line = self.index.line_of(path)
+        line = self.where(path)[1]
         if value in seen:
             self.report(path, t("duplicate_id", value=value, line=seen[value]))
             return False
@@ -375,7 +437,10 @@ class _FileChecker:
                 (*base, "url"), t("activity_url_not_one_line", value=value), t("activity_url_hint")
             )
             ok = False
-        if start is None or (raw.end is not None and end is None) or not ok:
+        if_day_off = self._if_day_off(base, raw.if_day_off)
+        ok = ok and (raw.if_day_off is None or if_day_off is not None)
+        by_year = self._by_year(base, raw.by_year, {"start": start, "end": end})
+        if start is None or (raw.end is not None and end is None) or not ok or by_year is None:
             return None
         if isinstance(start, Fixed) and isinstance(end, Fixed) and _later(start.value, end.value):
             self.report((*base, "end"), t("end_before_start"))
@@ -391,18 +456,94 @@ class _FileChecker:
             description=raw.description.strip(),
             url=raw.url,
             tags=tuple(raw.tags),
+            if_day_off=if_day_off,
+            by_year=by_year,
         )
 
+    def _by_year(
+        self,
+        base: tuple[str | int, ...],
+        table: Mapping[str, Mapping[str, Any]],
+        own: Mapping[str, Spec | None],
+        before: bool = False,
+    ) -> tuple[YearTimes, ...] | None:
+        """Each year's own dates (``by_year."2024" = { start = "05/06" }``); None after an
+        error (reported)."""
+        out: list[YearTimes] = []
+        errors = len(self.problems)
+        for years_text, times in table.items():
+            where = (*base, "by_year", years_text)
+            years = self._years(years_text, where)
+            found: dict[str, Spec] = {}
+            for key, value in times.items():
+                spec = self._year_time((*where, key), key, value, own, before)
+                if spec is not None:
+                    found[key] = spec
+            out.append(YearTimes(years, found))
+        return tuple(out) if len(self.problems) == errors else None
+
+    def _year_time(
+        self,
+        path: tuple[str | int, ...],
+        key: str,
+        value: Any,
+        own: Mapping[str, Spec | None],
+        before: bool,
+    ) -> Spec | None:
+        if key not in own:
+            self.report(path, t("by_year_keys", keys=", ".join(own)))
+            return None
+        if own[key] is not None and not isinstance(own[key], Yearly | Lunar | NthWeekday):
+            self.report(path, t("by_year_needs_yearly"), t("by_year_needs_yearly_hint", key=key))
+            return None
+        if before:  # "trước" may be said again; the deadline's own rule holds either way
+            value = (self._guard(path, split_before, value) or (False, None))[1]
+            if value is None:
+                return None
+        spec = self._single(path, value)
+        if isinstance(spec, Relative):
+            self.report(path, t("by_year_dates_only"))
+            return None
+        return spec
+
+    def _if_day_off(self, base: tuple[str | int, ...], value: str | None) -> IfDayOff | None:
+        """The item's rule for a day off, None when it says none (or a wrong one, reported)."""
+        if value is None:
+            return None
+        found: IfDayOff | None = self._guard((*base, "if_day_off"), parse_if_day_off, value)
+        return found
+
     def _check_refs(
-        self, path: tuple[str | int, ...], refs: Iterable[str], activity_ids: set[str]
+        self,
+        path: tuple[str | int, ...],
+        refs: Iterable[str],
+        accept: tuple[str, ...] = ("activity",),
+        period: bool = False,
     ) -> bool:
+        """Whether every id in ``refs`` is an item of an accepted kind; a reference to an item
+        of another kind says what that item is and what to write instead.
+
+        Messages may be timed from deadlines (``accept`` holds both); a repeat needs a period
+        (``period``), which only an activity has."""
         ok = True
         for ref in sorted(refs):
-            if ref not in activity_ids:
-                close = difflib.get_close_matches(ref, sorted(activity_ids), n=1)
+            kind = self.kinds.get(ref)
+            if kind in accept and ID_PATTERN.match(ref):
+                continue
+            ok = False
+            if kind == "deadline":
+                code = "during_is_deadline" if period else "ref_is_deadline"
+                self.report(path, t(code, value=ref), t(code + "_hint"))
+            elif kind == "message":
+                self.report(
+                    path, t("ref_is_message", value=ref), t("ref_is_message_hint", value=ref)
+                )
+            else:
+                known = sorted(i for i, k in self.kinds.items() if k in accept)
+                close = difflib.get_close_matches(ref, known, n=1)
                 hint = t("did_you_mean", suggestion=close[0]) if close else ""
-                self.report(path, t("unknown_ref", value=ref), hint)
-                ok = False
+                code = "unknown_ref" if accept == ("activity",) else "unknown_ref_or_deadline"
+                self.report(path, t(code, value=ref), hint)
         return ok
 
     def _check_cycles(self, indexed: list[tuple[int, Activity]], ids: set[str]) -> None:
@@ -413,8 +554,8 @@ class _FileChecker:
             end_refs = When((activity.end,)).refs() if activity.end is not None else set()
             if _ends_after_own_start(activity):
                 end_refs.discard(activity.id)  # "end = own start + 6d" is not a loop
-            self._check_refs(("activity", i, "start"), refs, ids)
-            self._check_refs(("activity", i, "end"), end_refs - refs, ids)
+            self._check_refs(("activity", i, "start"), refs)
+            self._check_refs(("activity", i, "end"), end_refs - refs)
             graph[activity.id] = (refs | end_refs) & ids
             where[activity.id] = i
         reported: set[frozenset[str]] = set()
@@ -470,13 +611,17 @@ class _FileChecker:
                     else t("known_targets", names=", ".join(known[name]) or "—")
                 )
                 self.report(where, t("unknown_target", channel=name, value=alias), hint)
+            elif not alias and self.catalog.names_no_chat(name):
+                self.report(
+                    where,
+                    t("channel_without_targets", channel=name),
+                    t("channel_without_targets_hint", channel=name),
+                )
         if not specs and not self.catalog.defaults:
             self.report(path, t("no_channels"), t("no_channels_hint"), severity="warning")
         return tuple(specs)
 
-    def _message(
-        self, i: int, raw: MessageFile, seen: dict[str, int], activity_ids: set[str]
-    ) -> Message | None:
+    def _message(self, i: int, raw: MessageFile, seen: dict[str, int]) -> Message | None:
         base: tuple[str | int, ...] = ("message", i)
         ok = self._unique((*base, "id"), raw.id, seen)
         if not raw.text.strip():
@@ -484,18 +629,27 @@ class _FileChecker:
             ok = False
         at = self._when((*base, "at"), raw.at)
         if at is not None:
-            ok = self._check_refs((*base, "at"), at.refs(), activity_ids) and ok
+            timed = {s.ref for s in at.specs if isinstance(s, Relative)}
+            within = {s.during for s in at.specs if isinstance(s, Repeat | Rule) and s.during}
+            ok = self._check_refs((*base, "at"), timed, ("activity", "deadline")) and ok
+            ok = self._check_refs((*base, "at"), within, period=True) and ok
         if raw.activity is not None:
-            ok = self._check_refs((*base, "activity"), [raw.activity], activity_ids) and ok
+            ok = self._check_refs((*base, "activity"), [raw.activity]) and ok
         channels = self._channels((*base, "channels"), raw.channels)
         if at is None or not ok:
             return None
         refs = at.refs()
-        bound = raw.activity or (next(iter(refs)) if len(refs) == 1 else None)
+        only = next(iter(refs)) if len(refs) == 1 else None
+        bound = raw.activity or (only if self.kinds.get(only or "") == "activity" else None)
+        deadline = only if self.kinds.get(only or "") == "deadline" else None
         image = self._image((*base, "image"), raw.image)
-        if image is None:
+        if_day_off = self._if_day_off(base, raw.if_day_off)
+        by_year = self._by_year(base, raw.by_year, {"at": _one(at)})
+        if image is None or (raw.if_day_off is not None and if_day_off is None) or by_year is None:
             return None
-        return Message(raw.id, at, raw.text, channels, bound, image)
+        return Message(
+            raw.id, at, raw.text, channels, bound, image, deadline, if_day_off or "keep", by_year
+        )
 
     def _image(self, path: tuple[str | int, ...], value: str) -> str | None:
         """An https URL as given, or a file next to the campaign file as an absolute path."""
@@ -518,14 +672,13 @@ class _FileChecker:
             return None
         return str(file)
 
-    def _deadline(
-        self, i: int, raw: DeadlineFile, seen: dict[str, int], activity_ids: set[str]
-    ) -> Deadline | None:
+    def _deadline(self, i: int, raw: DeadlineFile, seen: dict[str, int]) -> Deadline | None:
         base: tuple[str | int, ...] = ("deadline", i)
         ok = self._unique((*base, "id"), raw.id, seen)
-        due = self._when((*base, "due"), raw.due)
+        before, stated = self._guard((*base, "due"), split_before, raw.due) or (False, None)
+        due = self._when((*base, "due"), stated) if stated is not None else None
         if due is not None:
-            ok = self._check_refs((*base, "due"), due.refs(), activity_ids) and ok
+            ok = self._check_refs((*base, "due"), due.refs()) and ok
         remind: list[int] = []
         for j, value in enumerate(raw.remind):
             days = _remind_days(value)
@@ -541,7 +694,16 @@ class _FileChecker:
             remind_time = self._guard((*base, "remind_at"), parse_time, raw.remind_at)
             ok = ok and remind_time is not None
         channels = self._channels((*base, "channels"), raw.channels)
-        if due is None or not ok:
+        if_day_off = self._if_day_off(base, raw.if_day_off)
+        if raw.if_day_off is not None and if_day_off is None:
+            ok = False
+        if before and if_day_off == "after":
+            self.report(
+                (*base, "if_day_off"), t("before_moves_after"), t("before_moves_after_hint")
+            )
+            ok = False
+        by_year = self._by_year(base, raw.by_year, {"due": _one(due)}, before)
+        if due is None or not ok or by_year is None:
             return None
         return Deadline(
             id=raw.id,
@@ -554,16 +716,22 @@ class _FileChecker:
             lead=raw.lead,
             partners=tuple(raw.partners),
             description=raw.description.strip(),
+            if_day_off=if_day_off or "before",
+            before=before,
+            by_year=by_year,
         )
 
     def _check_templates(
         self, campaign: Campaign, parsed: Mapping[str, list[tuple[int, Any]]]
     ) -> None:
         by_id = {a.id: a for a in campaign.activities}
+        deadlines = {d.id: d for d in campaign.deadlines}
         index_of = {raw.id: i for i, raw in parsed["message"]}
         deadline = time.monotonic() + LIMITS.seconds  # each template may take up to a second
         for message in campaign.messages:
-            sample = sample_context(campaign, by_id.get(message.activity or ""), None)
+            sample = sample_context(
+                campaign, by_id.get(message.activity or ""), deadlines.get(message.deadline or "")
+            )
             path = ("message", index_of[message.id], "text")
             if not self._template(path, message.text, sample, deadline, message.id):
                 return
@@ -593,6 +761,8 @@ class _FileChecker:
             templates.check(source, sample)
         except ExpressionError as exc:
             self.report_expression(path, exc)
+        if (tag := markup.html_tag(source)) is not None:
+            self.report(path, t("markup_html", tag=tag), t("markup_html_hint"), "warning")
         return True
 
 
@@ -637,7 +807,8 @@ def sample_context(
     if deadline is not None:
         context["deadline"] = templates.DeadlineView(
             deadline.id, deadline.title, "Thứ Năm, 05/06/2025", day, deadline.lead,
-            ", ".join(deadline.partners),
+            ", ".join(deadline.partners), "06/6" if deadline.before else "",
+            day + dt.timedelta(days=1) if deadline.before else None,
         )  # fmt: skip
     return context
 
@@ -647,13 +818,9 @@ def expansion_problem(campaign: Campaign, exc: ExpansionRefused) -> Problem:
     comes from the version of the file the campaign was read from."""
     kind, item, key = exc.where
     index = next((i for i, c in enumerate(_items(campaign, kind)) if c.id == item), 0)
-    return Problem(
-        campaign.file or str(campaign.source),
-        campaign.line_of(kind, item, key),
-        dotted((kind, index, key)),
-        exc.message,
-        exc.hint,
-    )
+    file, line = campaign.where(kind, item, key)
+    problem = Problem(file, line, dotted((kind, index, key)), exc.message, exc.hint)
+    return adapt.fixed_in(problem, campaign.file) if campaign.file else problem
 
 
 def _items(campaign: Campaign, kind: str) -> tuple[Activity | Message | Deadline, ...]:
@@ -677,6 +844,13 @@ def valid_timezone(name: str) -> bool:
     except (ZoneInfoNotFoundError, ValueError, OSError):
         return False
     return True
+
+
+# "2024-2035", "2025-", and as documents write them: "2024 – 2035", "từ năm 2024 đến năm 2035"
+_YEAR_RANGE = re.compile(
+    r"(?P<since>từ )?(?:năm )?(?P<first>\d{4})"
+    r"(?P<until> ?(?:[-–—]|đến) ?(?:năm )?(?P<last>\d{4})?)?"
+)
 
 
 def _remind_days(value: int | str) -> int | None:
@@ -703,6 +877,13 @@ def _later(a: dt.date, b: dt.date) -> bool:
     return a > b
 
 
+def _one(when: When | None) -> Spec | None:
+    """The one time a by_year entry may replace; a list stands for no yearly time."""
+    if when is None:
+        return None
+    return when.specs[0] if len(when.specs) == 1 else Fixed(dt.date.min)
+
+
 def _ends_after_own_start(activity: Activity) -> bool:
     end = activity.end
     return isinstance(end, Relative) and end.ref == activity.id and end.edge == "start"
@@ -711,7 +892,7 @@ def _ends_after_own_start(activity: Activity) -> bool:
 def _recurring(activity: Activity, by_id: Mapping[str, Activity], depth: int = 0) -> bool:
     """Whether an activity happens every year (directly, or timed from one that does)."""
     start = activity.start
-    if isinstance(start, Yearly | Lunar):
+    if isinstance(start, Yearly | Lunar | NthWeekday):
         return True
     if isinstance(start, Relative) and start.ref in by_id and depth < len(by_id):
         return _recurring(by_id[start.ref], by_id, depth + 1)

@@ -25,17 +25,19 @@ def _parts(dotted: str) -> tuple[str, ...]:
 SHORT_PREFIXES = 8  # a problem names a path this long at most; longer ones are nonsense
 
 
-def deepest_line(text: str) -> int:
-    """The line where ``[`` and ``{`` nest deepest (outside strings and comments): where a
-    file too deep for the TOML reader went wrong."""
+def deepest_place(text: str) -> tuple[int, int]:
+    """The line and column where ``[`` and ``{`` nest deepest (outside strings and comments):
+    where a file too deep for the TOML reader went wrong."""
     depth = best = 0
     line = best_line = 1
+    line_start = best_column = 0
     quote = ""
     i = 0
     while i < len(text):
         ch = text[i]
         if ch == "\n":
             line += 1
+            line_start = i + 1
             if quote in ('"', "'"):
                 quote = ""  # a one-line string does not go on past its line
         elif quote:
@@ -52,11 +54,11 @@ def deepest_line(text: str) -> int:
         elif ch in "[{":
             depth += 1
             if depth > best:
-                best, best_line = depth, line
+                best, best_line, best_column = depth, line, i - line_start + 1
         elif ch in "]}":
             depth = max(0, depth - 1)
         i += 1
-    return best_line
+    return best_line, best_column
 
 
 class LineIndex:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from campaigns.timeexpr import Spec, When
+from campaigns.workdays import IfDayOff, WorkCalendar
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,23 @@ class Years:
 
 
 @dataclass(frozen=True)
+class YearTimes:
+    """Times that replace an item's own in some years: the 2024 plan ran the action month
+    from 05/6, later ones from late May. ``times`` maps "start", "end", "at" or "due" to a date."""
+
+    years: Years
+    times: Mapping[str, Spec]
+
+
+def time_in(by_year: tuple[YearTimes, ...], key: str, occurrence: str) -> Spec | None:
+    """The time that replaces ``key`` for a yearly occurrence ("2024"), if any."""
+    if not occurrence.isdigit():
+        return None
+    year = int(occurrence)
+    return next((o.times[key] for o in by_year if key in o.times and year in o.years), None)
+
+
+@dataclass(frozen=True)
 class Activity:
     id: str
     title: str
@@ -40,6 +58,8 @@ class Activity:
     description: str = ""
     url: str = ""
     tags: tuple[str, ...] = ()
+    if_day_off: IfDayOff | None = None  # None: a one-day activity moves after, a period keeps
+    by_year: tuple[YearTimes, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -50,6 +70,9 @@ class Message:
     channels: tuple[str, ...] = ()  # empty: the config's default channels
     activity: str | None = None  # the activity whose details the template may use
     image: str = ""
+    deadline: str | None = None  # the deadline it is timed from, for {{ deadline.* }}
+    if_day_off: IfDayOff = "keep"
+    by_year: tuple[YearTimes, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -64,6 +87,9 @@ class Deadline:
     lead: str = ""
     partners: tuple[str, ...] = ()
     description: str = ""
+    if_day_off: IfDayOff = "before"
+    before: bool = False  # due before the stated date: the last day is the (working) day before
+    by_year: tuple[YearTimes, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -83,13 +109,18 @@ class Campaign:
     messages: tuple[Message, ...] = ()
     deadlines: tuple[Deadline, ...] = ()
     digest: str = ""  # of the file's bytes: a changed file is a new campaign version
-    # (kind, item id, key) -> line in the file, so a refusal found later (by expansion) still
-    # says file:line; not part of what the campaign means
-    lines: Mapping[tuple[str, str, str], int] = field(default_factory=dict, compare=False)
+    extends: str = ""  # the library campaign this file adapts (same id) or builds on
+    # (kind, item id, key) -> the file and line that wrote it (an adapting file's items may
+    # come from the library), so a refusal found later by expansion still says file:line;
+    # not part of what the campaign means
+    lines: Mapping[tuple[str, str, str], tuple[str, int]] = field(
+        default_factory=dict, compare=False
+    )
     file: str = field(default="", compare=False)  # the file as problems name it
 
-    def line_of(self, kind: str, item: str, key: str) -> int:
-        return self.lines.get((kind, item, key)) or self.lines.get((kind, item, "")) or 0
+    def where(self, kind: str, item: str, key: str) -> tuple[str, int]:
+        found = self.lines.get((kind, item, key)) or self.lines.get((kind, item, ""))
+        return found or (self.file or str(self.source), 0)
 
     def variables_for(self, year: int) -> dict[str, str]:
         merged = dict(self.variables)
@@ -99,13 +130,25 @@ class Campaign:
 
 @dataclass(frozen=True)
 class ChannelCatalog:
-    """What the config offers campaigns: channel names, their target aliases, the defaults.
+    """What the config offers campaigns: channel names, their target aliases, the defaults,
+    the platform chat each alias names (so one chat named twice gets a message once), and the
+    office's working calendar (dates move off its days off).
 
     Built by the scheduler from config.toml and handed in, so this package never reads config.
     """
 
     targets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     defaults: tuple[str, ...] = ()
+    addresses: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)  # which days the office works
+    # channels that send to a chat (Telegram, Zalo): the channel alone names nobody, so a
+    # message to it needs one of its targets; console and file channels are their own target
+    needs_target: frozenset[str] = frozenset()
+
+    def names_no_chat(self, channel: str) -> bool:
+        """True when the channel alone (``"telegram"``) names no chat: it needs a target and
+        has none declared, so a message to it could never be sent."""
+        return channel in self.needs_target and not self.targets.get(channel)
 
     def resolve(self, specs: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
         """``("telegram", "zalo:group")`` to (channel, target) pairs; "" is the channel itself."""

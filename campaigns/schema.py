@@ -27,6 +27,8 @@ class ActivityFile(_Strict):
     description: str = ""
     url: str = ""
     tags: list[str] = []
+    if_day_off: str | None = None
+    by_year: dict[str, dict[str, Any]] = {}
 
 
 class MessageFile(_Strict):
@@ -36,6 +38,8 @@ class MessageFile(_Strict):
     channels: list[str] = []
     activity: str | None = None
     image: str = ""
+    if_day_off: str | None = None
+    by_year: dict[str, dict[str, Any]] = {}
 
 
 class DeadlineFile(_Strict):
@@ -49,6 +53,8 @@ class DeadlineFile(_Strict):
     lead: str = ""
     partners: list[str] = []
     description: str = ""
+    if_day_off: str | None = None
+    by_year: dict[str, dict[str, Any]] = {}
 
 
 class CampaignFile(_Strict):
@@ -56,6 +62,8 @@ class CampaignFile(_Strict):
 
     id: str
     title: str
+    extends: str | None = None  # a library campaign this file adapts (see campaigns.adapt)
+    remove: list[str] = []  # with extends: library items the office does not want
     description: str = ""
     timezone: str | None = None
     tags: list[str] = []

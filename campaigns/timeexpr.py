@@ -12,11 +12,23 @@ Accepted forms (documented with examples in docs/campaign-files.md):
 ``2025-06-05`` (TOML date or string)   that day, all day
 ``2025-06-05T08:00:00+07:00``          that instant (a local time without offset is read in the
                                        campaign's time zone)
-``yearly 06-05 [08:00]``               5 June each year; also ``hằng năm 05/06 [08:00]``
+``15/12/2026 [08:00]``                 that day as documents write it, day first; also
+                                       ``15-12-2026``, ``15.12.2026``, ``ngày 15 tháng 12 năm 2026``
+                                       (read by ``campaigns.dates.read_date``)
+``yearly 06-05 [08:00]``               5 June each year; also ``hằng năm 05/06 [08:00]``,
+                                       ``05/06``, ``ngày 5 tháng 6``
+``thứ bảy cuối cùng của tháng 3 20:30``  the nth or last weekday of a month each year; also
+                                       ``last saturday of march 20:30``, ``chủ nhật thứ 3 của
+                                       tháng 9``; ``tuần thứ 3 của tháng 9`` (``third week of
+                                       september``) is the week from the 3rd Monday
 ``lunar 03-10 [08:00] [leap]``         10th day of the 3rd lunar month each year; also
-                                       ``âm lịch 10/03 [08:00] [nhuận]``
-``ref[.start|.end] [±Nw±Nd±Nh±Nm] [HH:MM]``  relative to an activity: ``le-phat-dong -7d 08:00``
+                                       ``âm lịch 10/03 [08:00] [nhuận]``; with ``/2026`` one day
+``ref[.start|.end] [±Nw±Nd±Nh±Nm] [HH:MM]``  relative to an activity (or, in a message's ``at``,
+                                       a deadline's due day): ``le-phat-dong -7d 08:00``
+``ref +3 ngày làm việc [HH:MM]``        counted in working days (``+3wd``, ``-2 working days``,
+                                       ``ngày làm việc tiếp theo``, ``ngày làm việc trước``)
 ``{ every = "week", on = "mon", time = "08:00", during = "activity" }``  repeats in a period
+                                       (``working_days = true``: on working days only)
 ``{ rrule = "FREQ=MONTHLY;BYMONTHDAY=15", start = 2025-01-15, until = 2025-12-31 }``
 a list of any of the above                several moments
 =====================================  =========================================================
@@ -33,8 +45,10 @@ from typing import Any, Literal, TypeAlias
 
 from dateutil import rrule as du_rrule
 
+from campaigns.dates import WrittenDate, read_date
 from campaigns.errors import ExpressionError
 from campaigns.i18n import t
+from campaigns.lunar import to_solar
 
 Moment: TypeAlias = dt.date  # a date, or an aware datetime (a subclass of date)
 
@@ -79,6 +93,32 @@ class Lunar:
 
 
 @dataclass(frozen=True)
+class NthWeekday:
+    """The nth (or last) weekday of a month every year: Earth Hour is the last Saturday of
+    March at 20:30. With ``week``, the Monday-to-Sunday week that starts on the month's nth (or
+    last) Monday: as a start, its Monday; as an end, its Sunday; alone, the whole week."""
+
+    month: int
+    weekday: int  # Monday is 0
+    n: int  # 1 to 5, or -1 for the last
+    time: dt.time | None = None
+    week: bool = False
+
+    def day(self, year: int, end: bool = False) -> dt.date | None:
+        """That day of ``year``; None when the month has no fifth such weekday."""
+        first = dt.date(year, self.month, 1)
+        if self.n > 0:
+            day = first + dt.timedelta(days=(self.weekday - first.weekday()) % 7 + 7 * (self.n - 1))
+        else:
+            following = dt.date(year + self.month // 12, self.month % 12 + 1, 1)
+            last = following - dt.timedelta(days=1)
+            day = last - dt.timedelta(days=(last.weekday() - self.weekday) % 7)
+        if day.month != self.month:
+            return None
+        return day + dt.timedelta(days=6) if self.week and end else day
+
+
+@dataclass(frozen=True)
 class Relative:
     """A moment counted from an activity's start or end."""
 
@@ -86,6 +126,7 @@ class Relative:
     edge: Literal["start", "end"] = "start"
     offset: dt.timedelta = dt.timedelta(0)
     time: dt.time | None = None
+    workdays: int = 0  # counted in the office's working days instead of ``offset``
 
 
 @dataclass(frozen=True)
@@ -97,6 +138,7 @@ class Repeat:
     time: dt.time | None = None
     weekdays: tuple[int, ...] = ()  # Monday is 0; empty: the activity's first weekday
     monthday: int | None = None  # empty: the activity's first day of month
+    working_days: bool = False  # only the office's working days
 
 
 @dataclass(frozen=True)
@@ -108,9 +150,10 @@ class Rule:
     during: str | None = None
     start: dt.date | None = None
     until: dt.date | None = None
+    working_days: bool = False  # only the office's working days
 
 
-Spec: TypeAlias = Fixed | Yearly | Lunar | Relative | Repeat | Rule
+Spec: TypeAlias = Fixed | Yearly | Lunar | NthWeekday | Relative | Repeat | Rule
 
 
 @dataclass(frozen=True)
@@ -141,15 +184,30 @@ WEEKDAY_NAMES = {
 }  # fmt: skip
 
 _YEARLY_WORDS = ("yearly", "hằng năm", "hàng năm", "mỗi năm")
+_ORDINALS = {
+    "đầu tiên": 1, "thứ nhất": 1, "thứ 1": 1, "thứ 2": 2, "thứ 3": 3, "thứ 4": 4, "thứ 5": 5,
+    "cuối cùng": -1, "cuối": -1,
+    "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
+    "fifth": 5, "5th": 5, "last": -1,
+}  # fmt: skip
+_MONTHS_EN = (
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december",
+)  # fmt: skip
 _LUNAR_WORDS = ("lunar", "âm lịch")
 _LEAP_WORDS = ("leap", "nhuận")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
-_MONTH_DAY_ISO = re.compile(r"^(\d{1,2})-(\d{1,2})$")  # MM-DD
-_DAY_MONTH_VN = re.compile(r"^(\d{1,2})/(\d{1,2})$")  # DD/MM
 _OFFSET_TERM = re.compile(r"([+-]?)(\d+)([wdhms])")
 _OFFSET = re.compile(r"^[+-]\d+[wdhms](?:[+-]?\d+[wdhms])*$")
 _REF = re.compile(r"^([a-z0-9][a-z0-9_-]*)(?:\.(start|end))?$")
 _UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+_WORKDAYS_STEP = {
+    "ngày làm việc tiếp theo": 1, "next working day": 1,
+    "ngày làm việc trước": -1, "previous working day": -1,
+}  # fmt: skip
+_WORKDAYS = re.compile(r"^([+-])\s*(\d{1,3})\s*(?:ngày làm việc|working days?|wd)$")
+_WORKDAYS_WORDS = ("làm việc", "working", "wd")
+MAX_WORKDAYS = 260  # about a year of working days, like MAX_OFFSET
 
 
 def _normalise(text: str) -> str:
@@ -195,53 +253,77 @@ def parse_duration(text: str) -> dt.timedelta:
     return value
 
 
-def _month_day(text: str, lunar: bool) -> tuple[int, int]:
-    iso = _MONTH_DAY_ISO.match(text)
-    vn = _DAY_MONTH_VN.match(text)
-    if iso:
-        month, day = int(iso[1]), int(iso[2])
-    elif vn:
-        day, month = int(vn[1]), int(vn[2])
-    else:
-        raise ExpressionError(t("bad_when", value=text), t("bad_when_hint"))
-    if lunar:
-        if not (1 <= month <= 12 and 1 <= day <= 30):
-            raise ExpressionError(
-                t("impossible_lunar", day=day, month=month), t("impossible_lunar_hint")
-            )
-        return month, day
-    try:
-        dt.date(2024, month, day)  # a leap year, so 29 February passes
-    except ValueError:
-        raise ExpressionError(
-            t("impossible_date", day=day, month=month), t("impossible_date_hint")
-        ) from None
-    return month, day
-
-
-def _strip_word(text: str, words: Sequence[str]) -> str | None:
+def _strip_word(text: str, words: Sequence[str]) -> tuple[str, str] | None:
+    """The word found at the start or end of ``text``, and the rest."""
     for word in words:
         if text.startswith(word + " "):
-            return text[len(word) + 1 :].strip()
+            return word, text[len(word) + 1 :].strip()
         if text.endswith(" " + word):
-            return text[: -len(word) - 1].strip()
+            return word, text[: -len(word) - 1].strip()
     return None
 
 
-def _parse_recurring(rest: str, lunar: bool, original: str) -> Spec:
+def _split_time(text: str) -> tuple[str, str | None]:
+    """``15/12/2026 08:00``, ``15/12/2026 lúc 08:00``, ``08:00 ngày 15/12/2026``: the date part
+    and the time as written (checked later, once the rest is known to be a date)."""
+    parts = text.split()
+    time = None
+    if len(parts) > 1 and _TIME.match(parts[-1]):
+        time = parts.pop()
+    elif len(parts) > 1 and _TIME.match(parts[0]):
+        time = parts.pop(0)
+    elif len(parts) > 2 and parts[0] == "lúc" and _TIME.match(parts[1]):
+        time = parts[1]
+        parts = parts[2:]
+    if time is not None and parts and parts[-1] == "lúc":
+        parts.pop()
+    return " ".join(parts), time
+
+
+def _parse_written(norm: str, original: str) -> Spec | None:
+    """A date as written in documents, once or every year (solar or lunar); None when the
+    text is not one, so it may be a reference to an activity."""
+    found = _strip_word(norm, _YEARLY_WORDS)
+    kind = "yearly" if found else None
     leap = False
-    if lunar:
-        without_leap = _strip_word(rest, _LEAP_WORDS)
-        if without_leap is not None:
-            leap, rest = True, without_leap
-    parts = rest.split()
-    if not 1 <= len(parts) <= 2:
-        raise ExpressionError(t("bad_when", value=original), t("bad_when_hint"))
-    month, day = _month_day(parts[0], lunar)
-    time = parse_time(parts[1]) if len(parts) == 2 else None
-    if lunar:
-        return Lunar(month, day, time, leap)
-    return Yearly(month, day, time)
+    if found is None and (found := _strip_word(norm, _LUNAR_WORDS)):
+        kind = "lunar"
+        if without_leap := _strip_word(found[1], _LEAP_WORDS):
+            leap, found = True, (found[0], without_leap[1])
+    word, rest = found or ("", norm)
+    date_text, time_text = _split_time(rest)
+    written = read_date(
+        date_text, dash_month_first=word in ("yearly", "lunar"), lunar=kind == "lunar"
+    )
+    if written is None:
+        if kind is not None:
+            raise ExpressionError(t("bad_when", value=original), t("bad_when_hint"))
+        return None
+    time = parse_time(time_text) if time_text is not None else None
+    if kind == "lunar":
+        return _lunar(written, time, leap)
+    if written.year is None:
+        return Yearly(written.month, written.day, time)
+    if kind == "yearly":
+        raise ExpressionError(t("yearly_with_year", value=original), t("yearly_with_year_hint"))
+    return _one_day(dt.date(written.year, written.month, written.day), time)
+
+
+def _one_day(day: dt.date, time: dt.time | None) -> Fixed:
+    """A day, or a local time on it (read in the campaign's time zone)."""
+    return Fixed(dt.datetime.combine(day, time) if time is not None else day)
+
+
+def _lunar(written: WrittenDate, time: dt.time | None, leap: bool) -> Spec:
+    if written.year is None:
+        return Lunar(written.month, written.day, time, leap)
+    day = to_solar(written.year, written.month, written.day, leap)
+    if day is None:
+        value = f"{written.day:02d}/{written.month:02d}/{written.year:04d}" + (
+            " nhuận" if leap else ""
+        )
+        raise ExpressionError(t("lunar_not_found", value=value), t("lunar_not_found_hint"))
+    return _one_day(day, time)
 
 
 def _parse_iso(text: str) -> dt.date | None:
@@ -258,11 +340,47 @@ def _parse_iso(text: str) -> dt.date | None:
 _ISO_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
+def _alternation(words: Sequence[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+_NTH_VI = re.compile(
+    rf"^(?:(tuần)|({_alternation(list(WEEKDAY_NAMES))})) ({_alternation(list(_ORDINALS))})"
+    r"(?: của)? tháng (\d{1,2})$"
+)
+_NTH_EN = re.compile(
+    rf"^(?:the )?({_alternation(list(_ORDINALS))}) (?:(week)|({_alternation(list(WEEKDAY_NAMES))}))"
+    rf" (?:of|in) ({_alternation(_MONTHS_EN)}|\d{{1,2}})$"
+)
+
+
+def _parse_nth(norm: str) -> NthWeekday | None:
+    """``thứ bảy cuối cùng của tháng 3 20:30``, ``chủ nhật thứ 3 của tháng 9``, ``tuần thứ 3
+    của tháng 9``, ``last saturday of march 20:30``, ``third week of september``."""
+    found = _strip_word(norm, _YEARLY_WORDS)
+    rest, time_text = _split_time(found[1] if found else norm)
+    if match := _NTH_VI.match(rest):
+        week, weekday, ordinal, month_text = match[1], match[2], match[3], match[4]
+    elif match := _NTH_EN.match(rest):
+        ordinal, week, weekday, month_text = match[1], match[2], match[3], match[4]
+    else:
+        return None
+    month = int(month_text) if month_text.isdigit() else _MONTHS_EN.index(month_text) + 1
+    if not 1 <= month <= 12:
+        raise ExpressionError(t("bad_when", value=norm), t("bad_when_hint"))
+    time = parse_time(time_text) if time_text is not None else None
+    if week:
+        return NthWeekday(month, 0, _ORDINALS[ordinal], time, week=True)
+    return NthWeekday(month, WEEKDAY_NAMES[weekday], _ORDINALS[ordinal], time)
+
+
 def parse_string(text: str) -> Spec:
     """One time expression written as a string."""
     norm = _normalise(text)
     if not norm:
         raise ExpressionError(t("bad_when", value=text), t("bad_when_hint"))
+    if nth := _parse_nth(norm):
+        return nth
     if _ISO_SHAPE.match(norm):
         value = _parse_iso(text.strip())
         if value is None:
@@ -277,12 +395,9 @@ def parse_string(text: str) -> Spec:
                 ) from None
             raise ExpressionError(t("bad_when", value=text), t("bad_when_hint"))
         return Fixed(value)
-    rest = _strip_word(norm, _YEARLY_WORDS)
-    if rest is not None:
-        return _parse_recurring(rest, lunar=False, original=text)
-    rest = _strip_word(norm, _LUNAR_WORDS)
-    if rest is not None:
-        return _parse_recurring(rest, lunar=True, original=text)
+    written = _parse_written(norm, text)
+    if written is not None:
+        return written
     return _parse_relative(norm, text)
 
 
@@ -297,12 +412,31 @@ def _parse_relative(norm: str, original: str) -> Relative:
     if tail and _TIME.match(tail):
         time = parse_time(tail)
         rest = rest[: -len(tail)].strip()
-    offset = parse_offset(rest) if rest else dt.timedelta(0)
     edge: Literal["start", "end"] = "end" if ref[2] == "end" else "start"
+    workdays = parse_workdays(rest)
+    if workdays:
+        return Relative(ref[1], edge, dt.timedelta(0), time, workdays)
+    offset = parse_offset(rest) if rest else dt.timedelta(0)
     return Relative(ref[1], edge, offset, time)
 
 
-_TABLE_KEYS = {"every", "rrule", "time", "during", "on", "start", "until"}
+def parse_workdays(text: str) -> int:
+    """``+3 ngày làm việc``, ``-2wd``, ``ngày làm việc tiếp theo`` (+1), ``ngày làm việc
+    trước`` (-1); 0 when the text speaks of no working days."""
+    if text in _WORKDAYS_STEP:
+        return _WORKDAYS_STEP[text]
+    match = _WORKDAYS.match(text)
+    if match is None:
+        if any(word in text for word in _WORKDAYS_WORDS):
+            raise ExpressionError(t("working_days_mixed", value=text), t("working_days_mixed_hint"))
+        return 0
+    count = int(match[2])
+    if count > MAX_WORKDAYS:
+        raise ExpressionError(t("offset_too_large"), t("working_days_mixed_hint"))
+    return count if match[1] == "+" else -count
+
+
+_TABLE_KEYS = {"every", "rrule", "time", "during", "on", "start", "until", "working_days"}
 
 
 def _weekdays(value: Any) -> tuple[int, ...]:
@@ -332,6 +466,9 @@ def _parse_table(table: dict[str, Any]) -> Spec:
     during = table.get("during")
     if during is not None and (not isinstance(during, str) or not ID_PATTERN.match(during)):
         raise ExpressionError(t("bad_id", value=during), t("bad_id_hint"))
+    working_days = table.get("working_days", False)
+    if not isinstance(working_days, bool):
+        raise ExpressionError(t("table_when_keys"))
     if "every" in table:
         every = table["every"]
         if every not in ("day", "week", "month"):
@@ -347,7 +484,7 @@ def _parse_table(table: dict[str, Any]) -> Spec:
                     raise ExpressionError(t("bad_monthday"))
             else:
                 weekdays = _weekdays(table["on"])
-        return Repeat(every, during, time, weekdays, monthday)
+        return Repeat(every, during, time, weekdays, monthday, working_days)
     rule = str(table["rrule"]).strip()
     if rule.upper().startswith("RRULE:"):
         rule = rule[6:]
@@ -366,7 +503,7 @@ def _parse_table(table: dict[str, Any]) -> Spec:
         du_rrule.rrulestr(rule, dtstart=dt.datetime(2000, 1, 1), forceset=True)
     except (ValueError, TypeError, OverflowError, IndexError, KeyError, AttributeError) as exc:
         raise ExpressionError(t("bad_rrule", reason=exc), t("bad_rrule_hint")) from None
-    return Rule(rule, time, during, start, until)
+    return Rule(rule, time, during, start, until, working_days)
 
 
 def parse_one(value: Any) -> Spec:
@@ -377,6 +514,25 @@ def parse_one(value: Any) -> Spec:
     if isinstance(value, dict):
         return _parse_table(value)
     raise ExpressionError(t("bad_when", value=value), t("bad_when_hint"))
+
+
+_BEFORE = re.compile(r"^\s*(?:trước|before)\s+", re.IGNORECASE)
+
+
+def split_before(value: Any) -> tuple[bool, Any]:
+    """A deadline's ``due = "trước ngày 10/12 hằng năm"`` (``"before yearly 12-10"``): True and
+    the date without the word. A list is before when each of its strings says so."""
+    items = value if isinstance(value, list) else [value]
+    said = [
+        isinstance(item, str) and _BEFORE.match(unicodedata.normalize("NFC", item))
+        for item in items
+    ]
+    if not any(said):
+        return False, value
+    if not all(said):
+        raise ExpressionError(t("bad_when", value=value), t("before_mixed_hint"))
+    rest = [_BEFORE.sub("", unicodedata.normalize("NFC", item), count=1) for item in items]
+    return True, rest if isinstance(value, list) else rest[0]
 
 
 def parse_value(value: Any) -> When:

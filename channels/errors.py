@@ -8,15 +8,20 @@
     └── AuthError                credentials are missing, wrong or expired: fix config, then retry
 
 The engine maps these to delivery states: transient → retrying, permanent and auth → failed.
+A reason never holds a secret: platforms echo tokens into their errors, so every reason goes
+through ``channels.redact`` as the error is made.
 """
 
 from __future__ import annotations
+
+from channels.redact import redact
 
 
 class ChannelError(Exception):
     """The channel could not deliver the message."""
 
     def __init__(self, reason: str) -> None:
+        reason = redact(reason)
         super().__init__(reason)
         self.reason = reason
 

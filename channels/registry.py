@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from collections.abc import Callable, Mapping
@@ -30,6 +31,13 @@ Moved = Callable[[str, str, str], None]
 """Told (channel, old id, new id) when a send finds that a chat has a new id."""
 
 
+def migrated_fact(name: str) -> str:
+    """The memory entry where a Telegram channel keeps its groups' new ids (old id → new id),
+    read back by sync so that an alias of the old id and a subscription of the new are one
+    chat."""
+    return f"telegram-migrated:{name}"
+
+
 class UnsupportedChannel(Exception):
     """A channel type that this version of loa cannot send through yet."""
 
@@ -50,9 +58,11 @@ def build_channel(
     environ: Mapping[str, str] = os.environ,
     limiter: RateLimiter | None = None,
     on_moved: Moved | None = None,
+    tz: dt.tzinfo | None = None,
 ) -> Channel:
+    """One outlet; ``tz`` is the office's zone, for outlets that show times."""
     if settings.type == "console":
-        return ConsoleChannel(name)
+        return ConsoleChannel(name, tz=tz)
     if settings.type == "file":
         assert settings.path is not None  # config validation requires it
         return FileChannel(name, root / settings.path)
@@ -60,7 +70,7 @@ def build_channel(
         from channels.telegram import TelegramChannel
 
         env = settings.token_env or ""
-        fact = f"telegram-migrated:{name}"
+        fact = migrated_fact(name)
         migrated = json.loads((memory.get(fact) if memory else None) or "{}")
         on_migrate: Callable[[str, str], None] | None = None
         if memory is not None:
@@ -100,9 +110,10 @@ def build_channels(
     memory: Memory | None = None,
     limiter: RateLimiter | None = None,
     on_moved: Moved | None = None,
+    tz: dt.tzinfo | None = None,
 ) -> dict[str, Channel]:
     return {
-        name: build_channel(name, s, root, memory, limiter=limiter, on_moved=on_moved)
+        name: build_channel(name, s, root, memory, limiter=limiter, on_moved=on_moved, tz=tz)
         for name, s in settings.items()
     }
 

@@ -1,26 +1,28 @@
 """Telegram outlet: the real python-telegram-bot ``Bot`` against the configured API root.
 
-Texts go as HTML with the template's text escaped, split into numbered parts under 4,096
-UTF-16 units. Errors become loa's channel errors the way Telegram means them: RetryAfter is a
-rate limit with a wait, a blocked bot or an unknown chat is permanent, a group upgraded to a
-supergroup is followed to its new id (and the new id remembered), network trouble is transient.
+Texts go as HTML: the message's small markup (campaigns/markup.py) becomes ``<b>``, ``<i>`` and
+``<a href>``, everything else is escaped; they are split into numbered parts under 4,096 UTF-16
+units of visible text, each part rendered with its tags closed. Errors become loa's channel
+errors the way Telegram means them: RetryAfter is a rate limit with a wait, a blocked bot or an
+unknown chat is permanent, a group upgraded to a supergroup is followed to its new id (and the
+new id remembered), network trouble is transient.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import html
 import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from campaigns import markup
 from campaigns.i18n import t
 from channels.base import OutboundMessage, Receipt
 from channels.errors import AuthError, PermanentError, RateLimited, RecipientGone, TransientError
 from channels.limits import RateLimiter
 from channels.parts import PartSender
-from channels.split import split_head, split_text, utf16_length
+from channels.split import head_range, numbered_ranges, utf16_length
 
 # python-telegram-bot 22 warns while building RetryAfter unless told to use timedeltas
 os.environ.setdefault("PTB_TIMEDELTA", "true")
@@ -66,7 +68,7 @@ def _mapped(exc: Exception, token_env: str) -> Exception:
     if isinstance(exc, RetryAfter):
         return RateLimited(f"Telegram 429: {exc.message}", _seconds(exc.retry_after))
     if isinstance(exc, InvalidToken):
-        return AuthError(f"Telegram: {exc.message} ({token_env})")
+        return AuthError(t("telegram_token_rejected", env=token_env, reason=exc.message))
     if isinstance(exc, Forbidden):
         return RecipientGone(t("telegram_forbidden", reason=exc.message))
     if isinstance(exc, BadRequest):
@@ -85,6 +87,24 @@ def _mapped(exc: Exception, token_env: str) -> Exception:
     if isinstance(exc, TelegramError):
         return TransientError(f"Telegram: {exc.message}")
     return TransientError(f"Telegram: {type(exc).__name__}: {exc}")
+
+
+def html_parts(text: str, image: bool = False) -> tuple[str, list[str]]:
+    """The caption (with an image: as much text as a caption holds) and the text parts, as
+    Telegram HTML; cut on the text a reader sees, as Telegram counts it."""
+    marked = markup.parse(text)
+    visible = marked.visible
+    start, caption = 0, ""
+    if image:
+        first = len(visible) - len(visible.lstrip())
+        end, start = head_range(visible.rstrip(), first, CAPTION_LIMIT, utf16_length)
+        caption = marked.slice(first, end).html()
+    parts = [
+        label + marked.slice(a, b).html()
+        for label, a, b in numbered_ranges(visible, TEXT_LIMIT, utf16_length, start)
+        if b > a or not image
+    ]
+    return caption, [IMAGE, *parts] if image else parts
 
 
 class TelegramChannel:
@@ -140,11 +160,7 @@ class TelegramChannel:
     async def send(self, message: OutboundMessage) -> Receipt:
         bot = await self._ready()
         address = self.migrated.get(message.address, message.address)
-        if message.image:  # the photo with as much text as a caption holds, the rest after it
-            caption, rest = split_head(message.text, CAPTION_LIMIT, utf16_length)
-            parts = [IMAGE, *(split_text(rest, TEXT_LIMIT, utf16_length) if rest else [])]
-        else:
-            caption, parts = "", split_text(message.text, TEXT_LIMIT, utf16_length)
+        caption, parts = html_parts(message.text, bool(message.image))
 
         async def send_one(part: str) -> str:
             if part == IMAGE:
@@ -158,9 +174,8 @@ class TelegramChannel:
     ) -> int:
         for _ in range(2):  # a second time only after following a migration
             try:
-                text = html.escape(part, quote=False)
                 async with self._in_flight:
-                    sent = await self._call(bot, address, text, photo)
+                    sent = await self._call(bot, address, part, photo)
                 return int(sent.message_id)
             except OSError as exc:  # the image file went missing since validation
                 raise PermanentError(f"{photo}: {exc.strerror}") from None

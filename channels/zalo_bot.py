@@ -24,7 +24,8 @@ from channels.errors import (
 )
 from channels.limits import RateLimiter
 from channels.parts import PartSender
-from channels.split import split_text, utf16_length
+from channels.redact import redact
+from channels.split import plain_parts
 from channels.transport import json_answer, may_have_arrived, unreadable_answer
 
 TEXT_LIMIT = 2000
@@ -39,7 +40,7 @@ def bot_error(payload: Any, status: int) -> ChannelError | None:
         return unreadable_answer("Zalo Bot", status)
     code = payload.get("error_code", status)
     code = code if isinstance(code, int) else status
-    description = str(payload.get("description", ""))[:300]
+    description = redact(str(payload.get("description", "")))[:300]  # masked, then cut
     if code == 429:
         retry = (payload.get("parameters") or {}).get("retry_after", 1)
         return RateLimited(f"Zalo Bot 429: {description}", float(retry))
@@ -95,7 +96,7 @@ class ZaloBotChannel:
         return payload["result"]
 
     async def send(self, message: OutboundMessage) -> Receipt:
-        parts = split_text(message.text, TEXT_LIMIT, utf16_length)
+        parts = plain_parts(message.text, TEXT_LIMIT)
         if message.image:
             if not message.image.startswith("https://"):
                 raise PermanentError(t("zalo_bot_image_url"))

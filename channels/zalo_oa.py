@@ -35,7 +35,8 @@ from channels.errors import (
 )
 from channels.limits import RateLimiter
 from channels.parts import PartSender
-from channels.split import split_text, utf16_length
+from channels.redact import redact, remember
+from channels.split import plain_parts
 from channels.transport import json_answer, may_have_arrived
 
 DEFAULT_BASE_URL = "https://openapi.zalo.me"
@@ -65,7 +66,8 @@ INVALID_REFRESH = -14014
 
 def oa_error(code: int, message: str) -> ChannelError:
     kind, meaning = ERRORS.get(code, ("transient", "lỗi chưa rõ từ Zalo"))
-    text = f"Zalo OA {code}: {meaning} ({message[:200]})"
+    # masked before it is cut: a token cut in half would no longer be recognised
+    text = f"Zalo OA {code}: {meaning} ({redact(message)[:200]})"
     if kind == "auth":
         return AuthError(text)
     if kind == "rate":
@@ -90,6 +92,25 @@ class TokenPair:
     expires_at: dt.datetime
 
 
+def token_fact(name: str) -> str:
+    return f"zalo-oa:{name}:tokens"
+
+
+def stored_pair(memory: Memory, name: str) -> TokenPair | None:
+    """The token pair loa keeps for the OA channel ``name``; its tokens become secrets to mask
+    (``channels.redact``) from the moment they are read."""
+    raw = memory.get(token_fact(name))
+    if not raw:
+        return None
+    data = json.loads(raw)
+    remember(data["access_token"], data["refresh_token"])
+    return TokenPair(
+        data["access_token"],
+        data["refresh_token"],
+        dt.datetime.fromisoformat(data["expires_at"]),
+    )
+
+
 class TokenKeeper:
     def __init__(
         self,
@@ -103,7 +124,8 @@ class TokenKeeper:
         envs: tuple[str, str],
         clock: Callable[[], dt.datetime] = utcnow,
     ) -> None:
-        self.fact = f"zalo-oa:{name}:tokens"
+        self.name = name
+        self.fact = token_fact(name)
         self.memory = memory
         self.oauth_url = oauth_url.rstrip("/")
         self.app_id = app_id
@@ -116,15 +138,7 @@ class TokenKeeper:
         self.renewals = 0
 
     def stored(self) -> TokenPair | None:
-        raw = self.memory.get(self.fact)
-        if not raw:
-            return None
-        data = json.loads(raw)
-        return TokenPair(
-            data["access_token"],
-            data["refresh_token"],
-            dt.datetime.fromisoformat(data["expires_at"]),
-        )
+        return stored_pair(self.memory, self.name)
 
     async def access_token(self) -> str:
         pair = self.stored()
@@ -178,7 +192,8 @@ class TokenKeeper:
             code = payload.get("error") if isinstance(payload, dict) else None
             if code == INVALID_REFRESH or not payload:
                 return None
-            raise TransientError(f"Zalo OAuth {code}: {str(payload)[:200]}")
+            raise TransientError(f"Zalo OAuth {code}: {redact(str(payload))[:200]}")
+        remember(str(payload["access_token"]), str(payload["refresh_token"]))
         seconds = int(str(payload.get("expires_in", "3600")))
         new = TokenPair(
             str(payload["access_token"]),
@@ -260,9 +275,7 @@ class ZaloOAChannel:
         return {"media_type": "image", "attachment_id": str(payload["data"]["attachment_id"])}
 
     async def send(self, message: OutboundMessage) -> Receipt:
-        bodies: list[Any] = [
-            {"text": part} for part in split_text(message.text, TEXT_LIMIT, utf16_length)
-        ]
+        bodies: list[Any] = [{"text": part} for part in plain_parts(message.text, TEXT_LIMIT)]
         if message.image:  # the image first, as its own message, then the text
             bodies.insert(0, None)
 

@@ -7,11 +7,14 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from channels.redact import redact
 from scheduler.tables import AuditEntry
 
 A = AuditEntry.__table__  # type: ignore[attr-defined]
 
 OK, REFUSED, ERROR = "ok", "refused", "error"
+# details stored as codes (the JSON keeps them; tables show them in words, campaigns.i18n)
+NOT_ADMIN, UNKNOWN_CAMPAIGN = "not an admin", "unknown campaign"
 
 
 def write(
@@ -29,7 +32,7 @@ def write(
         conn.execute(
             A.insert().values(
                 at=at, channel=channel, chat=chat, user=user, command=command,
-                arguments=arguments[:1000], result=result, detail=detail[:1000],
+                arguments=redact(arguments)[:1000], result=result, detail=redact(detail)[:1000],
             )
         )  # fmt: skip
 

@@ -6,26 +6,31 @@ Secrets never live here: a channel names the environment variable that holds its
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import difflib
+import functools
 import os
 import re
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from campaigns.adapt import GENERAL, library_files, library_index, unknown_library_hint
+from campaigns.dates import read_date
 from campaigns.errors import ExpressionError, Problem, ValidationFailed
-from campaigns.i18n import t
-from campaigns.loader import LIBRARY, SPECIAL_CHANNELS, valid_timezone
+from campaigns.i18n import LANGUAGES, choose_language, t
+from campaigns.loader import SPECIAL_CHANNELS, valid_timezone
 from campaigns.locate import LineIndex
 from campaigns.model import ChannelCatalog
 from campaigns.report import dotted, pydantic_problems, toml_problem
-from campaigns.timeexpr import ID_PATTERN
+from campaigns.timeexpr import ID_PATTERN, WEEKDAY_NAMES
+from campaigns.workdays import WorkCalendar
 from channels.limits import DEFAULTS as DEFAULT_LIMITS
 from channels.limits import ChannelLimits, Window
 
@@ -45,7 +50,8 @@ class DatabaseSettings(_Strict):
 
 class CampaignSettings(_Strict):
     paths: list[str] = ["campaigns"]
-    library: bool = True
+    # true: the general library campaigns (campaigns.adapt.GENERAL); a list: these ids
+    library: bool | list[str] = True
     default_channels: list[str] | None = None
     horizon_days: int = 400
 
@@ -56,6 +62,11 @@ class HttpSettings(_Strict):
     enabled: bool = True
     public_url: str = ""  # how subscribers reach loa, e.g. https://lich.vp.gov.vn
     private_feeds: dict[str, str] = {}  # feed path ("campaign/ID", "all") → env var with its token
+    # slow clients: a request's headers must arrive within this time; connections that have not
+    # sent a whole request are bounded per client address and in all (the oldest is closed)
+    header_timeout_seconds: int = 5
+    max_unfinished_per_client: int = 64
+    max_unfinished: int = 512
 
 
 class DaemonSettings(_Strict):
@@ -107,14 +118,33 @@ class ChannelSettings(_Strict):
     bot: BotSettings = BotSettings()
 
 
+CalendarDay = dt.date | str  # a TOML date, or a day as documents write it ("08/02/2027")
+
+
+class CalendarSettings(_Strict):
+    """The office's working days: weekend, public holidays, and the swapped days of each year."""
+
+    weekend: list[str] = ["saturday", "sunday"]
+    public_holidays: bool = True  # Vietnam's public holidays, from the `holidays` package
+    days_off: list[CalendarDay] = []  # nghỉ bù and the office's own days off
+    working_days: list[CalendarDay] = []  # làm bù: weekend days the office works
+    file: str | None = None  # a TOML file with days_off and working_days, beside config.toml
+
+
+class CalendarFile(_Strict):
+    days_off: list[CalendarDay] = []
+    working_days: list[CalendarDay] = []
+
+
 class ConfigFile(_Strict):
     timezone: str = "Asia/Ho_Chi_Minh"
-    language: Literal["vi", "en"] = "vi"
+    language: Literal["vi", "en"] | None = None  # None: not set, so LOA_LANG or vi decides
     database: DatabaseSettings = DatabaseSettings()
     campaigns: CampaignSettings = CampaignSettings()
     http: HttpSettings = HttpSettings()
     daemon: DaemonSettings = DaemonSettings()
     channels: dict[str, ChannelSettings] = {}
+    calendar: CalendarSettings = CalendarSettings()
 
 
 @dataclass(frozen=True)
@@ -124,10 +154,16 @@ class Config:
     path: Path
     root: Path
     data: ConfigFile
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)
 
     @property
     def timezone(self) -> str:
         return self.data.timezone
+
+    @property
+    def language(self) -> str:
+        """The language of loa's texts: LOA_LANG, then this file's ``language``, then vi."""
+        return choose_language(self.data.language)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -135,10 +171,15 @@ class Config:
 
     @property
     def campaign_paths(self) -> list[Path]:
-        paths = [self.root / p for p in self.data.campaigns.paths]
-        if self.data.campaigns.library:
-            paths.insert(0, LIBRARY)
-        return paths
+        return [*self.library_paths, *(self.root / p for p in self.data.campaigns.paths)]
+
+    @property
+    def library_paths(self) -> list[Path]:
+        """The ready campaigns this office chose: the general ones, those it names, or none."""
+        chosen = self.data.campaigns.library
+        if chosen is False:
+            return []
+        return library_files(GENERAL if chosen is True else chosen)
 
     @property
     def database_url(self) -> str:
@@ -208,11 +249,16 @@ class Config:
             name: tuple(str(alias) for alias in settings.targets)
             for name, settings in self.data.channels.items()
         }
+        chats = frozenset(n for n, s in self.data.channels.items() if s.type in NETWORK_TYPES)
+        found = ChannelCatalog(targets=targets, addresses=self.addresses(), needs_target=chats)
         defaults = self.data.campaigns.default_channels
         if defaults is None:
-            # with a bot to /subscribe through, a chat that subscribes gets what everyone gets
-            defaults = [*targets, *(SPECIAL_CHANNELS if self.bots() else ())]
-        return ChannelCatalog(targets=targets, defaults=tuple(defaults))
+            # every channel that reaches someone (a chat platform without targets reaches
+            # nobody); with a bot to /subscribe through, a chat that subscribes gets what
+            # everyone gets
+            defaults = [n for n in targets if not found.names_no_chat(n)]
+            defaults += SPECIAL_CHANNELS if self.bots() else ()
+        return replace(found, defaults=tuple(defaults), calendar=self.calendar)
 
     def bots(self) -> dict[str, ChannelSettings]:
         """The channels whose bots answer chat commands."""
@@ -246,6 +292,96 @@ def _check_bot(
             report((*where, "mode"), t("bot_webhook_needs_http"))
     if not 1 <= bot.poll_seconds <= 50:
         report((*where, "poll_seconds"), t("wrong_type", expected="1–50"))
+
+
+HOLIDAY_YEARS = range(2000, 2100)  # the years campaigns.lunar covers, and then some
+
+
+@functools.cache
+def public_holidays() -> tuple[dict[dt.date, str], frozenset[dt.date]]:
+    """Vietnam's public holidays by name (Tết, Giỗ Tổ Hùng Vương, …) and the weekend days the
+    government's decisions made working days, as the `holidays` package knows them."""
+    import holidays
+
+    found = holidays.country_holidays("VN", years=HOLIDAY_YEARS, language="vi")
+    return dict(found.items()), frozenset(found.weekend_workdays)
+
+
+def _calendar_day(value: CalendarDay) -> dt.date | None:
+    if isinstance(value, dt.date):
+        return value.date() if isinstance(value, dt.datetime) else value
+    with contextlib.suppress(ValueError):
+        return dt.date.fromisoformat(value.strip())
+    written = read_date(" ".join(value.strip().split()))
+    if written is None or written.year is None:
+        return None
+    return dt.date(written.year, written.month, written.day)
+
+
+def build_calendar(
+    settings: CalendarSettings, root: Path, report: Callable[..., None]
+) -> WorkCalendar:
+    """The office's WorkCalendar from [calendar]; each wrong value is reported by its key."""
+    weekend: set[int] = set()
+    for i, name in enumerate(settings.weekend):
+        weekday = WEEKDAY_NAMES.get(" ".join(name.strip().lower().split()))
+        if weekday is None:
+            report(("calendar", "weekend", i), t("bad_weekend_day", value=name),
+                   t("bad_weekend_day_hint"))  # fmt: skip
+        else:
+            weekend.add(weekday)
+    lists = {"days_off": list(settings.days_off), "working_days": list(settings.working_days)}
+    where: dict[str, list[tuple[str | int, ...]]] = {
+        key: [("calendar", key, i) for i in range(len(values))] for key, values in lists.items()
+    }
+    if settings.file is not None:
+        extra = _calendar_file(root / settings.file, report)
+        for key in lists:
+            values = getattr(extra, key)
+            lists[key] += values
+            where[key] += [("calendar", "file")] * len(values)
+    days: dict[str, set[dt.date]] = {key: set() for key in lists}
+    for key, values in lists.items():
+        for value, loc in zip(values, where[key], strict=True):
+            try:
+                day = _calendar_day(value)
+            except ExpressionError as exc:
+                report(loc, exc.message, exc.hint)
+                continue
+            if day is None:
+                report(loc, t("bad_calendar_day", value=value), t("bad_calendar_day_hint"))
+            else:
+                days[key].add(day)
+    holidays, worked = public_holidays() if settings.public_holidays else ({}, frozenset())
+    return WorkCalendar(
+        weekend=frozenset(weekend),
+        holidays=holidays,
+        days_off=frozenset(days["days_off"]),
+        working_days=(worked - days["days_off"]) | days["working_days"],
+    )
+
+
+def _calendar_file(path: Path, report: Callable[..., None]) -> CalendarFile:
+    try:
+        return CalendarFile.model_validate(tomllib.loads(path.read_text("utf-8")))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ValidationError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else str(exc).splitlines()[0]
+        report(("calendar", "file"), t("calendar_file_bad", path=path, reason=reason),
+               t("calendar_file_bad_hint"))  # fmt: skip
+        return CalendarFile()
+
+
+def configured_language(path: Path) -> str | None:
+    """The ``language`` a config file sets, read without checking the rest of the file.
+
+    Texts shown before the file is checked (``--help``, the file's own errors) follow it too.
+    None when the file is unreadable or names no known language.
+    """
+    try:
+        value = tomllib.loads(path.read_text("utf-8")).get("language")
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
+        return None
+    return value if isinstance(value, str) and value in LANGUAGES else None
 
 
 def load_config(path: Path) -> Config:
@@ -282,11 +418,22 @@ def load_config(path: Path) -> Config:
     for key in ("reload_seconds", "batch_size", "max_attempts", "retry_base_seconds"):
         if getattr(parsed.daemon, key) < 1:
             report(("daemon", key), t("wrong_type", expected="≥ 1"))
+    if isinstance(parsed.campaigns.library, list):
+        for j, campaign_id in enumerate(parsed.campaigns.library):
+            if campaign_id not in library_index():
+                report(
+                    ("campaigns", "library", j),
+                    t("unknown_library_campaign", value=campaign_id),
+                    unknown_library_hint(campaign_id),
+                )
     if parsed.campaigns.horizon_days < 1:
         report(("campaigns", "horizon_days"), t("wrong_type", expected="≥ 1"))
+    for key in ("header_timeout_seconds", "max_unfinished_per_client", "max_unfinished"):
+        if getattr(parsed.http, key) < 1:
+            report(("http", key), t("wrong_type", expected="≥ 1"))
     for feed, env in parsed.http.private_feeds.items():
         where = ("http", "private_feeds", feed)
-        if not re.fullmatch(r"all|(campaign|unit|tag)/[\w-]+", feed):
+        if not re.fullmatch(r"all|(campaign|unit|tag)/[\w -]+", feed):
             report(where, t("bad_feed_path", value=feed), t("bad_feed_path_hint"))
         elif not os.environ.get(env):
             report(where, t("feed_token_missing", env=env))
@@ -327,8 +474,19 @@ def load_config(path: Path) -> Config:
         name_, _, alias = spec.partition(":")
         if name_ in SPECIAL_CHANNELS and not alias:
             continue
-        if name_ not in parsed.channels or (alias and alias not in parsed.channels[name_].targets):
-            report(("campaigns", "default_channels", j), t("unknown_channel", value=spec))
+        spot = ("campaigns", "default_channels", j)
+        settings_ = parsed.channels.get(name_)
+        if settings_ is None or (alias and alias not in settings_.targets):
+            report(spot, t("unknown_channel", value=spec))
+        elif not alias and settings_.type in NETWORK_TYPES and not settings_.targets:
+            # it names no chat: every message without channels would fail at the platform
+            report(
+                spot,
+                t("channel_without_targets", channel=name_),
+                t("channel_without_targets_hint", channel=name_),
+            )
+    root = path.resolve().parent
+    calendar = build_calendar(parsed.calendar, root, report)
     if problems:
         raise ValidationFailed(problems)
-    return Config(path=path, root=path.resolve().parent, data=parsed)
+    return Config(path=path, root=root, data=parsed, calendar=calendar)

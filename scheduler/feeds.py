@@ -29,16 +29,38 @@ KINDS = ("all", "campaign", "unit", "tag")
 
 
 def slug(text: str) -> str:
-    """``Sở Tài nguyên và Môi trường`` → ``so-tai-nguyen-va-moi-truong`` (đ → d)."""
-    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    text = "".join(c for c in text if unicodedata.category(c) != "Mn").lower()
-    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+    """The one name a campaign, unit or tag has in feed URLs, the index and ``export-ics``:
+    ``Sở Tài nguyên và Môi trường`` → ``so-tai-nguyen-va-moi-truong``, ``môi trường`` →
+    ``moi-truong`` (đ → d). A name with no letter or digit left gets a short stable hash, so
+    every name has a URL."""
+    folded = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    folded = "".join(c for c in folded if unicodedata.category(c) != "Mn").lower()
+    found = re.sub(r"[^a-z0-9]+", "-", folded).strip("-")
+    if found or not text.strip():
+        return found
+    return "x-" + hashlib.blake2b(text.strip().encode(), digest_size=4).hexdigest()
+
+
+def feed_path(kind: str, name: str = "") -> str:
+    """``tag/moi-truong`` for the tag ``môi trường``: a feed's path under /feeds/ (no .ics)."""
+    return "all" if kind == "all" else f"{kind}/{slug(name)}"
+
+
+def canonical_path(path: str) -> str:
+    """A feed path as config.toml may write it (``tag/môi trường``) in its slugged form, so a
+    private feed stays private whichever way its name was written."""
+    kind, _, name = path.partition("/")
+    return feed_path(kind, name) if name else path
 
 
 @dataclass(frozen=True)
 class FeedSelector:
+    """A feed as asked for: ``value`` is a slug or a name as written (``môi trường``).
+    ``FeedStore.resolve`` turns it into the slug and the names it stands for (``names``)."""
+
     kind: str  # "all", "campaign", "unit" or "tag"
     value: str = ""
+    names: frozenset[str] = frozenset()
 
     @property
     def path(self) -> str:
@@ -69,42 +91,82 @@ class FeedStore:
     def _filter(self, selector: FeedSelector, campaigns: dict[str, Any], now: dt.datetime) -> Any:
         keep = or_(O.c.status == "confirmed", O.c.updated_at >= now - KEEP_CANCELLED)
         if selector.kind == "campaign":
-            return and_(keep, O.c.campaign == selector.value)
+            return and_(keep, O.c.campaign.in_(sorted(selector.names)))
         if selector.kind == "tag":
-            tagged = [c for c, row in campaigns.items() if selector.value in row.tags.split("\n")]
+            tagged = [c for c, row in campaigns.items() if selector.names & _lines(row.tags)]
             return and_(
                 keep,
-                or_(O.c.campaign.in_(tagged), O.c.tags.contains(selector.value)),
+                or_(O.c.campaign.in_(tagged), *(O.c.tags.contains(n) for n in selector.names)),
             )
         return keep
 
-    def lookup(self, selector: FeedSelector) -> FeedVersion | None:
-        """The feed's current version, or None when it names nothing loa knows (a 404);
-        one read of the campaigns serves both answers, as every request needs both."""
+    def lookup(self, selector: FeedSelector) -> tuple[FeedSelector, FeedVersion] | None:
+        """The feed resolved to its slug, and its current version; None when it names nothing
+        loa knows (a 404). One read of the campaigns serves both answers."""
         campaigns = self._campaigns()
-        if not self.exists(selector, campaigns):
+        found = self.resolve(selector, campaigns)
+        if found is None:
             return None
-        return self.version(selector, campaigns=campaigns)
+        return found, self.version(found, campaigns=campaigns)
 
     def exists(self, selector: FeedSelector, campaigns: dict[str, Any] | None = None) -> bool:
         """Whether the feed names something loa knows (an unknown campaign is a 404)."""
+        return self.resolve(selector, campaigns) is not None
+
+    def resolve(
+        self, selector: FeedSelector, campaigns: dict[str, Any] | None = None
+    ) -> FeedSelector | None:
+        """The feed under its slug, with every name written that slugs the same: ``môi trường``,
+        ``Môi-trường`` and ``moi-truong`` all ask for, and are, the one feed ``tag/moi-truong``."""
         if selector.kind == "all":
-            return True
+            return selector
         campaigns = campaigns if campaigns is not None else self._campaigns()
-        if selector.kind == "campaign":
-            return selector.value in campaigns
-        if selector.kind == "tag":
-            return any(
-                selector.value in row.tags.split("\n") for row in campaigns.values()
-            ) or bool(self._rows(selector, campaigns, dt.datetime.now(dt.UTC)))
-        return selector.value in self.units()
+        key = slug(selector.value)
+        names = self.names(selector.kind, campaigns).get(key)
+        return FeedSelector(selector.kind, key, names) if names else None
+
+    def names(
+        self, kind: str, campaigns: dict[str, Any] | None = None
+    ) -> dict[str, frozenset[str]]:
+        """slug → the names written that give it, for every campaign, unit or tag loa knows."""
+        if kind == "unit":
+            written = self._unit_names()
+        elif kind == "tag":
+            written = self._tag_names(campaigns if campaigns is not None else self._campaigns())
+        elif kind == "campaign":
+            written = set(campaigns if campaigns is not None else self._campaigns())
+        else:
+            return {}
+        found: dict[str, set[str]] = {}
+        for name in sorted(written):
+            found.setdefault(slug(name), set()).add(name)
+        return {key: frozenset(group) for key, group in found.items()}
+
+    def _resolved(self, selector: FeedSelector, campaigns: dict[str, Any]) -> FeedSelector:
+        """``selector`` as ``resolve`` gives it; one that names nothing stays as it is (empty)."""
+        if selector.names or selector.kind == "all":
+            return selector
+        return self.resolve(selector, campaigns) or selector
 
     def units(self) -> dict[str, str]:
         """slug → unit name, over every lead and partner unit in the store."""
+        return {key: min(group) for key, group in self.names("unit").items()}
+
+    def _unit_names(self) -> set[str]:
         with self.db.connect() as conn:
             rows = conn.execute(select(O.c.lead, O.c.partners).distinct()).all()
-        names = {n.strip() for r in rows for n in [r.lead, *r.partners.split("\n")] if n.strip()}
-        return {slug(name): name for name in sorted(names)}
+        return {n.strip() for r in rows for n in [r.lead, *r.partners.split("\n")] if n.strip()}
+
+    def _tag_names(self, campaigns: dict[str, Any]) -> set[str]:
+        """Tags of campaigns and of events still in some feed (a cancelled one for a while)."""
+        keep = or_(
+            O.c.status == "confirmed",
+            O.c.updated_at >= dt.datetime.now(dt.UTC) - KEEP_CANCELLED,
+        )
+        with self.db.connect() as conn:
+            rows = conn.execute(select(O.c.tags).where(keep).distinct()).all()
+        names = {tag for r in rows for tag in _lines(r.tags)}
+        return names | {tag for row in campaigns.values() for tag in _lines(row.tags)}
 
     def _rows(
         self, selector: FeedSelector, campaigns: dict[str, Any], now: dt.datetime
@@ -125,8 +187,7 @@ class FeedStore:
         if selector.kind == "tag":
             rows = [
                 r for r in rows
-                if selector.value in r.tags.split("\n")
-                or selector.value in campaigns.get(r.campaign, _NO_TAGS).tags.split("\n")
+                if selector.names & (_lines(r.tags) | _lines(campaigns.get(r.campaign, _NO_TAGS).tags))
             ]  # fmt: skip
         return rows
 
@@ -139,6 +200,7 @@ class FeedStore:
         """A cheap validator: changes whenever any event of the feed changes."""
         now = now or dt.datetime.now(dt.UTC)
         campaigns = campaigns if campaigns is not None else self._campaigns()
+        selector = self._resolved(selector, campaigns)
         with self.db.connect() as conn:
             count, newest, sequences = conn.execute(
                 select(func.count(), func.max(O.c.updated_at), func.sum(O.c.sequence)).where(
@@ -165,6 +227,7 @@ class FeedStore:
             return cached
         now = now or dt.datetime.now(dt.UTC)
         campaigns = self._campaigns()
+        selector = self._resolved(selector, campaigns)
         # each event's serialised block was stored when sync last changed it: a fresh daemon
         # joins them instead of rendering thousands of events through icalendar again
         rows = self._rows(selector, campaigns, now)
@@ -194,17 +257,18 @@ class FeedStore:
 
     def info(self, selector: FeedSelector, campaigns: dict[str, Any] | None = None) -> FeedInfo:
         campaigns = campaigns if campaigns is not None else self._campaigns()
-        if selector.kind == "campaign" and selector.value in campaigns:
-            row = campaigns[selector.value]
+        selector = self._resolved(selector, campaigns)
+        written = min(selector.names, default=selector.value)  # the name as a person wrote it
+        if selector.kind == "campaign" and written in campaigns:
+            row = campaigns[written]
             name, description = f"loa: {row.title}", row.description
         elif selector.kind == "unit":
-            unit = self.units().get(selector.value, selector.value)
-            name, description = f"loa: {unit}", f"Các hoạt động do {unit} chủ trì hoặc phối hợp"
-        elif selector.kind == "tag":
             name, description = (
-                f"loa: #{selector.value}",
-                f"Các hoạt động gắn nhãn {selector.value}",
+                f"loa: {written}",
+                f"Các hoạt động do {written} chủ trì hoặc phối hợp",
             )
+        elif selector.kind == "tag":
+            name, description = f"loa: #{written}", f"Các hoạt động gắn nhãn {written}"
         else:
             name, description = (
                 "loa: lịch chiến dịch",
@@ -212,6 +276,10 @@ class FeedStore:
             )
         url = f"{self.base_url}/feeds/{selector.path}.ics" if self.base_url else ""
         return FeedInfo(name=name, description=description, url=url)
+
+
+def _lines(text: str) -> set[str]:
+    return {line for line in text.split("\n") if line}
 
 
 class _NoTags:

@@ -32,15 +32,16 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from channels.inbound import Inbox, Update, WebhookRefused
+from channels.redact import redact
 from scheduler import outbox
-from scheduler.feeds import FeedSelector, FeedStore
+from scheduler.feeds import FeedSelector, FeedStore, canonical_path, feed_path
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry, Counter, Gauge, Summary
 
 SLICE = 64 * 1024
-_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
-_TAG = re.compile(r"^[\w-]{1,100}$")
+# a feed's name in its URL: its slug, or the name as written (``môi trường``, URL-encoded)
+_NAME = re.compile(r"^[^\x00-\x1f\x7f]{1,100}$")
 CALENDAR = "text/calendar; charset=utf-8"
 MAX_QUERY = 2048
 MAX_WEBHOOK_BODY = 1_000_000  # platforms' updates are a few KB
@@ -57,6 +58,8 @@ class HttpState:
     latencies: Callable[[], list[float]] = lambda: []
     bots: Callable[[], dict[str, dict[str, str]]] = dict  # bot → its health
     refused_files: Callable[[], list[str]] = list  # campaign files whose current version is off
+    # {"state": "ok"}, or a storage fault: {"state": "fault", "kind", "reason", "since", "hint"}
+    storage: Callable[[], dict[str, str]] = lambda: {"state": "ok"}
     hooks: Callable[[str], WebhookTarget | None] = lambda name: None  # bots in webhook mode
     base_url: str = ""
 
@@ -127,6 +130,8 @@ def _http_date(moment: dt.datetime) -> str:
 def create_app(state: HttpState) -> Starlette:
     feeds = FeedStore(state.db, state.base_url)
     tally = _Metrics()
+    # config.toml may write a private feed's name as people do (``tag/môi trường``)
+    tokens = {canonical_path(path): token for path, token in state.feed_tokens.items()}
 
     async def _errors(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
@@ -147,7 +152,7 @@ def create_app(state: HttpState) -> Starlette:
         return response
 
     def _allowed(selector: FeedSelector, request: Request) -> bool:
-        secret = state.feed_tokens.get(selector.path)
+        secret = tokens.get(feed_path(selector.kind, selector.value))
         if secret is None:
             return True
         given = request.query_params.get("token", "")
@@ -155,12 +160,13 @@ def create_app(state: HttpState) -> Starlette:
 
     async def _feed(selector: FeedSelector, request: Request) -> Response:
         kind = selector.kind
-        version = (
+        found = (
             await asyncio.to_thread(feeds.lookup, selector) if _allowed(selector, request) else None
         )
-        if version is None:
+        if found is None:
             tally.feed_request(kind, "404")
             return PlainTextResponse("Không tìm thấy", status_code=404)
+        selector, version = found
         # a feed is text that shrinks about twentyfold: gzip it once per version for the clients
         # that ask (most do), which also keeps a slow client's socket buffer small
         zipped = _accepts_gzip(request)
@@ -187,8 +193,7 @@ def create_app(state: HttpState) -> Starlette:
 
     async def feed_named(request: Request) -> Response:
         kind, name = request.path_params["kind"], request.path_params["name"]
-        pattern = _TAG if kind == "tag" else _NAME
-        if kind not in ("campaign", "unit", "tag") or not pattern.match(name):
+        if kind not in ("campaign", "unit", "tag") or not _NAME.match(name):
             tally.feed_request("invalid", "404")
             return PlainTextResponse("Không tìm thấy", status_code=404)
         return await _feed(FeedSelector(kind, name), request)
@@ -203,22 +208,32 @@ def create_app(state: HttpState) -> Starlette:
         next_due = state.next_due()
         bots = state.bots()
         refused = state.refused_files()
-        # a refused file, like a failing bot, degrades loa: the other files keep running
+        # a refused campaign file, like a failing bot, degrades loa: the other files keep running
         failing = bool(refused) or any(b.get("state") == "failing" for b in bots.values())
+        storage = state.storage()
         body = {
-            # a bot that cannot reach its platform degrades loa; it does not stop the schedule
-            "status": "error"
+            # a bot that cannot reach its platform degrades loa; it does not stop the schedule.
+            # A database that can be read but not written stops sending: a monitor must see it
+            "status": "storage_fault"
+            if storage["state"] != "ok"
+            else "error"
             if database != "ok" or not running
             else "degraded"
             if failing
             else "ok",
             "database": database,
+            "storage": storage,
             "scheduler": "running" if running else "stopped",
             "next_due": next_due.isoformat() if next_due else None,
             "bots": bots,
             "refused_files": refused,
         }
-        return JSONResponse(body, status_code=503 if body["status"] == "error" else 200)
+        # a bot's error or a database driver's may quote a token: none leaves in the answer
+        return Response(
+            redact(json.dumps(body, ensure_ascii=False, separators=(",", ":"))),
+            status_code=503 if body["status"] in ("error", "storage_fault") else 200,
+            media_type="application/json",
+        )
 
     async def webhook(request: Request) -> Response:
         """Updates a platform pushes: proved genuine (secret token or signature), then answered
@@ -244,26 +259,16 @@ def create_app(state: HttpState) -> Starlette:
     async def metrics(request: Request) -> Response:
         counts = await asyncio.to_thread(outbox.counts, state.db)
         body, media_type = tally.exposition(counts, state.latencies())
-        return Response(body, media_type=media_type)
+        return Response(redact(body.decode()), media_type=media_type)
 
     async def index(request: Request) -> HTMLResponse:
-        campaigns = await asyncio.to_thread(feeds._campaigns)
-        units = await asyncio.to_thread(feeds.units)
+        items = await asyncio.to_thread(_index_items, feeds)
         host = request.headers.get("host", "127.0.0.1")
-        items = [("Tất cả chiến dịch", "all")]
-        items += [
-            (row.title, f"campaign/{cid}")
-            for cid, row in sorted(campaigns.items())
-            if row.digest != "removed"
-        ]
-        items += [(f"Đơn vị: {name}", f"unit/{s}") for s, name in units.items()]
-        tags = sorted({t for row in campaigns.values() for t in row.tags.split("\n") if t})
-        items += [(f"Nhãn: {tag}", f"tag/{tag}") for tag in tags if _TAG.match(tag)]
         rows = "".join(
             f'<li>{html.escape(title)} — <a href="webcal://{html.escape(host)}/feeds/{html.escape(path)}.ics">'
             f'webcal</a> · <a href="/feeds/{html.escape(path)}.ics">.ics</a></li>'
             for title, path in items
-            if path not in state.feed_tokens
+            if path not in tokens
         )
         page = (
             '<!doctype html><html lang="vi"><meta charset="utf-8"><title>loa — lịch chiến dịch</title>'
@@ -285,6 +290,19 @@ def create_app(state: HttpState) -> Starlette:
         middleware=[Middleware(BaseHTTPMiddleware, dispatch=_limit_query)],
         exception_handlers={HTTPException: _errors},
     )
+
+
+def _index_items(feeds: FeedStore) -> list[tuple[str, str]]:
+    """(title, feed path) of every feed, each under the slug its feed is served at."""
+    campaigns = feeds._campaigns()
+    items = [("Tất cả chiến dịch", "all")]
+    live = {cid: row for cid, row in campaigns.items() if row.digest != "removed"}
+    for key, names in sorted(feeds.names("campaign", live).items()):
+        items.append((live[min(names)].title, f"campaign/{key}"))
+    for kind, label in (("unit", "Đơn vị"), ("tag", "Nhãn")):
+        for key, names in sorted(feeds.names(kind, campaigns).items()):
+            items.append((f"{label}: {', '.join(sorted(names))}", f"{kind}/{key}"))
+    return items
 
 
 async def _read_capped(request: Request, limit: int) -> bytes | None:

@@ -23,7 +23,7 @@ def build_outlets(config: Config, db: Engine) -> tuple[dict[str, Channel], RateL
         if limits is not None:
             limiter.configure(name, limits)
     channels = build_channels(
-        config.data.channels, config.root, outbox.Memory(db), limiter, _follow_moves(db)
+        config.data.channels, config.root, outbox.Memory(db), limiter, _follow_moves(db), config.tz
     )
     return channels, limiter
 

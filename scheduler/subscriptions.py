@@ -40,6 +40,7 @@ V = CampaignVersion.__table__  # type: ignore[attr-defined]
 SUBSCRIBERS = "subscribers"
 CHAT_PREFIX = "chat:"
 UNSUBSCRIBED = "unsubscribed"
+DUPLICATE = "duplicate"  # cancel_reason: the chat gets this message under another name
 WAITING = (*ACTIVE_STATES, State.HELD)
 
 Subscribers = Mapping[str, list[tuple[str, str]]]  # campaign → [(channel, chat)]

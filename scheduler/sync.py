@@ -3,7 +3,10 @@
 - a new key becomes ``pending`` (only if it is not already past due);
 - a changed ``pending``/``retrying``/``held`` delivery is updated (text, due time);
 - a pending key that no longer appears is ``cancelled`` (reason "removed");
-- ``sent``, ``failed``, ``missed`` and user-cancelled deliveries are never touched.
+- ``sent``, ``failed``, ``missed`` and user-cancelled deliveries are never touched;
+- one chat named several ways (a configured alias and a subscription) gets each message once:
+  the other names' waiting deliveries are ``cancelled`` (reason "duplicate"), see
+  ``one_per_chat``.
 
 Activity and deadline occurrences are kept the same way, with a SEQUENCE raised on every change
 and ``cancelled`` status when they disappear, which the calendar feeds need.
@@ -20,7 +23,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterable
+import json
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import SimpleNamespace
 from typing import Any
@@ -36,23 +40,34 @@ from campaigns.expand import (
     delivery_key,
     expand,
 )
+from campaigns.i18n import t
 from campaigns.ics import event_block
 from campaigns.loader import expansion_problem
 from campaigns.model import Campaign, ChannelCatalog
 from campaigns.timeexpr import instant
+from channels.registry import migrated_fact
 from scheduler import pausing, subscriptions
 from scheduler.feeds import block_marker, feed_event
-from scheduler.subscriptions import SUBSCRIBERS, UNSUBSCRIBED, chat_target
-from scheduler.tables import REMOVED, CampaignVersion, Delivery, Occurrence, State
+from scheduler.subscriptions import (
+    CHAT_PREFIX,
+    DUPLICATE,
+    SUBSCRIBERS,
+    UNSUBSCRIBED,
+    address_of,
+    chat_target,
+)
+from scheduler.tables import REMOVED, CampaignVersion, Delivery, Meta, Occurrence, State
 
 D = Delivery.__table__  # type: ignore[attr-defined]
 O = Occurrence.__table__  # type: ignore[attr-defined]  # noqa: E741
 V = CampaignVersion.__table__  # type: ignore[attr-defined]
+M = Meta.__table__  # type: ignore[attr-defined]
 
-EXPANSION_VERSION = "5"  # raise when expansion changes meaning, so every campaign re-expands
+EXPANSION_VERSION = "7"  # raise when expansion changes meaning, so every campaign re-expands
 FRESH_FOR = dt.timedelta(days=1)  # the daily job rolls the horizon
 EDITABLE = (State.PENDING, State.RETRYING, State.HELD)
-RESTORABLE = (REMOVED, UNSUBSCRIBED)  # cancelled by sync, not by a person: may come back
+RESTORABLE = (REMOVED, UNSUBSCRIBED, DUPLICATE)  # cancelled by sync, not a person: may come back
+REACHED = (State.SENT, State.SENDING)  # the chat has (or may have) this message already
 
 Progress = Callable[[int, int, str], None]
 
@@ -82,8 +97,12 @@ def version_digest(
     campaign: Campaign, catalog: ChannelCatalog, subscribers: Iterable[tuple[str, str]] = ()
 ) -> str:
     targets = sorted((k, tuple(v)) for k, v in catalog.targets.items())
+    addresses = sorted(catalog.addresses.items())
     chats = sorted(subscribers)
-    return _hash(campaign.digest, targets, catalog.defaults, chats, EXPANSION_VERSION)
+    return _hash(
+        campaign.digest, targets, addresses, catalog.defaults, chats, EXPANSION_VERSION,
+        catalog.calendar.digest,
+    )  # fmt: skip
 
 
 def with_subscribers(
@@ -99,6 +118,61 @@ def with_subscribers(
             target = chat_target(chat)
             key = delivery_key(d.message_key, channel, target)
             yield replace(d, key=key, channel=channel, target=target)
+
+
+def chat_of(addresses: Mapping[tuple[str, str], str], channel: str, target: str) -> tuple[str, str]:
+    """The platform chat a target names, spelled one way whatever the name: an alias of
+    config.toml and a subscription of the same chat both give ``(channel, "chat:<id>")``. An
+    alias whose address is unknown stays itself (it names no chat we could compare)."""
+    address = address_of(addresses, channel, target)
+    return channel, (target if address is None else chat_target(address))
+
+
+def naming_rank(target: str) -> int:
+    """Which name of a chat keeps a message's key: a configured alias first (its keys are the
+    oldest, so stored deliveries stay where they are), then a subscription. A new source of
+    chat names (a unit's chat) gets its rank here and goes through ``one_per_chat`` too."""
+    return 1 if target.startswith(CHAT_PREFIX) else 0
+
+
+def one_per_chat(
+    dispatches: Iterable[Dispatch],
+    addresses: Mapping[tuple[str, str], str],
+    reached: Collection[str] = (),
+) -> tuple[list[Dispatch], dict[str, str]]:
+    """One delivery per message occurrence and platform chat: the dispatches kept (in their
+    order) and, for each one left out, the key that reaches its chat instead.
+
+    Of the names of one chat the key already sent (``reached``) wins, so nothing goes out
+    again under a second name; then the lowest ``naming_rank``; then the first, in the
+    order of the campaign's ``channels`` and config.toml's targets."""
+    dispatches = list(dispatches)
+
+    def chat(d: Dispatch) -> tuple[str, str, str]:
+        return (d.message_key, *chat_of(addresses, d.channel, d.target))
+
+    def preference(d: Dispatch) -> tuple[bool, int]:
+        return d.key not in reached, naming_rank(d.target)
+
+    best: dict[tuple[str, str, str], Dispatch] = {}
+    for d in dispatches:
+        held = best.get(chat(d))
+        if held is None or preference(d) < preference(held):
+            best[chat(d)] = d
+    kept = [d for d in dispatches if best[chat(d)] is d]
+    dropped = {d.key: best[chat(d)].key for d in dispatches if best[chat(d)] is not d}
+    return kept, dropped
+
+
+def _duplicate_statement(now: dt.datetime) -> Any:
+    """Cancel a waiting delivery whose chat gets the message under another key, saying which."""
+    editable = or_(*(D.c.state == state for state in EDITABLE))
+    return (
+        update(D)
+        .where(and_(D.c.key == bindparam("k"), editable))
+        .values(state=State.CANCELLED, cancel_reason=DUPLICATE, last_error=bindparam("reason"),
+                next_attempt_at=None, updated_at=now)
+    )  # fmt: skip
 
 
 def _occurrence_row(
@@ -186,6 +260,7 @@ def sync(
     with engine.begin() as conn:
         versions = {row.campaign: row for row in conn.execute(select(V)).all()}
         chats = subscriptions.active(conn)
+        addresses = _where_chats_are(conn, catalog.addresses)
         stale = [
             c
             for c in campaigns
@@ -200,7 +275,9 @@ def sync(
             paused = bool(old is not None and old.paused)
             subscribed = chats.get(campaign.id, [])
             try:
-                _sync_campaign(conn, campaign, catalog, subscribed, paused, now, horizon, report)
+                _sync_campaign(
+                    conn, campaign, catalog, addresses, subscribed, paused, now, horizon, report
+                )
             except ExpansionRefused as exc:  # raised before the campaign's first write
                 report.refused[campaign.id] = expansion_problem(campaign, exc)
                 protected_ids.add(campaign.id)
@@ -218,10 +295,26 @@ def sync(
     return report
 
 
+def _where_chats_are(
+    conn: Connection, addresses: Mapping[tuple[str, str], str]
+) -> dict[tuple[str, str], str]:
+    """The configured addresses, with each chat that got a new id since (a Telegram group
+    upgraded to a supergroup) at its new id: the channel sends there, and the chat's
+    subscriptions moved there, so the alias and the subscription still name one chat."""
+    facts = {migrated_fact(channel): channel for channel, _ in addresses}
+    rows = conn.execute(select(M.c.name, M.c.value).where(M.c.name.in_(list(facts)))).all()
+    moved = {facts[row.name]: json.loads(row.value or "{}") for row in rows}
+    return {
+        (channel, alias): moved.get(channel, {}).get(address, address)
+        for (channel, alias), address in addresses.items()
+    }
+
+
 def _sync_campaign(
     conn: Connection,
     campaign: Campaign,
     catalog: ChannelCatalog,
+    addresses: Mapping[tuple[str, str], str],
     chats: list[tuple[str, str]],
     paused: bool,
     now: dt.datetime,
@@ -232,7 +325,7 @@ def _sync_campaign(
     start, end = now - campaign.grace, now + horizon
     expansion = expand(campaign, start, end, catalog)
     dispatches = with_subscribers(expansion.dispatches(), chats)
-    _sync_deliveries(conn, campaign, dispatches, paused, start, end, now, report)
+    _sync_deliveries(conn, campaign, dispatches, addresses, paused, start, end, now, report)
     _sync_occurrences(
         conn, campaign, [*expansion.activities, *expansion.deadlines], tz, start, end, now, report
     )
@@ -257,6 +350,7 @@ def _sync_deliveries(
     conn: Connection,
     campaign: Campaign,
     dispatches: Iterable[Dispatch],
+    addresses: Mapping[tuple[str, str], str],
     paused: bool,
     start: dt.datetime,
     end: dt.datetime,
@@ -274,8 +368,15 @@ def _sync_deliveries(
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     restores: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    for dispatch in dispatches:
+    reached = {key for key, old in existing.items() if old.state in REACHED}
+    kept, duplicates = one_per_chat(dispatches, addresses, reached)
+    seen: set[str] = set(duplicates)  # not vanished: cancelled below, with their own reason
+    doubled = [
+        {"k": key, "reason": t("duplicate_of", key=winner)}
+        for key, winner in duplicates.items()
+        if key in existing and existing[key].state in EDITABLE
+    ]
+    for dispatch in kept:
         seen.add(dispatch.key)
         row = _delivery_row(dispatch, campaign.grace, now, paused)
         old = existing.get(dispatch.key)
@@ -309,10 +410,12 @@ def _sync_deliveries(
             .values(state=State.CANCELLED, cancel_reason="removed", next_attempt_at=None,
                     updated_at=now)
         )  # fmt: skip
+    if doubled:
+        conn.execute(_duplicate_statement(now), doubled)
     report.inserted += len(inserts)
     report.updated += len(updates)
     report.restored += len(restores)
-    report.cancelled += len(vanished)
+    report.cancelled += len(vanished) + len(doubled)
 
 
 def _edit(row: dict[str, Any]) -> dict[str, Any]:

@@ -20,11 +20,13 @@ from dataclasses import asdict, dataclass
 
 from sqlalchemy import Engine, select
 
+from campaigns import markup
 from campaigns.i18n import t
 from channels.base import Channel, OutboundMessage
 from channels.errors import AuthError, ChannelError, RecipientGone, TransientError
 from channels.inbound import BotCommand, Inbox, Update
 from channels.limits import RateLimiter
+from channels.redact import redact
 from scheduler import outbox, subscriptions
 from scheduler.bot import answered
 from scheduler.bot.core import USER_COMMANDS, CommandCore, Reply, Request
@@ -119,6 +121,7 @@ class BotRunner:
     # -- health --------------------------------------------------------------------------
 
     async def _report(self, state: str, error: str = "") -> None:
+        error = redact(error)  # the health goes to the database, /healthz and ``loa status``
         if state == self.health.state and error == self.health.last_error:
             return
         if state == "failing":
@@ -270,7 +273,7 @@ class BotRunner:
                 channel=self.name,
                 target=target,
                 address=chat,
-                text=page,
+                text=markup.literal(redact(page)),  # shown as written; may quote a platform error
                 due=self.clock(),
             )
             if not await self._send_one(message, group):

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, select
 from channels.base import OutboundMessage, Receipt
 from channels.errors import RecipientGone, TransientError
 from channels.inbound import BotCommand, InboundMessage, Update
+from channels.redact import SECRETS
 from scheduler import subscriptions
 from scheduler.bot import runner as runner_module
 from scheduler.bot.answered import A
@@ -248,3 +249,27 @@ async def test_a_group_upgraded_to_a_supergroup_keeps_its_subscriptions(bot: Bot
     runner, _ = make(bot, Inbox(), outlet)
     await runner.handle(Update(3, message(f"/unsubscribe {GREEN}", chat=new)))
     assert "Đã huỷ đăng ký" in outlet.sent[0].text
+
+
+async def test_a_platform_error_quoting_the_token_is_reported_masked(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The health goes to /healthz and ``loa status``: a reason that echoes the request URL
+    (lowercased, as python-telegram-bot leaves a "Bad Request: ..." reason) loses its token."""
+    monkeypatch.setattr(runner_module, "BACKOFF_FIRST", 0.001)
+    token = "7654321:RunnerHealthSecret-0123456789"
+    SECRETS.add(token)
+    echoed = RuntimeError(f"Bad request (post http://127.0.0.1/bot{token.lower()}/getupdates)")
+    inbox = Inbox([echoed])
+    outlet = Outlet()
+    runner, _ = make(bot, inbox, outlet)
+    stop = asyncio.Event()
+    task = asyncio.create_task(runner.run(stop))
+    await asyncio.wait_for(inbox.emptied.wait(), 10)
+    health = read_health(bot.db)[0]
+    assert health.state == "failing" and "/bot***/getupdates" in health.last_error
+    assert token.lower() not in runner.health.summary()["error"].lower()
+    stop.set()
+    await asyncio.wait_for(task, 5)
+    await runner._send(CHAT, [f"Lỗi: {token.upper()}"], False)  # nor in an answer
+    assert [m.text for m in outlet.sent] == ["Lỗi: ***"]

@@ -195,7 +195,7 @@ def test_deep_nesting_names_its_line_in_the_configured_language(text: str, lang:
         set_language(before)
     assert campaign is None
     assert [p.line for p in problems] == [5], problems
-    words = {"vi": ("khóa", "tầng"), "en": ("key", "levels")}[lang]
+    words = {"vi": ("khóa", "tầng"), "en": ("key", "nested")}[lang]
     assert any(w in problems[0].message for w in words), problems
     other = {"vi": ("key", "levels", "nested"), "en": ("khóa", "tầng", "lồng")}[lang]
     assert not any(w in problems[0].message for w in other), problems
@@ -236,20 +236,20 @@ def test_a_file_past_its_time_budget_is_refused_naming_the_item() -> None:
 
 
 def test_many_costly_templates_are_checked_within_the_file_budget() -> None:
-    """Twenty templates of 65,000 calls each, each within the limits of one template: checking
-    them all took 10 s and more; it stops at the file's time budget, naming where."""
+    """A hundred templates of 65,000 calls each, each within the limits of one template:
+    checking them all took 20 s and more; it stops at the file's time budget, naming where."""
     costly = (
         '"{% macro f(n) %}{% if n %}{{ f(n-1) }}{{ f(n-1) }}{% endif %}{% endmacro %}{{ f(15) }}"'
     )
     text = HEAD + "".join(
-        f'[[message]]\nid = "m{i}"\nat = 2026-12-10\ntext = {costly}\n' for i in range(20)
+        f'[[message]]\nid = "m{i}"\nat = 2026-12-10\ntext = {costly}\n' for i in range(100)
     )
     started = time.monotonic()
     campaign, problems = parse_document(
         text.encode(), Path("x.toml"), CATALOG, "Asia/Ho_Chi_Minh", "x.toml"
     )
     assert time.monotonic() - started < 10
-    assert campaign is None and 1 <= len(problems) < 20, problems
+    assert campaign is None and 1 <= len(problems) < 100, problems
     assert "5 giây" in problems[-1].message, problems
 
 

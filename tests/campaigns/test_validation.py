@@ -1,11 +1,14 @@
 """Each class of mistake a person makes in a campaign file, and the line that tells them."""
 
+import tomllib
 from pathlib import Path
 
 import pytest
 
 from campaigns.loader import load_paths, parse_document
-from tests.helpers import CATALOG, HEAD, errors
+from campaigns.model import ChannelCatalog
+from campaigns.report import toml_problem
+from tests.helpers import CATALOG, HEAD, errors, parse
 
 ACT = '[[activity]]\nid = "a"\ntitle = "Hoạt động"\nstart = "yearly 06-05"\n'
 
@@ -31,7 +34,6 @@ def test_not_utf8() -> None:
 
 def test_unknown_key_did_you_mean() -> None:
     assert errors(HEAD + '[[activity]]\nid = "a"\ntitle = "x"\nstrat = "yearly 06-05"\n') == [
-        "c.toml:3: activity[1].start: thiếu khóa bắt buộc",
         "c.toml:6: activity[1].strat: khóa không được hỗ trợ (có phải ý bạn là 'start'?)",
     ]
     found = errors(
@@ -42,11 +44,23 @@ def test_unknown_key_did_you_mean() -> None:
     ]
 
 
+def test_a_misspelt_required_key_is_one_error_on_its_line() -> None:
+    """'titel' is reported once, where it is written; not also as a missing 'title'."""
+    assert errors('id = "c"\ntitel = "Chiến dịch"\n') == [
+        "c.toml:2: titel: khóa không được hỗ trợ (có phải ý bạn là 'title'?)"
+    ]
+    text = HEAD + 'tags = ["a"]\n\n[[deadline]]\nid = "d"\ntitel = "Báo cáo"\ndue = "10/12"\n'
+    assert errors(text) == [
+        "c.toml:7: deadline[1].titel: khóa không được hỗ trợ (có phải ý bạn là 'title'?)"
+    ]
+
+
 def test_missing_key() -> None:
-    assert one('title = "x"\n') == "c.toml: id: thiếu khóa bắt buộc"
-    assert (
-        one(HEAD + '[[message]]\nid = "m"\ntext = "x"\n')
-        == "c.toml:3: message[1].at: thiếu khóa bắt buộc"
+    assert one('title = "x"\n') == (
+        "c.toml: id: thiếu khóa bắt buộc (thêm dòng id = … ở đầu tệp, trước bảng đầu tiên)"
+    )
+    assert one(HEAD + '[[message]]\nid = "m"\ntext = "x"\n') == (
+        "c.toml:3: message[1].at: thiếu khóa bắt buộc (thêm dòng at = … vào [[message]] này)"
     )
 
 
@@ -74,7 +88,7 @@ def test_unknown_reference_did_you_mean() -> None:
         + '[[message]]\nid = "m"\nat = "le-phat-dog -1d"\ntext = "x"\n'
     )
     assert one(text) == (
-        "c.toml:9: message[1].at: không có hoạt động 'le-phat-dog' (có phải ý bạn là 'le-phat-dong'?)"
+        "c.toml:9: message[1].at: không có hoạt động hay hạn chót 'le-phat-dog' (có phải ý bạn là 'le-phat-dong'?)"
     )
 
 
@@ -100,6 +114,34 @@ def test_unknown_channel_and_target() -> None:
         "c.toml:7: message[1].channels[1]: không có kênh 'telegarm' trong config.toml (có phải ý bạn là 'telegram'?)",
         "c.toml:7: message[1].channels[2]: kênh 'telegram' không có đích 'nhom-v' (có phải ý bạn là 'nhom-vp'?)",
     ]
+
+
+def test_a_chat_channel_with_no_targets_cannot_be_named_alone() -> None:
+    """``channels = ["telegram"]`` means every target of the channel; with none declared it
+    names no chat, and Telegram would answer "chat_id is empty" at every send. The file is
+    refused at the line, saying what to declare and what to write; a channel with targets, a
+    console channel and "subscribers" stay fine alone."""
+    catalog = ChannelCatalog(
+        targets={"console": (), "telegram": (), "zalo": ("oa",)},
+        defaults=("console",),
+        needs_target=frozenset({"telegram", "zalo"}),
+    )
+    text = (
+        HEAD
+        + '[[message]]\nid = "m"\nat = 2026-06-05\ntext = "x"\n'
+        + 'channels = ["console", "zalo", "subscribers", "telegram"]\n'
+        + '[[deadline]]\nid = "d"\ntitle = "Báo cáo"\ndue = 2026-12-10\nremind = [1]\n'
+        + 'channels = ["telegram"]\n'
+    )
+    assert errors(text, catalog) == [
+        f"c.toml:{line}: {where}: kênh 'telegram' gửi tới một nhóm hoặc một người nhưng "
+        "config.toml chưa khai báo đích nào cho kênh này (khai báo mã nhóm trong config.toml, "
+        'mục [channels.telegram.targets], ví dụ nhom-van-phong = "MÃ-NHÓM", rồi ghi '
+        '"telegram:nhom-van-phong"; hoặc ghi "subscribers" để gửi tới các nhóm đã /subscribe)'
+        for line, where in [(7, "message[1].channels[4]"), (13, "deadline[1].channels[1]")]
+    ]
+    fine = HEAD + '[[message]]\nid = "m"\nat = 2026-06-05\ntext = "x"\nchannels = ["zalo"]\n'
+    assert errors(fine, catalog) == []
 
 
 def test_template_placeholder_that_does_not_exist() -> None:
@@ -196,3 +238,93 @@ def test_image_must_exist_or_be_https(tmp_path: Path) -> None:
             (base + f'image = "{image}"\n').encode(), path, CATALOG, "Asia/Ho_Chi_Minh", "c.toml"
         )
         assert (not problems) == ok, (image, problems)
+
+
+@pytest.mark.parametrize(
+    ("text", "vi", "en"),
+    [
+        (
+            'title = "Chiến dịch\n',
+            'c.toml:2: lỗi cú pháp TOML ở cột 20: chuỗi chưa đóng: thiếu dấu " trước khi hết dòng',
+            'c.toml:2: TOML syntax error at column 20: the string is not closed: a " is missing '
+            "before the end of the line",
+        ),
+        (
+            'tiêu đề = "x"\n',
+            "c.toml:3: lỗi cú pháp TOML ở cột 3: sau tên khóa phải có dấu =",
+            "c.toml:3: TOML syntax error at column 3: expected '=' after the key",
+        ),
+        (
+            'tags = ["a"\n',
+            "c.toml:3: lỗi cú pháp TOML ở cuối tệp: danh sách [ … ] chưa đóng",
+            "c.toml:3: TOML syntax error at the end of the file: the list [ … ] is not closed",
+        ),
+        (
+            "[[activity]]\nstart = 2026-02-30\n",
+            "c.toml:4: lỗi cú pháp TOML ở cột 9: ngày giờ không hợp lệ",
+            "c.toml:4: TOML syntax error at column 9: the date or time is not valid",
+        ),
+        (
+            "due = 15/12/2026\n",
+            "c.toml:3: lỗi cú pháp TOML ở cột 9: còn ký tự thừa sau giá trị",
+            "c.toml:3: TOML syntax error at column 9: there is more after the value",
+        ),
+        (
+            "description = x\n",
+            "c.toml:3: lỗi cú pháp TOML ở cột 15: giá trị không hợp lệ",
+            "c.toml:3: TOML syntax error at column 15: the value is not valid",
+        ),
+        (
+            'title = "y"\n',
+            "c.toml:3: lỗi cú pháp TOML ở cột 12: khóa này đã có giá trị ở trên",
+            "c.toml:3: TOML syntax error at column 12: this key already has a value above",
+        ),
+        (
+            "[[activity]\n",
+            "c.toml:3: lỗi cú pháp TOML ở cột 11: tên bảng thiếu ]] ở cuối",
+            "c.toml:3: TOML syntax error at column 11: the table name lacks ]] at its end",
+        ),
+        (
+            'description = """x\n',
+            "c.toml:3: lỗi cú pháp TOML ở cuối tệp: chuỗi chưa đóng đến hết tệp",
+            "c.toml:3: TOML syntax error at the end of the file: a string runs to the end of the file",
+        ),
+        (
+            "a = 1 # \x01\n",
+            "c.toml:3: lỗi cú pháp TOML ở cột 9: ký tự '\\x01' không được dùng ở đây",
+            "c.toml:3: TOML syntax error at column 9: character '\\x01' is not allowed here",
+        ),
+    ],
+)
+def test_toml_syntax_errors_in_the_users_language(text: str, vi: str, en: str) -> None:
+    """The parser's English is translated; line and column stay."""
+    from campaigns.i18n import set_language
+
+    file = 'id = "c"\n' + text if text.startswith('title = "Chiến') else HEAD + text
+    assert one(file).startswith(vi + " (")
+    set_language("en")
+    try:
+        assert one(file).startswith(en + " (")
+    finally:
+        set_language("vi")
+
+
+def test_an_unknown_toml_error_keeps_the_parsers_words() -> None:
+    error = tomllib.TOMLDecodeError("Something new (at line 4, column 2)")
+    problem = toml_problem("c.toml", error, "a\nb\nc\nd\n")
+    assert (problem.line, problem.message) == (
+        4,
+        "lỗi cú pháp TOML ở cột 2: Something new",
+    )
+
+
+def test_html_in_a_message_is_a_warning_that_names_the_markup() -> None:
+    """The README once said texts go as HTML; a ``<b>`` is now shown as written, so the writer
+    hears it from ``loa validate`` with the markup to use instead. The file stays valid."""
+    text = HEAD + '[[message]]\nid = "m"\nat = 2026-06-05\ntext = "<b>Chú ý</b>: họp lúc 8h"\n'
+    found, problems = parse(text, CATALOG)
+    assert found is not None
+    [warning] = [str(p) for p in problems if p.severity == "warning"]
+    assert "thẻ HTML <b> sẽ hiện nguyên văn" in warning and "**đậm**" in warning
+    plain = HEAD + '[[message]]\nid = "m"\nat = 2026-06-05\ntext = "**Chú ý**: 5 < 6"\n'
+    assert parse(plain, CATALOG)[1] == []

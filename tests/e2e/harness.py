@@ -67,6 +67,19 @@ partners = ["Tỉnh đoàn"]
     return text
 
 
+def notice_to_everyone(notice: str) -> Callable[[dt.datetime], str]:
+    """The bot campaign with a message ``notice`` at ``at`` and no ``channels``: it goes to every
+    configured target and every subscriber (a maker for ``Office.start_then_move``)."""
+
+    def make(at: dt.datetime) -> str:
+        return (
+            environment_day(at.date())
+            + f'[[message]]\nid = "nhac"\nat = {iso(at)}\ntext = "{notice}"\n'
+        )
+
+    return make
+
+
 @dataclass
 class Office:
     """A temp folder with config.toml, campaigns/, a SQLite database and a file channel."""
@@ -93,6 +106,9 @@ class Office:
             'timezone = "Asia/Ho_Chi_Minh"\n'
             '[database]\nurl = "sqlite:///data/loa.db"\n'
             '[campaigns]\npaths = ["campaigns"]\nlibrary = false\n'
+            # tests time items from today: an office without days off keeps their dates
+            # whatever weekday or holiday the suite runs on
+            "[calendar]\nweekend = []\npublic_holidays = false\n"
             f"[http]\nport = 0\n{http}"
             f"[daemon]\n{daemon}"
             '[channels.nhat-ky]\ntype = "file"\npath = "data/outbox.jsonl"\n' + self.extra_config,
@@ -126,7 +142,9 @@ class Office:
 
     def http_url(self) -> str:
         """The daemon's HTTP root, from its log (tests run it on a free port)."""
-        found = wait_for(lambda: re.search(r"http listening url=(\S+)", self.log()), 20, "http")
+        found = wait_for(
+            lambda: re.search(r"loa\.daemon [^\n]*? url=(http\S+)", self.log()), 20, "http"
+        )
         return str(found[1])
 
     def log(self) -> str:
@@ -146,10 +164,14 @@ class Office:
         wait_for(ready, timeout, "loa run to start")
 
     def start_then_move(
-        self, makers: dict[str, Callable[[dt.datetime], str]], lead: float
+        self,
+        makers: dict[str, Callable[[dt.datetime], str]],
+        lead: float,
+        meanwhile: Callable[[], None] | None = None,
     ) -> tuple[subprocess.Popen[str], dt.datetime]:
         """Start ``loa run`` with each campaign ``makers[name](at)`` parked an hour ahead, then
         move them to ``at`` = ``lead`` seconds from now; return the daemon and ``at``.
+        ``meanwhile`` runs once the daemon is up, before the move (a chat subscribes, say).
 
         The due times then race only the daemon's 1 s reload, not its cold start (interpreter,
         imports, migrations, first sync: 3-7 s on a loaded machine). Sync never stores a NEW
@@ -160,6 +182,8 @@ class Office:
             self.campaign(name, make(parked_at))
         process = self.start()
         self.started(process)
+        if meanwhile is not None:
+            meanwhile()
         parked = self.query("select count(*) from delivery where state = 'pending'")[0][0]
         assert parked, "the parked campaigns made no pending deliveries"
         at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=lead)
@@ -169,6 +193,17 @@ class Office:
         moved = "select count(*) from delivery where next_attempt_at < ? or state != 'pending'"
         wait_for(lambda: self.query(moved, soon)[0][0] == parked, 30, "the moved campaigns synced")
         return process, at
+
+    def resynced(self, what: str) -> None:
+        """Wait until every campaign is expanded again (a /subscribe marks its campaign for the
+        next sync, which the daemon runs at once)."""
+        stale = "select count(*) from campaign_version where synced_until is null"
+        wait_for(lambda: self.query(stale)[0][0] == 0, 20, what)
+
+    def settled(self, timeout: float = 40) -> None:
+        """Wait until no delivery waits or is in flight: each has been sent, or has failed."""
+        waiting = "select count(*) from delivery where state in ('pending', 'sending', 'retrying')"
+        wait_for(lambda: self.query(waiting)[0][0] == 0, timeout, "every delivery settled")
 
     def has_synced(self) -> bool:
         if not self.db_path.exists():

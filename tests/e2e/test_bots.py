@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.harness import Office, environment_day, wait_for
+from tests.e2e.harness import Office, environment_day, notice_to_everyone, wait_for
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
 
 pytestmark = pytest.mark.slow
@@ -77,7 +77,7 @@ def test_commands_subscription_admin_and_restart(
     assert "chỉ dành cho quản trị viên" in reply_to(fake, user, 3, "the refusal")
     fake.queue_message(admin, "/STATUS")
     status = reply_to(fake, admin, 1, "the admin's /status")
-    assert status.startswith("Tình trạng gửi tin:") and "pending: 1" in status
+    assert status.startswith("Tình trạng gửi tin:") and "đang chờ: 1" in status
 
     fake.queue_message(group, "/help@some_other_bot")
     fake.queue_message(group, "/help@" + fake.bot_username)
@@ -118,6 +118,38 @@ def test_commands_subscription_admin_and_restart(
     }
     assert len(texts(fake, user)) == 4  # the campaign message came once
     status_text = office.loa("status").stdout
-    assert "tg (polling) ok" in status_text
+    assert "tg (hỏi tin định kỳ) hoạt động từ " in status_text  # in Vietnamese, local time
+    assert "+00:00" not in status_text
+    code, _, err = office.stop(process)
+    assert code == 0, err
+
+
+def test_a_configured_group_that_subscribes_gets_each_message_once(
+    office: Office, fake: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The group is a target in config.toml (``nhom-van-phong``) and also sends /subscribe: a
+    message to the default channels reaches it under one name, once."""
+    monkeypatch.setenv("LOA_TG_TOKEN", DEFAULT_TOKEN)
+    group = fake.add_supergroup()
+    office.extra_config = (
+        f'[channels.tg]\ntype = "telegram"\nbase_url = "{fake.url}"\ntoken_env = "LOA_TG_TOKEN"\n'
+        f'[channels.tg.targets]\nnhom-van-phong = "{group}"\n'
+        "[channels.tg.bot]\nenabled = true\npoll_seconds = 1\n"
+    )
+    office.write_config()
+    notice = "Sáng thứ Năm mít tinh hưởng ứng Ngày Môi trường thế giới 🌱"
+
+    def subscribe() -> None:
+        fake.queue_message(group, "/subscribe ngay-moi-truong")
+        assert "Đã đăng ký" in reply_to(fake, group, 1, "the group's /subscribe")
+        office.resynced("the sync after /subscribe")
+
+    make = notice_to_everyone(notice)
+    process, _ = office.start_then_move({"moi-truong": make}, 4, meanwhile=subscribe)
+    office.settled()
+    assert [m for m in texts(fake, group) if m == notice] == [notice]
+    assert [r["text"] for r in office.sent()] == [notice]  # the file channel's copy
+    keys = dict(office.query("select key, state from delivery"))
+    assert keys["ngay-moi-truong:nhac:once@tg:nhom-van-phong"] == "sent"
     code, _, err = office.stop(process)
     assert code == 0, err

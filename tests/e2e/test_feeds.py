@@ -54,6 +54,7 @@ location = "Hội trường Ủy ban nhân dân tỉnh, số 1 đường Trần 
 lead = "{UNIT}"
 partners = ["Tỉnh đoàn"]
 description = "Diễu hành, ký cam kết; trao tặng túi vải."
+tags = ["Đoàn thanh niên", "môi trường"]
 
 [[activity]]
 id = "thang-hanh-dong"
@@ -324,7 +325,6 @@ BAD: list[tuple[bytes, set[int]]] = [
     (b"/feeds/campaign/ngay-hoi%00.ics", {400, 404}),
     (b"/feeds/campaign/%zz.ics", {400, 404}),
     (b"/feeds/campaign/%.ics", {400, 404}),
-    (b"/feeds/campaign/NGAY-HOI.ics", {404}),
     (b"/feeds/campaign/ngay-hoi.ics.ics", {404}),
     (b"/feeds/campaign/.ics", {404}),
     (b"/feeds/calendar/ngay-hoi.ics", {404}),
@@ -366,6 +366,40 @@ def test_bad_requests_get_clean_4xx_and_the_daemon_keeps_serving(
     assert httpx.get(f"{base}/feeds/all.ics").status_code == 200
     assert httpx.get(f"{base}/feeds/campaign/bi-mat.ics?token={TOKEN}").status_code == 200
     assert "Traceback" not in office.log() and "Lỗi máy chủ" not in office.log()
+
+
+def test_tags_with_spaces_and_diacritics_have_feeds_under_one_slug(
+    served: tuple[Office, str],
+) -> None:
+    """docs/campaign-files.md's own example, ``tags = ["môi trường"]``: the feed lives at its
+    slug (the rule unit feeds use), the index links it, and its name as written finds it too.
+    ``môi-trường`` (the campaign's tag) and ``môi trường`` (an activity's) are one feed."""
+    office, base = served
+    leader = "ngay-hoi:le-phat-dong:once@loa"
+    index = httpx.get(f"{base}/").text
+    for slugged in ("doan-thanh-nien", "moi-truong"):
+        assert f'href="/feeds/tag/{slugged}.ics"' in index, index
+        assert re.search(rf'href="webcal://[^/"]+/feeds/tag/{slugged}\.ics"', index), index
+    assert "Nhãn: Đoàn thanh niên" in index
+    canonical = httpx.get(f"{base}/feeds/tag/doan-thanh-nien.ics")
+    assert canonical.status_code == 200, canonical.text
+    assert set(parse(canonical.content)) == {leader}
+    for written in ("Đoàn thanh niên", "môi trường", "môi-trường"):
+        by_name = httpx.get(f"{base}/feeds/tag/{quote(written)}.ics")
+        assert by_name.status_code == 200, written
+    assert set(parse(httpx.get(f"{base}/feeds/tag/{quote('Đoàn thanh niên')}.ics").content)) == {
+        leader
+    }
+    assert set(parse(httpx.get(f"{base}/feeds/tag/moi-truong.ics").content)) == UIDS
+    assert httpx.get(f"{base}/feeds/tag/{quote('Đoàn thanh')}.ics").status_code == 404
+    assert httpx.get(f"{base}/feeds/campaign/NGAY-HOI.ics").status_code == 200  # one rule
+    for written in ("Đoàn thanh niên", "doan-thanh-nien"):
+        out = office.root / "xuat" / "doan.ics"
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv(TOKEN_ENV, TOKEN)
+            done = office.loa("export-ics", "-o", str(out), "--tag", written)
+        assert done.returncode == 0, done.stderr
+        assert set(parse(out.read_bytes())) == {leader}, written
 
 
 def test_metrics_count_feed_requests(served: tuple[Office, str]) -> None:

@@ -13,7 +13,14 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.e2e.harness import BOT_CAMPAIGN, Office, environment_day, iso, wait_for
+from tests.e2e.harness import (
+    BOT_CAMPAIGN,
+    Office,
+    environment_day,
+    iso,
+    notice_to_everyone,
+    wait_for,
+)
 from tests.fakes.zalo import FakeZalo
 
 pytestmark = pytest.mark.slow
@@ -154,8 +161,35 @@ def test_an_unreachable_zalo_platform_leaves_the_schedule_on_time(
     assert record["text"] == "Nhắc: giao ban sáng thứ Hai"
     assert process.poll() is None
 
-    assert "zb (polling) failing" in office.loa("status").stdout
+    assert "zb (hỏi tin định kỳ) đang lỗi" in office.loa("status").stdout
     # a bot that cannot reach its platform degrades loa; it does not make it unhealthy
     assert health().status_code == 200
+    code, _, err = office.stop(process)
+    assert code == 0, err
+
+
+def test_a_configured_chat_that_subscribes_gets_each_message_once(
+    office: Office, zalo: FakeZalo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On Zalo as on Telegram: a group that is a target in config.toml and also /subscribes
+    gets a message to the default channels once, under the configured name."""
+    monkeypatch.setenv("LOA_ZB_TOKEN", zalo.bot_token)
+    group = zalo.add_chat("9f8e7d6c5b4a39281706", chat_type="GROUP", display_name="Văn phòng")
+    office.extra_config = (
+        f'[channels.zb]\ntype = "zalo_bot"\nbase_url = "{zalo.bot_base_url}"\ntoken_env = "LOA_ZB_TOKEN"\n'
+        f'[channels.zb.targets]\nnhom-van-phong = "{group}"\n'
+        "[channels.zb.bot]\nenabled = true\npoll_seconds = 1\n"
+    )
+    office.write_config()
+
+    def subscribe() -> None:
+        assert "Đã đăng ký" in ask(zalo, group, f"/subscribe {CAMPAIGN}")
+        office.resynced("the sync after /subscribe")
+
+    make = notice_to_everyone(REMINDER)
+    process, _ = office.start_then_move({"moi-truong": make}, 4, meanwhile=subscribe)
+    office.settled()
+    assert texts(zalo, group).count(REMINDER) == 1
+    assert states(office)[f"{CAMPAIGN}:nhac:once@zb:nhom-van-phong"] == "sent"
     code, _, err = office.stop(process)
     assert code == 0, err

@@ -27,8 +27,25 @@ By hand::
     python -m tests.fakes.telegram --port 8081 --token 123456:ABC-DEF --chat group:-2001:Nhóm
 
 Python-telegram-bot builds ``{base_url}{token}/{method}``; ``fake.base_url`` is
-``http://127.0.0.1:PORT/bot``. Besides the Bot API, ``/_fake/...`` offers a small admin
-surface (state, chats, updates, block, migrate, faults) for manual sessions.
+``http://127.0.0.1:PORT/bot``. loa's config.toml takes ``fake.url`` (``base_url =
+"http://127.0.0.1:PORT"``, what the fake prints when run alone): loa adds ``/bot`` itself, and
+refuses a token sent to ``.../bot/bot<token>``. Besides the Bot API, ``/_fake/...`` offers a small admin
+surface for manual sessions, so a person can play the chat members (JSON bodies; ``token``
+is optional everywhere and picks a bot other than the first):
+
+- ``GET /_fake/state``: what was accepted and refused, the chats, the queued updates;
+- ``POST /_fake/updates`` ``{"chat_id": -2001, "text": "/upcoming"}``: a member of that chat
+  writes to the bot (a text starting with "/" is a command); ``{"update": {...}}`` queues a
+  raw update instead. The bot gets it by getUpdates, or at its webhook if one is set::
+
+      curl -s http://127.0.0.1:8081/_fake/updates -H 'Content-Type: application/json' \\
+        -d '{"chat_id": -2001, "text": "/upcoming"}'
+
+- ``POST /_fake/chats`` ``{"id": -2002, "type": "group", "title": "..."}``: a new chat;
+- ``POST /_fake/block`` / ``/_fake/unblock`` ``{"chat_id": 1001}``: the user blocks the bot;
+- ``POST /_fake/migrate`` ``{"chat_id": -2001}``: the group becomes a supergroup;
+- ``POST /_fake/fail_next`` ``{"count": 2, "fault": "500"}``, ``/_fake/faults``
+  ``{"probability": 0.2, "seed": 1}``, ``/_fake/reset``: misbehave, or stop misbehaving.
 
 Where the real platform is vague, the fake chooses the stricter reading and says so:
 length counts UTF-16 code units (``length_unit="codepoints"`` to relax), a bare ``&`` in HTML
@@ -479,6 +496,7 @@ class FakeTelegram:
         hang_max: float = 60.0,
         webhook_retry_delay: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
+        echo_request_url: bool = False,
     ) -> None:
         self.host = host
         self.port = port
@@ -489,6 +507,9 @@ class FakeTelegram:
         self.hang_max = hang_max
         self.webhook_retry_delay = webhook_retry_delay
         self.clock = clock
+        self.echo_request_url = echo_request_url
+        """Every error's description ends with the request's method and URL (with the token in
+        it), as some proxies and API gateways answer; may be switched at any time."""
 
         self.accepted: list[SentMessage] = []
         self.refused: list[Refusal] = []
@@ -523,8 +544,8 @@ class FakeTelegram:
             routes=[
                 Route("/_fake/state", self._admin_state, methods=["GET"]),
                 Route("/_fake/{action}", self._admin_action, methods=["POST"]),
-                Route("/bot{token}/{method}", self._handle, methods=["GET", "POST"]),
-                Route("/{rest:path}", self._not_found, methods=["GET", "POST"]),
+                Route("/bot{token}/{method}", self._echoing(self._handle), methods=["GET", "POST"]),
+                Route("/{rest:path}", self._echoing(self._not_found), methods=["GET", "POST"]),
             ]
         )
 
@@ -981,6 +1002,22 @@ class FakeTelegram:
         return None
 
     # ---- HTTP handlers ---------------------------------------------------------------------
+
+    def _echoing(self, handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
+        """``handler``, whose error answers echo the request URL when ``echo_request_url``."""
+
+        async def echoing(request: Request) -> Response:
+            response: Response = await handler(request)
+            if not self.echo_request_url or response.status_code < 400:
+                return response
+            try:
+                body = json.loads(bytes(response.body))
+            except ValueError:
+                return response
+            body["description"] = f"{body['description']} ({request.method} {request.url})"
+            return JSONResponse(body, status_code=response.status_code)
+
+        return echoing
 
     async def _not_found(self, request: Request) -> Response:
         return self._error_response(404, "Not Found")
@@ -1705,7 +1742,7 @@ class FakeTelegram:
 
         with self._lock:
             state = {
-                "base_url": self.base_url,
+                "base_url": self.url,  # what config.toml takes, as printed at start
                 "tokens": list(self._bots),
                 "chats": [dataclasses.asdict(c) for c in self.chats.values()],
                 "accepted": [plain(m) for m in self.accepted],
@@ -1817,6 +1854,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m tests.fakes.telegram",
         description="A strict local fake of the Telegram Bot API for trying loa by hand.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=(
+            "A chat member writes to the bot (chat -2001 is one of the chats printed at start):\n"
+            "  curl -s http://127.0.0.1:8081/_fake/updates -H 'Content-Type: application/json' \\\n"
+            '    -d \'{"chat_id": -2001, "text": "/upcoming"}\'\n'
+            "What was sent and answered: curl -s http://127.0.0.1:8081/_fake/state\n"
+            "Every admin action: python -m pydoc tests.fakes.telegram"
+        ),
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8081, help="0 picks a free port")
@@ -1841,6 +1886,9 @@ def main(argv: list[str] | None = None) -> None:
         "--fault-rate", type=float, default=0.0, help="probability of a 500/502 answer"
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--echo-url", action="store_true", help="error descriptions end with the request URL"
+    )
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -1851,6 +1899,7 @@ def main(argv: list[str] | None = None) -> None:
         port=args.port,
         limits=limits,
         allow_http_webhook=args.allow_http_webhook,
+        echo_request_url=args.echo_url,
     )
     chats = args.chat or [
         (1001, "private", None, "Lan"),
@@ -1868,7 +1917,8 @@ def main(argv: list[str] | None = None) -> None:
 
     async def run() -> None:
         await fake.start(handle_signals=True)
-        print(f"Fake Telegram Bot API: base_url={fake.base_url}", flush=True)
+        # what config.toml's base_url takes: loa adds /bot<token>/<method> itself
+        print(f'Fake Telegram Bot API: base_url = "{fake.url}"', flush=True)
         for token in fake._bots:
             print(f"  token {token}", flush=True)
         for chat in fake.chats.values():

@@ -422,3 +422,37 @@ def test_runs_in_a_thread_for_synchronous_tests() -> None:
             "ok": False, "error_code": 404, "description": "Not Found"
         }  # fmt: skip
         assert len(httpx.get(f"{fake.url}/_fake/state").json()["accepted"]) == 1
+
+
+async def test_printed_base_url_is_the_one_config_takes() -> None:
+    """Run alone, the fake prints the base_url to put in config.toml; loa's outlet works with it
+    (the printed URL once ended in /bot, and the token was then refused)."""
+    import re
+    import sys
+
+    from channels.telegram import TelegramChannel
+    from tests.fakes.telegram import DEFAULT_TOKEN
+
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.fakes.telegram", "--port", "0",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        first = (await asyncio.wait_for(process.stdout.readline(), 30)).decode()
+        found = re.search(r'base_url = "(http://127\.0\.0\.1:\d+)"$', first.strip())
+        assert found, first
+        channel = TelegramChannel("tg", DEFAULT_TOKEN, "LOA_TG_TOKEN", found[1])
+        assert (await channel.check()).startswith("@")
+        await channel.close()
+    finally:
+        process.terminate()
+        await process.wait()
+
+
+async def test_errors_can_echo_the_request_url(fake: FakeTelegram, bot: Bot) -> None:
+    fake.echo_request_url = True
+    with pytest.raises(BadRequest) as refused:
+        await bot.send_message(-999, WED)
+    # python-telegram-bot capitalizes "Bad Request: ..." reasons: the echoed token is lowercased
+    assert f"/bot{fake.token.lower()}/sendmessage" in refused.value.message

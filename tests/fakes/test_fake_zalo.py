@@ -574,3 +574,19 @@ def test_runs_alone_and_prints_its_urls() -> None:
     finally:
         process.terminate()
         assert process.wait(10) == 0
+
+
+async def test_errors_can_echo_the_request_and_its_token(
+    fake: FakeZalo, http: httpx.AsyncClient
+) -> None:
+    token, _ = fake.issue_token_pair()
+    assert "access_token" not in (await send(fake, http, token, user="12345"))["message"]
+    fake.echo_request = True
+    refused = await send(fake, http, token, user="12345")
+    assert refused["error"] < 0 and f"access_token={token.lower()}" in refused["message"]
+    answer = (await bot(fake, http, "sendMessage", chat_id="khong-co", text="x")).json()
+    assert f"/bot{fake.bot_token}/sendMessage" in answer["description"]
+    sent = await send(
+        fake, http, token, user=fake.add_follower("777", last_interaction=timedelta())
+    )
+    assert sent["error"] == 0  # what succeeds is answered as before

@@ -20,7 +20,19 @@ Use it from async tests::
         assert fake.accepted[0].text == "..."
 
 from sync tests (a daemon under test running as a subprocess) with ``with fake.in_thread():``,
-and alone with ``python -m tests.fakes.zalo --port 8700``.
+and alone with ``python -m tests.fakes.zalo --port 8700``. Run alone, the fake is driven through
+``/__fake__/<action>`` on the OA port (JSON bodies), so a person can play the users:
+
+- ``GET /__fake__/state``: what was accepted and refused, renewals, usage;
+- ``POST /__fake__/bot-update`` ``{"chat_id": "6ede9afa66b88fe6d6a9", "text": "/upcoming"}``:
+  a user writes to the Zalo bot (taken by getUpdates, or sent to its webhook if one is set)::
+
+      curl -s http://127.0.0.1:8700/__fake__/bot-update -H 'Content-Type: application/json' \\
+        -d '{"chat_id": "6ede9afa66b88fe6d6a9", "text": "/upcoming"}'
+
+- ``POST /__fake__/user`` ``{"user_id": "...", "follower": true, "last_interaction_seconds_ago":
+  60}``: an OA follower; ``/__fake__/chat`` ``{"chat_id": "..."}``: a bot chat;
+- ``POST /__fake__/expire-access-token``, ``/__fake__/faults`` ``{"rate": 0.2, "seed": 1}``.
 
 What the fake does and where each behaviour comes from
 --------------------------------------------------------
@@ -609,6 +621,7 @@ class FakeZalo:
         oa_port: int = 0,
         oauth_port: int = 0,
         bot_port: int = 0,
+        echo_request: bool = False,
     ) -> None:
         if isinstance(clock, FakeClock):
             self.clock: FakeClock | None = clock
@@ -646,6 +659,9 @@ class FakeZalo:
         self.max_poll_seconds = max_poll_seconds
         self.hang_seconds = hang_seconds
         self.delay_seconds = delay_seconds
+        self.echo_request = echo_request
+        """Every error answer ends with the request's method, URL and access_token header (the
+        header lowercased), as a careless gateway would; may be switched at any time."""
 
         self.accepted: list[Delivery] = []
         self.refused: list[Refusal] = []
@@ -1154,7 +1170,7 @@ class FakeZalo:
         async def guarded(request: Request) -> Response:
             kind = self._draw_fault(service, request.url.path)
             if kind is None:
-                return await handler(request)
+                return self._echoed(request, await handler(request))
             if kind in _STATUS_TEXT:
                 page = _GATEWAY_PAGE.format(status=_STATUS_TEXT[kind])
                 return Response(page, status_code=int(kind), media_type="text/html")
@@ -1174,6 +1190,26 @@ class FakeZalo:
             return _BrokenResponse()
 
         return guarded
+
+    def _echoed(self, request: Request, response: Response) -> Response:
+        """The answer, with the request echoed into its error text when ``echo_request``."""
+        if not self.echo_request:
+            return response
+        try:
+            body = json.loads(bytes(response.body))
+        except ValueError:
+            return response
+        if not isinstance(body, dict) or (
+            body.get("error", 0) == 0 and body.get("ok") is not False
+        ):
+            return response
+        token = request.headers.get("access_token", "").lower()
+        echo = f" ({request.method} {request.url} access_token={token})"
+        for field_name in ("message", "description", "error_description"):
+            if isinstance(body.get(field_name), str):
+                body[field_name] += echo
+                break
+        return JSONResponse(body, status_code=response.status_code)
 
     async def _sleep_or_close(self, seconds: float) -> None:
         if self._closing is None:
@@ -1857,6 +1893,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tests.fakes.zalo",
         description="Local fake Zalo OA API, OAuth v4 and Zalo Bot API on 127.0.0.1.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=(
+            "A user writes to the Zalo bot (8700: the OA port; the chat is one printed at start):\n"
+            "  curl -s http://127.0.0.1:8700/__fake__/bot-update -H 'Content-Type: application/json' \\\n"
+            '    -d \'{"chat_id": "6ede9afa66b88fe6d6a9", "text": "/upcoming"}\'\n'
+            "What was sent: curl -s http://127.0.0.1:8700/__fake__/state\n"
+            "Every control action: python -m pydoc tests.fakes.zalo"
+        ),
     )
     parser.add_argument(
         "--port",
@@ -1881,6 +1925,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--fault-kinds", default="503,drop,hang")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--allow-http-webhooks", action="store_true")
+    parser.add_argument(
+        "--echo-request", action="store_true", help="error texts end with the request URL"
+    )
     args = parser.parse_args(argv)
 
     def follow(port: int | None, offset: int) -> int:
@@ -1898,6 +1945,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             oa_port=args.port,
             oauth_port=follow(args.oauth_port, 1),
             bot_port=follow(args.bot_port, 2),
+            echo_request=args.echo_request,
         )
         for user_id in args.follower or ["2512523625412515"]:
             fake.add_follower(user_id, last_interaction=timedelta(0))

@@ -6,12 +6,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
+from urllib.parse import quote
 
+import httpx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from campaigns.ics import FeedEvent, FeedInfo, event_block, render_feed, render_plain
 from scheduler.feeds import KEEP_CANCELLED, FeedSelector, FeedStore, slug
+from scheduler.http import HttpState, create_app
 from scheduler.sync import sync
 from tests.feeds import (
     CAT,
@@ -237,6 +240,15 @@ def test_slugs_of_vietnamese_unit_names() -> None:
     assert slug(UNIT) == UNIT_SLUG
     assert slug("Đoàn Thanh niên Cộng sản Hồ Chí Minh") == "doan-thanh-nien-cong-san-ho-chi-minh"
     assert slug("  Văn phòng UBND tỉnh (VP)  ") == "van-phong-ubnd-tinh-vp"
+    assert slug("môi trường") == slug("Môi-trường") == "moi-truong"
+    assert slug("Đường đua xanh") == "duong-dua-xanh"
+    assert slug("ngay-moi-truong") == "ngay-moi-truong"  # a campaign id is its own slug
+
+
+@given(st.text(max_size=40).filter(str.strip))
+def test_every_name_has_a_slug_fit_for_a_url(name: str) -> None:
+    assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", slug(name)), name
+    assert slug(slug(name)) == slug(name)
 
 
 def test_each_feed_holds_exactly_its_events(tmp_path: Path) -> None:
@@ -382,3 +394,18 @@ def test_a_deleted_campaign_stays_in_its_feeds_as_cancelled(tmp_path: Path) -> N
         data = store.render(chosen, store.version(chosen, later), later)
         found = {value(b, "UID"): value(b, "STATUS") for b in blocks(data, "VEVENT")}
         assert found == dict.fromkeys(berlin, "CANCELLED"), path
+
+
+async def test_a_private_feed_stays_private_however_its_name_is_written(tmp_path: Path) -> None:
+    """config.toml may name a private feed as people write it (``tag/Đối ngoại``); it is served
+    at its slug, so the token must guard the slug, and the index must not list it."""
+    engine = synced_store(tmp_path / "loa.db")
+    state = HttpState(db=engine, feed_tokens={"tag/Đối ngoại": "bi-mat-42"})
+    transport = httpx.ASGITransport(app=create_app(state))
+    async with httpx.AsyncClient(transport=transport, base_url="http://loa") as http:
+        for path in ("doi-ngoai", quote("đối-ngoại"), quote("Đối ngoại")):
+            assert (await http.get(f"/feeds/tag/{path}.ics")).status_code == 404, path
+            with_token = await http.get(f"/feeds/tag/{path}.ics?token=bi-mat-42")
+            assert with_token.status_code == 200, path
+        index = (await http.get("/")).text
+        assert "tag/nhua.ics" in index and "ngoai" not in index

@@ -121,9 +121,9 @@ def test_retry_respects_a_pause_and_an_unsubscribe(db: Engine) -> None:
     with db.begin() as conn:
         conn.execute(update(D).where(D.c.key == "c:ngay:2026@kenh").values(state="failed"))
     subscriptions.unsubscribe(db, "kenh", "111", "c", NOW)
-    assert outbox.retry(db, NOW, "c:ngay:2026@kenh:chat:111") == 0  # the chat said stop
+    assert outbox.retry(db, NOW, CAT, "c:ngay:2026@kenh:chat:111").count == 0  # said stop
     pausing.pause(db, "c", NOW)
-    assert outbox.retry(db, NOW, "c:ngay:2026@kenh") == 1
+    assert outbox.retry(db, NOW, CAT, "c:ngay:2026@kenh").count == 1
     assert states(db)["c:ngay:2026@kenh"] == "held"  # it waits for /resume
 
 
@@ -197,9 +197,9 @@ def test_retry_never_sends_to_a_chat_that_is_no_longer_subscribed(db: Engine) ->
         conn.execute(update(D).where(D.c.key == key).values(state="failed"))
     subscriptions.unsubscribe(db, "kenh", "111", "c", NOW)
     assert states(db)[key] == "failed"  # what happened to it stays on record
-    assert outbox.retry(db, NOW) == 0 and outbox.retry(db, NOW, key) == 0
+    assert outbox.retry(db, NOW, CAT) == outbox.retry(db, NOW, CAT, key) == outbox.Retried(0)
     subscriptions.subscribe(db, "kenh", "111", "c", NOW)
-    assert outbox.retry(db, NOW, key) == 1  # subscribed again: a person may send it
+    assert outbox.retry(db, NOW, CAT, key).count == 1  # subscribed again: a person may send it
 
 
 def test_sync_holds_and_cancels_what_a_concurrent_pause_or_unsubscribe_missed(
@@ -261,3 +261,101 @@ def test_a_chat_moved_onto_an_id_with_its_own_subscription_keeps_one(db: Engine)
     assert found["c:ngay:2026@kenh:chat:-1004001"] == "pending"
     assert found["c:ngay:2026@kenh:chat:-4001"] == "cancelled"
     assert subscriptions.of_chat(db, "kenh", "-1004001") == ["c"]
+
+
+# A group named twice: the office configured it as a target and it also /subscribed.
+GROUP = "-1001234567890"
+NAMED = ChannelCatalog(
+    targets={"kenh": ("nhom-van-phong",)},
+    defaults=("kenh", "subscribers"),
+    addresses={("kenh", "nhom-van-phong"): GROUP},
+)
+TO_DEFAULTS = HEAD + (
+    '[[activity]]\nid = "wed"\ntitle = "Ngày Môi trường thế giới"\nstart = "yearly 06-05"\n'
+    '[[message]]\nid = "ngay"\nat = "wed 07:30"\ntext = "Hôm nay {{ date }}"\n'
+)
+
+
+def cancelled_rows(db: Engine) -> dict[str, tuple[str, str]]:
+    with db.connect() as conn:
+        rows = conn.execute(
+            select(D.c.key, D.c.cancel_reason, D.c.last_error).where(D.c.state == "cancelled")
+        )
+        return {r.key: (r.cancel_reason, r.last_error) for r in rows}
+
+
+def test_a_configured_group_that_subscribes_gets_each_message_once(db: Engine) -> None:
+    subscriptions.subscribe(db, "kenh", GROUP, "c", NOW)
+    subscriptions.subscribe(db, "kenh", "111", "c", NOW)
+    sync(db, [campaign(TO_DEFAULTS, NAMED)], NAMED, NOW, HORIZON)
+    assert states(db) == {
+        "c:ngay:2026@kenh:nhom-van-phong": "pending",  # the configured name keeps the key
+        "c:ngay:2027@kenh:nhom-van-phong": "pending",
+        "c:ngay:2026@kenh:chat:111": "pending",  # another chat: its own delivery
+        "c:ngay:2027@kenh:chat:111": "pending",
+    }
+
+
+def test_the_stored_duplicate_is_cancelled_with_its_reason_and_comes_back_without_the_alias(
+    db: Engine,
+) -> None:
+    """A store written before the rule holds both rows: the first sync cancels the second name's
+    (never sends it), keeps one that already reached the chat, and when the office removes the
+    alias, the subscription's delivery comes back."""
+    from sqlalchemy import update
+
+    from scheduler import outbox
+
+    subscriptions.subscribe(db, "kenh", GROUP, "c", NOW)
+    unresolved = ChannelCatalog(targets=NAMED.targets, defaults=NAMED.defaults)
+    sync(db, [campaign(TO_DEFAULTS, unresolved)], unresolved, NOW, HORIZON)
+    assert len(states(db)) == 4  # as before: the group twice, under both names
+    with db.begin() as conn:  # 2027's went out under the subscription's name already
+        conn.execute(update(D).where(D.c.key == f"c:ngay:2027@kenh:chat:{GROUP}").values(
+            state="sent"))  # fmt: skip
+    sync(db, [campaign(TO_DEFAULTS, NAMED)], NAMED, NOW, HORIZON)
+    assert states(db) == {
+        "c:ngay:2026@kenh:nhom-van-phong": "pending",
+        f"c:ngay:2026@kenh:chat:{GROUP}": "cancelled",
+        "c:ngay:2027@kenh:nhom-van-phong": "cancelled",
+        f"c:ngay:2027@kenh:chat:{GROUP}": "sent",
+    }
+    reasons = cancelled_rows(db)
+    assert reasons[f"c:ngay:2026@kenh:chat:{GROUP}"][0] == "duplicate"
+    assert "c:ngay:2026@kenh:nhom-van-phong" in reasons[f"c:ngay:2026@kenh:chat:{GROUP}"][1]
+    assert f"c:ngay:2027@kenh:chat:{GROUP}" in reasons["c:ngay:2027@kenh:nhom-van-phong"][1]
+    sync(db, [campaign(TO_DEFAULTS, NAMED)], NAMED, NOW, HORIZON, force=True)
+    assert cancelled_rows(db) == reasons  # stable: nothing flips between syncs
+    kept = outbox.retry(db, NOW, NAMED, f"c:ngay:2026@kenh:chat:{GROUP}")  # nor by hand
+    assert kept.count == 0 and "c:ngay:2026@kenh:nhom-van-phong" in kept.refused[0].detail
+
+    bare = ChannelCatalog(targets={"kenh": ()}, defaults=NAMED.defaults)
+    sync(db, [campaign(TO_DEFAULTS, bare)], bare, NOW, HORIZON)
+    found = states(db)
+    assert found[f"c:ngay:2026@kenh:chat:{GROUP}"] == "pending"
+    assert found["c:ngay:2026@kenh:nhom-van-phong"] == "cancelled"
+
+
+def test_a_configured_group_upgraded_to_a_supergroup_still_gets_each_message_once(
+    db: Engine,
+) -> None:
+    """The alias still says the group's old id; the channel sends to the new one (it remembers
+    the upgrade) and the subscription moved there: both names are still one chat."""
+    import json
+
+    from channels.registry import migrated_fact
+    from scheduler.outbox import Memory
+
+    old = "-4001"
+    aliased = ChannelCatalog(
+        targets=NAMED.targets, defaults=NAMED.defaults, addresses={("kenh", "nhom-van-phong"): old}
+    )
+    subscriptions.subscribe(db, "kenh", old, "c", NOW)
+    sync(db, [campaign(TO_DEFAULTS, aliased)], aliased, NOW, HORIZON)
+    Memory(db).set(migrated_fact("kenh"), json.dumps({old: GROUP}))  # as the channel records it
+    subscriptions.move_chat(db, "kenh", old, GROUP, NOW)
+    sync(db, [campaign(TO_DEFAULTS, aliased)], aliased, NOW, HORIZON)
+    assert states(db) == {
+        "c:ngay:2026@kenh:nhom-van-phong": "pending",
+        "c:ngay:2027@kenh:nhom-van-phong": "pending",
+    }
