@@ -932,9 +932,9 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     ),
     "telegram_token_rejected": (
         "Telegram không nhận token trong {env}: kiểm tra token, và base_url chỉ là gốc API "
-        "(như https://api.telegram.org, không thêm /bot) ({reason})",
+        "(như https://api.telegram.org, không thêm /bot)",
         "Telegram did not accept the token in {env}: check the token, and that base_url is the "
-        "API root only (like https://api.telegram.org, without /bot) ({reason})",
+        "API root only (like https://api.telegram.org, without /bot)",
     ),
     "telegram_migrated_twice": (
         "nhóm {address} đã chuyển thành siêu nhóm hai lần liên tiếp; kiểm tra lại mã nhóm",

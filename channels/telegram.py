@@ -68,7 +68,8 @@ def _mapped(exc: Exception, token_env: str) -> Exception:
     if isinstance(exc, RetryAfter):
         return RateLimited(f"Telegram 429: {exc.message}", _seconds(exc.retry_after))
     if isinstance(exc, InvalidToken):
-        return AuthError(t("telegram_token_rejected", env=token_env, reason=exc.message))
+        # its message is always python-telegram-bot's English "The token … was rejected"
+        return AuthError(t("telegram_token_rejected", env=token_env))
     if isinstance(exc, Forbidden):
         return RecipientGone(t("telegram_forbidden", reason=exc.message))
     if isinstance(exc, BadRequest):
