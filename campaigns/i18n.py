@@ -1026,6 +1026,9 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "col_attempts": ("Lần", "Tries"),
     "col_key": ("Khóa", "Key"),
     "col_note": ("Lỗi / biên nhận", "Error / receipt"),
+    "deliveries_attempts": ("{count} lần thử", "{count} tries"),
+    "deliveries_error": ("lỗi: {error}", "error: {error}"),
+    "deliveries_receipt": ("biên nhận: {receipt}", "receipt: {receipt}"),
     "status_empty": (
         "Hộp thư đi chưa có tin nào: loa chưa lập lịch với cơ sở dữ liệu này. Chạy 'loa run' để "
         "lập lịch và gửi tin đúng giờ, hoặc 'loa plan' để xem trước kế hoạch.",

@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
+from rich.console import Console, RenderableType
+from rich.padding import Padding
 from rich.table import Table
-from sqlalchemy import Engine
+from rich.text import Text
+from sqlalchemy import Engine, Row
 
 from campaigns.dates import format_compact, format_datetime, read_day
 from campaigns.errors import CampaignError, ExpressionError, Problem, ValidationFailed
@@ -436,6 +438,11 @@ def deliveries(
         ]  # fmt: skip
         sys.stdout.write(json.dumps(items, ensure_ascii=False, indent=2) + "\n")
         return
+    if out.width < WIDE_TABLE:
+        for r in rows:
+            for line in delivery_entry(r, cfg.tz):
+                out.print(line)
+        return
     table = Table(expand=True)
     # short columns keep their width; the long key and note wrap, so no state is cut to "đang …"
     for code in ("col_when", "col_state", "col_attempts", "col_channels"):
@@ -454,6 +461,24 @@ def deliveries(
             note,
         )
     out.print(table)
+
+
+WIDE_TABLE = 120  # narrower, the table leaves a few letters a line to the key and the note
+
+
+def delivery_entry(r: Row[Any], tz: dt.tzinfo) -> list[RenderableType]:
+    """One delivery on a few lines for a narrow terminal: when, state, tries and where; then
+    its key whole on a line of its own (to copy into ``loa retry``); then its error or receipt."""
+    target = f"{r.channel}:{r.target}" if r.target else r.channel
+    head = f"{format_compact(r.due.astimezone(tz))} · {named('state', r.state)} · "
+    head += f"{t('deliveries_attempts', count=r.attempts)} → {target}"
+    lines = [Text(r.key)]
+    if error := redact(r.last_error):
+        lines.append(Text(t("deliveries_error", error=error), style="red"))
+    elif r.provider_message_id:
+        lines.append(Text(t("deliveries_receipt", receipt=r.provider_message_id), style="dim"))
+    indented = [Padding(line, (0, 0, 0, 4), expand=False) for line in lines]
+    return [Text(), Text(head, style="bold"), *indented]
 
 
 @app.command("retry", help=t("cmd_retry"))

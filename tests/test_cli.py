@@ -368,6 +368,36 @@ def test_tables_show_states_and_audit_results_in_vietnamese(tmp_path: Path) -> N
     assert "refused" in loa("audit", cwd=office, lang="en").stdout
 
 
+def test_deliveries_are_readable_at_80_columns(tmp_path: Path) -> None:
+    """At 80 columns the six-column table left two or three letters to the key and the
+    receipt (``Lỗ i / bi ên``, the key folded four letters a line): each delivery is then a few
+    lines, its key whole on a line of its own to copy into ``loa retry``."""
+    office = tmp_path / "so-tnmt"
+    loa("init", str(office))
+    config = office / "config.toml"
+    long_name = "nhat-ky-gui-tin-cua-van-phong"  # a file channel whose path is a folder: fails
+    config.write_text(
+        config.read_text("utf-8") + f'\n[channels.{long_name}]\ntype = "file"\npath = "data"\n',
+        "utf-8",
+    )
+    assert loa("send", "console", "Thử", cwd=office).returncode == 0
+    assert loa("send", long_name, "Thử", cwd=office).returncode == 1
+    rows = json.loads(loa("deliveries", "--format", "json", cwd=office).stdout)
+    failed = next(r for r in rows if r["state"] == "failed")
+    env = {**os.environ, "COLUMNS": "80", "LOA_LANG": "vi"}
+    shown = subprocess.run(
+        [*LOA, "deliveries"], cwd=office, capture_output=True, text=True, env=env, timeout=60
+    ).stdout
+    lines = [line.strip() for line in shown.splitlines()]
+    assert {r["key"] for r in rows} <= set(lines), shown
+    said = t("deliveries_error", error="").strip()
+    assert lines[lines.index(failed["key"]) + 1].startswith(said), shown
+    assert "đã gửi" in shown and "lỗi" in shown
+    heads = [line for line in shown.splitlines() if line and not line.startswith("    ")]
+    assert heads and all(line[0] != " " for line in heads), shown  # what the details sit under
+    assert all(len(line) <= 80 for line in shown.splitlines()), shown
+
+
 def test_errors_of_the_command_line_are_vietnamese(tmp_path: Path) -> None:
     office = tmp_path / "so-tnmt"
     loa("init", str(office))
