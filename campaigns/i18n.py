@@ -1029,6 +1029,10 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "deliveries_attempts": ("{count} lần thử", "{count} tries"),
     "deliveries_error": ("lỗi: {error}", "error: {error}"),
     "deliveries_receipt": ("biên nhận: {receipt}", "receipt: {receipt}"),
+    "deliveries_none": (
+        "Không có tin nào khớp với --state, --campaign đã chọn.",
+        "No message matches the --state and --campaign given.",
+    ),
     "status_empty": (
         "Hộp thư đi chưa có tin nào: loa chưa lập lịch với cơ sở dữ liệu này. Chạy 'loa run' để "
         "lập lịch và gửi tin đúng giờ, hoặc 'loa plan' để xem trước kế hoạch.",

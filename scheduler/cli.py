@@ -438,6 +438,10 @@ def deliveries(
         ]  # fmt: skip
         sys.stdout.write(json.dumps(items, ensure_ascii=False, indent=2) + "\n")
         return
+    if not rows:  # an empty table of headers told nothing
+        filtered = state is not None or campaign is not None
+        out.print(t("deliveries_none" if filtered else "status_empty"), markup=False)
+        return
     if out.width < WIDE_TABLE:
         for r in rows:
             for line in delivery_entry(r, cfg.tz):

@@ -368,6 +368,21 @@ def test_tables_show_states_and_audit_results_in_vietnamese(tmp_path: Path) -> N
     assert "refused" in loa("audit", cwd=office, lang="en").stdout
 
 
+def test_deliveries_of_an_empty_outbox_say_what_to_run(tmp_path: Path) -> None:
+    """Before the first ``loa run`` the table was printed empty, headers only, with no word."""
+    office = tmp_path / "so-tnmt"
+    loa("init", str(office))
+    empty = loa("deliveries", cwd=office)
+    assert empty.returncode == 0 and empty.stdout.split() == t("status_empty").split()
+    assert loa("send", "console", "Thử", cwd=office).returncode == 0
+    none = loa("deliveries", "--state", "failed", cwd=office)
+    assert none.returncode == 0 and none.stdout.strip() == t("deliveries_none")
+    assert (
+        json.loads(loa("deliveries", "--state", "failed", "--format", "json", cwd=office).stdout)
+        == []
+    )
+
+
 def test_deliveries_are_readable_at_80_columns(tmp_path: Path) -> None:
     """At 80 columns the six-column table left two or three letters to the key and the
     receipt (``Lỗ i / bi ên``, the key folded four letters a line): each delivery is then a few
