@@ -930,6 +930,12 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "Telegram từ chối: bot bị chặn hoặc không có quyền gửi vào chat này ({reason})",
         "Telegram refused: the bot is blocked or may not post in this chat ({reason})",
     ),
+    "telegram_chat_not_found": (
+        "Telegram không tìm thấy chat này: kiểm tra mã nhóm trong [channels.….targets] của "
+        "config.toml, và bot đã được thêm vào nhóm ({reason})",
+        "Telegram does not know this chat: check the chat id in config.toml's "
+        "[channels.….targets], and that the bot was added to the group ({reason})",
+    ),
     "telegram_token_rejected": (
         "Telegram không nhận token trong {env}: kiểm tra token, và base_url chỉ là gốc API "
         "(như https://api.telegram.org, không thêm /bot)",

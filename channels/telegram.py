@@ -73,8 +73,9 @@ def _mapped(exc: Exception, token_env: str) -> Exception:
     if isinstance(exc, Forbidden):
         return RecipientGone(t("telegram_forbidden", reason=exc.message))
     if isinstance(exc, BadRequest):
-        gone = "chat not found" in exc.message.lower()
-        return (RecipientGone if gone else PermanentError)(f"Telegram: {exc.message}")
+        if "chat not found" in exc.message.lower():
+            return RecipientGone(t("telegram_chat_not_found", reason=exc.message))
+        return PermanentError(f"Telegram: {exc.message}")
     if isinstance(exc, TimedOut | NetworkError):
         # a timeout or a connection cut mid-answer: Telegram may have the message already; an
         # error status (python-telegram-bot reports 5xx as NetworkError too) means it does not
