@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console, RenderableType
+from rich.console import Console
 from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
@@ -359,6 +359,16 @@ def audit_command(
     if not rows:
         out.print(t("audit_empty"))
         return
+    if out.width < WIDE_TABLE:
+        for r in rows:
+            who = f"{r.channel}:{r.user}" + (f" @{r.chat}" if r.chat and r.chat != r.user else "")
+            result_text = named("audit", r.result)
+            _print_entry(
+                f"{format_compact(r.at.astimezone(cfg.tz))} · {result_text} · {who}",
+                (f"/{r.command} {r.arguments}".strip(), ""),
+                (named("audit", r.detail), "dim"),
+            )
+        return
     table = Table(expand=True)
     for code in ("col_when", "col_who", "col_command", "col_result", "col_note"):
         table.add_column(t(code), no_wrap=code != "col_note", overflow="ellipsis")
@@ -444,8 +454,7 @@ def deliveries(
         return
     if out.width < WIDE_TABLE:
         for r in rows:
-            for line in delivery_entry(r, cfg.tz):
-                out.print(line)
+            _print_delivery(r, cfg.tz)
         return
     table = Table(expand=True)
     # short columns keep their width; the long key and note wrap, so no state is cut to "đang …"
@@ -467,22 +476,30 @@ def deliveries(
     out.print(table)
 
 
-WIDE_TABLE = 120  # narrower, the table leaves a few letters a line to the key and the note
+WIDE_TABLE = 120  # narrower, a table leaves a few letters a line to its long columns
 
 
-def delivery_entry(r: Row[Any], tz: dt.tzinfo) -> list[RenderableType]:
-    """One delivery on a few lines for a narrow terminal: when, state, tries and where; then
-    its key whole on a line of its own (to copy into ``loa retry``); then its error or receipt."""
+def _print_entry(head: str, *details: tuple[str, str]) -> None:
+    """One record on a few lines for a narrow terminal: a head line, then each non-empty
+    detail (text, style) indented on lines of its own, wrapping instead of being cut."""
+    out.print()
+    out.print(Text(head, style="bold"))
+    for text, style in details:
+        if text:
+            out.print(Padding(Text(text, style=style), (0, 0, 0, 4), expand=False))
+
+
+def _print_delivery(r: Row[Any], tz: dt.tzinfo) -> None:
+    """When, state, tries and where; then the key whole on a line of its own (to copy into
+    ``loa retry``); then the error or the receipt."""
     target = f"{r.channel}:{r.target}" if r.target else r.channel
     head = f"{format_compact(r.due.astimezone(tz))} · {named('state', r.state)} · "
     head += f"{t('deliveries_attempts', count=r.attempts)} → {target}"
-    lines = [Text(r.key)]
-    if error := redact(r.last_error):
-        lines.append(Text(t("deliveries_error", error=error), style="red"))
-    elif r.provider_message_id:
-        lines.append(Text(t("deliveries_receipt", receipt=r.provider_message_id), style="dim"))
-    indented = [Padding(line, (0, 0, 0, 4), expand=False) for line in lines]
-    return [Text(), Text(head, style="bold"), *indented]
+    error = redact(r.last_error)
+    note = t("deliveries_error", error=error) if error else ""
+    if not error and r.provider_message_id:
+        note = t("deliveries_receipt", receipt=r.provider_message_id)
+    _print_entry(head, (r.key, ""), (note, "red" if error else "dim"))
 
 
 @app.command("retry", help=t("cmd_retry"))

@@ -383,6 +383,40 @@ def test_deliveries_of_an_empty_outbox_say_what_to_run(tmp_path: Path) -> None:
     )
 
 
+def at_80_columns(*args: str, cwd: Path) -> str:
+    env = {**os.environ, "COLUMNS": "80", "LOA_LANG": "vi"}
+    run = subprocess.run(
+        [*LOA, *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=60
+    )
+    assert run.returncode == 0, run.stderr
+    assert all(len(line) <= 80 for line in run.stdout.splitlines()), run.stdout
+    return run.stdout
+
+
+def test_audit_is_readable_at_80_columns(tmp_path: Path) -> None:
+    """At 80 columns the audit table cut the time to ``06…``, the result to ``thành c…`` and left
+    no room for the detail: each entry is then a few lines, nothing cut."""
+    from scheduler import audit
+    from scheduler.config import load_config
+    from scheduler.db import open_engine
+
+    office = tmp_path / "so-tnmt"
+    loa("init", str(office))
+    assert loa("export-ics", "-o", "lich.ics", cwd=office).returncode == 0  # creates the store
+    db = open_engine(load_config(office / "config.toml").database_url)
+    at = dt.datetime(2026, 12, 3, 8, 5, tzinfo=dt.UTC)
+    audit.write(db, at, "telegram", "-1001234567890", "1001", "resume", "tuan-le-xanh-2026",
+                audit.REFUSED, audit.NOT_ADMIN)  # fmt: skip
+    db.dispose()
+    lines = [line.strip() for line in at_80_columns("audit", cwd=office).splitlines()]
+    head = "T5 03/12/2026 15:05 · bị từ chối · telegram:1001 @-1001234567890"
+    assert head in lines, lines
+    assert lines[lines.index(head) + 1 :][:2] == [
+        "/resume tuan-le-xanh-2026",
+        "không phải quản trị viên",
+    ]
+
+
 def test_deliveries_are_readable_at_80_columns(tmp_path: Path) -> None:
     """At 80 columns the six-column table left two or three letters to the key and the
     receipt (``Lỗ i / bi ên``, the key folded four letters a line): each delivery is then a few
@@ -399,10 +433,7 @@ def test_deliveries_are_readable_at_80_columns(tmp_path: Path) -> None:
     assert loa("send", long_name, "Thử", cwd=office).returncode == 1
     rows = json.loads(loa("deliveries", "--format", "json", cwd=office).stdout)
     failed = next(r for r in rows if r["state"] == "failed")
-    env = {**os.environ, "COLUMNS": "80", "LOA_LANG": "vi"}
-    shown = subprocess.run(
-        [*LOA, "deliveries"], cwd=office, capture_output=True, text=True, env=env, timeout=60
-    ).stdout
+    shown = at_80_columns("deliveries", cwd=office)
     lines = [line.strip() for line in shown.splitlines()]
     assert {r["key"] for r in rows} <= set(lines), shown
     said = t("deliveries_error", error="").strip()
