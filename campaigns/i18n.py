@@ -706,9 +706,9 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     # CLI
     "validate_ok": (
         "Hợp lệ: {campaigns} chiến dịch trong {files} tệp.",
-        "Valid: {campaigns} campaigns in {files} files.",
+        "Valid: {campaigns} campaign(s) in {files} file(s).",
     ),
-    "validate_failed": ("{count} lỗi trong các tệp.", "{count} problems in the files."),
+    "validate_failed": ("{count} lỗi trong các tệp.", "{count} problem(s) in the files."),
     "bad_day": ("không hiểu ngày '{value}'", "cannot read the date '{value}'"),
     "day_without_year": ("ngày '{value}' thiếu năm", "the date '{value}' has no year"),
     "day_forms_hint": (
@@ -821,7 +821,7 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "log_update_ignored": ("bỏ qua một tin nhắn gửi tới bot", "update ignored"),
     "log_reply_not_sent": ("không gửi được câu trả lời", "reply not sent"),
     "level_debug": ("gỡ-lỗi", "debug"),
-    "level_info": ("tin", "info"),
+    "level_info": ("thông-tin", "info"),
     "level_warning": ("cảnh-báo", "warning"),
     "level_error": ("lỗi", "error"),
     "level_critical": ("nghiêm-trọng", "critical"),

@@ -400,9 +400,10 @@ class Daemon:
             when = format_datetime(row.next_attempt_at.astimezone(tz))
             target = f"{row.channel}:{row.target}" if row.target else row.channel
             # the first line as the chat will read it, whole: wrapped under its heading, never cut
-            first = markup.parse(row.text).plain().strip().splitlines()[:1] or [""]
+            lines = markup.parse(row.text).plain().strip().splitlines() or [""]
+            first = lines[0] + (" …" if len(lines) > 1 else "")  # more follows in the message
             self.console.print(f"  • {when} → {target} [{row.campaign}]", markup=False)
-            self.console.print(Padding(Text(first[0]), (0, 0, 0, 4)), overflow="fold")
+            self.console.print(Padding(Text(first), (0, 0, 0, 4)), overflow="fold")
         if not upcoming:
             self.console.print(t("nothing_coming"))
         if self.http is not None:
