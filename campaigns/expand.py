@@ -37,6 +37,7 @@ from campaigns.timeexpr import (
     Yearly,
     instant,
 )
+from campaigns.units import split_names
 
 ONCE = "once"
 
@@ -73,6 +74,8 @@ class DeadlineOccurrence:
     lead: str = ""
     partners: tuple[str, ...] = ()
     description: str = ""
+    units: tuple[str, ...] = ()  # who owes it: a report tracked per unit (scheduler.reports)
+    items: tuple[str, ...] = ()  # the messages that remind of it, which a submission stops
 
 
 @dataclass(frozen=True)
@@ -381,8 +384,20 @@ class _Expander:
         for message in self.campaign.messages:
             yield from self._message(message)
 
+    def _targets(self, channels: tuple[str, ...], owner: Activity | Deadline | None) -> Any:
+        """The targets of ``channels``, where ``units`` reaches the owner's units: an
+        activity's lead and partners, or the units that owe a deadline."""
+        if owner is None:
+            return self.catalog.resolve(channels)
+        leads = split_names(owner.lead)
+        owed = owner.units if isinstance(owner, Deadline) and owner.units else owner.partners
+        return self.catalog.resolve(channels, leads, tuple(u for u in owed if u not in leads))
+
     def _message(self, message: Message) -> Iterator[MessageOccurrence]:
-        targets = self.catalog.resolve(message.channels)
+        owner: Activity | Deadline | None = next(
+            (d for d in self.campaign.deadlines if d.id == message.deadline), None
+        ) or next((a for a in self.campaign.activities if a.id == message.activity), None)
+        targets = self._targets(message.channels, owner)
         several = len(message.at.specs) > 1
         for index, spec in enumerate(message.at.specs):
             for occurrence, moment in self.points(spec):
@@ -455,18 +470,26 @@ class _Expander:
                                 lead=deadline.lead,
                                 partners=deadline.partners,
                                 description=deadline.description,
+                                units=deadline.units,
+                                items=self._reminding(deadline),
                             )
                         )
                     reminders.extend(self._reminders(deadline, occ, due))
             self.anchors[deadline.id] = found
         return dues, reminders
 
+    def _reminding(self, deadline: Deadline) -> tuple[str, ...]:
+        """The items that remind units of ``deadline``: its own reminders and the messages
+        timed from it."""
+        own = [f"{deadline.id}.remind-{days}d" for days in deadline.remind]
+        return (*own, *(m.id for m in self.campaign.messages if m.deadline == deadline.id))
+
     def _reminders(
         self, deadline: Deadline, occurrence: str, due: Moment
     ) -> Iterator[MessageOccurrence]:
         due_day = _day(due)
         view = _deadline_view(deadline, due)
-        targets = self.catalog.resolve(deadline.channels)
+        targets = self._targets(deadline.channels, deadline)
         source = deadline.text or t("reminder_default")
         for days in deadline.remind:
             when = self._as_instant(due_day - dt.timedelta(days=days), deadline.remind_time)

@@ -24,7 +24,7 @@ from campaigns import markup, templates
 from campaigns.errors import ExpressionError, Problem
 from campaigns.i18n import t
 from campaigns.locate import LineIndex
-from campaigns.model import Activity, Campaign, ChannelCatalog, Deadline, Message, Years
+from campaigns.model import UNITS, Activity, Campaign, ChannelCatalog, Deadline, Message, Years
 from campaigns.report import dotted, pydantic_problems, toml_problem
 from campaigns.schema import (
     ITEM_MODELS,
@@ -47,6 +47,7 @@ from campaigns.timeexpr import (
     parse_time,
     parse_value,
 )
+from campaigns.units import SEPARATOR, split_names
 
 LIBRARY = Path(__file__).parent / "library"
 SPECIAL_CHANNELS = ("subscribers",)  # resolved at send time, not from config targets
@@ -351,6 +352,7 @@ class _FileChecker:
             ok = False
         start = self._single((*base, "start"), raw.start)
         end = self._single((*base, "end"), raw.end) if raw.end is not None else None
+        lead, partners = self._lead_and_partners(base, raw.lead, raw.partners)
         if start is None or (raw.end is not None and end is None) or not ok:
             return None
         if isinstance(start, Fixed) and isinstance(end, Fixed) and _later(start.value, end.value):
@@ -362,8 +364,8 @@ class _FileChecker:
             start=start,
             end=end,
             location=raw.location,
-            lead=raw.lead,
-            partners=tuple(raw.partners),
+            lead=lead,
+            partners=partners,
             description=raw.description.strip(),
             url=raw.url,
             tags=tuple(raw.tags),
@@ -451,6 +453,12 @@ class _FileChecker:
             where = (*path, j)
             if name in SPECIAL_CHANNELS and not alias:
                 continue
+            if name == UNITS:
+                if alias not in ("", "lead", "partners"):
+                    self.report(where, t("unknown_units_spec", value=spec), t("units_spec_hint"))
+                elif not self.catalog.units:
+                    self.report(where, t("units_no_registry"), t("units_registry_hint"))
+                continue
             if name not in known:
                 close = difflib.get_close_matches(name, list(known), n=1)
                 hint = (
@@ -532,6 +540,10 @@ class _FileChecker:
             remind_time = self._guard((*base, "remind_at"), parse_time, raw.remind_at)
             ok = ok and remind_time is not None
         channels = self._channels((*base, "channels"), raw.channels)
+        lead, partners = self._lead_and_partners(base, raw.lead, raw.partners)
+        owed = self._unit_ids((*base, "units"), raw.units)
+        if not raw.units and self.catalog.units:  # tracked: a registry says who they are
+            owed = tuple(dict.fromkeys([*split_names(lead), *partners]))
         if due is None or not ok:
             return None
         return Deadline(
@@ -542,10 +554,42 @@ class _FileChecker:
             remind_time=remind_time,
             text=raw.text,
             channels=channels,
-            lead=raw.lead,
-            partners=tuple(raw.partners),
+            lead=lead,
+            partners=partners,
             description=raw.description.strip(),
+            units=owed,
         )
+
+    def _lead_and_partners(
+        self, base: tuple[str | int, ...], lead: str | list[str], partners: list[str]
+    ) -> tuple[str, tuple[str, ...]]:
+        """The lead as one text ("a; b" when it is two units) and the partners, each unit by
+        its id when there is a registry; a lead unit is not also its own partner."""
+        leads = self._unit_ids((*base, "lead"), lead)
+        others = self._unit_ids((*base, "partners"), partners)
+        return f"{SEPARATOR} ".join(leads), tuple(p for p in others if p not in leads)
+
+    def _unit_ids(self, path: tuple[str | int, ...], value: str | list[str]) -> tuple[str, ...]:
+        """Units as written, or by their registry ids; an unknown one is reported with the
+        registry's closest name."""
+        names = split_names(value)
+        registry = self.catalog.units
+        if not registry:
+            return names
+        found: list[str] = []
+        for name in names:
+            unit = registry.find(name)
+            if unit is not None:
+                found.append(unit.id)
+                continue
+            close = registry.closest(name)
+            hint = (
+                t("did_you_mean", suggestion=close)
+                if close
+                else t("known_units", names=", ".join(registry.units))
+            )
+            self.report(path, t("unknown_unit", value=name), hint)
+        return tuple(dict.fromkeys(found))
 
     def _check_templates(
         self, campaign: Campaign, parsed: Mapping[str, list[tuple[int, Any]]]

@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from campaigns.timeexpr import Spec, When
+from campaigns.units import UnitRegistry, split_names
+
+UNITS = "units"  # the channel spec that reaches an item's units: units, units:lead, units:partners
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,12 @@ class Deadline:
     lead: str = ""
     partners: tuple[str, ...] = ()
     description: str = ""
+    # the units that owe it (ids with a registry): "units = [...]", else the lead and partners
+    units: tuple[str, ...] = ()
+
+    @property
+    def leads(self) -> tuple[str, ...]:
+        return split_names(self.lead)
 
 
 @dataclass(frozen=True)
@@ -102,13 +111,24 @@ class ChannelCatalog:
     targets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     defaults: tuple[str, ...] = ()
     addresses: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    units: UnitRegistry = field(default_factory=UnitRegistry)
 
-    def resolve(self, specs: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
-        """``("telegram", "zalo:group")`` to (channel, target) pairs; "" is the channel itself."""
+    def resolve(
+        self,
+        specs: tuple[str, ...],
+        lead: tuple[str, ...] = (),
+        partners: tuple[str, ...] = (),
+    ) -> tuple[tuple[str, str], ...]:
+        """``("telegram", "zalo:group")`` to (channel, target) pairs; "" is the channel itself.
+        ``units`` is the chats of the item's ``lead`` and ``partners`` units (``units:lead``,
+        ``units:partners`` one side only)."""
         out: list[tuple[str, str]] = []
         for spec in specs or self.defaults:
             name, _, alias = spec.partition(":")
-            if alias:
+            if name == UNITS:
+                side = {"lead": lead, "partners": partners}.get(alias, (*lead, *partners))
+                out.extend(self.units.targets(side))
+            elif alias:
                 out.append((name, alias))
             else:
                 out.extend((name, target) for target in self.targets.get(name, ()) or ("",))

@@ -22,7 +22,7 @@ class ActivityFile(_Strict):
     start: Any
     end: Any = None
     location: str = ""
-    lead: str = ""
+    lead: str | list[str] = ""
     partners: list[str] = []
     description: str = ""
     url: str = ""
@@ -46,8 +46,9 @@ class DeadlineFile(_Strict):
     remind_at: str | None = None
     text: str = ""
     channels: list[str] = []
-    lead: str = ""
+    lead: str | list[str] = ""
     partners: list[str] = []
+    units: list[str] = []  # who owes it, when not its lead and partners
     description: str = ""
 
 

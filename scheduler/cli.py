@@ -23,6 +23,8 @@ from campaigns.dates import format_compact, format_datetime
 from campaigns.errors import CampaignError, Problem, ValidationFailed
 from campaigns.expand import expand_all
 from campaigns.i18n import set_language, t
+from campaigns.model import Activity, Deadline
+from campaigns.units import fold, split_names
 from channels.errors import ChannelError
 from channels.redact import redact, remember
 from channels.registry import UnsupportedChannel
@@ -34,7 +36,7 @@ from scheduler.db import migrate, open_engine, sqlite_path
 from scheduler.engine import utcnow
 from scheduler.errors import PortInUse
 from scheduler.lock import AlreadyRunning, nudge, unless_daemon
-from scheduler.plan import plan_entries, plan_rows
+from scheduler.plan import PlanRow, plan_entries, plan_rows
 from scheduler.quotas import plan_warnings
 from scheduler.tables import State
 
@@ -109,6 +111,11 @@ def validate(
     now = dt.datetime.now(cfg.tz)
     planned = expand_all(result.campaigns, now, now + cfg.horizon, cfg.catalog())
     _print_quota_warnings(plan_warnings(planned.dispatches(), cfg))
+    items: list[Activity | Deadline] = [a for c in result.campaigns for a in c.activities]
+    items += [d for c in result.campaigns for d in c.deadlines]
+    named = any(item.lead or item.partners for item in items)
+    if named and not cfg.units():
+        err.print(t("units_free_text"), style="yellow", markup=False, soft_wrap=True)
     out.print(t("validate_ok", campaigns=len(result.campaigns), files=len(result.files)))
 
 
@@ -133,6 +140,7 @@ def plan(
     campaign: Annotated[str | None, typer.Option("--campaign", help="only this campaign")] = None,
     fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
     config: ConfigOption = Path("config.toml"),
+    unit: Annotated[str | None, typer.Option("--unit", help="only this unit's items")] = None,
 ) -> None:
     """Xem kế hoạch: hoạt động, tin nhắn và hạn chót trong khoảng ngày (mặc định 4 tuần tới)."""
     if fmt not in ("table", "json"):
@@ -159,6 +167,8 @@ def plan(
     expansion = expand_all(campaigns, start, end, cfg.catalog())
     _print_quota_warnings(plan_warnings(expansion.dispatches(), cfg))
     rows = plan_rows(expansion, campaigns)
+    if unit is not None:
+        rows = _for_unit(rows, unit, cfg)
     if fmt == "json":
         sys.stdout.write(json.dumps([r.as_json() for r in rows], ensure_ascii=False, indent=2))
         sys.stdout.write("\n")
@@ -172,6 +182,24 @@ def plan(
     )
     for entry in plan_entries(rows):
         out.print(entry)
+
+
+def _for_unit(rows: list[PlanRow], name: str, cfg: Config) -> list[PlanRow]:
+    """The unit's activities and deadlines, and the messages that go to its chats."""
+    registry = cfg.units()
+    found = registry.find(name)
+    if registry and found is None:
+        close = registry.closest(name)
+        hint = f" ({t('did_you_mean', suggestion=close)})" if close else ""
+        raise UserError(t("plan_unit_unknown", value=name) + hint)
+    wanted = found.id if found is not None else fold(name)
+    chats = {f"{c}:{tg}" for c, tg in found.targets} if found is not None else set()
+
+    def named(row: PlanRow) -> bool:
+        units = [*split_names(row.lead), *row.partners, *row.units]
+        return wanted in (units if found is not None else [fold(u) for u in units])
+
+    return [r for r in rows if named(r) or chats & set(r.channels)]
 
 
 def _open_store(cfg: Config) -> Engine:
@@ -573,6 +601,11 @@ def export_ics(
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_bytes(body)
     out.print(t("exported", path=output, count=body.count(b"BEGIN:VEVENT")))
+
+
+from scheduler.report_cli import report_app  # noqa: E402  (it uses the helpers above)
+
+app.add_typer(report_app, name="report")
 
 
 def refresh_store(cfg: Config, db: Engine) -> None:

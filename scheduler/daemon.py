@@ -34,11 +34,11 @@ from campaigns.model import Campaign
 from channels.base import Channel
 from channels.limits import RateLimiter
 from channels.registry import build_inbox
-from scheduler import outbox
+from scheduler import outbox, reports
 from scheduler.bot.core import BotSettings, CommandCore, Reply
 from scheduler.bot.runner import BotRunner
 from scheduler.campaign_set import load_campaigns
-from scheduler.config import Config
+from scheduler.config import Config, admin_target
 from scheduler.db import migrate, open_engine, sqlite_path
 from scheduler.engine import DispatchEngine, RetryPolicy, utcnow
 from scheduler.lock import DaemonLock
@@ -186,6 +186,8 @@ class Daemon:
             feed_base=self._feed_base,
             private_feeds=frozenset(http.private_feeds),
             sends_to_subscribers=self._sends_to_subscribers,
+            units=self.config.units(),
+            addresses=self.config.addresses(),
         )
         core = CommandCore(self.db, settings, self.clock)
         public = http.public_url.rstrip("/")
@@ -341,6 +343,27 @@ class Daemon:
             max_instances=10,
         )
 
+    async def _escalate(self) -> None:
+        """Overdue reports: one escalation each, into the outbox, then the engine looks."""
+        assert self.db is not None
+        config = self.config
+        admins = [
+            (name, admin_target(str(user)))
+            for name, settings in config.bots().items()
+            for user in settings.bot.admins
+        ]
+        try:
+            count = await asyncio.to_thread(
+                reports.escalate, self.db, self.clock(), config.units(), admins,
+                config.addresses(), config.tz,
+            )  # fmt: skip
+        except Exception:
+            log.exception("escalating overdue reports failed; will try again")
+            return
+        if count:
+            log.info("escalated overdue reports", extra={"count": count})
+            await self._reschedule()
+
     async def _reload_if_changed(self) -> None:
         if await asyncio.to_thread(self.watcher.changed):
             log.info("campaign files changed; reloading")
@@ -410,6 +433,12 @@ class Daemon:
             id="reload",
         )
         scheduler.add_job(self._reschedule, IntervalTrigger(seconds=RESCAN_SECONDS), id="rescan")
+        if self.config.data.reports.escalate:
+            scheduler.add_job(
+                self._escalate,
+                IntervalTrigger(seconds=self.config.data.daemon.reload_seconds),
+                id="escalate",
+            )
         scheduler.start()
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self._reload()))

@@ -36,6 +36,7 @@ class PlanRow:
     lead: str = ""
     partners: tuple[str, ...] = ()
     error: str = ""
+    units: tuple[str, ...] = ()  # who owes a deadline
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -91,6 +92,7 @@ def plan_rows(expansion: Expansion, campaigns: Iterable[Campaign]) -> list[PlanR
                 key=d.key,
                 lead=d.lead,
                 partners=d.partners,
+                units=d.units,
             )
         )
     for m in expansion.messages:
