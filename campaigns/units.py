@@ -63,6 +63,8 @@ def unit_target(unit_id: str, chat: str) -> str:
 @dataclass(frozen=True)
 class UnitRegistry:
     units: Mapping[str, Unit] = field(default_factory=dict)
+    # (channel, target) → platform chat id, as config.toml's targets and the units' chats give
+    addresses: Mapping[tuple[str, str], str] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(self.units)
@@ -93,17 +95,19 @@ class UnitRegistry:
         found = (tg for u in unit_ids if u in self.units for tg in self.units[u].targets)
         return tuple(dict.fromkeys(found))
 
-    def units_of_chat(
-        self, channel: str, address: str, addresses: Mapping[tuple[str, str], str]
-    ) -> list[str]:
+    def address(self, channel: str, target: str) -> tuple[str, str]:
+        """The chat a target names, whichever way it is named (an alias, a unit's chat, a
+        subscriber's ``chat:<id>``), so one chat is recognised under all its names."""
+        if target.startswith("chat:"):
+            return channel, target[len("chat:") :]
+        return channel, self.addresses.get((channel, target), target)
+
+    def chats(self, unit_ids: Iterable[str]) -> set[tuple[str, str]]:
+        return {self.address(ch, tg) for ch, tg in self.targets(unit_ids)}
+
+    def units_of_chat(self, channel: str, chat: str) -> list[str]:
         """The units a platform chat belongs to (a /nop from there speaks for them)."""
-        found = []
-        for unit in self.units.values():
-            for ch, target in unit.targets:
-                if ch == channel and addresses.get((ch, target)) == address:
-                    found.append(unit.id)
-                    break
-        return found
+        return [u for u in self.units if (channel, chat) in self.chats([u])]
 
     def digest_parts(self) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
         """What expansion depends on (a unit's chats), for the campaigns' version digest."""

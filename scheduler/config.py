@@ -208,7 +208,7 @@ class Config:
             found[unit_id] = Unit(
                 unit_id, unit.name.strip(), unit.short.strip(), tuple(unit.aliases), tuple(targets)
             )
-        return UnitRegistry(found)
+        return UnitRegistry(found, self.addresses())
 
     @property
     def reports_folder(self) -> Path:

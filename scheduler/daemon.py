@@ -187,7 +187,6 @@ class Daemon:
             private_feeds=frozenset(http.private_feeds),
             sends_to_subscribers=self._sends_to_subscribers,
             units=self.config.units(),
-            addresses=self.config.addresses(),
         )
         core = CommandCore(self.db, settings, self.clock)
         public = http.public_url.rstrip("/")
@@ -354,8 +353,7 @@ class Daemon:
         ]
         try:
             count = await asyncio.to_thread(
-                reports.escalate, self.db, self.clock(), config.units(), admins,
-                config.addresses(), config.tz,
+                reports.escalate, self.db, self.clock(), config.units(), admins, config.tz,
             )  # fmt: skip
         except Exception:
             log.exception("escalating overdue reports failed; will try again")

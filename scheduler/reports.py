@@ -15,13 +15,13 @@ The deadline's event in the feeds carries the table of who has submitted.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, and_, or_, select, update
+from sqlalchemy import Connection, Engine, and_, select, update
 
 from campaigns.dates import format_date, format_datetime
 from campaigns.expand import DeadlineOccurrence, delivery_key
@@ -116,28 +116,32 @@ def record_owed(
 def cancel_submitted(
     conn: Connection, registry: UnitRegistry, now: dt.datetime, keys: Sequence[str]
 ) -> int:
-    """Cancel the waiting reminders of every submitted unit of these deadline occurrences,
-    to that unit's chats only (a chat another unit still owing shares keeps them)."""
+    """Cancel the waiting reminders of every submitted unit of these deadline occurrences to
+    that unit's chats, under whatever name the chat is reached (a chat that a unit still
+    owing shares keeps them)."""
     rows = conn.execute(select(R).where(R.c.key.in_(list(keys)))).all()
     cancelled = 0
     for row in rows:
         if row.submitted_at is None or not row.items:
             continue
         owing = [r.unit for r in rows if r.key == row.key and r.submitted_at is None]
-        keep = set(registry.targets(owing))
-        mine = [tg for tg in registry.targets([row.unit]) if tg not in keep]
-        if not mine:
-            continue
-        chats = or_(*(and_(D.c.channel == ch, D.c.target == tg) for ch, tg in mine))
-        result = conn.execute(
-            update(D)
+        mine = registry.chats([row.unit]) - registry.chats(owing)
+        waiting = conn.execute(
+            select(D.c.key, D.c.channel, D.c.target)
             .where(and_(D.c.campaign == row.campaign, D.c.occurrence == row.occurrence,
-                        D.c.item.in_(row.items.split("\n")), D.c.state.in_(list(WAITING)), chats))
+                        D.c.item.in_(row.items.split("\n")), D.c.state.in_(list(WAITING))))
+        ).all()  # fmt: skip
+        stop = [w.key for w in waiting if registry.address(w.channel, w.target) in mine]
+        if not stop:
+            continue
+        conn.execute(
+            update(D)
+            .where(and_(D.c.key.in_(stop), D.c.state.in_(list(WAITING))))
             .values(state=State.CANCELLED, cancel_reason=SUBMITTED, next_attempt_at=None,
                     last_error=t("report_cancelled", unit=registry.label(row.unit)),
                     updated_at=now)
         )  # fmt: skip
-        cancelled += int(result.rowcount or 0)
+        cancelled += len(stop)
     return cancelled
 
 
@@ -218,7 +222,6 @@ def escalate(
     now: dt.datetime,
     registry: UnitRegistry,
     admins: Sequence[tuple[str, str]],
-    addresses: Mapping[tuple[str, str], str],
     tz: ZoneInfo,
 ) -> int:
     """Put one escalation per overdue unit and occurrence into the outbox, to the lead
@@ -236,8 +239,7 @@ def escalate(
             ]
             chats: dict[tuple[str, str], tuple[str, str]] = {}
             for channel, target in (*registry.targets(leads), *admins):
-                chats.setdefault((channel, addresses.get((channel, target), target)),
-                                 (channel, target))  # fmt: skip
+                chats.setdefault(registry.address(channel, target), (channel, target))
             text = t(
                 "report_escalation",
                 unit=registry.label(row.unit),

@@ -70,7 +70,6 @@ class BotSettings:
     private_feeds: frozenset[str] = frozenset()
     sends_to_subscribers: Callable[[str], bool] = lambda campaign: True
     units: UnitRegistry = field(default_factory=UnitRegistry)  # /nop speaks for a unit's chat
-    addresses: Mapping[tuple[str, str], str] = field(default_factory=dict)
 
 
 class CommandCore:
@@ -303,7 +302,7 @@ class CommandCore:
         if not command.args:
             return Reply([t("bot_nop_usage", lang)])
         registry = self.settings.units
-        units = registry.units_of_chat(request.channel, request.chat, self.settings.addresses)
+        units = registry.units_of_chat(request.channel, request.chat)
         if not units:
             return Reply([t("bot_nop_not_unit", lang)])
         note = " ".join(command.args[1:])
