@@ -40,6 +40,7 @@ from campaigns.timeexpr import (
 from campaigns.units import split_names
 
 ONCE = "once"
+_DAY = dt.timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,9 @@ class Expansion:
     activities: list[ActivityOccurrence] = field(default_factory=list)
     deadlines: list[DeadlineOccurrence] = field(default_factory=list)
     messages: list[MessageOccurrence] = field(default_factory=list)
+    # deadlines owed by units whose due or reminders reach into the window: tracked from the
+    # first reminder, though the due itself may lie beyond the window
+    owed: list[DeadlineOccurrence] = field(default_factory=list)
 
     def dispatches(self) -> Iterator[Dispatch]:
         for message in self.messages:
@@ -148,6 +152,7 @@ class Expansion:
         self.activities.extend(other.activities)
         self.deadlines.extend(other.deadlines)
         self.messages.extend(other.messages)
+        self.owed.extend(other.owed)
 
 
 _Anchor = tuple[Moment, Moment | None]
@@ -167,6 +172,7 @@ class _Expander:
         self.years = [y for y in range(first, end.year + 3) if y in campaign.years]
         self.anchors: dict[str, dict[str, _Anchor]] = {}
         self.views: dict[tuple[str, str], templates.ActivityView] = {}
+        self.owed: list[DeadlineOccurrence] = []
         self.campaign_view = templates.CampaignView(
             campaign.id, campaign.title, campaign.description
         )
@@ -458,22 +464,24 @@ class _Expander:
                 for occurrence, due in self.points(spec, reach, back):
                     occ = f"{occurrence}#{index + 1}" if several else occurrence
                     found[occ] = (due, None)
+                    item = DeadlineOccurrence(
+                        key=f"{c.id}:{deadline.id}:{occ}",
+                        campaign=c.id,
+                        deadline=deadline.id,
+                        occurrence=occ,
+                        title=deadline.title,
+                        due=due,
+                        lead=deadline.lead,
+                        partners=deadline.partners,
+                        description=deadline.description,
+                        units=deadline.units,
+                        items=self._reminding(deadline),
+                    )
                     if self._in_window(instant(due, self.tz)):
-                        dues.append(
-                            DeadlineOccurrence(
-                                key=f"{c.id}:{deadline.id}:{occ}",
-                                campaign=c.id,
-                                deadline=deadline.id,
-                                occurrence=occ,
-                                title=deadline.title,
-                                due=due,
-                                lead=deadline.lead,
-                                partners=deadline.partners,
-                                description=deadline.description,
-                                units=deadline.units,
-                                items=self._reminding(deadline),
-                            )
-                        )
+                        dues.append(item)
+                    moment = instant(due, self.tz)
+                    if deadline.units and self.start < moment + _DAY and moment - reach < self.end:
+                        self.owed.append(item)
                     reminders.extend(self._reminders(deadline, occ, due))
             self.anchors[deadline.id] = found
         return dues, reminders
@@ -528,7 +536,7 @@ def expand(
     messages.sort(key=lambda m: (m.due, m.key))
     activities.sort(key=lambda a: (instant(a.start, expander.tz), a.key))
     deadlines.sort(key=lambda d: (instant(d.due, expander.tz), d.key))
-    return Expansion(activities, deadlines, messages)
+    return Expansion(activities, deadlines, messages, expander.owed)
 
 
 def expand_all(

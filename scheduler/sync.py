@@ -321,7 +321,7 @@ def _sync_campaign(
     _sync_occurrences(
         conn, campaign, [*expansion.activities, *expansion.deadlines], tz, start, end, now, report
     )
-    reports.record_owed(conn, campaign.id, expansion.deadlines, tz, catalog.units, now)
+    reports.record_owed(conn, campaign.id, expansion.owed, tz, catalog.units, now)
     values = {
         "digest": version_digest(campaign, catalog, chats),
         "title": campaign.title,
