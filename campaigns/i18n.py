@@ -352,6 +352,14 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "hint: units are free text; declare [units.<id>] in config.toml to name them "
         "reliably, give each its own feed, remind their chats and track their reports",
     ),
+    "reports_folder_outside": (
+        "thư mục báo cáo đột xuất không nằm trong thư mục chiến dịch nào",
+        "the ad hoc reports folder is in no campaign folder",
+    ),
+    "reports_folder_hint": (
+        "đặt nó trong một thư mục của [campaigns] paths để loa đọc các yêu cầu",
+        "put it inside a folder of [campaigns] paths so that loa reads the requests",
+    ),
     "unit_name_taken": (
         "tên '{value}' đã dùng cho đơn vị '{other}'",
         "the name '{value}' already belongs to unit '{other}'",

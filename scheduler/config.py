@@ -411,6 +411,11 @@ def load_config(path: Path) -> Config:
                 report((*base, "targets", alias), t("bad_id", value=alias), t("bad_id_hint"))
         _check_bot(settings, (*base, "bot"), parsed.http, report)
     _check_units(parsed, report)
+    folder = Path(parsed.reports.folder)
+    if parsed.reports.folder and not any(
+        folder == Path(p) or Path(p) in folder.parents for p in parsed.campaigns.paths
+    ):
+        report(("reports", "folder"), t("reports_folder_outside"), t("reports_folder_hint"))
     for j, spec in enumerate(parsed.campaigns.default_channels or []):
         name_, _, alias = spec.partition(":")
         if name_ in SPECIAL_CHANNELS and not alias:
