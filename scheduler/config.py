@@ -319,10 +319,14 @@ def _check_units(parsed: ConfigFile, report: Callable[..., None]) -> None:
             report(base, t("bad_id", value=unit_id), t("bad_id_hint"))
         if not unit.name.strip():
             report((*base, "name"), t("empty_text"))
-        for name in dict.fromkeys([unit_id, unit.name, unit.short, *unit.aliases]):
+        names: list[tuple[tuple[str | int, ...], str]] = [
+            (base, unit_id), ((*base, "name"), unit.name), ((*base, "short"), unit.short),
+            *(((*base, "aliases", j), alias) for j, alias in enumerate(unit.aliases)),
+        ]  # fmt: skip
+        for where, name in names:
             other = owner.setdefault(fold(name), unit_id) if name.strip() else unit_id
             if other != unit_id:
-                report(base, t("unit_name_taken", value=name, other=other))
+                report(where, t("unit_name_taken", value=name, other=other))
         for j, spec in enumerate(unit.chats):
             channel, _, chat = spec.partition(":")
             settings = parsed.channels.get(channel)

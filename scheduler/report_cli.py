@@ -61,9 +61,14 @@ def status_command(
         out.print_json(json.dumps(found, ensure_ascii=False))
         return
     due = format_date(row.due.astimezone(cfg.tz))
-    out.print(t("report_status_title", title=row.title, due=due), style="bold", markup=False)
+    out.print(
+        t("report_status_title", title=row.title, due=due),
+        style="bold",
+        markup=False,
+        soft_wrap=True,
+    )
     for text in reports.table(lines, registry, cfg.tz):
-        out.print(text, markup=False)
+        out.print(text, markup=False, soft_wrap=True)
 
 
 @report_app.command("submit")
@@ -90,7 +95,7 @@ def submit_command(
     _nudge(cfg)
     due = format_date(done.due.astimezone(cfg.tz))
     text = t("report_recorded", unit=done.unit, title=done.title, due=due, count=done.cancelled)
-    out.print(text, markup=False)
+    out.print(text, markup=False, soft_wrap=True)
 
 
 @report_app.command("request")
@@ -135,7 +140,11 @@ def request_command(
     tmp.replace(path)  # a running daemon never reads half a file
     refresh_store(cfg, _open_store(cfg))
     shown = ", ".join(registry.label(u) for u in owed)
-    out.print(t("report_request_written", id=request_id, path=path, units=shown), markup=False)
+    out.print(
+        t("report_request_written", id=request_id, path=path, units=shown),
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 def _request_id(due: str) -> str:
