@@ -8,20 +8,25 @@ read, edited or deleted like any campaign.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import getpass
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy import Engine
 
 from campaigns.dates import format_date
 from campaigns.i18n import t
 from campaigns.loader import parse_document
 from campaigns.timeexpr import ID_PATTERN
 from scheduler import reports
+from scheduler.config import Config
+from scheduler.engine import utcnow
 
 report_app = typer.Typer(
     help="Báo cáo của các đơn vị: ai đã nộp, ghi nhận đã nộp, yêu cầu đột xuất.",
@@ -33,6 +38,21 @@ ConfigOption = Annotated[
 ]
 
 
+@contextlib.contextmanager
+def _store(config: Path) -> Iterator[tuple[Config, Engine]]:
+    """The config and the store brought up to date; a report error ends the command with its
+    message, like every error a user can fix."""
+    from scheduler.cli import UserError, _config, _open_store, refresh_store
+
+    cfg = _config(config)
+    db = _open_store(cfg)
+    refresh_store(cfg, db)
+    try:
+        yield cfg, db
+    except reports.ReportError as exc:
+        raise UserError(exc.text()) from None
+
+
 @report_app.command("status")
 def status_command(
     ref: Annotated[str, typer.Argument(help="the deadline: ID or campaign:ID")],
@@ -40,16 +60,10 @@ def status_command(
     config: ConfigOption = Path("config.toml"),
 ) -> None:
     """Bảng các đơn vị đã nộp, chưa nộp và quá hạn của một hạn nộp báo cáo."""
-    from scheduler.cli import UserError, _config, _open_store, out, refresh_store
-    from scheduler.engine import utcnow
+    from scheduler.cli import out
 
-    cfg = _config(config)
-    db = _open_store(cfg)
-    refresh_store(cfg, db)
-    try:
+    with _store(config) as (cfg, db):
         row, lines = reports.status(db, ref, utcnow())
-    except reports.ReportError as exc:
-        raise UserError(exc.text()) from None
     registry = cfg.units()
     if fmt == "json":
         found = [
@@ -79,19 +93,13 @@ def submit_command(
     config: ConfigOption = Path("config.toml"),
 ) -> None:
     """Ghi nhận một đơn vị đã nộp báo cáo; các tin nhắc tới đơn vị đó dừng lại."""
-    from scheduler.cli import UserError, _config, _nudge, _open_store, out, refresh_store
-    from scheduler.engine import utcnow
+    from scheduler.cli import _nudge, out
 
-    cfg = _config(config)
-    db = _open_store(cfg)
-    refresh_store(cfg, db)
-    registry = cfg.units()
-    try:
+    with _store(config) as (cfg, db):
+        registry = cfg.units()
         unit_id = reports.resolve_unit(registry, unit)
         by = f"cli:{getpass.getuser()}"
         done = reports.submit(db, ref, [unit_id], by, note, utcnow(), registry)
-    except reports.ReportError as exc:
-        raise UserError(exc.text()) from None
     _nudge(cfg)
     due = format_date(done.due.astimezone(cfg.tz))
     text = t("report_recorded", unit=done.unit, title=done.title, due=due, count=done.cancelled)
