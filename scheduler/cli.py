@@ -11,6 +11,7 @@ import getpass
 import json
 import shutil
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,7 +25,7 @@ from campaigns.errors import CampaignError, Problem, ValidationFailed
 from campaigns.expand import expand_all
 from campaigns.i18n import set_language, t
 from campaigns.model import Activity, Deadline
-from campaigns.units import fold, split_names
+from campaigns.units import UnitRegistry, fold, split_names
 from channels.errors import ChannelError
 from channels.redact import redact, remember
 from channels.registry import UnsupportedChannel
@@ -176,6 +177,8 @@ def plan(
     if not rows:
         out.print(t("plan_empty"))
         return
+    registry = cfg.units()
+    rows = [_named(row, registry) for row in rows]
     out.print(
         t("plan_title", start=first.strftime("%d/%m/%Y"), end=last.strftime("%d/%m/%Y")),
         style="bold",
@@ -200,6 +203,13 @@ def _for_unit(rows: list[PlanRow], name: str, cfg: Config) -> list[PlanRow]:
         return wanted in (units if found is not None else [fold(u) for u in units])
 
     return [r for r in rows if named(r) or chats & set(r.channels)]
+
+
+def _named(row: PlanRow, registry: UnitRegistry) -> PlanRow:
+    """The row with its units by name for a person to read (JSON keeps the registry ids)."""
+    label = registry.label
+    lead = "; ".join(label(u) for u in split_names(row.lead))
+    return replace(row, lead=lead, partners=tuple(label(u) for u in row.partners))
 
 
 def _open_store(cfg: Config) -> Engine:

@@ -86,7 +86,9 @@ def test_plan_for_one_unit(tmp_path: Path) -> None:
     window = ("--from", "2027-01-01", "--to", "2027-01-20", "--format", "json")
     so = json.loads(loa("plan", *window, "--unit", "Sở Tài nguyên và Môi trường".replace(
         "Tài nguyên và Môi trường", "TN&MT"), cwd=root).stdout)  # fmt: skip
-    assert [(r["kind"], r["id"]) for r in so] == [("activity", "hoi-nghi")]
+    assert [(r["kind"], r["id"], r["lead"]) for r in so] == [("activity", "hoi-nghi", "so-nnmt")]
+    table = loa("plan", *window[:4], "--unit", "so-nnmt", cwd=root).stdout
+    assert "chủ trì: Sở Nông nghiệp và Môi trường" in table  # a person reads the unit's name
     mttq = json.loads(loa("plan", *window, "--unit", "MTTQ tỉnh", cwd=root).stdout)
     kinds = sorted({r["kind"] for r in mttq})
     assert kinds == ["deadline", "message"]  # its request and the reminders to its chat

@@ -223,6 +223,8 @@ class CommandCore:
                   end=self._day(info.last, lang, end=True))
             )  # fmt: skip
         leads, partners = queries.units(self.db, info.id)
+        name = self.settings.units.label  # a unit by its name, not its registry id
+        leads, partners = [name(u) for u in leads], [name(u) for u in partners]
         if leads:
             lines.append(t("bot_leads", lang, units="; ".join(leads)))
         if partners:
