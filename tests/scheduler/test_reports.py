@@ -113,3 +113,49 @@ def test_the_feed_event_shows_who_has_submitted(db: Engine) -> None:
         "✅ Tỉnh đoàn: đã nộp" in row.description and "⏳ Sở Tài chính: chưa nộp" in row.description
     )
     assert "Đã nộp: 1/2" in row.ics.replace("\r\n ", "")
+
+
+def test_one_feed_per_unit_however_it_is_named(db: Engine) -> None:
+    from scheduler.feeds import FeedSelector, FeedStore
+
+    two_leads = TEXT.replace('lead = "Sở Tài chính"', 'lead = "sở tài chính; Tỉnh Đoàn"').replace(
+        'partners = ["Tỉnh đoàn"]', "partners = []"
+    )
+    sync(db, [campaign(two_leads, CATALOG)], CATALOG, NOW, dt.timedelta(days=60))
+    feeds = FeedStore(db, "")
+    assert sorted(feeds.units()) == ["doan", "so"]
+    for unit in ("so", "doan"):
+        found = feeds.lookup(FeedSelector("unit", unit))
+        assert found is not None
+        assert feeds.render(*found).count(b"BEGIN:VEVENT") == 1
+
+
+def ask(db: Engine, text: str, chat: str, language: str = "vi") -> str:
+    from scheduler.bot.core import BotSettings, CommandCore, Request
+
+    core = CommandCore(db, BotSettings(units=REGISTRY), clock=lambda: NOW)
+    request = Request(channel="tg", chat=chat, user="42", text=text, language=language,
+                      is_group=chat.startswith("-"))  # fmt: skip
+    reply = core.handle(request, 4096)
+    assert reply is not None
+    return "\n".join(reply.pages)
+
+
+def test_nop_and_baocao_in_chat(synced: Engine) -> None:
+    assert ask(synced, "/nop", "-2").startswith("Cách dùng: /nop MÃ")
+    assert "không phải nhóm của đơn vị nào" in ask(synced, "/nop bao-cao", "42")
+    answer = ask(synced, "/nop bao-cao https://vb.gov.vn/12", "-2")
+    assert answer.splitlines() == [
+        "Đã ghi nhận: Tỉnh đoàn đã nộp “Báo cáo năm” (hạn Thứ Năm, 10/12/2026) lúc "
+        "08:00, Chủ Nhật, 01/11/2026.",
+        "Ghi chú: https://vb.gov.vn/12",
+        "Đã dừng 2 tin nhắc tới đơn vị.",
+    ]
+    assert ask(synced, "/nop bao-cao", "-2").startswith("Đã cập nhật: Tỉnh đoàn đã nộp")
+    table = ask(synced, "/baocao c:bao-cao", "-1", language="en").splitlines()
+    assert table[0] == "Báo cáo năm — due Thursday, 10 December 2026"
+    assert table[1:] == ["✅ Tỉnh đoàn: submitted (08:00, Sunday, 1 November 2026, tg:42)",
+                         "⏳ Sở Tài chính: not yet submitted", "Submitted: 1/2"]  # fmt: skip
+    assert ask(synced, "/baocao khong-co", "-1", language="en").startswith(
+        "no tracked report deadline 'khong-co'"
+    )
