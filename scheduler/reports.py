@@ -30,7 +30,14 @@ from campaigns.ics import event_block
 from campaigns.timeexpr import instant
 from campaigns.units import UnitRegistry, split_names
 from scheduler.feeds import block_marker, feed_event
-from scheduler.tables import CampaignVersion, Delivery, Occurrence, ReportStatus, State
+from scheduler.tables import (
+    REMOVED,
+    CampaignVersion,
+    Delivery,
+    Occurrence,
+    ReportStatus,
+    State,
+)
 
 R = ReportStatus.__table__  # type: ignore[attr-defined]
 D = Delivery.__table__  # type: ignore[attr-defined]
@@ -81,8 +88,15 @@ def record_owed(
     """One row per unit owing each deadline occurrence, kept in step with the file (its due
     time and reminders); submissions and escalations stay as they are. Then the units'
     submitted reminders are cancelled again (the horizon may have brought new ones) and the
-    events show the table."""
+    events show the table. A unit no longer owing a coming deadline (the file changed) has
+    its row removed, so it is never escalated for it."""
     tracked = [d for d in deadlines if d.units]
+    owed = {(d.key, unit) for d in tracked for unit in d.units}
+    untouched = and_(R.c.campaign == campaign, R.c.submitted_at.is_(None),
+                     R.c.escalated_at.is_(None), R.c.overdue_at > now)  # fmt: skip
+    for row in conn.execute(select(R.c.key, R.c.unit).where(untouched)).all():
+        if (row.key, row.unit) not in owed:
+            conn.execute(R.delete().where(and_(R.c.key == row.key, R.c.unit == row.unit)))
     if not tracked:
         return
     keys = [d.key for d in tracked]
@@ -226,10 +240,11 @@ def escalate(
 ) -> int:
     """Put one escalation per overdue unit and occurrence into the outbox, to the lead
     unit's chats and the admins (each chat once), and record it; the number escalated."""
+    live = select(V.c.campaign).where(V.c.digest != REMOVED)  # a deleted file owes nothing
     with db.begin() as conn:
         due = conn.execute(
             select(R).where(and_(R.c.submitted_at.is_(None), R.c.escalated_at.is_(None),
-                                 R.c.overdue_at <= now))
+                                 R.c.overdue_at <= now, R.c.campaign.in_(live)))
         ).all()  # fmt: skip
         for row in due:
             leads = [

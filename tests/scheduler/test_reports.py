@@ -159,3 +159,14 @@ def test_nop_and_baocao_in_chat(synced: Engine) -> None:
     assert ask(synced, "/baocao khong-co", "-1", language="en").startswith(
         "no tracked report deadline 'khong-co'"
     )
+
+
+def test_a_unit_no_longer_owing_or_a_deleted_file_is_not_escalated(synced: Engine) -> None:
+    db = synced
+    fewer = TEXT.replace('partners = ["Tỉnh đoàn"]', "partners = []")
+    sync(db, [campaign(fewer, CATALOG)], CATALOG, NOW, HORIZON)
+    with db.connect() as conn:
+        assert [r.unit for r in conn.execute(select(R.c.unit))] == ["so"]
+    sync(db, [], CATALOG, NOW, HORIZON)  # the file is deleted
+    after = dt.datetime(2026, 12, 11, 0, 0, 1, tzinfo=VN)
+    assert reports.escalate(db, after, REGISTRY, [("tg", "admin:9")], VN) == 0
