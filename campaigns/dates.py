@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from campaigns.errors import ExpressionError
@@ -102,6 +103,28 @@ def read_date(text: str, dash_month_first: bool = False, lunar: bool = False) ->
         )
         raise ExpressionError(_impossible(found, lunar), hint)
     return found
+
+
+_ISO_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+def read_day(text: str) -> dt.date:
+    """One day with its year, typed where loa asks for one (``loa plan --from``): the forms
+    ``read_date`` reads in campaign files (``15/12/2026``, ``15-12-2026``, ``ngày 15 tháng 12
+    năm 2026``) or ISO ``2026-12-15``, so a user writes a date one way everywhere. A day
+    without its year, an impossible one or anything else raises ``ExpressionError`` naming
+    the forms to write.
+    """
+    written_as = " ".join(unicodedata.normalize("NFC", text).lower().split())
+    iso = _ISO_DAY.match(written_as)
+    found = WrittenDate(int(iso[3]), int(iso[2]), int(iso[1])) if iso else read_date(written_as)
+    if found is None:
+        raise ExpressionError(t("bad_day", value=text), t("day_forms_hint"))
+    if found.year is None:
+        raise ExpressionError(t("day_without_year", value=text), t("day_forms_hint"))
+    if not _exists(found, lunar=False):  # read_date has said so already for its own forms
+        raise ExpressionError(_impossible(found, lunar=False), t("impossible_date_hint"))
+    return dt.date(found.year, found.month, found.day)
 
 
 def _year(text: str | None, written: str) -> int | None:

@@ -2,7 +2,9 @@
 
 Every sentence loa shows a person lives in one catalogue, keyed by a short code, so a message
 is never written twice and a translation is never missing (a test checks both languages).
-The language comes from ``LOA_LANG`` (``vi`` or ``en``) or from ``set_language``.
+The language is, in this order: ``LOA_LANG`` (``vi`` or ``en``) from the environment, then
+config.toml's ``language``, then Vietnamese (``choose_language``); a person who sets ``LOA_LANG``
+for one command must get it even when the office's config names a language.
 """
 
 from __future__ import annotations
@@ -13,7 +15,16 @@ from typing import Any
 
 LANGUAGES = ("vi", "en")
 
-_language = os.environ.get("LOA_LANG", "vi") if os.environ.get("LOA_LANG") in LANGUAGES else "vi"
+
+def choose_language(configured: str | None) -> str:
+    """``LOA_LANG`` if it names a language, else the config's (None: not set there), else vi."""
+    for candidate in (os.environ.get("LOA_LANG"), configured):
+        if candidate is not None and candidate in LANGUAGES:
+            return candidate
+    return "vi"
+
+
+_language = choose_language(None)
 
 
 def set_language(lang: str) -> None:
@@ -164,6 +175,34 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "duplicate_campaign": (
         "mã chiến dịch '{value}' đã dùng trong {other}",
         "campaign id '{value}' is already used in {other}",
+    ),
+    "duplicate_campaign_extends_hint": (
+        "'{value}' là một chiến dịch có sẵn trong thư viện; để sửa nó cho cơ quan mình, ghi "
+        'extends = "{value}" ở đầu tệp và chỉ giữ lại những gì thay đổi',
+        "'{value}' is a ready library campaign; to adapt it for your office, write "
+        'extends = "{value}" at the top of the file and keep only what changes',
+    ),
+    "library_ids": ("thư viện có: {ids}", "the library has: {ids}"),
+    "unknown_library_campaign": (
+        "thư viện không có chiến dịch '{value}'",
+        "the library has no campaign '{value}'",
+    ),
+    "fix_in_office_file": (
+        "phần này lấy từ thư viện: sửa trong {file}, bằng một mục cùng id hoặc remove",
+        "this part comes from the library: fix it in {file}, with an item of the same id or remove",
+    ),
+    "remove_unknown": (
+        "chiến dịch trong thư viện không có mục '{value}' để bỏ",
+        "the library campaign has no item '{value}' to remove",
+    ),
+    "remove_needs_extends": (
+        "remove chỉ dùng trong tệp có extends",
+        "remove works only in a file with extends",
+    ),
+    "remove_needs_extends_hint": (
+        'ghi extends = "mã chiến dịch trong thư viện" ở đầu tệp, hoặc xóa hẳn mục khỏi tệp',
+        'write extends = "library campaign id" at the top of the file, or delete the item '
+        "from the file itself",
     ),
     "unknown_timezone": ("múi giờ '{value}' không tồn tại", "unknown time zone '{value}'"),
     "unknown_timezone_hint": ("ví dụ: Asia/Ho_Chi_Minh", "for example Asia/Ho_Chi_Minh"),
@@ -374,6 +413,20 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     ),
     "known_channels": ("các kênh đã cấu hình: {names}", "configured channels: {names}"),
     "known_targets": ("các đích đã khai báo: {names}", "declared targets: {names}"),
+    "channel_without_targets": (
+        "kênh '{channel}' gửi tới một nhóm hoặc một người nhưng config.toml chưa khai báo đích "
+        "nào cho kênh này",
+        "channel '{channel}' sends to a group or a person, but config.toml declares no target "
+        "for it",
+    ),
+    "channel_without_targets_hint": (
+        "khai báo mã nhóm trong config.toml, mục [channels.{channel}.targets], ví dụ "
+        'nhom-van-phong = "MÃ-NHÓM", rồi ghi "{channel}:nhom-van-phong"; hoặc ghi "subscribers" '
+        "để gửi tới các nhóm đã /subscribe",
+        "declare the chat's id in config.toml under [channels.{channel}.targets], e.g. "
+        'nhom-van-phong = "CHAT-ID", then write "{channel}:nhom-van-phong"; or write '
+        '"subscribers" for the chats that sent /subscribe',
+    ),
     "no_channels": ("chưa có kênh nào để gửi", "there is no channel to send to"),
     "no_channels_hint": (
         "ghi 'channels' cho tin nhắn hoặc khai báo [channels.<tên>] trong config.toml",
@@ -451,29 +504,269 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "biến môi trường {env} (mã bí mật của lịch) chưa được đặt",
         "environment variable {env} (the feed's secret token) is not set",
     ),
+    # CLI help (--help of every command, argument and option)
+    "help_app": (
+        "loa: lập lịch chiến dịch truyền thông cho cơ quan nhà nước (Zalo, Telegram, lịch iCalendar).",
+        "loa: campaign and outreach scheduling for public agencies (Zalo, Telegram, iCalendar feeds).",
+    ),
+    "help_help": ("Hiện trợ giúp này rồi thoát.", "Show this message and exit."),
+    "help_panel_arguments": ("Đối số", "Arguments"),
+    "help_panel_options": ("Tùy chọn", "Options"),
+    "help_panel_commands": ("Lệnh", "Commands"),
+    "help_panel_error": ("Lỗi", "Error"),
+    "help_default": ("[mặc định: {}]", "[default: {}]"),
+    "help_required": ("[bắt buộc]", "[required]"),
+    "help_try": (
+        "Xem [blue]'{command_path} {help_option}'[/] để được trợ giúp.",
+        "Try [blue]'{command_path} {help_option}'[/] for help.",
+    ),
+    "help_aborted": ("Đã dừng.", "Aborted."),
+    "help_usage": ("Cách dùng: ", "Usage: "),
+    "help_options_metavar": ("[TÙY CHỌN]", "[OPTIONS]"),
+    "help_subcommand_metavar": ("LỆNH [ĐỐI SỐ]...", "COMMAND [ARGS]..."),
+    "cmd_init": (
+        "Tạo config.toml, một chiến dịch ví dụ và tài liệu cho một cơ quan mới.",
+        "Write config.toml, an example campaign and the documentation for a new office.",
+    ),
+    "cmd_validate": (
+        "Kiểm tra các tệp chiến dịch và báo mọi lỗi kèm tệp, dòng và khóa.",
+        "Check campaign files and report every problem with its file, line and key.",
+    ),
+    "cmd_plan": (
+        "Xem kế hoạch: hoạt động, tin nhắn và hạn chót trong khoảng ngày (mặc định 4 tuần tới).",
+        "The plan: activities, messages and deadlines between two days (default: the next 4 weeks).",
+    ),
+    "cmd_run": (
+        "Chạy loa: lập lịch và gửi tin đúng giờ cho đến khi nhấn Ctrl+C (SIGINT/SIGTERM).",
+        "Run loa: schedule and send messages on time until Ctrl+C (SIGINT/SIGTERM).",
+    ),
+    "cmd_status": (
+        "Tình hình hộp thư đi: số tin theo trạng thái, tin kế tiếp, lỗi gần đây.",
+        "The outbox at a glance: messages by state, the next one due, recent errors.",
+    ),
+    "cmd_audit": (
+        "Nhật ký lệnh quản trị: ai, lệnh gì, lúc nào, kết quả (mới nhất trước).",
+        "The audit log of admin commands: who, what, when, result (newest first).",
+    ),
+    "cmd_pause": (
+        "Tạm dừng gửi tin của một chiến dịch (các tin chờ được giữ lại).",
+        "Hold a campaign's messages (waiting ones are kept).",
+    ),
+    "cmd_resume": (
+        "Gửi tiếp một chiến dịch đã tạm dừng (tin quá thời gian cho phép bị bỏ qua).",
+        "Send a paused campaign's messages again (those past their grace are missed).",
+    ),
+    "cmd_deliveries": (
+        "Danh sách tin trong hộp thư đi, kèm trạng thái, số lần thử và biên nhận.",
+        "The outbox's deliveries with their state, tries and receipt.",
+    ),
+    "cmd_retry": (
+        "Gửi lại một tin (theo khóa) hoặc mọi tin lỗi (--failed), ngay bây giờ.",
+        "Send one delivery (by key) or every failed one (--failed) again, now.",
+    ),
+    "cmd_cancel": ("Huỷ một tin chưa gửi.", "Cancel a delivery that has not been sent."),
+    "cmd_channels": ("Các kênh gửi tin đã cấu hình.", "The configured channels."),
+    "cmd_channels_check": (
+        "Kiểm tra từng kênh: token, kết nối tới nền tảng, các đích đã khai báo.",
+        "Check every channel: its token, the platform's answer, the declared targets.",
+    ),
+    "cmd_send": (
+        "Gửi thử một tin qua đúng đường đi của loa run (hộp thư đi, giới hạn, biên nhận).",
+        "Send one test message the daemon's way (outbox, limits, receipt).",
+    ),
+    "cmd_export_ics": (
+        "Xuất lịch iCalendar (.ics) của tất cả, một chiến dịch, một đơn vị hoặc một nhãn.",
+        "Write an iCalendar (.ics) file of everything, one campaign, one unit or one tag.",
+    ),
+    "opt_config": ("tệp cấu hình config.toml", "the config.toml to use"),
+    "arg_init_dir": ("thư mục cho cơ quan mới", "folder for the new office"),
+    "arg_validate_paths": (
+        "tệp hoặc thư mục chiến dịch (mặc định: theo config.toml)",
+        "campaign files or folders (default: those of config.toml)",
+    ),
+    "opt_from": (
+        "ngày đầu, YYYY-MM-DD (mặc định: hôm nay)",
+        "first day, YYYY-MM-DD (default: today)",
+    ),
+    "opt_to": (
+        "ngày cuối, YYYY-MM-DD (mặc định: 27 ngày sau ngày đầu)",
+        "last day, YYYY-MM-DD (default: 27 days after the first)",
+    ),
+    "opt_campaign_only": ("chỉ chiến dịch có mã này", "only the campaign with this id"),
+    "opt_format": ("table (bảng) hoặc json", "table or json"),
+    "opt_audit_limit": ("số mục mới nhất", "the newest N entries"),
+    "opt_audit_result": (
+        "ok (thành công), refused (bị từ chối) hoặc error (lỗi)",
+        "ok, refused or error",
+    ),
+    "arg_campaign_id": ("mã chiến dịch", "campaign id"),
+    "opt_state": (
+        "chỉ tin ở trạng thái: pending (đang chờ), sent (đã gửi), failed (lỗi), …",
+        "only deliveries in this state: pending, sent, failed, …",
+    ),
+    "opt_limit": ("nhiều nhất bấy nhiêu tin (0: tất cả)", "at most this many (0: all)"),
+    "arg_delivery_key": ("khóa của tin (xem loa deliveries)", "delivery key (see loa deliveries)"),
+    "opt_failed": ("mọi tin lỗi", "every failed delivery"),
+    "arg_send_where": ("KÊNH hoặc KÊNH:ĐÍCH", "CHANNEL or CHANNEL:TARGET"),
+    "arg_send_text": ("nội dung tin nhắn", "the message"),
+    "opt_output": ("tệp .ics sẽ ghi", "the .ics file to write"),
+    "opt_export_campaign": ("một chiến dịch (mã)", "one campaign (id)"),
+    "opt_unit": ("một đơn vị chủ trì hoặc phối hợp", "a lead or partner unit"),
+    "opt_tag": ("một nhãn", "a tag"),
+    "cmd_report": (
+        "Báo cáo của các đơn vị: ai đã nộp, ghi nhận đã nộp, yêu cầu đột xuất.",
+        "The units' reports: who has submitted, recording a submission, ad hoc requests.",
+    ),
+    "cmd_report_status": (
+        "Bảng các đơn vị đã nộp, chưa nộp và quá hạn của một hạn nộp báo cáo.",
+        "The units that have submitted, have not yet, or are overdue for a report deadline.",
+    ),
+    "cmd_report_submit": (
+        "Ghi nhận một đơn vị đã nộp báo cáo; các tin nhắc tới đơn vị đó dừng lại.",
+        "Record that a unit has submitted a report; the reminders to that unit stop.",
+    ),
+    "cmd_report_request": (
+        "Tạo yêu cầu báo cáo đột xuất: một tệp chiến dịch nhỏ có hạn nộp, theo dõi từng đơn vị.",
+        "Create an ad hoc report request: a small campaign file with a deadline tracked per unit.",
+    ),
+    "arg_report_ref": ("hạn nộp: MÃ hoặc chiến-dịch:MÃ", "the deadline: ID or campaign:ID"),
+    "opt_report_unit": (
+        "đơn vị, theo mã hoặc bất kỳ tên nào",
+        "the unit, by id or any of its names",
+    ),
+    "opt_report_note": ("ghi chú hoặc đường dẫn", "a note or a link"),
+    "arg_request_title": ("nội dung yêu cầu", "what is asked for"),
+    "opt_request_due": ("ngày cuối, ví dụ 15/01/2027", "the last day, e.g. 15/01/2027"),
+    "opt_request_units": ("các đơn vị phải nộp: a,b", "the units that owe it: a,b"),
+    "opt_request_id": ("mã của yêu cầu", "the request's id"),
+    "opt_request_remind": ("nhắc trước bao nhiêu ngày: 7,3,1", "days before to remind: 7,3,1"),
     # CLI
     "validate_ok": (
         "Hợp lệ: {campaigns} chiến dịch trong {files} tệp.",
         "Valid: {campaigns} campaigns in {files} files.",
     ),
     "validate_failed": ("{count} lỗi trong các tệp.", "{count} problems in the files."),
-    "bad_cli_date": (
-        "ngày '{value}' không hợp lệ (viết YYYY-MM-DD)",
-        "date '{value}' is not valid (write YYYY-MM-DD)",
+    "bad_day": ("không hiểu ngày '{value}'", "cannot read the date '{value}'"),
+    "day_without_year": ("ngày '{value}' thiếu năm", "the date '{value}' has no year"),
+    "day_forms_hint": (
+        "viết ngày trước tháng, đủ năm: 15/12/2026, 15-12-2026, 'ngày 15 tháng 12 năm 2026' "
+        "hoặc 2026-12-15",
+        "write the day before the month, with the year: 15/12/2026, 15-12-2026, "
+        "'ngày 15 tháng 12 năm 2026' or 2026-12-15",
     ),
     "range_reversed": ("--to phải sau --from", "--to must come after --from"),
     "unknown_campaign": ("không có chiến dịch '{value}'", "there is no campaign '{value}'"),
+    "unknown_campaign_cli": (
+        "không có chiến dịch '{value}' (xem các mã chiến dịch bằng: loa plan)",
+        "there is no campaign '{value}' (see the campaign ids with: loa plan)",
+    ),
+    "bad_choice": ("{option}: chọn {choices}", "{option}: choose {choices}"),
+    "choices_or": ("{first} hoặc {last}", "{first} or {last}"),
+    "cli_no_such_option": ("không có tùy chọn {name}", "there is no option {name}"),
+    "cli_missing": ("thiếu {name}", "{name} is missing"),
+    "cli_bad_value": ("giá trị của {name} không hợp lệ", "the value of {name} is not valid"),
+    "cli_no_such_command": ("không có lệnh '{name}'", "there is no command '{name}'"),
+    "cli_extra_arguments": ("thừa đối số: {names}", "arguments not expected: {names}"),
+    "retry_usage": (
+        "viết loa retry KHÓA (một tin) hoặc loa retry --failed (mọi tin lỗi)",
+        "write loa retry KEY (one delivery) or loa retry --failed (every failed one)",
+    ),
     "plan_empty": ("Không có gì trong khoảng thời gian này.", "Nothing in this period."),
     "init_exists": ("{path} đã có, không ghi đè", "{path} exists already; not overwritten"),
-    "init_done": (
-        "Đã tạo {path}. Tiếp theo: cd {dir} && loa validate && loa plan",
-        "Created {path}. Next: cd {dir} && loa validate && loa plan",
+    "init_done": ("Đã tạo {path}.", "Created {path}."),
+    "init_docs_done": (
+        "Đã chép tài liệu của loa vào {path}/.",
+        "Copied loa's documentation to {path}/.",
     ),
+    "init_next": (
+        "Tiếp theo: cd {dir} && loa validate && loa plan (tài liệu: {dir}/docs/)",
+        "Next: cd {dir} && loa validate && loa plan (documentation: {dir}/docs/)",
+    ),
+    "init_next_no_docs": (
+        "Tiếp theo: cd {dir} && loa validate && loa plan (trợ giúp: loa --help)",
+        "Next: cd {dir} && loa validate && loa plan (help: loa --help)",
+    ),
+    "init_docs_pointer": ("Tài liệu: loa --help", "Documentation: loa --help"),
     # daemon and outbox
     "running": (
         "[bold]loa đang chạy[/bold] · {campaigns} chiến dịch · {pending} tin đang chờ gửi · kênh: {channels}",
         "[bold]loa is running[/bold] · {campaigns} campaigns · {pending} messages waiting · channels: {channels}",
     ),
+    # log lines in text form (JSON logs keep the English event for scripts): log_<event>
+    "log_synced": ("đã lập lịch theo các tệp chiến dịch", "synced"),
+    "log_dispatched": ("đã gửi một đợt", "dispatched"),
+    "log_escalated_overdue_reports": (
+        "đã báo các đơn vị quá hạn nộp báo cáo",
+        "escalated overdue reports",
+    ),
+    "log_escalating_overdue_reports_failed;_will_try_again": (
+        "báo các đơn vị quá hạn không được; sẽ thử lại",
+        "escalating overdue reports failed; will try again",
+    ),
+    "log_dispatch_failed;_will_try_again": (
+        "gửi một đợt không được; sẽ thử lại",
+        "dispatch failed; will try again",
+    ),
+    "log_campaign_files_changed;_reloading": (
+        "tệp chiến dịch đã đổi; đang đọc lại",
+        "campaign files changed; reloading",
+    ),
+    "log_recovered_deliveries_caught_in_flight_by_a_crash": (
+        "đã xử lý các tin đang gửi dở khi tiến trình bị dừng đột ngột",
+        "recovered deliveries caught in flight by a crash",
+    ),
+    "log_http_listening": ("phần HTTP đang nhận kết nối", "http listening"),
+    "log_stopping_with_sends_in_flight;_they_are_resolved_on_the_next_start": (
+        "dừng khi còn tin đang gửi; lần chạy sau sẽ xử lý chúng",
+        "stopping with sends in flight; they are resolved on the next start",
+    ),
+    "log_stopped": ("đã dừng", "stopped"),
+    "log_missed": ("bỏ lỡ: quá thời gian cho phép gửi muộn", "missed"),
+    "log_failed": ("gửi lỗi", "failed"),
+    "log_channel_error": ("lỗi kênh", "channel error"),
+    "log_retrying": ("sẽ thử gửi lại", "retrying"),
+    "log_chat_moved": ("cuộc trò chuyện đã chuyển sang mã mới", "chat moved"),
+    "log_could_not_move_subscriptions": (
+        "không chuyển được các đăng ký",
+        "could not move subscriptions",
+    ),
+    "log_bot_cannot_reach_its_platform": (
+        "bot không kết nối được nền tảng",
+        "bot cannot reach its platform",
+    ),
+    "log_bot_reaches_its_platform_again": (
+        "bot đã kết nối lại được nền tảng",
+        "bot reaches its platform again",
+    ),
+    "log_could_not_record_the_bot's_health": (
+        "không ghi được tình trạng của bot",
+        "could not record the bot's health",
+    ),
+    "log_could_not_answer_an_update": (
+        "không trả lời được một tin nhắn gửi tới bot",
+        "could not answer an update",
+    ),
+    "log_could_not_store_the_bot's_place": (
+        "không lưu được vị trí đọc tin của bot",
+        "could not store the bot's place",
+    ),
+    "log_command_failed": ("lệnh bị lỗi", "command failed"),
+    "log_campaign_problem": ("lỗi trong tệp chiến dịch", "campaign problem"),
+    "log_storage_fault": ("cơ sở dữ liệu không ghi được", "storage fault"),
+    "log_storage_recovered": ("cơ sở dữ liệu đã ghi được trở lại", "storage recovered"),
+    "log_starting": ("đang khởi động", "starting"),
+    "log_reloading_campaign_files_(SIGHUP)": (
+        "đọc lại các tệp chiến dịch (SIGHUP)",
+        "reloading campaign files (SIGHUP)",
+    ),
+    "log_update_ignored": ("bỏ qua một tin nhắn gửi tới bot", "update ignored"),
+    "log_reply_not_sent": ("không gửi được câu trả lời", "reply not sent"),
+    "level_debug": ("gỡ-lỗi", "debug"),
+    "level_info": ("tin", "info"),
+    "level_warning": ("cảnh-báo", "warning"),
+    "level_error": ("lỗi", "error"),
+    "level_critical": ("nghiêm-trọng", "critical"),
+    "status_title": ("Tình hình loa", "loa status"),
     "nothing_coming": ("  (chưa có tin nào trong thời gian tới)", "  (no messages coming up)"),
     "feeds_at": (
         "Lịch để đăng ký (iCalendar): {url}/",
@@ -487,11 +780,44 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "Another 'loa run' (pid {pid}) is using this database ({path}). SQLite allows one; stop the "
         "other one, or use PostgreSQL to run several.",
     ),
+    "schema_too_new": (
+        "cơ sở dữ liệu này do một phiên bản loa mới hơn ghi (lược đồ {revision}, bản loa này "
+        "không biết): nâng cấp loa lên bản mới hơn, hoặc khôi phục bản sao lưu cơ sở dữ liệu "
+        "làm trước khi nâng cấp",
+        "this database was written by a newer loa (schema {revision}, unknown to this loa): "
+        "upgrade loa, or restore a backup of the database made before the upgrade",
+    ),
     "port_in_use": (
         "không mở được cổng HTTP {host}:{port} ({reason}); đổi [http] port trong config.toml hoặc "
         "dừng chương trình đang dùng cổng này",
         "cannot open HTTP port {host}:{port} ({reason}); change [http] port in config.toml or stop "
         "the program using it",
+    ),
+    "storage_read_only": (
+        "cơ sở dữ liệu {where} chỉ đọc được: cấp lại quyền ghi tệp và thư mục chứa nó cho người "
+        "dùng chạy loa (chown/chmod), hoặc gắn lại ổ đĩa ở chế độ ghi được; loa tự gửi tiếp khi "
+        "ghi được, không cần khởi động lại",
+        "the database {where} is read-only: give the user running loa write permission on the "
+        "file and its folder (chown/chmod), or remount the disk read-write; loa carries on by "
+        "itself once it can write, no restart needed",
+    ),
+    "storage_disk_full": (
+        "ổ đĩa chứa cơ sở dữ liệu {where} đã đầy: giải phóng dung lượng (nhật ký, bản sao lưu cũ) "
+        "hoặc mở rộng ổ đĩa; loa tự gửi tiếp khi ghi được, không mất tin nào",
+        "the disk holding the database {where} is full: free some space (old logs, backups) or "
+        "grow the disk; loa carries on by itself once it can write, and loses no message",
+    ),
+    "storage_cannot_open": (
+        "không mở được cơ sở dữ liệu {where}: kiểm tra tệp và thư mục chứa nó còn đó và người "
+        "dùng chạy loa có quyền đọc, ghi; loa tự gửi tiếp khi mở được",
+        "cannot open the database {where}: check that the file and its folder exist and that the "
+        "user running loa may read and write them; loa carries on by itself once it can",
+    ),
+    "storage_io_error": (
+        "lỗi đọc/ghi ổ đĩa ở cơ sở dữ liệu {where}: kiểm tra quyền ghi của tệp, ổ đĩa (dmesg) và "
+        "dung lượng còn trống; loa tự gửi tiếp khi ghi được",
+        "disk I/O error on the database {where}: check the file's write permission, the disk "
+        "(dmesg) and its free space; loa carries on by itself once it can write",
     ),
     "channel_unsupported": (
         "kênh '{name}': loại '{type}' chưa gửi được trong phiên bản này của loa (hiện có: console, "
@@ -553,6 +879,12 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "check_local": ("kênh cục bộ, không cần token", "local channel, no token needed"),
     "check_targets": ("{count} đích", "{count} targets"),
     "sent_one": ("Đã gửi {key} (biên nhận: {receipt}).", "Sent {key} (receipt: {receipt})."),
+    "send_failed": ("Chưa gửi được {key}: {error}", "Not sent {key}: {error}"),
+    "send_retrying": (
+        "Chưa gửi được {key}: {error}. Tin sẽ được thử lại khi loa đang chạy (loa run); "
+        "xem loa deliveries",
+        "Not sent {key}: {error}. It is tried again while loa runs (loa run); see loa deliveries",
+    ),
     "send_needs_target": (
         "kênh '{channel}' gửi tới một nhóm hoặc một người: ghi đích sau dấu hai chấm, ví dụ "
         'loa send {example} "…" (các đích đã khai báo: {names})',
@@ -591,20 +923,55 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "đích {target} đã nhận đủ {cap} tin hôm nay ([channels.{channel}.quota] per_user_daily)",
         "target {target} has had its {cap} messages today ([channels.{channel}.quota] per_user_daily)",
     ),
+    # delivery states, audit results and bot states, as stored (the JSON keeps these codes)
+    "state_pending": ("đang chờ", "pending"),
+    "state_sending": ("đang gửi", "sending"),
+    "state_sent": ("đã gửi", "sent"),
+    "state_retrying": ("thử lại", "retrying"),
+    "state_failed": ("lỗi", "failed"),
+    "state_missed": ("bỏ lỡ", "missed"),
+    "state_cancelled": ("đã hủy", "cancelled"),
+    "state_held": ("tạm giữ", "held"),
+    "audit_ok": ("thành công", "ok"),
+    "audit_refused": ("bị từ chối", "refused"),
+    "audit_error": ("lỗi", "error"),
+    "audit_not_an_admin": ("không phải quản trị viên", "not an admin"),
+    "audit_unknown_campaign": ("không có chiến dịch này", "unknown campaign"),
+    "health_state_ok": ("hoạt động", "ok"),
+    "health_state_failing": ("đang lỗi", "failing"),
+    "health_state_starting": ("đang khởi động", "starting"),
+    "health_state_stopped": ("đã dừng", "stopped"),
+    "health_mode_polling": ("hỏi tin định kỳ", "polling"),
+    "health_mode_webhook": ("webhook", "webhook"),
     "col_state": ("Trạng thái", "State"),
     "col_count": ("Số tin", "Messages"),
     "col_attempts": ("Lần", "Tries"),
     "col_key": ("Khóa", "Key"),
     "col_note": ("Lỗi / biên nhận", "Error / receipt"),
+    "status_empty": (
+        "Hộp thư đi chưa có tin nào: loa chưa lập lịch với cơ sở dữ liệu này. Chạy 'loa run' để "
+        "lập lịch và gửi tin đúng giờ, hoặc 'loa plan' để xem trước kế hoạch.",
+        "No messages in the outbox yet: loa has not scheduled anything with this database. Run "
+        "'loa run' to schedule and send them on time, or 'loa plan' to preview the plan.",
+    ),
     "next_due": ("Tin kế tiếp: {when} · {key}", "Next: {when} · {key}"),
     "possible_duplicates": (
         "[yellow]Có thể trùng lặp (gửi lại sau sự cố): {count} tin[/yellow]",
         "[yellow]Possible duplicates (sent again after a crash): {count}[/yellow]",
     ),
-    "last_recovery": ("Lần khôi phục gần nhất: {text}", "Last recovery: {text}"),
+    "storage_fault_status": (
+        "Cơ sở dữ liệu không ghi được từ {since} ({reason}), loa chưa gửi được tin: {hint}",
+        "The database cannot be written since {since} ({reason}), so loa sends nothing: {hint}",
+    ),
+    "last_recovery": (
+        "Lần khôi phục gần nhất: {when}: {in_flight} tin đang gửi dở khi loa dừng đột ngột, "
+        "{sent} đã gửi, {not_sent} chưa gửi, {duplicates} có thể bị gửi hai lần",
+        "Last recovery: {when}: {in_flight} deliveries were in flight when loa stopped "
+        "abruptly, {sent} had been sent, {not_sent} had not, {duplicates} may have gone twice",
+    ),
     "recent_errors": ("Lỗi gần đây:", "Recent errors:"),
     "no_delivery": ("không có tin '{key}'", "no delivery '{key}'"),
-    "delivery_in_state": ("tin '{key}' đang ở trạng thái {state}", "delivery '{key}' is {state}"),
+    "delivery_in_state": ("tin '{key}' đang ở trạng thái “{state}”", "delivery '{key}' is {state}"),
     "retried": (
         "Đã đưa {count} tin vào hàng gửi lại.",
         "{count} deliveries queued to be sent again.",
@@ -623,6 +990,9 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "choose one of --campaign, --unit, --tag",
     ),
     "export_unknown": ("không có {kind} '{value}'", "there is no {kind} '{value}'"),
+    "feed_kind_campaign": ("chiến dịch", "campaign"),
+    "feed_kind_unit": ("đơn vị", "unit"),
+    "feed_kind_tag": ("nhãn", "tag"),
     "export_known": (" (có: {names})", " (known: {names})"),
     "exported": ("Đã ghi {path} ({count} sự kiện).", "Wrote {path} ({count} events)."),
     "kind_activity": ("hoạt động", "activity"),
@@ -897,8 +1267,30 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "bot_retry_usage": ("Cách dùng: /retry KHOÁ_TIN.", "Usage: /retry DELIVERY_KEY."),
     "bot_no_delivery": ("Không có tin với khoá “{key}”.", "No delivery has the key “{key}”."),
     "bot_cannot_retry": (
-        "Tin “{key}” đang ở trạng thái {state}, không gửi lại được.",
+        "Tin “{key}” đang ở trạng thái “{state}”, không gửi lại được.",
         "Delivery “{key}” is {state}; it cannot be sent again.",
+    ),
+    "bot_retry_never": (
+        "Tin “{key}” không gửi lại được: {cause}, nên gửi lần nào cũng lỗi. "
+        "Nhờ người vận hành loa kiểm tra kênh và nơi nhận trong config.toml.",
+        "“{key}” cannot be sent again: {cause}, so every try fails. "
+        "Ask loa's operator to check the channel and its recipients in config.toml.",
+    ),
+    "bot_cause_unknown_channel": (
+        "kênh “{channel}” không có trong cấu hình của loa",
+        "channel “{channel}” is not in loa's configuration",
+    ),
+    "bot_cause_unknown_target": (
+        "kênh “{channel}” không có nơi nhận “{target}”",
+        "channel “{channel}” has no recipient “{target}”",
+    ),
+    "bot_cause_no_target": (
+        "tin không ghi nhóm hay người nhận nào trên kênh “{channel}”",
+        "it names no group or person on channel “{channel}”",
+    ),
+    "bot_retry_duplicate": (
+        "Tin “{key}” không được gửi lại: {reason}.",
+        "“{key}” is not sent again: {reason}.",
     ),
     "bot_retried": ("Sẽ gửi lại ngay: {key}", "Sending again now: {key}"),
     "missed_while_paused": (
@@ -906,6 +1298,15 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "its campaign was paused past the message's grace period",
     ),
 }
+
+
+def named(kind: str, value: str, lang: str | None = None) -> str:
+    """A stored code (``state`` of a delivery, ``audit`` result, …) in words; others unchanged.
+
+    The database and the JSON outputs keep the English codes scripts rely on; people read words.
+    """
+    code = f"{kind}_{value.replace(' ', '_')}"
+    return t(code, lang) if code in CATALOG else value
 
 
 def t(code: str, /, lang: str | None = None, **params: Any) -> str:

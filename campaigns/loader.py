@@ -7,6 +7,7 @@ keeps the last good version of a file that broke.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import difflib
 import hashlib
@@ -20,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ValidationError
 
-from campaigns import markup, templates
+from campaigns import adapt, markup, templates
 from campaigns.errors import ExpressionError, Problem
 from campaigns.i18n import t
 from campaigns.locate import LineIndex
@@ -49,7 +50,7 @@ from campaigns.timeexpr import (
 )
 from campaigns.units import SEPARATOR, split_names
 
-LIBRARY = Path(__file__).parent / "library"
+LIBRARY = adapt.LIBRARY
 SPECIAL_CHANNELS = ("subscribers",)  # resolved at send time, not from config targets
 
 
@@ -93,6 +94,7 @@ def load_paths(
     result = LoadResult(files=files, problems=problems)
     result.failed_files.update(Path(p.file) for p in problems)
     first_seen: dict[str, str] = {}
+    loaded: list[tuple[Path, str, Campaign]] = []
     for path in files:
         name = _display(path, display_root)
         campaign, found = load_file(path, catalog, default_timezone, name)
@@ -100,6 +102,11 @@ def load_paths(
         if campaign is None:
             result.failed_files.add(path)
             continue
+        loaded.append((path, name, campaign))
+    adapted = _adapted_ids(loaded, result.failed_files)
+    for path, name, campaign in loaded:
+        if campaign.id in adapted and adapt.in_library(path):
+            continue  # an office file adapts it: that file is the campaign now
         if campaign.id in first_seen:
             result.problems.append(
                 Problem(
@@ -107,6 +114,7 @@ def load_paths(
                     LineIndex(path.read_text("utf-8")).line_of(("id",)),
                     "id",
                     t("duplicate_campaign", value=campaign.id, other=first_seen[campaign.id]),
+                    "" if campaign.extends else _duplicate_hint(campaign.id),
                 )
             )
             continue
@@ -114,6 +122,26 @@ def load_paths(
         result.campaigns.append(campaign)
     result.problems.sort()
     return result
+
+
+def _adapted_ids(loaded: Sequence[tuple[Path, str, Campaign]], failed: Iterable[Path]) -> set[str]:
+    """Library ids an office file adapts; a broken adapting file still holds its id, so the
+    library's own version does not take over while the office fixes its file."""
+    ids = {c.id for path, _, c in loaded if c.extends == c.id and not adapt.in_library(path)}
+    for path in failed:
+        if not adapt.in_library(path):
+            with contextlib.suppress(OSError):
+                ids.add(adapt.adapted_id(path.read_bytes()) or "")
+    return ids
+
+
+def _duplicate_hint(campaign_id: str) -> str:
+    """A file that repeats a library id most likely meant to adapt it."""
+    return (
+        t("duplicate_campaign_extends_hint", value=campaign_id)
+        if (campaign_id in adapt.library_index())
+        else ""
+    )
 
 
 def _display(path: Path, root: Path | None) -> str:
@@ -153,8 +181,21 @@ def parse_document(
     except RecursionError:
         message = t("toml_syntax_end", reason=t("toml_too_deep"))
         return None, [Problem(name, 0, "", message, t("toml_syntax_hint"))]
-    checker = _FileChecker(name, LineIndex(text), catalog, default_timezone, path)
-    campaign = checker.build(data, path, hashlib.sha256(raw).hexdigest())
+    index = LineIndex(text)
+    digest = hashlib.sha256(raw).hexdigest()
+    locate: adapt.Locate | None = None
+    merge_problems: list[Problem] = []
+    if isinstance(data.get("extends"), str):
+        merged = adapt.merge(data, name, index)
+        if isinstance(merged, Problem):
+            return None, [merged]
+        data, locate, merge_problems = merged.data, merged.locate, merged.problems
+        digest = hashlib.sha256(merged.base_raw + b"\0" + raw).hexdigest()
+    checker = _FileChecker(name, index, catalog, default_timezone, path, locate)
+    checker.problems.extend(merge_problems)
+    campaign = checker.build(data, path, digest)
+    if locate is not None:  # a problem in the library's part is fixed in the office's file
+        checker.problems = [adapt.fixed_in(p, name) for p in checker.problems]
     return (campaign if not checker.has_errors else None), checker.problems
 
 
@@ -168,8 +209,10 @@ class _FileChecker:
         catalog: ChannelCatalog,
         default_timezone: str,
         source: Path = Path("."),
+        locate: adapt.Locate | None = None,
     ) -> None:
         self.source = source
+        self.locate = locate  # an adapting file: which file (office or library) wrote a value
         self.name = name
         self.index = index
         self.catalog = catalog
@@ -186,9 +229,11 @@ class _FileChecker:
     def report(
         self, path: Sequence[str | int], message: str, hint: str = "", severity: str = "error"
     ) -> None:
-        self.problems.append(
-            Problem(self.name, self.index.line_of(path), dotted(path), message, hint, severity)
-        )
+        name, line = self.where(path)
+        self.problems.append(Problem(name, line, dotted(path), message, hint, severity))
+
+    def where(self, path: Sequence[str | int]) -> tuple[str, int]:
+        return self.locate(path) if self.locate else (self.name, self.index.line_of(path))
 
     def report_expression(self, path: Sequence[str | int], exc: ExpressionError) -> None:
         self.report(path, exc.message, exc.hint)
@@ -196,7 +241,9 @@ class _FileChecker:
     def report_pydantic(
         self, exc: ValidationError, model: type[BaseModel], data: Any, prefix: tuple[str | int, ...]
     ) -> None:
-        self.problems.extend(pydantic_problems(exc, model, data, prefix, self.name, self.index))
+        self.problems.extend(
+            pydantic_problems(exc, model, data, prefix, self.name, self.index, self.locate)
+        )
 
     # -- building ----------------------------------------------------------------------------
 
@@ -246,6 +293,8 @@ class _FileChecker:
             )
             timezone = self.default_timezone
         years = self._years(head.years)
+        if head.remove and head.extends is None:
+            self.report(("remove",), t("remove_needs_extends"), t("remove_needs_extends_hint"))
         send_time = self._guard(("send_time",), parse_time, head.send_time) or dt.time(8, 0)
         grace = self._guard(("grace",), parse_duration, head.grace) or dt.timedelta(hours=1)
         by_year: dict[int, dict[str, str]] = {}
@@ -284,6 +333,7 @@ class _FileChecker:
             messages=tuple(messages),
             deadlines=tuple(deadlines),
             digest=digest,
+            extends=head.extends or "",
         )
         self._check_templates(campaign, parsed)
         return campaign
@@ -321,7 +371,7 @@ class _FileChecker:
 
     def _unique(self, path: tuple[str | int, ...], value: str, seen: dict[str, int]) -> bool:
         self._check_id(path, value)
-        line = self.index.line_of(path)
+        line = self.where(path)[1]
         if value in seen:
             self.report(path, t("duplicate_id", value=value, line=seen[value]))
             return False
@@ -475,6 +525,12 @@ class _FileChecker:
                     else t("known_targets", names=", ".join(known[name]) or "—")
                 )
                 self.report(where, t("unknown_target", channel=name, value=alias), hint)
+            elif not alias and self.catalog.names_no_chat(name):
+                self.report(
+                    where,
+                    t("channel_without_targets", channel=name),
+                    t("channel_without_targets_hint", channel=name),
+                )
         if not specs and not self.catalog.defaults:
             self.report(path, t("no_channels"), t("no_channels_hint"), severity="warning")
         return tuple(specs)
@@ -543,7 +599,8 @@ class _FileChecker:
         lead, partners = self._lead_and_partners(base, raw.lead, raw.partners)
         owed = self._unit_ids((*base, "units"), raw.units)
         if not raw.units and self.catalog.units:  # tracked: a registry says who they are
-            owed = tuple(dict.fromkeys([*split_names(lead), *partners]))
+            named = [*split_names(lead), *partners]
+            owed = tuple(u for u in dict.fromkeys(named) if u in self.catalog.units.units)
         if due is None or not ok:
             return None
         return Deadline(
@@ -571,7 +628,8 @@ class _FileChecker:
 
     def _unit_ids(self, path: tuple[str | int, ...], value: str | list[str]) -> tuple[str, ...]:
         """Units as written, or by their registry ids; an unknown one is reported with the
-        registry's closest name."""
+        registry's closest name. In a library file (not the office's to edit) it is a warning
+        and the name stays as written: the office adds the unit or adapts the campaign."""
         names = split_names(value)
         registry = self.catalog.units
         if not registry:
@@ -588,7 +646,11 @@ class _FileChecker:
                 if close
                 else t("known_units", names=", ".join(registry.units))
             )
-            self.report(path, t("unknown_unit", value=name), hint)
+            if adapt.in_library(self.source):
+                self.report(path, t("unknown_unit", value=name), hint, severity="warning")
+                found.append(name)
+            else:
+                self.report(path, t("unknown_unit", value=name), hint)
         return tuple(dict.fromkeys(found))
 
     def _check_templates(

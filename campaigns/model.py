@@ -93,6 +93,7 @@ class Campaign:
     messages: tuple[Message, ...] = ()
     deadlines: tuple[Deadline, ...] = ()
     digest: str = ""  # of the file's bytes: a changed file is a new campaign version
+    extends: str = ""  # the library campaign this file adapts (same id) or builds on
 
     def variables_for(self, year: int) -> dict[str, str]:
         merged = dict(self.variables)
@@ -112,6 +113,14 @@ class ChannelCatalog:
     defaults: tuple[str, ...] = ()
     addresses: Mapping[tuple[str, str], str] = field(default_factory=dict)
     units: UnitRegistry = field(default_factory=UnitRegistry)
+    # channels that send to a chat (Telegram, Zalo): the channel alone names nobody, so a
+    # message to it needs one of its targets; console and file channels are their own target
+    needs_target: frozenset[str] = frozenset()
+
+    def names_no_chat(self, channel: str) -> bool:
+        """True when the channel alone (``"telegram"``) names no chat: it needs a target and
+        has none declared, so a message to it could never be sent."""
+        return channel in self.needs_target and not self.targets.get(channel)
 
     def resolve(
         self,

@@ -10,7 +10,7 @@ import difflib
 import re
 import tomllib
 import typing
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -84,7 +84,10 @@ def pydantic_problems(
     prefix: tuple[str | int, ...],
     file: str,
     index: LineIndex,
+    locate: Callable[[Sequence[str | int]], tuple[str, int]] | None = None,
 ) -> list[Problem]:
+    """Pydantic's errors as problems; ``locate`` gives file and line where a document was
+    merged from several files (an office file adapting a library campaign)."""
     problems: list[Problem] = []
     errors = [(clean_loc(error["loc"], data), error) for error in exc.errors()]
     suggestions = {
@@ -116,7 +119,8 @@ def pydantic_problems(
         else:
             vi, en = _TYPE_WORDS.get(kind, ("giá trị khác", "another kind of value"))
             message = t("wrong_type", expected=en if language() == "en" else vi)
-        problems.append(Problem(file, index.line_of(path), dotted(path), message, hint))
+        where, line = locate(path) if locate else (file, index.line_of(path))
+        problems.append(Problem(where, line, dotted(path), message, hint))
     return problems
 
 

@@ -57,6 +57,8 @@ class CampaignFile(_Strict):
 
     id: str
     title: str
+    extends: str | None = None  # a library campaign this file adapts (see campaigns.adapt)
+    remove: list[str] = []  # with extends: library items the office does not want
     description: str = ""
     timezone: str | None = None
     tags: list[str] = []

@@ -13,6 +13,8 @@ from scheduler.tables import AuditEntry
 A = AuditEntry.__table__  # type: ignore[attr-defined]
 
 OK, REFUSED, ERROR = "ok", "refused", "error"
+# details stored as codes (the JSON keeps them; tables show them in words, campaigns.i18n)
+NOT_ADMIN, UNKNOWN_CAMPAIGN = "not an admin", "unknown campaign"
 
 
 def write(

@@ -9,8 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import json
+import re
 import shutil
 import sys
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,10 +22,10 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine
 
-from campaigns.dates import format_compact, format_datetime
-from campaigns.errors import CampaignError, Problem, ValidationFailed
+from campaigns.dates import format_compact, format_datetime, read_day
+from campaigns.errors import CampaignError, ExpressionError, Problem, ValidationFailed
 from campaigns.expand import expand_all
-from campaigns.i18n import set_language, t
+from campaigns.i18n import choose_language, named, set_language, t
 from campaigns.model import Activity, Deadline
 from campaigns.units import UnitRegistry, fold, split_names
 from channels.errors import ChannelError
@@ -32,18 +34,37 @@ from channels.registry import UnsupportedChannel
 from scheduler import audit, daemon, logs, outbox, pausing, subscriptions
 from scheduler.bot.runner import read_health
 from scheduler.campaign_set import load_campaigns
-from scheduler.config import Config, load_config
+from scheduler.config import Config, configured_language, load_config
 from scheduler.db import migrate, open_engine, sqlite_path
 from scheduler.engine import utcnow
-from scheduler.errors import PortInUse
+from scheduler.errors import PortInUse, SchemaTooNew
 from scheduler.lock import AlreadyRunning, nudge, unless_daemon
 from scheduler.plan import PlanRow, plan_entries, plan_rows
 from scheduler.quotas import plan_warnings
+from scheduler.storage import check, describe, fault_of, read_fault
 from scheduler.tables import State
+
+
+def _language_of_command_line(argv: list[str]) -> str:
+    """LOA_LANG, else the language of the config the command line names (or ./config.toml).
+
+    typer reads every help text when this module is imported, before any command runs, so the
+    language of ``--help`` is settled here, from the same sources ``_config`` uses later.
+    """
+    path = Path("config.toml")
+    for arg, following in zip(argv, [*argv[1:], ""], strict=False):
+        if arg in ("--config", "-c") and following:
+            path = Path(following)
+        elif arg.startswith("--config="):
+            path = Path(arg.removeprefix("--config="))
+    return choose_language(configured_language(path))
+
+
+set_language(_language_of_command_line(sys.argv[1:]))
 
 app = typer.Typer(
     name="loa",
-    help="loa: lập lịch chiến dịch truyền thông cho cơ quan nhà nước (Zalo, Telegram, lịch iCalendar).",
+    help=t("help_app"),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -52,7 +73,7 @@ out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
 ConfigOption = Annotated[
-    Path, typer.Option("--config", "-c", help="config.toml to use", show_default=True)
+    Path, typer.Option("--config", "-c", help=t("opt_config"), show_default=True)
 ]
 
 
@@ -61,48 +82,63 @@ class UserError(Exception):
 
 
 def _print_problems(problems: list[Problem]) -> None:
+    """In colour, but not as markup: a hint may quote a config table ([channels.x]), and a
+    warning ends in [warning]; markup would swallow both."""
     for problem in problems:
         style = "red" if problem.severity == "error" else "yellow"
-        err.print(f"[{style}]{problem}[/{style}]", soft_wrap=True, markup=True, highlight=False)
+        err.print(str(problem), style=style, soft_wrap=True, markup=False, highlight=False)
 
 
 def _config(path: Path) -> Config:
     config = load_config(path)
-    set_language(config.data.language)
+    set_language(config.language)
     remember(*config.secret_values())  # masked in every output and log from now on
+    logs.quiet(config.tz)  # the command speaks for itself; `loa run` sets up the daemon's logs
     return config
 
 
-@app.command()
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+DOCS_POINTER = re.compile(r"Tài liệu[^:\n]*: docs/\S+")
+
+
+@app.command(help=t("cmd_init"))
 def init(
-    directory: Annotated[Path, typer.Argument(help="folder for the new office")],
+    directory: Annotated[Path, typer.Argument(help=t("arg_init_dir"))],
 ) -> None:
-    """Tạo config.toml và một chiến dịch ví dụ cho một cơ quan mới."""
     directory.mkdir(parents=True, exist_ok=True)
-    config_path = directory / "config.toml"
-    example = directory / "campaigns" / "vi-du.toml"
     template_root = Path(__file__).resolve().parent
-    written = []
+    # the files' comments point to docs/: a copy in the office's folder, readable offline, when
+    # this installation of loa has its documentation (a clone does; a bare wheel may not)
+    docs = sorted(DOCS.glob("*.md"))
+    written = False
     for source, target in (
-        (template_root / "init_config.toml", config_path),
-        (template_root.parent / "campaigns" / "examples" / "vi-du.toml", example),
-    ):
+        (template_root / "init_config.toml", directory / "config.toml"),
+        (template_root.parent / "campaigns" / "examples" / "vi-du.toml", directory / "campaigns" / "vi-du.toml"),
+    ):  # fmt: skip
         if target.exists():
             err.print(t("init_exists", path=target))
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
-        written.append(target)
-    for target in written:
-        out.print(t("init_done", path=target, dir=directory))
+        text = source.read_text("utf-8")
+        target.write_text(text if docs else DOCS_POINTER.sub(t("init_docs_pointer"), text), "utf-8")
+        out.print(t("init_done", path=target))
+        written = True
+    folder = directory / "docs"
+    if docs and folder.exists():
+        err.print(t("init_exists", path=folder))
+    elif docs:
+        shutil.copytree(DOCS, folder, ignore=shutil.ignore_patterns("__pycache__"))
+        out.print(t("init_docs_done", path=folder))
+        written = True
+    if written:
+        out.print(t("init_next" if docs else "init_next_no_docs", dir=directory))
 
 
-@app.command()
+@app.command(help=t("cmd_validate"))
 def validate(
-    paths: Annotated[list[Path] | None, typer.Argument(help="files or folders")] = None,
+    paths: Annotated[list[Path] | None, typer.Argument(help=t("arg_validate_paths"))] = None,
     config: ConfigOption = Path("config.toml"),
 ) -> None:
-    """Kiểm tra các tệp chiến dịch và báo mọi lỗi kèm tệp, dòng và khóa."""
     cfg = _config(config)
     result = load_campaigns(cfg, paths)
     _print_problems(result.problems)
@@ -120,32 +156,40 @@ def validate(
     out.print(t("validate_ok", campaigns=len(result.campaigns), files=len(result.files)))
 
 
+FORMATS = ("table", "json")
+
+
+def _check_choice(option: str, value: str, choices: Sequence[str]) -> None:
+    """Refuse an option value outside ``choices``, naming them all (they are typed as is)."""
+    if value not in choices:
+        listed = t("choices_or", first=", ".join(choices[:-1]), last=choices[-1])
+        raise UserError(t("bad_choice", option=option, choices=listed))
+
+
 def _print_quota_warnings(warnings: list[str]) -> None:
     for warning in warnings:
-        err.print(f"[yellow]{warning}[/yellow]", soft_wrap=True)
+        err.print(warning, style="yellow", soft_wrap=True, markup=False)
 
 
 def _parse_day(value: str | None, default: dt.date) -> dt.date:
     if value is None:
         return default
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise UserError(t("bad_cli_date", value=value)) from None
+        return read_day(value)
+    except ExpressionError as exc:
+        raise UserError(f"{exc.message} ({exc.hint})" if exc.hint else exc.message) from None
 
 
-@app.command()
+@app.command(help=t("cmd_plan"))
 def plan(
-    from_: Annotated[str | None, typer.Option("--from", help="first day, YYYY-MM-DD")] = None,
-    to: Annotated[str | None, typer.Option("--to", help="last day, YYYY-MM-DD")] = None,
-    campaign: Annotated[str | None, typer.Option("--campaign", help="only this campaign")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+    from_: Annotated[str | None, typer.Option("--from", help=t("opt_from"))] = None,
+    to: Annotated[str | None, typer.Option("--to", help=t("opt_to"))] = None,
+    campaign: Annotated[str | None, typer.Option("--campaign", help=t("opt_campaign_only"))] = None,
+    fmt: Annotated[str, typer.Option("--format", help=t("opt_format"))] = "table",
     config: ConfigOption = Path("config.toml"),
-    unit: Annotated[str | None, typer.Option("--unit", help="only this unit's items")] = None,
+    unit: Annotated[str | None, typer.Option("--unit", help=t("opt_unit"))] = None,
 ) -> None:
-    """Xem kế hoạch: hoạt động, tin nhắn và hạn chót trong khoảng ngày (mặc định 4 tuần tới)."""
-    if fmt not in ("table", "json"):
-        raise UserError("--format: table | json")
+    _check_choice("--format", fmt, FORMATS)
     cfg = _config(config)
     tz = cfg.tz
     today = dt.datetime.now(tz).date()
@@ -230,9 +274,8 @@ def _nudge(cfg: Config) -> None:
         nudge(path)
 
 
-@app.command()
+@app.command(help=t("cmd_run"))
 def run(config: ConfigOption = Path("config.toml")) -> None:
-    """Chạy loa: lập lịch và gửi tin đúng giờ cho đến khi nhấn Ctrl+C (SIGINT/SIGTERM)."""
     cfg = _config(config)
     settings = cfg.data.daemon
     logs.setup(settings.log_level, settings.log_format == "json", cfg.tz)
@@ -242,18 +285,28 @@ def run(config: ConfigOption = Path("config.toml")) -> None:
         raise UserError(str(exc)) from None
 
 
-@app.command()
+@app.command(help=t("cmd_status"))
 def status(config: ConfigOption = Path("config.toml")) -> None:
-    """Tình hình hộp thư đi: số tin theo trạng thái, tin kế tiếp, lỗi gần đây."""
     cfg = _config(config)
-    db = _open_store(cfg)
-    by_state = outbox.counts(db)
-    table = Table(title="loa status")
-    table.add_column(t("col_state"))
-    table.add_column(t("col_count"), justify="right")
-    for state in State:
-        table.add_row(str(state), str(by_state.get(state, 0)))
-    out.print(table)
+    database, where = sqlite_path(cfg.database_url), describe(cfg.database_url)
+    reported = read_fault(database) if database is not None else None  # by the running daemon
+    try:
+        db = _open_store(cfg)
+        by_state = outbox.counts(db)
+    except Exception as exc:
+        fault = reported or fault_of(exc, where, utcnow())
+        if fault is None:
+            raise
+        raise UserError(_fault_text(fault, cfg)) from None
+    if not by_state:
+        out.print(t("status_empty"), markup=False)
+    else:
+        table = Table(title=t("status_title"))
+        table.add_column(t("col_state"))
+        table.add_column(t("col_count"), justify="right")
+        for state in State:
+            table.add_row(named("state", state), str(by_state.get(state, 0)))
+        out.print(table)
     upcoming = outbox.list_deliveries(db, state=State.PENDING, limit=1)
     if upcoming:
         row = upcoming[0]
@@ -261,41 +314,66 @@ def status(config: ConfigOption = Path("config.toml")) -> None:
     duplicates = outbox.count_possible_duplicates(db)
     if duplicates:
         out.print(t("possible_duplicates", count=duplicates))
-    recovery = outbox.get_meta(db, "last_recovery")
-    if recovery:
-        out.print(t("last_recovery", text=recovery))
+    fault = reported or check(db, where, utcnow())
+    if fault:
+        out.print(_fault_text(fault, cfg), style="red", soft_wrap=True, markup=False)
+    recovery = outbox.last_recovery(db)
+    if recovery is not None:
+        line = t(
+            "last_recovery",
+            when=format_datetime(recovery.at.astimezone(cfg.tz)),
+            in_flight=recovery.in_flight,
+            sent=recovery.confirmed_sent,
+            not_sent=recovery.confirmed_not_sent,
+            duplicates=recovery.possible_duplicates,
+        )
+        out.print(line, soft_wrap=True)
     errors = outbox.last_errors(db)
     if errors:
         out.print(t("recent_errors"))
         for row in errors:
-            out.print(f"  {row.state:9} {row.key}: {redact(row.last_error)}", soft_wrap=True)
+            out.print(
+                f"  {named('state', row.state):9} {row.key}: {redact(row.last_error)}",
+                soft_wrap=True,
+            )
     bots = read_health(db)
     if bots:
         out.print(t("bots_title", subscriptions=subscriptions.count_active(db)))
         for health in bots:
             error = f": {redact(health.last_error)}" if health.last_error else ""
-            since = health.since and format_compact(
-                dt.datetime.fromisoformat(health.since).astimezone(cfg.tz)
-            )
             out.print(
-                f"  {health.channel} ({health.mode}) {health.state} {t('since')} {since}{error}",
+                f"  {health.channel} ({named('health_mode', health.mode)}) "
+                f"{named('health_state', health.state)} "
+                f"{t('since')} {_local_time(health.since, cfg)}{error}",
                 soft_wrap=True,
                 markup=False,
             )
 
 
-@app.command("audit")
+def _local_time(stamp: str, cfg: Config) -> str:
+    """A stored ISO 8601 time as the office reads it; as stored if it is not one."""
+    try:
+        moment = dt.datetime.fromisoformat(stamp)
+    except ValueError:
+        return stamp
+    return format_datetime(moment.astimezone(cfg.tz)) if moment.tzinfo else stamp
+
+
+def _fault_text(fault: dict[str, str], cfg: Config) -> str:
+    since = _local_time(fault["since"], cfg)
+    return t("storage_fault_status", since=since, reason=fault["reason"], hint=fault["hint"])
+
+
+@app.command("audit", help=t("cmd_audit"))
 def audit_command(
-    limit: Annotated[int, typer.Option("--limit", help="the newest N entries")] = 50,
-    result: Annotated[str | None, typer.Option("--result", help="ok, refused or error")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+    limit: Annotated[int, typer.Option("--limit", help=t("opt_audit_limit"))] = 50,
+    result: Annotated[str | None, typer.Option("--result", help=t("opt_audit_result"))] = None,
+    fmt: Annotated[str, typer.Option("--format", help=t("opt_format"))] = "table",
     config: ConfigOption = Path("config.toml"),
 ) -> None:
-    """Nhật ký lệnh quản trị: ai, lệnh gì, lúc nào, kết quả (mới nhất trước)."""
-    if fmt not in ("table", "json"):
-        raise UserError("--format: table | json")
-    if result is not None and result not in (audit.OK, audit.REFUSED, audit.ERROR):
-        raise UserError("--result: ok | refused | error")
+    _check_choice("--format", fmt, FORMATS)
+    if result is not None:
+        _check_choice("--result", result, (audit.OK, audit.REFUSED, audit.ERROR))
     cfg = _config(config)
     rows = audit.recent(_open_store(cfg), max(1, limit), result)
     if fmt == "json":
@@ -318,7 +396,8 @@ def audit_command(
     for r in rows:
         who = f"{r.channel}:{r.user}" + (f" @{r.chat}" if r.chat and r.chat != r.user else "")
         command = f"/{r.command} {r.arguments}".strip()
-        table.add_row(format_compact(r.at.astimezone(cfg.tz)), who, command, r.result, r.detail)
+        result_text, detail = named("audit", r.result), named("audit", r.detail)
+        table.add_row(format_compact(r.at.astimezone(cfg.tz)), who, command, result_text, detail)
     out.print(table)
 
 
@@ -327,21 +406,19 @@ def _audit_cli(db: Engine, command: str, arguments: str, result: str, detail: st
     audit.write(db, utcnow(), "cli", "", getpass.getuser(), command, arguments, result, detail)
 
 
-@app.command("pause")
+@app.command("pause", help=t("cmd_pause"))
 def pause_command(
-    campaign: Annotated[str, typer.Argument(help="campaign id")],
+    campaign: Annotated[str, typer.Argument(help=t("arg_campaign_id"))],
     config: ConfigOption = Path("config.toml"),
 ) -> None:
-    """Tạm dừng gửi tin của một chiến dịch (các tin chờ được giữ lại)."""
     _pause_or_resume("pause", campaign, config)
 
 
-@app.command("resume")
+@app.command("resume", help=t("cmd_resume"))
 def resume_command(
-    campaign: Annotated[str, typer.Argument(help="campaign id")],
+    campaign: Annotated[str, typer.Argument(help=t("arg_campaign_id"))],
     config: ConfigOption = Path("config.toml"),
 ) -> None:
-    """Gửi tiếp một chiến dịch đã tạm dừng (tin quá thời gian cho phép bị bỏ qua)."""
     _pause_or_resume("resume", campaign, config)
 
 
@@ -352,8 +429,8 @@ def _pause_or_resume(action: str, campaign: str, config: Path) -> None:
     try:
         result = change(db, campaign, utcnow())
     except pausing.UnknownCampaign:
-        _audit_cli(db, action, campaign, audit.ERROR, "unknown campaign")
-        raise UserError(t("bot_unknown_campaign", id=campaign)) from None
+        _audit_cli(db, action, campaign, audit.ERROR, audit.UNKNOWN_CAMPAIGN)
+        raise UserError(t("unknown_campaign_cli", value=campaign)) from None
     if action == "pause":
         done, same = t("bot_paused", id=campaign, held=result.held), "bot_already_paused"
     else:
@@ -365,19 +442,17 @@ def _pause_or_resume(action: str, campaign: str, config: Path) -> None:
     out.print(message)
 
 
-@app.command()
+@app.command(help=t("cmd_deliveries"))
 def deliveries(
-    state: Annotated[str | None, typer.Option("--state", help="pending, sent, failed, …")] = None,
-    campaign: Annotated[str | None, typer.Option("--campaign", help="only this campaign")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
-    limit: Annotated[int, typer.Option("--limit", help="at most this many (0: all)")] = 0,
+    state: Annotated[str | None, typer.Option("--state", help=t("opt_state"))] = None,
+    campaign: Annotated[str | None, typer.Option("--campaign", help=t("opt_campaign_only"))] = None,
+    fmt: Annotated[str, typer.Option("--format", help=t("opt_format"))] = "table",
+    limit: Annotated[int, typer.Option("--limit", help=t("opt_limit"))] = 0,
     config: ConfigOption = Path("config.toml"),
 ) -> None:
-    """Danh sách tin trong hộp thư đi, kèm trạng thái, số lần thử và biên nhận."""
-    if state is not None and state not in {s.value for s in State}:
-        raise UserError(f"--state: {' | '.join(s.value for s in State)}")
-    if fmt not in ("table", "json"):
-        raise UserError("--format: table | json")
+    if state is not None:
+        _check_choice("--state", state, [s.value for s in State])
+    _check_choice("--format", fmt, FORMATS)
     cfg = _config(config)
     rows = outbox.list_deliveries(_open_store(cfg), state, campaign, limit or None)
     if fmt == "json":
@@ -395,57 +470,53 @@ def deliveries(
         sys.stdout.write(json.dumps(items, ensure_ascii=False, indent=2) + "\n")
         return
     table = Table(expand=True)
-    for code in ("col_when", "col_state", "col_attempts", "col_channels", "col_key", "col_note"):
-        table.add_column(t(code), no_wrap=code != "col_note", overflow="ellipsis")
+    # short columns keep their width; the long key and note wrap, so no state is cut to "đang …"
+    for code in ("col_when", "col_state", "col_attempts", "col_channels"):
+        table.add_column(t(code), no_wrap=True)
+    table.add_column(t("col_key"), overflow="fold", ratio=3)
+    table.add_column(t("col_note"), overflow="fold", ratio=2)
     for r in rows:
         target = f"{r.channel}:{r.target}" if r.target else r.channel
         note = redact(r.last_error) or (r.provider_message_id or "")
         table.add_row(
-            format_compact(r.due.astimezone(cfg.tz)), r.state, str(r.attempts), target, r.key, note
+            format_compact(r.due.astimezone(cfg.tz)),
+            named("state", r.state),
+            str(r.attempts),
+            target,
+            r.key,
+            note,
         )
     out.print(table)
 
 
-@app.command("retry")
+@app.command("retry", help=t("cmd_retry"))
 def retry_command(
-    key: Annotated[str | None, typer.Argument(help="delivery key")] = None,
-    failed: Annotated[bool, typer.Option("--failed", help="every failed delivery")] = False,
+    key: Annotated[str | None, typer.Argument(help=t("arg_delivery_key"))] = None,
+    failed: Annotated[bool, typer.Option("--failed", help=t("opt_failed"))] = False,
     config: ConfigOption = Path("config.toml"),
 ) -> None:
-    """Gửi lại một tin (theo khóa) hoặc mọi tin lỗi (--failed), ngay bây giờ."""
     if (key is None) == (not failed):
-        raise UserError("loa retry KEY | loa retry --failed")
+        raise UserError(t("retry_usage"))
     cfg = _config(config)
     db = _open_store(cfg)
-    if key is not None:
-        row = outbox.get_delivery(db, key)
-        why = _never_sendable(cfg, row.channel, row.target) if row is not None else None
-        if why is not None:
-            raise UserError(t("retry_never", key=key, reason=why))
-        if row is not None and row.cancel_reason == subscriptions.DUPLICATE:
-            raise UserError(t("retry_duplicate", key=key, reason=row.last_error))
-    else:
-        for row in outbox.list_deliveries(db, State.FAILED):
-            why = _never_sendable(cfg, row.channel, row.target)
-            if why is not None:
-                out.print(t("retry_never", key=row.key, reason=why), soft_wrap=True, markup=False)
-
-    def reachable(channel: str, target: str) -> bool:
-        return _never_sendable(cfg, channel, target) is None
-
-    count = outbox.retry(db, utcnow(), key=key, reachable=reachable)
-    if key is not None and count == 0:
+    catalog = cfg.catalog()
+    result = outbox.retry(db, utcnow(), catalog, key=key)
+    refusals = [refusal.sentence(catalog) for refusal in result.refused]
+    if key is not None and refusals:
+        raise UserError(refusals[0])
+    for refusal in refusals:
+        out.print(refusal, soft_wrap=True, markup=False)
+    if key is not None and result.count == 0:
         raise _unchanged(db, key)
     _nudge(cfg)
-    out.print(t("retried", count=count))
+    out.print(t("retried", count=result.count))
 
 
-@app.command("cancel")
+@app.command("cancel", help=t("cmd_cancel"))
 def cancel_command(
-    key: Annotated[str, typer.Argument(help="delivery key")],
+    key: Annotated[str, typer.Argument(help=t("arg_delivery_key"))],
     config: ConfigOption = Path("config.toml"),
 ) -> None:
-    """Huỷ một tin chưa gửi."""
     cfg = _config(config)
     db = _open_store(cfg)
     if outbox.cancel(db, key, utcnow()) == 0:
@@ -459,16 +530,15 @@ def _unchanged(db: Engine, key: str) -> UserError:
     current = outbox.state_of(db, key)
     if current is None:
         return UserError(t("no_delivery", key=key))
-    return UserError(t("delivery_in_state", key=key, state=current))
+    return UserError(t("delivery_in_state", key=key, state=named("state", current)))
 
 
-channels_app = typer.Typer(help="Các kênh gửi tin đã cấu hình.", no_args_is_help=True)
+channels_app = typer.Typer(help=t("cmd_channels"), no_args_is_help=True)
 app.add_typer(channels_app, name="channels")
 
 
-@channels_app.command("check")
+@channels_app.command("check", help=t("cmd_channels_check"))
 def channels_check(config: ConfigOption = Path("config.toml")) -> None:
-    """Kiểm tra từng kênh: token, kết nối tới nền tảng, các đích đã khai báo."""
     import asyncio
 
     from scheduler.outlets import build_outlets
@@ -504,37 +574,12 @@ def channels_check(config: ConfigOption = Path("config.toml")) -> None:
         raise typer.Exit(1)
 
 
-def _never_sendable(cfg: Config, channel: str, target: str) -> str | None:
-    """Why a message to ``channel:target`` can never go out, and what to write instead; None
-    when it can. A chat platform (Telegram, Zalo) needs a chat: with none named it answers
-    "chat_id is empty" however often it is tried."""
-    from scheduler.config import NETWORK_TYPES
-
-    settings = cfg.data.channels.get(channel)
-    if settings is None:
-        known = t("known_channels", names=", ".join(cfg.data.channels) or "—")
-        return f"{t('unknown_channel', value=channel)}; {known}"
-    names = list(settings.targets)
-    if target.startswith(subscriptions.CHAT_PREFIX) and target != subscriptions.CHAT_PREFIX:
-        return None  # a chat that subscribed, by its platform id
-    if target and target not in names:
-        known = t("known_targets", names=", ".join(names) or "—")
-        return f"{t('unknown_target', channel=channel, value=target)}; {known}"
-    if target or settings.type not in NETWORK_TYPES:
-        return None
-    if not names:
-        return t("send_no_targets", channel=channel)
-    example = f"{channel}:{names[0]}"
-    return t("send_needs_target", channel=channel, example=example, names=", ".join(names))
-
-
-@app.command("send")
+@app.command("send", help=t("cmd_send"))
 def send_command(
-    where: Annotated[str, typer.Argument(help="CHANNEL or CHANNEL:TARGET")],
-    text: Annotated[str, typer.Argument(help="the message")],
+    where: Annotated[str, typer.Argument(help=t("arg_send_where"))],
+    text: Annotated[str, typer.Argument(help=t("arg_send_text"))],
     config: ConfigOption = Path("config.toml"),
 ) -> None:
-    """Gửi thử một tin qua đúng đường đi của daemon (hộp thư đi, giới hạn, biên nhận)."""
     import asyncio
 
     from scheduler.engine import DispatchEngine
@@ -542,13 +587,13 @@ def send_command(
 
     cfg = _config(config)
     channel, _, target = where.partition(":")
-    why = _never_sendable(cfg, channel, target)
+    why = outbox.never_sendable(cfg.catalog(), channel, target)
     if why is not None:
         raise UserError(why)  # before anything is stored: it would fail at the platform
     if not text.strip():
         raise UserError(t("empty_text"))
     db = _open_store(cfg)
-    key = outbox.add_manual(db, channel, target, text.strip(), utcnow())
+    key = outbox.add_manual(db, channel, target, text.strip(), utcnow(), cfg.tz)
     with unless_daemon(sqlite_path(cfg.database_url)) as alone:
         if not alone:
             _nudge(cfg)  # the running daemon sends it
@@ -564,7 +609,8 @@ def send_command(
             asyncio.run(send_now())
     row = wait_for_state(db, key)
     if row.state != State.SENT:
-        raise UserError(f"{row.state}: {redact(row.last_error)}")
+        why = "send_retrying" if row.state == State.RETRYING else "send_failed"
+        raise UserError(t(why, key=key, error=redact(row.last_error)))
     out.print(t("sent_one", key=key, receipt=row.provider_message_id or "—"))
 
 
@@ -582,15 +628,16 @@ def wait_for_state(db: Engine, key: str, timeout: float = 30.0) -> Any:
         time.sleep(0.1)
 
 
-@app.command("export-ics")
+@app.command("export-ics", help=t("cmd_export_ics"))
 def export_ics(
-    output: Annotated[Path, typer.Option("-o", "--output", help="the .ics file to write")],
-    campaign: Annotated[str | None, typer.Option("--campaign", help="one campaign")] = None,
-    unit: Annotated[str | None, typer.Option("--unit", help="a lead or partner unit")] = None,
-    tag: Annotated[str | None, typer.Option("--tag", help="a tag")] = None,
+    output: Annotated[Path, typer.Option("-o", "--output", help=t("opt_output"))],
+    campaign: Annotated[
+        str | None, typer.Option("--campaign", help=t("opt_export_campaign"))
+    ] = None,
+    unit: Annotated[str | None, typer.Option("--unit", help=t("opt_unit"))] = None,
+    tag: Annotated[str | None, typer.Option("--tag", help=t("opt_tag"))] = None,
     config: ConfigOption = Path("config.toml"),
 ) -> None:
-    """Xuất lịch iCalendar (.ics) của tất cả, một chiến dịch, một đơn vị hoặc một nhãn."""
     from scheduler.feeds import FeedSelector, FeedStore
 
     chosen = [(k, v) for k, v in (("campaign", campaign), ("unit", unit), ("tag", tag)) if v]
@@ -605,7 +652,7 @@ def export_ics(
     if found is None:
         known = ", ".join(min(names) for names in feeds.names(kind).values())
         hint = t("export_known", names=known) if known and kind != "campaign" else ""
-        raise UserError(t("export_unknown", kind=kind, value=value) + hint)
+        raise UserError(t("export_unknown", kind=named("feed_kind", kind), value=value) + hint)
     selector, version = found
     body = feeds.render(selector, version)
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -631,14 +678,91 @@ def refresh_store(cfg: Config, db: Engine) -> None:
         sync(db, result.campaigns, cfg.catalog(), utcnow(), cfg.horizon, protected)
 
 
+def _localised_command() -> Any:
+    """The click command of ``app``, with the texts typer and click add in the current language.
+
+    typer keeps its panel titles and "[default: …]" in module constants and click writes the
+    help option's text itself; the rest of the help comes from the catalogue already.
+    """
+    from typer import rich_utils
+
+    for name, code in (
+        ("ARGUMENTS_PANEL_TITLE", "help_panel_arguments"),
+        ("OPTIONS_PANEL_TITLE", "help_panel_options"),
+        ("COMMANDS_PANEL_TITLE", "help_panel_commands"),
+        ("ERRORS_PANEL_TITLE", "help_panel_error"),
+        ("DEFAULT_STRING", "help_default"),
+        ("REQUIRED_LONG_STRING", "help_required"),
+        ("RICH_HELP", "help_try"),
+        ("ABORTED_TEXT", "help_aborted"),
+    ):
+        if hasattr(rich_utils, name):
+            setattr(rich_utils, name, t(code))
+    if hasattr(rich_utils, "rich_format_error"):
+        show_error = rich_utils.rich_format_error
+
+        def show_in_language(error: Any) -> None:
+            text = _usage_error_text(error)
+            if text is not None:
+                setattr(error, "format_message", lambda: text)  # noqa: B010
+            show_error(error)
+
+        setattr(rich_utils, "rich_format_error", show_in_language)  # noqa: B010
+    command = typer.main.get_command(app)
+    base = command.context_class.formatter_class
+
+    class Formatter(base):  # type: ignore[valid-type,misc]
+        def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+            super().write_usage(prog, args, t("help_usage") if prefix is None else prefix)
+
+    command.context_class.formatter_class = Formatter
+    pending = [command]
+    while pending:
+        current = pending.pop()
+        pending += getattr(current, "commands", {}).values()
+        # click builds the help option once per command and keeps it (click >= 8.1.8)
+        option = current.get_help_option(current.context_class(current))
+        if option is not None:
+            option.help = t("help_help")
+        current.options_metavar = t("help_options_metavar")
+        if hasattr(current, "subcommand_metavar"):
+            current.subcommand_metavar = t("help_subcommand_metavar")
+    return command
+
+
+def _usage_error_text(error: Any) -> str | None:
+    """A mistake on the command line in the user's language; None keeps click's words.
+
+    click builds these messages in English; which mistake it was is read from the error's
+    class and fields, as click and typer name them.
+    """
+    kind = type(error).__name__
+    param = getattr(error, "param", None)
+    hint = param.get_error_hint() if param is not None else ""
+    message = str(getattr(error, "message", ""))
+    if kind == "NoSuchOption":
+        text = t("cli_no_such_option", name=error.option_name)
+        possible = list(getattr(error, "possibilities", None) or [])
+        return text + (f" ({t('did_you_mean', suggestion=possible[0])})" if possible else "")
+    if kind == "MissingParameter" and hint:
+        return t("cli_missing", name=hint)
+    if kind == "BadParameter" and hint:
+        return t("cli_bad_value", name=hint)
+    if found := re.match(r"No such command '(.*)'", message):
+        return t("cli_no_such_command", name=found[1])
+    if found := re.match(r"Got unexpected extra argument(?:s|\(s\))? \((.*)\)", message):
+        return t("cli_extra_arguments", names=found[1])
+    return None
+
+
 def main() -> None:
     """Entry point: run the app; bad input ends with a message and exit code 1, never a traceback."""
     try:
-        app()
+        _localised_command()(prog_name="loa")
     except ValidationFailed as exc:
         _print_problems(exc.problems)
         sys.exit(1)
-    except (UserError, CampaignError) as exc:
+    except (UserError, CampaignError, SchemaTooNew) as exc:
         # not markup: a message may quote config.toml's [tables]
         err.print(redact(str(exc)), style="red", markup=False, soft_wrap=True)
         sys.exit(1)

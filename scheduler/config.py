@@ -12,16 +12,17 @@ import os
 import re
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from campaigns.adapt import GENERAL, library_files, library_index, unknown_library_hint
 from campaigns.errors import ExpressionError, Problem, ValidationFailed
-from campaigns.i18n import t
-from campaigns.loader import LIBRARY, SPECIAL_CHANNELS, valid_timezone
+from campaigns.i18n import LANGUAGES, choose_language, t
+from campaigns.loader import SPECIAL_CHANNELS, valid_timezone
 from campaigns.locate import LineIndex
 from campaigns.model import ChannelCatalog
 from campaigns.report import dotted, pydantic_problems, toml_problem
@@ -51,7 +52,8 @@ class DatabaseSettings(_Strict):
 
 class CampaignSettings(_Strict):
     paths: list[str] = ["campaigns"]
-    library: bool = True
+    # true: the general library campaigns (campaigns.adapt.GENERAL); a list: these ids
+    library: bool | list[str] = True
     default_channels: list[str] | None = None
     horizon_days: int = 400
 
@@ -62,6 +64,11 @@ class HttpSettings(_Strict):
     enabled: bool = True
     public_url: str = ""  # how subscribers reach loa, e.g. https://lich.vp.gov.vn
     private_feeds: dict[str, str] = {}  # feed path ("campaign/ID", "all") → env var with its token
+    # slow clients: a request's headers must arrive within this time; connections that have not
+    # sent a whole request are bounded per client address and in all (the oldest is closed)
+    header_timeout_seconds: int = 5
+    max_unfinished_per_client: int = 64
+    max_unfinished: int = 512
 
 
 class DaemonSettings(_Strict):
@@ -129,7 +136,7 @@ class ReportSettings(_Strict):
 
 class ConfigFile(_Strict):
     timezone: str = "Asia/Ho_Chi_Minh"
-    language: Literal["vi", "en"] = "vi"
+    language: Literal["vi", "en"] | None = None  # None: not set, so LOA_LANG or vi decides
     database: DatabaseSettings = DatabaseSettings()
     campaigns: CampaignSettings = CampaignSettings()
     http: HttpSettings = HttpSettings()
@@ -152,15 +159,25 @@ class Config:
         return self.data.timezone
 
     @property
+    def language(self) -> str:
+        """The language of loa's texts: LOA_LANG, then this file's ``language``, then vi."""
+        return choose_language(self.data.language)
+
+    @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.data.timezone)
 
     @property
     def campaign_paths(self) -> list[Path]:
-        paths = [self.root / p for p in self.data.campaigns.paths]
-        if self.data.campaigns.library:
-            paths.insert(0, LIBRARY)
-        return paths
+        return [*self.library_paths, *(self.root / p for p in self.data.campaigns.paths)]
+
+    @property
+    def library_paths(self) -> list[Path]:
+        """The ready campaigns this office chose: the general ones, those it names, or none."""
+        chosen = self.data.campaigns.library
+        if chosen is False:
+            return []
+        return library_files(GENERAL if chosen is True else chosen)
 
     @property
     def database_url(self) -> str:
@@ -264,16 +281,16 @@ class Config:
             name: tuple(str(alias) for alias in settings.targets)
             for name, settings in self.data.channels.items()
         }
+        chats = frozenset(n for n, s in self.data.channels.items() if s.type in NETWORK_TYPES)
+        found = ChannelCatalog(targets=targets, addresses=self.addresses(), needs_target=chats)
         defaults = self.data.campaigns.default_channels
         if defaults is None:
-            # with a bot to /subscribe through, a chat that subscribes gets what everyone gets
-            defaults = [*targets, *(SPECIAL_CHANNELS if self.bots() else ())]
-        return ChannelCatalog(
-            targets=targets,
-            defaults=tuple(defaults),
-            addresses=self.addresses(),
-            units=self.units(),
-        )
+            # every channel that reaches someone (a chat platform without targets reaches
+            # nobody); with a bot to /subscribe through, a chat that subscribes gets what
+            # everyone gets
+            defaults = [n for n in targets if not found.names_no_chat(n)]
+            defaults += SPECIAL_CHANNELS if self.bots() else ()
+        return replace(found, defaults=tuple(defaults), units=self.units())
 
     def bots(self) -> dict[str, ChannelSettings]:
         """The channels whose bots answer chat commands."""
@@ -339,6 +356,19 @@ def _check_units(parsed: ConfigFile, report: Callable[..., None]) -> None:
                 )
 
 
+def configured_language(path: Path) -> str | None:
+    """The ``language`` a config file sets, read without checking the rest of the file.
+
+    Texts shown before the file is checked (``--help``, the file's own errors) follow it too.
+    None when the file is unreadable or names no known language.
+    """
+    try:
+        value = tomllib.loads(path.read_text("utf-8")).get("language")
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
+        return None
+    return value if isinstance(value, str) and value in LANGUAGES else None
+
+
 def load_config(path: Path) -> Config:
     """Read and check config.toml; raise ValidationFailed with every problem found."""
     name = str(path)
@@ -373,8 +403,19 @@ def load_config(path: Path) -> Config:
     for key in ("reload_seconds", "batch_size", "max_attempts", "retry_base_seconds"):
         if getattr(parsed.daemon, key) < 1:
             report(("daemon", key), t("wrong_type", expected="≥ 1"))
+    if isinstance(parsed.campaigns.library, list):
+        for j, campaign_id in enumerate(parsed.campaigns.library):
+            if campaign_id not in library_index():
+                report(
+                    ("campaigns", "library", j),
+                    t("unknown_library_campaign", value=campaign_id),
+                    unknown_library_hint(campaign_id),
+                )
     if parsed.campaigns.horizon_days < 1:
         report(("campaigns", "horizon_days"), t("wrong_type", expected="≥ 1"))
+    for key in ("header_timeout_seconds", "max_unfinished_per_client", "max_unfinished"):
+        if getattr(parsed.http, key) < 1:
+            report(("http", key), t("wrong_type", expected="≥ 1"))
     for feed, env in parsed.http.private_feeds.items():
         where = ("http", "private_feeds", feed)
         if not re.fullmatch(r"all|(campaign|unit|tag)/[\w -]+", feed):
@@ -424,8 +465,17 @@ def load_config(path: Path) -> Config:
         name_, _, alias = spec.partition(":")
         if name_ in SPECIAL_CHANNELS and not alias:
             continue
-        if name_ not in parsed.channels or (alias and alias not in parsed.channels[name_].targets):
-            report(("campaigns", "default_channels", j), t("unknown_channel", value=spec))
+        spot = ("campaigns", "default_channels", j)
+        settings_ = parsed.channels.get(name_)
+        if settings_ is None or (alias and alias not in settings_.targets):
+            report(spot, t("unknown_channel", value=spec))
+        elif not alias and settings_.type in NETWORK_TYPES and not settings_.targets:
+            # it names no chat: every message without channels would fail at the platform
+            report(
+                spot,
+                t("channel_without_targets", channel=name_),
+                t("channel_without_targets_hint", channel=name_),
+            )
     if problems:
         raise ValidationFailed(problems)
     return Config(path=path, root=path.resolve().parent, data=parsed)

@@ -16,17 +16,20 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from rich.console import Console
+from rich.padding import Padding
+from rich.text import Text
 from sqlalchemy import Engine, func, select
 
+from campaigns import markup
 from campaigns.dates import format_datetime
 from campaigns.i18n import t
 from campaigns.loader import LoadResult, discover
@@ -44,6 +47,7 @@ from scheduler.engine import DispatchEngine, RetryPolicy, utcnow
 from scheduler.lock import DaemonLock
 from scheduler.outlets import build_outlets
 from scheduler.quotas import QuotaGuard, quotas
+from scheduler.storage import HealthFile, StorageWatch, backoff, describe
 from scheduler.subscriptions import SUBSCRIBERS
 from scheduler.sync import SyncReport, sync
 from scheduler.tables import ACTIVE_STATES, CampaignVersion, Delivery
@@ -124,6 +128,14 @@ class Daemon:
         self._next_due: dt.datetime | None = None
         self.bots: dict[str, BotRunner] = {}
         self._bot_tasks: list[asyncio.Task[None]] = []
+        self.storage: StorageWatch | None = None
+        self._migrated = False  # schema brought up to date (a storage fault can put it off)
+        self._recovered = False  # crash recovery done (a storage fault can put it off)
+        self._pending_sync: bool | None = None  # a sync put off by a storage fault (True: forced)
+        self._failures = 0  # wakes failed in a row for any other reason
+        self._not_before: dt.datetime | None = None  # their backoff
+        self._reload_asked = False  # a SIGHUP came during start-up: reload once up
+        self._signal_tasks: set[asyncio.Task[None]] = set()
 
     # -- start-up ----------------------------------------------------------------------------
 
@@ -135,7 +147,14 @@ class Daemon:
             self.lock = DaemonLock(path)
             self.lock.acquire()
         self.db = open_engine(url)
-        migrate(self.db)
+        health_file = HealthFile(path) if path is not None else None
+        self.storage = StorageWatch(self.db, describe(url), self.clock, health_file)
+        try:
+            migrate(self.db)
+            self._migrated = True
+        except Exception as exc:  # a database that cannot be opened: reported, retried
+            if not self.storage.failed(exc):
+                raise
         self.channels, limiter = build_outlets(self.config, self.db)
         http = self.config.data.http
         self.bots = self._build_bots(limiter)
@@ -147,14 +166,18 @@ class Daemon:
             state = HttpState(
                 db=self.db,
                 feed_tokens=self.config.feed_tokens(),
-                scheduler_running=lambda: self.scheduler is not None and self.scheduler.running,
+                scheduler_running=self._started,
                 next_due=lambda: self._next_due,
                 latencies=lambda: self.engine.latencies if self.engine else [],
                 bots=self._bot_health,
+                storage=self.storage.health,
                 hooks=self._webhook_bot,
                 base_url=http.public_url.rstrip("/"),
             )
-            self.http = HttpServer(create_app(state), http.host, http.port)
+            self.http = HttpServer(
+                create_app(state), http.host, http.port, http.header_timeout_seconds,
+                http.max_unfinished_per_client, http.max_unfinished,
+            )  # fmt: skip
         settings = self.config.data.daemon
         self.engine = DispatchEngine(
             self.db,
@@ -181,12 +204,12 @@ class Daemon:
         http = self.config.data.http
         settings = BotSettings(
             timezone=self.config.timezone,
-            language=self.config.data.language,
+            language=self.config.language,
             admins={name: frozenset(map(str, s.bot.admins)) for name, s in bots.items()},
             feed_base=self._feed_base,
             private_feeds=frozenset(http.private_feeds),
             sends_to_subscribers=self._sends_to_subscribers,
-            units=self.config.units(),
+            catalog=self.config.catalog(),
         )
         core = CommandCore(self.db, settings, self.clock)
         public = http.public_url.rstrip("/")
@@ -226,8 +249,24 @@ class Daemon:
     async def _after_command(self, reply: Reply) -> None:
         """A chat command changed subscriptions or the outbox: the daemon follows at once."""
         if reply.resync:
-            await self._sync(reread=False)
+            await self._sync_or_defer(reread=False)
         await self._reschedule()
+
+    async def _sync_or_defer(
+        self, force: bool = False, show_progress: bool = False, reread: bool = True
+    ) -> SyncReport | None:
+        """``_sync``, or, while the database cannot be written, the same sync put off until
+        the storage retry finds it writable again (None)."""
+        assert self.storage is not None
+        if self.storage.incident is None:
+            try:
+                return await self._sync(force, show_progress, reread)
+            except Exception as exc:
+                if not self.storage.failed(exc):
+                    raise
+                self._arm_storage_retry()
+        self._pending_sync = force or bool(self._pending_sync)
+        return None
 
     async def _sync(
         self, force: bool = False, show_progress: bool = False, reread: bool = True
@@ -299,9 +338,10 @@ class Daemon:
         for row in upcoming:
             when = format_datetime(row.next_attempt_at.astimezone(tz))
             target = f"{row.channel}:{row.target}" if row.target else row.channel
-            text = " ".join(row.text.split())
-            line = f"  • {when} → {target} [{row.campaign}] {text}"
-            self.console.print(line, no_wrap=True, overflow="ellipsis", markup=False)
+            # the first line as the chat will read it, whole: wrapped under its heading, never cut
+            first = markup.parse(row.text).plain().strip().splitlines()[:1] or [""]
+            self.console.print(f"  • {when} → {target} [{row.campaign}]", markup=False)
+            self.console.print(Padding(Text(first[0]), (0, 0, 0, 4)), overflow="fold")
         if not upcoming:
             self.console.print(t("nothing_coming"))
         if self.http is not None:
@@ -314,26 +354,129 @@ class Daemon:
     # -- the clock ---------------------------------------------------------------------------
 
     async def _wake(self) -> None:
-        assert self.engine is not None
+        assert self.storage is not None
         async with self._wake_lock:
+            if self.storage.incident is not None:
+                return  # the storage retry runs the engine once a write works again
             try:
-                report = await self.engine.run_due()
-                if report.sent or report.failed or report.missed or report.retrying:
-                    log.info("dispatched", extra=vars(report))
-            except Exception:
-                log.exception("dispatch failed; will try again")
+                await self._dispatch()
+                self._failures, self._not_before = 0, None
+            except Exception as exc:
+                self._failed(exc)
             finally:
                 await self._reschedule()
 
+    async def _dispatch(self) -> None:
+        assert self.engine is not None
+        if not self._recovered:
+            await self._recover()
+        report = await self.engine.run_due()
+        if report.sent or report.failed or report.missed or report.retrying:
+            log.info("dispatched", extra=vars(report))
+
+    def _failed(self, exc: Exception) -> None:
+        """A wake failed. A storage fault is one incident, logged once and retried by
+        ``_retry_storage``; any other error is logged with its traceback and the next wake
+        backs off, so a persistent error cannot spin the daemon."""
+        assert self.storage is not None
+        if self.storage.failed(exc):
+            self._arm_storage_retry()
+            return
+        log.exception("dispatch failed; will try again")
+        if self.storage.incident is not None:
+            self.storage.backoff()
+            self._arm_storage_retry()
+        else:
+            wait = backoff(self._failures) * 6  # 6 s, 12 s, then every 30 s
+            self._failures += 1
+            self._not_before = self.clock() + dt.timedelta(seconds=wait)
+
+    def _arm_storage_retry(self) -> None:
+        assert self.storage is not None and self.storage.retry_at is not None
+        if self.scheduler is not None:  # at start-up, _start_scheduler arms it
+            self.scheduler.add_job(
+                self._retry_storage, DateTrigger(run_date=self.storage.retry_at),
+                id="storage", replace_existing=True,
+            )  # fmt: skip
+
+    async def _retry_storage(self) -> None:
+        """Try a small write; once it works, do the work the fault put off, then resume."""
+        assert self.storage is not None
+        async with self._wake_lock:
+            try:
+                await asyncio.to_thread(self._reopen)
+                if self._pending_sync is not None:
+                    force, self._pending_sync = self._pending_sync, None
+                    await self._sync(force=force)
+                await self._dispatch()
+            except Exception as exc:
+                self._failed(exc)
+                return
+            self.storage.cleared()
+        await self._reschedule()
+
+    def _reopen(self) -> None:
+        """After a storage fault: fresh connections (one SQLite opened read-only during the
+        fault stays read-only after it), the schema if the start could not bring it up to date,
+        and one small write."""
+        assert self.db is not None and self.storage is not None
+        self.db.dispose()
+        if not self._migrated:
+            migrate(self.db)
+            self._migrated = True
+        self.storage.probe()
+
+    async def _probe_storage(self) -> None:
+        """A small write now and then, so an idle daemon on a read-only or full disk says so
+        before a message is due."""
+        assert self.storage is not None
+        if self.storage.incident is not None:
+            return
+        try:
+            await asyncio.to_thread(self.storage.probe)
+        except Exception as exc:
+            if not self.storage.failed(exc):
+                raise
+            self._arm_storage_retry()
+
+    async def _recover(self) -> None:
+        """Resolve what a crash left in flight (see ``DispatchEngine.recover``)."""
+        assert self.engine is not None and self.db is not None
+        recovery = await self.engine.recover()
+        self._recovered = True
+        if recovery.in_flight:
+            log.warning(
+                "recovered deliveries caught in flight by a crash",
+                extra={"in_flight": recovery.in_flight,
+                       "confirmed_sent": recovery.confirmed_sent,
+                       "confirmed_not_sent": recovery.confirmed_not_sent,
+                       "possible_duplicates": recovery.possible_duplicates},
+            )  # fmt: skip
+            summary = (
+                f"{self.clock().isoformat()} in_flight={recovery.in_flight} "
+                f"confirmed_sent={recovery.confirmed_sent} "
+                f"confirmed_not_sent={recovery.confirmed_not_sent} "
+                f"possible_duplicates={recovery.possible_duplicates}"
+            )
+            await asyncio.to_thread(outbox.set_meta, self.db, "last_recovery", summary)
+
     async def _reschedule(self) -> None:
-        assert self.db is not None and self.scheduler is not None
-        when = await asyncio.to_thread(outbox.next_wake, self.db)
+        assert self.db is not None and self.scheduler is not None and self.storage is not None
+        if self.storage.incident is not None:
+            return  # the storage retry reschedules once a write works again
+        try:
+            when = await asyncio.to_thread(outbox.next_wake, self.db)
+        except Exception as exc:
+            if not self.storage.failed(exc):
+                raise
+            self._arm_storage_retry()
+            return
         self._next_due = when
         if when is None:
             with contextlib.suppress(Exception):
                 self.scheduler.remove_job("wake")
             return
-        when = max(when, self.clock())
+        when = max(when, self.clock(), self._not_before or when)
         self.scheduler.add_job(
             self._wake,
             DateTrigger(run_date=when),
@@ -363,50 +506,56 @@ class Daemon:
             await self._reschedule()
 
     async def _reload_if_changed(self) -> None:
+        assert self.storage is not None
+        if self.storage.incident is not None:
+            return  # an edit made meanwhile is still an edit once the database can be written
         if await asyncio.to_thread(self.watcher.changed):
             log.info("campaign files changed; reloading")
-            await self._sync()
+            await self._sync_or_defer()
             await self._reschedule()
 
     async def _roll_horizon(self) -> None:
-        await self._sync(force=True)
+        await self._sync_or_defer(force=True)
         await self._reschedule()
 
     async def _reload(self) -> None:
-        await self._sync()
+        self._reload_asked = False
+        log.info("reloading campaign files (SIGHUP)")
+        await self._sync_or_defer()
+        await self._reschedule()
+
+    async def _rescan(self) -> None:
+        await self._probe_storage()
         await self._reschedule()
 
     # -- main --------------------------------------------------------------------------------
 
     async def run(self) -> None:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):  # first: a stop during start-up is clean too
-            loop.add_signal_handler(sig, self.stop_event.set)
+        self._handle_signals()
+        log.info("starting", extra={"pid": os.getpid()})
         self.open()
-        assert self.engine is not None
+        assert self.engine is not None and self.storage is not None
         try:
-            recovery = await self.engine.recover()
-            if recovery.in_flight:
-                log.warning(
-                    "recovered deliveries caught in flight by a crash",
-                    extra={"in_flight": recovery.in_flight,
-                           "confirmed_sent": recovery.confirmed_sent,
-                           "confirmed_not_sent": recovery.confirmed_not_sent,
-                           "possible_duplicates": recovery.possible_duplicates},
-                )  # fmt: skip
-                outbox.set_meta(
-                    self.db,  # type: ignore[arg-type]
-                    "last_recovery",
-                    f"{self.clock().isoformat()} in_flight={recovery.in_flight} "
-                    f"confirmed_sent={recovery.confirmed_sent} "
-                    f"confirmed_not_sent={recovery.confirmed_not_sent} "
-                    f"possible_duplicates={recovery.possible_duplicates}",
-                )
-            report = await self._sync(show_progress=sys.stderr.isatty())
-            self._summary(report)
+            # a database that cannot be written does not stop the start: it is reported, and
+            # the work it puts off (recovery, the first sync) is done once it can be written
+            await self._probe_storage()
+            if self.storage.incident is None:
+                try:
+                    await self._recover()
+                except Exception as exc:
+                    if not self.storage.failed(exc):
+                        raise
+            report = await self._sync_or_defer(show_progress=sys.stderr.isatty())
+            try:
+                self._summary(report or SyncReport(campaigns=len(self.watcher.good)))
+            except Exception as exc:  # a database that cannot even be read: already said
+                if not self.storage.failed(exc):
+                    raise
             if self.stop_event.is_set():
                 return
             self._start_scheduler()
+            if self._reload_asked:
+                self._hangup()
             if self.http is not None:
                 self._http_task = asyncio.create_task(self.http.serve())
                 log.info("http listening", extra={"url": self.http.url})
@@ -430,7 +579,7 @@ class Daemon:
             IntervalTrigger(seconds=self.config.data.daemon.reload_seconds),
             id="reload",
         )
-        scheduler.add_job(self._reschedule, IntervalTrigger(seconds=RESCAN_SECONDS), id="rescan")
+        scheduler.add_job(self._rescan, IntervalTrigger(seconds=RESCAN_SECONDS), id="rescan")
         if self.config.data.reports.escalate:
             scheduler.add_job(
                 self._escalate,
@@ -438,9 +587,37 @@ class Daemon:
                 id="escalate",
             )
         scheduler.start()
+        if self.storage is not None and self.storage.incident is not None:
+            self._arm_storage_retry()
+
+    def _handle_signals(self) -> None:
+        """Before any slow start-up work (schema, channels, the first sync of a large campaign
+        set): a signal's default action would end the process. A stop then is clean; a reload
+        is kept for when the daemon is up; a nudge is covered by the first wake."""
         loop = asyncio.get_running_loop()
-        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self._reload()))
-        loop.add_signal_handler(signal.SIGUSR1, lambda: asyncio.ensure_future(self._reschedule()))
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.stop_event.set)
+        loop.add_signal_handler(signal.SIGHUP, self._hangup)
+        loop.add_signal_handler(signal.SIGUSR1, self._nudged)
+
+    def _started(self) -> bool:
+        return self.scheduler is not None and self.scheduler.running
+
+    def _hangup(self) -> None:
+        if self._started():
+            self._spawn(self._reload())
+        else:
+            self._reload_asked = True
+
+    def _nudged(self) -> None:
+        if self._started():
+            self._spawn(self._reschedule())
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """A task held until it ends: the loop keeps only a weak reference to it."""
+        task = asyncio.create_task(work)
+        self._signal_tasks.add(task)
+        task.add_done_callback(self._signal_tasks.discard)
 
     async def _shutdown(self) -> None:
         if self.scheduler is not None and self.scheduler.running:
@@ -466,6 +643,8 @@ class Daemon:
                 await channel.close()
         if self.db is not None:
             self.db.dispose()
+        if self.storage is not None and self.storage.file is not None:
+            self.storage.file.close()
         if self.lock is not None:
             self.lock.release()
         log.info("stopped")

@@ -98,6 +98,9 @@ class DispatchEngine:
         self.max_wait = max_wait  # longer waits go back to the outbox instead of holding a claim
         self.rng = random.Random(seed)
         self.totals = BatchReport()
+        # outcomes of sends the database refused to record (full or read-only disk): written
+        # before anything else is claimed, so a message sent is never left in ``sending``
+        self.unrecorded: list[Outcome] = []
         self.latencies: list[float] = []  # seconds from due to sent, for metrics
 
     async def recover(self) -> RecoveryReport:
@@ -143,6 +146,9 @@ class DispatchEngine:
     async def run_due(self, only: list[str] | None = None) -> BatchReport:
         """Send everything due now (or just the ``only`` keys), batch after batch."""
         total = BatchReport()
+        if self.unrecorded:
+            await asyncio.to_thread(outbox.record, self.db, self.unrecorded, self.clock())
+            self.unrecorded = []
         while True:
             now = self.clock()
             send, missed = await asyncio.to_thread(
@@ -154,7 +160,11 @@ class DispatchEngine:
             if not send and not missed:
                 break
             outcomes = await self._send_all(send)
-            await asyncio.to_thread(outbox.record, self.db, outcomes, self.clock())
+            try:
+                await asyncio.to_thread(outbox.record, self.db, outcomes, self.clock())
+            except Exception:
+                self.unrecorded = outcomes
+                raise
             for outcome in outcomes:
                 if outcome.state == State.SENT:
                     total.sent += 1

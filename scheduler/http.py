@@ -57,6 +57,8 @@ class HttpState:
     next_due: Callable[[], dt.datetime | None] = lambda: None
     latencies: Callable[[], list[float]] = lambda: []
     bots: Callable[[], dict[str, dict[str, str]]] = dict  # bot → its health
+    # {"state": "ok"}, or a storage fault: {"state": "fault", "kind", "reason", "since", "hint"}
+    storage: Callable[[], dict[str, str]] = lambda: {"state": "ok"}
     hooks: Callable[[str], WebhookTarget | None] = lambda name: None  # bots in webhook mode
     base_url: str = ""
 
@@ -205,14 +207,19 @@ def create_app(state: HttpState) -> Starlette:
         next_due = state.next_due()
         bots = state.bots()
         failing = any(b.get("state") == "failing" for b in bots.values())
+        storage = state.storage()
         body = {
-            # a bot that cannot reach its platform degrades loa; it does not stop the schedule
-            "status": "error"
+            # a bot that cannot reach its platform degrades loa; it does not stop the schedule.
+            # A database that can be read but not written stops sending: a monitor must see it
+            "status": "storage_fault"
+            if storage["state"] != "ok"
+            else "error"
             if database != "ok" or not running
             else "degraded"
             if failing
             else "ok",
             "database": database,
+            "storage": storage,
             "scheduler": "running" if running else "stopped",
             "next_due": next_due.isoformat() if next_due else None,
             "bots": bots,
@@ -220,7 +227,7 @@ def create_app(state: HttpState) -> Starlette:
         # a bot's error or a database driver's may quote a token: none leaves in the answer
         return Response(
             redact(json.dumps(body, ensure_ascii=False, separators=(",", ":"))),
-            status_code=503 if body["status"] == "error" else 200,
+            status_code=503 if body["status"] in ("error", "storage_fault") else 200,
             media_type="application/json",
         )
 

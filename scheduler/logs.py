@@ -1,5 +1,8 @@
 """Structured logs: one line per event, ``time level logger event key=value …`` or JSON.
 
+The text form is read by people, so its event and level are in the user's language (the
+catalogue's ``log_<event>``); the JSON form keeps the English event names scripts match on.
+
 Times are the office's (config ``timezone``) with their offset, like every time a user sees.
 Secrets never reach a log: channel code logs keys, targets and error reasons, never tokens,
 and every line goes through ``channels.redact``, which masks every secret loa knows in any
@@ -14,6 +17,7 @@ import logging
 import sys
 from typing import Any, TextIO
 
+from campaigns.i18n import named
 from channels.redact import redact
 
 _STANDARD = set(vars(logging.LogRecord("x", 0, "x", 0, "x", None, None))) | {"message", "asctime"}
@@ -36,10 +40,12 @@ class StructuredFormatter(logging.Formatter):
             body = {"time": when, "level": record.levelname.lower(), "logger": record.name,
                     "event": message, **fields}  # fmt: skip
             return redact(json.dumps(body, ensure_ascii=False, default=str))
+        # a person reads the text form: the event and level in their language; keys stay as data
+        level = named("level", record.levelname.lower())
+        if message == record.msg:
+            message = named("log", message)
         pairs = " ".join(f"{k}={_quote(v)}" for k, v in fields.items())
-        return redact(
-            f"{when} {record.levelname.lower():7} {record.name} {message} {pairs}".rstrip()
-        )
+        return redact(f"{when} {level:9} {record.name} {message} {pairs}".rstrip())
 
 
 def _quote(value: object) -> str:
@@ -70,6 +76,22 @@ def setup(level: str = "info", as_json: bool = False, tz: dt.tzinfo | None = Non
         stream = getattr(sys, name)
         if not isinstance(stream, MaskedStream):
             setattr(sys, name, MaskedStream(stream))
+    _handle(level, as_json, tz)
+
+
+def quiet(tz: dt.tzinfo | None = None) -> None:
+    """The logging of a one-off command (``loa send``, ``loa status``, …): none on the terminal.
+
+    Such a command tells its user what happened in the catalogue's sentences; the log lines of
+    the code it runs (the engine's ``failed key=…``) are the daemon's, for an operator's log
+    tools, and would repeat the answer in English. With no handler at all, Python's last-resort
+    handler printed them bare (no time zone, no masking): a handler of loa's own that passes
+    only what loa never logs (CRITICAL) keeps that from happening, and formats it loa's way if
+    it ever comes."""
+    _handle("critical", False, tz)
+
+
+def _handle(level: str, as_json: bool, tz: dt.tzinfo | None) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(StructuredFormatter(as_json, tz))
     root = logging.getLogger()

@@ -13,6 +13,7 @@ from rich.console import RenderableType
 from rich.padding import Padding
 from rich.text import Text
 
+from campaigns import markup
 from campaigns.dates import format_date, format_datetime
 from campaigns.expand import Expansion
 from campaigns.i18n import language, t
@@ -151,7 +152,8 @@ def plan_entries(rows: Iterable[PlanRow]) -> list[RenderableType]:
         head = Text(f"{when_text(row)} · {kind_text(row.kind)}", style=_STYLES[row.kind])
         if row.channels:
             head.append(f" → {', '.join(row.channels)}")
-        body = Text(row.title) if not row.error else Text(row.error, style="red")
+        title = markup.parse(row.title).plain() if row.kind == "message" else row.title
+        body = Text(title) if not row.error else Text(row.error, style="red")
         details = [t("plan_campaign", id=row.campaign)]
         if row.lead:
             details.append(t("plan_lead", unit=row.lead))

@@ -28,13 +28,10 @@ from scheduler import reports
 from scheduler.config import Config
 from scheduler.engine import utcnow
 
-report_app = typer.Typer(
-    help="Báo cáo của các đơn vị: ai đã nộp, ghi nhận đã nộp, yêu cầu đột xuất.",
-    no_args_is_help=True,
-)
+report_app = typer.Typer(help=t("cmd_report"), no_args_is_help=True)
 
 ConfigOption = Annotated[
-    Path, typer.Option("--config", "-c", help="config.toml to use", show_default=True)
+    Path, typer.Option("--config", "-c", help=t("opt_config"), show_default=True)
 ]
 
 
@@ -53,15 +50,15 @@ def _store(config: Path) -> Iterator[tuple[Config, Engine]]:
         raise UserError(exc.text()) from None
 
 
-@report_app.command("status")
+@report_app.command("status", help=t("cmd_report_status"))
 def status_command(
-    ref: Annotated[str, typer.Argument(help="the deadline: ID or campaign:ID")],
-    fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+    ref: Annotated[str, typer.Argument(help=t("arg_report_ref"))],
+    fmt: Annotated[str, typer.Option("--format", help=t("opt_format"))] = "table",
     config: ConfigOption = Path("config.toml"),
 ) -> None:
-    """Bảng các đơn vị đã nộp, chưa nộp và quá hạn của một hạn nộp báo cáo."""
-    from scheduler.cli import out
+    from scheduler.cli import FORMATS, _check_choice, out
 
+    _check_choice("--format", fmt, FORMATS)
     with _store(config) as (cfg, db):
         row, lines = reports.status(db, ref, utcnow())
     registry = cfg.units()
@@ -85,14 +82,13 @@ def status_command(
         out.print(text, markup=False, soft_wrap=True)
 
 
-@report_app.command("submit")
+@report_app.command("submit", help=t("cmd_report_submit"))
 def submit_command(
-    ref: Annotated[str, typer.Argument(help="the deadline: ID or campaign:ID")],
-    unit: Annotated[str, typer.Option("--unit", help="the unit, by id or any of its names")],
-    note: Annotated[str, typer.Option("--note", help="a note or a link")] = "",
+    ref: Annotated[str, typer.Argument(help=t("arg_report_ref"))],
+    unit: Annotated[str, typer.Option("--unit", help=t("opt_report_unit"))],
+    note: Annotated[str, typer.Option("--note", help=t("opt_report_note"))] = "",
     config: ConfigOption = Path("config.toml"),
 ) -> None:
-    """Ghi nhận một đơn vị đã nộp báo cáo; các tin nhắc tới đơn vị đó dừng lại."""
     from scheduler.cli import _nudge, out
 
     with _store(config) as (cfg, db):
@@ -106,16 +102,15 @@ def submit_command(
     out.print(text, markup=False, soft_wrap=True)
 
 
-@report_app.command("request")
+@report_app.command("request", help=t("cmd_report_request"))
 def request_command(
-    title: Annotated[str, typer.Argument(help="what is asked for")],
-    due: Annotated[str, typer.Option("--due", help="the last day, e.g. 15/01/2027")],
-    units: Annotated[str, typer.Option("--units", help="the units that owe it: a,b")],
-    id_: Annotated[str | None, typer.Option("--id", help="the request's id")] = None,
-    remind: Annotated[str, typer.Option("--remind", help="days before: 7,3,1")] = "7,3,1",
+    title: Annotated[str, typer.Argument(help=t("arg_request_title"))],
+    due: Annotated[str, typer.Option("--due", help=t("opt_request_due"))],
+    units: Annotated[str, typer.Option("--units", help=t("opt_request_units"))],
+    id_: Annotated[str | None, typer.Option("--id", help=t("opt_request_id"))] = None,
+    remind: Annotated[str, typer.Option("--remind", help=t("opt_request_remind"))] = "7,3,1",
     config: ConfigOption = Path("config.toml"),
 ) -> None:
-    """Tạo yêu cầu báo cáo đột xuất: một tệp chiến dịch nhỏ có hạn nộp, theo dõi từng đơn vị."""
     from scheduler.cli import UserError, _config, _open_store, _print_problems, out, refresh_store
 
     cfg = _config(config)

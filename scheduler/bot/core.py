@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 
 from campaigns.dates import format_date, format_datetime
-from campaigns.i18n import LANGUAGES, t
-from campaigns.units import UnitRegistry
+from campaigns.i18n import LANGUAGES, named, t
+from campaigns.model import ChannelCatalog
 from scheduler import audit, outbox, pausing, reports, subscriptions
 from scheduler.bot import queries
 from scheduler.bot.paging import paginate
@@ -69,7 +69,7 @@ class BotSettings:
     feed_base: Callable[[], str] = lambda: ""  # "" when loa publishes no feeds
     private_feeds: frozenset[str] = frozenset()
     sends_to_subscribers: Callable[[str], bool] = lambda campaign: True
-    units: UnitRegistry = field(default_factory=UnitRegistry)  # /nop speaks for a unit's chat
+    catalog: ChannelCatalog = field(default_factory=ChannelCatalog)  # where /retry may send
 
 
 class CommandCore:
@@ -223,7 +223,7 @@ class CommandCore:
                   end=self._day(info.last, lang, end=True))
             )  # fmt: skip
         leads, partners = queries.units(self.db, info.id)
-        name = self.settings.units.label  # a unit by its name, not its registry id
+        name = self.settings.catalog.units.label  # a unit by its name, not its registry id
         leads, partners = [name(u) for u in leads], [name(u) for u in partners]
         if leads:
             lines.append(t("bot_leads", lang, units="; ".join(leads)))
@@ -303,7 +303,7 @@ class CommandCore:
         """A unit says it has submitted: the chat it writes from says which unit it is."""
         if not command.args:
             return Reply([t("bot_nop_usage", lang)])
-        registry = self.settings.units
+        registry = self.settings.catalog.units
         units = registry.units_of_chat(request.channel, request.chat)
         if not units:
             return Reply([t("bot_nop_not_unit", lang)])
@@ -332,7 +332,7 @@ class CommandCore:
         except reports.ReportError as exc:
             return Reply([exc.text(lang)])
         title = t("bot_baocao_title", lang, title=row.title, due=self._day(row.due, lang))
-        return Reply([title, *reports.table(lines, self.settings.units, self.tz, lang)])
+        return Reply([title, *reports.table(lines, self.settings.catalog.units, self.tz, lang)])
 
     # -- admins --------------------------------------------------------------------------
 
@@ -344,7 +344,7 @@ class CommandCore:
             )  # fmt: skip
 
         if not self.is_admin(request):
-            log(audit.REFUSED, "not an admin")
+            log(audit.REFUSED, audit.NOT_ADMIN)
             return Reply([t("bot_not_admin", lang)])
         try:
             reply: Reply = getattr(self, f"_admin_{command.name}")(command, lang)
@@ -358,7 +358,7 @@ class CommandCore:
         counts = outbox.counts(self.db)
         lines = [t("bot_status_title", lang)]
         if counts:
-            lines += [f"• {state}: {n}" for state, n in sorted(counts.items())]
+            lines += [f"• {named('state', s, lang)}: {n}" for s, n in sorted(counts.items())]
         else:
             lines.append(t("bot_status_empty", lang))
         next_due = outbox.next_wake(self.db)
@@ -367,7 +367,10 @@ class CommandCore:
         errors = outbox.last_errors(self.db, 5)
         if errors:
             lines += ["", t("bot_last_failures", lang)]
-            lines += [f"• {r.key} [{r.state}]: {_shorten(r.last_error, 200)}" for r in errors]
+            lines += [
+                f"• {r.key} [{named('state', r.state, lang)}]: {_shorten(r.last_error, 200)}"
+                for r in errors
+            ]
         return Reply(lines)
 
     def _admin_pause(self, command: Command, lang: str) -> Reply:
@@ -393,11 +396,15 @@ class CommandCore:
         if len(command.args) != 1:
             return _refused(Reply([t("bot_retry_usage", lang)]))
         key = command.args[0]
-        if outbox.retry(self.db, self.clock(), key) == 0:
+        result = outbox.retry(self.db, self.clock(), self.settings.catalog, key)
+        if result.refused:
+            return _refused(Reply([_retry_refusal(r, lang) for r in result.refused]))
+        if result.count == 0:
             state = outbox.state_of(self.db, key)
             if state is None:
                 return _refused(Reply([t("bot_no_delivery", lang, key=_shown(key))]))
-            return _refused(Reply([t("bot_cannot_retry", lang, key=_shown(key), state=state)]))
+            shown = named("state", state, lang)
+            return _refused(Reply([t("bot_cannot_retry", lang, key=_shown(key), state=shown)]))
         return Reply([t("bot_retried", lang, key=key)], wake=True)
 
     # -- helpers -------------------------------------------------------------------------
@@ -456,6 +463,16 @@ def _refused(reply: Reply) -> Reply:
 def _one_line(text: str) -> str:
     """A title as one line of a list, however its file wrote it."""
     return " ".join(text.split())
+
+
+def _retry_refusal(refusal: outbox.Refusal, lang: str) -> str:
+    """Why /retry left a delivery as it was, for an admin in a chat: the CLI's sentence tells
+    the operator what to type (``loa send tg:nhom-vp …``, a config table), which a chat cannot
+    do; the chat hears the cause and whom to ask."""
+    if refusal.cause == subscriptions.DUPLICATE:
+        return t("bot_retry_duplicate", lang, key=refusal.key, reason=refusal.detail)
+    cause = t(f"bot_cause_{refusal.cause}", lang, channel=refusal.channel, target=refusal.target)
+    return t("bot_retry_never", lang, key=refusal.key, cause=cause)
 
 
 def _shown(text: str) -> str:

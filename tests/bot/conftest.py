@@ -30,7 +30,11 @@ A = AuditEntry.__table__  # type: ignore[attr-defined]
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = dt.datetime(2025, 6, 4, 10, 0, tzinfo=VN)  # Wednesday 4 June 2025, 10:00 in Vietnam
 HORIZON = dt.timedelta(days=400)
-CATALOG = ChannelCatalog(targets={"tg": ("nhom-vp",), "zalo": ()}, defaults=("tg",))
+CATALOG = ChannelCatalog(
+    targets={"tg": ("nhom-vp",), "zalo": ()},
+    defaults=("tg",),
+    needs_target=frozenset({"tg", "zalo"}),
+)
 TELEGRAM, ZALO = 4096, 2000  # message limits in UTF-16 units
 
 ADMIN = "900"  # a Telegram user allowed the admin commands
@@ -162,6 +166,7 @@ class Bot:
             feed_base=lambda: self.feed_base,
             private_feeds=self.private_feeds,
             sends_to_subscribers=lambda campaign: self.sends,
+            catalog=CATALOG,
         )
         return CommandCore(self.db, settings, clock=self.clock)
 

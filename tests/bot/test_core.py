@@ -661,7 +661,7 @@ def test_an_admin_of_another_channel_is_refused(bot: Bot) -> None:
 def test_status_counts_states_and_shows_the_next_due(bot: Bot) -> None:
     text = bot.say("/status", user=ADMIN, chat=ADMIN)
     assert text.split("\n")[0] == "Tình trạng gửi tin:"
-    assert "• pending: " in text
+    assert "• đang chờ: " in text
     assert "Tin kế tiếp: 10:30, Thứ Tư, 04/06/2025" in text  # the green week's morning note
     assert "Lỗi gần nhất:" not in text
     (entry,) = audit_rows(bot.db)
@@ -676,9 +676,9 @@ def test_status_lists_the_last_failures(bot: Bot) -> None:
             .values(state=State.FAILED, last_error="Forbidden: bot was kicked\nfrom the group")
         )
     text = bot.say("/status", chat=ADMIN_GROUP, user="1", group=True)  # admin by chat id
-    assert "• failed: 1" in text
+    assert "• lỗi: 1" in text
     assert text.endswith(
-        f"Lỗi gần nhất:\n• {GROUP_KEY} [failed]: Forbidden: bot was kicked from the group"
+        f"Lỗi gần nhất:\n• {GROUP_KEY} [lỗi]: Forbidden: bot was kicked from the group"
     )
 
 
@@ -787,7 +787,7 @@ def test_resume_of_more_deliveries_than_one_statement_takes(bot: Bot) -> None:
         ("/retry khong-co", "Không có tin với khoá “khong-co”."),
         (
             f"/retry {GROUP_KEY}",
-            f"Tin “{GROUP_KEY}” đang ở trạng thái pending, không gửi lại được.",
+            f"Tin “{GROUP_KEY}” đang ở trạng thái “đang chờ”, không gửi lại được.",
         ),
     ],
 )
@@ -814,6 +814,55 @@ def test_retry_sends_a_failed_delivery_again(bot: Bot) -> None:
     assert (row.state, row.attempts, row.next_attempt_at) == ("pending", 0, local(2025, 6, 4, 14))
     (entry,) = audit_rows(bot.db)
     assert (entry.command, entry.arguments, entry.result) == ("retry", GROUP_KEY, "ok")
+
+
+@pytest.mark.parametrize(
+    ("channel", "target", "cause"),
+    [
+        ("tg", "", "tin không ghi nhóm hay người nhận nào trên kênh “tg”"),
+        ("zalo", "", "tin không ghi nhóm hay người nhận nào trên kênh “zalo”"),
+        ("tg", "nhom-cu", "kênh “tg” không có nơi nhận “nhom-cu”"),
+        ("fb", "", "kênh “fb” không có trong cấu hình của loa"),
+    ],
+)
+def test_retry_refuses_a_delivery_that_can_never_be_sent_and_says_why(
+    bot: Bot, channel: str, target: str, cause: str
+) -> None:
+    """A delivery stored with no chat (by an older loa) failed with "chat_id is empty": /retry
+    refuses it, under the rule ``loa retry`` follows, instead of queueing it to fail again. It
+    answered with the CLI's sentence ("… ví dụ loa send tg:nhom-vp"), odd in a chat: the chat
+    says why in its own words and that the operator must fix the configuration."""
+    from scheduler import outbox
+
+    key = outbox.add_manual(bot.db, channel, target, "Thử nghiệm", NOW)
+    with bot.db.begin() as conn:
+        conn.execute(update(D).where(D.c.key == key).values(state=State.FAILED))
+    before = delivery_states(bot.db)
+    reply = bot.ask(f"/retry {key}", user=ADMIN)
+    assert reply is not None and reply.failed and not reply.wake
+    (page,) = reply.pages
+    assert page == (
+        f"Tin “{key}” không gửi lại được: {cause}, nên gửi lần nào cũng lỗi. "
+        "Nhờ người vận hành loa kiểm tra kênh và nơi nhận trong config.toml."
+    )
+    assert "loa send" not in page and "[channels" not in page
+    assert delivery_states(bot.db) == before
+    (entry,) = audit_rows(bot.db)
+    assert (entry.command, entry.result, entry.detail) == ("retry", "error", page)
+
+
+def test_retry_refuses_a_duplicate_in_the_chats_words(bot: Bot) -> None:
+    """A delivery cancelled because its chat gets the message under another key is not sent a
+    second time; the chat hears it in its own words, not the CLI's ("không gửi lại tin '…'")."""
+    from scheduler.subscriptions import DUPLICATE
+
+    reason = "cuộc trò chuyện này nhận tin dưới khóa k:khac: không gửi lần thứ hai"
+    with bot.db.begin() as conn:
+        conn.execute(update(D).where(D.c.key == GROUP_KEY).values(
+            state=State.CANCELLED, cancel_reason=DUPLICATE, last_error=reason))  # fmt: skip
+    reply = bot.ask(f"/retry {GROUP_KEY}", user=ADMIN)
+    assert reply is not None and reply.failed and not reply.wake
+    assert reply.pages == [f"Tin “{GROUP_KEY}” không được gửi lại: {reason}."]
 
 
 def test_an_error_while_answering_is_audited_and_raised(

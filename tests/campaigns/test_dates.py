@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from campaigns.dates import read_day
 from campaigns.errors import ExpressionError
 from campaigns.expand import expand
 from campaigns.i18n import set_language
@@ -175,6 +176,24 @@ def test_every_date_written_in_each_form_reads_back(
     day: dt.date, form: Callable[[dt.date], str]
 ) -> None:
     assert parse_value(form(day)).specs == (Fixed(day),)
+
+
+@settings(max_examples=300, deadline=None)
+@given(day=st.dates(), form=st.sampled_from(ONE_DAY))
+def test_a_day_typed_on_the_command_line_reads_back(
+    day: dt.date, form: Callable[[dt.date], str]
+) -> None:
+    assert read_day(form(day)) == day
+
+
+@settings(max_examples=300, deadline=None)
+@given(day=st.dates(dt.date(2024, 1, 1), dt.date(2024, 12, 31)), form=st.sampled_from(EVERY_YEAR))
+def test_a_day_typed_without_its_year_names_the_form_with_one(
+    day: dt.date, form: Callable[[dt.date], str]
+) -> None:
+    with pytest.raises(ExpressionError) as info:
+        read_day(form(day))
+    assert "15/12/2026" in info.value.message + info.value.hint
 
 
 @settings(max_examples=300, deadline=None)

@@ -108,3 +108,14 @@ def test_split_names_gives_back_each_name_once(parts: list[str]) -> None:
 @given(names)
 def test_fold_ignores_case_and_diacritics(name: str) -> None:
     assert fold(name) == fold(name.upper()) == fold(fold(name))
+
+
+def test_a_library_unit_the_registry_lacks_is_a_warning_and_owes_nothing() -> None:
+    from campaigns.adapt import LIBRARY
+    from campaigns.loader import load_file
+
+    path = LIBRARY / "bao-cao-chi-so-xanh-pgi.toml"
+    found, problems = load_file(path, WITH_UNITS, "Asia/Ho_Chi_Minh")
+    assert found is not None
+    assert problems and all(p.severity == "warning" for p in problems)
+    assert all(d.units == () or set(d.units) <= set(REGISTRY.units) for d in found.deadlines)

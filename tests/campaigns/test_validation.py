@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from campaigns.loader import load_paths, parse_document
+from campaigns.model import ChannelCatalog
 from campaigns.report import toml_problem
 from tests.helpers import CATALOG, HEAD, errors, parse
 
@@ -113,6 +114,34 @@ def test_unknown_channel_and_target() -> None:
         "c.toml:7: message[1].channels[1]: không có kênh 'telegarm' trong config.toml (có phải ý bạn là 'telegram'?)",
         "c.toml:7: message[1].channels[2]: kênh 'telegram' không có đích 'nhom-v' (có phải ý bạn là 'nhom-vp'?)",
     ]
+
+
+def test_a_chat_channel_with_no_targets_cannot_be_named_alone() -> None:
+    """``channels = ["telegram"]`` means every target of the channel; with none declared it
+    names no chat, and Telegram would answer "chat_id is empty" at every send. The file is
+    refused at the line, saying what to declare and what to write; a channel with targets, a
+    console channel and "subscribers" stay fine alone."""
+    catalog = ChannelCatalog(
+        targets={"console": (), "telegram": (), "zalo": ("oa",)},
+        defaults=("console",),
+        needs_target=frozenset({"telegram", "zalo"}),
+    )
+    text = (
+        HEAD
+        + '[[message]]\nid = "m"\nat = 2026-06-05\ntext = "x"\n'
+        + 'channels = ["console", "zalo", "subscribers", "telegram"]\n'
+        + '[[deadline]]\nid = "d"\ntitle = "Báo cáo"\ndue = 2026-12-10\nremind = [1]\n'
+        + 'channels = ["telegram"]\n'
+    )
+    assert errors(text, catalog) == [
+        f"c.toml:{line}: {where}: kênh 'telegram' gửi tới một nhóm hoặc một người nhưng "
+        "config.toml chưa khai báo đích nào cho kênh này (khai báo mã nhóm trong config.toml, "
+        'mục [channels.telegram.targets], ví dụ nhom-van-phong = "MÃ-NHÓM", rồi ghi '
+        '"telegram:nhom-van-phong"; hoặc ghi "subscribers" để gửi tới các nhóm đã /subscribe)'
+        for line, where in [(7, "message[1].channels[4]"), (13, "deadline[1].channels[1]")]
+    ]
+    fine = HEAD + '[[message]]\nid = "m"\nat = 2026-06-05\ntext = "x"\nchannels = ["zalo"]\n'
+    assert errors(fine, catalog) == []
 
 
 def test_template_placeholder_that_does_not_exist() -> None:

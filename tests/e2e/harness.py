@@ -139,7 +139,9 @@ class Office:
 
     def http_url(self) -> str:
         """The daemon's HTTP root, from its log (tests run it on a free port)."""
-        found = wait_for(lambda: re.search(r"http listening url=(\S+)", self.log()), 20, "http")
+        found = wait_for(
+            lambda: re.search(r"loa\.daemon [^\n]*? url=(http\S+)", self.log()), 20, "http"
+        )
         return str(found[1])
 
     def log(self) -> str:

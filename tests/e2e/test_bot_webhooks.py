@@ -143,7 +143,7 @@ def test_telegram_webhook_takes_only_genuine_updates_and_answers_each_once(
     assert httpx.get(hook).status_code == 405
     assert len(telegram.messages_to(user)) == 4
 
-    assert "tg (webhook) ok" in office.loa("status").stdout
+    assert "tg (webhook) hoạt động" in office.loa("status").stdout
     code, out, err = office.stop(process)
     assert code == 0, err
     assert TG_SECRET not in out + err

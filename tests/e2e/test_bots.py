@@ -77,7 +77,7 @@ def test_commands_subscription_admin_and_restart(
     assert "chỉ dành cho quản trị viên" in reply_to(fake, user, 3, "the refusal")
     fake.queue_message(admin, "/STATUS")
     status = reply_to(fake, admin, 1, "the admin's /status")
-    assert status.startswith("Tình trạng gửi tin:") and "pending: 1" in status
+    assert status.startswith("Tình trạng gửi tin:") and "đang chờ: 1" in status
 
     fake.queue_message(group, "/help@some_other_bot")
     fake.queue_message(group, "/help@" + fake.bot_username)
@@ -118,7 +118,8 @@ def test_commands_subscription_admin_and_restart(
     }
     assert len(texts(fake, user)) == 4  # the campaign message came once
     status_text = office.loa("status").stdout
-    assert "tg (polling) ok" in status_text
+    assert "tg (hỏi tin định kỳ) hoạt động từ " in status_text  # in Vietnamese, local time
+    assert "+00:00" not in status_text
     code, _, err = office.stop(process)
     assert code == 0, err
 

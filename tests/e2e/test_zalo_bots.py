@@ -161,7 +161,7 @@ def test_an_unreachable_zalo_platform_leaves_the_schedule_on_time(
     assert record["text"] == "Nhắc: giao ban sáng thứ Hai"
     assert process.poll() is None
 
-    assert "zb (polling) failing" in office.loa("status").stdout
+    assert "zb (hỏi tin định kỳ) đang lỗi" in office.loa("status").stdout
     # a bot that cannot reach its platform degrades loa; it does not make it unhealthy
     assert health().status_code == 200
     code, _, err = office.stop(process)

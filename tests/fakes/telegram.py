@@ -30,7 +30,22 @@ Python-telegram-bot builds ``{base_url}{token}/{method}``; ``fake.base_url`` is
 ``http://127.0.0.1:PORT/bot``. loa's config.toml takes ``fake.url`` (``base_url =
 "http://127.0.0.1:PORT"``, what the fake prints when run alone): loa adds ``/bot`` itself, and
 refuses a token sent to ``.../bot/bot<token>``. Besides the Bot API, ``/_fake/...`` offers a small admin
-surface (state, chats, updates, block, migrate, faults) for manual sessions.
+surface for manual sessions, so a person can play the chat members (JSON bodies; ``token``
+is optional everywhere and picks a bot other than the first):
+
+- ``GET /_fake/state``: what was accepted and refused, the chats, the queued updates;
+- ``POST /_fake/updates`` ``{"chat_id": -2001, "text": "/upcoming"}``: a member of that chat
+  writes to the bot (a text starting with "/" is a command); ``{"update": {...}}`` queues a
+  raw update instead. The bot gets it by getUpdates, or at its webhook if one is set::
+
+      curl -s http://127.0.0.1:8081/_fake/updates -H 'Content-Type: application/json' \\
+        -d '{"chat_id": -2001, "text": "/upcoming"}'
+
+- ``POST /_fake/chats`` ``{"id": -2002, "type": "group", "title": "..."}``: a new chat;
+- ``POST /_fake/block`` / ``/_fake/unblock`` ``{"chat_id": 1001}``: the user blocks the bot;
+- ``POST /_fake/migrate`` ``{"chat_id": -2001}``: the group becomes a supergroup;
+- ``POST /_fake/fail_next`` ``{"count": 2, "fault": "500"}``, ``/_fake/faults``
+  ``{"probability": 0.2, "seed": 1}``, ``/_fake/reset``: misbehave, or stop misbehaving.
 
 Where the real platform is vague, the fake chooses the stricter reading and says so:
 length counts UTF-16 code units (``length_unit="codepoints"`` to relax), a bare ``&`` in HTML
@@ -1839,6 +1854,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m tests.fakes.telegram",
         description="A strict local fake of the Telegram Bot API for trying loa by hand.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=(
+            "A chat member writes to the bot (chat -2001 is one of the chats printed at start):\n"
+            "  curl -s http://127.0.0.1:8081/_fake/updates -H 'Content-Type: application/json' \\\n"
+            '    -d \'{"chat_id": -2001, "text": "/upcoming"}\'\n'
+            "What was sent and answered: curl -s http://127.0.0.1:8081/_fake/state\n"
+            "Every admin action: python -m pydoc tests.fakes.telegram"
+        ),
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8081, help="0 picks a free port")

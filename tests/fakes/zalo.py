@@ -20,7 +20,19 @@ Use it from async tests::
         assert fake.accepted[0].text == "..."
 
 from sync tests (a daemon under test running as a subprocess) with ``with fake.in_thread():``,
-and alone with ``python -m tests.fakes.zalo --port 8700``.
+and alone with ``python -m tests.fakes.zalo --port 8700``. Run alone, the fake is driven through
+``/__fake__/<action>`` on the OA port (JSON bodies), so a person can play the users:
+
+- ``GET /__fake__/state``: what was accepted and refused, renewals, usage;
+- ``POST /__fake__/bot-update`` ``{"chat_id": "6ede9afa66b88fe6d6a9", "text": "/upcoming"}``:
+  a user writes to the Zalo bot (taken by getUpdates, or sent to its webhook if one is set)::
+
+      curl -s http://127.0.0.1:8700/__fake__/bot-update -H 'Content-Type: application/json' \\
+        -d '{"chat_id": "6ede9afa66b88fe6d6a9", "text": "/upcoming"}'
+
+- ``POST /__fake__/user`` ``{"user_id": "...", "follower": true, "last_interaction_seconds_ago":
+  60}``: an OA follower; ``/__fake__/chat`` ``{"chat_id": "..."}``: a bot chat;
+- ``POST /__fake__/expire-access-token``, ``/__fake__/faults`` ``{"rate": 0.2, "seed": 1}``.
 
 What the fake does and where each behaviour comes from
 --------------------------------------------------------
@@ -1881,6 +1893,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tests.fakes.zalo",
         description="Local fake Zalo OA API, OAuth v4 and Zalo Bot API on 127.0.0.1.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=(
+            "A user writes to the Zalo bot (8700: the OA port; the chat is one printed at start):\n"
+            "  curl -s http://127.0.0.1:8700/__fake__/bot-update -H 'Content-Type: application/json' \\\n"
+            '    -d \'{"chat_id": "6ede9afa66b88fe6d6a9", "text": "/upcoming"}\'\n'
+            "What was sent: curl -s http://127.0.0.1:8700/__fake__/state\n"
+            "Every control action: python -m pydoc tests.fakes.zalo"
+        ),
     )
     parser.add_argument(
         "--port",

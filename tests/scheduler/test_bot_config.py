@@ -70,8 +70,19 @@ def test_a_bot_makes_subscribers_a_default_target(
 ) -> None:
     path = tmp_path / "config.toml"
     path.write_text(BASE, "utf-8")
-    assert "subscribers" not in load_config(path).catalog().defaults
+    assert load_config(path).catalog().defaults == ("so",)  # tg and oa name no chat yet
     path.write_text(BASE + "[channels.tg.bot]\nenabled = true\n", "utf-8")
-    assert load_config(path).catalog().defaults == ("tg", "oa", "so", "subscribers")
+    assert load_config(path).catalog().defaults == ("so", "subscribers")
+    path.write_text(BASE + '[channels.tg.targets]\nnhom = "-100"\n', "utf-8")
+    assert load_config(path).catalog().defaults == ("tg", "so")
     path.write_text(BASE + '[campaigns]\ndefault_channels = ["so", "subscribers"]\n', "utf-8")
     assert load_config(path).catalog().defaults == ("so", "subscribers")
+
+
+def test_a_default_channel_must_name_a_chat_on_telegram_or_zalo(tmp_path: Path) -> None:
+    """Messages without ``channels`` go to the defaults: a chat platform there needs a target,
+    or every such message would fail with "chat_id is empty"."""
+    found = problems(tmp_path, '[campaigns]\ndefault_channels = ["so", "tg", "subscribers"]\n')
+    assert len(found) == 1, found
+    assert "config.toml:12: campaigns.default_channels[2]: kênh 'tg' gửi tới một nhóm" in found[0]
+    assert "[channels.tg.targets]" in found[0]

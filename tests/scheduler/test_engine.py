@@ -6,14 +6,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, event, select, update
+from sqlalchemy.exc import OperationalError
 
 from channels.base import OutboundMessage, Receipt
 from channels.errors import AuthError, PermanentError, RateLimited, TransientError
 from channels.file import FileChannel
 from scheduler.engine import DispatchEngine, RetryPolicy
+from scheduler.storage import fault_kind
 from scheduler.tables import Delivery, State
 
 D = Delivery.__table__  # type: ignore[attr-defined]
@@ -305,3 +308,35 @@ async def test_an_answer_lost_in_flight_marks_a_possible_duplicate_for_good(db: 
     assert (
         row(db, "k2")["state"] == "sent" and not row(db, "k2")["possible_duplicate"]
     )  # a 502: refused
+
+
+async def test_a_send_the_database_refuses_to_record_is_recorded_first_next_time(
+    db: Engine,
+) -> None:
+    """The disk turns read-only between the send and its record: the message is not left in
+    ``sending`` (to be sent again after a restart), it is recorded once writes work again."""
+    read_only = False
+
+    @event.listens_for(db, "checkout")
+    def _mode(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        dbapi_connection.execute(f"PRAGMA query_only = {int(read_only)}")  # SQLite's own refusal
+
+    class TurnsReadOnly(Scripted):
+        async def send(self, message: OutboundMessage) -> Receipt:
+            nonlocal read_only
+            read_only = True
+            return await super().send(message)
+
+    clock = Clock(T0)
+    channel = TurnsReadOnly(clock)
+    engine = engine_for(db, channel, clock)
+    add(db, "k1", T0)
+    with pytest.raises(OperationalError) as refused:
+        await engine.run_due()
+    assert fault_kind(refused.value) == "read_only"
+    read_only = False
+    assert row(db, "k1")["state"] == "sending"
+    await engine.run_due()
+    stored = row(db, "k1")
+    assert stored["state"] == "sent" and stored["provider_message_id"] == "id-1"
+    assert len(channel.sent) == 1 and engine.unrecorded == []

@@ -1,12 +1,15 @@
-"""The daemon's HTTP socket: ready for connections as soon as its URL is announced, and a port
-already taken is a clear error."""
+"""The daemon's HTTP socket: ready for connections as soon as its URL is announced, a port
+already taken is a clear error, and slow clients are timed out and bounded."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 
 import pytest
 from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
 
 from scheduler.errors import PortInUse
 from scheduler.http_server import HttpServer
@@ -30,3 +33,67 @@ def test_a_port_in_use_is_named() -> None:
             HttpServer(Starlette(), "127.0.0.1", first.port)
     finally:
         first.sock.close()
+
+
+async def _served(server: HttpServer) -> asyncio.Task[None]:
+    task = asyncio.create_task(server.serve())
+    while not server.server.started:
+        await asyncio.sleep(0.01)
+    return task
+
+
+async def _closed_by_server(reader: asyncio.StreamReader, timeout: float) -> bool:
+    try:
+        return await asyncio.wait_for(reader.read(), timeout) == b""
+    except (TimeoutError, ConnectionError):
+        return False
+
+
+async def _healthz(port: int) -> bytes:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"GET /healthz HTTP/1.1\r\nHost: loa\r\nConnection: close\r\n\r\n")
+    answer = await asyncio.wait_for(reader.read(), 5)
+    writer.close()
+    return answer.split(b"\r\n", 1)[0]
+
+
+def _app() -> Starlette:
+    return Starlette(routes=[Route("/healthz", lambda request: PlainTextResponse("ok"))])
+
+
+async def test_headers_that_do_not_complete_in_time_close_the_connection() -> None:
+    server = HttpServer(_app(), "127.0.0.1", 0, header_timeout=0.3)
+    task = await _served(server)
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(b"GET /healthz HTTP/1.1\r\nHost: loa\r\n")  # never the blank line
+        idle_reader, _idle = await asyncio.open_connection(
+            "127.0.0.1", server.port
+        )  # sends nothing
+        assert await _closed_by_server(reader, 3) and await _closed_by_server(idle_reader, 3)
+        assert await _healthz(server.port) == b"HTTP/1.1 200 OK"
+    finally:
+        server.stop()
+        await task
+
+
+async def test_past_the_bound_the_oldest_unfinished_close_and_a_quick_request_is_served() -> None:
+    server = HttpServer(_app(), "127.0.0.1", 0, header_timeout=30, max_unfinished_per_client=4)
+    server.unfinished.grace = 0.2
+    task = await _served(server)
+    try:
+        slow, writers = [], []  # a writer collected closes its connection: keep them
+        for _ in range(10):
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            writer.write(b"GET /healthz HTTP/1.1\r\n")
+            slow.append(reader)
+            writers.append(writer)
+        # within the grace a burst is let in: a bound closes only connections older than that
+        assert not any(await asyncio.gather(*(_closed_by_server(r, 0.05) for r in slow)))
+        await asyncio.sleep(0.3)  # the grace itself is what is tested
+        assert await _healthz(server.port) == b"HTTP/1.1 200 OK"
+        closed = await asyncio.gather(*(_closed_by_server(r, 1) for r in slow))
+        assert closed == [True] * 7 + [False] * 3  # the oldest seven: 4 = 3 slow + the quick one
+    finally:
+        server.stop()
+        await task

@@ -133,7 +133,7 @@ def test_one_feed_per_unit_however_it_is_named(db: Engine) -> None:
 def ask(db: Engine, text: str, chat: str, language: str = "vi") -> str:
     from scheduler.bot.core import BotSettings, CommandCore, Request
 
-    core = CommandCore(db, BotSettings(units=REGISTRY), clock=lambda: NOW)
+    core = CommandCore(db, BotSettings(catalog=CATALOG), clock=lambda: NOW)
     request = Request(channel="tg", chat=chat, user="42", text=text, language=language,
                       is_group=chat.startswith("-"))  # fmt: skip
     reply = core.handle(request, 4096)

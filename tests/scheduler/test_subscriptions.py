@@ -121,9 +121,9 @@ def test_retry_respects_a_pause_and_an_unsubscribe(db: Engine) -> None:
     with db.begin() as conn:
         conn.execute(update(D).where(D.c.key == "c:ngay:2026@kenh").values(state="failed"))
     subscriptions.unsubscribe(db, "kenh", "111", "c", NOW)
-    assert outbox.retry(db, NOW, "c:ngay:2026@kenh:chat:111") == 0  # the chat said stop
+    assert outbox.retry(db, NOW, CAT, "c:ngay:2026@kenh:chat:111").count == 0  # said stop
     pausing.pause(db, "c", NOW)
-    assert outbox.retry(db, NOW, "c:ngay:2026@kenh") == 1
+    assert outbox.retry(db, NOW, CAT, "c:ngay:2026@kenh").count == 1
     assert states(db)["c:ngay:2026@kenh"] == "held"  # it waits for /resume
 
 
@@ -197,9 +197,9 @@ def test_retry_never_sends_to_a_chat_that_is_no_longer_subscribed(db: Engine) ->
         conn.execute(update(D).where(D.c.key == key).values(state="failed"))
     subscriptions.unsubscribe(db, "kenh", "111", "c", NOW)
     assert states(db)[key] == "failed"  # what happened to it stays on record
-    assert outbox.retry(db, NOW) == 0 and outbox.retry(db, NOW, key) == 0
+    assert outbox.retry(db, NOW, CAT) == outbox.retry(db, NOW, CAT, key) == outbox.Retried(0)
     subscriptions.subscribe(db, "kenh", "111", "c", NOW)
-    assert outbox.retry(db, NOW, key) == 1  # subscribed again: a person may send it
+    assert outbox.retry(db, NOW, CAT, key).count == 1  # subscribed again: a person may send it
 
 
 def test_sync_holds_and_cancels_what_a_concurrent_pause_or_unsubscribe_missed(
@@ -326,7 +326,8 @@ def test_the_stored_duplicate_is_cancelled_with_its_reason_and_comes_back_withou
     assert f"c:ngay:2027@kenh:chat:{GROUP}" in reasons["c:ngay:2027@kenh:nhom-van-phong"][1]
     sync(db, [campaign(TO_DEFAULTS, NAMED)], NAMED, NOW, HORIZON, force=True)
     assert cancelled_rows(db) == reasons  # stable: nothing flips between syncs
-    assert outbox.retry(db, NOW, f"c:ngay:2026@kenh:chat:{GROUP}") == 0  # nor by hand
+    kept = outbox.retry(db, NOW, NAMED, f"c:ngay:2026@kenh:chat:{GROUP}")  # nor by hand
+    assert kept.count == 0 and "c:ngay:2026@kenh:nhom-van-phong" in kept.refused[0].detail
 
     bare = ChannelCatalog(targets={"kenh": ()}, defaults=NAMED.defaults)
     sync(db, [campaign(TO_DEFAULTS, bare)], bare, NOW, HORIZON)
