@@ -381,6 +381,16 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         '"units" gửi tới nhóm chat của các đơn vị, nhưng chưa có danh sách đơn vị',
         '"units" sends to the units\' chats, but there is no units registry',
     ),
+    "units_no_owner": (
+        '"units" gửi tới các đơn vị của một hoạt động hoặc hạn chót, nhưng tin nhắn này không '
+        "gắn với hoạt động hay hạn chót nào",
+        '"units" sends to the units of an activity or deadline, but this message belongs to '
+        "neither",
+    ),
+    "units_no_owner_hint": (
+        'tính thời điểm "at" từ một hạn chót hoặc hoạt động, hoặc ghi "activity"',
+        'time "at" from a deadline or an activity, or set "activity"',
+    ),
     "units_registry_hint": (
         "khai báo các đơn vị và nhóm chat của họ trong config.toml: [units.<mã>]",
         "declare the units and their chats in config.toml: [units.<id>]",

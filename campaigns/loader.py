@@ -556,6 +556,13 @@ class _FileChecker:
         only = next(iter(refs)) if len(refs) == 1 else None
         bound = raw.activity or (only if self.kinds.get(only or "") == "activity" else None)
         deadline = only if self.kinds.get(only or "") == "deadline" else None
+        if (
+            bound is None
+            and deadline is None
+            and any(c.partition(":")[0] == UNITS for c in channels)
+        ):  # whose units? nobody's: it would reach no chat
+            self.report((*base, "channels"), t("units_no_owner"), t("units_no_owner_hint"))
+            return None
         image = self._image((*base, "image"), raw.image)
         if image is None:
             return None

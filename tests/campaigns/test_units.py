@@ -119,3 +119,9 @@ def test_a_library_unit_the_registry_lacks_is_a_warning_and_owes_nothing() -> No
     assert found is not None
     assert problems and all(p.severity == "warning" for p in problems)
     assert all(d.units == () or set(d.units) <= set(REGISTRY.units) for d in found.deadlines)
+
+
+def test_units_on_a_message_of_no_activity_or_deadline_is_refused() -> None:
+    text = HEAD + '[[message]]\nid = "m"\nat = 2026-06-01\ntext = "x"\nchannels = ["units"]\n'
+    (found,) = errors(text, WITH_UNITS)
+    assert found.startswith('c.toml:7: message[1].channels: "units" gửi tới các đơn vị')
