@@ -170,3 +170,19 @@ def test_a_unit_no_longer_owing_or_a_deleted_file_is_not_escalated(synced: Engin
     sync(db, [], CATALOG, NOW, HORIZON)  # the file is deleted
     after = dt.datetime(2026, 12, 11, 0, 0, 1, tzinfo=VN)
     assert reports.escalate(db, after, REGISTRY, [("tg", "admin:9")], VN) == 0
+
+
+def test_a_units_chat_named_three_ways_gets_each_message_once() -> None:
+    from campaigns.expand import Dispatch, delivery_key
+    from scheduler.sync import one_per_chat
+
+    def to(target: str) -> Dispatch:
+        key = delivery_key("c:m:once", "tg", target)
+        return Dispatch(key, "c:m:once", "c", "m", "once", "tg", target, NOW, "x")
+
+    addresses = {("tg", "van-phong"): "-1", **REGISTRY.addresses}
+    # the configured alias wins over the unit's chat by id, which wins over a subscription
+    kept, dropped = one_per_chat([to("chat:-1"), to("unit:so:-1"), to("van-phong")], addresses)
+    assert [d.target for d in kept] == ["van-phong"] and len(dropped) == 2
+    kept, _ = one_per_chat([to("chat:-1"), to("unit:so:-1")], addresses)
+    assert [d.target for d in kept] == ["unit:so:-1"]
