@@ -278,6 +278,42 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "offset too large (at most 366 days)",
     ),
     "bad_every": ("'every' phải là day, week hoặc month", "'every' must be day, week or month"),
+    "bad_if_day_off": (
+        "'if_day_off' không nhận '{value}'",
+        "'if_day_off' does not take '{value}'",
+    ),
+    "bad_if_day_off_hint": (
+        'dùng "giữ" (keep), "trước" (before) hoặc "sau" (after)',
+        'use "keep" (giữ), "before" (trước) or "after" (sau)',
+    ),
+    "before_mixed_hint": (
+        "viết 'trước' ở mọi ngày của danh sách, hoặc ở không ngày nào",
+        "write 'before' on every date of the list, or on none",
+    ),
+    "before_moves_after": (
+        "hạn 'trước' một ngày không thể dời sang ngày sau",
+        "a deadline due 'before' a date cannot move to a later day",
+    ),
+    "before_moves_after_hint": (
+        'bỏ \'if_day_off\', hoặc dùng "trước" hay "giữ"',
+        'drop \'if_day_off\', or use "before" or "keep"',
+    ),
+    "no_working_day": (
+        "không tìm thấy ngày làm việc nào gần {day}",
+        "no working day found near {day}",
+    ),
+    "no_working_day_hint": (
+        "kiểm tra [calendar] trong config.toml: weekend và days_off",
+        "check [calendar] in config.toml: weekend and days_off",
+    ),
+    "working_days_mixed": (
+        "không cộng ngày làm việc cùng khoảng lệch khác: '{value}'",
+        "working days do not mix with other offsets: '{value}'",
+    ),
+    "working_days_mixed_hint": (
+        "viết riêng, ví dụ 'han-nop -3 ngày làm việc' hoặc 'le-phat-dong +2wd 08:00'",
+        "write it alone, e.g. 'report-due -3 working days' or 'launch +2wd 08:00'",
+    ),
     "bad_weekday": ("thứ '{value}' không hợp lệ", "weekday '{value}' is not valid"),
     "bad_weekday_hint": (
         "dùng mon, tue, wed, thu, fri, sat, sun",
@@ -304,6 +340,26 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "when_not_for_activity": (
         "hoạt động chỉ dùng một thời điểm mỗi năm (không dùng every/rrule/danh sách)",
         "an activity takes one time a year (no every/rrule/list)",
+    ),
+    "by_year_keys": (
+        "trong by_year chỉ ghi {keys}",
+        "by_year takes only {keys}",
+    ),
+    "by_year_needs_yearly": (
+        "by_year chỉ thay được thời điểm hằng năm (hằng năm, âm lịch, thứ mấy của tháng)",
+        "by_year can only replace a yearly time (yearly, lunar, a weekday of a month)",
+    ),
+    "by_year_needs_yearly_hint": (
+        "ghi '{key}' dạng hằng năm, ví dụ \"hằng năm 25/05\", rồi ghi ngày riêng của từng năm "
+        "trong by_year",
+        "write '{key}' as a yearly time, e.g. \"yearly 05-25\", then each year's own date in "
+        "by_year",
+    ),
+    "by_year_dates_only": (
+        'trong by_year chỉ ghi ngày ("05/06", "05/06/2024", "âm lịch 10/03"), không '
+        "ghi thời điểm tương đối hay lặp lại",
+        'by_year takes dates ("05/06", "05/06/2024", "lunar 03-10"), not relative or '
+        "repeated times",
     ),
     "unknown_ref": ("không có hoạt động '{value}'", "there is no activity '{value}'"),
     "unknown_ref_or_deadline": (
@@ -484,6 +540,27 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "bad_port": (
         "cổng phải từ 0 đến 65535 (0: tự chọn)",
         "port must be 0 to 65535 (0: any free port)",
+    ),
+    "bad_weekend_day": (
+        "ngày cuối tuần '{value}' không hợp lệ",
+        "weekend day '{value}' is not valid",
+    ),
+    "bad_weekend_day_hint": (
+        'dùng "thứ bảy", "chủ nhật" hoặc saturday, sunday, …',
+        'use saturday, sunday, … or "thứ bảy", "chủ nhật"',
+    ),
+    "bad_calendar_day": ("ngày '{value}' không hợp lệ", "day '{value}' is not valid"),
+    "bad_calendar_day_hint": (
+        'viết một ngày có năm: 2027-02-08 hoặc "08/02/2027"',
+        'write a day with its year: 2027-02-08 or "08/02/2027"',
+    ),
+    "calendar_file_bad": (
+        "tệp ngày nghỉ {path} không đọc được: {reason}",
+        "the holidays file {path} cannot be read: {reason}",
+    ),
+    "calendar_file_bad_hint": (
+        "tệp TOML chỉ có days_off = [...] và working_days = [...]",
+        "a TOML file with only days_off = [...] and working_days = [...]",
     ),
     "bad_feed_path": ("lịch '{value}' không hợp lệ", "feed '{value}' is not valid"),
     "bad_feed_path_hint": (
@@ -1081,6 +1158,16 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "reminder_default": (
         "Nhắc việc: {{ deadline.title }} — hạn chót {{ deadline.due }} (còn {{ days_left }} ngày).",
         "Reminder: {{ deadline.title }} is due {{ deadline.due }} ({{ days_left }} days left).",
+    ),
+    "moved_from": (
+        "dời từ {date} (ngày nghỉ)",
+        "moved from {date} (day off)",
+    ),
+    "reminder_default_before": (
+        "Nhắc việc: {{ deadline.title }} — hạn cuối {{ deadline.due }}, trước ngày "
+        "{{ deadline.before }} (còn {{ days_left }} ngày).",
+        "Reminder: {{ deadline.title }} — last day {{ deadline.due }}, before "
+        "{{ deadline.before }} ({{ days_left }} days left).",
     ),
     "deadline_title": ("Hạn: {title}", "Due: {title}"),
     "reminder_title": (

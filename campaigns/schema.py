@@ -27,6 +27,8 @@ class ActivityFile(_Strict):
     description: str = ""
     url: str = ""
     tags: list[str] = []
+    if_day_off: str | None = None
+    by_year: dict[str, dict[str, Any]] = {}
 
 
 class MessageFile(_Strict):
@@ -36,6 +38,8 @@ class MessageFile(_Strict):
     channels: list[str] = []
     activity: str | None = None
     image: str = ""
+    if_day_off: str | None = None
+    by_year: dict[str, dict[str, Any]] = {}
 
 
 class DeadlineFile(_Strict):
@@ -50,6 +54,8 @@ class DeadlineFile(_Strict):
     partners: list[str] = []
     units: list[str] = []  # who owes it, when not its lead and partners
     description: str = ""
+    if_day_off: str | None = None
+    by_year: dict[str, dict[str, Any]] = {}
 
 
 class CampaignFile(_Strict):

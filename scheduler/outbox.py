@@ -271,10 +271,16 @@ def list_deliveries(
         return list(conn.execute(query).all())
 
 
-def last_errors(engine: Engine, limit: int = 5) -> list[Row[Any]]:
+def last_errors(
+    engine: Engine, limit: int = 5, hidden: frozenset[str] = frozenset()
+) -> list[Row[Any]]:
+    """The latest failures, misses and retries; none of the ``hidden`` (private) campaigns."""
+    condition = D.c.state.in_([State.FAILED, State.RETRYING, State.MISSED])
+    if hidden:
+        condition = and_(condition, D.c.campaign.not_in(sorted(hidden)))
     query = (
         select(D.c.key, D.c.state, D.c.last_error, D.c.updated_at)
-        .where(D.c.state.in_([State.FAILED, State.RETRYING, State.MISSED]))
+        .where(condition)
         .order_by(D.c.updated_at.desc())
         .limit(limit)
     )

@@ -38,6 +38,7 @@ class PlanRow:
     partners: tuple[str, ...] = ()
     error: str = ""
     units: tuple[str, ...] = ()  # who owes a deadline
+    moved_from: dt.date | None = None  # the day off the item was moved from
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -55,6 +56,7 @@ class PlanRow:
             "lead": self.lead,
             "partners": list(self.partners),
             "error": self.error,
+            "moved_from": self.moved_from.isoformat() if self.moved_from else None,
         }
 
 
@@ -77,6 +79,7 @@ def plan_rows(expansion: Expansion, campaigns: Iterable[Campaign]) -> list[PlanR
                 location=a.location,
                 lead=a.lead,
                 partners=a.partners,
+                moved_from=a.moved_from,
             )
         )
     for d in expansion.deadlines:
@@ -94,6 +97,7 @@ def plan_rows(expansion: Expansion, campaigns: Iterable[Campaign]) -> list[PlanR
                 lead=d.lead,
                 partners=d.partners,
                 units=d.units,
+                moved_from=d.moved_from,
             )
         )
     for m in expansion.messages:
@@ -111,6 +115,7 @@ def plan_rows(expansion: Expansion, campaigns: Iterable[Campaign]) -> list[PlanR
                 key=m.key,
                 text=m.text,
                 error=m.error,
+                moved_from=m.moved_from,
             )
         )
     rows.sort(key=lambda r: (r.start, r.kind != "activity", r.key))
@@ -135,6 +140,13 @@ def when_text(row: PlanRow, lang: str | None = None) -> str:
     return f"{format_datetime(row.start, lang)} – {format_datetime(end, lang)}"
 
 
+def moved_text(row: PlanRow) -> str:
+    """Why the date is not the one the file gives: "dời từ Thứ Bảy, 25/05/2030 (ngày nghỉ)"."""
+    if row.moved_from is None:
+        return ""
+    return t("moved_from", date=format_date(row.moved_from, language()))
+
+
 def kind_text(kind: str) -> str:
     return t(f"kind_{kind}")
 
@@ -152,11 +164,15 @@ def plan_entries(rows: Iterable[PlanRow]) -> list[RenderableType]:
         head = Text(f"{when_text(row)} · {kind_text(row.kind)}", style=_STYLES[row.kind])
         if row.channels:
             head.append(f" → {', '.join(row.channels)}")
-        title = markup.parse(row.title).plain() if row.kind == "message" else row.title
+        # a message's title in the JSON is its first line cut to 120 characters; a reader gets it whole
+        first = row.text.strip().splitlines()[:1] if row.kind == "message" and row.text else []
+        title = markup.parse(first[0]).plain() if first else row.title
         body = Text(title) if not row.error else Text(row.error, style="red")
         details = [t("plan_campaign", id=row.campaign)]
         if row.lead:
             details.append(t("plan_lead", unit=row.lead))
+        if row.moved_from is not None:
+            details.append(moved_text(row))
         entries.append(Text())
         entries.append(head)
         for line in (body, *(Text(d, style="dim") for d in details)):
