@@ -44,6 +44,7 @@ title = "Chỉ số xanh cấp tỉnh"
 id = "bao-cao-pgi"
 title = "Báo cáo kết quả PGI"
 due = {iso(due)}
+if_day_off = "keep"  # the test runs on any day, a weekend too
 lead = "sở tn&mt"
 partners = ["Tỉnh Đoàn", "Ủy ban MTTQ Việt Nam tỉnh"]
 
