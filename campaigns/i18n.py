@@ -867,6 +867,25 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "Another 'loa run' (pid {pid}) is using this database ({path}). SQLite allows one; stop the "
         "other one, or use PostgreSQL to run several.",
     ),
+    "store_unreachable": (
+        "Không kết nối được cơ sở dữ liệu {url}: {reason}. Hãy kiểm tra url của mục database "
+        "trong config.toml và máy chủ cơ sở dữ liệu có đang chạy không.",
+        "Cannot reach the database {url}: {reason}. Check the database url in config.toml and "
+        "that the database server is running.",
+    ),
+    "store_driver_missing": (
+        "Thiếu thư viện {module} để mở cơ sở dữ liệu này; với PostgreSQL hãy cài: "
+        ".venv/bin/pip install -e '.[postgres]'",
+        "The library {module} that opens this database is missing; for PostgreSQL install it: "
+        ".venv/bin/pip install -e '.[postgres]'",
+    ),
+    "already_running_postgres": (
+        "Một tiến trình 'loa run' khác ({holder}) đang dùng cơ sở dữ liệu PostgreSQL này. Hiện mỗi "
+        "cơ sở dữ liệu chỉ chạy một tiến trình; nhiều tiến trình cùng lúc sẽ có trong bản sau. Hãy "
+        "dừng tiến trình kia trước.",
+        "Another 'loa run' ({holder}) is using this PostgreSQL database. For now one process runs "
+        "per database; several at once are coming in a later version. Stop the other one first.",
+    ),
     "schema_too_new": (
         "cơ sở dữ liệu này do một phiên bản loa mới hơn ghi (lược đồ {revision}, bản loa này "
         "không biết): nâng cấp loa lên bản mới hơn, hoặc khôi phục bản sao lưu cơ sở dữ liệu "

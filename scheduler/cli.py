@@ -35,7 +35,7 @@ from scheduler import audit, daemon, logs, outbox, pausing, subscriptions
 from scheduler.bot.runner import read_health
 from scheduler.campaign_set import load_campaigns
 from scheduler.config import Config, configured_language, load_config
-from scheduler.db import migrate, open_engine, sqlite_path
+from scheduler.db import StoreUnavailable, migrate, open_engine, sqlite_path
 from scheduler.engine import utcnow
 from scheduler.errors import PortInUse, SchemaTooNew
 from scheduler.lock import AlreadyRunning, nudge, unless_daemon
@@ -269,9 +269,7 @@ def _open_store(cfg: Config) -> Engine:
 
 
 def _nudge(cfg: Config) -> None:
-    path = sqlite_path(cfg.database_url)
-    if path is not None:
-        nudge(path)
+    nudge(cfg.database_url)
 
 
 @app.command(help=t("cmd_run"))
@@ -594,7 +592,7 @@ def send_command(
         raise UserError(t("empty_text"))
     db = _open_store(cfg)
     key = outbox.add_manual(db, channel, target, text.strip(), utcnow(), cfg.tz)
-    with unless_daemon(sqlite_path(cfg.database_url)) as alone:
+    with unless_daemon(cfg.database_url) as alone:
         if not alone:
             _nudge(cfg)  # the running daemon sends it
         else:
@@ -669,7 +667,7 @@ def refresh_store(cfg: Config, db: Engine) -> None:
     """Bring the store up to date with the campaign files, unless a daemon does that already."""
     from scheduler.sync import sync
 
-    with unless_daemon(sqlite_path(cfg.database_url)) as alone:
+    with unless_daemon(cfg.database_url) as alone:
         if not alone:
             return  # the running daemon keeps the store in sync
         result = load_campaigns(cfg)
@@ -762,7 +760,7 @@ def main() -> None:
     except ValidationFailed as exc:
         _print_problems(exc.problems)
         sys.exit(1)
-    except (UserError, CampaignError, SchemaTooNew) as exc:
+    except (UserError, CampaignError, SchemaTooNew, StoreUnavailable) as exc:
         # not markup: a message may quote config.toml's [tables]
         err.print(redact(str(exc)), style="red", markup=False, soft_wrap=True)
         sys.exit(1)

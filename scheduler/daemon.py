@@ -44,7 +44,7 @@ from scheduler.campaign_set import load_campaigns
 from scheduler.config import Config, admin_target
 from scheduler.db import migrate, open_engine, sqlite_path
 from scheduler.engine import DispatchEngine, RetryPolicy, utcnow
-from scheduler.lock import DaemonLock
+from scheduler.lock import Lock, daemon_lock
 from scheduler.outlets import build_outlets
 from scheduler.quotas import QuotaGuard, quotas
 from scheduler.storage import HealthFile, StorageWatch, backoff, describe
@@ -114,7 +114,7 @@ class Daemon:
         # ":fire:"), and rich's table of 3,600 codes (0.5 MB) is never loaded
         self.console = console or Console(highlight=False, emoji=False)
         self.db: Engine | None = None
-        self.lock: DaemonLock | None = None
+        self.lock: Lock | None = None
         self.channels: dict[str, Channel] = {}
         self.engine: DispatchEngine | None = None
         self.scheduler: AsyncIOScheduler | None = None
@@ -142,11 +142,11 @@ class Daemon:
     def open(self) -> None:
         """Everything that can fail on bad setup, before any work: lock, schema, channels."""
         url = self.config.database_url
-        path = sqlite_path(url)
-        if path is not None:
-            self.lock = DaemonLock(path)
+        self.lock = daemon_lock(url)
+        if self.lock is not None:
             self.lock.acquire()
         self.db = open_engine(url)
+        path = sqlite_path(url)
         health_file = HealthFile(path) if path is not None else None
         self.storage = StorageWatch(self.db, describe(url), self.clock, health_file)
         try:

@@ -1,17 +1,24 @@
 """Opening the database and bringing its schema up to date.
 
-SQLite is tuned for one daemon plus CLI readers (WAL, a busy timeout); any other SQLAlchemy
-URL is used as given. ``migrate`` runs alembic's upgrade to head, so upgrading loa never asks a
-user to delete their database.
+SQLite is tuned for one daemon plus CLI readers (WAL, a busy timeout). PostgreSQL
+(``postgresql+psycopg://…``, the ``postgres`` extra) is used as given, with the same
+migrations. ``migrate`` runs alembic's upgrade to head, so upgrading loa never asks a user to
+delete their database; on PostgreSQL it holds an advisory lock while it does, so that two
+processes starting together do not both run the same migration.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, Table, create_engine, event, inspect, make_url, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 
+from campaigns.i18n import t
 from scheduler.errors import SchemaTooNew
 
 if TYPE_CHECKING:
@@ -19,10 +26,36 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 HEAD = "0008"  # the newest migration; tests/scheduler/test_migrations.py keeps this true
+# pg_advisory_xact_lock key taken around the upgrade (any number other loa locks do not use)
+MIGRATION_LOCK = 0x6C6F61_01  # "loa" 1
 
 
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
+
+
+class StoreUnavailable(Exception):
+    """The database cannot be reached or opened; the message says which (password hidden) and
+    what to check."""
+
+
+@contextlib.contextmanager
+def reaching(url: str) -> Iterator[None]:
+    """Turns a failed connection to a database server into ``StoreUnavailable``, for the first
+    contact of a command or a daemon with its database. A SQLite file's errors are left as they
+    are: ``scheduler.storage`` tells its faults (read-only, full disk) apart."""
+    try:
+        yield
+    except OperationalError as exc:
+        if not is_postgres(url):
+            raise
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        shown = make_url(url).render_as_string(hide_password=True)
+        raise StoreUnavailable(t("store_unreachable", url=shown, reason=reason)) from None
+
+
+def is_postgres(url: str) -> bool:
+    return url.startswith("postgres")
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -49,7 +82,28 @@ def open_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    try:
+        return create_engine(url, pool_pre_ping=True)
+    except ModuleNotFoundError as exc:  # the postgres extra is not installed
+        raise StoreUnavailable(t("store_driver_missing", module=exc.name)) from None
+
+
+def upsert(
+    conn: Connection,
+    table: Table,
+    values: dict[str, Any],
+    keys: list[str],
+    changes: dict[str, Any] | None = None,
+) -> None:
+    """Insert a row, or where its key is taken already, apply ``changes`` (or leave it be), in
+    one statement: a read then an insert lets two writers at once both find the key free, and
+    the second fails (PostgreSQL) or waits for the first one's lock (SQLite)."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).values(**values)
+    if changes:
+        conn.execute(statement.on_conflict_do_update(index_elements=keys, set_=changes))
+    else:
+        conn.execute(statement.on_conflict_do_nothing(index_elements=keys))
 
 
 def alembic_config(url: str) -> AlembicConfig:
@@ -61,11 +115,13 @@ def alembic_config(url: str) -> AlembicConfig:
     return config
 
 
-def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as conn:
-        if not inspect(conn).has_table("alembic_version"):
-            return None
-        return conn.execute(text("select version_num from alembic_version")).scalar()
+def current_revision(engine: Engine | Connection) -> str | None:
+    if isinstance(engine, Engine):
+        with engine.connect() as conn:
+            return current_revision(conn)
+    if not inspect(engine).has_table("alembic_version"):
+        return None
+    return engine.execute(text("select version_num from alembic_version")).scalar()
 
 
 def migrate(engine: Engine) -> None:
@@ -73,18 +129,27 @@ def migrate(engine: Engine) -> None:
     ``SchemaTooNew`` if a newer loa wrote it (an older loa cannot read it, nor go back).
 
     An up-to-date database is recognised with one query; alembic (slow to import) is loaded
-    only when there is something to upgrade.
+    only when there is something to upgrade. On PostgreSQL the upgrade waits for a
+    transaction-scoped advisory lock and looks at the revision again once it has it: a process
+    that started beside another finds the schema already upgraded, instead of failing halfway
+    through a migration the other one ran. PostgreSQL runs DDL in the transaction, so the lock
+    is released, with everything applied or nothing, at the commit.
     """
-    current = current_revision(engine)
+    with reaching(str(engine.url)):
+        current = current_revision(engine)
     if current == HEAD:
         return
     from alembic import command
     from alembic.script import ScriptDirectory
 
-    config = alembic_config(str(engine.url))
+    config = alembic_config(str(engine.url))  # the password hidden: alembic uses the connection
     known = {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
     if current is not None and current not in known:
         raise SchemaTooNew(current)
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("select pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+            if current_revision(connection) == HEAD:
+                return
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

@@ -20,6 +20,7 @@ from campaigns.i18n import t
 from campaigns.model import ChannelCatalog
 from channels.redact import redact
 from scheduler import pausing, subscriptions
+from scheduler.db import upsert
 from scheduler.tables import ACTIVE_STATES, Delivery, Meta, State, still_active
 
 D = Delivery.__table__  # type: ignore[attr-defined]
@@ -433,9 +434,7 @@ def get_meta(engine: Engine, name: str) -> str | None:
 
 def set_meta(engine: Engine, name: str, value: str) -> None:
     with engine.begin() as conn:
-        done = conn.execute(update(M).where(M.c.name == name).values(value=value)).rowcount
-        if not done:
-            conn.execute(M.insert().values(name=name, value=value))
+        upsert(conn, M, {"name": name, "value": value}, ["name"], {"value": value})
 
 
 @dataclass(frozen=True)

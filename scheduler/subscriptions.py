@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 
 from campaigns.expand import delivery_key
+from scheduler.db import upsert
 from scheduler.tables import ACTIVE_STATES, CampaignVersion, Chat, Delivery, State, Subscription
 
 S = Subscription.__table__  # type: ignore[attr-defined]
@@ -243,11 +244,8 @@ def note_inbound(db: Engine, channel: str, chat: str, now: dt.datetime) -> None:
 
 def _update_chat(db: Engine, channel: str, chat: str, **values: object) -> None:
     with db.begin() as conn:
-        which = and_(C.c.channel == channel, C.c.chat == chat)
-        if not conn.execute(update(C).where(which).values(**values)).rowcount:
-            conn.execute(
-                C.insert().values(**{"language": "", **values}, channel=channel, chat=chat)
-            )
+        row = {"language": "", **values, "channel": channel, "chat": chat}
+        upsert(conn, C, row, ["channel", "chat"], values)
 
 
 def last_inbound(db: Engine, channel: str, chat: str) -> dt.datetime | None:

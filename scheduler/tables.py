@@ -1,6 +1,7 @@
 """The database tables: the one source of truth for what must be sent and what was sent.
 
-Times are stored as UTC and read back timezone-aware on every backend (``UTCDateTime``).
+Times are stored as UTC and read back timezone-aware on every backend (``UTCDateTime``): a
+``timestamptz`` on PostgreSQL, a naive UTC ``DATETIME`` text on SQLite (its format unchanged).
 Schema changes go through the migrations in ``scheduler/migrations``; a test checks that they
 add up to these tables.
 """
@@ -17,17 +18,25 @@ from sqlmodel import Field, SQLModel
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
-    """Aware datetimes in, aware UTC datetimes out, whatever the database keeps."""
+    """Aware datetimes in, aware UTC datetimes out, whatever the database keeps.
+
+    PostgreSQL keeps an instant (``timestamptz``), so its clock and comparisons need no
+    convention; SQLite has no such type and keeps the UTC wall time.
+    """
 
     impl = DateTime(timezone=False)
     cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        return dialect.type_descriptor(DateTime(timezone=dialect.name == "postgresql"))
 
     def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to the store; loa stores aware times only")
-        return value.astimezone(dt.UTC).replace(tzinfo=None)
+        utc = value.astimezone(dt.UTC)
+        return utc if dialect.name == "postgresql" else utc.replace(tzinfo=None)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
         if value is None:
@@ -35,7 +44,9 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if isinstance(value, str):
             value = dt.datetime.fromisoformat(value)
         assert isinstance(value, dt.datetime)
-        return value.replace(tzinfo=dt.UTC)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
 
 
 class State(StrEnum):

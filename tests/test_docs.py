@@ -120,12 +120,14 @@ def test_config_doc_example_loads(
     monkeypatch.setenv("LOA_FEED_TOKEN_PGI", "bi-mat")
     monkeypatch.setenv("LOA_TELEGRAM_WEBHOOK_SECRET", "bi-mat-webhook")
     monkeypatch.setenv("LOA_ZALO_OA_SECRET", "bi-mat-oa")
-    (blocks,) = toml_blocks(doc)
+    blocks, postgres = toml_blocks(doc)
     path = tmp_path / "config.toml"
     path.write_text(blocks, "utf-8")
     config = load_config(path)
     assert config.catalog().targets["telegram"] == ("nhom-van-phong", "kenh-tinh")
     assert config.feed_tokens() == {"campaign/bao-cao-chi-so-xanh-pgi": "bi-mat"}
+    path.write_text(postgres, "utf-8")
+    assert load_config(path).database_url.startswith("postgresql+psycopg://")
 
 
 @each_lang("configuration.md")
@@ -154,7 +156,7 @@ def test_every_command_is_in_the_readme() -> None:
 
 
 def test_readme_starts_with_the_two_commands_and_ci_runs_the_second() -> None:
-    commands = re.findall(r"^python3 .*$", README, re.M)[:2]
+    commands = re.findall(r"^(?:bash tests/services/\S+ && )?python3 .*$", README, re.M)[:2]
     assert "loa" in commands[0] and "pytest" in commands[1]
     assert commands[1] in (ROOT / ".ci" / "run").read_text("utf-8")
 

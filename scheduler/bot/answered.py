@@ -14,6 +14,7 @@ import datetime as dt
 from sqlalchemy import Connection, Engine, and_, delete, select
 
 from channels.inbound import Update
+from scheduler.db import upsert
 from scheduler.tables import AnsweredUpdate
 
 A = AnsweredUpdate.__table__  # type: ignore[attr-defined]
@@ -38,7 +39,6 @@ def seen(db: Engine, channel: str, key: str) -> bool:
 
 def record(db: Engine, channel: str, key: str, now: dt.datetime, prune: bool = False) -> None:
     with db.begin() as conn:
-        if not _recorded(conn, channel, key):
-            conn.execute(A.insert().values(channel=channel, key=key, at=now))
+        upsert(conn, A, {"channel": channel, "key": key, "at": now}, ["channel", "key"])
         if prune:
             conn.execute(delete(A).where(A.c.at < now - KEEP))

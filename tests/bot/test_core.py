@@ -39,6 +39,7 @@ from tests.bot.conftest import (
     unlabel,
     within,
 )
+from tests.store import both_stores
 
 WED = "ngay-moi-truong-the-gioi"
 MONTH = "thang-hanh-dong-vi-moi-truong"
@@ -103,6 +104,7 @@ def test_an_ongoing_campaign_runs_until_this_years_end_not_the_horizons(bot: Bot
     assert "30/06/2026" not in text
 
 
+@both_stores
 def test_campaigns_marks_a_paused_one(bot: Bot) -> None:
     bot.say(f"/pause {GREEN}", user=ADMIN)
     assert f"• Tuần lễ xanh ({GREEN}) (đang tạm dừng) — bắt đầu" in bot.say("/campaigns")
@@ -310,6 +312,7 @@ def test_campaign_id_is_case_insensitive(bot: Bot) -> None:
     assert bot.say("/campaign TUAN-LE-XANH") == bot.say(f"/campaign {GREEN}")
 
 
+@both_stores
 def test_campaign_paused_and_nothing_coming(bot: Bot) -> None:
     bot.say(f"/pause {GREEN}", user=ADMIN)
     bot.clock.now = local(2025, 6, 21, 9, 0)
@@ -394,6 +397,7 @@ def test_feed_unknown_campaign(bot: Bot) -> None:
 # -- /subscribe and /unsubscribe -------------------------------------------------------------
 
 
+@both_stores
 def test_subscribe_adds_the_chat_and_asks_for_a_resync(bot: Bot) -> None:
     reply = bot.ask(f"/subscribe {GREEN}")
     assert reply is not None and reply.resync and not reply.wake
@@ -407,6 +411,7 @@ def test_subscribe_adds_the_chat_and_asks_for_a_resync(bot: Bot) -> None:
     assert states[SOON_KEY] == states[LATER_KEY] == ("pending", "")
 
 
+@both_stores
 def test_subscribe_twice_changes_nothing(bot: Bot) -> None:
     bot.say(f"/subscribe {GREEN}")
     reply = bot.ask("/subscribe TUAN-LE-XANH")
@@ -415,6 +420,7 @@ def test_subscribe_twice_changes_nothing(bot: Bot) -> None:
     assert len(subscription_rows(bot.db)) == 1
 
 
+@both_stores
 def test_subscriptions_are_per_chat_and_channel(bot: Bot) -> None:
     bot.say(f"/subscribe {GREEN}")
     bot.say(f"/subscribe {GREEN}", chat="777")
@@ -424,6 +430,7 @@ def test_subscriptions_are_per_chat_and_channel(bot: Bot) -> None:
     }  # fmt: skip
 
 
+@both_stores
 def test_subscribe_says_when_the_campaign_sends_subscribers_nothing(bot: Bot) -> None:
     bot.sends = False
     assert bot.say(f"/subscribe {WED}").endswith(
@@ -447,12 +454,14 @@ def test_subscribe_says_when_the_campaign_sends_subscribers_nothing(bot: Bot) ->
         ("/subscribe", "Cách dùng: /subscribe MÃ (xem mã bằng /campaigns)."),
     ],
 )
+@both_stores
 def test_subscribe_bad_ids_change_nothing(bot: Bot, text: str, answer: str) -> None:
     reply = bot.ask(text)
     assert reply is not None and reply.pages == [answer] and not reply.resync
     assert subscription_rows(bot.db) == {}
 
 
+@both_stores
 def test_subscribe_and_unsubscribe_without_id_list_the_chats_subscriptions(bot: Bot) -> None:
     bot.say(f"/subscribe {GREEN}")
     bot.say(f"/subscribe {WED}")
@@ -469,6 +478,7 @@ def test_subscribe_and_unsubscribe_without_id_list_the_chats_subscriptions(bot: 
     )
 
 
+@both_stores
 def test_unsubscribe_cancels_only_that_chats_waiting_deliveries(bot: Bot) -> None:
     bot.say(f"/subscribe {GREEN}")
     bot.say(f"/subscribe {GREEN}", chat="777")
@@ -487,6 +497,7 @@ def test_unsubscribe_cancels_only_that_chats_waiting_deliveries(bot: Bot) -> Non
     assert delivery_states(bot.db)[SOON_KEY] == ("cancelled", "unsubscribed")
 
 
+@both_stores
 def test_unsubscribe_leaves_sent_deliveries_alone(bot: Bot) -> None:
     bot.say(f"/subscribe {GREEN}")
     bot.sync()
@@ -497,6 +508,7 @@ def test_unsubscribe_leaves_sent_deliveries_alone(bot: Bot) -> None:
     assert states[SOON_KEY] == ("sent", "") and states[LATER_KEY][0] == "cancelled"
 
 
+@both_stores
 def test_resubscribing_and_a_sync_restore_the_cancelled_deliveries(bot: Bot) -> None:
     bot.say(f"/subscribe {GREEN}")
     bot.sync()
@@ -513,6 +525,7 @@ def test_resubscribing_and_a_sync_restore_the_cancelled_deliveries(bot: Bot) -> 
     assert states[SOON_KEY] == ("cancelled", "unsubscribed")
 
 
+@both_stores
 def test_unsubscribing_and_subscribing_again_before_a_sync_loses_nothing(bot: Bot) -> None:
     """The stored digest already has the chat in it: the sync must expand all the same."""
     bot.say(f"/subscribe {GREEN}")
@@ -524,6 +537,7 @@ def test_unsubscribing_and_subscribing_again_before_a_sync_loses_nothing(bot: Bo
     assert states[SOON_KEY] == states[LATER_KEY] == ("pending", "")
 
 
+@both_stores
 def test_unsubscribe_cancels_held_deliveries_and_a_paused_resubscription_holds(
     bot: Bot,
 ) -> None:
@@ -558,6 +572,7 @@ def test_unsubscribe_cancels_held_deliveries_and_a_paused_resubscription_holds(
         ),
     ],
 )
+@both_stores
 def test_unsubscribe_what_the_chat_does_not_get(bot: Bot, text: str, answer: str) -> None:
     bot.say(f"/subscribe {GREEN}")
     reply = bot.ask(text)
@@ -569,6 +584,7 @@ def test_unsubscribe_what_the_chat_does_not_get(bot: Bot, text: str, answer: str
 # -- /lang and the reply language ------------------------------------------------------------
 
 
+@both_stores
 def test_lang_is_kept_per_chat(bot: Bot) -> None:
     reply = bot.ask("/lang EN")
     assert reply is not None and reply.pages == ["Switched to English."]
@@ -638,6 +654,7 @@ def test_every_bot_text_has_both_languages_and_vietnamese_diacritics() -> None:
 
 
 @pytest.mark.parametrize("text", ["/status", f"/pause {GREEN}", f"/resume {GREEN}", "/retry k"])
+@both_stores
 def test_admin_commands_refuse_others_politely_and_are_audited(bot: Bot, text: str) -> None:
     before = delivery_states(bot.db)
     reply = bot.ask(text, chat="-100123", user="4242", group=True)
@@ -687,6 +704,7 @@ def test_status_of_an_empty_outbox(db: Engine) -> None:
     )
 
 
+@both_stores
 def test_pause_holds_waiting_deliveries_and_a_sync_keeps_new_ones_held(bot: Bot) -> None:
     bot.say(f"/subscribe {GREEN}")
     bot.sync()
@@ -715,6 +733,7 @@ def test_pause_holds_waiting_deliveries_and_a_sync_keeps_new_ones_held(bot: Bot)
     assert entry.detail.startswith(f"Đã tạm dừng “{GREEN}”")
 
 
+@both_stores
 def test_pause_twice(bot: Bot) -> None:
     bot.say(f"/pause {GREEN}", user=ADMIN)
     reply = bot.ask(f"/pause {GREEN}", user=ADMIN)
@@ -722,6 +741,7 @@ def test_pause_twice(bot: Bot) -> None:
     assert [e.result for e in audit_rows(bot.db)] == ["ok", "ok"]
 
 
+@both_stores
 def test_resume_within_grace_sends_and_beyond_grace_misses(bot: Bot) -> None:
     bot.say(f"/pause {GREEN}", user=ADMIN)
     bot.clock.now = local(2025, 6, 4, 11, 45)  # 10:30 is 1 h 15 min ago: past the 1 h grace
@@ -735,6 +755,7 @@ def test_resume_within_grace_sends_and_beyond_grace_misses(bot: Bot) -> None:
     assert entry.result == "ok" and entry.at == local(2025, 6, 4, 11, 45)
 
 
+@both_stores
 def test_resume_within_grace(bot: Bot) -> None:
     bot.say(f"/subscribe {GREEN}")
     bot.sync()
@@ -747,6 +768,7 @@ def test_resume_within_grace(bot: Bot) -> None:
     assert bot.say(f"/resume {GREEN}", user=ADMIN) == f"“{GREEN}” không bị tạm dừng."
 
 
+@both_stores
 def test_resume_of_more_deliveries_than_one_statement_takes(bot: Bot) -> None:
     """1,200 held deliveries, every other one past its grace (keys go 500 to a statement)."""
     start = local(2025, 6, 4, 8, 0)
@@ -790,6 +812,7 @@ def test_resume_of_more_deliveries_than_one_statement_takes(bot: Bot) -> None:
         ),
     ],
 )
+@both_stores
 def test_admin_commands_that_do_nothing_are_audited_as_errors(
     bot: Bot, text: str, answer: str
 ) -> None:
@@ -801,6 +824,7 @@ def test_admin_commands_that_do_nothing_are_audited_as_errors(
     assert (entry.result, entry.detail) == ("error", answer)
 
 
+@both_stores
 def test_retry_sends_a_failed_delivery_again(bot: Bot) -> None:
     with bot.db.begin() as conn:
         conn.execute(update(D).where(D.c.key == GROUP_KEY).values(state=State.FAILED, attempts=8))
@@ -815,6 +839,7 @@ def test_retry_sends_a_failed_delivery_again(bot: Bot) -> None:
     assert (entry.command, entry.arguments, entry.result) == ("retry", GROUP_KEY, "ok")
 
 
+@both_stores
 @pytest.mark.parametrize(
     ("channel", "target", "cause"),
     [
@@ -850,6 +875,7 @@ def test_retry_refuses_a_delivery_that_can_never_be_sent_and_says_why(
     assert (entry.command, entry.result, entry.detail) == ("retry", "error", page)
 
 
+@both_stores
 def test_retry_refuses_a_duplicate_in_the_chats_words(bot: Bot) -> None:
     """A delivery cancelled because its chat gets the message under another key is not sent a
     second time; the chat hears it in its own words, not the CLI's ("không gửi lại tin '…'")."""
@@ -864,6 +890,7 @@ def test_retry_refuses_a_duplicate_in_the_chats_words(bot: Bot) -> None:
     assert reply.pages == [f"Tin “{GROUP_KEY}” không được gửi lại: {reason}."]
 
 
+@both_stores
 def test_an_error_while_answering_is_audited_and_raised(
     bot: Bot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -982,6 +1009,7 @@ def test_a_five_thousand_character_command_name_is_quoted_short(bot: Bot) -> Non
     assert text == f"Không có lệnh /{'a' * 38}…. Gõ /help để xem danh sách lệnh."
 
 
+@both_stores
 def test_a_long_argument_is_audited_cut(bot: Bot) -> None:
     bot.say("/pause " + "x" * 5000)
     (entry,) = audit_rows(bot.db)

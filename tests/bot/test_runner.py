@@ -34,6 +34,7 @@ from tests.bot.conftest import (
     many_items,
     parse,
 )  # fmt: skip
+from tests.store import both_stores
 
 
 class Outlet:
@@ -126,6 +127,7 @@ def state(db: Engine, key: str) -> str | None:
         return conn.execute(select(D.c.state).where(D.c.key == key)).scalar()
 
 
+@both_stores
 async def test_a_long_answer_goes_out_page_by_page_and_is_answered_once(bot: Bot) -> None:
     bot.sync([*library(), parse(GREEN_WEEK), many_items(200)])
     outlet = Outlet()
@@ -148,6 +150,7 @@ async def test_subscribing_asks_the_daemon_to_sync(bot: Bot) -> None:
     assert subscription(bot.db).active
 
 
+@both_stores
 async def test_a_chat_that_blocks_the_bot_is_unsubscribed_with_the_reason(bot: Bot) -> None:
     runner, _ = make(bot, Inbox(), Outlet())
     await runner.handle(Update(1, message(f"/subscribe {GREEN}")))
@@ -160,6 +163,7 @@ async def test_a_chat_that_blocks_the_bot_is_unsubscribed_with_the_reason(bot: B
     assert state(bot.db, LATER_KEY) == "cancelled"
 
 
+@both_stores
 async def test_a_reply_refused_because_the_chat_is_gone_ends_its_subscriptions(bot: Bot) -> None:
     subscriptions.subscribe(bot.db, "tg", CHAT, GREEN, NOW)
     gone = RecipientGone("Telegram: Forbidden: bot was blocked by the user")
@@ -197,6 +201,7 @@ async def test_an_unreachable_platform_is_retried_and_reported(
     assert dt.datetime.fromisoformat(read_health(bot.db)[0].since) == NOW
 
 
+@both_stores
 async def test_a_zalo_message_delivered_twice_is_answered_once(bot: Bot) -> None:
     outlet = Outlet()
     runner, _ = make(bot, Inbox(), outlet)
@@ -209,6 +214,7 @@ async def test_a_zalo_message_delivered_twice_is_answered_once(bot: Bot) -> None
     assert len(outlet.sent) == 2
 
 
+@both_stores
 async def test_webhook_updates_out_of_order_and_posted_again_after_a_restart_are_answered_once(
     bot: Bot,
 ) -> None:
@@ -231,6 +237,7 @@ async def test_webhook_updates_out_of_order_and_posted_again_after_a_restart_are
     assert kept == ["#14"]
 
 
+@both_stores
 async def test_a_group_upgraded_to_a_supergroup_keeps_its_subscriptions(bot: Bot) -> None:
     old, new = "-4001", "-1004001"
     runner, effects = make(bot, Inbox(), Outlet())

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, event, select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from channels.base import OutboundMessage, Receipt
 from channels.errors import AuthError, PermanentError, RateLimited, TransientError
@@ -319,7 +319,13 @@ async def test_a_send_the_database_refuses_to_record_is_recorded_first_next_time
 
     @event.listens_for(db, "checkout")
     def _mode(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
-        dbapi_connection.execute(f"PRAGMA query_only = {int(read_only)}")  # SQLite's own refusal
+        if db.dialect.name == "sqlite":
+            dbapi_connection.execute(
+                f"PRAGMA query_only = {int(read_only)}"
+            )  # SQLite's own refusal
+        else:  # PostgreSQL's, for the transactions that follow
+            dbapi_connection.execute(f"set default_transaction_read_only = {int(read_only)}")
+            dbapi_connection.commit()
 
     class TurnsReadOnly(Scripted):
         async def send(self, message: OutboundMessage) -> Receipt:
@@ -331,7 +337,7 @@ async def test_a_send_the_database_refuses_to_record_is_recorded_first_next_time
     channel = TurnsReadOnly(clock)
     engine = engine_for(db, channel, clock)
     add(db, "k1", T0)
-    with pytest.raises(OperationalError) as refused:
+    with pytest.raises(DBAPIError) as refused:  # OperationalError on SQLite
         await engine.run_due()
     assert fault_kind(refused.value) == "read_only"
     read_only = False

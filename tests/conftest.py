@@ -1,0 +1,201 @@
+"""Services the tests share: a throwaway PostgreSQL server, and the store on both backends.
+
+The store tests run the same cases on SQLite and on PostgreSQL (``store_url`` and the ``db``
+fixtures that build on it), as APScheduler 4 runs its data-store tests over every backend.
+The server is started once per session from Debian's packages (``tests/services/postgres.sh``
+installs them), in a temporary folder, on a free port of 127.0.0.1, as a user other than root
+(PostgreSQL refuses to run as root). Each test gets a database of its own, copied from a
+template that is migrated once. Without PostgreSQL the PostgreSQL cases are skipped with the
+reason, except under ``CI=true``, where a missing server is a failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import itertools
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from tests.store import BACKENDS
+
+TEMPLATE = "loa_template"
+
+
+class PostgresUnavailable(Exception):
+    """PostgreSQL cannot be found or started here; the message says why and what to do."""
+
+
+def _bin_dir() -> Path:
+    """Where initdb and pg_ctl are: ``LOA_POSTGRES_BIN`` when set (PostgreSQL installed
+    elsewhere), else Debian's newest version, else the PATH."""
+    chosen = os.environ.get("LOA_POSTGRES_BIN")
+    if chosen:
+        found = [str(Path(chosen) / "initdb")] if (Path(chosen) / "initdb").exists() else [""]
+    else:
+        found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=_version) or [
+            shutil.which("initdb") or ""
+        ]
+    if not found[-1]:
+        raise PostgresUnavailable(
+            f"PostgreSQL is not installed{f' in {chosen}' if chosen else ''}: run "
+            "`bash tests/services/postgres.sh` as root (or `sudo apt-get install -y postgresql`)"
+        )
+    return Path(found[-1]).parent
+
+
+def _version(path: str) -> int:
+    part = Path(path).parent.parent.name
+    return int(part) if part.isdigit() else 0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class PostgresServer:
+    """One PostgreSQL cluster in a temporary folder, alive for the test session."""
+
+    def __init__(self) -> None:
+        self.bin = _bin_dir()
+        # under /tmp when root: the server runs as `postgres`, who must reach the folder
+        self.root = Path(
+            tempfile.mkdtemp(prefix="loa-pg-", dir="/tmp" if os.geteuid() == 0 else None)
+        )
+        self.data = self.root / "data"
+        self.port = _free_port()
+        self._user: list[str] = []
+        self._counter = itertools.count()
+        if os.geteuid() == 0:
+            try:
+                owner = pwd.getpwnam("postgres")
+            except KeyError:
+                raise PostgresUnavailable(
+                    "running as root and there is no `postgres` user to run the server as"
+                ) from None
+            os.chown(self.root, owner.pw_uid, owner.pw_gid)
+            self._user = ["runuser", "-u", "postgres", "--"]
+
+    def _run(self, *command: str) -> None:
+        done = subprocess.run(
+            [*self._user, *command], capture_output=True, text=True, cwd=self.root, check=False
+        )
+        if done.returncode != 0:
+            raise PostgresUnavailable(
+                f"`{' '.join(command)}` failed ({done.returncode}): "
+                f"{(done.stderr or done.stdout).strip()[-800:]}"
+            )
+
+    def start(self) -> None:
+        self._run(
+            str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
+            "--no-sync", "--encoding=UTF8", "--locale=C.UTF-8",
+        )  # fmt: skip
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300 "
+            "-c shared_buffers=32MB"
+        )
+        self._run(
+            str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "log"),
+            "-o", options, "-w", "-t", "30", "start",
+        )  # fmt: skip
+
+    def stop(self) -> None:
+        with contextlib.suppress(PostgresUnavailable):
+            self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop")
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def url(self, database: str) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def admin(self, sql: str) -> None:
+        import psycopg
+
+        with psycopg.connect(
+            host="127.0.0.1", port=self.port, user="postgres", dbname="postgres", autocommit=True
+        ) as conn:
+            conn.execute(sql)  # type: ignore[arg-type]
+
+    def create_database(self, template: str = "template0") -> str:
+        """A new database (a copy of ``template``), named for this session only."""
+        name = f"loa_{next(self._counter)}"
+        self.admin(f"create database {name} template {template}")
+        return name
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """The session's PostgreSQL server, with the template database migrated to head."""
+    started = time.monotonic()
+    server: PostgresServer | None = None
+    try:
+        server = PostgresServer()
+        server.start()
+        from scheduler.db import migrate, open_engine
+
+        server.admin(f"create database {TEMPLATE} template template0")
+        engine = open_engine(server.url(TEMPLATE))
+        migrate(engine)
+        engine.dispose()
+    except (PostgresUnavailable, ImportError, OSError) as exc:
+        if server is not None:
+            server.stop()
+        reason = f"PostgreSQL store tests: {exc}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason + " (CI=true: the PostgreSQL tests must run)", pytrace=False)
+        pytest.skip(reason)
+    print(f"\nPostgreSQL started and migrated in {time.monotonic() - started:.2f} s")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def store_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of a new database migrated to head, on each backend in turn."""
+    if backend == "sqlite":
+        from scheduler.db import migrate, open_engine
+
+        url = f"sqlite:///{tmp_path / 'loa.db'}"
+        engine = open_engine(url)
+        migrate(engine)
+        engine.dispose()
+        return url
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.url(server.create_database(TEMPLATE))
+
+
+@pytest.fixture
+def empty_store_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of a new, empty database (no schema yet), on each backend in turn."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'empty.db'}"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.url(server.create_database())
+
+
+@pytest.fixture
+def db(store_url: str) -> Iterator[Engine]:
+    """The store, migrated to head, on SQLite and on PostgreSQL in turn."""
+    from scheduler.db import open_engine
+
+    engine = open_engine(store_url)
+    yield engine
+    engine.dispose()
