@@ -60,7 +60,7 @@ def documented_units() -> ChannelCatalog:
     """The channels and units registry configuration.md shows."""
     from scheduler.config import Config
 
-    (block,) = toml_blocks(page("configuration.md", "vi"))
+    block = toml_blocks(page("configuration.md", "vi"))[0]  # the full example
     config = Config(ROOT / "config.toml", ROOT, ConfigFile.model_validate(tomllib.loads(block)))
     return config.catalog()
 
