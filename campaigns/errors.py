@@ -2,6 +2,7 @@
 
     CampaignError                 root: something in a campaign or config file is wrong
     ├── ExpressionError           one time expression or template could not be read
+    │   └── ExpansionRefused      one item cannot be expanded (past the calendar, or a bound)
     └── ValidationFailed          a whole run of files held problems (carries every Problem)
 
 A `Problem` is one line of the report a user reads: ``file:line: key.path: what (hint)``.
@@ -48,6 +49,19 @@ class ExpressionError(CampaignError):
         super().__init__(message)
         self.message = message
         self.hint = hint
+
+
+class ExpansionRefused(ExpressionError):
+    """An item of a campaign cannot be turned into moments: a date falls past the calendar's
+    ends (years 1 to 9999), or the item needs more occurrences or time than a file is allowed.
+
+    ``where`` is ``(kind, item id, key)``, e.g. ``("message", "nhac-truoc", "at")``: the loader
+    knows the line of each, so the refusal reads ``file:line`` like any other problem.
+    """
+
+    def __init__(self, where: tuple[str, str, str], message: str, hint: str = "") -> None:
+        super().__init__(message, hint)
+        self.where = where
 
 
 class ValidationFailed(CampaignError):

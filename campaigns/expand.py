@@ -6,22 +6,27 @@ expanding again gives the same keys, an edited text keeps its key, and a removed
 simply stop appearing. A dispatch key adds ``@channel:target``.
 
 Pure: no clock, no I/O. The caller passes the window and the channel catalogue.
+
+Bounded: a file may ask for anything (a rule firing every second, a date on the last day of
+the calendar), so expansion refuses an item past ``Limits`` or past the calendar's ends with
+``ExpansionRefused`` naming the item, instead of eating the machine or raising from deep in
+``datetime``. The caller refuses that one file and goes on with the others.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
+import time as clock
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dateutil import rrule as du_rrule
-
-from campaigns import templates
+from campaigns import rrules, templates
 from campaigns.dates import format_date, format_short
-from campaigns.errors import ExpressionError
+from campaigns.errors import ExpansionRefused, ExpressionError
 from campaigns.i18n import t
 from campaigns.lunar import to_solar
 from campaigns.model import (
@@ -54,6 +59,21 @@ ONCE = "once"
 # this far outside the window are looked at, since they may move into it
 MOVE_MARGIN = dt.timedelta(days=MAX_DAYS_OFF_IN_A_ROW + 1)
 _DAY = dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one file may cost. 5,000 occurrences of one item is every day of 13 years, or
+    every hour of 7 months, far past any campaign; a second-by-second rule stops there at once.
+    The time covers what the count cannot: an item whose every moment is costly (a rule that
+    skips years between matches, a template near its own limits, repeated per occurrence)."""
+
+    occurrences: int = 5_000  # of one item within the window being expanded
+    seconds: float = 5.0  # to expand one file
+
+
+LIMITS = Limits()
+_Where = tuple[str, str, str]  # (kind, item id, key): what a refusal names
 
 
 @dataclass(frozen=True)
@@ -177,7 +197,12 @@ _Anchor = tuple[Moment, Moment | None]
 
 class _Expander:
     def __init__(
-        self, campaign: Campaign, start: dt.datetime, end: dt.datetime, catalog: ChannelCatalog
+        self,
+        campaign: Campaign,
+        start: dt.datetime,
+        end: dt.datetime,
+        catalog: ChannelCatalog,
+        limits: Limits = LIMITS,
     ) -> None:
         self.campaign = campaign
         self.tz = ZoneInfo(campaign.timezone)
@@ -187,14 +212,57 @@ class _Expander:
         self.calendar = catalog.calendar
         self.stated: dict[tuple[str, str], dt.date] = {}  # (deadline, occurrence): "before" day
         # anchors up to two years around the window: offsets reach 366 days either way
-        first = min([start.year - 2, *(y - 1 for y in _fixed_years(campaign))])
-        self.years = [y for y in range(first, end.year + 3) if y in campaign.years]
+        first = max(dt.MINYEAR, min([start.year - 2, *(y - 1 for y in _fixed_years(campaign))]))
+        last = min(dt.MAXYEAR, end.year + 2)
+        self.years = [y for y in range(first, last + 1) if y in campaign.years]
         self.anchors: dict[str, dict[str, _Anchor]] = {}
         self.views: dict[tuple[str, str], templates.ActivityView] = {}
         self.owed: list[DeadlineOccurrence] = []
         self.campaign_view = templates.CampaignView(
             campaign.id, campaign.title, campaign.description
         )
+        self.limits = limits
+        self.deadline = clock.monotonic() + limits.seconds
+        self.where: _Where = ("", "", "")
+        self.counted = 0
+
+    # -- bounds ------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _item(self, kind: str, item: str, key: str) -> Iterator[None]:
+        """Work on one key of one item: its occurrences are counted, and a date that falls
+        past the calendar's ends (``date value out of range``, ``year 10000 is out of range``)
+        refuses the item rather than escaping from ``datetime``."""
+        outer = self.where, self.counted  # a deadline's reminders are worked on within its due
+        self.where = (kind, item, key)
+        self.counted = 0
+        try:
+            yield
+        except (OverflowError, ValueError):
+            raise ExpansionRefused(
+                self.where, t("date_out_of_range"), t("date_out_of_range_hint")
+            ) from None
+        self.where, self.counted = outer
+
+    def _check_time(self) -> None:
+        if clock.monotonic() > self.deadline:
+            seconds = f"{self.limits.seconds:g}"
+            raise ExpansionRefused(
+                self.where,
+                t("expansion_too_slow", seconds=seconds, item=self.where[1]),
+                t("expansion_too_slow_hint"),
+            )
+
+    def _count(self) -> None:
+        self.counted += 1
+        if self.counted > self.limits.occurrences:
+            days = max(1, (self.end - self.start).days)
+            raise ExpansionRefused(
+                self.where,
+                t("too_many_occurrences", item=self.where[1], limit=self.limits.occurrences,
+                  days=days),
+                t("too_many_occurrences_hint", limit=self.limits.occurrences),
+            )  # fmt: skip
 
     # -- moments -----------------------------------------------------------------------------
 
@@ -272,13 +340,22 @@ class _Expander:
                 base = first if spec.edge == "start" else (last or first)
                 yield occurrence, self._relative(base, spec)
         elif isinstance(spec, Repeat):
+            low, high = self._days_near(reach, back)
             for occurrence, (first, last) in self.anchors.get(spec.during, {}).items():
-                for day in _repeat_days(spec, _day(first), _day(last or first)):
+                for day in _repeat_days(spec, _day(first), _day(last or first), low, high):
                     if spec.working_days and self.calendar.is_day_off(day):
                         continue
+                    self._count()
                     yield f"{occurrence}/{day.isoformat()}", self._at(day, spec.time)
         elif isinstance(spec, Rule):
             yield from self._rule_points(spec, reach, back)
+
+    def _days_near(self, reach: dt.timedelta, back: dt.timedelta) -> tuple[dt.date, dt.date]:
+        """The local days a moment of the window (``back`` before it to ``reach`` after it)
+        can be on."""
+        low = (self.start.astimezone(self.tz) - dt.timedelta(days=1) - back).date()
+        high = (self.end.astimezone(self.tz) + dt.timedelta(days=1) + reach).date()
+        return low, high
 
     def _rule_points(
         self, spec: Rule, reach: dt.timedelta, back: dt.timedelta
@@ -296,11 +373,9 @@ class _Expander:
             re.search(r"BYHOUR|BYMINUTE|BYSECOND|FREQ=(HOURLY|MINUTELY|SECONDLY)", spec.rule, re.I)
         )
         for prefix, first, last in periods:
-            rule = du_rrule.rrulestr(
-                spec.rule, dtstart=dt.datetime.combine(first, time), forceset=True
-            )
+            rule = rrules.rrulestr(spec.rule, dt.datetime.combine(first, time))
             upper = high if last is None else min(high, dt.datetime.combine(last, dt.time.max))
-            for wall in rule.between(low, upper, inc=True):
+            for wall in self._between(rule, low, upper):
                 if spec.during is None and wall.year not in self.campaign.years:
                     continue
                 if spec.working_days and self.calendar.is_day_off(wall.date()):
@@ -312,6 +387,27 @@ class _Expander:
                     else wall.date()
                 )
                 yield prefix + label, moment
+
+    def _between(self, rule: Any, low: dt.datetime, upper: dt.datetime) -> Iterator[dt.datetime]:
+        """``rule.between(low, upper, inc=True)``, one at a time: a rule firing every second
+        meets the occurrence bound before it fills memory, one that fires far before the
+        window (from its start years ago) meets the time bound, and one that matches nothing
+        any more is given up after the window's year (``campaigns.rrules``)."""
+        walls = rrules.occurrences(rule, upper.year + 1)
+        for skipped in range(1 << 62):
+            try:
+                wall = next(walls, None)
+            except (ValueError, IndexError) as exc:  # dateutil finds an impossible rule late
+                raise ExpansionRefused(
+                    self.where, t("bad_rrule", reason=exc), t("bad_rrule_hint")
+                ) from None
+            if wall is None or wall > upper:
+                return
+            if wall >= low:
+                self._count()
+                yield wall
+            if skipped % 256 == 0:
+                self._check_time()
 
     def _end_for(
         self, spec: Spec, occurrence: str, start: Moment, activity_id: str = ""
@@ -359,27 +455,30 @@ class _Expander:
     def activities(self) -> Iterator[ActivityOccurrence]:
         c = self.campaign
         for activity in _in_dependency_order(c.activities):
+            with self._item("activity", activity.id, "start"):
+                starts = list(self.points(activity.start))
             found: dict[str, _Anchor] = {}
             moved: dict[str, dt.date | None] = {}
-            for occurrence, written in self.points(activity.start):
-                start = self._in_year(activity.by_year, "start", occurrence, written)
-                if start is None:
-                    continue
-                end_spec = time_in(activity.by_year, "end", occurrence) or activity.end
-                end = (
-                    self._end_for(end_spec, occurrence, start, activity.id)
-                    if end_spec
-                    else _week_end(activity.start, start)
-                )
-                if end is not None and _day(end) < _day(start):
-                    end = None
-                found[occurrence], moved[occurrence] = self._settle_activity(
-                    activity, occurrence, start, end
-                )
+            with self._item("activity", activity.id, "end" if activity.end else "start"):
+                for occurrence, written in starts:
+                    self._check_time()
+                    start = self._in_year(activity.by_year, "start", occurrence, written)
+                    if start is None:
+                        continue
+                    end_spec = time_in(activity.by_year, "end", occurrence) or activity.end
+                    end = (
+                        self._end_for(end_spec, occurrence, start, activity.id)
+                        if end_spec
+                        else _week_end(activity.start, start)
+                    )
+                    if end is not None and _day(end) < _day(start):
+                        end = None
+                    found[occurrence], moved[occurrence] = self._settle_activity(
+                        activity, occurrence, start, end
+                    )
+                overlapping = [(o, s, e) for o, (s, e) in found.items() if self._overlaps(s, e)]
             self.anchors[activity.id] = found
-            for occurrence, (start, end) in found.items():
-                if not self._overlaps(start, end):
-                    continue
+            for occurrence, start, end in overlapping:
                 yield ActivityOccurrence(
                     key=f"{c.id}:{activity.id}:{occurrence}",
                     campaign=c.id,
@@ -495,16 +594,22 @@ class _Expander:
         several = len(message.at.specs) > 1
         margin = dt.timedelta(0) if message.if_day_off == "keep" else MOVE_MARGIN
         for index, spec in enumerate(message.at.specs):
-            for occurrence, found in self.points(spec, margin, margin):
-                written = (
-                    found if several else self._in_year(message.by_year, "at", occurrence, found)
-                )
-                if written is None:
-                    continue
-                moment, moved = self._settle(written, message.if_day_off)
-                due = self._as_instant(moment)
-                if not self._in_window(due):
-                    continue
+            with self._item("message", message.id, "at"):
+                dues: list[tuple[str, dt.datetime, dt.date | None]] = []
+                for occurrence, found in self.points(spec, margin, margin):
+                    written = (
+                        found
+                        if several
+                        else self._in_year(message.by_year, "at", occurrence, found)
+                    )
+                    if written is None:
+                        continue
+                    moment, moved = self._settle(written, message.if_day_off)
+                    due = self._as_instant(moment)
+                    if self._in_window(due):
+                        dues.append((occurrence, due, moved))
+            for occurrence, due, moved in dues:
+                self._check_time()
                 occ = f"{occurrence}#{index + 1}" if several else occurrence
                 view = self._view(message.activity, occ, due)
                 days_left = (view.start_date - due.date()).days if view is not None else None
@@ -558,39 +663,46 @@ class _Expander:
             reach, back = reach + MOVE_MARGIN, back + MOVE_MARGIN
             found: dict[str, _Anchor] = {}
             for index, spec in enumerate(deadline.due.specs):
-                for occurrence, point in self.points(spec, reach, back):
-                    occ = f"{occurrence}#{index + 1}" if several else occurrence
-                    written = self._in_year(deadline.by_year, "due", occ, point)
-                    if written is None:
-                        continue
-                    stated = _day(written) if deadline.before else None
-                    if stated is not None:
-                        written = self._move(written, stated - dt.timedelta(days=1))
-                    due, moved = self._settle(written, deadline.if_day_off)
-                    if stated is not None:
-                        self.stated[(deadline.id, occ)] = stated
-                    found[occ] = (due, None)
-                    item = DeadlineOccurrence(
-                        key=f"{c.id}:{deadline.id}:{occ}",
-                        campaign=c.id,
-                        deadline=deadline.id,
-                        occurrence=occ,
-                        title=deadline.title,
-                        due=due,
-                        lead=deadline.lead,
-                        partners=deadline.partners,
-                        description=deadline.description,
-                        before=stated,
-                        moved_from=moved,
-                        units=deadline.units,
-                        items=self._reminding(deadline),
-                    )
-                    if self._in_window(instant(due, self.tz)):
-                        dues.append(item)
-                    moment = instant(due, self.tz)
-                    if deadline.units and self.start < moment + _DAY and moment - reach < self.end:
-                        self.owed.append(item)
-                    reminders.extend(self._reminders(deadline, occ, due, stated))
+                with self._item("deadline", deadline.id, "due"):
+                    for occurrence, point in self.points(spec, reach, back):
+                        self._check_time()
+                        occ = f"{occurrence}#{index + 1}" if several else occurrence
+                        written = self._in_year(deadline.by_year, "due", occ, point)
+                        if written is None:
+                            continue
+                        stated = _day(written) if deadline.before else None
+                        if stated is not None:
+                            written = self._move(written, stated - dt.timedelta(days=1))
+                        due, moved = self._settle(written, deadline.if_day_off)
+                        if stated is not None:
+                            self.stated[(deadline.id, occ)] = stated
+                        found[occ] = (due, None)
+                        item = DeadlineOccurrence(
+                            key=f"{c.id}:{deadline.id}:{occ}",
+                            campaign=c.id,
+                            deadline=deadline.id,
+                            occurrence=occ,
+                            title=deadline.title,
+                            due=due,
+                            lead=deadline.lead,
+                            partners=deadline.partners,
+                            description=deadline.description,
+                            before=stated,
+                            moved_from=moved,
+                            units=deadline.units,
+                            items=self._reminding(deadline),
+                        )
+                        moment = instant(due, self.tz)
+                        if self._in_window(moment):
+                            dues.append(item)
+                        if (
+                            deadline.units
+                            and self.start < moment + _DAY
+                            and moment - reach < self.end
+                        ):
+                            self.owed.append(item)
+                        with self._item("deadline", deadline.id, "remind"):
+                            reminders.extend(self._reminders(deadline, occ, due, stated))
             self.anchors[deadline.id] = found
         return dues, reminders
 
@@ -646,11 +758,15 @@ def expand(
     start: dt.datetime,
     end: dt.datetime,
     catalog: ChannelCatalog | None = None,
+    limits: Limits = LIMITS,
 ) -> Expansion:
-    """Everything of ``campaign`` in ``[start, end)``; both bounds must be timezone-aware."""
+    """Everything of ``campaign`` in ``[start, end)``; both bounds must be timezone-aware.
+
+    Raises ``ExpansionRefused`` (naming the item and key) for an item that cannot be expanded.
+    """
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("expand() needs timezone-aware bounds")
-    expander = _Expander(campaign, start, end, catalog or ChannelCatalog())
+    expander = _Expander(campaign, start, end, catalog or ChannelCatalog(), limits)
     activities = list(expander.activities())
     deadlines, reminders = expander.deadlines()
     messages = list(expander.messages())
@@ -707,11 +823,15 @@ def _leap(year: int) -> bool:
     return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
 
 
-def _repeat_days(spec: Repeat, first: dt.date, last: dt.date) -> Iterator[dt.date]:
-    day = first
+def _repeat_days(
+    spec: Repeat, first: dt.date, last: dt.date, low: dt.date, high: dt.date
+) -> Iterator[dt.date]:
+    """The days of a repeat in ``[first, last]`` that lie in ``[low, high]``: an activity may
+    last for centuries, the window is a few hundred days."""
     weekdays = spec.weekdays or (first.weekday(),)
     monthday = spec.monthday or first.day
-    while day <= last:
+    day = max(first, low)
+    while day <= min(last, high):
         if (
             spec.every == "day"
             or (spec.every == "week" and day.weekday() in weekdays)

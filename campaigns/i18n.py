@@ -144,6 +144,10 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "or put the text in single quotes '…'",
     ),
     "toml_too_deep": ("quá nhiều tầng [ ] hoặc { } lồng nhau", "too many nested [ ] or { }"),
+    "toml_too_deep_hint": (
+        "một giá trị chỉ cần vài tầng: xóa các dấu ngoặc thừa trên dòng này",
+        "a value needs only a few levels: remove the extra brackets on this line",
+    ),
     "no_campaign_files": ("không có tệp chiến dịch nào (*.toml)", "no campaign files (*.toml)"),
     # schema
     "unknown_key": ("khóa không được hỗ trợ", "unknown key"),
@@ -329,6 +333,32 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "RRULE cần 'during' (mã hoạt động) hoặc 'start' (ngày bắt đầu)",
         "an RRULE needs 'during' (an activity id) or 'start' (a first date)",
     ),
+    "date_out_of_range": (
+        "một thời điểm của mục này rơi ra ngoài lịch (năm 1 đến năm 9999)",
+        "a moment of this item falls outside the calendar (years 1 to 9999)",
+    ),
+    "date_out_of_range_hint": (
+        "dùng ngày trong khoảng năm 1900 đến 2100",
+        "use dates between the years 1900 and 2100",
+    ),
+    "too_many_occurrences": (
+        "'{item}' xảy ra quá {limit} lần trong {days} ngày được lập lịch",
+        "'{item}' occurs more than {limit} times within the {days} days being scheduled",
+    ),
+    "too_many_occurrences_hint": (
+        "mỗi mục được tối đa {limit} lần: dùng FREQ thưa hơn (ví dụ FREQ=DAILY), "
+        "thêm INTERVAL hoặc 'until'",
+        "each item may occur at most {limit} times: use a sparser FREQ (e.g. FREQ=DAILY), "
+        "add an INTERVAL or an 'until'",
+    ),
+    "expansion_too_slow": (
+        "lập lịch tệp này mất quá {seconds} giây (dừng ở '{item}')",
+        "scheduling this file took more than {seconds} s (stopped at '{item}')",
+    ),
+    "expansion_too_slow_hint": (
+        "mục này cần quá nhiều bước: dùng 'start' gần hơn, FREQ thưa hơn hoặc mẫu tin ngắn hơn",
+        "this item needs too many steps: use a later 'start', a sparser FREQ or a simpler template",
+    ),
     "repeat_needs_during": (
         "cần 'during': mã hoạt động chứa các lần lặp",
         "needs 'during': the activity the repeats fall in",
@@ -507,6 +537,18 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "ghi đường dẫn tệp ảnh cạnh tệp chiến dịch, hoặc một địa chỉ https://",
         "give a file next to the campaign file, or an https:// address",
     ),
+    "image_bad_name": (
+        "tên tệp ảnh '{value}' không dùng được: {reason}",
+        "the image file name '{value}' cannot be used: {reason}",
+    ),
+    "activity_url_not_one_line": (
+        "địa chỉ '{value}' không hợp lệ: phải nằm trên một dòng, không có khoảng trắng",
+        "address '{value}' is not valid: it must be one line without spaces",
+    ),
+    "activity_url_hint": (
+        "ví dụ: https://stnmt.tinh.gov.vn/tin-tuc",
+        "for example https://stnmt.tinh.gov.vn/tin-tuc",
+    ),
     "template_syntax": ("mẫu tin nhắn lỗi: {reason}", "template error: {reason}"),
     "template_unknown": (
         "mẫu dùng '{value}' nhưng không có giá trị này",
@@ -514,6 +556,24 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     ),
     "template_unknown_hint": ("có thể dùng: {names}", "available: {names}"),
     "template_too_long": ("tin nhắn dài {length} ký tự", "the message is {length} characters long"),
+    "template_too_many_steps": (
+        "mẫu tin nhắn cần quá {steps} bước (vòng lặp hoặc lời gọi): viết vòng lặp ngắn hơn",
+        "the template needs more than {steps} steps (loop turns or calls): shorten its loops",
+    ),
+    "template_too_slow": (
+        "mẫu tin nhắn chạy quá {seconds} giây: viết vòng lặp ngắn hơn",
+        "the template runs for more than {seconds} s: shorten its loops",
+    ),
+    "template_value_too_long": (
+        "giá trị quá dài (tối đa {limit} ký tự)",
+        "a value too long (at most {limit} characters)",
+    ),
+    "template_exponent_too_large": ("số mũ quá lớn", "exponent too large"),
+    "template_recursive_loop": (
+        "không dùng được vòng lặp recursive",
+        "recursive loops are not allowed",
+    ),
+    "template_too_deep": ("quá nhiều tầng lồng nhau", "too many nested levels"),
     "markup_html": (
         "thẻ HTML {tag} sẽ hiện nguyên văn trong tin nhắn",
         "the HTML tag {tag} will be shown as written in the message",
@@ -839,6 +899,10 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     ),
     "log_command_failed": ("lệnh bị lỗi", "command failed"),
     "log_campaign_problem": ("lỗi trong tệp chiến dịch", "campaign problem"),
+    "log_campaign_refused": (
+        "tệp chiến dịch bị từ chối, phiên bản tốt trước vẫn chạy",
+        "campaign refused",
+    ),
     "log_storage_fault": ("cơ sở dữ liệu không ghi được", "storage fault"),
     "log_storage_recovered": ("cơ sở dữ liệu đã ghi được trở lại", "storage recovered"),
     "log_starting": ("đang khởi động", "starting"),

@@ -12,7 +12,9 @@ import datetime as dt
 import difflib
 import hashlib
 import re
+import time
 import tomllib
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,9 +24,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ValidationError
 
 from campaigns import adapt, markup, templates
-from campaigns.errors import ExpressionError, Problem
+from campaigns.errors import ExpansionRefused, ExpressionError, Problem
+from campaigns.expand import LIMITS
 from campaigns.i18n import t
-from campaigns.locate import LineIndex
+from campaigns.locate import LineIndex, deepest_place
 from campaigns.model import (
     UNITS,
     Activity,
@@ -191,8 +194,9 @@ def parse_document(
     except tomllib.TOMLDecodeError as exc:
         return None, [toml_problem(name, exc, text)]
     except RecursionError:
-        message = t("toml_syntax_end", reason=t("toml_too_deep"))
-        return None, [Problem(name, 0, "", message, t("toml_syntax_hint"))]
+        line, column = deepest_place(text)
+        message = t("toml_syntax", column=column, reason=t("toml_too_deep"))
+        return None, [Problem(name, line, "", message, t("toml_too_deep_hint"))]
     index = LineIndex(text)
     digest = hashlib.sha256(raw).hexdigest()
     locate: adapt.Locate | None = None
@@ -345,10 +349,23 @@ class _FileChecker:
             messages=tuple(messages),
             deadlines=tuple(deadlines),
             digest=digest,
+            lines=self._item_lines(parsed),
+            file=self.name,
             extends=head.extends or "",
         )
         self._check_templates(campaign, parsed)
         return campaign
+
+    def _item_lines(
+        self, parsed: Mapping[str, list[tuple[int, Any]]]
+    ) -> dict[tuple[str, str, str], tuple[str, int]]:
+        keys = ("", "start", "end", "at", "due", "remind", "text", "image")
+        return {
+            (kind, raw.id, key): self.where((kind, i, key) if key else (kind, i))
+            for kind, items in parsed.items()
+            for i, raw in items
+            for key in keys
+        }
 
     def _guard(self, path: tuple[str | int, ...], parse: Any, value: Any) -> Any:
         try:
@@ -416,6 +433,12 @@ class _FileChecker:
             ok = False
         start = self._single((*base, "start"), raw.start)
         end = self._single((*base, "end"), raw.end) if raw.end is not None else None
+        if raw.url and not _one_line(raw.url):
+            value = raw.url.encode("unicode_escape").decode("ascii")
+            self.report(
+                (*base, "url"), t("activity_url_not_one_line", value=value), t("activity_url_hint")
+            )
+            ok = False
         lead, partners = self._lead_and_partners(base, raw.lead, raw.partners)
         if_day_off = self._if_day_off(base, raw.if_day_off)
         ok = ok and (raw.if_day_off is None or if_day_off is not None)
@@ -652,8 +675,15 @@ class _FileChecker:
         if value.startswith("http://"):
             self.report(path, t("image_not_https", value=value), t("image_hint"))
             return None
-        file = (self.source.parent / value).resolve()
-        if not file.is_file() or file.suffix.lower() not in (".jpg", ".jpeg", ".png"):
+        try:
+            file = (self.source.parent / value).resolve()
+            found = file.is_file()
+        except (OSError, ValueError) as exc:  # a name too long for the disk, or with a NUL
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            shown = value.encode("unicode_escape").decode("ascii")[:80]
+            self.report(path, t("image_bad_name", value=shown, reason=reason), t("image_hint"))
+            return None
+        if not found or file.suffix.lower() not in (".jpg", ".jpeg", ".png"):
             self.report(path, t("image_missing", value=value), t("image_hint"))
             return None
         return str(file)
@@ -755,24 +785,43 @@ class _FileChecker:
         by_id = {a.id: a for a in campaign.activities}
         deadlines = {d.id: d for d in campaign.deadlines}
         index_of = {raw.id: i for i, raw in parsed["message"]}
+        deadline = time.monotonic() + LIMITS.seconds  # each template may take up to a second
         for message in campaign.messages:
             sample = sample_context(
                 campaign, by_id.get(message.activity or ""), deadlines.get(message.deadline or "")
             )
-            self._template(("message", index_of[message.id], "text"), message.text, sample)
+            path = ("message", index_of[message.id], "text")
+            if not self._template(path, message.text, sample, deadline, message.id):
+                return
         index_of = {raw.id: i for i, raw in parsed["deadline"]}
-        for deadline in campaign.deadlines:
-            if deadline.text:
-                sample = sample_context(campaign, None, deadline)
-                self._template(("deadline", index_of[deadline.id], "text"), deadline.text, sample)
+        for item in campaign.deadlines:
+            if item.text:
+                sample = sample_context(campaign, None, item)
+                path = ("deadline", index_of[item.id], "text")
+                if not self._template(path, item.text, sample, deadline, item.id):
+                    return
 
-    def _template(self, path: tuple[str | int, ...], source: str, sample: dict[str, Any]) -> None:
+    def _template(
+        self,
+        path: tuple[str | int, ...],
+        source: str,
+        sample: dict[str, Any],
+        deadline: float,
+        item: str,
+    ) -> bool:
+        """Check one template; False once the file's templates have used the file's time."""
+        if time.monotonic() > deadline:
+            seconds = f"{LIMITS.seconds:g}"
+            message = t("expansion_too_slow", seconds=seconds, item=item)
+            self.report(path, message, t("expansion_too_slow_hint"))
+            return False
         try:
             templates.check(source, sample)
         except ExpressionError as exc:
             self.report_expression(path, exc)
         if (tag := markup.html_tag(source)) is not None:
             self.report(path, t("markup_html", tag=tag), t("markup_html_hint"), "warning")
+        return True
 
 
 def _head_without_errors(top: dict[str, Any], exc: ValidationError) -> CampaignFile | None:
@@ -820,6 +869,30 @@ def sample_context(
             day + dt.timedelta(days=1) if deadline.before else None,
         )  # fmt: skip
     return context
+
+
+def expansion_problem(campaign: Campaign, exc: ExpansionRefused) -> Problem:
+    """A refusal found while expanding, worded like any problem the loader finds: the line
+    comes from the version of the file the campaign was read from."""
+    kind, item, key = exc.where
+    index = next((i for i, c in enumerate(_items(campaign, kind)) if c.id == item), 0)
+    file, line = campaign.where(kind, item, key)
+    problem = Problem(file, line, dotted((kind, index, key)), exc.message, exc.hint)
+    return adapt.fixed_in(problem, campaign.file) if campaign.file else problem
+
+
+def _items(campaign: Campaign, kind: str) -> tuple[Activity | Message | Deadline, ...]:
+    items: dict[str, tuple[Activity | Message | Deadline, ...]] = {
+        "activity": campaign.activities,
+        "message": campaign.messages,
+        "deadline": campaign.deadlines,
+    }
+    return items.get(kind, ())
+
+
+def _one_line(url: str) -> bool:
+    """Whether ``url`` can stand in a calendar feed: no space, no line break, no control."""
+    return not any(ch.isspace() or unicodedata.category(ch)[0] == "C" for ch in url)
 
 
 def valid_timezone(name: str) -> bool:

@@ -22,6 +22,45 @@ def _parts(dotted: str) -> tuple[str, ...]:
     return tuple(p.strip("\"'") for p in _PART.findall(dotted))
 
 
+SHORT_PREFIXES = 8  # a problem names a path this long at most; longer ones are nonsense
+
+
+def deepest_place(text: str) -> tuple[int, int]:
+    """The line and column where ``[`` and ``{`` nest deepest (outside strings and comments):
+    where a file too deep for the TOML reader went wrong."""
+    depth = best = 0
+    line = best_line = 1
+    line_start = best_column = 0
+    quote = ""
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\n":
+            line += 1
+            line_start = i + 1
+            if quote in ('"', "'"):
+                quote = ""  # a one-line string does not go on past its line
+        elif quote:
+            if text.startswith(quote, i) and (quote == "'" or text[i - 1] != "\\"):
+                i += len(quote) - 1
+                quote = ""
+        elif ch == "#":
+            end = text.find("\n", i)
+            i = len(text) if end < 0 else end
+            continue
+        elif ch in "\"'":
+            quote = ch * 3 if text.startswith(ch * 3, i) else ch
+            i += len(quote) - 1
+        elif ch in "[{":
+            depth += 1
+            if depth > best:
+                best, best_line, best_column = depth, line, i - line_start + 1
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+        i += 1
+    return best_line, best_column
+
+
 class LineIndex:
     def __init__(self, text: str) -> None:
         self.lines: dict[tuple[str | int, ...], int] = {}
@@ -39,16 +78,23 @@ class LineIndex:
                 counters[base] = index + 1
                 prefix = (*base, index)
                 self.lines.setdefault(prefix, number)
-                self.lines.setdefault(base, number)
+                self._header(base, number)
             elif match := _TABLE_HEADER.match(line):
                 prefix = _parts(match[1])
-                self.lines.setdefault(prefix, number)
+                self._header(prefix, number)
             elif match := _KEY.match(line):
                 self.lines.setdefault((*prefix, *_parts(match[1])), number)
                 rest = line[match.end() :]
                 for quote in ('"""', "'''"):
                     if rest.count(quote) % 2 == 1:
                         in_multiline = quote
+
+    def _header(self, parts: tuple[str | int, ...], number: int) -> None:
+        """``[a.b.c]`` also starts ``a`` and ``a.b`` when nothing did before: an unknown ``a``
+        is reported on this line (only short prefixes: a header may be 20,000 keys deep)."""
+        for size in range(1, min(len(parts), SHORT_PREFIXES) + 1):
+            self.lines.setdefault(parts[:size], number)
+        self.lines.setdefault(parts, number)
 
     def line_of(self, path: Sequence[str | int]) -> int:
         """The line of the longest known prefix of ``path`` (0 when nothing is known)."""

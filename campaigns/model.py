@@ -120,6 +120,17 @@ class Campaign:
     deadlines: tuple[Deadline, ...] = ()
     digest: str = ""  # of the file's bytes: a changed file is a new campaign version
     extends: str = ""  # the library campaign this file adapts (same id) or builds on
+    # (kind, item id, key) -> the file and line that wrote it (an adapting file's items may
+    # come from the library), so a refusal found later by expansion still says file:line;
+    # not part of what the campaign means
+    lines: Mapping[tuple[str, str, str], tuple[str, int]] = field(
+        default_factory=dict, compare=False
+    )
+    file: str = field(default="", compare=False)  # the file as problems name it
+
+    def where(self, kind: str, item: str, key: str) -> tuple[str, int]:
+        found = self.lines.get((kind, item, key)) or self.lines.get((kind, item, ""))
+        return found or (self.file or str(self.source), 0)
 
     def variables_for(self, year: int) -> dict[str, str]:
         merged = dict(self.variables)

@@ -43,9 +43,9 @@ class Unit:
 
 def fold(text: str) -> str:
     """A name as compared: no case, no diacritics (đ is d), single spaces."""
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    decomposed = unicodedata.normalize("NFD", text.casefold().replace("đ", "d"))
     bare = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
-    return " ".join(bare.casefold().split())
+    return " ".join(unicodedata.normalize("NFC", bare).casefold().split())
 
 
 def split_names(value: str | Iterable[str]) -> tuple[str, ...]:

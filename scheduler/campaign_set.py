@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from campaigns.loader import LoadResult, load_paths
+from campaigns.errors import ExpansionRefused, Problem
+from campaigns.expand import Expansion, expand
+from campaigns.loader import LoadResult, expansion_problem, load_paths
+from campaigns.model import Campaign, ChannelCatalog
 from scheduler.config import Config
 
 
@@ -17,3 +21,18 @@ def load_campaigns(config: Config, paths: Sequence[Path] | None = None) -> LoadR
         config.timezone,
         display_root=Path.cwd(),
     )
+
+
+def expand_each(
+    campaigns: Iterable[Campaign], start: dt.datetime, end: dt.datetime, catalog: ChannelCatalog
+) -> tuple[Expansion, list[Problem]]:
+    """Everything the campaigns hold in ``[start, end)``, and a problem (file:line) for each
+    campaign that cannot be expanded: one such file does not hide what the others hold."""
+    out = Expansion()
+    problems: list[Problem] = []
+    for campaign in campaigns:
+        try:
+            out.extend(expand(campaign, start, end, catalog))
+        except ExpansionRefused as exc:
+            problems.append(expansion_problem(campaign, exc))
+    return out, sorted(problems)

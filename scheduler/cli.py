@@ -24,7 +24,6 @@ from sqlalchemy import Engine
 
 from campaigns.dates import format_compact, format_datetime, read_day
 from campaigns.errors import CampaignError, ExpressionError, Problem, ValidationFailed
-from campaigns.expand import expand_all
 from campaigns.i18n import choose_language, named, set_language, t
 from campaigns.model import Activity, Deadline
 from campaigns.units import UnitRegistry, fold, split_names
@@ -33,7 +32,7 @@ from channels.redact import redact, remember
 from channels.registry import UnsupportedChannel
 from scheduler import audit, daemon, logs, outbox, pausing, subscriptions
 from scheduler.bot.runner import read_health
-from scheduler.campaign_set import load_campaigns
+from scheduler.campaign_set import expand_each, load_campaigns
 from scheduler.config import Config, configured_language, load_config
 from scheduler.db import StoreUnavailable, migrate, open_engine, sqlite_path
 from scheduler.engine import utcnow
@@ -86,7 +85,10 @@ def _print_problems(problems: list[Problem]) -> None:
     warning ends in [warning]; markup would swallow both."""
     for problem in problems:
         style = "red" if problem.severity == "error" else "yellow"
-        err.print(str(problem), style=style, soft_wrap=True, markup=False, highlight=False)
+        # markup off: a file's text may hold "[/x]"; emoji off: "x.toml:100:" is no ":100:"
+        err.print(
+            str(problem), style=style, soft_wrap=True, markup=False, highlight=False, emoji=False
+        )
 
 
 def _config(path: Path) -> Config:
@@ -146,7 +148,11 @@ def validate(
         err.print(t("validate_failed", count=len(result.errors)))
         raise typer.Exit(1)
     now = dt.datetime.now(cfg.tz)
-    planned = expand_all(result.campaigns, now, now + cfg.horizon, cfg.catalog())
+    planned, refused = expand_each(result.campaigns, now, now + cfg.horizon, cfg.catalog())
+    if refused:
+        _print_problems(refused)
+        err.print(t("validate_failed", count=len(refused)))
+        raise typer.Exit(1)
     _print_quota_warnings(plan_warnings(planned.dispatches(), cfg))
     items: list[Activity | Deadline] = [a for c in result.campaigns for a in c.activities]
     items += [d for c in result.campaigns for d in c.deadlines]
@@ -209,7 +215,8 @@ def plan(
             raise UserError(t("unknown_campaign", value=campaign))
     start = dt.datetime.combine(first, dt.time(), tzinfo=tz)
     end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tzinfo=tz)
-    expansion = expand_all(campaigns, start, end, cfg.catalog())
+    expansion, refused = expand_each(campaigns, start, end, cfg.catalog())
+    _print_problems(refused)  # the plan shows what the other files hold
     _print_quota_warnings(plan_warnings(expansion.dispatches(), cfg))
     rows = plan_rows(expansion, campaigns)
     if unit is not None:

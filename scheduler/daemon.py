@@ -31,6 +31,7 @@ from sqlalchemy import Engine, func, select
 
 from campaigns import markup
 from campaigns.dates import format_datetime
+from campaigns.errors import Problem
 from campaigns.i18n import t
 from campaigns.loader import LoadResult, discover
 from campaigns.model import Campaign
@@ -64,13 +65,20 @@ RESCAN_SECONDS = 30  # safety net: re-read the next due time even without a nudg
 
 
 class CampaignWatcher:
-    """Keeps the last good version of every campaign file and notices edits."""
+    """Keeps the last good version of every campaign file and notices edits.
+
+    A file is refused when it does not load, or when sync cannot expand it (``refuse``); either
+    way its last good version keeps running (or nothing, if it never had one), and a refused
+    version is not tried again until the file changes.
+    """
 
     def __init__(self, config: Config) -> None:
         self.config = config
         self.good: dict[Path, Campaign] = {}
         self.stamps: dict[Path, tuple[int, int]] = {}
         self.last: tuple[list[Campaign], LoadResult] | None = None  # what load() last gave
+        self.refused: dict[Path, tuple[Campaign, Problem]] = {}  # versions sync could not expand
+        self._before: dict[Path, Campaign] = {}  # ``good`` before the last load
 
     def _stamps(self) -> dict[Path, tuple[int, int]]:
         files, _ = discover(self.config.campaign_paths)
@@ -84,13 +92,48 @@ class CampaignWatcher:
     def changed(self) -> bool:
         return self._stamps() != self.stamps
 
+    def refuse(self, refused: dict[str, Problem]) -> None:
+        """Sync could not expand these campaigns (by id): their files' versions before the
+        last load run instead, and ``last`` no longer offers the refused versions."""
+        for path, campaign in list(self.good.items()):
+            if campaign.id not in refused:
+                continue
+            self.refused[path] = (campaign, refused[campaign.id])
+            before = self._before.get(path)
+            if before is not None and before.digest != campaign.digest:
+                self.good[path] = before
+            else:
+                del self.good[path]
+        if self.last is not None:
+            self.last = self._running(self.last[1])
+
+    def refused_files(self) -> list[str]:
+        """Files whose current version does not run: it does not load, or cannot expand."""
+        names = {p.file for p in self.last[1].errors} if self.last is not None else set()
+        return sorted(names | {c.file or str(c.source) for c, _ in self.refused.values()})
+
+    def protected_paths(self, failed: set[Path]) -> set[Path]:
+        return failed | set(self.refused)
+
     def load(self) -> tuple[list[Campaign], LoadResult]:
         """The campaigns to run: fresh good files, and the last good version of broken ones."""
         self.stamps = self._stamps()
         result = load_campaigns(self.config)
         fresh = {c.source: c for c in result.campaigns}
-        kept = {p: c for p, c in self.good.items() if p in result.failed_files and p.exists()}
+        self.refused = {
+            p: r for p, r in self.refused.items() if p in fresh and fresh[p].digest == r[0].digest
+        }
+        fresh = {p: c for p, c in fresh.items() if p not in self.refused}
+        kept = {
+            p: c
+            for p, c in self.good.items()
+            if (p in result.failed_files or p in self.refused) and p.exists()
+        }
+        self._before = self.good
         self.good = {**kept, **fresh}
+        return self._running(result)
+
+    def _running(self, result: LoadResult) -> tuple[list[Campaign], LoadResult]:
         ids: set[str] = set()
         campaigns = []
         for campaign in self.good.values():
@@ -128,6 +171,7 @@ class Daemon:
         self._next_due: dt.datetime | None = None
         self.bots: dict[str, BotRunner] = {}
         self._bot_tasks: list[asyncio.Task[None]] = []
+        self._reported: set[str] = set()  # campaign problems already in the log
         self.storage: StorageWatch | None = None
         self._migrated = False  # schema brought up to date (a storage fault can put it off)
         self._recovered = False  # crash recovery done (a storage fault can put it off)
@@ -170,6 +214,7 @@ class Daemon:
                 next_due=lambda: self._next_due,
                 latencies=lambda: self.engine.latencies if self.engine else [],
                 bots=self._bot_health,
+                refused_files=self.watcher.refused_files,
                 storage=self.storage.health,
                 hooks=self._webhook_bot,
                 base_url=http.public_url.rstrip("/"),
@@ -277,12 +322,12 @@ class Daemon:
         async with self._sync_lock:
             if reread or self.watcher.last is None:
                 campaigns, result = await asyncio.to_thread(self.watcher.load)
-                for problem in result.problems:
-                    level = logging.ERROR if problem.severity == "error" else logging.WARNING
-                    log.log(level, "campaign problem", extra={"problem": str(problem)})
+                self._log_problems(result.problems)
             else:
                 campaigns, result = self.watcher.last
-            protected = await asyncio.to_thread(self._protected_ids, result.failed_files)
+            protected = await asyncio.to_thread(
+                self._protected_ids, self.watcher.protected_paths(result.failed_files)
+            )
             progress = _Progress(self.console) if show_progress else None
             try:
                 report = await asyncio.to_thread(
@@ -299,6 +344,10 @@ class Daemon:
             finally:
                 if progress is not None:
                     progress.close()
+            if report.refused:
+                self.watcher.refuse(report.refused)
+                for problem in report.refused.values():
+                    log.error("campaign refused", extra={"problem": str(problem)})
         if report.changed or report.expanded:
             log.info(
                 "synced",
@@ -308,15 +357,27 @@ class Daemon:
             )  # fmt: skip
         return report
 
+    def _log_problems(self, problems: list[Problem]) -> None:
+        """Each problem once while it lasts: a reload for another file's edit does not repeat
+        it, a problem fixed and made again is said again."""
+        for problem in problems:
+            if str(problem) not in self._reported:
+                level = logging.ERROR if problem.severity == "error" else logging.WARNING
+                log.log(level, "campaign problem", extra={"problem": str(problem)})
+        self._reported = {str(p) for p in problems}
+
     def _protected_ids(self, failed: set[Path]) -> set[str]:
         """Campaigns whose file is broken now: what they had in the store stays as it is."""
         assert self.db is not None
         names = {str(p) for p in failed} | {str(p.resolve()) for p in failed if p.exists()}
         with self.db.connect() as conn:
             rows = conn.execute(select(V.c.campaign, V.c.source)).all()
-        return {r.campaign for r in rows if r.source in names} | {
-            c.id for p, c in self.watcher.good.items() if p in failed
-        }
+        refused = {campaign.id for campaign, _ in self.watcher.refused.values()}
+        return (
+            {r.campaign for r in rows if r.source in names}
+            | refused
+            | {c.id for p, c in self.watcher.good.items() if p in failed}
+        )
 
     def _summary(self, report: SyncReport) -> None:
         assert self.db is not None

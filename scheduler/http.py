@@ -58,6 +58,7 @@ class HttpState:
     next_due: Callable[[], dt.datetime | None] = lambda: None
     latencies: Callable[[], list[float]] = lambda: []
     bots: Callable[[], dict[str, dict[str, str]]] = dict  # bot → its health
+    refused_files: Callable[[], list[str]] = list  # campaign files whose current version is off
     # {"state": "ok"}, or a storage fault: {"state": "fault", "kind", "reason", "since", "hint"}
     storage: Callable[[], dict[str, str]] = lambda: {"state": "ok"}
     hooks: Callable[[str], WebhookTarget | None] = lambda name: None  # bots in webhook mode
@@ -209,7 +210,9 @@ def create_app(state: HttpState) -> Starlette:
         running = state.scheduler_running()
         next_due = state.next_due()
         bots = state.bots()
-        failing = any(b.get("state") == "failing" for b in bots.values())
+        refused = state.refused_files()
+        # a refused campaign file, like a failing bot, degrades loa: the other files keep running
+        failing = bool(refused) or any(b.get("state") == "failing" for b in bots.values())
         storage = state.storage()
         body = {
             # a bot that cannot reach its platform degrades loa; it does not stop the schedule.
@@ -226,6 +229,7 @@ def create_app(state: HttpState) -> Starlette:
             "scheduler": "running" if running else "stopped",
             "next_due": next_due.isoformat() if next_due else None,
             "bots": bots,
+            "refused_files": refused,
         }
         # a bot's error or a database driver's may quote a token: none leaves in the answer
         return Response(

@@ -13,6 +13,10 @@ and ``cancelled`` status when they disappear, which the calendar feeds need.
 
 A campaign whose file is unchanged and whose horizon is still fresh is not expanded again, so a
 restart with 100,000 pending deliveries costs a few queries, not a re-expansion.
+
+A campaign that cannot be expanded (``ExpansionRefused``: a date past the calendar, an item
+past its bounds) is refused on its own: nothing of it is written, what the store holds for it
+stays, its problem is in ``SyncReport.refused``, and every other campaign is applied.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, and_, bindparam, or_, select, update
 
+from campaigns.errors import ExpansionRefused, Problem
 from campaigns.expand import (
     ActivityOccurrence,
     DeadlineOccurrence,
@@ -37,6 +42,7 @@ from campaigns.expand import (
 )
 from campaigns.i18n import t
 from campaigns.ics import event_block
+from campaigns.loader import expansion_problem
 from campaigns.model import Campaign, ChannelCatalog
 from campaigns.timeexpr import instant
 from campaigns.units import UNIT_PREFIX
@@ -77,6 +83,7 @@ class SyncReport:
     restored: int = 0
     occurrences_changed: int = 0
     removed_campaigns: list[str] = field(default_factory=list)
+    refused: dict[str, Problem] = field(default_factory=dict)  # by campaign: left as it was
 
     @property
     def changed(self) -> bool:
@@ -271,9 +278,14 @@ def sync(
             old = versions.get(campaign.id)
             paused = bool(old is not None and old.paused)
             subscribed = chats.get(campaign.id, [])
-            _sync_campaign(
-                conn, campaign, catalog, addresses, subscribed, paused, now, horizon, report
-            )
+            try:
+                _sync_campaign(
+                    conn, campaign, catalog, addresses, subscribed, paused, now, horizon, report
+                )
+            except ExpansionRefused as exc:  # raised before the campaign's first write
+                report.refused[campaign.id] = expansion_problem(campaign, exc)
+                protected_ids.add(campaign.id)
+                continue
             report.expanded += 1
             if progress is not None:
                 progress(done, len(stale), campaign.id)
