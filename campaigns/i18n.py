@@ -1022,11 +1022,17 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "Telegram từ chối: bot bị chặn hoặc không có quyền gửi vào chat này ({reason})",
         "Telegram refused: the bot is blocked or may not post in this chat ({reason})",
     ),
+    "telegram_chat_not_found": (
+        "Telegram không tìm thấy chat này: kiểm tra mã nhóm trong [channels.….targets] của "
+        "config.toml, và bot đã được thêm vào nhóm ({reason})",
+        "Telegram does not know this chat: check the chat id in config.toml's "
+        "[channels.….targets], and that the bot was added to the group ({reason})",
+    ),
     "telegram_token_rejected": (
         "Telegram không nhận token trong {env}: kiểm tra token, và base_url chỉ là gốc API "
-        "(như https://api.telegram.org, không thêm /bot) ({reason})",
+        "(như https://api.telegram.org, không thêm /bot)",
         "Telegram did not accept the token in {env}: check the token, and that base_url is the "
-        "API root only (like https://api.telegram.org, without /bot) ({reason})",
+        "API root only (like https://api.telegram.org, without /bot)",
     ),
     "telegram_migrated_twice": (
         "nhóm {address} đã chuyển thành siêu nhóm hai lần liên tiếp; kiểm tra lại mã nhóm",
@@ -1118,6 +1124,13 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "col_attempts": ("Lần", "Tries"),
     "col_key": ("Khóa", "Key"),
     "col_note": ("Lỗi / biên nhận", "Error / receipt"),
+    "deliveries_attempts": ("{count} lần thử", "{count} tries"),
+    "deliveries_error": ("lỗi: {error}", "error: {error}"),
+    "deliveries_receipt": ("biên nhận: {receipt}", "receipt: {receipt}"),
+    "deliveries_none": (
+        "Không có tin nào khớp với --state, --campaign đã chọn.",
+        "No message matches the --state and --campaign given.",
+    ),
     "status_empty": (
         "Hộp thư đi chưa có tin nào: loa chưa lập lịch với cơ sở dữ liệu này. Chạy 'loa run' để "
         "lập lịch và gửi tin đúng giờ, hoặc 'loa plan' để xem trước kế hoạch.",

@@ -235,6 +235,8 @@ class _FileChecker:
         self.default_timezone = default_timezone
         self.problems: list[Problem] = []
         self.kinds: dict[str, str] = {}  # every item id of the file: activity, message, deadline
+        # ids of items left out for an error of their own: what refers to them says nothing more
+        self.broken: set[str] = set()
 
     @property
     def has_errors(self) -> bool:
@@ -283,6 +285,9 @@ class _FileChecker:
                     parsed[kind].append((i, model.model_validate(item)))
                 except ValidationError as exc:
                     self.report_pydantic(exc, model, item, (kind, i))
+                    if isinstance(item, dict) and isinstance(item.get("id"), str):
+                        self.kinds.setdefault(item["id"], kind)
+                        self.broken.add(item["id"])
         if head is None:
             return None
         return self._campaign(head, parsed, path, digest)
@@ -328,11 +333,14 @@ class _FileChecker:
             (i, a) for i, raw in parsed["activity"] if (a := self._activity(i, raw, seen_ids))
         ]
         activities = [a for _, a in indexed]
+        self._note_broken(parsed["activity"], activities)
         activity_ids = {raw.id for _, raw in parsed["activity"] if ID_PATTERN.match(raw.id)}
         self._check_cycles(indexed, activity_ids)
         self._check_recurring_ends(indexed)
         messages = [m for i, raw in parsed["message"] if (m := self._message(i, raw, seen_ids))]
         deadlines = [d for i, raw in parsed["deadline"] if (d := self._deadline(i, raw, seen_ids))]
+        self._note_broken(parsed["deadline"], deadlines)
+        messages = [m for m in messages if m.deadline not in self.broken]
         campaign = Campaign(
             id=head.id,
             title=head.title.strip(),
@@ -366,6 +374,12 @@ class _FileChecker:
             for i, raw in items
             for key in keys
         }
+
+    def _note_broken(
+        self, parsed: list[tuple[int, Any]], built: Sequence[Activity | Deadline]
+    ) -> None:
+        """Ids whose every item was left out for its own, already reported, error."""
+        self.broken |= {raw.id for _, raw in parsed} - {item.id for item in built}
 
     def _guard(self, path: tuple[str | int, ...], parse: Any, value: Any) -> Any:
         try:
@@ -530,6 +544,9 @@ class _FileChecker:
         (``period``), which only an activity has."""
         ok = True
         for ref in sorted(refs):
+            if ref in self.broken:  # its own error is reported where it is written
+                ok = False
+                continue
             kind = self.kinds.get(ref)
             if kind in accept and ID_PATTERN.match(ref):
                 continue

@@ -68,12 +68,14 @@ def _mapped(exc: Exception, token_env: str) -> Exception:
     if isinstance(exc, RetryAfter):
         return RateLimited(f"Telegram 429: {exc.message}", _seconds(exc.retry_after))
     if isinstance(exc, InvalidToken):
-        return AuthError(t("telegram_token_rejected", env=token_env, reason=exc.message))
+        # its message is always python-telegram-bot's English "The token … was rejected"
+        return AuthError(t("telegram_token_rejected", env=token_env))
     if isinstance(exc, Forbidden):
         return RecipientGone(t("telegram_forbidden", reason=exc.message))
     if isinstance(exc, BadRequest):
-        gone = "chat not found" in exc.message.lower()
-        return (RecipientGone if gone else PermanentError)(f"Telegram: {exc.message}")
+        if "chat not found" in exc.message.lower():
+            return RecipientGone(t("telegram_chat_not_found", reason=exc.message))
+        return PermanentError(f"Telegram: {exc.message}")
     if isinstance(exc, TimedOut | NetworkError):
         # a timeout or a connection cut mid-answer: Telegram may have the message already; an
         # error status (python-telegram-bot reports 5xx as NetworkError too) means it does not

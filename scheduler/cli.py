@@ -19,8 +19,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.padding import Padding
 from rich.table import Table
-from sqlalchemy import Engine
+from rich.text import Text
+from sqlalchemy import Engine, Row
 
 from campaigns.dates import format_compact, format_datetime, read_day
 from campaigns.errors import CampaignError, ExpressionError, Problem, ValidationFailed
@@ -395,6 +397,16 @@ def audit_command(
     if not rows:
         out.print(t("audit_empty"))
         return
+    if out.width < WIDE_TABLE:
+        for r in rows:
+            who = f"{r.channel}:{r.user}" + (f" @{r.chat}" if r.chat and r.chat != r.user else "")
+            result_text = named("audit", r.result)
+            _print_entry(
+                f"{format_compact(r.at.astimezone(cfg.tz))} · {result_text} · {who}",
+                (f"/{r.command} {r.arguments}".strip(), ""),
+                (named("audit", r.detail), "dim"),
+            )
+        return
     table = Table(expand=True)
     for code in ("col_when", "col_who", "col_command", "col_result", "col_note"):
         table.add_column(t(code), no_wrap=code != "col_note", overflow="ellipsis")
@@ -474,6 +486,14 @@ def deliveries(
         ]  # fmt: skip
         sys.stdout.write(json.dumps(items, ensure_ascii=False, indent=2) + "\n")
         return
+    if not rows:  # an empty table of headers told nothing
+        filtered = state is not None or campaign is not None
+        out.print(t("deliveries_none" if filtered else "status_empty"), markup=False)
+        return
+    if out.width < WIDE_TABLE:
+        for r in rows:
+            _print_delivery(r, cfg.tz)
+        return
     table = Table(expand=True)
     # short columns keep their width; the long key and note wrap, so no state is cut to "đang …"
     for code in ("col_when", "col_state", "col_attempts", "col_channels"):
@@ -492,6 +512,32 @@ def deliveries(
             note,
         )
     out.print(table)
+
+
+WIDE_TABLE = 120  # narrower, a table leaves a few letters a line to its long columns
+
+
+def _print_entry(head: str, *details: tuple[str, str]) -> None:
+    """One record on a few lines for a narrow terminal: a head line, then each non-empty
+    detail (text, style) indented on lines of its own, wrapping instead of being cut."""
+    out.print()
+    out.print(Text(head, style="bold"))
+    for text, style in details:
+        if text:
+            out.print(Padding(Text(text, style=style), (0, 0, 0, 4), expand=False))
+
+
+def _print_delivery(r: Row[Any], tz: dt.tzinfo) -> None:
+    """When, state, tries and where; then the key whole on a line of its own (to copy into
+    ``loa retry``); then the error or the receipt."""
+    target = f"{r.channel}:{r.target}" if r.target else r.channel
+    head = f"{format_compact(r.due.astimezone(tz))} · {named('state', r.state)} · "
+    head += f"{t('deliveries_attempts', count=r.attempts)} → {target}"
+    error = redact(r.last_error)
+    note = t("deliveries_error", error=error) if error else ""
+    if not error and r.provider_message_id:
+        note = t("deliveries_receipt", receipt=r.provider_message_id)
+    _print_entry(head, (r.key, ""), (note, "red" if error else "dim"))
 
 
 @app.command("retry", help=t("cmd_retry"))

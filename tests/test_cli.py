@@ -368,6 +368,82 @@ def test_tables_show_states_and_audit_results_in_vietnamese(tmp_path: Path) -> N
     assert "refused" in loa("audit", cwd=office, lang="en").stdout
 
 
+def test_deliveries_of_an_empty_outbox_say_what_to_run(tmp_path: Path) -> None:
+    """Before the first ``loa run`` the table was printed empty, headers only, with no word."""
+    office = tmp_path / "so-tnmt"
+    loa("init", str(office))
+    empty = loa("deliveries", cwd=office)
+    assert empty.returncode == 0 and empty.stdout.split() == t("status_empty").split()
+    assert loa("send", "console", "Thử", cwd=office).returncode == 0
+    none = loa("deliveries", "--state", "failed", cwd=office)
+    assert none.returncode == 0 and none.stdout.strip() == t("deliveries_none")
+    assert (
+        json.loads(loa("deliveries", "--state", "failed", "--format", "json", cwd=office).stdout)
+        == []
+    )
+
+
+def at_80_columns(*args: str, cwd: Path) -> str:
+    env = {**os.environ, "COLUMNS": "80", "LOA_LANG": "vi"}
+    run = subprocess.run(
+        [*LOA, *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=60
+    )
+    assert run.returncode == 0, run.stderr
+    assert all(len(line) <= 80 for line in run.stdout.splitlines()), run.stdout
+    return run.stdout
+
+
+def test_audit_is_readable_at_80_columns(tmp_path: Path) -> None:
+    """At 80 columns the audit table cut the time to ``06…``, the result to ``thành c…`` and left
+    no room for the detail: each entry is then a few lines, nothing cut."""
+    from scheduler import audit
+    from scheduler.config import load_config
+    from scheduler.db import open_engine
+
+    office = tmp_path / "so-tnmt"
+    loa("init", str(office))
+    assert loa("export-ics", "-o", "lich.ics", cwd=office).returncode == 0  # creates the store
+    db = open_engine(load_config(office / "config.toml").database_url)
+    at = dt.datetime(2026, 12, 3, 8, 5, tzinfo=dt.UTC)
+    audit.write(db, at, "telegram", "-1001234567890", "1001", "resume", "tuan-le-xanh-2026",
+                audit.REFUSED, audit.NOT_ADMIN)  # fmt: skip
+    db.dispose()
+    lines = [line.strip() for line in at_80_columns("audit", cwd=office).splitlines()]
+    head = "T5 03/12/2026 15:05 · bị từ chối · telegram:1001 @-1001234567890"
+    assert head in lines, lines
+    assert lines[lines.index(head) + 1 :][:2] == [
+        "/resume tuan-le-xanh-2026",
+        "không phải quản trị viên",
+    ]
+
+
+def test_deliveries_are_readable_at_80_columns(tmp_path: Path) -> None:
+    """At 80 columns the six-column table left two or three letters to the key and the
+    receipt (``Lỗ i / bi ên``, the key folded four letters a line): each delivery is then a few
+    lines, its key whole on a line of its own to copy into ``loa retry``."""
+    office = tmp_path / "so-tnmt"
+    loa("init", str(office))
+    config = office / "config.toml"
+    long_name = "nhat-ky-gui-tin-cua-van-phong"  # a file channel whose path is a folder: fails
+    config.write_text(
+        config.read_text("utf-8") + f'\n[channels.{long_name}]\ntype = "file"\npath = "data"\n',
+        "utf-8",
+    )
+    assert loa("send", "console", "Thử", cwd=office).returncode == 0
+    assert loa("send", long_name, "Thử", cwd=office).returncode == 1
+    rows = json.loads(loa("deliveries", "--format", "json", cwd=office).stdout)
+    failed = next(r for r in rows if r["state"] == "failed")
+    shown = at_80_columns("deliveries", cwd=office)
+    lines = [line.strip() for line in shown.splitlines()]
+    assert {r["key"] for r in rows} <= set(lines), shown
+    said = t("deliveries_error", error="").strip()
+    assert lines[lines.index(failed["key"]) + 1].startswith(said), shown
+    assert "đã gửi" in shown and "lỗi" in shown
+    heads = [line for line in shown.splitlines() if line and not line.startswith("    ")]
+    assert heads and all(line[0] != " " for line in heads), shown  # what the details sit under
+    assert all(len(line) <= 80 for line in shown.splitlines()), shown
+
+
 def test_errors_of_the_command_line_are_vietnamese(tmp_path: Path) -> None:
     office = tmp_path / "so-tnmt"
     loa("init", str(office))

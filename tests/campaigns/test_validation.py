@@ -55,6 +55,33 @@ def test_a_misspelt_required_key_is_one_error_on_its_line() -> None:
     ]
 
 
+def test_a_broken_item_is_not_reported_again_where_it_is_used() -> None:
+    """An item with its own error (a misspelt key, a date that does not exist) is left out;
+    the items timed from it or quoting it must not add a second, misleading error
+    ("không có hoạt động …", "mẫu dùng 'activity' …") on another line."""
+    use = '[[message]]\nid = "m"\nat = "a -1d 16:00"\ntext = "Ngày mai: {{ activity.title }}."\n'
+    misspelt = HEAD + '[[activity]]\nid = "a"\ntitel = "x"\nstart = "yearly 06-05"\n' + use
+    assert errors(misspelt) == [
+        "c.toml:5: activity[1].titel: khóa không được hỗ trợ (có phải ý bạn là 'title'?)"
+    ]
+    bad_date = HEAD + '[[activity]]\nid = "a"\ntitle = "x"\nstart = "31/11/2026 14:00"\n' + use
+    assert errors(bad_date) == [
+        "c.toml:6: activity[1].start: ngày 31/11/2026 không tồn tại (kiểm tra ngày và tháng)"
+    ]
+    deadline = HEAD + '[[deadline]]\nid = "d"\ntitle = "Báo cáo"\ndue = "10/12"\nremnid = [1]\n'
+    found = errors(deadline + use.replace('"a -1d', '"d -1d').replace("activity.title", "year"))
+    assert found == [
+        "c.toml:7: deadline[1].remnid: khóa không được hỗ trợ (có phải ý bạn là 'remind'?)"
+    ]
+    bad_due = deadline.replace("remnid = [1]", "remind = [1]").replace('"10/12"', '"31/11"')
+    found = errors(bad_due + use.replace('"a -1d', '"d -1d').replace("activity", "deadline"))
+    assert len(found) == 1 and "deadline[1].due" in found[0], found
+    # an unknown reference is still reported
+    assert "không có hoạt động hay hạn chót 'b'" in one(
+        HEAD + ACT + use.replace('"a -1d', '"b -1d')
+    )
+
+
 def test_missing_key() -> None:
     assert one('title = "x"\n') == (
         "c.toml: id: thiếu khóa bắt buộc (thêm dòng id = … ở đầu tệp, trước bảng đầu tiên)"

@@ -868,7 +868,7 @@ class FakeTelegram:
             await asyncio.sleep(0.005)
         log.info(
             "fake Telegram Bot API listening on %s (tokens: %s)",
-            self.base_url,
+            self.url,  # what config.toml's base_url takes: loa adds /bot itself
             ", ".join(self._bots),
         )
         return self

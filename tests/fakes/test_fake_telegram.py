@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import struct
 import time
 import zlib
@@ -448,6 +449,19 @@ async def test_printed_base_url_is_the_one_config_takes() -> None:
     finally:
         process.terminate()
         await process.wait()
+
+
+async def test_the_start_log_line_names_the_url_config_takes(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Run alone, the fake printed ``base_url = "http://…:PORT"`` on stdout but logged
+    ``listening on http://…:PORT/bot`` on stderr just before it: a new user copying the first
+    URL they saw got a refused token. Every URL it shows is the one config.toml takes."""
+    with caplog.at_level(logging.INFO, logger="tests.fakes.telegram"):
+        async with FakeTelegram() as fake:
+            pass
+    (line,) = [r.getMessage() for r in caplog.records if "listening" in r.getMessage()]
+    assert f"listening on {fake.url} " in line and "/bot" not in line
 
 
 async def test_errors_can_echo_the_request_url(fake: FakeTelegram, bot: Bot) -> None:
