@@ -51,12 +51,14 @@ from campaigns.timeexpr import (
     Yearly,
     instant,
 )
+from campaigns.units import split_names
 from campaigns.workdays import MAX_DAYS_OFF_IN_A_ROW, IfDayOff
 
 ONCE = "once"
 # how far a moment may move off days off (and a "before" due one day more): RRULE moments
 # this far outside the window are looked at, since they may move into it
 MOVE_MARGIN = dt.timedelta(days=MAX_DAYS_OFF_IN_A_ROW + 1)
+_DAY = dt.timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,8 @@ class DeadlineOccurrence:
     lead: str = ""
     partners: tuple[str, ...] = ()
     description: str = ""
+    units: tuple[str, ...] = ()  # who owes it: a report tracked per unit (scheduler.reports)
+    items: tuple[str, ...] = ()  # the messages that remind of it, which a submission stops
     before: dt.date | None = None  # the date it is due before, as the file states it
     moved_from: dt.date | None = None  # the day off it was moved from
 
@@ -173,6 +177,9 @@ class Expansion:
     activities: list[ActivityOccurrence] = field(default_factory=list)
     deadlines: list[DeadlineOccurrence] = field(default_factory=list)
     messages: list[MessageOccurrence] = field(default_factory=list)
+    # deadlines owed by units whose due or reminders reach into the window: tracked from the
+    # first reminder, though the due itself may lie beyond the window
+    owed: list[DeadlineOccurrence] = field(default_factory=list)
 
     def dispatches(self) -> Iterator[Dispatch]:
         for message in self.messages:
@@ -182,6 +189,7 @@ class Expansion:
         self.activities.extend(other.activities)
         self.deadlines.extend(other.deadlines)
         self.messages.extend(other.messages)
+        self.owed.extend(other.owed)
 
 
 _Anchor = tuple[Moment, Moment | None]
@@ -209,6 +217,7 @@ class _Expander:
         self.years = [y for y in range(first, last + 1) if y in campaign.years]
         self.anchors: dict[str, dict[str, _Anchor]] = {}
         self.views: dict[tuple[str, str], templates.ActivityView] = {}
+        self.owed: list[DeadlineOccurrence] = []
         self.campaign_view = templates.CampaignView(
             campaign.id, campaign.title, campaign.description
         )
@@ -568,8 +577,20 @@ class _Expander:
         for message in self.campaign.messages:
             yield from self._message(message)
 
+    def _targets(self, channels: tuple[str, ...], owner: Activity | Deadline | None) -> Any:
+        """The targets of ``channels``, where ``units`` reaches the owner's units: an
+        activity's lead and partners, or the units that owe a deadline."""
+        if owner is None:
+            return self.catalog.resolve(channels)
+        leads = split_names(owner.lead)
+        owed = owner.units if isinstance(owner, Deadline) and owner.units else owner.partners
+        return self.catalog.resolve(channels, leads, tuple(u for u in owed if u not in leads))
+
     def _message(self, message: Message) -> Iterator[MessageOccurrence]:
-        targets = self.catalog.resolve(message.channels)
+        owner: Activity | Deadline | None = next(
+            (d for d in self.campaign.deadlines if d.id == message.deadline), None
+        ) or next((a for a in self.campaign.activities if a.id == message.activity), None)
+        targets = self._targets(message.channels, owner)
         several = len(message.at.specs) > 1
         margin = dt.timedelta(0) if message.if_day_off == "keep" else MOVE_MARGIN
         for index, spec in enumerate(message.at.specs):
@@ -656,26 +677,40 @@ class _Expander:
                         if stated is not None:
                             self.stated[(deadline.id, occ)] = stated
                         found[occ] = (due, None)
-                        if self._in_window(instant(due, self.tz)):
-                            dues.append(
-                                DeadlineOccurrence(
-                                    key=f"{c.id}:{deadline.id}:{occ}",
-                                    campaign=c.id,
-                                    deadline=deadline.id,
-                                    occurrence=occ,
-                                    title=deadline.title,
-                                    due=due,
-                                    lead=deadline.lead,
-                                    partners=deadline.partners,
-                                    description=deadline.description,
-                                    before=stated,
-                                    moved_from=moved,
-                                )
-                            )
+                        item = DeadlineOccurrence(
+                            key=f"{c.id}:{deadline.id}:{occ}",
+                            campaign=c.id,
+                            deadline=deadline.id,
+                            occurrence=occ,
+                            title=deadline.title,
+                            due=due,
+                            lead=deadline.lead,
+                            partners=deadline.partners,
+                            description=deadline.description,
+                            before=stated,
+                            moved_from=moved,
+                            units=deadline.units,
+                            items=self._reminding(deadline),
+                        )
+                        moment = instant(due, self.tz)
+                        if self._in_window(moment):
+                            dues.append(item)
+                        if (
+                            deadline.units
+                            and self.start < moment + _DAY
+                            and moment - reach < self.end
+                        ):
+                            self.owed.append(item)
                         with self._item("deadline", deadline.id, "remind"):
                             reminders.extend(self._reminders(deadline, occ, due, stated))
             self.anchors[deadline.id] = found
         return dues, reminders
+
+    def _reminding(self, deadline: Deadline) -> tuple[str, ...]:
+        """The items that remind units of ``deadline``: its own reminders and the messages
+        timed from it."""
+        own = [f"{deadline.id}.remind-{days}d" for days in deadline.remind]
+        return (*own, *(m.id for m in self.campaign.messages if m.deadline == deadline.id))
 
     def _reminders(
         self, deadline: Deadline, occurrence: str, due: Moment, stated: dt.date | None
@@ -685,7 +720,7 @@ class _Expander:
         already is, is dropped (decided before the window, so every window agrees)."""
         due_day = _day(due)
         view = _deadline_view(deadline, due, stated)
-        targets = self.catalog.resolve(deadline.channels)
+        targets = self._targets(deadline.channels, deadline)
         source = deadline.text or t("reminder_default_before" if stated else "reminder_default")
         taken: set[dt.date] = set()
         for days in deadline.remind:
@@ -739,7 +774,7 @@ def expand(
     messages.sort(key=lambda m: (m.due, m.key))
     activities.sort(key=lambda a: (instant(a.start, expander.tz), a.key))
     deadlines.sort(key=lambda d: (instant(d.due, expander.tz), d.key))
-    return Expansion(activities, deadlines, messages)
+    return Expansion(activities, deadlines, messages, expander.owed)
 
 
 def expand_all(

@@ -450,6 +450,63 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "kênh '{channel}' không có đích '{value}'",
         "channel '{channel}' has no target '{value}'",
     ),
+    "known_units": ("các đơn vị đã khai báo: {names}", "the units declared: {names}"),
+    "unknown_unit": (
+        "không có đơn vị '{value}' trong danh sách đơn vị ([units] trong config.toml)",
+        "there is no unit '{value}' in the units registry ([units] in config.toml)",
+    ),
+    "unknown_units_spec": (
+        "kênh '{value}' không hợp lệ",
+        "channel '{value}' is not valid",
+    ),
+    "units_spec_hint": (
+        'viết "units", "units:lead" (đơn vị chủ trì) hoặc "units:partners" (đơn vị phối hợp)',
+        'write "units", "units:lead" (the lead units) or "units:partners" (the partner units)',
+    ),
+    "units_no_registry": (
+        '"units" gửi tới nhóm chat của các đơn vị, nhưng chưa có danh sách đơn vị',
+        '"units" sends to the units\' chats, but there is no units registry',
+    ),
+    "units_no_owner": (
+        '"units" gửi tới các đơn vị của một hoạt động hoặc hạn chót, nhưng tin nhắn này không '
+        "gắn với hoạt động hay hạn chót nào",
+        '"units" sends to the units of an activity or deadline, but this message belongs to '
+        "neither",
+    ),
+    "units_no_owner_hint": (
+        'tính thời điểm "at" từ một hạn chót hoặc hoạt động, hoặc ghi "activity"',
+        'time "at" from a deadline or an activity, or set "activity"',
+    ),
+    "units_registry_hint": (
+        "khai báo các đơn vị và nhóm chat của họ trong config.toml: [units.<mã>]",
+        "declare the units and their chats in config.toml: [units.<id>]",
+    ),
+    "units_free_text": (
+        "gợi ý: các đơn vị đang được viết tự do; khai báo [units.<mã>] trong config.toml để "
+        "gọi đúng tên, có lịch riêng cho mỗi đơn vị, nhắc tới nhóm chat và theo dõi báo cáo",
+        "hint: units are free text; declare [units.<id>] in config.toml to name them "
+        "reliably, give each its own feed, remind their chats and track their reports",
+    ),
+    "reports_folder_outside": (
+        "thư mục báo cáo đột xuất không nằm trong thư mục chiến dịch nào",
+        "the ad hoc reports folder is in no campaign folder",
+    ),
+    "reports_folder_hint": (
+        "đặt nó trong một thư mục của [campaigns] paths để loa đọc các yêu cầu",
+        "put it inside a folder of [campaigns] paths so that loa reads the requests",
+    ),
+    "unit_name_taken": (
+        "tên '{value}' đã dùng cho đơn vị '{other}'",
+        "the name '{value}' already belongs to unit '{other}'",
+    ),
+    "unit_chat_bad": (
+        "nhóm chat '{value}' không hợp lệ",
+        "chat '{value}' is not valid",
+    ),
+    "unit_chat_hint": (
+        'viết "kênh:bí danh" hoặc "kênh:mã nhóm chat"; các kênh: {names}',
+        'write "channel:alias" or "channel:chat id"; the channels: {names}',
+    ),
     "known_channels": ("các kênh đã cấu hình: {names}", "configured channels: {names}"),
     "known_targets": ("các đích đã khai báo: {names}", "declared targets: {names}"),
     "channel_without_targets": (
@@ -703,6 +760,33 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "opt_export_campaign": ("một chiến dịch (mã)", "one campaign (id)"),
     "opt_unit": ("một đơn vị chủ trì hoặc phối hợp", "a lead or partner unit"),
     "opt_tag": ("một nhãn", "a tag"),
+    "cmd_report": (
+        "Báo cáo của các đơn vị: ai đã nộp, ghi nhận đã nộp, yêu cầu đột xuất.",
+        "The units' reports: who has submitted, recording a submission, ad hoc requests.",
+    ),
+    "cmd_report_status": (
+        "Bảng các đơn vị đã nộp, chưa nộp và quá hạn của một hạn nộp báo cáo.",
+        "The units that have submitted, have not yet, or are overdue for a report deadline.",
+    ),
+    "cmd_report_submit": (
+        "Ghi nhận một đơn vị đã nộp báo cáo; các tin nhắc tới đơn vị đó dừng lại.",
+        "Record that a unit has submitted a report; the reminders to that unit stop.",
+    ),
+    "cmd_report_request": (
+        "Tạo yêu cầu báo cáo đột xuất: một tệp chiến dịch nhỏ có hạn nộp, theo dõi từng đơn vị.",
+        "Create an ad hoc report request: a small campaign file with a deadline tracked per unit.",
+    ),
+    "arg_report_ref": ("hạn nộp: MÃ hoặc chiến-dịch:MÃ", "the deadline: ID or campaign:ID"),
+    "opt_report_unit": (
+        "đơn vị, theo mã hoặc bất kỳ tên nào",
+        "the unit, by id or any of its names",
+    ),
+    "opt_report_note": ("ghi chú hoặc đường dẫn", "a note or a link"),
+    "arg_request_title": ("nội dung yêu cầu", "what is asked for"),
+    "opt_request_due": ("ngày cuối, ví dụ 15/01/2027", "the last day, e.g. 15/01/2027"),
+    "opt_request_units": ("các đơn vị phải nộp: a,b", "the units that owe it: a,b"),
+    "opt_request_id": ("mã của yêu cầu", "the request's id"),
+    "opt_request_remind": ("nhắc trước bao nhiêu ngày: 7,3,1", "days before to remind: 7,3,1"),
     # CLI
     "validate_ok": (
         "Hợp lệ: {campaigns} chiến dịch trong {files} tệp.",
@@ -758,6 +842,14 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     # log lines in text form (JSON logs keep the English event for scripts): log_<event>
     "log_synced": ("đã lập lịch theo các tệp chiến dịch", "synced"),
     "log_dispatched": ("đã gửi một đợt", "dispatched"),
+    "log_escalated_overdue_reports": (
+        "đã báo các đơn vị quá hạn nộp báo cáo",
+        "escalated overdue reports",
+    ),
+    "log_escalating_overdue_reports_failed;_will_try_again": (
+        "báo các đơn vị quá hạn không được; sẽ thử lại",
+        "escalating overdue reports failed; will try again",
+    ),
     "log_dispatch_failed;_will_try_again": (
         "gửi một đợt không được; sẽ thử lại",
         "dispatch failed; will try again",
@@ -1108,6 +1200,57 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "plan_title": ("Kế hoạch {start} – {end}", "Plan {start} – {end}"),
     "plan_campaign": ("chiến dịch: {id}", "campaign: {id}"),
     "plan_lead": ("chủ trì: {unit}", "lead: {unit}"),
+    "plan_unit_unknown": (
+        "không có đơn vị '{value}'",
+        "there is no unit '{value}'",
+    ),
+    "report_waiting": ("chưa nộp", "not yet submitted"),
+    "report_submitted": ("đã nộp", "submitted"),
+    "report_overdue": ("quá hạn", "overdue"),
+    "report_count": ("Đã nộp: {done}/{total}", "Submitted: {done}/{total}"),
+    "report_table_title": ("Tình trạng nộp báo cáo:", "Reports submitted:"),
+    "report_escalation": (
+        "⛔ Quá hạn: {unit} chưa nộp “{title}” (hạn {due}). Xem: /baocao {ref}",
+        "⛔ Overdue: {unit} has not submitted “{title}” (due {due}). See: /baocao {ref}",
+    ),
+    "report_cancelled": (
+        "{unit} đã nộp báo cáo",
+        "{unit} has submitted the report",
+    ),
+    "report_unknown": (
+        "không có hạn nộp báo cáo '{ref}' được theo dõi; viết mã hạn hoặc chiến-dịch:mã-hạn",
+        "no tracked report deadline '{ref}'; write the deadline's id or campaign:deadline",
+    ),
+    "report_not_owed": (
+        "đơn vị này không phải nộp '{ref}'; các đơn vị phải nộp: {units}",
+        "this unit does not owe '{ref}'; the units that do: {units}",
+    ),
+    "report_unknown_unit_close": (
+        "không có đơn vị '{value}'; có phải ý bạn là '{suggestion}'?",
+        "there is no unit '{value}'; did you mean '{suggestion}'?",
+    ),
+    "report_unknown_unit": (
+        "không có đơn vị '{value}'; các đơn vị: {names}",
+        "there is no unit '{value}'; the units: {names}",
+    ),
+    "report_recorded": (
+        "Đã ghi nhận: {unit} đã nộp “{title}” (hạn {due}); dừng {count} tin nhắc.",
+        "Recorded: {unit} has submitted “{title}” (due {due}); {count} reminders stopped.",
+    ),
+    "report_status_title": ("{title} — hạn {due}", "{title} — due {due}"),
+    "report_request_written": (
+        "Đã tạo yêu cầu báo cáo đột xuất {id} trong {path}; đơn vị phải nộp: {units}",
+        "Created the ad hoc report request {id} in {path}; units that owe it: {units}",
+    ),
+    "report_request_campaign": ("Báo cáo đột xuất: {title}", "Ad hoc report: {title}"),
+    "report_request_exists": (
+        "đã có tệp {path}; đặt --id khác",
+        "{path} exists already; give another --id",
+    ),
+    "report_request_no_units": (
+        "cần ít nhất một đơn vị: --units a,b",
+        "at least one unit is needed: --units a,b",
+    ),
     "reminder_default": (
         "Nhắc việc: {{ deadline.title }} — hạn chót {{ deadline.due }} (còn {{ days_left }} ngày).",
         "Reminder: {{ deadline.title }} is due {{ deadline.due }} ({{ days_left }} days left).",
@@ -1154,6 +1297,14 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     ),
     "bot_help_unsubscribe": ("thôi nhận tin: /unsubscribe MÃ", "stop them: /unsubscribe ID"),
     "bot_help_lang": ("đổi ngôn ngữ: /lang vi hoặc /lang en", "language: /lang vi or /lang en"),
+    "bot_help_nop": (
+        "báo đơn vị đã nộp báo cáo: /nop MÃ [ghi chú]",
+        "say your unit has submitted a report: /nop ID [note]",
+    ),
+    "bot_help_baocao": (
+        "ai đã nộp báo cáo: /baocao MÃ",
+        "who has submitted a report: /baocao ID",
+    ),
     "bot_help_status": (
         "số tin theo trạng thái và các lỗi gần nhất",
         "counts by state and the last failures",
@@ -1264,6 +1415,30 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     ),
     "bot_lang_usage": ("Cách dùng: /lang vi hoặc /lang en.", "Usage: /lang vi or /lang en."),
     "bot_lang_set": ("Đã chuyển sang tiếng Việt.", "Switched to English."),
+    "bot_nop_usage": (
+        "Cách dùng: /nop MÃ [ghi chú hoặc đường dẫn], ví dụ /nop bao-cao-pgi Đã gửi công văn số 12",
+        "Usage: /nop ID [note or link], e.g. /nop bao-cao-pgi Sent as letter no. 12",
+    ),
+    "bot_nop_not_unit": (
+        "Nhóm chat này không phải nhóm của đơn vị nào, nên không ghi nhận được. "
+        "Hãy gửi /nop từ nhóm chat của đơn vị mình.",
+        "This chat is no unit's chat, so nothing was recorded. Send /nop from your unit's chat.",
+    ),
+    "bot_nop_done": (
+        "Đã ghi nhận: {unit} đã nộp “{title}” (hạn {due}) lúc {at}.",
+        "Recorded: {unit} submitted “{title}” (due {due}) at {at}.",
+    ),
+    "bot_nop_again": (
+        "Đã cập nhật: {unit} đã nộp “{title}” (hạn {due}), ghi lại lúc {at}.",
+        "Updated: {unit} submitted “{title}” (due {due}), recorded again at {at}.",
+    ),
+    "bot_nop_note": ("Ghi chú: {note}", "Note: {note}"),
+    "bot_nop_stopped": (
+        "Đã dừng {count} tin nhắc tới đơn vị.",
+        "{count} reminders to the unit were stopped.",
+    ),
+    "bot_baocao_usage": ("Cách dùng: /baocao MÃ", "Usage: /baocao ID"),
+    "bot_baocao_title": ("{title} — hạn {due}", "{title} — due {due}"),
     "bot_not_admin": (
         "Xin lỗi, lệnh này chỉ dành cho quản trị viên.",
         "Sorry, this command is for admins only.",

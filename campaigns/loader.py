@@ -29,6 +29,7 @@ from campaigns.expand import LIMITS
 from campaigns.i18n import t
 from campaigns.locate import LineIndex, deepest_place
 from campaigns.model import (
+    UNITS,
     Activity,
     Campaign,
     ChannelCatalog,
@@ -61,6 +62,7 @@ from campaigns.timeexpr import (
     parse_value,
     split_before,
 )
+from campaigns.units import SEPARATOR, split_names
 from campaigns.workdays import IfDayOff, parse_if_day_off
 
 LIBRARY = adapt.LIBRARY
@@ -451,6 +453,7 @@ class _FileChecker:
                 (*base, "url"), t("activity_url_not_one_line", value=value), t("activity_url_hint")
             )
             ok = False
+        lead, partners = self._lead_and_partners(base, raw.lead, raw.partners)
         if_day_off = self._if_day_off(base, raw.if_day_off)
         ok = ok and (raw.if_day_off is None or if_day_off is not None)
         by_year = self._by_year(base, raw.by_year, {"start": start, "end": end})
@@ -465,8 +468,8 @@ class _FileChecker:
             start=start,
             end=end,
             location=raw.location,
-            lead=raw.lead,
-            partners=tuple(raw.partners),
+            lead=lead,
+            partners=partners,
             description=raw.description.strip(),
             url=raw.url,
             tags=tuple(raw.tags),
@@ -612,6 +615,12 @@ class _FileChecker:
             where = (*path, j)
             if name in SPECIAL_CHANNELS and not alias:
                 continue
+            if name == UNITS:
+                if alias not in ("", "lead", "partners"):
+                    self.report(where, t("unknown_units_spec", value=spec), t("units_spec_hint"))
+                elif not self.catalog.units:
+                    self.report(where, t("units_no_registry"), t("units_registry_hint"))
+                continue
             if name not in known:
                 close = difflib.get_close_matches(name, list(known), n=1)
                 hint = (
@@ -659,6 +668,13 @@ class _FileChecker:
         only = next(iter(refs)) if len(refs) == 1 else None
         bound = raw.activity or (only if self.kinds.get(only or "") == "activity" else None)
         deadline = only if self.kinds.get(only or "") == "deadline" else None
+        if (
+            bound is None
+            and deadline is None
+            and any(c.partition(":")[0] == UNITS for c in channels)
+        ):  # whose units? nobody's: it would reach no chat
+            self.report((*base, "channels"), t("units_no_owner"), t("units_no_owner_hint"))
+            return None
         image = self._image((*base, "image"), raw.image)
         if_day_off = self._if_day_off(base, raw.if_day_off)
         by_year = self._by_year(base, raw.by_year, {"at": _one(at)})
@@ -711,6 +727,11 @@ class _FileChecker:
             remind_time = self._guard((*base, "remind_at"), parse_time, raw.remind_at)
             ok = ok and remind_time is not None
         channels = self._channels((*base, "channels"), raw.channels)
+        lead, partners = self._lead_and_partners(base, raw.lead, raw.partners)
+        owed = self._unit_ids((*base, "units"), raw.units)
+        if not raw.units and self.catalog.units:  # tracked: a registry says who they are
+            named = [*split_names(lead), *partners]
+            owed = tuple(u for u in dict.fromkeys(named) if u in self.catalog.units.units)
         if_day_off = self._if_day_off(base, raw.if_day_off)
         if raw.if_day_off is not None and if_day_off is None:
             ok = False
@@ -730,13 +751,50 @@ class _FileChecker:
             remind_time=remind_time,
             text=raw.text,
             channels=channels,
-            lead=raw.lead,
-            partners=tuple(raw.partners),
+            lead=lead,
+            partners=partners,
             description=raw.description.strip(),
+            units=owed,
             if_day_off=if_day_off or "before",
             before=before,
             by_year=by_year,
         )
+
+    def _lead_and_partners(
+        self, base: tuple[str | int, ...], lead: str | list[str], partners: list[str]
+    ) -> tuple[str, tuple[str, ...]]:
+        """The lead as one text ("a; b" when it is two units) and the partners, each unit by
+        its id when there is a registry; a lead unit is not also its own partner."""
+        leads = self._unit_ids((*base, "lead"), lead)
+        others = self._unit_ids((*base, "partners"), partners)
+        return f"{SEPARATOR} ".join(leads), tuple(p for p in others if p not in leads)
+
+    def _unit_ids(self, path: tuple[str | int, ...], value: str | list[str]) -> tuple[str, ...]:
+        """Units as written, or by their registry ids; an unknown one is reported with the
+        registry's closest name. In a library file (not the office's to edit) it is a warning
+        and the name stays as written: the office adds the unit or adapts the campaign."""
+        names = split_names(value)
+        registry = self.catalog.units
+        if not registry:
+            return names
+        found: list[str] = []
+        for name in names:
+            unit = registry.find(name)
+            if unit is not None:
+                found.append(unit.id)
+                continue
+            close = registry.closest(name)
+            hint = (
+                t("did_you_mean", suggestion=close)
+                if close
+                else t("known_units", names=", ".join(registry.units))
+            )
+            if adapt.in_library(self.source):
+                self.report(path, t("unknown_unit", value=name), hint, severity="warning")
+                found.append(name)
+            else:
+                self.report(path, t("unknown_unit", value=name), hint)
+        return tuple(dict.fromkeys(found))
 
     def _check_templates(
         self, campaign: Campaign, parsed: Mapping[str, list[tuple[int, Any]]]

@@ -8,7 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from campaigns.timeexpr import Spec, When
+from campaigns.units import UnitRegistry, split_names
 from campaigns.workdays import IfDayOff, WorkCalendar
+
+UNITS = "units"  # the channel spec that reaches an item's units: units, units:lead, units:partners
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,13 @@ class Deadline:
     lead: str = ""
     partners: tuple[str, ...] = ()
     description: str = ""
+    # the units that owe it (ids with a registry): "units = [...]", else the lead and partners
+    units: tuple[str, ...] = ()
+
+    @property
+    def leads(self) -> tuple[str, ...]:
+        return split_names(self.lead)
+
     if_day_off: IfDayOff = "before"
     before: bool = False  # due before the stated date: the last day is the (working) day before
     by_year: tuple[YearTimes, ...] = ()
@@ -140,6 +150,7 @@ class ChannelCatalog:
     targets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     defaults: tuple[str, ...] = ()
     addresses: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    units: UnitRegistry = field(default_factory=UnitRegistry)
     calendar: WorkCalendar = field(default_factory=WorkCalendar)  # which days the office works
     # channels that send to a chat (Telegram, Zalo): the channel alone names nobody, so a
     # message to it needs one of its targets; console and file channels are their own target
@@ -150,12 +161,22 @@ class ChannelCatalog:
         has none declared, so a message to it could never be sent."""
         return channel in self.needs_target and not self.targets.get(channel)
 
-    def resolve(self, specs: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
-        """``("telegram", "zalo:group")`` to (channel, target) pairs; "" is the channel itself."""
+    def resolve(
+        self,
+        specs: tuple[str, ...],
+        lead: tuple[str, ...] = (),
+        partners: tuple[str, ...] = (),
+    ) -> tuple[tuple[str, str], ...]:
+        """``("telegram", "zalo:group")`` to (channel, target) pairs; "" is the channel itself.
+        ``units`` is the chats of the item's ``lead`` and ``partners`` units (``units:lead``,
+        ``units:partners`` one side only)."""
         out: list[tuple[str, str]] = []
         for spec in specs or self.defaults:
             name, _, alias = spec.partition(":")
-            if alias:
+            if name == UNITS:
+                side = {"lead": lead, "partners": partners}.get(alias, (*lead, *partners))
+                out.extend(self.units.targets(side))
+            elif alias:
                 out.append((name, alias))
             else:
                 out.extend((name, target) for target in self.targets.get(name, ()) or ("",))

@@ -22,7 +22,7 @@ class ActivityFile(_Strict):
     start: Any
     end: Any = None
     location: str = ""
-    lead: str = ""
+    lead: str | list[str] = ""
     partners: list[str] = []
     description: str = ""
     url: str = ""
@@ -50,8 +50,9 @@ class DeadlineFile(_Strict):
     remind_at: str | None = None
     text: str = ""
     channels: list[str] = []
-    lead: str = ""
+    lead: str | list[str] = ""
     partners: list[str] = []
+    units: list[str] = []  # who owes it, when not its lead and partners
     description: str = ""
     if_day_off: str | None = None
     by_year: dict[str, dict[str, Any]] = {}

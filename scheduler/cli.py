@@ -13,6 +13,7 @@ import re
 import shutil
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,6 +27,8 @@ from sqlalchemy import Engine, Row
 from campaigns.dates import format_compact, format_datetime, read_day
 from campaigns.errors import CampaignError, ExpressionError, Problem, ValidationFailed
 from campaigns.i18n import choose_language, named, set_language, t
+from campaigns.model import Activity, Deadline
+from campaigns.units import UnitRegistry, fold, split_names
 from channels.errors import ChannelError
 from channels.redact import redact, remember
 from channels.registry import UnsupportedChannel
@@ -37,7 +40,7 @@ from scheduler.db import StoreUnavailable, migrate, open_engine, sqlite_path
 from scheduler.engine import utcnow
 from scheduler.errors import PortInUse, SchemaTooNew
 from scheduler.lock import AlreadyRunning, nudge, unless_daemon
-from scheduler.plan import plan_entries, plan_rows
+from scheduler.plan import PlanRow, plan_entries, plan_rows
 from scheduler.quotas import plan_warnings
 from scheduler.storage import check, describe, fault_of, read_fault
 from scheduler.tables import State
@@ -153,6 +156,11 @@ def validate(
         err.print(t("validate_failed", count=len(refused)))
         raise typer.Exit(1)
     _print_quota_warnings(plan_warnings(planned.dispatches(), cfg))
+    items: list[Activity | Deadline] = [a for c in result.campaigns for a in c.activities]
+    items += [d for c in result.campaigns for d in c.deadlines]
+    named = any(item.lead or item.partners for item in items)
+    if named and not cfg.units():
+        err.print(t("units_free_text"), style="yellow", markup=False, soft_wrap=True)
     out.print(t("validate_ok", campaigns=len(result.campaigns), files=len(result.files)))
 
 
@@ -187,6 +195,7 @@ def plan(
     campaign: Annotated[str | None, typer.Option("--campaign", help=t("opt_campaign_only"))] = None,
     fmt: Annotated[str, typer.Option("--format", help=t("opt_format"))] = "table",
     config: ConfigOption = Path("config.toml"),
+    unit: Annotated[str | None, typer.Option("--unit", help=t("opt_unit"))] = None,
 ) -> None:
     _check_choice("--format", fmt, FORMATS)
     cfg = _config(config)
@@ -212,6 +221,8 @@ def plan(
     _print_problems(refused)  # the plan shows what the other files hold
     _print_quota_warnings(plan_warnings(expansion.dispatches(), cfg))
     rows = plan_rows(expansion, campaigns)
+    if unit is not None:
+        rows = _for_unit(rows, unit, cfg)
     if fmt == "json":
         sys.stdout.write(json.dumps([r.as_json() for r in rows], ensure_ascii=False, indent=2))
         sys.stdout.write("\n")
@@ -219,12 +230,39 @@ def plan(
     if not rows:
         out.print(t("plan_empty"))
         return
+    registry = cfg.units()
+    rows = [_named(row, registry) for row in rows]
     out.print(
         t("plan_title", start=first.strftime("%d/%m/%Y"), end=last.strftime("%d/%m/%Y")),
         style="bold",
     )
     for entry in plan_entries(rows):
         out.print(entry)
+
+
+def _for_unit(rows: list[PlanRow], name: str, cfg: Config) -> list[PlanRow]:
+    """The unit's activities and deadlines, and the messages that go to its chats."""
+    registry = cfg.units()
+    found = registry.find(name)
+    if registry and found is None:
+        close = registry.closest(name)
+        hint = f" ({t('did_you_mean', suggestion=close)})" if close else ""
+        raise UserError(t("plan_unit_unknown", value=name) + hint)
+    wanted = found.id if found is not None else fold(name)
+    chats = {f"{c}:{tg}" for c, tg in found.targets} if found is not None else set()
+
+    def named(row: PlanRow) -> bool:
+        units = [*split_names(row.lead), *row.partners, *row.units]
+        return wanted in (units if found is not None else [fold(u) for u in units])
+
+    return [r for r in rows if named(r) or chats & set(r.channels)]
+
+
+def _named(row: PlanRow, registry: UnitRegistry) -> PlanRow:
+    """The row with its units by name for a person to read (JSON keeps the registry ids)."""
+    label = registry.label
+    lead = "; ".join(label(u) for u in split_names(row.lead))
+    return replace(row, lead=lead, partners=tuple(label(u) for u in row.partners))
 
 
 def _open_store(cfg: Config) -> Engine:
@@ -671,6 +709,11 @@ def export_ics(
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_bytes(body)
     out.print(t("exported", path=output, count=body.count(b"BEGIN:VEVENT")))
+
+
+from scheduler.report_cli import report_app  # noqa: E402  (it uses the helpers above)
+
+app.add_typer(report_app, name="report")
 
 
 def refresh_store(cfg: Config, db: Engine) -> None:

@@ -30,6 +30,7 @@ from campaigns.locate import LineIndex
 from campaigns.model import ChannelCatalog
 from campaigns.report import dotted, pydantic_problems, toml_problem
 from campaigns.timeexpr import ID_PATTERN, WEEKDAY_NAMES
+from campaigns.units import Unit, UnitRegistry, fold, unit_target
 from campaigns.workdays import WorkCalendar
 from channels.limits import DEFAULTS as DEFAULT_LIMITS
 from channels.limits import ChannelLimits, Window
@@ -38,6 +39,11 @@ CHANNEL_TYPES = ("console", "file", "telegram", "zalo_oa", "zalo_bot")
 NETWORK_TYPES = ("telegram", "zalo_oa", "zalo_bot")
 # what both Telegram and the Zalo Bot platform accept as a webhook's secret token
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{8,256}")
+
+
+def admin_target(user: str) -> str:
+    """The outbox target of a bot admin's own chat (escalations of overdue reports)."""
+    return f"admin:{user}"
 
 
 class _Strict(BaseModel):
@@ -118,6 +124,20 @@ class ChannelSettings(_Strict):
     bot: BotSettings = BotSettings()
 
 
+class UnitSettings(_Strict):
+    """A unit of the registry: ``[units.<id>]``."""
+
+    name: str
+    short: str = ""
+    aliases: list[str] = []
+    chats: list[str] = []  # "channel:alias" or "channel:<platform chat id>"
+
+
+class ReportSettings(_Strict):
+    folder: str = ""  # where ``loa report request`` writes its files; "" is <first path>/bao-cao
+    escalate: bool = True  # an overdue unit is reported to its lead unit and the bot admins
+
+
 CalendarDay = dt.date | str  # a TOML date, or a day as documents write it ("08/02/2027")
 
 
@@ -144,6 +164,8 @@ class ConfigFile(_Strict):
     http: HttpSettings = HttpSettings()
     daemon: DaemonSettings = DaemonSettings()
     channels: dict[str, ChannelSettings] = {}
+    units: dict[str, UnitSettings] = {}
+    reports: ReportSettings = ReportSettings()
     calendar: CalendarSettings = CalendarSettings()
 
 
@@ -200,7 +222,41 @@ class Config:
             out[(name, "")] = ""
             for alias, address in settings.targets.items():
                 out[(name, alias)] = str(address)
+            for admin in settings.bot.admins if settings.bot.enabled else ():
+                out[(name, admin_target(str(admin)))] = str(admin)
+        for unit_id, unit in self.data.units.items():
+            for spec in unit.chats:
+                channel, _, chat = spec.partition(":")
+                if (
+                    channel in self.data.channels
+                    and chat not in self.data.channels[channel].targets
+                ):
+                    out[(channel, unit_target(unit_id, chat))] = chat
         return out
+
+    def units(self) -> UnitRegistry:
+        """The units registry, each chat as the outbox target it is sent to."""
+        found = {}
+        for unit_id, unit in self.data.units.items():
+            targets = []
+            for spec in unit.chats:
+                channel, _, chat = spec.partition(":")
+                known = self.data.channels.get(channel)
+                if known is not None:
+                    targets.append(
+                        (channel, chat if chat in known.targets else unit_target(unit_id, chat))
+                    )
+            found[unit_id] = Unit(
+                unit_id, unit.name.strip(), unit.short.strip(), tuple(unit.aliases), tuple(targets)
+            )
+        return UnitRegistry(found, self.addresses())
+
+    @property
+    def reports_folder(self) -> Path:
+        folder = self.data.reports.folder
+        if folder:
+            return self.root / folder
+        return self.root / (self.data.campaigns.paths or ["campaigns"])[0] / "bao-cao"
 
     def secret_values(self) -> list[str]:
         """The values of every environment variable config.toml names, to keep out of logs."""
@@ -258,7 +314,7 @@ class Config:
             # everyone gets
             defaults = [n for n in targets if not found.names_no_chat(n)]
             defaults += SPECIAL_CHANNELS if self.bots() else ()
-        return replace(found, defaults=tuple(defaults), calendar=self.calendar)
+        return replace(found, defaults=tuple(defaults), calendar=self.calendar, units=self.units())
 
     def bots(self) -> dict[str, ChannelSettings]:
         """The channels whose bots answer chat commands."""
@@ -292,6 +348,36 @@ def _check_bot(
             report((*where, "mode"), t("bot_webhook_needs_http"))
     if not 1 <= bot.poll_seconds <= 50:
         report((*where, "poll_seconds"), t("wrong_type", expected="1–50"))
+
+
+def _check_units(parsed: ConfigFile, report: Callable[..., None]) -> None:
+    """Every unit has an id, a name and chats on configured channels; no two units share a
+    name, since a campaign file could not tell which one it means."""
+    owner: dict[str, str] = {}
+    for unit_id, unit in parsed.units.items():
+        base = ("units", unit_id)
+        if not ID_PATTERN.match(unit_id):
+            report(base, t("bad_id", value=unit_id), t("bad_id_hint"))
+        if not unit.name.strip():
+            report((*base, "name"), t("empty_text"))
+        names: list[tuple[tuple[str | int, ...], str]] = [
+            (base, unit_id), ((*base, "name"), unit.name), ((*base, "short"), unit.short),
+            *(((*base, "aliases", j), alias) for j, alias in enumerate(unit.aliases)),
+        ]  # fmt: skip
+        for where, name in names:
+            other = owner.setdefault(fold(name), unit_id) if name.strip() else unit_id
+            if other != unit_id:
+                report(where, t("unit_name_taken", value=name, other=other))
+        for j, spec in enumerate(unit.chats):
+            channel, _, chat = spec.partition(":")
+            settings = parsed.channels.get(channel)
+            if settings is None or not chat:
+                known = ", ".join(parsed.channels) or "—"
+                report(
+                    (*base, "chats", j),
+                    t("unit_chat_bad", value=spec),
+                    t("unit_chat_hint", names=known),
+                )
 
 
 HOLIDAY_YEARS = range(2000, 2100)  # the years campaigns.lunar covers, and then some
@@ -470,6 +556,12 @@ def load_config(path: Path) -> Config:
             if not ID_PATTERN.match(alias):
                 report((*base, "targets", alias), t("bad_id", value=alias), t("bad_id_hint"))
         _check_bot(settings, (*base, "bot"), parsed.http, report)
+    _check_units(parsed, report)
+    folder = Path(parsed.reports.folder)
+    if parsed.reports.folder and not any(
+        folder == Path(p) or Path(p) in folder.parents for p in parsed.campaigns.paths
+    ):
+        report(("reports", "folder"), t("reports_folder_outside"), t("reports_folder_hint"))
     for j, spec in enumerate(parsed.campaigns.default_channels or []):
         name_, _, alias = spec.partition(":")
         if name_ in SPECIAL_CHANNELS and not alias:

@@ -38,11 +38,11 @@ from campaigns.model import Campaign
 from channels.base import Channel
 from channels.limits import RateLimiter
 from channels.registry import build_inbox
-from scheduler import outbox
+from scheduler import outbox, reports
 from scheduler.bot.core import BotSettings, CommandCore, Reply
 from scheduler.bot.runner import BotRunner
 from scheduler.campaign_set import load_campaigns
-from scheduler.config import Config
+from scheduler.config import Config, admin_target
 from scheduler.db import migrate, open_engine, sqlite_path
 from scheduler.engine import DispatchEngine, RetryPolicy, utcnow
 from scheduler.lock import Lock, daemon_lock
@@ -547,6 +547,26 @@ class Daemon:
             max_instances=10,
         )
 
+    async def _escalate(self) -> None:
+        """Overdue reports: one escalation each, into the outbox, then the engine looks."""
+        assert self.db is not None
+        config = self.config
+        admins = [
+            (name, admin_target(str(user)))
+            for name, settings in config.bots().items()
+            for user in settings.bot.admins
+        ]
+        try:
+            count = await asyncio.to_thread(
+                reports.escalate, self.db, self.clock(), config.units(), admins, config.tz,
+            )  # fmt: skip
+        except Exception:
+            log.exception("escalating overdue reports failed; will try again")
+            return
+        if count:
+            log.info("escalated overdue reports", extra={"count": count})
+            await self._reschedule()
+
     async def _reload_if_changed(self) -> None:
         assert self.storage is not None
         if self.storage.incident is not None:
@@ -622,6 +642,12 @@ class Daemon:
             id="reload",
         )
         scheduler.add_job(self._rescan, IntervalTrigger(seconds=RESCAN_SECONDS), id="rescan")
+        if self.config.data.reports.escalate:
+            scheduler.add_job(
+                self._escalate,
+                IntervalTrigger(seconds=self.config.data.daemon.reload_seconds),
+                id="escalate",
+            )
         scheduler.start()
         if self.storage is not None and self.storage.incident is not None:
             self._arm_storage_retry()

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, and_, func, or_, select, true
 
 from campaigns.ics import FeedEvent, FeedInfo, event_block, render_blocks
+from campaigns.units import split_names
 from scheduler.tables import CampaignVersion, Occurrence
 
 O = Occurrence.__table__  # type: ignore[attr-defined]  # noqa: E741
@@ -203,7 +204,7 @@ class FeedStore:
             rows = conn.execute(
                 select(O.c.lead, O.c.partners).where(self._public(campaigns)).distinct()
             ).all()
-        return {n.strip() for r in rows for n in [r.lead, *r.partners.split("\n")] if n.strip()}
+        return {n for r in rows for n in _units_of(r)}
 
     def _tag_names(self, campaigns: dict[str, Any]) -> set[str]:
         """Tags of campaigns and of events still in some feed (a cancelled one for a while)."""
@@ -235,7 +236,7 @@ class FeedStore:
         if selector.kind == "unit":
             rows = [
                 r for r in rows
-                if selector.value in {slug(u) for u in [r.lead, *r.partners.split("\n")] if u}
+                if selector.value in {slug(u) for u in _units_of(r)}
             ]  # fmt: skip
         if selector.kind == "tag":
             rows = [
@@ -342,6 +343,11 @@ class _NoTags:
 
 
 _NO_TAGS = _NoTags()
+
+
+def _units_of(row: Any) -> list[str]:
+    """An event's units: its lead (two joined by ";" are two units) and its partners."""
+    return [*split_names(row.lead), *split_names(row.partners.split("\n"))]
 
 
 def block_marker(sequence: int, status: str, updated_at: dt.datetime) -> str:

@@ -37,6 +37,7 @@ class PlanRow:
     lead: str = ""
     partners: tuple[str, ...] = ()
     error: str = ""
+    units: tuple[str, ...] = ()  # who owes a deadline
     moved_from: dt.date | None = None  # the day off the item was moved from
 
     def as_json(self) -> dict[str, Any]:
@@ -95,6 +96,7 @@ def plan_rows(expansion: Expansion, campaigns: Iterable[Campaign]) -> list[PlanR
                 key=d.key,
                 lead=d.lead,
                 partners=d.partners,
+                units=d.units,
                 moved_from=d.moved_from,
             )
         )

@@ -45,8 +45,9 @@ from campaigns.ics import event_block
 from campaigns.loader import expansion_problem
 from campaigns.model import Campaign, ChannelCatalog
 from campaigns.timeexpr import instant
+from campaigns.units import UNIT_PREFIX
 from channels.registry import migrated_fact
-from scheduler import pausing, subscriptions
+from scheduler import pausing, reports, subscriptions
 from scheduler.feeds import block_marker, feed_event
 from scheduler.subscriptions import (
     CHAT_PREFIX,
@@ -101,7 +102,7 @@ def version_digest(
     chats = sorted(subscribers)
     return _hash(
         campaign.digest, targets, addresses, catalog.defaults, chats, EXPANSION_VERSION,
-        catalog.calendar.digest,
+        catalog.calendar.digest, catalog.units.digest_parts(),
     )  # fmt: skip
 
 
@@ -130,9 +131,12 @@ def chat_of(addresses: Mapping[tuple[str, str], str], channel: str, target: str)
 
 def naming_rank(target: str) -> int:
     """Which name of a chat keeps a message's key: a configured alias first (its keys are the
-    oldest, so stored deliveries stay where they are), then a subscription. A new source of
-    chat names (a unit's chat) gets its rank here and goes through ``one_per_chat`` too."""
-    return 1 if target.startswith(CHAT_PREFIX) else 0
+    oldest, so stored deliveries stay where they are), then a unit's chat given by its id,
+    then a subscription. A new source of chat names gets its rank here and goes through
+    ``one_per_chat`` too."""
+    if target.startswith(UNIT_PREFIX):
+        return 1
+    return 2 if target.startswith(CHAT_PREFIX) else 0
 
 
 def one_per_chat(
@@ -329,6 +333,7 @@ def _sync_campaign(
     _sync_occurrences(
         conn, campaign, [*expansion.activities, *expansion.deadlines], tz, start, end, now, report
     )
+    reports.record_owed(conn, campaign.id, expansion.owed, tz, catalog.units, now)
     values = {
         "digest": version_digest(campaign, catalog, chats),
         "title": campaign.title,
@@ -395,7 +400,10 @@ def _sync_deliveries(
     vanished = [
         key
         for key, old in existing.items()
-        if key not in seen and old.state in EDITABLE and start <= old.due < end
+        if key not in seen
+        and old.state in EDITABLE
+        and start <= old.due < end
+        and reports.ESCALATION not in key  # not of the file: an overdue report's escalation
     ]
     if inserts:
         conn.execute(D.insert(), inserts)

@@ -221,3 +221,27 @@ class Meta(SQLModel, table=True):
 
     name: str = Field(primary_key=True)
     value: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class ReportStatus(SQLModel, table=True):
+    """One unit's report for one deadline occurrence: owed (written by sync), submitted (by
+    /nop, ``loa report submit`` or the web page), and escalated once when overdue."""
+
+    __tablename__ = "report_status"
+    __table_args__ = (Index("ix_report_status_campaign_deadline", "campaign", "deadline"),)
+
+    key: str = Field(primary_key=True)  # the deadline occurrence's key
+    unit: str = Field(primary_key=True)  # the unit's id (its name as written without registry)
+    campaign: str
+    deadline: str
+    occurrence: str
+    title: str = ""
+    role: str = ""  # "lead" or "partner": an overdue partner is escalated to the lead
+    due: dt.datetime = _utc(nullable=False)
+    overdue_at: dt.datetime = _utc(nullable=False)  # after the last day
+    items: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    submitted_at: dt.datetime | None = _utc(nullable=True)
+    submitted_by: str = ""
+    note: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    escalated_at: dt.datetime | None = _utc(nullable=True)
+    updated_at: dt.datetime = _utc(nullable=False)

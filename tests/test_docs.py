@@ -18,9 +18,10 @@ from typing import Any
 
 import pytest
 
+from campaigns.model import ChannelCatalog
 from scheduler.cli import app
 from scheduler.config import ConfigFile, load_config
-from tests.helpers import HEAD, campaign
+from tests.helpers import CATALOG, HEAD, campaign
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -55,11 +56,21 @@ CAMPAIGN_BLOCKS = [
 ]
 
 
+def documented_units() -> ChannelCatalog:
+    """The channels and units registry configuration.md shows."""
+    from scheduler.config import Config
+
+    block = toml_blocks(page("configuration.md", "vi"))[0]  # the full example
+    config = Config(ROOT / "config.toml", ROOT, ConfigFile.model_validate(tomllib.loads(block)))
+    return config.catalog()
+
+
 @pytest.mark.parametrize("block", CAMPAIGN_BLOCKS)
 def test_campaign_doc_examples_validate(block: str) -> None:
     whole = block.lstrip().startswith(("id =", "extends ="))  # a file, or one adapting the library
     text = block if whole else HEAD + block
-    assert campaign(text).id
+    uses_units = re.search(r'^units = |"units', block, re.M) is not None
+    assert campaign(text, documented_units() if uses_units else CATALOG).id
 
 
 # lines 12 and 18 hold the two mistakes whose report the campaign-file page shows

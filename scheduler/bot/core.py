@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 from campaigns.dates import format_date, format_datetime
 from campaigns.i18n import LANGUAGES, named, t
 from campaigns.model import ChannelCatalog
-from scheduler import audit, outbox, pausing, subscriptions
+from scheduler import audit, outbox, pausing, reports, subscriptions
 from scheduler.bot import queries
 from scheduler.bot.paging import paginate
 from scheduler.bot.parse import Command, for_other_bot, parse_command
@@ -36,7 +36,7 @@ _DAYS = re.compile(r"^(\d{1,6})\s*(d|ngày|ngay)$", re.I)
 
 USER_COMMANDS = (
     "start", "help", "campaigns", "upcoming", "today", "week", "campaign", "feed",
-    "subscribe", "unsubscribe", "lang",
+    "subscribe", "unsubscribe", "lang", "nop", "baocao",
 )  # fmt: skip
 ADMIN_COMMANDS = ("status", "pause", "resume", "retry")
 KNOWN_COMMANDS = frozenset((*USER_COMMANDS, *ADMIN_COMMANDS))
@@ -246,6 +246,8 @@ class CommandCore:
                   end=self._day(info.last, lang, end=True))
             )  # fmt: skip
         leads, partners = queries.units(self.db, info.id)
+        name = self.settings.catalog.units.label  # a unit by its name, not its registry id
+        leads, partners = [name(u) for u in leads], [name(u) for u in partners]
         if leads:
             lines.append(t("bot_leads", lang, units="; ".join(leads)))
         if partners:
@@ -319,6 +321,41 @@ class CommandCore:
             return Reply([t("bot_lang_usage", lang)])
         subscriptions.set_chat_language(self.db, request.channel, request.chat, wanted)
         return Reply([t("bot_lang_set", wanted)])
+
+    def _cmd_nop(self, command: Command, request: Request, lang: str) -> Reply:
+        """A unit says it has submitted: the chat it writes from says which unit it is."""
+        if not command.args:
+            return Reply([t("bot_nop_usage", lang)])
+        registry = self.settings.catalog.units
+        units = registry.units_of_chat(request.channel, request.chat)
+        if not units:
+            return Reply([t("bot_nop_not_unit", lang)])
+        note = " ".join(command.args[1:])
+        by = f"{request.channel}:{request.user}"
+        try:
+            done = reports.submit(self.db, command.args[0], units, by, note, self.clock(), registry)
+        except reports.ReportError as exc:
+            return Reply([exc.text(lang)])
+        code = "bot_nop_again" if done.again else "bot_nop_done"
+        lines = [
+            t(code, lang, unit=done.unit, title=done.title, due=self._day(done.due, lang),
+              at=self._when(done.at, lang))
+        ]  # fmt: skip
+        if note:
+            lines.append(t("bot_nop_note", lang, note=note))
+        if done.cancelled:
+            lines.append(t("bot_nop_stopped", lang, count=done.cancelled))
+        return Reply(lines, wake=True)
+
+    def _cmd_baocao(self, command: Command, request: Request, lang: str) -> Reply:
+        if len(command.args) != 1:
+            return Reply([t("bot_baocao_usage", lang)])
+        try:
+            row, lines = reports.status(self.db, command.args[0], self.clock())
+        except reports.ReportError as exc:
+            return Reply([exc.text(lang)])
+        title = t("bot_baocao_title", lang, title=row.title, due=self._day(row.due, lang))
+        return Reply([title, *reports.table(lines, self.settings.catalog.units, self.tz, lang)])
 
     # -- admins --------------------------------------------------------------------------
 

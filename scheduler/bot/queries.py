@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, func, or_, select
 
+from campaigns.units import split_names
 from scheduler.tables import REMOVED, CampaignVersion, Occurrence
 
 O = Occurrence.__table__  # type: ignore[attr-defined]  # noqa: E741
@@ -149,7 +150,7 @@ def units(db: Engine, campaign_id: str) -> tuple[list[str], list[str]]:
             .where(and_(O.c.campaign == campaign_id, O.c.status == "confirmed"))
             .distinct()
         ).all()
-    leads = sorted({r.lead.strip() for r in rows if r.lead.strip()})
+    leads = sorted({name for r in rows for name in split_names(r.lead)})
     partners = sorted({p.strip() for r in rows for p in r.partners.split("\n") if p.strip()})
     return leads, [p for p in partners if p not in leads]
 
