@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 from channels.base import OutboundMessage, Receipt
 from channels.errors import AuthError, PermanentError, RateLimited, TransientError
 from channels.file import FileChannel
+from scheduler import outbox
 from scheduler.engine import DispatchEngine, RetryPolicy
 from scheduler.storage import fault_kind
 from scheduler.tables import Delivery, State
@@ -195,6 +196,26 @@ async def test_order_is_kept_per_target(db: Engine) -> None:
     for target in ("a", "b"):
         keys = [m.key for m in channel.sent if m.target == target]
         assert keys == sorted(keys) and len(keys) == 20
+
+
+async def test_the_wake_up_waits_for_a_retry_that_holds_a_later_message_back(db: Engine) -> None:
+    """The next wake-up follows the claim's rule: a message retrying in ten minutes holds a
+    later due message to the same target back, so the wake-up is in ten minutes, not now (a
+    wake-up now would claim nothing and wake again at once, for ten minutes)."""
+    clock = Clock(T0)
+    retry_at = T0 + dt.timedelta(minutes=10)
+    add(db, "k1", T0 - dt.timedelta(seconds=5), target="a", state="retrying")
+    with db.begin() as conn:
+        conn.execute(update(D).where(D.c.key == "k1").values(next_attempt_at=retry_at))
+    add(db, "k2", T0, target="a")
+    add(db, "k3", T0 + dt.timedelta(minutes=20), target="b")
+    assert (await engine_for(db, Scripted(clock), clock).run_due()).sent == 0
+    assert outbox.next_wake(db) == retry_at
+    clock.now = retry_at
+    channel = Scripted(clock)
+    await engine_for(db, channel, clock).run_due()
+    assert [m.key for m in channel.sent] == ["k1", "k2"]
+    assert outbox.next_wake(db) == T0 + dt.timedelta(minutes=20)
 
 
 async def test_unknown_target_alias_fails_clearly(db: Engine) -> None:
