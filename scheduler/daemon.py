@@ -354,7 +354,7 @@ class Daemon:
     async def _wake(self) -> None:
         assert self.storage is not None
         async with self._wake_lock:
-            if self.storage.incident is not None:
+            if self.storage.incident is not None or self.stop_event.is_set():
                 return  # the storage retry runs the engine once a write works again
             try:
                 await self._dispatch()
@@ -563,9 +563,19 @@ class Daemon:
         loop.add_signal_handler(signal.SIGUSR1, lambda: asyncio.ensure_future(self._reschedule()))
 
     async def _shutdown(self) -> None:
+        """Stop claiming, let the sends in flight finish (at most ``STOP_TIMEOUT``) and record
+        them, and only then stop the scheduler: its shutdown cancels a running job, and a send
+        cancelled midway is in doubt at the next start."""
+        self.stop_event.set()
+        if self.engine is not None:
+            self.engine.stop()
+        try:
+            await asyncio.wait_for(self._wake_lock.acquire(), timeout=STOP_TIMEOUT)
+            self._wake_lock.release()
+        except TimeoutError:
+            log.warning("stopping with sends in flight; they are resolved on the next start")
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        self.stop_event.set()
         if self._bot_tasks:
             _, late = await asyncio.wait(self._bot_tasks, timeout=2)
             for task in late:
@@ -576,11 +586,6 @@ class Daemon:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(self._http_task, timeout=2)
             self.http.sock.close()
-        try:
-            await asyncio.wait_for(self._wake_lock.acquire(), timeout=STOP_TIMEOUT)
-            self._wake_lock.release()
-        except TimeoutError:
-            log.warning("stopping with sends in flight; they are resolved on the next start")
         for channel in self.channels.values():
             with contextlib.suppress(Exception):
                 await channel.close()

@@ -102,6 +102,13 @@ class DispatchEngine:
         # before anything else is claimed, so a message sent is never left in ``sending``
         self.unrecorded: list[Outcome] = []
         self.latencies: list[float] = []  # seconds from due to sent, for metrics
+        self.stopping = False  # see ``stop``
+
+    def stop(self) -> None:
+        """Claim nothing more and hand nothing more to a channel: the sends in flight finish
+        and are recorded, and what was claimed but not yet handed over goes back to the queue
+        unflagged (it never reached the platform, so it is no possible duplicate)."""
+        self.stopping = True
 
     async def recover(self) -> RecoveryReport:
         """Resolve deliveries a crash left in ``sending`` (the documented policy).
@@ -149,7 +156,7 @@ class DispatchEngine:
         if self.unrecorded:
             await asyncio.to_thread(outbox.record, self.db, self.unrecorded, self.clock())
             self.unrecorded = []
-        while True:
+        while not self.stopping:
             now = self.clock()
             send, missed = await asyncio.to_thread(
                 outbox.claim_due, self.db, now, self.daemon_id, self.batch_size, only
@@ -194,6 +201,8 @@ class DispatchEngine:
             async with gate:
                 hold: dt.datetime | None = None
                 for item in items:
+                    if hold is None and self.stopping:
+                        hold = self.clock()
                     if hold is None:
                         wait, give_back = self._reserve(item)
                         if wait > self.max_wait:
@@ -201,6 +210,9 @@ class DispatchEngine:
                             hold = self.clock() + dt.timedelta(seconds=wait)
                         elif wait > 0:
                             await asyncio.sleep(wait)
+                            if self.stopping:
+                                give_back()
+                                hold = self.clock()
                     if hold is not None:
                         outcomes.append(
                             Outcome(item.key, State.PENDING, next_attempt_at=hold, deferred=True)
