@@ -633,6 +633,10 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "đã xử lý các tin đang gửi dở khi tiến trình bị dừng đột ngột",
         "recovered deliveries caught in flight by a crash",
     ),
+    "log_recording_outcomes;_the_database_is_busy,_trying_again": (
+        "đang ghi kết quả gửi; cơ sở dữ liệu đang bận, sẽ thử lại",
+        "recording outcomes; the database is busy, trying again",
+    ),
     "log_http_listening": ("phần HTTP đang nhận kết nối", "http listening"),
     "log_stopping_with_sends_in_flight;_they_are_resolved_on_the_next_start": (
         "dừng khi còn tin đang gửi; lần chạy sau sẽ xử lý chúng",

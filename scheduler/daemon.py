@@ -437,10 +437,11 @@ class Daemon:
                 raise
             self._arm_storage_retry()
 
-    async def _recover(self) -> None:
-        """Resolve what a crash left in flight (see ``DispatchEngine.recover``)."""
+    async def _recover(self, start: bool = True) -> None:
+        """Resolve what a crash left in flight (see ``DispatchEngine.recover``): at start, and
+        as the rescuer of claims whose lease ran out while the daemon runs."""
         assert self.engine is not None and self.db is not None
-        recovery = await self.engine.recover()
+        recovery = await self.engine.recover(start, alone=self.lock is not None)
         self._recovered = True
         if recovery.in_flight:
             log.warning(
@@ -457,6 +458,22 @@ class Daemon:
                 f"possible_duplicates={recovery.possible_duplicates}"
             )
             await asyncio.to_thread(outbox.set_meta, self.db, "last_recovery", summary)
+
+    async def _leases(self) -> None:
+        """The heartbeat (this daemon's claims hold on) and the rescuer (claims of a daemon
+        that died go out again, under the doubt rule of crash recovery)."""
+        assert self.engine is not None and self.storage is not None
+        if self.storage.incident is not None or not self._recovered:
+            return  # the storage retry runs start-up recovery first
+        try:
+            await self.engine.heartbeat()
+            await self._recover(start=False)
+        except Exception as exc:
+            if not self.storage.failed(exc):
+                raise
+            self._arm_storage_retry()
+            return
+        await self._reschedule()
 
     async def _reschedule(self) -> None:
         assert self.db is not None and self.scheduler is not None and self.storage is not None
@@ -555,6 +572,8 @@ class Daemon:
             id="reload",
         )
         scheduler.add_job(self._rescan, IntervalTrigger(seconds=RESCAN_SECONDS), id="rescan")
+        every = self.engine.lease.total_seconds() / 4 if self.engine else RESCAN_SECONDS
+        scheduler.add_job(self._leases, IntervalTrigger(seconds=every), id="leases")
         scheduler.start()
         if self.storage is not None and self.storage.incident is not None:
             self._arm_storage_retry()

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD = "0007"  # the newest migration; tests/scheduler/test_migrations.py keeps this true
+HEAD = "0008"  # the newest migration; tests/scheduler/test_migrations.py keeps this true
 
 
 def is_sqlite(url: str) -> bool:

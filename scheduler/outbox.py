@@ -108,8 +108,13 @@ def claim_due(
     daemon: str,
     limit: int = 500,
     only: list[str] | None = None,
+    lease: dt.timedelta = dt.timedelta(seconds=60),
 ) -> tuple[list[Claimed], list[Claimed]]:
     """Claim up to ``limit`` due deliveries: (to send now, found too late and marked missed).
+
+    A claim has an owner (``daemon``) and a lease until ``now + lease``: the owner renews it
+    while it lives (``renew``), and a rescuer takes back a claim whose lease ran out
+    (``in_flight``).
 
     A pending delivery later than its grace period is missed, not sent: after downtime an
     announcement for a morning that has passed does more harm than good.
@@ -150,6 +155,7 @@ def claim_due(
                     attempts=D.c.attempts + 1,
                     claimed_by=daemon,
                     claimed_at=now,
+                    lease_until=now + lease,
                     updated_at=now,
                 )
                 .returning(D.c.key)
@@ -170,11 +176,17 @@ def _with_attempt(c: Claimed) -> Claimed:
     return Claimed(**{**c.__dict__, "attempts": c.attempts + 1})
 
 
-def record(engine: Engine, outcomes: Sequence[Outcome], now: dt.datetime) -> None:
-    """Write the outcomes of one batch in one transaction; no secret is stored in an error."""
+def record(
+    engine: Engine, outcomes: Sequence[Outcome], now: dt.datetime, owner: str | None = None
+) -> None:
+    """Write outcomes in one transaction; no secret is stored in an error.
+
+    ``owner``: only rows still claimed by that daemon. A claim a rescuer took back (its lease
+    ran out) is no longer its owner's to finish: the delivery goes out again, flagged."""
     if not outcomes:
         return
     errors = {o.key: redact(o.error) for o in outcomes}
+    mine = [] if owner is None else [D.c.claimed_by == owner]
     params = [
         {
             "k": o.key,
@@ -191,7 +203,7 @@ def record(engine: Engine, outcomes: Sequence[Outcome], now: dt.datetime) -> Non
     ]
     statement = (
         update(D)
-        .where(and_(D.c.key == bindparam("k"), D.c.state == State.SENDING))
+        .where(and_(D.c.key == bindparam("k"), D.c.state == State.SENDING, *mine))
         .values(
             state=bindparam("state"),
             last_error=bindparam("error"),
@@ -200,6 +212,7 @@ def record(engine: Engine, outcomes: Sequence[Outcome], now: dt.datetime) -> Non
             next_attempt_at=bindparam("next_attempt_at"),
             attempts=D.c.attempts - bindparam("undo"),
             possible_duplicate=or_(D.c.possible_duplicate, bindparam("dup", type_=Boolean)),
+            lease_until=None,
             updated_at=bindparam("now"),
         )
     )
@@ -212,26 +225,67 @@ def record(engine: Engine, outcomes: Sequence[Outcome], now: dt.datetime) -> Non
                 subscriptions.end(conn, *o.unsubscribe, errors[o.key], now)
 
 
-def in_flight(engine: Engine) -> list[Claimed]:
-    """Deliveries left in ``sending``: a process died (or was killed) while sending them."""
+def renew(engine: Engine, daemon: str, until: dt.datetime) -> int:
+    """The heartbeat: ``daemon`` is alive, its claims hold until ``until``."""
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(D)
+            .where(and_(D.c.state == State.SENDING, D.c.claimed_by == daemon))
+            .values(lease_until=until)
+        )
+    return int(result.rowcount or 0)
+
+
+def _rescuable(now: dt.datetime | None, owner: str, own: bool) -> Any:
+    """Which ``sending`` rows a daemon may take back as left in flight by a dead one.
+
+    ``now`` None: every one (a store that one daemon holds alone, as the SQLite lock makes
+    sure: whoever claimed them is dead). Otherwise those whose lease ran out (or that have
+    none: claimed before leases), never a live claim of another daemon; with ``own``, at
+    start, also the rows claimed under this daemon's own id by an earlier run of it, and
+    without, while it runs, never its own (they are in its hands)."""
+    if now is None:
+        return D.c.state == State.SENDING
+    expired = or_(D.c.lease_until.is_(None), D.c.lease_until < now)
+    mine = D.c.claimed_by == owner
+    if own:
+        return and_(D.c.state == State.SENDING, or_(expired, mine))
+    return and_(D.c.state == State.SENDING, expired, or_(D.c.claimed_by.is_(None), ~mine))
+
+
+def in_flight(
+    engine: Engine, now: dt.datetime | None = None, owner: str = "", own: bool = True
+) -> list[Claimed]:
+    """Deliveries a dead process left in ``sending`` (see ``_rescuable``): it died, or was
+    killed, between handing them to the platform and recording the answer."""
     with engine.connect() as conn:
-        rows = conn.execute(select(*_COLUMNS).where(D.c.state == State.SENDING)).all()
+        rows = conn.execute(select(*_COLUMNS).where(_rescuable(now, owner, own))).all()
     return [_claimed(r) for r in rows]
 
 
-def release(engine: Engine, keys: Iterable[str], now: dt.datetime, possible_duplicate: bool) -> int:
-    """Put in-flight deliveries back in the queue (to be sent again), flagging duplicates."""
+def release(
+    engine: Engine,
+    keys: Iterable[str],
+    now: dt.datetime,
+    possible_duplicate: bool,
+    rescuable: tuple[dt.datetime | None, str, bool] = (None, "", True),
+) -> int:
+    """Put in-flight deliveries back in the queue (to be sent again), flagging duplicates.
+
+    ``rescuable`` is the rule they were found by, asked again in the same statement: a claim
+    renewed meanwhile by a daemon that was only slow stays with it."""
     keys = list(keys)
     if not keys:
         return 0
     with engine.begin() as conn:
         result = conn.execute(
             update(D)
-            .where(and_(D.c.key.in_(keys), D.c.state == State.SENDING))
+            .where(and_(D.c.key.in_(keys), _rescuable(*rescuable)))
             .values(
                 state=State.PENDING,
                 possible_duplicate=possible_duplicate,
                 next_attempt_at=now,
+                lease_until=None,
                 updated_at=now,
             )
         )
