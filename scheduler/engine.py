@@ -89,7 +89,7 @@ class DispatchEngine:
         seed: int | None = None,
         limiter: RateLimiter | None = None,
         max_wait: float = 1.0,
-        quota: Callable[[str, str, dt.datetime], str | None] | None = None,
+        quota: Callable[[str, str, dt.datetime, tuple[dt.datetime, str]], str | None] | None = None,
         lease: dt.timedelta = LEASE,
     ) -> None:
         self.db = db
@@ -293,7 +293,9 @@ class DispatchEngine:
                 t("no_such_target", channel=item.channel, target=item.target),
             )
         if self.quota is not None:
-            refusal = await asyncio.to_thread(self.quota, item.channel, item.target, self.clock())
+            refusal = await asyncio.to_thread(
+                self.quota, item.channel, item.target, self.clock(), (item.due, item.key)
+            )
             if refusal is not None:
                 return Outcome(item.key, State.FAILED, refusal)
         message = OutboundMessage(

@@ -10,10 +10,12 @@ import datetime as dt
 import sqlite3
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, event, update
 
 from channels.base import OutboundMessage, Receipt
 from scheduler import outbox
+from scheduler.quotas import Quota, QuotaGuard
 from scheduler.tables import Delivery
 from tests.scheduler.test_engine import T0, Clock, Scripted, add, engine_for, row
 
@@ -141,3 +143,23 @@ async def test_a_late_record_does_not_undo_a_rescue(db: Engine) -> None:
     sent = outbox.Outcome("k1", outbox.State.SENT, sent_at=T0)
     outbox.record(db, [sent], T0, owner="slow")
     assert row(db, "k1")["state"] == "sending" and row(db, "k1")["claimed_by"] == "test"
+
+
+@pytest.mark.parametrize(
+    ("quota", "targets"),
+    [(Quota(per_user_daily=1), ("a", "a")), (Quota(monthly=1), ("a", "b"))],
+    ids=["one follower", "two followers"],
+)
+async def test_deliveries_claimed_together_never_exceed_a_quota(
+    db: Engine, quota: Quota, targets: tuple[str, str]
+) -> None:
+    """Two messages due in the same second, claimed together: the first in due order takes
+    the quota of 1, the second is refused, whether the first is recorded yet or not."""
+    clock = Clock(T0 + dt.timedelta(seconds=1))
+    channel = Scripted(clock)
+    guard = QuotaGuard(db, {"kenh": quota}, "Asia/Ho_Chi_Minh")
+    add(db, "k1", T0, target=targets[0])
+    add(db, "k2", T0 + dt.timedelta(milliseconds=500), target=targets[1])
+    report = await engine_for(db, channel, clock, quota=guard.refusal).run_due()
+    assert [m.key for m in channel.sent] == ["k1"]
+    assert (report.sent, report.failed) == (1, 1) and row(db, "k2")["state"] == "failed"
