@@ -426,17 +426,22 @@ def retry(
                 refused.append(t("retry_duplicate", lang, key=row.key, reason=row.last_error))
             else:
                 rows.append(row)
+        retried = []
         for row in rows:
             late = max(0, int((now - row.due).total_seconds()))
-            conn.execute(
+            # the state asked again in the same statement: a row claimed since it was read
+            # (a retrying one falls due) is in a daemon's hands, and is left to it
+            done = conn.execute(
                 update(D)
-                .where(D.c.key == row.key)
+                .where(and_(D.c.key == row.key, D.c.state.in_(allowed)))
                 .values(state=State.PENDING, next_attempt_at=now, last_error="",
                         cancel_reason="", attempts=0, grace_seconds=late + row.grace_seconds,
                         updated_at=now)
-            )  # fmt: skip
-        pausing.hold_paused(conn, now, [row.key for row in rows])  # waits for /resume
-    return Retried(len(rows), tuple(refused))
+            ).rowcount  # fmt: skip
+            if done:
+                retried.append(row.key)
+        pausing.hold_paused(conn, now, retried)  # waits for /resume
+    return Retried(len(retried), tuple(refused))
 
 
 def cancel(engine: Engine, key: str, now: dt.datetime) -> int:

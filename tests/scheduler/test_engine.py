@@ -287,7 +287,7 @@ async def test_a_message_over_quota_fails_naming_the_quota(db: Engine) -> None:
     add(db, "k1", T0, target="a")
     add(db, "k2", T0, target="b")
 
-    def quota(name: str, target: str, now: dt.datetime) -> str | None:
+    def quota(name: str, target: str, now: dt.datetime, _: object) -> str | None:
         return "hết hạn mức per_user_daily" if target == "a" else None
 
     await engine_for(db, channel, clock, quota=quota).run_due()

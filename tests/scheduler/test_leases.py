@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event, update
 
+from campaigns.model import ChannelCatalog
 from channels.base import OutboundMessage, Receipt
 from scheduler import outbox
 from scheduler.quotas import Quota, QuotaGuard
@@ -163,3 +164,24 @@ async def test_deliveries_claimed_together_never_exceed_a_quota(
     report = await engine_for(db, channel, clock, quota=guard.refusal).run_due()
     assert [m.key for m in channel.sent] == ["k1"]
     assert (report.sent, report.failed) == (1, 1) and row(db, "k2")["state"] == "failed"
+
+
+def test_loa_retry_racing_a_claim_leaves_the_claimed_row_to_its_daemon(db: Engine) -> None:
+    """``loa retry`` reads a retrying delivery; before it writes, the delivery falls due and a
+    daemon claims it and hands it to the platform. The retry leaves it as it is: put back to
+    ``pending`` it would go out a second time, and unflagged."""
+    add(db, "k1", T0 - dt.timedelta(minutes=5), target="a", state="retrying")
+    raced = False
+
+    @event.listens_for(db, "after_cursor_execute")
+    def _claim_meanwhile(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        nonlocal raced
+        if "delivery.due, delivery.grace_seconds" in statement and not raced:
+            raced = True
+            assert [c.key for c in outbox.claim_due(db, T0, "daemon")[0]] == ["k1"]
+
+    catalog = ChannelCatalog(targets={"kenh": ("a",)}, defaults=("kenh",))
+    assert outbox.retry(db, T0, catalog, "k1").count == 0 and raced
+    assert row(db, "k1")["state"] == "sending"
+    outbox.record(db, [outbox.Outcome("k1", outbox.State.SENT, sent_at=T0)], T0, "daemon")
+    assert row(db, "k1")["state"] == "sent" and outbox.next_wake(db) is None
