@@ -747,6 +747,12 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "biến môi trường {env} (token của kênh) chưa được đặt",
         "environment variable {env} (the channel's token) is not set",
     ),
+    "zalo_token_unsaved": (
+        "Zalo đã cấp cặp token mới nhưng cơ sở dữ liệu chưa ghi được ({reason}); loa giữ cặp "
+        "token này và sẽ ghi lại trước lần gửi sau. Hãy kiểm tra ổ đĩa và tệp cơ sở dữ liệu",
+        "Zalo issued a new token pair but the database could not store it yet ({reason}); loa "
+        "keeps the pair and stores it before the next send. Check the disk and database file",
+    ),
     "zalo_refresh_invalid": (
         "Zalo từ chối refresh token đã lưu (đã dùng hoặc hết hạn); quản trị OA cần cấp quyền lại "
         "và đặt refresh token mới vào biến môi trường {env}",
