@@ -20,16 +20,25 @@ from zoneinfo import ZoneInfo
 from dateutil import rrule as du_rrule
 
 from campaigns import templates
-from campaigns.dates import format_date
+from campaigns.dates import format_date, format_short
 from campaigns.errors import ExpressionError
 from campaigns.i18n import t
 from campaigns.lunar import to_solar
-from campaigns.model import Activity, Campaign, ChannelCatalog, Deadline, Message
+from campaigns.model import (
+    Activity,
+    Campaign,
+    ChannelCatalog,
+    Deadline,
+    Message,
+    YearTimes,
+    time_in,
+)
 from campaigns.timeexpr import (
     MAX_OFFSET,
     Fixed,
     Lunar,
     Moment,
+    NthWeekday,
     Relative,
     Repeat,
     Rule,
@@ -37,8 +46,12 @@ from campaigns.timeexpr import (
     Yearly,
     instant,
 )
+from campaigns.workdays import MAX_DAYS_OFF_IN_A_ROW, IfDayOff
 
 ONCE = "once"
+# how far a moment may move off days off (and a "before" due one day more): RRULE moments
+# this far outside the window are looked at, since they may move into it
+MOVE_MARGIN = dt.timedelta(days=MAX_DAYS_OFF_IN_A_ROW + 1)
 
 
 @dataclass(frozen=True)
@@ -56,6 +69,7 @@ class ActivityOccurrence:
     description: str = ""
     url: str = ""
     tags: tuple[str, ...] = ()
+    moved_from: dt.date | None = None  # the day off it was moved from
 
     @property
     def all_day(self) -> bool:
@@ -69,10 +83,12 @@ class DeadlineOccurrence:
     deadline: str
     occurrence: str
     title: str
-    due: Moment
+    due: Moment  # the last day: for a deadline due before a date, a day before it
     lead: str = ""
     partners: tuple[str, ...] = ()
     description: str = ""
+    before: dt.date | None = None  # the date it is due before, as the file states it
+    moved_from: dt.date | None = None  # the day off it was moved from
 
 
 @dataclass(frozen=True)
@@ -109,6 +125,7 @@ class MessageOccurrence:
     activity: str | None = None
     error: str = ""
     image: str = ""
+    moved_from: dt.date | None = None  # the day off it was moved from
 
     @property
     def channels(self) -> list[str]:
@@ -159,6 +176,8 @@ class _Expander:
         self.start = start
         self.end = end
         self.catalog = catalog
+        self.calendar = catalog.calendar
+        self.stated: dict[tuple[str, str], dt.date] = {}  # (deadline, occurrence): "before" day
         # anchors up to two years around the window: offsets reach 366 days either way
         first = min([start.year - 2, *(y - 1 for y in _fixed_years(campaign))])
         self.years = [y for y in range(first, end.year + 3) if y in campaign.years]
@@ -191,6 +210,24 @@ class _Expander:
             wall = dt.datetime.combine(wall.date(), time)
         return wall.replace(tzinfo=self.tz)
 
+    def _move(self, moment: Moment, day: dt.date) -> Moment:
+        """The same moment on another day, at the same local time."""
+        if isinstance(moment, dt.datetime):
+            return dt.datetime.combine(day, moment.astimezone(self.tz).time(), tzinfo=self.tz)
+        return day
+
+    def _relative(self, base: Moment, spec: Relative) -> Moment:
+        if spec.workdays:
+            day = self.calendar.add(_day(base), spec.workdays)
+            return self._at(day, spec.time) if spec.time is not None else self._move(base, day)
+        return self._shift(base, spec.offset, spec.time)
+
+    def _settle(self, moment: Moment, rule: IfDayOff) -> tuple[Moment, dt.date | None]:
+        """The moment moved off a day off by ``rule``, and the day it left (None: it stays)."""
+        day = _day(moment)
+        found = self.calendar.settle(day, rule)
+        return (moment, None) if found == day else (self._move(moment, found), day)
+
     def _as_instant(self, moment: Moment, time: dt.time | None = None) -> dt.datetime:
         if isinstance(moment, dt.datetime):
             return moment
@@ -217,13 +254,19 @@ class _Expander:
                 day = to_solar(year, spec.month, spec.day, spec.leap)
                 if day is not None:
                     yield str(year), self._at(day, spec.time)
+        elif isinstance(spec, NthWeekday):
+            for year in self.years:
+                if (found := spec.day(year)) is not None:
+                    yield str(year), self._at(found, spec.time)
         elif isinstance(spec, Relative):
             for occurrence, (first, last) in self.anchors.get(spec.ref, {}).items():
                 base = first if spec.edge == "start" else (last or first)
-                yield occurrence, self._shift(base, spec.offset, spec.time)
+                yield occurrence, self._relative(base, spec)
         elif isinstance(spec, Repeat):
             for occurrence, (first, last) in self.anchors.get(spec.during, {}).items():
                 for day in _repeat_days(spec, _day(first), _day(last or first)):
+                    if spec.working_days and self.calendar.is_day_off(day):
+                        continue
                     yield f"{occurrence}/{day.isoformat()}", self._at(day, spec.time)
         elif isinstance(spec, Rule):
             yield from self._rule_points(spec, reach, back)
@@ -250,6 +293,8 @@ class _Expander:
             upper = high if last is None else min(high, dt.datetime.combine(last, dt.time.max))
             for wall in rule.between(low, upper, inc=True):
                 if spec.during is None and wall.year not in self.campaign.years:
+                    continue
+                if spec.working_days and self.calendar.is_day_off(wall.date()):
                     continue
                 label = wall.strftime("%Y-%m-%dT%H:%M:%S") if sub_daily else wall.date().isoformat()
                 moment = (
@@ -281,6 +326,12 @@ class _Expander:
                 if found is not None and found >= first_day:
                     return self._at(found, spec.time)
             return None
+        if isinstance(spec, NthWeekday):
+            for year in (first_day.year, first_day.year + 1):
+                found = spec.day(year, end=True)
+                if found is not None and found >= first_day:
+                    return self._at(found, spec.time)
+            return None
         if isinstance(spec, Relative):
             anchor = self.anchors.get(spec.ref, {})
             if spec.ref == activity_id:  # "end = own start + 6d"
@@ -289,7 +340,7 @@ class _Expander:
             if base is None:
                 return None
             edge = base[0] if spec.edge == "start" else (base[1] or base[0])
-            return self._shift(edge, spec.offset, spec.time)
+            return self._relative(edge, spec)
         for _, moment in self.points(spec):
             return moment
         return None
@@ -300,15 +351,22 @@ class _Expander:
         c = self.campaign
         for activity in _in_dependency_order(c.activities):
             found: dict[str, _Anchor] = {}
-            for occurrence, start in self.points(activity.start):
+            moved: dict[str, dt.date | None] = {}
+            for occurrence, written in self.points(activity.start):
+                start = self._in_year(activity.by_year, "start", occurrence, written)
+                if start is None:
+                    continue
+                end_spec = time_in(activity.by_year, "end", occurrence) or activity.end
                 end = (
-                    self._end_for(activity.end, occurrence, start, activity.id)
-                    if activity.end
-                    else None
+                    self._end_for(end_spec, occurrence, start, activity.id)
+                    if end_spec
+                    else _week_end(activity.start, start)
                 )
                 if end is not None and _day(end) < _day(start):
                     end = None
-                found[occurrence] = (start, end)
+                found[occurrence], moved[occurrence] = self._settle_activity(
+                    activity, occurrence, start, end
+                )
             self.anchors[activity.id] = found
             for occurrence, (start, end) in found.items():
                 if not self._overlaps(start, end):
@@ -327,7 +385,37 @@ class _Expander:
                     description=activity.description,
                     url=activity.url,
                     tags=activity.tags,
+                    moved_from=moved[occurrence],
                 )
+
+    def _in_year(
+        self, by_year: tuple[YearTimes, ...], key: str, occurrence: str, moment: Moment
+    ) -> Moment | None:
+        """The moment of a yearly occurrence, or the date that year's by_year gives instead
+        (None: that date does not occur that year). The occurrence, and so the key, stays."""
+        spec = time_in(by_year, key, occurrence)
+        if spec is None:
+            return moment
+        return next((m for occ, m in self.points(spec) if occ in (occurrence, ONCE)), None)
+
+    def _settle_activity(
+        self, activity: Activity, occurrence: str, start: Moment, end: Moment | None
+    ) -> tuple[_Anchor, dt.date | None]:
+        """A one-day activity on a day off moves to the next working day unless its rule says
+        otherwise; a period keeps its days (it spans days off anyway) unless a rule is given."""
+        one_day = end is None or _day(end) == _day(start)
+        chosen = isinstance(activity.start, NthWeekday)  # "the last Saturday": on purpose
+        rule = activity.if_day_off or ("after" if one_day and not chosen else "keep")
+        new_start, left = self._settle(start, rule)
+        if left is None:
+            return (start, end), None
+        if end is not None and _day(end) == left:
+            end = self._move(end, _day(new_start))
+        elif isinstance(activity.end, Relative) and activity.end.ref == activity.id:
+            end = self._end_for(activity.end, occurrence, new_start, activity.id)
+        if end is not None and _day(end) < _day(new_start):
+            end = None
+        return (new_start, end), left
 
     def _overlaps(self, start: Moment, end: Moment | None) -> bool:
         finish = instant(end or start, self.tz, after=True)
@@ -384,8 +472,15 @@ class _Expander:
     def _message(self, message: Message) -> Iterator[MessageOccurrence]:
         targets = self.catalog.resolve(message.channels)
         several = len(message.at.specs) > 1
+        margin = dt.timedelta(0) if message.if_day_off == "keep" else MOVE_MARGIN
         for index, spec in enumerate(message.at.specs):
-            for occurrence, moment in self.points(spec):
+            for occurrence, found in self.points(spec, margin, margin):
+                written = (
+                    found if several else self._in_year(message.by_year, "at", occurrence, found)
+                )
+                if written is None:
+                    continue
+                moment, moved = self._settle(written, message.if_day_off)
                 due = self._as_instant(moment)
                 if not self._in_window(due):
                     continue
@@ -410,6 +505,7 @@ class _Expander:
                     activity=message.activity,
                     error=error,
                     image=message.image,
+                    moved_from=moved,
                 )
 
     def _deadline_view(
@@ -419,11 +515,11 @@ class _Expander:
         if deadline_id is None:
             return None
         found = self.anchors.get(deadline_id, {})
-        anchor = found.get(occurrence) or found.get(ONCE) or found.get(str(due.year))
+        key = next((k for k in (occurrence, ONCE, str(due.year)) if k in found), None)
         deadline = next((d for d in self.campaign.deadlines if d.id == deadline_id), None)
-        if anchor is None or deadline is None:
+        if key is None or deadline is None:
             return None
-        return _deadline_view(deadline, anchor[0])
+        return _deadline_view(deadline, found[key][0], self.stated.get((deadline_id, key)))
 
     def deadlines(self) -> tuple[list[DeadlineOccurrence], list[MessageOccurrence]]:
         dues: list[DeadlineOccurrence] = []
@@ -438,10 +534,20 @@ class _Expander:
             back = dt.timedelta(0)
             if deadline.id in timed_from:  # messages may be up to MAX_OFFSET from each due
                 reach, back = max(reach, MAX_OFFSET), MAX_OFFSET
+            reach, back = reach + MOVE_MARGIN, back + MOVE_MARGIN
             found: dict[str, _Anchor] = {}
             for index, spec in enumerate(deadline.due.specs):
-                for occurrence, due in self.points(spec, reach, back):
+                for occurrence, point in self.points(spec, reach, back):
                     occ = f"{occurrence}#{index + 1}" if several else occurrence
+                    written = self._in_year(deadline.by_year, "due", occ, point)
+                    if written is None:
+                        continue
+                    stated = _day(written) if deadline.before else None
+                    if stated is not None:
+                        written = self._move(written, stated - dt.timedelta(days=1))
+                    due, moved = self._settle(written, deadline.if_day_off)
+                    if stated is not None:
+                        self.stated[(deadline.id, occ)] = stated
                     found[occ] = (due, None)
                     if self._in_window(instant(due, self.tz)):
                         dues.append(
@@ -455,26 +561,41 @@ class _Expander:
                                 lead=deadline.lead,
                                 partners=deadline.partners,
                                 description=deadline.description,
+                                before=stated,
+                                moved_from=moved,
                             )
                         )
-                    reminders.extend(self._reminders(deadline, occ, due))
+                    reminders.extend(self._reminders(deadline, occ, due, stated))
             self.anchors[deadline.id] = found
         return dues, reminders
 
     def _reminders(
-        self, deadline: Deadline, occurrence: str, due: Moment
+        self, deadline: Deadline, occurrence: str, due: Moment, stated: dt.date | None
     ) -> Iterator[MessageOccurrence]:
+        """Reminders count to the last day. Unless the deadline keeps its days, a reminder on a
+        day off comes the working day before, and one that lands where an earlier reminder
+        already is, is dropped (decided before the window, so every window agrees)."""
         due_day = _day(due)
-        view = _deadline_view(deadline, due)
+        view = _deadline_view(deadline, due, stated)
         targets = self.catalog.resolve(deadline.channels)
-        source = deadline.text or t("reminder_default")
+        source = deadline.text or t("reminder_default_before" if stated else "reminder_default")
+        taken: set[dt.date] = set()
         for days in deadline.remind:
-            when = self._as_instant(due_day - dt.timedelta(days=days), deadline.remind_time)
+            day: dt.date = due_day - dt.timedelta(days=days)
+            moved = None
+            if deadline.if_day_off != "keep":
+                settled, moved = self._settle(day, "before")
+                day = _day(settled)
+            if day in taken:
+                continue
+            taken.add(day)
+            when = self._as_instant(day, deadline.remind_time)
             if not self._in_window(when):
                 continue
             item = f"{deadline.id}.remind-{days}d"
             text, error = self._render(
-                source, self._context(occurrence, when, deadline=view, days_left=days)
+                source,
+                self._context(occurrence, when, deadline=view, days_left=(due_day - day).days),
             )
             yield MessageOccurrence(
                 key=f"{self.campaign.id}:{item}:{occurrence}",
@@ -485,6 +606,7 @@ class _Expander:
                 text=text,
                 targets=targets,
                 error=error,
+                moved_from=moved,
             )
 
 
@@ -520,12 +642,21 @@ def expand_all(
     return out
 
 
-def _deadline_view(deadline: Deadline, due: Moment) -> templates.DeadlineView:
+def _deadline_view(
+    deadline: Deadline, due: Moment, stated: dt.date | None = None
+) -> templates.DeadlineView:
     day = _day(due)
     return templates.DeadlineView(
         deadline.id, deadline.title, format_date(day), day, deadline.lead,
-        ", ".join(deadline.partners),
+        ", ".join(deadline.partners), format_short(stated) if stated else "", stated,
     )  # fmt: skip
+
+
+def _week_end(spec: Spec, start: Moment) -> Moment | None:
+    """A week written as a start ("tuần thứ 3 của tháng 9") runs to its Sunday."""
+    if isinstance(spec, NthWeekday) and spec.week and not isinstance(start, dt.datetime):
+        return start + dt.timedelta(days=6)
+    return None
 
 
 def _day(moment: Moment) -> dt.date:

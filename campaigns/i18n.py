@@ -278,6 +278,42 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "offset too large (at most 366 days)",
     ),
     "bad_every": ("'every' phải là day, week hoặc month", "'every' must be day, week or month"),
+    "bad_if_day_off": (
+        "'if_day_off' không nhận '{value}'",
+        "'if_day_off' does not take '{value}'",
+    ),
+    "bad_if_day_off_hint": (
+        'dùng "giữ" (keep), "trước" (before) hoặc "sau" (after)',
+        'use "keep" (giữ), "before" (trước) or "after" (sau)',
+    ),
+    "before_mixed_hint": (
+        "viết 'trước' ở mọi ngày của danh sách, hoặc ở không ngày nào",
+        "write 'before' on every date of the list, or on none",
+    ),
+    "before_moves_after": (
+        "hạn 'trước' một ngày không thể dời sang ngày sau",
+        "a deadline due 'before' a date cannot move to a later day",
+    ),
+    "before_moves_after_hint": (
+        'bỏ \'if_day_off\', hoặc dùng "trước" hay "giữ"',
+        'drop \'if_day_off\', or use "before" or "keep"',
+    ),
+    "no_working_day": (
+        "không tìm thấy ngày làm việc nào gần {day}",
+        "no working day found near {day}",
+    ),
+    "no_working_day_hint": (
+        "kiểm tra [calendar] trong config.toml: weekend và days_off",
+        "check [calendar] in config.toml: weekend and days_off",
+    ),
+    "working_days_mixed": (
+        "không cộng ngày làm việc cùng khoảng lệch khác: '{value}'",
+        "working days do not mix with other offsets: '{value}'",
+    ),
+    "working_days_mixed_hint": (
+        "viết riêng, ví dụ 'han-nop -3 ngày làm việc' hoặc 'le-phat-dong +2wd 08:00'",
+        "write it alone, e.g. 'report-due -3 working days' or 'launch +2wd 08:00'",
+    ),
     "bad_weekday": ("thứ '{value}' không hợp lệ", "weekday '{value}' is not valid"),
     "bad_weekday_hint": (
         "dùng mon, tue, wed, thu, fri, sat, sun",
@@ -304,6 +340,26 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "when_not_for_activity": (
         "hoạt động chỉ dùng một thời điểm mỗi năm (không dùng every/rrule/danh sách)",
         "an activity takes one time a year (no every/rrule/list)",
+    ),
+    "by_year_keys": (
+        "trong by_year chỉ ghi {keys}",
+        "by_year takes only {keys}",
+    ),
+    "by_year_needs_yearly": (
+        "by_year chỉ thay được thời điểm hằng năm (hằng năm, âm lịch, thứ mấy của tháng)",
+        "by_year can only replace a yearly time (yearly, lunar, a weekday of a month)",
+    ),
+    "by_year_needs_yearly_hint": (
+        "ghi '{key}' dạng hằng năm, ví dụ \"hằng năm 25/05\", rồi ghi ngày riêng của từng năm "
+        "trong by_year",
+        "write '{key}' as a yearly time, e.g. \"yearly 05-25\", then each year's own date in "
+        "by_year",
+    ),
+    "by_year_dates_only": (
+        'trong by_year chỉ ghi ngày ("05/06", "05/06/2024", "âm lịch 10/03"), không '
+        "ghi thời điểm tương đối hay lặp lại",
+        'by_year takes dates ("05/06", "05/06/2024", "lunar 03-10"), not relative or '
+        "repeated times",
     ),
     "unknown_ref": ("không có hoạt động '{value}'", "there is no activity '{value}'"),
     "unknown_ref_or_deadline": (
@@ -427,6 +483,27 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "bad_port": (
         "cổng phải từ 0 đến 65535 (0: tự chọn)",
         "port must be 0 to 65535 (0: any free port)",
+    ),
+    "bad_weekend_day": (
+        "ngày cuối tuần '{value}' không hợp lệ",
+        "weekend day '{value}' is not valid",
+    ),
+    "bad_weekend_day_hint": (
+        'dùng "thứ bảy", "chủ nhật" hoặc saturday, sunday, …',
+        'use saturday, sunday, … or "thứ bảy", "chủ nhật"',
+    ),
+    "bad_calendar_day": ("ngày '{value}' không hợp lệ", "day '{value}' is not valid"),
+    "bad_calendar_day_hint": (
+        'viết một ngày có năm: 2027-02-08 hoặc "08/02/2027"',
+        'write a day with its year: 2027-02-08 or "08/02/2027"',
+    ),
+    "calendar_file_bad": (
+        "tệp ngày nghỉ {path} không đọc được: {reason}",
+        "the holidays file {path} cannot be read: {reason}",
+    ),
+    "calendar_file_bad_hint": (
+        "tệp TOML chỉ có days_off = [...] và working_days = [...]",
+        "a TOML file with only days_off = [...] and working_days = [...]",
     ),
     "bad_feed_path": ("lịch '{value}' không hợp lệ", "feed '{value}' is not valid"),
     "bad_feed_path_hint": (
@@ -676,6 +753,11 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "log_campaign_problem": ("lỗi trong tệp chiến dịch", "campaign problem"),
     "log_storage_fault": ("cơ sở dữ liệu không ghi được", "storage fault"),
     "log_storage_recovered": ("cơ sở dữ liệu đã ghi được trở lại", "storage recovered"),
+    "log_starting": ("đang khởi động", "starting"),
+    "log_reloading_campaign_files_(SIGHUP)": (
+        "đọc lại các tệp chiến dịch (SIGHUP)",
+        "reloading campaign files (SIGHUP)",
+    ),
     "log_update_ignored": ("bỏ qua một tin nhắn gửi tới bot", "update ignored"),
     "log_reply_not_sent": ("không gửi được câu trả lời", "reply not sent"),
     "level_debug": ("gỡ-lỗi", "debug"),
@@ -696,6 +778,13 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "cho một tiến trình chạy; dừng tiến trình kia, hoặc dùng PostgreSQL để chạy nhiều tiến trình.",
         "Another 'loa run' (pid {pid}) is using this database ({path}). SQLite allows one; stop the "
         "other one, or use PostgreSQL to run several.",
+    ),
+    "schema_too_new": (
+        "cơ sở dữ liệu này do một phiên bản loa mới hơn ghi (lược đồ {revision}, bản loa này "
+        "không biết): nâng cấp loa lên bản mới hơn, hoặc khôi phục bản sao lưu cơ sở dữ liệu "
+        "làm trước khi nâng cấp",
+        "this database was written by a newer loa (schema {revision}, unknown to this loa): "
+        "upgrade loa, or restore a backup of the database made before the upgrade",
     ),
     "port_in_use": (
         "không mở được cổng HTTP {host}:{port} ({reason}); đổi [http] port trong config.toml hoặc "
@@ -795,6 +884,12 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "check_local": ("kênh cục bộ, không cần token", "local channel, no token needed"),
     "check_targets": ("{count} đích", "{count} targets"),
     "sent_one": ("Đã gửi {key} (biên nhận: {receipt}).", "Sent {key} (receipt: {receipt})."),
+    "send_failed": ("Chưa gửi được {key}: {error}", "Not sent {key}: {error}"),
+    "send_retrying": (
+        "Chưa gửi được {key}: {error}. Tin sẽ được thử lại khi loa đang chạy (loa run); "
+        "xem loa deliveries",
+        "Not sent {key}: {error}. It is tried again while loa runs (loa run); see loa deliveries",
+    ),
     "send_needs_target": (
         "kênh '{channel}' gửi tới một nhóm hoặc một người: ghi đích sau dấu hai chấm, ví dụ "
         'loa send {example} "…" (các đích đã khai báo: {names})',
@@ -873,12 +968,11 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "Cơ sở dữ liệu không ghi được từ {since} ({reason}), loa chưa gửi được tin: {hint}",
         "The database cannot be written since {since} ({reason}), so loa sends nothing: {hint}",
     ),
-    "last_recovery": ("Lần khôi phục gần nhất: {text}", "Last recovery: {text}"),
-    "recovery_counts": (
-        "{when}: {in_flight} tin đang gửi dở khi loa dừng đột ngột ({confirmed_sent} đã xác nhận "
-        "đã gửi, {confirmed_not_sent} được gửi lại, {possible_duplicates} có thể trùng lặp)",
-        "{when}: {in_flight} deliveries in flight when loa stopped abruptly ({confirmed_sent} "
-        "confirmed sent, {confirmed_not_sent} sent again, {possible_duplicates} possible duplicates)",
+    "last_recovery": (
+        "Lần khôi phục gần nhất: {when}: {in_flight} tin đang gửi dở khi loa dừng đột ngột, "
+        "{sent} đã gửi, {not_sent} chưa gửi, {duplicates} có thể bị gửi hai lần",
+        "Last recovery: {when}: {in_flight} deliveries were in flight when loa stopped "
+        "abruptly, {sent} had been sent, {not_sent} had not, {duplicates} may have gone twice",
     ),
     "recent_errors": ("Lỗi gần đây:", "Recent errors:"),
     "no_delivery": ("không có tin '{key}'", "no delivery '{key}'"),
@@ -931,6 +1025,16 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "reminder_default": (
         "Nhắc việc: {{ deadline.title }} — hạn chót {{ deadline.due }} (còn {{ days_left }} ngày).",
         "Reminder: {{ deadline.title }} is due {{ deadline.due }} ({{ days_left }} days left).",
+    ),
+    "moved_from": (
+        "dời từ {date} (ngày nghỉ)",
+        "moved from {date} (day off)",
+    ),
+    "reminder_default_before": (
+        "Nhắc việc: {{ deadline.title }} — hạn cuối {{ deadline.due }}, trước ngày "
+        "{{ deadline.before }} (còn {{ days_left }} ngày).",
+        "Reminder: {{ deadline.title }} — last day {{ deadline.due }}, before "
+        "{{ deadline.before }} ({{ days_left }} days left).",
     ),
     "deadline_title": ("Hạn: {title}", "Due: {title}"),
     "reminder_title": (
@@ -1097,6 +1201,28 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "bot_cannot_retry": (
         "Tin “{key}” đang ở trạng thái “{state}”, không gửi lại được.",
         "Delivery “{key}” is {state}; it cannot be sent again.",
+    ),
+    "bot_retry_never": (
+        "Tin “{key}” không gửi lại được: {cause}, nên gửi lần nào cũng lỗi. "
+        "Nhờ người vận hành loa kiểm tra kênh và nơi nhận trong config.toml.",
+        "“{key}” cannot be sent again: {cause}, so every try fails. "
+        "Ask loa's operator to check the channel and its recipients in config.toml.",
+    ),
+    "bot_cause_unknown_channel": (
+        "kênh “{channel}” không có trong cấu hình của loa",
+        "channel “{channel}” is not in loa's configuration",
+    ),
+    "bot_cause_unknown_target": (
+        "kênh “{channel}” không có nơi nhận “{target}”",
+        "channel “{channel}” has no recipient “{target}”",
+    ),
+    "bot_cause_no_target": (
+        "tin không ghi nhóm hay người nhận nào trên kênh “{channel}”",
+        "it names no group or person on channel “{channel}”",
+    ),
+    "bot_retry_duplicate": (
+        "Tin “{key}” không được gửi lại: {reason}.",
+        "“{key}” is not sent again: {reason}.",
     ),
     "bot_retried": ("Sẽ gửi lại ngay: {key}", "Sending again now: {key}"),
     "missed_while_paused": (

@@ -25,7 +25,15 @@ from campaigns import adapt, markup, templates
 from campaigns.errors import ExpressionError, Problem
 from campaigns.i18n import t
 from campaigns.locate import LineIndex
-from campaigns.model import Activity, Campaign, ChannelCatalog, Deadline, Message, Years
+from campaigns.model import (
+    Activity,
+    Campaign,
+    ChannelCatalog,
+    Deadline,
+    Message,
+    Years,
+    YearTimes,
+)
 from campaigns.report import dotted, pydantic_problems, toml_problem
 from campaigns.schema import (
     ITEM_MODELS,
@@ -38,6 +46,7 @@ from campaigns.timeexpr import (
     ID_PATTERN,
     Fixed,
     Lunar,
+    NthWeekday,
     Relative,
     Repeat,
     Rule,
@@ -47,7 +56,9 @@ from campaigns.timeexpr import (
     parse_duration,
     parse_time,
     parse_value,
+    split_before,
 )
+from campaigns.workdays import IfDayOff, parse_if_day_off
 
 LIBRARY = adapt.LIBRARY
 SPECIAL_CHANNELS = ("subscribers",)  # resolved at send time, not from config targets
@@ -344,10 +355,12 @@ class _FileChecker:
             self.report_expression(path, exc)
             return None
 
-    def _years(self, value: str | int | list[int] | None) -> Years:
+    def _years(
+        self, value: str | int | list[int] | None, path: tuple[str | int, ...] = ("years",)
+    ) -> Years:
         if value is None:
             return Years()
-        bad = (("years",), t("bad_years", value=value), t("bad_years_hint"))
+        bad = (path, t("bad_years", value=value), t("bad_years_hint"))
         if isinstance(value, int):
             value = [value]
         if isinstance(value, list):
@@ -401,7 +414,10 @@ class _FileChecker:
             ok = False
         start = self._single((*base, "start"), raw.start)
         end = self._single((*base, "end"), raw.end) if raw.end is not None else None
-        if start is None or (raw.end is not None and end is None) or not ok:
+        if_day_off = self._if_day_off(base, raw.if_day_off)
+        ok = ok and (raw.if_day_off is None or if_day_off is not None)
+        by_year = self._by_year(base, raw.by_year, {"start": start, "end": end})
+        if start is None or (raw.end is not None and end is None) or not ok or by_year is None:
             return None
         if isinstance(start, Fixed) and isinstance(end, Fixed) and _later(start.value, end.value):
             self.report((*base, "end"), t("end_before_start"))
@@ -417,7 +433,62 @@ class _FileChecker:
             description=raw.description.strip(),
             url=raw.url,
             tags=tuple(raw.tags),
+            if_day_off=if_day_off,
+            by_year=by_year,
         )
+
+    def _by_year(
+        self,
+        base: tuple[str | int, ...],
+        table: Mapping[str, Mapping[str, Any]],
+        own: Mapping[str, Spec | None],
+        before: bool = False,
+    ) -> tuple[YearTimes, ...] | None:
+        """Each year's own dates (``by_year."2024" = { start = "05/06" }``); None after an
+        error (reported)."""
+        out: list[YearTimes] = []
+        errors = len(self.problems)
+        for years_text, times in table.items():
+            where = (*base, "by_year", years_text)
+            years = self._years(years_text, where)
+            found: dict[str, Spec] = {}
+            for key, value in times.items():
+                spec = self._year_time((*where, key), key, value, own, before)
+                if spec is not None:
+                    found[key] = spec
+            out.append(YearTimes(years, found))
+        return tuple(out) if len(self.problems) == errors else None
+
+    def _year_time(
+        self,
+        path: tuple[str | int, ...],
+        key: str,
+        value: Any,
+        own: Mapping[str, Spec | None],
+        before: bool,
+    ) -> Spec | None:
+        if key not in own:
+            self.report(path, t("by_year_keys", keys=", ".join(own)))
+            return None
+        if own[key] is not None and not isinstance(own[key], Yearly | Lunar | NthWeekday):
+            self.report(path, t("by_year_needs_yearly"), t("by_year_needs_yearly_hint", key=key))
+            return None
+        if before:  # "trước" may be said again; the deadline's own rule holds either way
+            value = (self._guard(path, split_before, value) or (False, None))[1]
+            if value is None:
+                return None
+        spec = self._single(path, value)
+        if isinstance(spec, Relative):
+            self.report(path, t("by_year_dates_only"))
+            return None
+        return spec
+
+    def _if_day_off(self, base: tuple[str | int, ...], value: str | None) -> IfDayOff | None:
+        """The item's rule for a day off, None when it says none (or a wrong one, reported)."""
+        if value is None:
+            return None
+        found: IfDayOff | None = self._guard((*base, "if_day_off"), parse_if_day_off, value)
+        return found
 
     def _check_refs(
         self,
@@ -549,9 +620,13 @@ class _FileChecker:
         bound = raw.activity or (only if self.kinds.get(only or "") == "activity" else None)
         deadline = only if self.kinds.get(only or "") == "deadline" else None
         image = self._image((*base, "image"), raw.image)
-        if image is None:
+        if_day_off = self._if_day_off(base, raw.if_day_off)
+        by_year = self._by_year(base, raw.by_year, {"at": _one(at)})
+        if image is None or (raw.if_day_off is not None and if_day_off is None) or by_year is None:
             return None
-        return Message(raw.id, at, raw.text, channels, bound, image, deadline)
+        return Message(
+            raw.id, at, raw.text, channels, bound, image, deadline, if_day_off or "keep", by_year
+        )
 
     def _image(self, path: tuple[str | int, ...], value: str) -> str | None:
         """An https URL as given, or a file next to the campaign file as an absolute path."""
@@ -570,7 +645,8 @@ class _FileChecker:
     def _deadline(self, i: int, raw: DeadlineFile, seen: dict[str, int]) -> Deadline | None:
         base: tuple[str | int, ...] = ("deadline", i)
         ok = self._unique((*base, "id"), raw.id, seen)
-        due = self._when((*base, "due"), raw.due)
+        before, stated = self._guard((*base, "due"), split_before, raw.due) or (False, None)
+        due = self._when((*base, "due"), stated) if stated is not None else None
         if due is not None:
             ok = self._check_refs((*base, "due"), due.refs()) and ok
         remind: list[int] = []
@@ -588,7 +664,16 @@ class _FileChecker:
             remind_time = self._guard((*base, "remind_at"), parse_time, raw.remind_at)
             ok = ok and remind_time is not None
         channels = self._channels((*base, "channels"), raw.channels)
-        if due is None or not ok:
+        if_day_off = self._if_day_off(base, raw.if_day_off)
+        if raw.if_day_off is not None and if_day_off is None:
+            ok = False
+        if before and if_day_off == "after":
+            self.report(
+                (*base, "if_day_off"), t("before_moves_after"), t("before_moves_after_hint")
+            )
+            ok = False
+        by_year = self._by_year(base, raw.by_year, {"due": _one(due)}, before)
+        if due is None or not ok or by_year is None:
             return None
         return Deadline(
             id=raw.id,
@@ -601,6 +686,9 @@ class _FileChecker:
             lead=raw.lead,
             partners=tuple(raw.partners),
             description=raw.description.strip(),
+            if_day_off=if_day_off or "before",
+            before=before,
+            by_year=by_year,
         )
 
     def _check_templates(
@@ -670,7 +758,8 @@ def sample_context(
     if deadline is not None:
         context["deadline"] = templates.DeadlineView(
             deadline.id, deadline.title, "Thứ Năm, 05/06/2025", day, deadline.lead,
-            ", ".join(deadline.partners),
+            ", ".join(deadline.partners), "06/6" if deadline.before else "",
+            day + dt.timedelta(days=1) if deadline.before else None,
         )  # fmt: skip
     return context
 
@@ -715,6 +804,13 @@ def _later(a: dt.date, b: dt.date) -> bool:
     return a > b
 
 
+def _one(when: When | None) -> Spec | None:
+    """The one time a by_year entry may replace; a list stands for no yearly time."""
+    if when is None:
+        return None
+    return when.specs[0] if len(when.specs) == 1 else Fixed(dt.date.min)
+
+
 def _ends_after_own_start(activity: Activity) -> bool:
     end = activity.end
     return isinstance(end, Relative) and end.ref == activity.id and end.edge == "start"
@@ -723,7 +819,7 @@ def _ends_after_own_start(activity: Activity) -> bool:
 def _recurring(activity: Activity, by_id: Mapping[str, Activity], depth: int = 0) -> bool:
     """Whether an activity happens every year (directly, or timed from one that does)."""
     start = activity.start
-    if isinstance(start, Yearly | Lunar):
+    if isinstance(start, Yearly | Lunar | NthWeekday):
         return True
     if isinstance(start, Relative) and start.ref in by_id and depth < len(by_id):
         return _recurring(by_id[start.ref], by_id, depth + 1)

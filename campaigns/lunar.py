@@ -29,6 +29,7 @@ def to_solar(year: int, month: int, day: int, leap: bool = False) -> dt.date | N
     if (back.month, back.leap) == (month, leap):
         return solar
     if day == 30:
-        # the month has 29 days: the library ran into the next month; take the last day
-        return solar - dt.timedelta(days=1)
+        # the library ran past the month: if the month itself exists (the same leap flag),
+        # it has 29 days and day 29 is its last; a leap month the year lacks gives None
+        return to_solar(year, month, 29, leap)
     return None

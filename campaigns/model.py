@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from campaigns.timeexpr import Spec, When
+from campaigns.workdays import IfDayOff, WorkCalendar
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,23 @@ class Years:
 
 
 @dataclass(frozen=True)
+class YearTimes:
+    """Times that replace an item's own in some years: the 2024 plan ran the action month
+    from 05/6, later ones from late May. ``times`` maps "start", "end", "at" or "due" to a date."""
+
+    years: Years
+    times: Mapping[str, Spec]
+
+
+def time_in(by_year: tuple[YearTimes, ...], key: str, occurrence: str) -> Spec | None:
+    """The time that replaces ``key`` for a yearly occurrence ("2024"), if any."""
+    if not occurrence.isdigit():
+        return None
+    year = int(occurrence)
+    return next((o.times[key] for o in by_year if key in o.times and year in o.years), None)
+
+
+@dataclass(frozen=True)
 class Activity:
     id: str
     title: str
@@ -40,6 +58,8 @@ class Activity:
     description: str = ""
     url: str = ""
     tags: tuple[str, ...] = ()
+    if_day_off: IfDayOff | None = None  # None: a one-day activity moves after, a period keeps
+    by_year: tuple[YearTimes, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -51,6 +71,8 @@ class Message:
     activity: str | None = None  # the activity whose details the template may use
     image: str = ""
     deadline: str | None = None  # the deadline it is timed from, for {{ deadline.* }}
+    if_day_off: IfDayOff = "keep"
+    by_year: tuple[YearTimes, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -65,6 +87,9 @@ class Deadline:
     lead: str = ""
     partners: tuple[str, ...] = ()
     description: str = ""
+    if_day_off: IfDayOff = "before"
+    before: bool = False  # due before the stated date: the last day is the (working) day before
+    by_year: tuple[YearTimes, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -95,7 +120,8 @@ class Campaign:
 @dataclass(frozen=True)
 class ChannelCatalog:
     """What the config offers campaigns: channel names, their target aliases, the defaults,
-    and the platform chat each alias names (so one chat named twice gets a message once).
+    the platform chat each alias names (so one chat named twice gets a message once), and the
+    office's working calendar (dates move off its days off).
 
     Built by the scheduler from config.toml and handed in, so this package never reads config.
     """
@@ -103,6 +129,7 @@ class ChannelCatalog:
     targets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     defaults: tuple[str, ...] = ()
     addresses: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)  # which days the office works
     # channels that send to a chat (Telegram, Zalo): the channel alone names nobody, so a
     # message to it needs one of its targets; console and file channels are their own target
     needs_target: frozenset[str] = frozenset()

@@ -27,6 +27,8 @@ class ActivityFile(_Strict):
     description: str = ""
     url: str = ""
     tags: list[str] = []
+    if_day_off: str | None = None
+    by_year: dict[str, dict[str, Any]] = {}
 
 
 class MessageFile(_Strict):
@@ -36,6 +38,8 @@ class MessageFile(_Strict):
     channels: list[str] = []
     activity: str | None = None
     image: str = ""
+    if_day_off: str | None = None
+    by_year: dict[str, dict[str, Any]] = {}
 
 
 class DeadlineFile(_Strict):
@@ -49,6 +53,8 @@ class DeadlineFile(_Strict):
     lead: str = ""
     partners: list[str] = []
     description: str = ""
+    if_day_off: str | None = None
+    by_year: dict[str, dict[str, Any]] = {}
 
 
 class CampaignFile(_Strict):

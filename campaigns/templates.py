@@ -53,9 +53,11 @@ class DeadlineView:
     id: str
     title: str
     due: str
-    due_date: dt.date
+    due_date: dt.date  # the last day (for a deadline due "before" a date, the day before)
     lead: str
     partners: str
+    before: str = ""  # "10/12": the date a deadline is due before, as plans write it
+    before_date: dt.date | None = None
 
 
 def _filter_date(value: Any, lang: str = "vi") -> str:

@@ -17,11 +17,18 @@ Accepted forms (documented with examples in docs/campaign-files.md):
                                        (read by ``campaigns.dates.read_date``)
 ``yearly 06-05 [08:00]``               5 June each year; also ``hằng năm 05/06 [08:00]``,
                                        ``05/06``, ``ngày 5 tháng 6``
+``thứ bảy cuối cùng của tháng 3 20:30``  the nth or last weekday of a month each year; also
+                                       ``last saturday of march 20:30``, ``chủ nhật thứ 3 của
+                                       tháng 9``; ``tuần thứ 3 của tháng 9`` (``third week of
+                                       september``) is the week from the 3rd Monday
 ``lunar 03-10 [08:00] [leap]``         10th day of the 3rd lunar month each year; also
                                        ``âm lịch 10/03 [08:00] [nhuận]``; with ``/2026`` one day
 ``ref[.start|.end] [±Nw±Nd±Nh±Nm] [HH:MM]``  relative to an activity (or, in a message's ``at``,
                                        a deadline's due day): ``le-phat-dong -7d 08:00``
+``ref +3 ngày làm việc [HH:MM]``        counted in working days (``+3wd``, ``-2 working days``,
+                                       ``ngày làm việc tiếp theo``, ``ngày làm việc trước``)
 ``{ every = "week", on = "mon", time = "08:00", during = "activity" }``  repeats in a period
+                                       (``working_days = true``: on working days only)
 ``{ rrule = "FREQ=MONTHLY;BYMONTHDAY=15", start = 2025-01-15, until = 2025-12-31 }``
 a list of any of the above                several moments
 =====================================  =========================================================
@@ -86,6 +93,32 @@ class Lunar:
 
 
 @dataclass(frozen=True)
+class NthWeekday:
+    """The nth (or last) weekday of a month every year: Earth Hour is the last Saturday of
+    March at 20:30. With ``week``, the Monday-to-Sunday week that starts on the month's nth (or
+    last) Monday: as a start, its Monday; as an end, its Sunday; alone, the whole week."""
+
+    month: int
+    weekday: int  # Monday is 0
+    n: int  # 1 to 5, or -1 for the last
+    time: dt.time | None = None
+    week: bool = False
+
+    def day(self, year: int, end: bool = False) -> dt.date | None:
+        """That day of ``year``; None when the month has no fifth such weekday."""
+        first = dt.date(year, self.month, 1)
+        if self.n > 0:
+            day = first + dt.timedelta(days=(self.weekday - first.weekday()) % 7 + 7 * (self.n - 1))
+        else:
+            following = dt.date(year + self.month // 12, self.month % 12 + 1, 1)
+            last = following - dt.timedelta(days=1)
+            day = last - dt.timedelta(days=(last.weekday() - self.weekday) % 7)
+        if day.month != self.month:
+            return None
+        return day + dt.timedelta(days=6) if self.week and end else day
+
+
+@dataclass(frozen=True)
 class Relative:
     """A moment counted from an activity's start or end."""
 
@@ -93,6 +126,7 @@ class Relative:
     edge: Literal["start", "end"] = "start"
     offset: dt.timedelta = dt.timedelta(0)
     time: dt.time | None = None
+    workdays: int = 0  # counted in the office's working days instead of ``offset``
 
 
 @dataclass(frozen=True)
@@ -104,6 +138,7 @@ class Repeat:
     time: dt.time | None = None
     weekdays: tuple[int, ...] = ()  # Monday is 0; empty: the activity's first weekday
     monthday: int | None = None  # empty: the activity's first day of month
+    working_days: bool = False  # only the office's working days
 
 
 @dataclass(frozen=True)
@@ -115,9 +150,10 @@ class Rule:
     during: str | None = None
     start: dt.date | None = None
     until: dt.date | None = None
+    working_days: bool = False  # only the office's working days
 
 
-Spec: TypeAlias = Fixed | Yearly | Lunar | Relative | Repeat | Rule
+Spec: TypeAlias = Fixed | Yearly | Lunar | NthWeekday | Relative | Repeat | Rule
 
 
 @dataclass(frozen=True)
@@ -148,6 +184,16 @@ WEEKDAY_NAMES = {
 }  # fmt: skip
 
 _YEARLY_WORDS = ("yearly", "hằng năm", "hàng năm", "mỗi năm")
+_ORDINALS = {
+    "đầu tiên": 1, "thứ nhất": 1, "thứ 1": 1, "thứ 2": 2, "thứ 3": 3, "thứ 4": 4, "thứ 5": 5,
+    "cuối cùng": -1, "cuối": -1,
+    "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
+    "fifth": 5, "5th": 5, "last": -1,
+}  # fmt: skip
+_MONTHS_EN = (
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december",
+)  # fmt: skip
 _LUNAR_WORDS = ("lunar", "âm lịch")
 _LEAP_WORDS = ("leap", "nhuận")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
@@ -155,6 +201,13 @@ _OFFSET_TERM = re.compile(r"([+-]?)(\d+)([wdhms])")
 _OFFSET = re.compile(r"^[+-]\d+[wdhms](?:[+-]?\d+[wdhms])*$")
 _REF = re.compile(r"^([a-z0-9][a-z0-9_-]*)(?:\.(start|end))?$")
 _UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+_WORKDAYS_STEP = {
+    "ngày làm việc tiếp theo": 1, "next working day": 1,
+    "ngày làm việc trước": -1, "previous working day": -1,
+}  # fmt: skip
+_WORKDAYS = re.compile(r"^([+-])\s*(\d{1,3})\s*(?:ngày làm việc|working days?|wd)$")
+_WORKDAYS_WORDS = ("làm việc", "working", "wd")
+MAX_WORKDAYS = 260  # about a year of working days, like MAX_OFFSET
 
 
 def _normalise(text: str) -> str:
@@ -287,11 +340,47 @@ def _parse_iso(text: str) -> dt.date | None:
 _ISO_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
+def _alternation(words: Sequence[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+_NTH_VI = re.compile(
+    rf"^(?:(tuần)|({_alternation(list(WEEKDAY_NAMES))})) ({_alternation(list(_ORDINALS))})"
+    r"(?: của)? tháng (\d{1,2})$"
+)
+_NTH_EN = re.compile(
+    rf"^(?:the )?({_alternation(list(_ORDINALS))}) (?:(week)|({_alternation(list(WEEKDAY_NAMES))}))"
+    rf" (?:of|in) ({_alternation(_MONTHS_EN)}|\d{{1,2}})$"
+)
+
+
+def _parse_nth(norm: str) -> NthWeekday | None:
+    """``thứ bảy cuối cùng của tháng 3 20:30``, ``chủ nhật thứ 3 của tháng 9``, ``tuần thứ 3
+    của tháng 9``, ``last saturday of march 20:30``, ``third week of september``."""
+    found = _strip_word(norm, _YEARLY_WORDS)
+    rest, time_text = _split_time(found[1] if found else norm)
+    if match := _NTH_VI.match(rest):
+        week, weekday, ordinal, month_text = match[1], match[2], match[3], match[4]
+    elif match := _NTH_EN.match(rest):
+        ordinal, week, weekday, month_text = match[1], match[2], match[3], match[4]
+    else:
+        return None
+    month = int(month_text) if month_text.isdigit() else _MONTHS_EN.index(month_text) + 1
+    if not 1 <= month <= 12:
+        raise ExpressionError(t("bad_when", value=norm), t("bad_when_hint"))
+    time = parse_time(time_text) if time_text is not None else None
+    if week:
+        return NthWeekday(month, 0, _ORDINALS[ordinal], time, week=True)
+    return NthWeekday(month, WEEKDAY_NAMES[weekday], _ORDINALS[ordinal], time)
+
+
 def parse_string(text: str) -> Spec:
     """One time expression written as a string."""
     norm = _normalise(text)
     if not norm:
         raise ExpressionError(t("bad_when", value=text), t("bad_when_hint"))
+    if nth := _parse_nth(norm):
+        return nth
     if _ISO_SHAPE.match(norm):
         value = _parse_iso(text.strip())
         if value is None:
@@ -323,12 +412,31 @@ def _parse_relative(norm: str, original: str) -> Relative:
     if tail and _TIME.match(tail):
         time = parse_time(tail)
         rest = rest[: -len(tail)].strip()
-    offset = parse_offset(rest) if rest else dt.timedelta(0)
     edge: Literal["start", "end"] = "end" if ref[2] == "end" else "start"
+    workdays = parse_workdays(rest)
+    if workdays:
+        return Relative(ref[1], edge, dt.timedelta(0), time, workdays)
+    offset = parse_offset(rest) if rest else dt.timedelta(0)
     return Relative(ref[1], edge, offset, time)
 
 
-_TABLE_KEYS = {"every", "rrule", "time", "during", "on", "start", "until"}
+def parse_workdays(text: str) -> int:
+    """``+3 ngày làm việc``, ``-2wd``, ``ngày làm việc tiếp theo`` (+1), ``ngày làm việc
+    trước`` (-1); 0 when the text speaks of no working days."""
+    if text in _WORKDAYS_STEP:
+        return _WORKDAYS_STEP[text]
+    match = _WORKDAYS.match(text)
+    if match is None:
+        if any(word in text for word in _WORKDAYS_WORDS):
+            raise ExpressionError(t("working_days_mixed", value=text), t("working_days_mixed_hint"))
+        return 0
+    count = int(match[2])
+    if count > MAX_WORKDAYS:
+        raise ExpressionError(t("offset_too_large"), t("working_days_mixed_hint"))
+    return count if match[1] == "+" else -count
+
+
+_TABLE_KEYS = {"every", "rrule", "time", "during", "on", "start", "until", "working_days"}
 
 
 def _weekdays(value: Any) -> tuple[int, ...]:
@@ -358,6 +466,9 @@ def _parse_table(table: dict[str, Any]) -> Spec:
     during = table.get("during")
     if during is not None and (not isinstance(during, str) or not ID_PATTERN.match(during)):
         raise ExpressionError(t("bad_id", value=during), t("bad_id_hint"))
+    working_days = table.get("working_days", False)
+    if not isinstance(working_days, bool):
+        raise ExpressionError(t("table_when_keys"))
     if "every" in table:
         every = table["every"]
         if every not in ("day", "week", "month"):
@@ -373,7 +484,7 @@ def _parse_table(table: dict[str, Any]) -> Spec:
                     raise ExpressionError(t("bad_monthday"))
             else:
                 weekdays = _weekdays(table["on"])
-        return Repeat(every, during, time, weekdays, monthday)
+        return Repeat(every, during, time, weekdays, monthday, working_days)
     rule = str(table["rrule"]).strip()
     if rule.upper().startswith("RRULE:"):
         rule = rule[6:]
@@ -392,7 +503,7 @@ def _parse_table(table: dict[str, Any]) -> Spec:
         du_rrule.rrulestr(rule, dtstart=dt.datetime(2000, 1, 1), forceset=True)
     except (ValueError, TypeError, OverflowError, IndexError, KeyError, AttributeError) as exc:
         raise ExpressionError(t("bad_rrule", reason=exc), t("bad_rrule_hint")) from None
-    return Rule(rule, time, during, start, until)
+    return Rule(rule, time, during, start, until, working_days)
 
 
 def parse_one(value: Any) -> Spec:
@@ -403,6 +514,25 @@ def parse_one(value: Any) -> Spec:
     if isinstance(value, dict):
         return _parse_table(value)
     raise ExpressionError(t("bad_when", value=value), t("bad_when_hint"))
+
+
+_BEFORE = re.compile(r"^\s*(?:trước|before)\s+", re.IGNORECASE)
+
+
+def split_before(value: Any) -> tuple[bool, Any]:
+    """A deadline's ``due = "trước ngày 10/12 hằng năm"`` (``"before yearly 12-10"``): True and
+    the date without the word. A list is before when each of its strings says so."""
+    items = value if isinstance(value, list) else [value]
+    said = [
+        isinstance(item, str) and _BEFORE.match(unicodedata.normalize("NFC", item))
+        for item in items
+    ]
+    if not any(said):
+        return False, value
+    if not all(said):
+        raise ExpressionError(t("bad_when", value=value), t("before_mixed_hint"))
+    rest = [_BEFORE.sub("", unicodedata.normalize("NFC", item), count=1) for item in items]
+    return True, rest if isinstance(value, list) else rest[0]
 
 
 def parse_value(value: Any) -> When:

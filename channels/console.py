@@ -1,7 +1,8 @@
 """The console outlet: prints each message, readable, for trying loa without any token.
 
 The time it shows is the office's (config ``timezone``), not the host's: a server kept in UTC
-would otherwise show 16:50 for a message due at 23:50 in Hà Nội.
+would otherwise show 16:50 for a message due at 23:50 in Hà Nội. The text is shown as a reader
+sees it, markup gone (``**đậm**`` reads ``đậm``), as Zalo gets it.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import sys
 from collections.abc import Iterable
 from typing import TextIO
 
+from campaigns import markup
 from campaigns.dates import format_datetime
 from channels.base import OutboundMessage, Receipt, utcnow
 
@@ -29,9 +31,8 @@ class ConsoleChannel:
         due = format_datetime(message.due.astimezone(self.tz))
         target = f" → {message.target}" if message.target else ""
         bar = "─" * 60
-        self.stream.write(
-            f"{bar}\n[{self.name}{target}] {due} · {message.campaign}\n{message.text}\n"
-        )
+        text = markup.parse(message.text).plain()
+        self.stream.write(f"{bar}\n[{self.name}{target}] {due} · {message.campaign}\n{text}\n")
         self.stream.flush()
         return Receipt(sent_at=utcnow())
 

@@ -2,6 +2,7 @@
 
 Each line is written with a single ``write`` on a file opened for appending, so a crash leaves
 at worst one torn last line, which ``find_sent`` ignores (that message is then sent again).
+People read the file, so a text is written as a reader sees it: markup gone, as Zalo gets it.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from campaigns import markup
 from campaigns.i18n import t
 from channels.base import OutboundMessage, Receipt, utcnow
 from channels.errors import PermanentError
@@ -31,7 +33,7 @@ class FileChannel:
             "message": message.item,
             "channel": message.channel,
             "target": message.target,
-            "text": message.text,
+            "text": markup.parse(message.text).plain(),
             "due": message.due.isoformat(),
             "sent_at": sent_at.isoformat(),
         }

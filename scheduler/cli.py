@@ -34,7 +34,7 @@ from scheduler.campaign_set import load_campaigns
 from scheduler.config import Config, configured_language, load_config
 from scheduler.db import migrate, open_engine, sqlite_path
 from scheduler.engine import utcnow
-from scheduler.errors import PortInUse
+from scheduler.errors import PortInUse, SchemaTooNew
 from scheduler.lock import AlreadyRunning, nudge, unless_daemon
 from scheduler.plan import plan_entries, plan_rows
 from scheduler.quotas import plan_warnings
@@ -90,6 +90,7 @@ def _config(path: Path) -> Config:
     config = load_config(path)
     set_language(config.language)
     remember(*config.secret_values())  # masked in every output and log from now on
+    logs.quiet(config.tz)  # the command speaks for itself; `loa run` sets up the daemon's logs
     return config
 
 
@@ -278,9 +279,17 @@ def status(config: ConfigOption = Path("config.toml")) -> None:
     fault = reported or check(db, where, utcnow())
     if fault:
         out.print(_fault_text(fault, cfg), style="red", soft_wrap=True, markup=False)
-    recovery = outbox.get_meta(db, "last_recovery")
-    if recovery:
-        out.print(t("last_recovery", text=_recovery_text(recovery, cfg)))
+    recovery = outbox.last_recovery(db)
+    if recovery is not None:
+        line = t(
+            "last_recovery",
+            when=format_datetime(recovery.at.astimezone(cfg.tz)),
+            in_flight=recovery.in_flight,
+            sent=recovery.confirmed_sent,
+            not_sent=recovery.confirmed_not_sent,
+            duplicates=recovery.possible_duplicates,
+        )
+        out.print(line, soft_wrap=True)
     errors = outbox.last_errors(db)
     if errors:
         out.print(t("recent_errors"))
@@ -301,18 +310,6 @@ def status(config: ConfigOption = Path("config.toml")) -> None:
                 soft_wrap=True,
                 markup=False,
             )
-
-
-def _recovery_text(stored: str, cfg: Config) -> str:
-    """The daemon's note of its last recovery ("<ISO time> in_flight=N …") in words."""
-    when, _, rest = stored.partition(" ")
-    try:
-        counts: dict[str, Any] = {
-            name: int(n) for name, _, n in (part.partition("=") for part in rest.split())
-        }
-        return t("recovery_counts", when=_local_time(when, cfg), **counts)
-    except (KeyError, ValueError):
-        return stored
 
 
 def _local_time(stamp: str, cfg: Config) -> str:
@@ -464,10 +461,12 @@ def retry_command(
         raise UserError(t("retry_usage"))
     cfg = _config(config)
     db = _open_store(cfg)
-    result = outbox.retry(db, utcnow(), cfg.catalog(), key=key)
-    if key is not None and result.refused:
-        raise UserError(result.refused[0])
-    for refusal in result.refused:
+    catalog = cfg.catalog()
+    result = outbox.retry(db, utcnow(), catalog, key=key)
+    refusals = [refusal.sentence(catalog) for refusal in result.refused]
+    if key is not None and refusals:
+        raise UserError(refusals[0])
+    for refusal in refusals:
         out.print(refusal, soft_wrap=True, markup=False)
     if key is not None and result.count == 0:
         raise _unchanged(db, key)
@@ -556,7 +555,7 @@ def send_command(
     if not text.strip():
         raise UserError(t("empty_text"))
     db = _open_store(cfg)
-    key = outbox.add_manual(db, channel, target, text.strip(), utcnow())
+    key = outbox.add_manual(db, channel, target, text.strip(), utcnow(), cfg.tz)
     with unless_daemon(sqlite_path(cfg.database_url)) as alone:
         if not alone:
             _nudge(cfg)  # the running daemon sends it
@@ -572,7 +571,8 @@ def send_command(
             asyncio.run(send_now())
     row = wait_for_state(db, key)
     if row.state != State.SENT:
-        raise UserError(f"{named('state', row.state)}: {redact(row.last_error)}")
+        why = "send_retrying" if row.state == State.RETRYING else "send_failed"
+        raise UserError(t(why, key=key, error=redact(row.last_error)))
     out.print(t("sent_one", key=key, receipt=row.provider_message_id or "—"))
 
 
@@ -719,7 +719,7 @@ def main() -> None:
     except ValidationFailed as exc:
         _print_problems(exc.problems)
         sys.exit(1)
-    except (UserError, CampaignError) as exc:
+    except (UserError, CampaignError, SchemaTooNew) as exc:
         # not markup: a message may quote config.toml's [tables]
         err.print(redact(str(exc)), style="red", markup=False, soft_wrap=True)
         sys.exit(1)

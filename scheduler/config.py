@@ -6,13 +6,15 @@ Secrets never live here: a channel names the environment variable that holds its
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import difflib
+import functools
 import os
 import re
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -20,13 +22,15 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from campaigns.adapt import GENERAL, library_files, library_index, unknown_library_hint
+from campaigns.dates import read_date
 from campaigns.errors import ExpressionError, Problem, ValidationFailed
 from campaigns.i18n import LANGUAGES, choose_language, t
 from campaigns.loader import SPECIAL_CHANNELS, valid_timezone
 from campaigns.locate import LineIndex
 from campaigns.model import ChannelCatalog
 from campaigns.report import dotted, pydantic_problems, toml_problem
-from campaigns.timeexpr import ID_PATTERN
+from campaigns.timeexpr import ID_PATTERN, WEEKDAY_NAMES
+from campaigns.workdays import WorkCalendar
 from channels.limits import DEFAULTS as DEFAULT_LIMITS
 from channels.limits import ChannelLimits, Window
 
@@ -114,6 +118,24 @@ class ChannelSettings(_Strict):
     bot: BotSettings = BotSettings()
 
 
+CalendarDay = dt.date | str  # a TOML date, or a day as documents write it ("08/02/2027")
+
+
+class CalendarSettings(_Strict):
+    """The office's working days: weekend, public holidays, and the swapped days of each year."""
+
+    weekend: list[str] = ["saturday", "sunday"]
+    public_holidays: bool = True  # Vietnam's public holidays, from the `holidays` package
+    days_off: list[CalendarDay] = []  # nghỉ bù and the office's own days off
+    working_days: list[CalendarDay] = []  # làm bù: weekend days the office works
+    file: str | None = None  # a TOML file with days_off and working_days, beside config.toml
+
+
+class CalendarFile(_Strict):
+    days_off: list[CalendarDay] = []
+    working_days: list[CalendarDay] = []
+
+
 class ConfigFile(_Strict):
     timezone: str = "Asia/Ho_Chi_Minh"
     language: Literal["vi", "en"] | None = None  # None: not set, so LOA_LANG or vi decides
@@ -122,6 +144,7 @@ class ConfigFile(_Strict):
     http: HttpSettings = HttpSettings()
     daemon: DaemonSettings = DaemonSettings()
     channels: dict[str, ChannelSettings] = {}
+    calendar: CalendarSettings = CalendarSettings()
 
 
 @dataclass(frozen=True)
@@ -131,6 +154,7 @@ class Config:
     path: Path
     root: Path
     data: ConfigFile
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)
 
     @property
     def timezone(self) -> str:
@@ -234,7 +258,7 @@ class Config:
             # everyone gets
             defaults = [n for n in targets if not found.names_no_chat(n)]
             defaults += SPECIAL_CHANNELS if self.bots() else ()
-        return replace(found, defaults=tuple(defaults))
+        return replace(found, defaults=tuple(defaults), calendar=self.calendar)
 
     def bots(self) -> dict[str, ChannelSettings]:
         """The channels whose bots answer chat commands."""
@@ -268,6 +292,83 @@ def _check_bot(
             report((*where, "mode"), t("bot_webhook_needs_http"))
     if not 1 <= bot.poll_seconds <= 50:
         report((*where, "poll_seconds"), t("wrong_type", expected="1–50"))
+
+
+HOLIDAY_YEARS = range(2000, 2100)  # the years campaigns.lunar covers, and then some
+
+
+@functools.cache
+def public_holidays() -> tuple[dict[dt.date, str], frozenset[dt.date]]:
+    """Vietnam's public holidays by name (Tết, Giỗ Tổ Hùng Vương, …) and the weekend days the
+    government's decisions made working days, as the `holidays` package knows them."""
+    import holidays
+
+    found = holidays.country_holidays("VN", years=HOLIDAY_YEARS, language="vi")
+    return dict(found.items()), frozenset(found.weekend_workdays)
+
+
+def _calendar_day(value: CalendarDay) -> dt.date | None:
+    if isinstance(value, dt.date):
+        return value.date() if isinstance(value, dt.datetime) else value
+    with contextlib.suppress(ValueError):
+        return dt.date.fromisoformat(value.strip())
+    written = read_date(" ".join(value.strip().split()))
+    if written is None or written.year is None:
+        return None
+    return dt.date(written.year, written.month, written.day)
+
+
+def build_calendar(
+    settings: CalendarSettings, root: Path, report: Callable[..., None]
+) -> WorkCalendar:
+    """The office's WorkCalendar from [calendar]; each wrong value is reported by its key."""
+    weekend: set[int] = set()
+    for i, name in enumerate(settings.weekend):
+        weekday = WEEKDAY_NAMES.get(" ".join(name.strip().lower().split()))
+        if weekday is None:
+            report(("calendar", "weekend", i), t("bad_weekend_day", value=name),
+                   t("bad_weekend_day_hint"))  # fmt: skip
+        else:
+            weekend.add(weekday)
+    lists = {"days_off": list(settings.days_off), "working_days": list(settings.working_days)}
+    where: dict[str, list[tuple[str | int, ...]]] = {
+        key: [("calendar", key, i) for i in range(len(values))] for key, values in lists.items()
+    }
+    if settings.file is not None:
+        extra = _calendar_file(root / settings.file, report)
+        for key in lists:
+            values = getattr(extra, key)
+            lists[key] += values
+            where[key] += [("calendar", "file")] * len(values)
+    days: dict[str, set[dt.date]] = {key: set() for key in lists}
+    for key, values in lists.items():
+        for value, loc in zip(values, where[key], strict=True):
+            try:
+                day = _calendar_day(value)
+            except ExpressionError as exc:
+                report(loc, exc.message, exc.hint)
+                continue
+            if day is None:
+                report(loc, t("bad_calendar_day", value=value), t("bad_calendar_day_hint"))
+            else:
+                days[key].add(day)
+    holidays, worked = public_holidays() if settings.public_holidays else ({}, frozenset())
+    return WorkCalendar(
+        weekend=frozenset(weekend),
+        holidays=holidays,
+        days_off=frozenset(days["days_off"]),
+        working_days=(worked - days["days_off"]) | days["working_days"],
+    )
+
+
+def _calendar_file(path: Path, report: Callable[..., None]) -> CalendarFile:
+    try:
+        return CalendarFile.model_validate(tomllib.loads(path.read_text("utf-8")))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ValidationError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else str(exc).splitlines()[0]
+        report(("calendar", "file"), t("calendar_file_bad", path=path, reason=reason),
+               t("calendar_file_bad_hint"))  # fmt: skip
+        return CalendarFile()
 
 
 def configured_language(path: Path) -> str | None:
@@ -384,6 +485,8 @@ def load_config(path: Path) -> Config:
                 t("channel_without_targets", channel=name_),
                 t("channel_without_targets_hint", channel=name_),
             )
+    root = path.resolve().parent
+    calendar = build_calendar(parsed.calendar, root, report)
     if problems:
         raise ValidationFailed(problems)
-    return Config(path=path, root=path.resolve().parent, data=parsed)
+    return Config(path=path, root=root, data=parsed, calendar=calendar)

@@ -16,9 +16,9 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -134,6 +134,8 @@ class Daemon:
         self._pending_sync: bool | None = None  # a sync put off by a storage fault (True: forced)
         self._failures = 0  # wakes failed in a row for any other reason
         self._not_before: dt.datetime | None = None  # their backoff
+        self._reload_asked = False  # a SIGHUP came during start-up: reload once up
+        self._signal_tasks: set[asyncio.Task[None]] = set()
 
     # -- start-up ----------------------------------------------------------------------------
 
@@ -164,7 +166,7 @@ class Daemon:
             state = HttpState(
                 db=self.db,
                 feed_tokens=self.config.feed_tokens(),
-                scheduler_running=lambda: self.scheduler is not None and self.scheduler.running,
+                scheduler_running=self._started,
                 next_due=lambda: self._next_due,
                 latencies=lambda: self.engine.latencies if self.engine else [],
                 bots=self._bot_health,
@@ -514,6 +516,8 @@ class Daemon:
         await self._reschedule()
 
     async def _reload(self) -> None:
+        self._reload_asked = False
+        log.info("reloading campaign files (SIGHUP)")
         await self._sync_or_defer()
         await self._reschedule()
 
@@ -524,9 +528,8 @@ class Daemon:
     # -- main --------------------------------------------------------------------------------
 
     async def run(self) -> None:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):  # first: a stop during start-up is clean too
-            loop.add_signal_handler(sig, self.stop_event.set)
+        self._handle_signals()
+        log.info("starting", extra={"pid": os.getpid()})
         self.open()
         assert self.engine is not None and self.storage is not None
         try:
@@ -548,6 +551,8 @@ class Daemon:
             if self.stop_event.is_set():
                 return
             self._start_scheduler()
+            if self._reload_asked:
+                self._hangup()
             if self.http is not None:
                 self._http_task = asyncio.create_task(self.http.serve())
                 log.info("http listening", extra={"url": self.http.url})
@@ -577,9 +582,35 @@ class Daemon:
         scheduler.start()
         if self.storage is not None and self.storage.incident is not None:
             self._arm_storage_retry()
+
+    def _handle_signals(self) -> None:
+        """Before any slow start-up work (schema, channels, the first sync of a large campaign
+        set): a signal's default action would end the process. A stop then is clean; a reload
+        is kept for when the daemon is up; a nudge is covered by the first wake."""
         loop = asyncio.get_running_loop()
-        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self._reload()))
-        loop.add_signal_handler(signal.SIGUSR1, lambda: asyncio.ensure_future(self._reschedule()))
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.stop_event.set)
+        loop.add_signal_handler(signal.SIGHUP, self._hangup)
+        loop.add_signal_handler(signal.SIGUSR1, self._nudged)
+
+    def _started(self) -> bool:
+        return self.scheduler is not None and self.scheduler.running
+
+    def _hangup(self) -> None:
+        if self._started():
+            self._spawn(self._reload())
+        else:
+            self._reload_asked = True
+
+    def _nudged(self) -> None:
+        if self._started():
+            self._spawn(self._reschedule())
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """A task held until it ends: the loop keeps only a weak reference to it."""
+        task = asyncio.create_task(work)
+        self._signal_tasks.add(task)
+        task.add_done_callback(self._signal_tasks.discard)
 
     async def _shutdown(self) -> None:
         """Stop claiming, let the sends in flight finish (at most ``STOP_TIMEOUT``) and record

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 
+from scheduler.errors import SchemaTooNew
+
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
@@ -67,16 +69,22 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def migrate(engine: Engine) -> None:
-    """Upgrade the schema to the newest revision, in one transaction where the database can.
+    """Upgrade the schema to the newest revision, in one transaction where the database can;
+    ``SchemaTooNew`` if a newer loa wrote it (an older loa cannot read it, nor go back).
 
     An up-to-date database is recognised with one query; alembic (slow to import) is loaded
     only when there is something to upgrade.
     """
-    if current_revision(engine) == HEAD:
+    current = current_revision(engine)
+    if current == HEAD:
         return
     from alembic import command
+    from alembic.script import ScriptDirectory
 
     config = alembic_config(str(engine.url))
+    known = {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
+    if current is not None and current not in known:
+        raise SchemaTooNew(current)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

@@ -12,3 +12,12 @@ from campaigns.i18n import t
 class PortInUse(Exception):
     def __init__(self, host: str, port: int, reason: str) -> None:
         super().__init__(t("port_in_use", host=host, port=port, reason=reason))
+
+
+class SchemaTooNew(Exception):
+    """A newer loa upgraded the database: this one cannot know its tables, and alembic alone
+    would only say "Can't locate revision" with a traceback."""
+
+    def __init__(self, revision: str) -> None:
+        super().__init__(t("schema_too_new", revision=revision))
+        self.revision = revision

@@ -12,11 +12,12 @@ import hashlib
 import re
 import unicodedata
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, and_, func, or_, select
+from sqlalchemy import Engine, and_, func, or_, select, true
 
 from campaigns.ics import FeedEvent, FeedInfo, event_block, render_blocks
 from scheduler.tables import CampaignVersion, Occurrence
@@ -54,6 +55,30 @@ def canonical_path(path: str) -> str:
 
 
 @dataclass(frozen=True)
+class Privacy:
+    """Which campaigns are private: the one fact every public surface asks (the all, unit and
+    tag feeds, the index page, the bot's answers). A campaign is private when config.toml's
+    ``[http] private_feeds`` lists its feed (``campaign/ID``): its own feed then needs the token,
+    and it appears nowhere else that is public."""
+
+    feeds: frozenset[str] = frozenset()  # feed paths made private, in their slugged form
+
+    @classmethod
+    def of(cls, private_feeds: Iterable[str]) -> Privacy:
+        """From ``[http] private_feeds``' paths, however config.toml wrote them."""
+        return cls(frozenset(canonical_path(path) for path in private_feeds))
+
+    def is_private(self, campaign_id: str) -> bool:
+        return feed_path("campaign", campaign_id) in self.feeds
+
+    def hidden(self, campaign_ids: Iterable[str]) -> frozenset[str]:
+        """The private ones among ``campaign_ids``: what a public surface leaves out."""
+        if not any(path.startswith("campaign/") for path in self.feeds):
+            return frozenset()
+        return frozenset(c for c in campaign_ids if self.is_private(c))
+
+
+@dataclass(frozen=True)
 class FeedSelector:
     """A feed as asked for: ``value`` is a slug or a name as written (``môi trường``).
     ``FeedStore.resolve`` turns it into the slug and the names it stands for (``names``)."""
@@ -75,11 +100,20 @@ class FeedVersion:
 
 
 class FeedStore:
-    """Reads feeds from the database, with a small cache of rendered feeds by version."""
+    """Reads feeds from the database, with a small cache of rendered feeds by version.
 
-    def __init__(self, db: Engine, base_url: str = "", cache_size: int = 64) -> None:
+    ``privacy`` names the private campaigns: the all, unit and tag feeds leave them out, and a
+    unit or tag that only they use has no feed. The CLI (a local operator) passes none and
+    sees everything; a private campaign's own feed is guarded by its token in ``scheduler.http``.
+    """
+
+    def __init__(
+        self, db: Engine, base_url: str = "", cache_size: int = 64, privacy: Privacy = Privacy()
+    ) -> None:
         self.db = db
         self.base_url = base_url
+        self.privacy = privacy
+        self._public_for: tuple[frozenset[str], Any] = (frozenset(), true())
         self._rendered: OrderedDict[tuple[str, str], bytes] = OrderedDict()
         self._gzipped: OrderedDict[tuple[str, str], bytes] = OrderedDict()
         self._cache_size = cache_size
@@ -88,10 +122,20 @@ class FeedStore:
         with self.db.connect() as conn:
             return {row.campaign: row for row in conn.execute(select(V)).all()}
 
+    def _public(self, campaigns: dict[str, Any]) -> Any:
+        """The SQL condition leaving out private campaigns' events: one comparison per private
+        campaign on rows the feed query reads anyway (the hot path stays one query; a plain
+        ``!=`` costs SQLite less than a NOT IN list, and an office has few private campaigns)."""
+        hidden = self.privacy.hidden(campaigns)
+        if hidden != self._public_for[0]:  # built once per set: a request only compares sets
+            self._public_for = (hidden, and_(true(), *(O.c.campaign != c for c in sorted(hidden))))
+        return self._public_for[1]
+
     def _filter(self, selector: FeedSelector, campaigns: dict[str, Any], now: dt.datetime) -> Any:
         keep = or_(O.c.status == "confirmed", O.c.updated_at >= now - KEEP_CANCELLED)
         if selector.kind == "campaign":
             return and_(keep, O.c.campaign.in_(sorted(selector.names)))
+        keep = and_(keep, self._public(campaigns))
         if selector.kind == "tag":
             tagged = [c for c, row in campaigns.items() if selector.names & _lines(row.tags)]
             return and_(
@@ -128,13 +172,15 @@ class FeedStore:
     def names(
         self, kind: str, campaigns: dict[str, Any] | None = None
     ) -> dict[str, frozenset[str]]:
-        """slug → the names written that give it, for every campaign, unit or tag loa knows."""
+        """slug → the names written that give it, for every campaign, unit or tag loa knows (a
+        unit or tag only private campaigns use is not known to the public)."""
+        campaigns = campaigns if campaigns is not None else self._campaigns()
         if kind == "unit":
-            written = self._unit_names()
+            written = self._unit_names(campaigns)
         elif kind == "tag":
-            written = self._tag_names(campaigns if campaigns is not None else self._campaigns())
-        elif kind == "campaign":
-            written = set(campaigns if campaigns is not None else self._campaigns())
+            written = self._tag_names(campaigns)
+        elif kind == "campaign":  # private ones too: their feeds exist, behind their tokens
+            written = set(campaigns)
         else:
             return {}
         found: dict[str, set[str]] = {}
@@ -152,9 +198,11 @@ class FeedStore:
         """slug → unit name, over every lead and partner unit in the store."""
         return {key: min(group) for key, group in self.names("unit").items()}
 
-    def _unit_names(self) -> set[str]:
+    def _unit_names(self, campaigns: dict[str, Any]) -> set[str]:
         with self.db.connect() as conn:
-            rows = conn.execute(select(O.c.lead, O.c.partners).distinct()).all()
+            rows = conn.execute(
+                select(O.c.lead, O.c.partners).where(self._public(campaigns)).distinct()
+            ).all()
         return {n.strip() for r in rows for n in [r.lead, *r.partners.split("\n")] if n.strip()}
 
     def _tag_names(self, campaigns: dict[str, Any]) -> set[str]:
@@ -164,9 +212,14 @@ class FeedStore:
             O.c.updated_at >= dt.datetime.now(dt.UTC) - KEEP_CANCELLED,
         )
         with self.db.connect() as conn:
-            rows = conn.execute(select(O.c.tags).where(keep).distinct()).all()
+            rows = conn.execute(
+                select(O.c.tags).where(and_(keep, self._public(campaigns))).distinct()
+            ).all()
         names = {tag for r in rows for tag in _lines(r.tags)}
-        return names | {tag for row in campaigns.values() for tag in _lines(row.tags)}
+        hidden = self.privacy.hidden(campaigns)
+        return names | {
+            tag for cid, row in campaigns.items() if cid not in hidden for tag in _lines(row.tags)
+        }
 
     def _rows(
         self, selector: FeedSelector, campaigns: dict[str, Any], now: dt.datetime
@@ -212,7 +265,9 @@ class FeedStore:
         if newest is not None and newest.tzinfo is None:
             newest = newest.replace(tzinfo=dt.UTC)
         day = now.date().isoformat()  # cancelled events age out of feeds day by day
-        seed = f"{selector.path}|{count}|{newest}|{sequences}|{day}|{len(campaigns)}"
+        # private campaigns do not count: a public feed's ETag must not tell when they change
+        shown = len(campaigns) - len(self.privacy.hidden(campaigns))
+        seed = f"{selector.path}|{count}|{newest}|{sequences}|{day}|{shown}"
         return FeedVersion(
             hashlib.blake2b(seed.encode(), digest_size=10).hexdigest(), newest, count
         )

@@ -3,7 +3,8 @@
 Feeds answer with ETag and Last-Modified and honour conditional requests (304), so Google,
 Outlook, Apple Calendar and Thunderbird refreshing every few minutes cost almost nothing.
 A feed made private in config.toml needs ``?token=…``; a missing or wrong token gets the
-same 404 as a feed that does not exist, so a guess learns nothing.
+same 404 as a feed that does not exist, so a guess learns nothing. A campaign whose feed is
+private is left out of every public feed and of the index (``scheduler.feeds.Privacy``).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from starlette.types import Receive, Scope, Send
 from channels.inbound import Inbox, Update, WebhookRefused
 from channels.redact import redact
 from scheduler import outbox
-from scheduler.feeds import FeedSelector, FeedStore, canonical_path, feed_path
+from scheduler.feeds import FeedSelector, FeedStore, Privacy, canonical_path, feed_path
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry, Counter, Gauge, Summary
@@ -127,10 +128,12 @@ def _http_date(moment: dt.datetime) -> str:
 
 
 def create_app(state: HttpState) -> Starlette:
-    feeds = FeedStore(state.db, state.base_url)
-    tally = _Metrics()
     # config.toml may write a private feed's name as people do (``tag/môi trường``)
     tokens = {canonical_path(path): token for path, token in state.feed_tokens.items()}
+    # a campaign whose feed is private is private everywhere public: the all, unit and tag
+    # feeds and the index leave it out; only its own feed, with the token, shows it
+    feeds = FeedStore(state.db, state.base_url, privacy=Privacy.of(tokens))
+    tally = _Metrics()
 
     async def _errors(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
@@ -292,7 +295,10 @@ def _index_items(feeds: FeedStore) -> list[tuple[str, str]]:
     """(title, feed path) of every feed, each under the slug its feed is served at."""
     campaigns = feeds._campaigns()
     items = [("Tất cả chiến dịch", "all")]
-    live = {cid: row for cid, row in campaigns.items() if row.digest != "removed"}
+    hidden = feeds.privacy.hidden(campaigns)
+    live = {
+        cid: row for cid, row in campaigns.items() if row.digest != "removed" and cid not in hidden
+    }
     for key, names in sorted(feeds.names("campaign", live).items()):
         items.append((live[min(names)].title, f"campaign/{key}"))
     for kind, label in (("unit", "Đơn vị"), ("tag", "Nhãn")):

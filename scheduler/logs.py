@@ -76,6 +76,22 @@ def setup(level: str = "info", as_json: bool = False, tz: dt.tzinfo | None = Non
         stream = getattr(sys, name)
         if not isinstance(stream, MaskedStream):
             setattr(sys, name, MaskedStream(stream))
+    _handle(level, as_json, tz)
+
+
+def quiet(tz: dt.tzinfo | None = None) -> None:
+    """The logging of a one-off command (``loa send``, ``loa status``, …): none on the terminal.
+
+    Such a command tells its user what happened in the catalogue's sentences; the log lines of
+    the code it runs (the engine's ``failed key=…``) are the daemon's, for an operator's log
+    tools, and would repeat the answer in English. With no handler at all, Python's last-resort
+    handler printed them bare (no time zone, no masking): a handler of loa's own that passes
+    only what loa never logs (CRITICAL) keeps that from happening, and formats it loa's way if
+    it ever comes."""
+    _handle("critical", False, tz)
+
+
+def _handle(level: str, as_json: bool, tz: dt.tzinfo | None) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(StructuredFormatter(as_json, tz))
     root = logging.getLogger()

@@ -347,10 +347,16 @@ def list_deliveries(
         return list(conn.execute(query).all())
 
 
-def last_errors(engine: Engine, limit: int = 5) -> list[Row[Any]]:
+def last_errors(
+    engine: Engine, limit: int = 5, hidden: frozenset[str] = frozenset()
+) -> list[Row[Any]]:
+    """The latest failures, misses and retries; none of the ``hidden`` (private) campaigns."""
+    condition = D.c.state.in_([State.FAILED, State.RETRYING, State.MISSED])
+    if hidden:
+        condition = and_(condition, D.c.campaign.not_in(sorted(hidden)))
     query = (
         select(D.c.key, D.c.state, D.c.last_error, D.c.updated_at)
-        .where(D.c.state.in_([State.FAILED, State.RETRYING, State.MISSED]))
+        .where(condition)
         .order_by(D.c.updated_at.desc())
         .limit(limit)
     )
@@ -358,25 +364,42 @@ def last_errors(engine: Engine, limit: int = 5) -> list[Row[Any]]:
         return list(conn.execute(query).all())
 
 
+UNKNOWN_CHANNEL = "unknown_channel"  # causes a delivery can never be sent (``unsendable``)
+UNKNOWN_TARGET = "unknown_target"
+NO_TARGET = "no_target"
+
+
+def unsendable(catalog: ChannelCatalog, channel: str, target: str) -> str | None:
+    """Why a message to ``channel:target`` can never go out, as one of the causes above; None
+    when it can. A chat platform (Telegram, Zalo) needs a chat: with none named it answers
+    "chat_id is empty" however often it is tried. ``loa send``, ``loa retry`` and the chat
+    command /retry all ask here, so they refuse the same things (each in its own words)."""
+    known = catalog.targets
+    if channel not in known:
+        return UNKNOWN_CHANNEL
+    if target.startswith(subscriptions.CHAT_PREFIX) and target != subscriptions.CHAT_PREFIX:
+        return None  # a chat that subscribed, by its platform id
+    if target and target not in known[channel]:
+        return UNKNOWN_TARGET
+    if target or channel not in catalog.needs_target:
+        return None
+    return NO_TARGET
+
+
 def never_sendable(
     catalog: ChannelCatalog, channel: str, target: str, lang: str | None = None
 ) -> str | None:
-    """Why a message to ``channel:target`` can never go out, and what to write instead; None
-    when it can. A chat platform (Telegram, Zalo) needs a chat: with none named it answers
-    "chat_id is empty" however often it is tried. ``loa send``, ``loa retry`` and the chat
-    command /retry all ask here, so they refuse the same things with the same words."""
-    known = catalog.targets
-    if channel not in known:
-        configured = t("known_channels", lang, names=", ".join(known) or "—")
+    """``unsendable`` as the command line says it: the cause, and what to write instead."""
+    cause = unsendable(catalog, channel, target)
+    if cause is None:
+        return None
+    names = list(catalog.targets.get(channel, ()))
+    if cause == UNKNOWN_CHANNEL:
+        configured = t("known_channels", lang, names=", ".join(catalog.targets) or "—")
         return f"{t('unknown_channel', lang, value=channel)}; {configured}"
-    names = list(known[channel])
-    if target.startswith(subscriptions.CHAT_PREFIX) and target != subscriptions.CHAT_PREFIX:
-        return None  # a chat that subscribed, by its platform id
-    if target and target not in names:
+    if cause == UNKNOWN_TARGET:
         declared = t("known_targets", lang, names=", ".join(names) or "—")
         return f"{t('unknown_target', lang, channel=channel, value=target)}; {declared}"
-    if target or channel not in catalog.needs_target:
-        return None
     if not names:
         return t("send_no_targets", lang, channel=channel)
     example = f"{channel}:{names[0]}"
@@ -384,12 +407,32 @@ def never_sendable(
 
 
 @dataclass(frozen=True)
+class Refusal:
+    """A delivery ``retry`` left as it was: ``cause`` is one of ``unsendable``'s, or
+    ``subscriptions.DUPLICATE`` (its chat gets the message under another key, which
+    ``detail``, the reason stored with it, names). Each asker words it for its reader."""
+
+    key: str
+    channel: str
+    target: str
+    cause: str
+    detail: str = ""
+
+    def sentence(self, catalog: ChannelCatalog, lang: str | None = None) -> str:
+        """For the command line (``loa retry``), with what to write instead."""
+        if self.cause == subscriptions.DUPLICATE:
+            return t("retry_duplicate", lang, key=self.key, reason=self.detail)
+        why = never_sendable(catalog, self.channel, self.target, lang)
+        return t("retry_never", lang, key=self.key, reason=why)
+
+
+@dataclass(frozen=True)
 class Retried:
-    """What ``retry`` did: how many deliveries go out again, and a sentence for each one it
-    left as it was because sending it again could not help."""
+    """What ``retry`` did: how many deliveries go out again, and those it left as they were
+    because sending them again could not help."""
 
     count: int
-    refused: tuple[str, ...] = ()
+    refused: tuple[Refusal, ...] = ()
 
 
 def retry(
@@ -397,19 +440,18 @@ def retry(
     now: dt.datetime,
     catalog: ChannelCatalog,
     key: str | None = None,
-    lang: str | None = None,
 ) -> Retried:
     """Send again now: one delivery by key (failed, missed or cancelled), or every failed one.
 
     A person asked for it, so it goes out however late it is: its grace is widened to now.
     A delivery of a paused campaign waits, held, for the campaign to resume; one cancelled
-    because its chat unsubscribed is not sent to that chat again. Refused, with the reason in
-    ``lang``: one that could never be sent (``never_sendable``: queued again, it would only
-    fail again) and one cancelled because its chat gets the message under another key.
+    because its chat unsubscribed is not sent to that chat again. Refused: one that could never
+    be sent (``unsendable``: queued again, it would only fail again) and one cancelled because
+    its chat gets the message under another key.
     """
     condition = D.c.key == key if key is not None else D.c.state == State.FAILED
     allowed = [State.FAILED, State.MISSED, State.CANCELLED, State.RETRYING]
-    refused: list[str] = []
+    refused: list[Refusal] = []
     with engine.begin() as conn:
         found = conn.execute(
             select(
@@ -419,13 +461,13 @@ def retry(
         ).all()  # fmt: skip
         rows = []
         for row in found:
-            why = never_sendable(catalog, row.channel, row.target, lang)
-            if why is not None:
-                refused.append(t("retry_never", lang, key=row.key, reason=why))
-            elif row.cancel_reason == subscriptions.DUPLICATE:
-                refused.append(t("retry_duplicate", lang, key=row.key, reason=row.last_error))
-            else:
+            cause = unsendable(catalog, row.channel, row.target)
+            if cause is None and row.cancel_reason == subscriptions.DUPLICATE:
+                cause = subscriptions.DUPLICATE
+            if cause is None:
                 rows.append(row)
+            else:
+                refused.append(Refusal(row.key, row.channel, row.target, cause, row.last_error))
         retried = []
         for row in rows:
             late = max(0, int((now - row.due).total_seconds()))
@@ -477,9 +519,52 @@ def set_meta(engine: Engine, name: str, value: str) -> None:
             conn.execute(M.insert().values(name=name, value=value))
 
 
-def add_manual(engine: Engine, channel: str, target: str, text: str, now: dt.datetime) -> str:
-    """A one-off delivery (``loa send``) in the outbox, due now, like any other."""
-    key = f"manual:{now.strftime('%Y%m%dT%H%M%S%f')}@{channel}" + (f":{target}" if target else "")
+@dataclass(frozen=True)
+class Recovery:
+    """The daemon's last recovery of deliveries a crash left in flight, as it stored it."""
+
+    at: dt.datetime
+    in_flight: int
+    confirmed_sent: int
+    confirmed_not_sent: int
+    possible_duplicates: int
+
+
+def last_recovery(engine: Engine) -> Recovery | None:
+    """The ``last_recovery`` the daemon stores: ``ISO-TIME in_flight=N confirmed_sent=N …``
+    (UTC); None if there was none, or if it cannot be read."""
+    stored = get_meta(engine, "last_recovery")
+    if not stored:
+        return None
+    when, *pairs = stored.split()
+    counts = {name: value for name, _, value in (pair.partition("=") for pair in pairs)}
+    try:
+        return Recovery(
+            at=dt.datetime.fromisoformat(when),
+            in_flight=int(counts.get("in_flight", 0)),
+            confirmed_sent=int(counts.get("confirmed_sent", 0)),
+            confirmed_not_sent=int(counts.get("confirmed_not_sent", 0)),
+            possible_duplicates=int(counts.get("possible_duplicates", 0)),
+        )
+    except ValueError:
+        return None
+
+
+def add_manual(
+    engine: Engine,
+    channel: str,
+    target: str,
+    text: str,
+    now: dt.datetime,
+    tz: dt.tzinfo = dt.UTC,
+) -> str:
+    """A one-off delivery (``loa send``) in the outbox, due now, like any other.
+
+    Its key holds the time in the office's zone ``tz``, readable (``2026-12-03_05h38m12.…``),
+    to the microsecond, so keys stay unique and sort by time as before; keys stored in the old
+    form (``20261202T223812…``, UTC) are only names and keep working."""
+    stamp = now.astimezone(tz).strftime("%Y-%m-%d_%Hh%Mm%S.%f")
+    key = f"manual:{stamp}@{channel}" + (f":{target}" if target else "")
     with engine.begin() as conn:
         conn.execute(
             D.insert().values(

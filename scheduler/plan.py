@@ -13,6 +13,7 @@ from rich.console import RenderableType
 from rich.padding import Padding
 from rich.text import Text
 
+from campaigns import markup
 from campaigns.dates import format_date, format_datetime
 from campaigns.expand import Expansion
 from campaigns.i18n import language, t
@@ -36,6 +37,7 @@ class PlanRow:
     lead: str = ""
     partners: tuple[str, ...] = ()
     error: str = ""
+    moved_from: dt.date | None = None  # the day off the item was moved from
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -53,6 +55,7 @@ class PlanRow:
             "lead": self.lead,
             "partners": list(self.partners),
             "error": self.error,
+            "moved_from": self.moved_from.isoformat() if self.moved_from else None,
         }
 
 
@@ -75,6 +78,7 @@ def plan_rows(expansion: Expansion, campaigns: Iterable[Campaign]) -> list[PlanR
                 location=a.location,
                 lead=a.lead,
                 partners=a.partners,
+                moved_from=a.moved_from,
             )
         )
     for d in expansion.deadlines:
@@ -91,6 +95,7 @@ def plan_rows(expansion: Expansion, campaigns: Iterable[Campaign]) -> list[PlanR
                 key=d.key,
                 lead=d.lead,
                 partners=d.partners,
+                moved_from=d.moved_from,
             )
         )
     for m in expansion.messages:
@@ -108,6 +113,7 @@ def plan_rows(expansion: Expansion, campaigns: Iterable[Campaign]) -> list[PlanR
                 key=m.key,
                 text=m.text,
                 error=m.error,
+                moved_from=m.moved_from,
             )
         )
     rows.sort(key=lambda r: (r.start, r.kind != "activity", r.key))
@@ -132,6 +138,13 @@ def when_text(row: PlanRow, lang: str | None = None) -> str:
     return f"{format_datetime(row.start, lang)} – {format_datetime(end, lang)}"
 
 
+def moved_text(row: PlanRow) -> str:
+    """Why the date is not the one the file gives: "dời từ Thứ Bảy, 25/05/2030 (ngày nghỉ)"."""
+    if row.moved_from is None:
+        return ""
+    return t("moved_from", date=format_date(row.moved_from, language()))
+
+
 def kind_text(kind: str) -> str:
     return t(f"kind_{kind}")
 
@@ -149,10 +162,15 @@ def plan_entries(rows: Iterable[PlanRow]) -> list[RenderableType]:
         head = Text(f"{when_text(row)} · {kind_text(row.kind)}", style=_STYLES[row.kind])
         if row.channels:
             head.append(f" → {', '.join(row.channels)}")
-        body = Text(row.title) if not row.error else Text(row.error, style="red")
+        # a message's title in the JSON is its first line cut to 120 characters; a reader gets it whole
+        first = row.text.strip().splitlines()[:1] if row.kind == "message" and row.text else []
+        title = markup.parse(first[0]).plain() if first else row.title
+        body = Text(title) if not row.error else Text(row.error, style="red")
         details = [t("plan_campaign", id=row.campaign)]
         if row.lead:
             details.append(t("plan_lead", unit=row.lead))
+        if row.moved_from is not None:
+            details.append(moved_text(row))
         entries.append(Text())
         entries.append(head)
         for line in (body, *(Text(d, style="dim") for d in details)):

@@ -57,7 +57,7 @@ O = Occurrence.__table__  # type: ignore[attr-defined]  # noqa: E741
 V = CampaignVersion.__table__  # type: ignore[attr-defined]
 M = Meta.__table__  # type: ignore[attr-defined]
 
-EXPANSION_VERSION = "6"  # raise when expansion changes meaning, so every campaign re-expands
+EXPANSION_VERSION = "7"  # raise when expansion changes meaning, so every campaign re-expands
 FRESH_FOR = dt.timedelta(days=1)  # the daily job rolls the horizon
 EDITABLE = (State.PENDING, State.RETRYING, State.HELD)
 RESTORABLE = (REMOVED, UNSUBSCRIBED, DUPLICATE)  # cancelled by sync, not a person: may come back
@@ -92,7 +92,10 @@ def version_digest(
     targets = sorted((k, tuple(v)) for k, v in catalog.targets.items())
     addresses = sorted(catalog.addresses.items())
     chats = sorted(subscribers)
-    return _hash(campaign.digest, targets, addresses, catalog.defaults, chats, EXPANSION_VERSION)
+    return _hash(
+        campaign.digest, targets, addresses, catalog.defaults, chats, EXPANSION_VERSION,
+        catalog.calendar.digest,
+    )  # fmt: skip
 
 
 def with_subscribers(

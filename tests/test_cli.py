@@ -394,3 +394,83 @@ def test_errors_of_the_command_line_are_vietnamese(tmp_path: Path) -> None:
         assert re.search(r"Missing|No such|Invalid|unexpected|Usage", shown) is None, shown
     english = loa("export-ics", "-o", "x.ics", "--tag", "khong-co", cwd=office, lang="en").stderr
     assert "there is no tag 'khong-co'" in english
+
+
+def test_status_shows_the_last_recovery_in_the_offices_time(tmp_path: Path) -> None:
+    """The daemon stores its last recovery after a crash with a UTC time; ``loa status`` showed
+    that text as stored (16:50+00:00 for 23:50 in Hà Nội), in English words. It is shown in
+    the office's zone, in the catalogue's sentence; what an older loa stored reads the same."""
+    import sqlite3
+
+    office = tmp_path / "van-phong"
+    assert loa("init", str(office)).returncode == 0
+    assert loa("status", cwd=office).returncode == 0  # the store exists from here on
+    stored = "2026-12-02T16:50:00.123456+00:00 in_flight=3 confirmed_sent=1 confirmed_not_sent=1 possible_duplicates=1"
+    with sqlite3.connect(office / "data" / "loa.db") as conn:
+        conn.execute("insert into meta (name, value) values ('last_recovery', ?)", (stored,))
+    shown = loa("status", cwd=office)
+    assert shown.returncode == 0, shown.stderr
+    (line,) = [x for x in shown.stdout.splitlines() if x.startswith("Lần khôi phục gần nhất")]
+    when = "23:50, Thứ Tư, 02/12/2026"
+    assert line == t("last_recovery", when=when, in_flight=3, sent=1, not_sent=1, duplicates=1)
+
+
+def test_a_manual_key_carries_the_offices_time(tmp_path: Path) -> None:
+    """``loa send``'s key held a UTC time (manual:20261202T2238…); it holds the office's, in a
+    readable form, and stays unique and in time order."""
+    import datetime as dt
+    import re
+    from zoneinfo import ZoneInfo
+
+    office = tmp_path / "van-phong"
+    assert loa("init", str(office)).returncode == 0
+    before = dt.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).replace(tzinfo=None)
+    keys = []
+    for n in range(2):
+        sent = loa("send", "console", f"Thử {n}", cwd=office)
+        assert sent.returncode == 0, sent.stderr
+        keys += re.findall(r"manual:\S+@console", sent.stdout)
+    assert len(set(keys)) == 2 and keys == sorted(keys)
+    found = re.fullmatch(r"manual:(\d{4}-\d\d-\d\d)_(\d\d)h(\d\d)m(\d\d)\.(\d{6})@console", keys[0])
+    assert found, keys[0]
+    day, hours, minutes, seconds, micros = found.groups()
+    at = dt.datetime.fromisoformat(f"{day}T{hours}:{minutes}:{seconds}.{micros}")
+    assert dt.timedelta(0) <= at - before < dt.timedelta(minutes=2)
+
+
+def test_plan_shows_a_message_title_without_its_markers(tmp_path: Path) -> None:
+    """A message's title in ``loa plan`` is the first line of its text: it showed the markup
+    as written (``**Ra quân**``); the table shows what readers see, the JSON keeps the text's
+    first line as it is (a documented field)."""
+    office = tmp_path / "van-phong"
+    assert loa("init", str(office)).returncode == 0
+    (office / "campaigns" / "dam.toml").write_text(
+        'id = "dam"\ntitle = "Đậm"\n[[message]]\nid = "m"\nat = 2027-03-02T08:00:00\n'
+        'text = "**Ra quân** vệ sinh _môi trường_\\nchi tiết"\n',
+        "utf-8",
+    )
+    window = ("--from", "2027-03-01", "--to", "2027-03-03", "--campaign", "dam")
+    table = loa("plan", *window, cwd=office)
+    assert table.returncode == 0, table.stderr
+    assert "Ra quân vệ sinh môi trường" in table.stdout and "*" not in table.stdout
+    (row,) = json.loads(loa("plan", *window, "--format", "json", cwd=office).stdout)
+    assert row["title"] == "**Ra quân** vệ sinh _môi trường_"
+
+
+def test_a_database_written_by_a_newer_loa_is_a_clear_error(tmp_path: Path) -> None:
+    """An older loa opening a database a newer loa has upgraded failed with alembic's traceback
+    ("Can't locate revision"): it says what happened and what to do, with exit code 1."""
+    import sqlite3
+
+    office = tmp_path / "van-phong"
+    assert loa("init", str(office)).returncode == 0
+    assert loa("status", cwd=office).returncode == 0
+    with sqlite3.connect(office / "data" / "loa.db") as conn:
+        conn.execute("update alembic_version set version_num = 'f0f0f0f0f0f0'")
+    for command in (["status"], ["run"], ["send", "console", "Thử"]):
+        result = loa(*command, cwd=office)
+        assert result.returncode == 1, (command, result.stdout)
+        assert "Traceback" not in result.stderr and "alembic" not in result.stderr
+        said = result.stderr.strip().splitlines()  # loa run logs its start first
+        assert said[-1] == t("schema_too_new", revision="f0f0f0f0f0f0"), command
+        assert len(said) == (2 if command == ["run"] else 1), said

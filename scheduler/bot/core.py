@@ -25,7 +25,7 @@ from scheduler import audit, outbox, pausing, subscriptions
 from scheduler.bot import queries
 from scheduler.bot.paging import paginate
 from scheduler.bot.parse import Command, for_other_bot, parse_command
-from scheduler.feeds import canonical_path, feed_path
+from scheduler.feeds import Privacy, feed_path
 
 DEFAULT_COUNT = 10
 MAX_COUNT = 500
@@ -67,6 +67,7 @@ class BotSettings:
     language: str = "vi"
     admins: Mapping[str, frozenset[str]] = field(default_factory=dict)  # channel → chat/user ids
     feed_base: Callable[[], str] = lambda: ""  # "" when loa publishes no feeds
+    # [http] private_feeds: their campaigns are private, answered only to chats allowed them
     private_feeds: frozenset[str] = frozenset()
     sends_to_subscribers: Callable[[str], bool] = lambda campaign: True
     catalog: ChannelCatalog = field(default_factory=ChannelCatalog)  # where /retry may send
@@ -83,6 +84,7 @@ class CommandCore:
         self.settings = settings
         self.clock = clock
         self.tz = ZoneInfo(settings.timezone)
+        self.privacy = Privacy.of(settings.private_feeds)
 
     # -- entry ---------------------------------------------------------------------------
 
@@ -119,6 +121,19 @@ class CommandCore:
         allowed = self.settings.admins.get(request.channel, frozenset())
         return request.user in allowed or request.chat in allowed
 
+    def sees_private(self, request: Request) -> bool:
+        """Whether the answer may show private campaigns: the chat it goes to is listed in the
+        bot's admins, or it is an admin's own private chat. An admin asking in a group not
+        listed gets the public answer, since every member of the group reads it."""
+        allowed = self.settings.admins.get(request.channel, frozenset())
+        return request.chat in allowed or (not request.is_group and request.user in allowed)
+
+    def hidden(self, request: Request) -> frozenset[str]:
+        """The private campaigns this chat's answers leave out (none for a chat allowed them)."""
+        if self.sees_private(request) or not self.privacy.feeds:
+            return frozenset()
+        return self.privacy.hidden(queries.known_ids(self.db))
+
     def _answer(self, command: Command, request: Request, lang: str) -> Reply:
         name = command.name
         if name in ADMIN_COMMANDS:
@@ -148,7 +163,7 @@ class CommandCore:
 
     def _cmd_campaigns(self, command: Command, request: Request, lang: str) -> Reply:
         now = self.clock()
-        found = queries.campaigns(self.db, now)
+        found = queries.campaigns(self.db, now, self.hidden(request))
         if not found:
             return Reply([t("bot_no_campaigns", lang)])
         lines = [t("bot_campaigns_title", lang)]
@@ -186,7 +201,9 @@ class CommandCore:
             count, until = None, now + dt.timedelta(days=days)
         else:
             return Reply([t("bot_upcoming_usage", lang)])
-        rows = queries.items(self.db, now, until, count or MAX_COUNT + 1)
+        rows = queries.items(
+            self.db, now, until, count or MAX_COUNT + 1, hidden=self.hidden(request)
+        )
         reply = self._item_list(t("bot_upcoming_title", lang), rows[:MAX_COUNT], lang)
         if len(rows) > MAX_COUNT:
             reply.pages.append(t("bot_list_cut", lang, count=MAX_COUNT))
@@ -194,7 +211,10 @@ class CommandCore:
 
     def _cmd_today(self, command: Command, request: Request, lang: str) -> Reply:
         start = self._local_midnight(self.clock())
-        rows = queries.items(self.db, start, start + dt.timedelta(days=1), overlapping=True)
+        rows = queries.items(
+            self.db, start, start + dt.timedelta(days=1), overlapping=True,
+            hidden=self.hidden(request),
+        )  # fmt: skip
         title = t("bot_today_title", lang, date=format_date(start, lang))
         return self._item_list(title, rows, lang)
 
@@ -202,13 +222,16 @@ class CommandCore:
         today = self._local_midnight(self.clock())
         monday = today - dt.timedelta(days=today.weekday())
         sunday = monday + dt.timedelta(days=6)
-        rows = queries.items(self.db, monday, monday + dt.timedelta(days=7), overlapping=True)
+        rows = queries.items(
+            self.db, monday, monday + dt.timedelta(days=7), overlapping=True,
+            hidden=self.hidden(request),
+        )  # fmt: skip
         title = t("bot_week_title", lang, start=format_date(monday, lang),
                   end=format_date(sunday, lang))  # fmt: skip
         return self._item_list(title, rows, lang)
 
     def _cmd_campaign(self, command: Command, request: Request, lang: str) -> Reply:
-        found = self._campaign_arg(command, lang, "campaign")
+        found = self._campaign_arg(command, request, lang, "campaign")
         if isinstance(found, Reply):
             return found
         info = found
@@ -239,13 +262,13 @@ class CommandCore:
         if not base:
             return Reply([t("bot_feeds_off", lang)])
         if command.args:
-            found = self._campaign_arg(command, lang, "feed")
+            found = self._campaign_arg(command, request, lang, "feed")
             if isinstance(found, Reply):
                 return found
             path, title = feed_path("campaign", found.id), found.title
         else:
             path, title = "all", t("bot_all_campaigns", lang)
-        if path in {canonical_path(p) for p in self.settings.private_feeds}:
+        if path in self.privacy.feeds:
             return Reply([t("bot_feed_private", lang, title=title)])
         url = f"{base}/feeds/{path}.ics"
         webcal = re.sub(r"^https?://", "webcal://", url)
@@ -254,7 +277,7 @@ class CommandCore:
     def _cmd_subscribe(self, command: Command, request: Request, lang: str) -> Reply:
         if not command.args:
             return self._subscriptions_of(request, lang, t("bot_subscribe_usage", lang))
-        found = self._campaign_arg(command, lang, "subscribe")
+        found = self._campaign_arg(command, request, lang, "subscribe")
         if isinstance(found, Reply):
             return found
         new = subscriptions.subscribe(
@@ -310,14 +333,14 @@ class CommandCore:
             log(audit.REFUSED, audit.NOT_ADMIN)
             return Reply([t("bot_not_admin", lang)])
         try:
-            reply: Reply = getattr(self, f"_admin_{command.name}")(command, lang)
+            reply: Reply = getattr(self, f"_admin_{command.name}")(command, request, lang)
         except Exception as exc:
             log(audit.ERROR, f"{type(exc).__name__}: {exc}")
             raise
         log(audit.ERROR if reply.failed else audit.OK, reply.pages[0])
         return reply
 
-    def _admin_status(self, command: Command, lang: str) -> Reply:
+    def _admin_status(self, command: Command, request: Request, lang: str) -> Reply:
         counts = outbox.counts(self.db)
         lines = [t("bot_status_title", lang)]
         if counts:
@@ -327,7 +350,7 @@ class CommandCore:
         next_due = outbox.next_wake(self.db)
         if next_due is not None:
             lines.append(t("bot_next_due", lang, when=self._when(next_due, lang)))
-        errors = outbox.last_errors(self.db, 5)
+        errors = outbox.last_errors(self.db, 5, self.hidden(request))
         if errors:
             lines += ["", t("bot_last_failures", lang)]
             lines += [
@@ -336,8 +359,8 @@ class CommandCore:
             ]
         return Reply(lines)
 
-    def _admin_pause(self, command: Command, lang: str) -> Reply:
-        found = self._campaign_arg(command, lang, "pause")
+    def _admin_pause(self, command: Command, request: Request, lang: str) -> Reply:
+        found = self._campaign_arg(command, request, lang, "pause")
         if isinstance(found, Reply):
             return _refused(found)
         result = pausing.pause(self.db, found.id, self.clock())
@@ -345,8 +368,8 @@ class CommandCore:
             return Reply([t("bot_already_paused", lang, id=found.id)])
         return Reply([t("bot_paused", lang, id=found.id, held=result.held)], wake=True)
 
-    def _admin_resume(self, command: Command, lang: str) -> Reply:
-        found = self._campaign_arg(command, lang, "resume")
+    def _admin_resume(self, command: Command, request: Request, lang: str) -> Reply:
+        found = self._campaign_arg(command, request, lang, "resume")
         if isinstance(found, Reply):
             return _refused(found)
         result = pausing.resume(self.db, found.id, self.clock())
@@ -355,13 +378,13 @@ class CommandCore:
         text = t("bot_resumed", lang, id=found.id, resumed=result.resumed, missed=result.missed)
         return Reply([text], wake=True)
 
-    def _admin_retry(self, command: Command, lang: str) -> Reply:
+    def _admin_retry(self, command: Command, request: Request, lang: str) -> Reply:
         if len(command.args) != 1:
             return _refused(Reply([t("bot_retry_usage", lang)]))
         key = command.args[0]
-        result = outbox.retry(self.db, self.clock(), self.settings.catalog, key, lang)
+        result = outbox.retry(self.db, self.clock(), self.settings.catalog, key)
         if result.refused:
-            return _refused(Reply(list(result.refused)))
+            return _refused(Reply([_retry_refusal(r, lang) for r in result.refused]))
         if result.count == 0:
             state = outbox.state_of(self.db, key)
             if state is None:
@@ -372,11 +395,15 @@ class CommandCore:
 
     # -- helpers -------------------------------------------------------------------------
 
-    def _campaign_arg(self, command: Command, lang: str, name: str) -> queries.CampaignInfo | Reply:
+    def _campaign_arg(
+        self, command: Command, request: Request, lang: str, name: str
+    ) -> queries.CampaignInfo | Reply:
+        """The campaign the command names; a private one the chat may not see is unknown to
+        it, with no hint either."""
         if len(command.args) != 1:
             return Reply([t("bot_one_id", lang, command=name)])
         wanted = command.args[0]
-        ids = queries.known_ids(self.db)
+        ids = queries.known_ids(self.db, self.hidden(request))
         exact = next((i for i in ids if i.casefold() == wanted.casefold()), None)
         info = queries.campaign(self.db, exact, self.clock()) if exact else None
         if info is None:
@@ -426,6 +453,16 @@ def _refused(reply: Reply) -> Reply:
 def _one_line(text: str) -> str:
     """A title as one line of a list, however its file wrote it."""
     return " ".join(text.split())
+
+
+def _retry_refusal(refusal: outbox.Refusal, lang: str) -> str:
+    """Why /retry left a delivery as it was, for an admin in a chat: the CLI's sentence tells
+    the operator what to type (``loa send tg:nhom-vp …``, a config table), which a chat cannot
+    do; the chat hears the cause and whom to ask."""
+    if refusal.cause == subscriptions.DUPLICATE:
+        return t("bot_retry_duplicate", lang, key=refusal.key, reason=refusal.detail)
+    cause = t(f"bot_cause_{refusal.cause}", lang, channel=refusal.channel, target=refusal.target)
+    return t("bot_retry_never", lang, key=refusal.key, cause=cause)
 
 
 def _shown(text: str) -> str:

@@ -50,11 +50,13 @@ def items(
     limit: int | None = None,
     campaign: str | None = None,
     overlapping: bool = False,
+    hidden: frozenset[str] = frozenset(),
 ) -> list[Any]:
     """Activities and deadlines starting at or after ``since`` (or, ``overlapping``, under way
     then), before ``until``, in time order; each row also carries its campaign's title. An
     all-day item begun within the day before ``since`` and not ended counts as coming: a report
-    due today is what the chat most needs to see."""
+    due today is what the chat most needs to see. ``hidden`` campaigns (private ones, for a
+    chat not allowed them) are left out in SQL, so a limit counts only what is shown."""
     starts = (
         or_(O.c.start >= since, func.coalesce(O.c.end, O.c.start) > since)
         if overlapping
@@ -72,6 +74,8 @@ def items(
         condition = and_(condition, O.c.start < until)
     if campaign is not None:
         condition = and_(condition, O.c.campaign == campaign)
+    if hidden:
+        condition = and_(condition, O.c.campaign.not_in(sorted(hidden)))
     query = (
         select(O, V.c.title.label("campaign_title"))
         .join(V, V.c.campaign == O.c.campaign)
@@ -84,15 +88,18 @@ def items(
         return list(conn.execute(query).all())
 
 
-def campaigns(db: Engine, now: dt.datetime) -> list[CampaignInfo]:
-    """Campaigns with something ongoing or coming, soonest first."""
+def campaigns(
+    db: Engine, now: dt.datetime, hidden: frozenset[str] = frozenset()
+) -> list[CampaignInfo]:
+    """Campaigns with something ongoing or coming, soonest first; ``hidden`` ones left out."""
     with db.connect() as conn:
         versions = conn.execute(select(V).where(V.c.digest != REMOVED)).all()
         rows = _spans(conn, now)
     spans: dict[str, list[Any]] = {}
     for row in rows:
         spans.setdefault(row.campaign, []).append(row)
-    out = [_info(v, spans[v.campaign], now) for v in versions if v.campaign in spans]
+    shown = [v for v in versions if v.campaign in spans and v.campaign not in hidden]
+    out = [_info(v, spans[v.campaign], now) for v in shown]
     out.sort(key=lambda c: (not c.ongoing, c.first or now, c.id))
     return out
 
@@ -147,7 +154,7 @@ def units(db: Engine, campaign_id: str) -> tuple[list[str], list[str]]:
     return leads, [p for p in partners if p not in leads]
 
 
-def known_ids(db: Engine) -> list[str]:
+def known_ids(db: Engine, hidden: frozenset[str] = frozenset()) -> list[str]:
     with db.connect() as conn:
         rows = conn.execute(select(V.c.campaign).where(V.c.digest != REMOVED)).all()
-    return sorted(r.campaign for r in rows)
+    return sorted(r.campaign for r in rows if r.campaign not in hidden)

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -85,6 +86,53 @@ text = "Ngày mai: {{ activity.title }}."
 channels = ["subscribers"]
 """
 GREEN = "tuan-le-xanh"
+
+# a private campaign ([http] private_feeds lists its feed) planted among public ones: its id,
+# title, units, tag and UIDs are searched for on every public surface. It shares the unit
+# "Văn phòng" and the tag "môi trường" with public campaigns; "Ban Bí mật XYZ" and "tuyệt mật
+# xyz" are its alone.
+SECRET = "ke-hoach-mat"
+SECRET_TITLE = "Kế hoạch mật XYZ"
+SECRET_UNIT = "Ban Bí mật XYZ"
+SECRET_TAG = "tuyệt mật xyz"
+SECRET_FEEDS = frozenset({f"campaign/{SECRET}"})
+SECRET_CAMPAIGN = f"""
+id = "{SECRET}"
+title = "{SECRET_TITLE}"
+description = "Nội dung mật XYZ: không được lộ ra ngoài."
+tags = ["môi trường", "{SECRET_TAG}"]
+
+[[activity]]
+id = "hop-kin-xyz"
+title = "Họp kín XYZ"
+start = 2025-06-04T14:00:00
+end = 2025-06-04T16:00:00
+location = "Phòng kín XYZ"
+lead = "{SECRET_UNIT}"
+partners = ["Văn phòng"]
+
+[[deadline]]
+id = "nop-ban-kin-xyz"
+title = "Nộp bản kín XYZ"
+due = 2025-06-06
+lead = "{SECRET_UNIT}"
+
+[[message]]
+id = "nhac-kin"
+at = 2025-06-04T13:00:00
+text = "Chiều nay họp kín XYZ."
+channels = ["tg"]
+"""
+
+
+def leaks(text: str) -> list[str]:
+    """What of the private campaign ``text`` shows: its id (in every UID), its title, or the
+    mark every name of it carries ("XYZ": titles, place, unit, tag and their slugs), looked for
+    case-folded and URL-decoded."""
+    seen = unquote(text).casefold()
+    return [mark for mark in (SECRET, SECRET_TITLE.casefold(), "xyz") if mark in seen]
+
+
 SOON_KEY = f"{GREEN}:nhac-sang:once@tg:chat:{CHAT}"  # due 10:30 on 4 June, to the chat
 LATER_KEY = f"{GREEN}:nhac-ngay-hoi:once@tg:chat:{CHAT}"  # due 08:00 on 9 June, to the chat
 GROUP_KEY = f"{GREEN}:nhac-sang:once@tg:nhom-vp"  # the same morning message, to the group

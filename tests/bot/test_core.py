@@ -93,7 +93,7 @@ def test_campaigns_lists_ongoing_first_then_the_soonest(bot: Bot) -> None:
         f"• Tháng hành động vì môi trường ({MONTH}) — đang diễn ra đến Thứ Hai, 30/06/2025",
         f"• Ngày Môi trường thế giới (05/6) ({WED}) — bắt đầu Thứ Năm, 05/06/2025",
         f"• Tuần lễ xanh ({GREEN}) — bắt đầu Thứ Ba, 10/06/2025",
-    ]  # the PGI report is first due on 10/12/2026, past the 400-day horizon
+    ]  # the PGI report's first last day is 09/12/2026, past the 400-day horizon
 
 
 def test_an_ongoing_campaign_runs_until_this_years_end_not_the_horizons(bot: Bot) -> None:
@@ -119,29 +119,29 @@ def test_a_removed_campaign_is_not_listed(bot: Bot) -> None:
     assert "Không có chiến dịch “tuan-le-xanh”" in bot.say(f"/campaign {GREEN}")
 
 
-# -- the deadline on 10 December (all-day items without an end) ------------------------------
+# -- the deadline "before 10 December": its last day, 9 December (all-day, no end) -----------
 
 
 @pytest.fixture
 def december(db: Engine) -> Bot:
-    """The library synced on 1 December 2026; the clock on the deadline day, 10:00."""
+    """The library synced on 1 December 2026; the clock on the last day, 9 December, 10:00."""
     fill(db, library(), local(2026, 12, 1, 9, 0))
     bot = Bot(db)
-    bot.clock.now = local(2026, 12, 10, 10, 0)
+    bot.clock.now = local(2026, 12, 9, 10, 0)
     return bot
 
 
 def test_on_the_deadline_day_the_report_is_still_listed(december: Bot) -> None:
     lines = item_lines(december.say("/campaigns"))
     report = next(line for line in lines if PGI in line)
-    assert report.endswith("— đang diễn ra đến Thứ Năm, 10/12/2026")
+    assert report.endswith("— đang diễn ra đến Thứ Tư, 09/12/2026")
 
 
 def test_on_the_deadline_day_today_shows_it(december: Bot) -> None:
     text = december.say("/today")
-    assert text.startswith("Hôm nay, Thứ Năm, 10/12/2026:")
+    assert text.startswith("Hôm nay, Thứ Tư, 09/12/2026:")
     assert (
-        "⏰ Thứ Năm, 10/12/2026 — Hạn: Báo cáo kết quả cải thiện, nâng cao Chỉ số Xanh cấp "
+        "⏰ Thứ Tư, 09/12/2026 — Hạn: Báo cáo kết quả cải thiện, nâng cao Chỉ số Xanh cấp "
         f"tỉnh (PGI) [{PGI}]" in item_lines(text)
     )
 
@@ -149,20 +149,18 @@ def test_on_the_deadline_day_today_shows_it(december: Bot) -> None:
 def test_on_the_deadline_day_upcoming_lists_it_first(december: Bot) -> None:
     lines = item_lines(december.say("/upcoming 3"))
     assert lines[0] == (
-        "⏰ Thứ Năm, 10/12/2026 — Hạn: Báo cáo kết quả cải thiện, nâng cao Chỉ số Xanh cấp "
+        "⏰ Thứ Tư, 09/12/2026 — Hạn: Báo cáo kết quả cải thiện, nâng cao Chỉ số Xanh cấp "
         f"tỉnh (PGI) [{PGI}]"
     )
-    december.clock.now = local(2026, 12, 11, 0, 5)  # the day after: gone
-    assert all("10/12/2026" not in line for line in item_lines(december.say("/upcoming 3")))
+    december.clock.now = local(2026, 12, 10, 0, 5)  # the day after: gone
+    assert all("09/12/2026" not in line for line in item_lines(december.say("/upcoming 3")))
 
 
 def test_a_deadline_period_ends_on_its_day_not_the_day_before(december: Bot) -> None:
     text = december.say(f"/campaign {PGI}")
-    assert "Thời gian: Thứ Năm, 10/12/2026 – Thứ Sáu, 10/12/2027" in text
+    assert "Thời gian: Thứ Tư, 09/12/2026 – Thứ Năm, 09/12/2027" in text
     december.clock.now = local(2026, 12, 1, 10, 0)
-    assert "Thời gian: Thứ Năm, 10/12/2026 – Thứ Sáu, 10/12/2027" in december.say(
-        f"/campaign {PGI}"
-    )
+    assert "Thời gian: Thứ Tư, 09/12/2026 – Thứ Năm, 09/12/2027" in december.say(f"/campaign {PGI}")
 
 
 def test_a_one_day_activity_period_ends_on_that_day(bot: Bot) -> None:
@@ -372,11 +370,12 @@ def test_feed_over_plain_http(bot: Bot) -> None:
 def test_a_private_feed_is_refused_without_its_link(bot: Bot) -> None:
     bot.feed_base = "https://lich.vp.gov.vn"
     bot.private_feeds = frozenset({f"campaign/{GREEN}", "all"})
-    for text in ("/feed", f"/feed {GREEN}"):
-        answer = bot.say(text)
+    # a private campaign is known only to chats allowed it (tests/bot/test_privacy.py)
+    for text, chat in (("/feed", CHAT), (f"/feed {GREEN}", ADMIN)):
+        answer = bot.say(text, chat=chat)
         assert "nội bộ" in answer and "quản trị viên" in answer
         assert "http" not in answer and "webcal" not in answer and "token" not in answer
-    assert bot.say(f"/feed {GREEN}", language="en") == (
+    assert bot.say(f"/feed {GREEN}", chat=ADMIN, language="en") == (
         "The “Tuần lễ xanh” calendar is private; ask an admin for its link."
     )
     assert "https://lich.vp.gov.vn/feeds/campaign/" + WED in bot.say(f"/feed {WED}")
@@ -817,31 +816,52 @@ def test_retry_sends_a_failed_delivery_again(bot: Bot) -> None:
 
 
 @pytest.mark.parametrize(
-    ("channel", "reason"),
+    ("channel", "target", "cause"),
     [
-        ("tg", "ví dụ loa send tg:nhom-vp"),  # Telegram needs a chat; its declared one is named
-        ("zalo", "[channels.zalo.targets]"),  # no chat declared at all: how to declare one
+        ("tg", "", "tin không ghi nhóm hay người nhận nào trên kênh “tg”"),
+        ("zalo", "", "tin không ghi nhóm hay người nhận nào trên kênh “zalo”"),
+        ("tg", "nhom-cu", "kênh “tg” không có nơi nhận “nhom-cu”"),
+        ("fb", "", "kênh “fb” không có trong cấu hình của loa"),
     ],
 )
 def test_retry_refuses_a_delivery_that_can_never_be_sent_and_says_why(
-    bot: Bot, channel: str, reason: str
+    bot: Bot, channel: str, target: str, cause: str
 ) -> None:
     """A delivery stored with no chat (by an older loa) failed with "chat_id is empty": /retry
-    refuses it with the same reason ``loa retry`` gives, instead of queueing it to fail again."""
+    refuses it, under the rule ``loa retry`` follows, instead of queueing it to fail again. It
+    answered with the CLI's sentence ("… ví dụ loa send tg:nhom-vp"), odd in a chat: the chat
+    says why in its own words and that the operator must fix the configuration."""
     from scheduler import outbox
 
-    key = outbox.add_manual(bot.db, channel, "", "Thử nghiệm", NOW)
+    key = outbox.add_manual(bot.db, channel, target, "Thử nghiệm", NOW)
     with bot.db.begin() as conn:
         conn.execute(update(D).where(D.c.key == key).values(state=State.FAILED))
     before = delivery_states(bot.db)
     reply = bot.ask(f"/retry {key}", user=ADMIN)
     assert reply is not None and reply.failed and not reply.wake
     (page,) = reply.pages
-    assert page.startswith(f"không gửi lại tin '{key}' vì tin này không bao giờ gửi được: ")
-    assert reason in page
+    assert page == (
+        f"Tin “{key}” không gửi lại được: {cause}, nên gửi lần nào cũng lỗi. "
+        "Nhờ người vận hành loa kiểm tra kênh và nơi nhận trong config.toml."
+    )
+    assert "loa send" not in page and "[channels" not in page
     assert delivery_states(bot.db) == before
     (entry,) = audit_rows(bot.db)
     assert (entry.command, entry.result, entry.detail) == ("retry", "error", page)
+
+
+def test_retry_refuses_a_duplicate_in_the_chats_words(bot: Bot) -> None:
+    """A delivery cancelled because its chat gets the message under another key is not sent a
+    second time; the chat hears it in its own words, not the CLI's ("không gửi lại tin '…'")."""
+    from scheduler.subscriptions import DUPLICATE
+
+    reason = "cuộc trò chuyện này nhận tin dưới khóa k:khac: không gửi lần thứ hai"
+    with bot.db.begin() as conn:
+        conn.execute(update(D).where(D.c.key == GROUP_KEY).values(
+            state=State.CANCELLED, cancel_reason=DUPLICATE, last_error=reason))  # fmt: skip
+    reply = bot.ask(f"/retry {GROUP_KEY}", user=ADMIN)
+    assert reply is not None and reply.failed and not reply.wake
+    assert reply.pages == [f"Tin “{GROUP_KEY}” không được gửi lại: {reason}."]
 
 
 def test_an_error_while_answering_is_audited_and_raised(

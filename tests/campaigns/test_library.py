@@ -68,11 +68,14 @@ def test_may_to_july_has_environment_day_and_month_of_action(year: int) -> None:
 def test_late_november_to_december_has_pgi_reminders_and_deadline(year: int) -> None:
     found = expand_all(_library(), *window(f"{year}-11-20", f"{year}-12-31"), ANY_CONFIGS[1])
     deadlines = [d for d in found.deadlines if d.campaign == "bao-cao-chi-so-xanh-pgi"]
-    assert [d.due for d in deadlines] == [dt.date(year, 12, 10)]
+    # "trước ngày 10 tháng 12": the last day is the day before (no days off in this catalogue)
+    assert [(d.due, d.before) for d in deadlines] == [(dt.date(year, 12, 9), dt.date(year, 12, 10))]
     reminders = sorted(
-        m.due.date() for m in found.messages if m.campaign == "bao-cao-chi-so-xanh-pgi"
+        (m for m in found.messages if m.campaign == "bao-cao-chi-so-xanh-pgi"), key=lambda m: m.due
     )
-    assert reminders == [dt.date(year, 12, 10) - dt.timedelta(days=d) for d in (14, 7, 1)]
+    last = dt.date(year, 12, 9)
+    assert [m.due.date() for m in reminders] == [last - dt.timedelta(days=d) for d in (14, 7, 1)]
+    assert all("trước ngày 10/12; còn" in m.text for m in reminders)
 
 
 def test_every_rendered_text_reads_as_vietnamese() -> None:

@@ -137,6 +137,24 @@ async def test_zalo_bot_and_oa_get_plain_text_with_links_written_out(zalo: FakeZ
     ]
 
 
+async def test_console_and_file_outlets_show_the_text_a_person_reads(tmp_path: Path) -> None:
+    """Both outlets show messages to a person (a terminal, a file read by staff) and printed the
+    markup as written (``**Ngày …**``): they show the plain form, as Zalo gets it."""
+    import io
+    import json
+
+    from channels.console import ConsoleChannel
+    from channels.file import FileChannel
+
+    stream = io.StringIO()
+    await ConsoleChannel("man-hinh", stream, dt.UTC).send(message("", SHORT))
+    assert stream.getvalue().splitlines()[2:] == [SHORT_PLAIN]
+    path = tmp_path / "outbox.jsonl"
+    await FileChannel("nhat-ky", path).send(message("", SHORT))
+    (line,) = path.read_text("utf-8").splitlines()
+    assert json.loads(line)["text"] == SHORT_PLAIN
+
+
 # --- properties -------------------------------------------------------------------------------
 
 

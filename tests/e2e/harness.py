@@ -106,6 +106,9 @@ class Office:
             'timezone = "Asia/Ho_Chi_Minh"\n'
             '[database]\nurl = "sqlite:///data/loa.db"\n'
             '[campaigns]\npaths = ["campaigns"]\nlibrary = false\n'
+            # tests time items from today: an office without days off keeps their dates
+            # whatever weekday or holiday the suite runs on
+            "[calendar]\nweekend = []\npublic_holidays = false\n"
             f"[http]\nport = 0\n{http}"
             f"[daemon]\n{daemon}"
             '[channels.nhat-ky]\ntype = "file"\npath = "data/outbox.jsonl"\n' + self.extra_config,

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from campaigns.i18n import t
 from tests.e2e.harness import Office, wait_for
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
 
@@ -112,3 +113,28 @@ def test_a_send_or_retry_with_no_target_is_refused_with_what_to_write(
     one = office.loa("retry", stored)
     assert one.returncode == 1 and 'loa send tg:lan "…"' in one.stderr
     assert office.states() == {"failed": 1}
+
+
+def test_send_prints_only_sentences_of_the_catalogue(
+    office: Office, fake: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a daemon, ``loa send`` to a chat Telegram does not know printed a bare English
+    ``failed`` line on stderr before its own answer: the engine's log record, shown by Python's
+    last-resort handler because only ``loa run`` set up loa's logs. A one-off command says
+    what happened in the catalogue's words and nothing else, on the console channel too."""
+    monkeypatch.setenv("LOA_TG_TOKEN", DEFAULT_TOKEN)
+    configure(office, fake, fake.add_private_chat())
+    office.extra_config += '[channels.man-hinh]\ntype = "console"\n'
+    office.write_config()
+
+    failed = office.loa("send", "tg-sai-dich:ma", "Thử nghiệm")
+    assert failed.returncode == 1 and failed.stdout == ""
+    (row,) = json.loads(office.loa("deliveries", "--format", "json").stdout)
+    assert row["state"] == "failed" and row["error"]
+    assert failed.stderr == t("send_failed", key=row["key"], error=row["error"]) + "\n"
+
+    shown = office.loa("send", "man-hinh", "Thử nghiệm trên màn hình")
+    assert shown.returncode == 0 and shown.stderr == ""
+    key = next(r["key"] for r in json.loads(office.loa("deliveries", "--format", "json").stdout)
+               if r["channel"] == "man-hinh")  # fmt: skip
+    assert shown.stdout.splitlines()[-1] == t("sent_one", key=key, receipt="—")

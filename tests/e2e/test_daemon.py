@@ -4,6 +4,8 @@ daemon is refused; SIGTERM stops it quickly; downtime is handled by the grace pe
 from __future__ import annotations
 
 import datetime as dt
+import signal
+import subprocess
 import time
 from collections import Counter
 
@@ -135,3 +137,52 @@ def test_edit_updates_pending_and_removal_cancels(office: Office) -> None:
     wait_for(lambda: "loa đang chạy" in office.out_path.read_text("utf-8"), 10, "the summary")
     office.stop(process)
     assert office.states() == {"pending": 2, "cancelled": 1}
+
+
+def daily_for_a_year(cid: str, first: dt.date) -> str:
+    """A campaign with a message every day for a year: 365 deliveries to store at start-up."""
+    last = first + dt.timedelta(days=364)
+    return (
+        f'id = "{cid}"\ntitle = "Chiến dịch {cid}"\n'
+        f'[[activity]]\nid = "ca-nam"\ntitle = "Cả năm"\nstart = {first}\nend = {last}\n'
+        '[[message]]\nid = "moi-ngay"\ntext = "Nhắc việc hằng ngày"\n'
+        'at = { every = "day", time = "08:00", during = "ca-nam" }\n'
+    )
+
+
+def slow_start(office: Office) -> subprocess.Popen[str]:
+    """``loa run`` with a start-up made long by a large campaign set (thousands of deliveries
+    to store), returned as soon as it has printed its first line: still starting. One broken
+    file makes sure a line comes early even from a daemon that prints nothing else before its
+    first sync."""
+    first = dt.date.today() + dt.timedelta(days=1)
+    for n in range(20):
+        office.campaign(f"c{n}", daily_for_a_year(f"c{n}", first))
+    office.campaign("hong", 'id = "hong"\ntitle = "Hỏng"\n[[message]]\nid = "m"\n')
+    process = office.start()
+    wait_for(lambda: office.log().strip() or process.poll() is not None, 30, "a first line")
+    assert not office.has_synced(), "start-up ended before the signal: make it longer"
+    return process
+
+
+def test_a_sighup_during_start_up_reloads_once_started(office: Office) -> None:
+    """SIGHUP killed ``loa run`` while it started (its handler came only once the scheduler had
+    started, after the first sync). Signals are handled from the daemon's first line on: a
+    SIGHUP then is kept and the reload runs once the daemon is up."""
+    process = slow_start(office)
+    process.send_signal(signal.SIGHUP)
+    office.started(process, timeout=120)
+    wait_for(
+        lambda: "đọc lại các tệp chiến dịch (SIGHUP)" in office.log(),
+        30,
+        "the reload asked for during start-up",
+    )
+    assert process.poll() is None
+    code, _, log = office.stop(process)
+    assert code == 0, log
+
+
+def test_a_sigterm_during_start_up_stops_cleanly(office: Office) -> None:
+    process = slow_start(office)
+    code, _, log = office.stop(process, timeout=60)
+    assert code == 0 and "loa.daemon đã dừng" in log and "Traceback" not in log

@@ -34,5 +34,5 @@ def test_console_and_logs_show_the_offices_time(
     wait_for(lambda: header in office.out_path.read_text("utf-8"), 30, "the console message")
     code, _, err = office.stop(process)
     assert code == 0, err
-    stamps = re.findall(r"^(\S+) (?:info|warning|error)", err, re.MULTILINE)
+    stamps = re.findall(r"^(\S+) +\S+ +loa\.", err, re.MULTILINE)
     assert stamps and all(s.endswith("+07:00") for s in stamps), err

@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from campaigns.i18n import named
 from tests.e2e.harness import Office, iso, wait_for
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram, RateLimits, Window
 from tests.fakes.zalo import FakeZalo
@@ -268,7 +269,7 @@ def test_burst_to_nine_targets_arrives_once_in_order_within_limits(
         assert row["state"] == "sent" and not row["possible_duplicate"], row
         assert row["provider_message_id"] == ids[(row["channel"], row["target"], row["text"])], row
     # every try shows in the record: the first, plus each failed one loa logged, a 429 included
-    retried = Counter(re.findall(r"\bretrying key=(\S+)", err))
+    retried = Counter(re.findall(rf"{re.escape(named('log', 'retrying', 'vi'))} key=(\S+)", err))
     limited_texts = Counter(r.text for r in limited)
     for row in rows:
         why = [line for line in err.splitlines() if row["key"] in line]
@@ -404,7 +405,7 @@ def test_flaky_servers_every_message_arrives_once_and_attempts_are_recorded(
     # fault too, as loa asks getMe inside its first send; Zalo OA: an OAuth fault fails the try
     # that was renewing the token). The fakes' counts are a floor, not an equality: a try can
     # also fail where no fake sees it (a kept-alive connection the server closes as it is reused).
-    retried = Counter(re.findall(r"\bretrying key=(\S+)", err))
+    retried = Counter(re.findall(rf"{re.escape(named('log', 'retrying', 'vi'))} key=(\S+)", err))
     failed_tries: Counter[str] = Counter()
     for row in rows:
         assert row["attempts"] == 1 + retried[row["key"]], row

@@ -327,7 +327,7 @@ def test_the_stored_duplicate_is_cancelled_with_its_reason_and_comes_back_withou
     sync(db, [campaign(TO_DEFAULTS, NAMED)], NAMED, NOW, HORIZON, force=True)
     assert cancelled_rows(db) == reasons  # stable: nothing flips between syncs
     kept = outbox.retry(db, NOW, NAMED, f"c:ngay:2026@kenh:chat:{GROUP}")  # nor by hand
-    assert kept.count == 0 and "c:ngay:2026@kenh:nhom-van-phong" in kept.refused[0]
+    assert kept.count == 0 and "c:ngay:2026@kenh:nhom-van-phong" in kept.refused[0].detail
 
     bare = ChannelCatalog(targets={"kenh": ()}, defaults=NAMED.defaults)
     sync(db, [campaign(TO_DEFAULTS, bare)], bare, NOW, HORIZON)
