@@ -862,6 +862,10 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "đã xử lý các tin đang gửi dở khi tiến trình bị dừng đột ngột",
         "recovered deliveries caught in flight by a crash",
     ),
+    "log_recording_outcomes;_the_database_is_busy,_trying_again": (
+        "đang ghi kết quả gửi; cơ sở dữ liệu đang bận, sẽ thử lại",
+        "recording outcomes; the database is busy, trying again",
+    ),
     "log_http_listening": ("phần HTTP đang nhận kết nối", "http listening"),
     "log_stopping_with_sends_in_flight;_they_are_resolved_on_the_next_start": (
         "dừng khi còn tin đang gửi; lần chạy sau sẽ xử lý chúng",
@@ -1006,6 +1010,12 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "token_missing": (
         "biến môi trường {env} (token của kênh) chưa được đặt",
         "environment variable {env} (the channel's token) is not set",
+    ),
+    "zalo_token_unsaved": (
+        "Zalo đã cấp cặp token mới nhưng cơ sở dữ liệu chưa ghi được ({reason}); loa giữ cặp "
+        "token này và sẽ ghi lại trước lần gửi sau. Hãy kiểm tra ổ đĩa và tệp cơ sở dữ liệu",
+        "Zalo issued a new token pair but the database could not store it yet ({reason}); loa "
+        "keeps the pair and stores it before the next send. Check the disk and database file",
     ),
     "zalo_refresh_invalid": (
         "Zalo từ chối refresh token đã lưu (đã dùng hoặc hết hạn); quản trị OA cần cấp quyền lại "

@@ -111,6 +111,9 @@ def stored_pair(memory: Memory, name: str) -> TokenPair | None:
     )
 
 
+SAVE_TRIES = 5  # writes of a renewed token pair before the send waits for a later try
+
+
 class TokenKeeper:
     def __init__(
         self,
@@ -136,11 +139,17 @@ class TokenKeeper:
         self.clock = clock
         self.lock = asyncio.Lock()
         self.renewals = 0
+        # a pair Zalo gave whose write the database refused: its refresh token is the only
+        # one left (the old one is spent), so it is written before anything else is done
+        self.unsaved: TokenPair | None = None
 
     def stored(self) -> TokenPair | None:
         return stored_pair(self.memory, self.name)
 
     async def access_token(self) -> str:
+        if self.unsaved is not None:
+            async with self.lock:
+                await self._save_unsaved()
         pair = self.stored()
         if pair is None or pair.expires_at - self.clock() < RENEW_AHEAD:
             pair = await self.renew(pair.access_token if pair else None)
@@ -153,6 +162,7 @@ class TokenKeeper:
         different one (an admin authorized again), that one is tried next.
         """
         async with self.lock:
+            await self._save_unsaved()
             pair = self.stored()
             fresh = pair is not None and pair.access_token != stale_access_token
             if fresh and pair is not None and pair.expires_at - self.clock() >= RENEW_AHEAD:
@@ -201,15 +211,33 @@ class TokenKeeper:
             self.clock() + dt.timedelta(seconds=seconds),
         )
         # the old refresh token is spent now: the new pair goes to the database first
-        self.memory.set(
-            self.fact,
-            json.dumps(
-                {"access_token": new.access_token, "refresh_token": new.refresh_token,
-                 "expires_at": new.expires_at.isoformat()}
-            ),
-        )  # fmt: skip
+        self.unsaved = new
+        await self._save_unsaved()
         self.renewals += 1
         return new
+
+    async def _save_unsaved(self) -> None:
+        """Write the pair waiting in ``unsaved``, off the event loop, trying again while the
+        database is busy; still refused after that, the send waits (a transient error) and
+        the pair stays waiting, never lost, for the next try."""
+        pair = self.unsaved
+        if pair is None:
+            return
+        value = json.dumps(
+            {"access_token": pair.access_token, "refresh_token": pair.refresh_token,
+             "expires_at": pair.expires_at.isoformat()}
+        )  # fmt: skip
+        for attempt in range(SAVE_TRIES):
+            try:
+                await asyncio.to_thread(self.memory.set, self.fact, value)
+            except Exception as exc:  # the store's own error: busy, full or read-only
+                if attempt == SAVE_TRIES - 1:
+                    reason = redact(f"{type(exc).__name__}: {exc}")[:200]
+                    raise TransientError(t("zalo_token_unsaved", reason=reason)) from None
+                await asyncio.sleep(min(1.0, 0.1 * 2**attempt))
+            else:
+                self.unsaved = None
+                return
 
 
 class ZaloOAChannel:

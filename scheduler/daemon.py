@@ -418,7 +418,7 @@ class Daemon:
     async def _wake(self) -> None:
         assert self.storage is not None
         async with self._wake_lock:
-            if self.storage.incident is not None:
+            if self.storage.incident is not None or self.stop_event.is_set():
                 return  # the storage retry runs the engine once a write works again
             try:
                 await self._dispatch()
@@ -501,10 +501,11 @@ class Daemon:
                 raise
             self._arm_storage_retry()
 
-    async def _recover(self) -> None:
-        """Resolve what a crash left in flight (see ``DispatchEngine.recover``)."""
+    async def _recover(self, start: bool = True) -> None:
+        """Resolve what a crash left in flight (see ``DispatchEngine.recover``): at start, and
+        as the rescuer of claims whose lease ran out while the daemon runs."""
         assert self.engine is not None and self.db is not None
-        recovery = await self.engine.recover()
+        recovery = await self.engine.recover(start, alone=self.lock is not None)
         self._recovered = True
         if recovery.in_flight:
             log.warning(
@@ -521,6 +522,22 @@ class Daemon:
                 f"possible_duplicates={recovery.possible_duplicates}"
             )
             await asyncio.to_thread(outbox.set_meta, self.db, "last_recovery", summary)
+
+    async def _leases(self) -> None:
+        """The heartbeat (this daemon's claims hold on) and the rescuer (claims of a daemon
+        that died go out again, under the doubt rule of crash recovery)."""
+        assert self.engine is not None and self.storage is not None
+        if self.storage.incident is not None or not self._recovered:
+            return  # the storage retry runs start-up recovery first
+        try:
+            await self.engine.heartbeat()
+            await self._recover(start=False)
+        except Exception as exc:
+            if not self.storage.failed(exc):
+                raise
+            self._arm_storage_retry()
+            return
+        await self._reschedule()
 
     async def _reschedule(self) -> None:
         assert self.db is not None and self.scheduler is not None and self.storage is not None
@@ -648,6 +665,8 @@ class Daemon:
                 IntervalTrigger(seconds=self.config.data.daemon.reload_seconds),
                 id="escalate",
             )
+        every = self.engine.lease.total_seconds() / 4 if self.engine else RESCAN_SECONDS
+        scheduler.add_job(self._leases, IntervalTrigger(seconds=every), id="leases")
         scheduler.start()
         if self.storage is not None and self.storage.incident is not None:
             self._arm_storage_retry()
@@ -682,9 +701,19 @@ class Daemon:
         task.add_done_callback(self._signal_tasks.discard)
 
     async def _shutdown(self) -> None:
+        """Stop claiming, let the sends in flight finish (at most ``STOP_TIMEOUT``) and record
+        them, and only then stop the scheduler: its shutdown cancels a running job, and a send
+        cancelled midway is in doubt at the next start."""
+        self.stop_event.set()
+        if self.engine is not None:
+            self.engine.stop()
+        try:
+            await asyncio.wait_for(self._wake_lock.acquire(), timeout=STOP_TIMEOUT)
+            self._wake_lock.release()
+        except TimeoutError:
+            log.warning("stopping with sends in flight; they are resolved on the next start")
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        self.stop_event.set()
         if self._bot_tasks:
             _, late = await asyncio.wait(self._bot_tasks, timeout=2)
             for task in late:
@@ -695,11 +724,6 @@ class Daemon:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(self._http_task, timeout=2)
             self.http.sock.close()
-        try:
-            await asyncio.wait_for(self._wake_lock.acquire(), timeout=STOP_TIMEOUT)
-            self._wake_lock.release()
-        except TimeoutError:
-            log.warning("stopping with sends in flight; they are resolved on the next start")
         for channel in self.channels.values():
             with contextlib.suppress(Exception):
                 await channel.close()

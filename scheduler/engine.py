@@ -13,10 +13,11 @@ import datetime as dt
 import logging
 import random
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 
 from campaigns.i18n import t
 from channels.base import Channel, OutboundMessage, Receipt
@@ -24,12 +25,17 @@ from channels.errors import AuthError, ChannelError, PermanentError, RecipientGo
 from channels.limits import RateLimiter
 from scheduler import outbox
 from scheduler.outbox import Claimed, Outcome
+from scheduler.storage import fault_kind
 from scheduler.subscriptions import CHAT_PREFIX, address_of
 from scheduler.tables import State
 
 log = logging.getLogger("loa.engine")
 
 Clock = Callable[[], dt.datetime]
+
+LEASE = dt.timedelta(seconds=60)  # how long a claim holds unless its daemon renews it
+RECORD_RETRY_CAP = 1.0  # longest wait between tries to record outcomes on a busy database
+FAULT_TRIES = 5  # tries before a storage fault (full, read-only disk) is the daemon's incident
 
 
 def utcnow() -> dt.datetime:
@@ -83,7 +89,8 @@ class DispatchEngine:
         seed: int | None = None,
         limiter: RateLimiter | None = None,
         max_wait: float = 1.0,
-        quota: Callable[[str, str, dt.datetime], str | None] | None = None,
+        quota: Callable[[str, str, dt.datetime, tuple[dt.datetime, str]], str | None] | None = None,
+        lease: dt.timedelta = LEASE,
     ) -> None:
         self.db = db
         self.channels = channels
@@ -95,6 +102,7 @@ class DispatchEngine:
         self.concurrency = concurrency
         self.limiter = limiter
         self.quota = quota  # why one more message would go over a platform quota, or None
+        self.lease = lease
         self.max_wait = max_wait  # longer waits go back to the outbox instead of holding a claim
         self.rng = random.Random(seed)
         self.totals = BatchReport()
@@ -102,9 +110,22 @@ class DispatchEngine:
         # before anything else is claimed, so a message sent is never left in ``sending``
         self.unrecorded: list[Outcome] = []
         self.latencies: list[float] = []  # seconds from due to sent, for metrics
+        self.stopping = False  # see ``stop``
 
-    async def recover(self) -> RecoveryReport:
-        """Resolve deliveries a crash left in ``sending`` (the documented policy).
+    def stop(self) -> None:
+        """Claim nothing more and hand nothing more to a channel: the sends in flight finish
+        and are recorded, and what was claimed but not yet handed over goes back to the queue
+        unflagged (it never reached the platform, so it is no possible duplicate)."""
+        self.stopping = True
+
+    async def recover(self, start: bool = True, alone: bool = False) -> RecoveryReport:
+        """Take back deliveries left in ``sending`` by a daemon that died (the documented
+        policy), at ``start`` and, as the rescuer, while the daemon runs.
+
+        Only claims whose lease ran out are taken (and, at start, those of this daemon's own
+        id from an earlier run): a live daemon renews its leases, so its claims are never
+        taken. ``alone``: the store is this daemon's alone (the SQLite lock), so every
+        ``sending`` row at start was left by a dead one, whatever its lease.
 
         Where the channel can tell that it already has a message, it is recorded as sent;
         where it can tell for sure that it has not, it is sent again. Every other one is sent
@@ -113,11 +134,12 @@ class DispatchEngine:
         Sending again keeps the promise that nothing is lost; the flag and the count keep the
         promise that a duplicate is never hidden.
         """
-        stuck = await asyncio.to_thread(outbox.in_flight, self.db)
+        now = self.clock()
+        rule = (None if alone and start else now, self.daemon_id, start)
+        stuck = await asyncio.to_thread(outbox.in_flight, self.db, *rule)
         report = RecoveryReport(in_flight=len(stuck), keys=[c.key for c in stuck])
         if not stuck:
             return report
-        now = self.clock()
         by_channel: dict[str, list[Claimed]] = defaultdict(list)
         for claimed in stuck:
             by_channel[claimed.channel].append(claimed)
@@ -136,23 +158,28 @@ class DispatchEngine:
         await asyncio.to_thread(outbox.record, self.db, confirmed, now)
         done = {o.key for o in confirmed} | set(not_delivered)
         again = [c.key for c in stuck if c.key not in done]
-        await asyncio.to_thread(outbox.release, self.db, not_delivered, now, False)
-        await asyncio.to_thread(outbox.release, self.db, again, now, True)
+        await asyncio.to_thread(outbox.release, self.db, not_delivered, now, False, rule)
+        await asyncio.to_thread(outbox.release, self.db, again, now, True, rule)
         report.confirmed_sent = len(confirmed)
         report.confirmed_not_sent = len(not_delivered)
         report.possible_duplicates = len(again)
         return report
 
+    async def heartbeat(self) -> int:
+        """Renew the leases of this daemon's claims: it is alive, its sends are in its hands."""
+        until = self.clock() + self.lease
+        return await asyncio.to_thread(outbox.renew, self.db, self.daemon_id, until)
+
     async def run_due(self, only: list[str] | None = None) -> BatchReport:
         """Send everything due now (or just the ``only`` keys), batch after batch."""
         total = BatchReport()
         if self.unrecorded:
-            await asyncio.to_thread(outbox.record, self.db, self.unrecorded, self.clock())
+            await self._record(self.unrecorded)
             self.unrecorded = []
-        while True:
+        while not self.stopping:
             now = self.clock()
             send, missed = await asyncio.to_thread(
-                outbox.claim_due, self.db, now, self.daemon_id, self.batch_size, only
+                outbox.claim_due, self.db, now, self.daemon_id, self.batch_size, only, self.lease
             )
             total.missed += len(missed)
             for item in missed:
@@ -160,11 +187,6 @@ class DispatchEngine:
             if not send and not missed:
                 break
             outcomes = await self._send_all(send)
-            try:
-                await asyncio.to_thread(outbox.record, self.db, outcomes, self.clock())
-            except Exception:
-                self.unrecorded = outcomes
-                raise
             for outcome in outcomes:
                 if outcome.state == State.SENT:
                     total.sent += 1
@@ -183,17 +205,24 @@ class DispatchEngine:
         return total
 
     async def _send_all(self, claimed: list[Claimed]) -> list[Outcome]:
+        """Send the claimed deliveries, each outcome recorded as its send completes (so a
+        crash puts in doubt only what was really in flight); returns once all are recorded.
+
+        A write the database refuses for good (a storage fault) leaves what it could not write
+        in ``unrecorded``, written before anything else is claimed."""
         lanes: dict[tuple[str, str], list[Claimed]] = defaultdict(list)
         for item in claimed:
             lanes[(item.channel, item.target)].append(item)
         gate = asyncio.Semaphore(self.concurrency)
-        outcomes: list[Outcome] = []
+        outcomes = _Recorded(self._record)
 
         async def lane(items: list[Claimed]) -> None:
             """One target, in due order: once one message must wait, the rest wait behind it."""
             async with gate:
                 hold: dt.datetime | None = None
                 for item in items:
+                    if hold is None and self.stopping:
+                        hold = self.clock()
                     if hold is None:
                         wait, give_back = self._reserve(item)
                         if wait > self.max_wait:
@@ -201,6 +230,9 @@ class DispatchEngine:
                             hold = self.clock() + dt.timedelta(seconds=wait)
                         elif wait > 0:
                             await asyncio.sleep(wait)
+                            if self.stopping:
+                                give_back()
+                                hold = self.clock()
                     if hold is not None:
                         outcomes.append(
                             Outcome(item.key, State.PENDING, next_attempt_at=hold, deferred=True)
@@ -213,8 +245,34 @@ class DispatchEngine:
 
         for items in lanes.values():
             items.sort(key=lambda c: (c.due, c.key))  # a retried message keeps its place
-        await asyncio.gather(*(lane(items) for items in lanes.values()))
-        return outcomes
+        try:
+            await asyncio.gather(*(lane(items) for items in lanes.values()))
+        finally:
+            try:
+                await outcomes.close()
+            except Exception:
+                self.unrecorded = outcomes.waiting
+                raise
+        return outcomes.all
+
+    async def _record(self, outcomes: list[Outcome]) -> None:
+        """Write outcomes, trying again while the database is busy (another process holds
+        its write lock, a PostgreSQL connection dropped): a message sent is recorded, never
+        dropped. A storage fault that outlasts a few tries is the daemon's incident."""
+        tries = 0
+        while True:
+            try:
+                await asyncio.to_thread(
+                    outbox.record, self.db, outcomes, self.clock(), self.daemon_id
+                )
+                return
+            except OperationalError as exc:
+                if fault_kind(exc) is not None and tries >= FAULT_TRIES:
+                    raise
+                if tries == 0:
+                    log.warning("recording outcomes; the database is busy, trying again")
+                tries += 1
+                await asyncio.sleep(min(RECORD_RETRY_CAP, 0.05 * 2**tries))
 
     def _reserve(self, item: Claimed) -> tuple[float, Callable[[], None]]:
         channel = self.channels.get(item.channel)
@@ -235,7 +293,9 @@ class DispatchEngine:
                 t("no_such_target", channel=item.channel, target=item.target),
             )
         if self.quota is not None:
-            refusal = await asyncio.to_thread(self.quota, item.channel, item.target, self.clock())
+            refusal = await asyncio.to_thread(
+                self.quota, item.channel, item.target, self.clock(), (item.due, item.key)
+            )
             if refusal is not None:
                 return Outcome(item.key, State.FAILED, refusal)
         message = OutboundMessage(
@@ -285,6 +345,45 @@ class DispatchEngine:
         return Outcome(
             item.key, State.RETRYING, exc.reason, next_attempt_at=when, possible_duplicate=doubt
         )
+
+
+class _Recorded:
+    """Outcomes written in small flushes as they come: the first waits for no other, and
+    those that come while a flush is being written go together in the next."""
+
+    def __init__(self, write: Callable[[list[Outcome]], Awaitable[None]]) -> None:
+        self.write = write
+        self.all: list[Outcome] = []
+        self.waiting: list[Outcome] = []
+        self.more = asyncio.Event()
+        self.closed = False
+        self.task = asyncio.create_task(self._flush())
+
+    def append(self, outcome: Outcome) -> None:
+        self.all.append(outcome)
+        self.waiting.append(outcome)
+        self.more.set()
+
+    async def close(self) -> None:
+        """Wait until every outcome is written; raise what made a write fail for good."""
+        self.closed = True
+        self.more.set()
+        await self.task
+
+    async def _flush(self) -> None:
+        while True:
+            if not self.waiting:
+                if self.closed:
+                    return
+                await self.more.wait()
+                self.more.clear()
+                continue
+            batch, self.waiting = self.waiting, []
+            try:
+                await self.write(batch)
+            except BaseException:
+                self.waiting[:0] = batch
+                raise
 
 
 def _sent(key: str, receipt: Receipt) -> Outcome:

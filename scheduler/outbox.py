@@ -80,24 +80,15 @@ _COLUMNS = (
 )  # fmt: skip
 
 
-def claim_due(
-    engine: Engine,
-    now: dt.datetime,
-    daemon: str,
-    limit: int = 500,
-    only: list[str] | None = None,
-) -> tuple[list[Claimed], list[Claimed]]:
-    """Claim up to ``limit`` due deliveries: (to send now, found too late and marked missed).
+def held_back(at: Any) -> Any:
+    """A delivery waits while an earlier one to the same target is still waiting past ``at``
+    (put off by a rate limit, or retrying after an error): order per target.
 
-    A pending delivery later than its grace period is missed, not sent: after downtime an
-    announcement for a morning that has passed does more harm than good.
-    """
-    # one ordered index range scan per state ((state, next_attempt_at) index), merged here:
-    # an IN over both states would make the database sort every due row to pick a few
-    # order per target: a message is not claimed while an earlier one to the same target is
-    # still waiting (put off by a rate limit, or retrying after an error)
+    The claim asks it at ``now``; the next wake-up asks it at each row's own time. One rule
+    for both, so the daemon never wakes for a row that the claim will refuse (it would wake,
+    claim nothing, and wake again at once: a spin at 100 % of a core)."""
     earlier = D.alias("earlier")
-    overtaking = (
+    return (
         select(earlier.c.key)
         .where(
             and_(
@@ -105,15 +96,36 @@ def claim_due(
                 earlier.c.target == D.c.target,
                 earlier.c.state.in_(list(ACTIVE_STATES)),
                 earlier.c.due < D.c.due,
-                earlier.c.next_attempt_at > now,
+                earlier.c.next_attempt_at > at,
             )
         )
         .exists()
     )
+
+
+def claim_due(
+    engine: Engine,
+    now: dt.datetime,
+    daemon: str,
+    limit: int = 500,
+    only: list[str] | None = None,
+    lease: dt.timedelta = dt.timedelta(seconds=60),
+) -> tuple[list[Claimed], list[Claimed]]:
+    """Claim up to ``limit`` due deliveries: (to send now, found too late and marked missed).
+
+    A claim has an owner (``daemon``) and a lease until ``now + lease``: the owner renews it
+    while it lives (``renew``), and a rescuer takes back a claim whose lease ran out
+    (``in_flight``).
+
+    A pending delivery later than its grace period is missed, not sent: after downtime an
+    announcement for a morning that has passed does more harm than good.
+    """
+    # one ordered index range scan per state ((state, next_attempt_at) index), merged here:
+    # an IN over both states would make the database sort every due row to pick a few
     queries = [
         select(*_COLUMNS)
         .where(
-            and_(D.c.state == state, D.c.next_attempt_at <= now, ~overtaking)
+            and_(D.c.state == state, D.c.next_attempt_at <= now, ~held_back(now))
             if only is None
             else and_(D.c.state == state, D.c.key.in_(only))
         )
@@ -144,6 +156,7 @@ def claim_due(
                     attempts=D.c.attempts + 1,
                     claimed_by=daemon,
                     claimed_at=now,
+                    lease_until=now + lease,
                     updated_at=now,
                 )
                 .returning(D.c.key)
@@ -164,11 +177,17 @@ def _with_attempt(c: Claimed) -> Claimed:
     return Claimed(**{**c.__dict__, "attempts": c.attempts + 1})
 
 
-def record(engine: Engine, outcomes: Sequence[Outcome], now: dt.datetime) -> None:
-    """Write the outcomes of one batch in one transaction; no secret is stored in an error."""
+def record(
+    engine: Engine, outcomes: Sequence[Outcome], now: dt.datetime, owner: str | None = None
+) -> None:
+    """Write outcomes in one transaction; no secret is stored in an error.
+
+    ``owner``: only rows still claimed by that daemon. A claim a rescuer took back (its lease
+    ran out) is no longer its owner's to finish: the delivery goes out again, flagged."""
     if not outcomes:
         return
     errors = {o.key: redact(o.error) for o in outcomes}
+    mine = [] if owner is None else [D.c.claimed_by == owner]
     params = [
         {
             "k": o.key,
@@ -185,7 +204,7 @@ def record(engine: Engine, outcomes: Sequence[Outcome], now: dt.datetime) -> Non
     ]
     statement = (
         update(D)
-        .where(and_(D.c.key == bindparam("k"), D.c.state == State.SENDING))
+        .where(and_(D.c.key == bindparam("k"), D.c.state == State.SENDING, *mine))
         .values(
             state=bindparam("state"),
             last_error=bindparam("error"),
@@ -194,6 +213,7 @@ def record(engine: Engine, outcomes: Sequence[Outcome], now: dt.datetime) -> Non
             next_attempt_at=bindparam("next_attempt_at"),
             attempts=D.c.attempts - bindparam("undo"),
             possible_duplicate=or_(D.c.possible_duplicate, bindparam("dup", type_=Boolean)),
+            lease_until=None,
             updated_at=bindparam("now"),
         )
     )
@@ -206,26 +226,67 @@ def record(engine: Engine, outcomes: Sequence[Outcome], now: dt.datetime) -> Non
                 subscriptions.end(conn, *o.unsubscribe, errors[o.key], now)
 
 
-def in_flight(engine: Engine) -> list[Claimed]:
-    """Deliveries left in ``sending``: a process died (or was killed) while sending them."""
+def renew(engine: Engine, daemon: str, until: dt.datetime) -> int:
+    """The heartbeat: ``daemon`` is alive, its claims hold until ``until``."""
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(D)
+            .where(and_(D.c.state == State.SENDING, D.c.claimed_by == daemon))
+            .values(lease_until=until)
+        )
+    return int(result.rowcount or 0)
+
+
+def _rescuable(now: dt.datetime | None, owner: str, own: bool) -> Any:
+    """Which ``sending`` rows a daemon may take back as left in flight by a dead one.
+
+    ``now`` None: every one (a store that one daemon holds alone, as the SQLite lock makes
+    sure: whoever claimed them is dead). Otherwise those whose lease ran out (or that have
+    none: claimed before leases), never a live claim of another daemon; with ``own``, at
+    start, also the rows claimed under this daemon's own id by an earlier run of it, and
+    without, while it runs, never its own (they are in its hands)."""
+    if now is None:
+        return D.c.state == State.SENDING
+    expired = or_(D.c.lease_until.is_(None), D.c.lease_until < now)
+    mine = D.c.claimed_by == owner
+    if own:
+        return and_(D.c.state == State.SENDING, or_(expired, mine))
+    return and_(D.c.state == State.SENDING, expired, or_(D.c.claimed_by.is_(None), ~mine))
+
+
+def in_flight(
+    engine: Engine, now: dt.datetime | None = None, owner: str = "", own: bool = True
+) -> list[Claimed]:
+    """Deliveries a dead process left in ``sending`` (see ``_rescuable``): it died, or was
+    killed, between handing them to the platform and recording the answer."""
     with engine.connect() as conn:
-        rows = conn.execute(select(*_COLUMNS).where(D.c.state == State.SENDING)).all()
+        rows = conn.execute(select(*_COLUMNS).where(_rescuable(now, owner, own))).all()
     return [_claimed(r) for r in rows]
 
 
-def release(engine: Engine, keys: Iterable[str], now: dt.datetime, possible_duplicate: bool) -> int:
-    """Put in-flight deliveries back in the queue (to be sent again), flagging duplicates."""
+def release(
+    engine: Engine,
+    keys: Iterable[str],
+    now: dt.datetime,
+    possible_duplicate: bool,
+    rescuable: tuple[dt.datetime | None, str, bool] = (None, "", True),
+) -> int:
+    """Put in-flight deliveries back in the queue (to be sent again), flagging duplicates.
+
+    ``rescuable`` is the rule they were found by, asked again in the same statement: a claim
+    renewed meanwhile by a daemon that was only slow stays with it."""
     keys = list(keys)
     if not keys:
         return 0
     with engine.begin() as conn:
         result = conn.execute(
             update(D)
-            .where(and_(D.c.key.in_(keys), D.c.state == State.SENDING))
+            .where(and_(D.c.key.in_(keys), _rescuable(*rescuable)))
             .values(
                 state=State.PENDING,
                 possible_duplicate=possible_duplicate,
                 next_attempt_at=now,
+                lease_until=None,
                 updated_at=now,
             )
         )
@@ -234,14 +295,29 @@ def release(engine: Engine, keys: Iterable[str], now: dt.datetime, possible_dupl
 
 
 def next_wake(engine: Engine) -> dt.datetime | None:
+    """The earliest time at which ``claim_due`` will take something (see ``held_back``).
+
+    A row held back by an earlier one is never the answer: the earlier one's own time is, and
+    it comes first in the scan of the (state, next_attempt_at) index, which stops at the first
+    row not held back."""
+    queries = [
+        select(D.c.next_attempt_at)
+        .where(and_(D.c.state == state, ~held_back(D.c.next_attempt_at)))
+        .order_by(D.c.next_attempt_at)
+        .limit(1)
+        for state in ACTIVE_STATES
+    ]
     with engine.connect() as conn:
-        value = conn.execute(
-            select(func.min(D.c.next_attempt_at)).where(D.c.state.in_(list(ACTIVE_STATES)))
-        ).scalar()
-    if value is None:
+        found = [v for q in queries if (v := conn.execute(q).scalar()) is not None]
+    if not found:
         return None
+    return min(_aware(v) for v in found)
+
+
+def _aware(value: Any) -> dt.datetime:
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value)
+    assert isinstance(value, dt.datetime)
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
 
 
@@ -393,17 +469,22 @@ def retry(
                 rows.append(row)
             else:
                 refused.append(Refusal(row.key, row.channel, row.target, cause, row.last_error))
+        retried = []
         for row in rows:
             late = max(0, int((now - row.due).total_seconds()))
-            conn.execute(
+            # the state asked again in the same statement: a row claimed since it was read
+            # (a retrying one falls due) is in a daemon's hands, and is left to it
+            done = conn.execute(
                 update(D)
-                .where(D.c.key == row.key)
+                .where(and_(D.c.key == row.key, D.c.state.in_(allowed)))
                 .values(state=State.PENDING, next_attempt_at=now, last_error="",
                         cancel_reason="", attempts=0, grace_seconds=late + row.grace_seconds,
                         updated_at=now)
-            )  # fmt: skip
-        pausing.hold_paused(conn, now, [row.key for row in rows])  # waits for /resume
-    return Retried(len(rows), tuple(refused))
+            ).rowcount  # fmt: skip
+            if done:
+                retried.append(row.key)
+        pausing.hold_paused(conn, now, retried)  # waits for /resume
+    return Retried(len(retried), tuple(refused))
 
 
 def cancel(engine: Engine, key: str, now: dt.datetime) -> int:

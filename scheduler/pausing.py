@@ -88,13 +88,13 @@ def resume(db: Engine, campaign: str, now: dt.datetime) -> PauseResult:
         for keys in _chunks(ready):
             conn.execute(
                 update(D)
-                .where(D.c.key.in_(keys))
+                .where(and_(D.c.key.in_(keys), D.c.state == State.HELD))  # still held
                 .values(state=State.PENDING, next_attempt_at=D.c.due, updated_at=now)
             )
         for keys in _chunks(late):
             conn.execute(
                 update(D)
-                .where(D.c.key.in_(keys))
+                .where(and_(D.c.key.in_(keys), D.c.state == State.HELD))  # still held
                 .values(state=State.MISSED, next_attempt_at=None, updated_at=now,
                         last_error=t("missed_while_paused"))
             )  # fmt: skip

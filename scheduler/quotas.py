@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, and_, func, select
+from sqlalchemy import Engine, and_, func, or_, select
 
 from campaigns.expand import Dispatch
 from campaigns.i18n import t
@@ -90,7 +90,7 @@ def plan_warnings(dispatches: Iterable[Dispatch], config: Config) -> list[str]:
 
 
 class QuotaGuard:
-    """Counts sent deliveries in the store; answers why one more would go over, or None.
+    """Counts sent deliveries in the store (and those in flight ahead of the one asking); answers why one more would go over, or None.
 
     A user who wrote to the OA in the last 48 hours may be answered freely (Zalo's reply
     window), so a message to them is never refused; it is still counted afterwards, which
@@ -109,14 +109,34 @@ class QuotaGuard:
         self.tz = ZoneInfo(timezone)
         self.addresses = addresses or {}
 
-    def _sent_since(self, channel: str, since: dt.datetime, target: str | None) -> int:
-        condition = and_(D.c.channel == channel, D.c.state == State.SENT, D.c.sent_at >= since)
+    def _sent_since(
+        self,
+        channel: str,
+        since: dt.datetime,
+        target: str | None,
+        ahead_of: tuple[dt.datetime, str] | None,
+    ) -> int:
+        """Sent since ``since``, and in flight ahead of the delivery asking (``ahead_of``, its
+        due time and key): deliveries claimed together, by one daemon or several, take the
+        quota in due order, so together they never go over it."""
+        sent = and_(D.c.state == State.SENT, D.c.sent_at >= since)
+        if ahead_of is not None:
+            due, key = ahead_of
+            earlier = or_(D.c.due < due, and_(D.c.due == due, D.c.key < key))
+            sent = or_(sent, and_(D.c.state == State.SENDING, D.c.claimed_at >= since, earlier))
+        condition = and_(D.c.channel == channel, sent)
         if target is not None:
             condition = and_(condition, D.c.target == target)
         with self.db.connect() as conn:
             return int(conn.execute(select(func.count()).where(condition)).scalar() or 0)
 
-    def refusal(self, channel: str, target: str, now: dt.datetime) -> str | None:
+    def refusal(
+        self,
+        channel: str,
+        target: str,
+        now: dt.datetime,
+        ahead_of: tuple[dt.datetime, str] | None = None,
+    ) -> str | None:
         quota = self.limits.get(channel)
         if quota is None:
             return None
@@ -133,6 +153,6 @@ class QuotaGuard:
             (quota.per_user_daily, day, target, "quota_user_daily"),
         )
         for cap, since, who, code in checks:
-            if cap is not None and self._sent_since(channel, since, who) >= cap:
+            if cap is not None and self._sent_since(channel, since, who, ahead_of) >= cap:
                 return t(code, channel=channel, target=target, cap=cap)
         return None

@@ -217,7 +217,7 @@ def _follow(
         if key not in taken:
             conn.execute(
                 update(D)
-                .where(D.c.key == row.key)
+                .where(and_(D.c.key == row.key, D.c.state != State.SENDING))  # not claimed since
                 .values(key=key, target=new_target, updated_at=now)
             )
 

@@ -152,6 +152,9 @@ class Delivery(SQLModel, table=True):
     sent_at: dt.datetime | None = _utc(nullable=True)
     claimed_by: str | None = None
     claimed_at: dt.datetime | None = _utc(nullable=True)
+    # while ``sending``: the claim holds until then; its daemon renews it while it lives, and
+    # a rescuer takes back a claim past it (the daemon that held it is gone)
+    lease_until: dt.datetime | None = _utc(nullable=True)
     grace_seconds: int = 3600
     possible_duplicate: bool = False  # re-sent after a crash caught it in flight
     cancel_reason: str = ""  # "removed" (by sync) or "user"

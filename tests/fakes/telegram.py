@@ -508,6 +508,9 @@ class FakeTelegram:
         self.webhook_retry_delay = webhook_retry_delay
         self.clock = clock
         self.echo_request_url = echo_request_url
+        self.delay = 0.0
+        """Seconds every send waits before it is handled (accepted and answered): a slow
+        platform; may be changed at any time."""
         """Every error's description ends with the request's method and URL (with the token in
         it), as some proxies and API gateways answer; may be switched at any time."""
 
@@ -1086,6 +1089,8 @@ class FakeTelegram:
         if method is None:
             return self._refuse(method_raw, params, _ApiError(404, "Not Found"), received, started)
         name, handler = method
+        if self.delay and name.startswith("send"):
+            await asyncio.sleep(self.delay)
         try:
             result = await handler(self, bot, params, files, received, started)
         except _ApiError as error:

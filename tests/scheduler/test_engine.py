@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from channels.base import OutboundMessage, Receipt
 from channels.errors import AuthError, PermanentError, RateLimited, TransientError
 from channels.file import FileChannel
+from scheduler import outbox
 from scheduler.engine import DispatchEngine, RetryPolicy
 from scheduler.storage import fault_kind
 from scheduler.tables import Delivery, State
@@ -197,6 +198,26 @@ async def test_order_is_kept_per_target(db: Engine) -> None:
         assert keys == sorted(keys) and len(keys) == 20
 
 
+async def test_the_wake_up_waits_for_a_retry_that_holds_a_later_message_back(db: Engine) -> None:
+    """The next wake-up follows the claim's rule: a message retrying in ten minutes holds a
+    later due message to the same target back, so the wake-up is in ten minutes, not now (a
+    wake-up now would claim nothing and wake again at once, for ten minutes)."""
+    clock = Clock(T0)
+    retry_at = T0 + dt.timedelta(minutes=10)
+    add(db, "k1", T0 - dt.timedelta(seconds=5), target="a", state="retrying")
+    with db.begin() as conn:
+        conn.execute(update(D).where(D.c.key == "k1").values(next_attempt_at=retry_at))
+    add(db, "k2", T0, target="a")
+    add(db, "k3", T0 + dt.timedelta(minutes=20), target="b")
+    assert (await engine_for(db, Scripted(clock), clock).run_due()).sent == 0
+    assert outbox.next_wake(db) == retry_at
+    clock.now = retry_at
+    channel = Scripted(clock)
+    await engine_for(db, channel, clock).run_due()
+    assert [m.key for m in channel.sent] == ["k1", "k2"]
+    assert outbox.next_wake(db) == T0 + dt.timedelta(minutes=20)
+
+
 async def test_unknown_target_alias_fails_clearly(db: Engine) -> None:
     clock = Clock(T0)
     add(db, "k1", T0, target="da-xoa")
@@ -266,7 +287,7 @@ async def test_a_message_over_quota_fails_naming_the_quota(db: Engine) -> None:
     add(db, "k1", T0, target="a")
     add(db, "k2", T0, target="b")
 
-    def quota(name: str, target: str, now: dt.datetime) -> str | None:
+    def quota(name: str, target: str, now: dt.datetime, _: object) -> str | None:
         return "hết hạn mức per_user_daily" if target == "a" else None
 
     await engine_for(db, channel, clock, quota=quota).run_due()

@@ -184,7 +184,7 @@ async def test_a_delivery_in_flight_at_a_crash_stays_held_if_its_campaign_was_pa
     clock = Clock(due)
     channel = Scripted(clock)
     engine = engine_for(db, channel, clock)
-    await engine.recover()
+    await engine.recover(alone=True)  # one daemon per SQLite store: no wait for its lease
     assert (await engine.run_due()).sent == 0 and channel.sent == []
     assert states(db)["c:ngay:2026@kenh"] == "held"
 
