@@ -18,6 +18,7 @@ from campaigns.expand import Expansion, expand_all
 from campaigns.loader import LIBRARY, LoadResult, load_paths, parse_document
 from campaigns.model import ChannelCatalog
 from campaigns.schema import ITEM_MODELS
+from campaigns.workdays import WorkCalendar
 from scheduler.campaign_set import load_campaigns
 from scheduler.config import load_config
 from scheduler.db import migrate, open_engine
@@ -332,3 +333,19 @@ def test_restating_library_values_changes_nothing(case: tuple[str, str]) -> None
     assert expand_all([adapted], *bounds, catalog) == expand_all(
         library.campaigns, *bounds, catalog
     )
+
+
+def test_observance_days_keep_their_date_on_an_office_weekend() -> None:
+    """World Environment Day 2027 is a Saturday: the office's weekend moved it to Monday 07/06
+    (an office activity moves to the next working day), and its "7 days before" reminder with
+    it. The days the world marks keep their date; Earth Hour stays the last Saturday of March."""
+    office = dataclasses.replace(ANY_CONFIGS[0], calendar=WorkCalendar(weekend=frozenset({5, 6})))
+    found = expand_all(_library(), *window("2027-01-01", "2027-12-31"), office)
+    days = {(a.campaign, a.activity): a.start for a in found.activities}
+    assert days["ngay-moi-truong-the-gioi", "ngay-05-06"] == dt.date(2027, 6, 5)
+    earth_hour = days["ngay-ky-niem-moi-truong", "gio-trai-dat"]
+    assert isinstance(earth_hour, dt.datetime)
+    assert earth_hour.replace(tzinfo=None) == dt.datetime(2027, 3, 27, 20, 30)
+    assert days["ngay-ky-niem-moi-truong", "ngay-dai-duong-the-gioi"] == dt.date(2027, 6, 8)
+    reminder = [m for m in found.messages if m.item == "nhac-truoc-7-ngay"]
+    assert [m.due.date() for m in reminder] == [dt.date(2027, 5, 29)]
