@@ -567,6 +567,8 @@ class Daemon:
     async def _escalate(self) -> None:
         """Overdue reports: one escalation each, into the outbox, then the engine looks."""
         assert self.db is not None
+        if self.storage is not None and self.storage.incident is not None:
+            return  # the database cannot be written: the storage retry says so, once
         config = self.config
         admins = [
             (name, admin_target(str(user)))

@@ -29,6 +29,7 @@ from campaigns.i18n import t
 from campaigns.ics import event_block
 from campaigns.timeexpr import instant
 from campaigns.units import UnitRegistry, split_names
+from scheduler import pausing
 from scheduler.feeds import block_marker, feed_event
 from scheduler.tables import (
     REMOVED,
@@ -148,26 +149,29 @@ def cancel_submitted(
         stop = [w.key for w in waiting if registry.address(w.channel, w.target) in mine]
         if not stop:
             continue
-        conn.execute(
+        done = conn.execute(
             update(D)
             .where(and_(D.c.key.in_(stop), D.c.state.in_(list(WAITING))))
             .values(state=State.CANCELLED, cancel_reason=SUBMITTED, next_attempt_at=None,
                     last_error=t("report_cancelled", unit=registry.label(row.unit)),
                     updated_at=now)
         )  # fmt: skip
-        cancelled += len(stop)
+        cancelled += done.rowcount  # a row claimed meanwhile is not cancelled
     return cancelled
 
 
 # -- submitting -----------------------------------------------------------------------------
 
 
-def _matching(conn: Connection, ref: str) -> list[Any]:
-    """The rows of a deadline named by its id or ``campaign:deadline``."""
+def _matching(conn: Connection, ref: str, hidden: frozenset[str] = frozenset()) -> list[Any]:
+    """The rows of a deadline named by its id or ``campaign:deadline``; none of a campaign in
+    ``hidden`` (a private one the asking chat is not allowed: as if it did not exist)."""
     campaign, _, deadline = ref.strip().rpartition(":")
     where = R.c.deadline == deadline
     if campaign:
         where = and_(where, R.c.campaign == campaign)
+    if hidden:
+        where = and_(where, R.c.campaign.notin_(list(hidden)))
     return list(conn.execute(select(R).where(where).order_by(R.c.due, R.c.unit)).all())
 
 
@@ -203,12 +207,13 @@ def submit(
     note: str,
     now: dt.datetime,
     registry: UnitRegistry,
+    hidden: frozenset[str] = frozenset(),
 ) -> Submitted:
     """Mark the report of the first unit in ``units`` that owes ``ref`` submitted, for its
     earliest occurrence not yet submitted (a late report is still owed), and stop its
     reminders; all in one transaction."""
     with db.begin() as conn:
-        rows = _matching(conn, ref)
+        rows = _matching(conn, ref, hidden)
         if not rows:
             raise ReportError("report_unknown", ref=ref)
         owed = [r for r in rows if r.unit in units]
@@ -263,9 +268,11 @@ def escalate(
                 ref=f"{row.campaign}:{row.deadline}",
             )
             message_key = f"{row.key}{ESCALATION}{row.unit}"
-            for channel, target in chats.values():
-                conn.execute(D.insert().values(**_delivery(message_key, row, channel, target,
-                                                           text, now)))  # fmt: skip
+            rows = [_delivery(message_key, row, channel, target, text, now)
+                    for channel, target in chats.values()]  # fmt: skip
+            for values in rows:
+                conn.execute(D.insert().values(**values))
+            pausing.hold_paused(conn, now, [values["key"] for values in rows])
             conn.execute(
                 update(R)
                 .where(and_(R.c.key == row.key, R.c.unit == row.unit))
@@ -292,10 +299,12 @@ def _delivery(
 # -- showing --------------------------------------------------------------------------------
 
 
-def status(db: Engine, ref: str, now: dt.datetime) -> tuple[Any, list[Line]]:
+def status(
+    db: Engine, ref: str, now: dt.datetime, hidden: frozenset[str] = frozenset()
+) -> tuple[Any, list[Line]]:
     """The latest occurrence of ``ref`` that is due (or the next one), and its table."""
     with db.connect() as conn:
-        rows = _matching(conn, ref)
+        rows = _matching(conn, ref, hidden)
     if not rows:
         raise ReportError("report_unknown", ref=ref)
     started = [r for r in rows if r.due <= now + dt.timedelta(days=1)]
@@ -315,15 +324,20 @@ def _line(row: Any, now: dt.datetime) -> Line:
 
 
 def table(
-    lines: Sequence[Line], registry: UnitRegistry, tz: ZoneInfo, lang: str | None = None
+    lines: Sequence[Line],
+    registry: UnitRegistry,
+    tz: ZoneInfo,
+    lang: str | None = None,
+    who: bool = True,
 ) -> list[str]:
-    """The table as text lines: one unit a line, with when, who and the note."""
+    """The table as text lines: one unit a line, with when, who and the note. ``who=False``
+    for a public calendar feed: who marked it (a chat user id, a login name) stays with staff."""
     out = []
     for line in lines:
         text = f"{_MARK[line.state]} {registry.label(line.unit)}: {t('report_' + line.state, lang)}"
         if line.at is not None:
             text += f" ({format_datetime(line.at.astimezone(tz), lang or 'vi')}"
-            text += f", {line.by})" if line.by else ")"
+            text += f", {line.by})" if line.by and who else ")"
         if line.note:
             text += f" — {line.note}"
         out.append(text)
@@ -346,7 +360,7 @@ def show_in_feed(conn: Connection, key: str, registry: UnitRegistry, now: dt.dat
     lines = [_line(r, now) for r in conn.execute(select(R).where(R.c.key == key)).all()]
     heading = t("report_table_title", "vi")
     base = row.description.split(heading, 1)[0].rstrip()
-    block = "\n".join([heading, *table(lines, registry, tz, "vi")])
+    block = "\n".join([heading, *table(lines, registry, tz, "vi", who=False)])
     description = f"{base}\n\n{block}" if base else block
     if description == row.description:
         return

@@ -66,7 +66,7 @@ def _fault(exc: BaseException) -> tuple[str, str] | None:
     while current is not None and id(current) not in seen:
         seen.add(id(current))
         source = getattr(current, "orig", None) or current
-        words = redact((str(source).splitlines() or [type(source).__name__])[0][:200])
+        words = redact((str(source).splitlines() or [type(source).__name__])[0])[:200]
         for kind, signs in _SIGNS:
             if any(sign in words.lower() for sign in signs):
                 return kind, words

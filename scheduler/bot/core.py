@@ -333,7 +333,8 @@ class CommandCore:
         note = " ".join(command.args[1:])
         by = f"{request.channel}:{request.user}"
         try:
-            done = reports.submit(self.db, command.args[0], units, by, note, self.clock(), registry)
+            done = reports.submit(self.db, command.args[0], units, by, note, self.clock(),
+                                  registry, self.hidden(request))  # fmt: skip
         except reports.ReportError as exc:
             return Reply([exc.text(lang)])
         code = "bot_nop_again" if done.again else "bot_nop_done"
@@ -351,7 +352,9 @@ class CommandCore:
         if len(command.args) != 1:
             return Reply([t("bot_baocao_usage", lang)])
         try:
-            row, lines = reports.status(self.db, command.args[0], self.clock())
+            row, lines = reports.status(
+                self.db, command.args[0], self.clock(), self.hidden(request)
+            )
         except reports.ReportError as exc:
             return Reply([exc.text(lang)])
         title = t("bot_baocao_title", lang, title=row.title, due=self._day(row.due, lang))

@@ -114,6 +114,7 @@ id = "nop-ban-kin-xyz"
 title = "Nộp bản kín XYZ"
 due = 2025-06-06
 lead = "{SECRET_UNIT}"
+units = ["{SECRET_UNIT}"]
 
 [[message]]
 id = "nhac-kin"

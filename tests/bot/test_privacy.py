@@ -33,6 +33,7 @@ ANSWERS = (
     f"/campaign {SECRET}", f"/campaign {SECRET[:-1]}", f"/campaign {SECRET.upper()}",
     f"/feed {SECRET}", "/feed", f"/subscribe {SECRET}", f"/subscribe {SECRET[:-2]}", "/help",
     "/unsubscribe", f"/unsubscribe {SECRET}", "/status",
+    "/baocao nop-ban-kin-xyz", f"/baocao {SECRET}:nop-ban-kin-xyz", "/nop nop-ban-kin-xyz",
 )  # fmt: skip
 
 

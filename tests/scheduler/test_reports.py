@@ -11,7 +11,7 @@ from sqlalchemy import Engine, select
 
 from campaigns.model import ChannelCatalog
 from campaigns.units import Unit, UnitRegistry
-from scheduler import reports
+from scheduler import pausing, reports
 from scheduler.sync import sync
 from scheduler.tables import Delivery, Occurrence, ReportStatus
 from tests.helpers import VN, campaign
@@ -113,6 +113,7 @@ def test_the_feed_event_shows_who_has_submitted(db: Engine) -> None:
         "✅ Tỉnh đoàn: đã nộp" in row.description and "⏳ Sở Tài chính: chưa nộp" in row.description
     )
     assert "Đã nộp: 1/2" in row.ics.replace("\r\n ", "")
+    assert "tg:7" not in row.description  # who marked it stays with staff, not public feeds
 
 
 def test_one_feed_per_unit_however_it_is_named(db: Engine) -> None:
@@ -186,3 +187,15 @@ def test_a_units_chat_named_three_ways_gets_each_message_once() -> None:
     assert [d.target for d in kept] == ["van-phong"] and len(dropped) == 2
     kept, _ = one_per_chat([to("chat:-1"), to("unit:so:-1")], addresses)
     assert [d.target for d in kept] == ["unit:so:-1"]
+
+
+def test_an_overdue_report_of_a_paused_campaign_is_held_not_sent(synced: Engine) -> None:
+    """Every path that makes a delivery pending holds it when its campaign is paused: the
+    escalation went out during a pause."""
+    db = synced
+    pausing.pause(db, "c", NOW)
+    after = dt.datetime(2026, 12, 11, 0, 0, 1, tzinfo=VN)
+    assert reports.escalate(db, after, REGISTRY, [("tg", "admin:9")], VN) == 2  # both units
+    with db.connect() as conn:
+        states = conn.execute(select(D.c.state).where(D.c.item == "bao-cao.overdue")).all()
+    assert states and {s.state for s in states} == {"held"}
