@@ -90,6 +90,18 @@ class UnitRegistry:
         unit = self.units.get(unit_id)
         return unit.label if unit is not None else unit_id
 
+    def name(self, unit_id: str) -> str:
+        """How calendars name the unit: its full name (a free-text unit is its own name)."""
+        unit = self.units.get(unit_id)
+        return (unit.name or unit.id) if unit is not None else unit_id
+
+    def names_of(self, written: str) -> str:
+        """Units as an event stores them (ids joined by ";") by their full names; free text,
+        with no registry, as written."""
+        if not self.units:
+            return written
+        return "; ".join(self.name(u) for u in split_names(written))
+
     def targets(self, unit_ids: Iterable[str]) -> tuple[tuple[str, str], ...]:
         """Every chat of the units, each once, in the order the units are named."""
         found = (tg for u in unit_ids if u in self.units for tg in self.units[u].targets)
@@ -109,6 +121,10 @@ class UnitRegistry:
         """The units a platform chat belongs to (a /nop from there speaks for them)."""
         return [u for u in self.units if (channel, chat) in self.chats([u])]
 
-    def digest_parts(self) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
-        """What expansion depends on (a unit's chats), for the campaigns' version digest."""
-        return sorted((u.id, u.targets) for u in self.units.values())
+    def digest_parts(self) -> list[tuple[str, str, tuple[tuple[str, str], ...]]]:
+        """What expansion and the stored feed events depend on (a unit's chats and its full
+        name), for the campaigns' version digest: a renamed unit re-renders its events."""
+        return sorted((u.id, u.name, u.targets) for u in self.units.values())
+
+
+NO_UNITS = UnitRegistry()  # free text only: units are shown as written

@@ -698,7 +698,7 @@ def export_ics(
     db = _open_store(cfg)
     refresh_store(cfg, db)
     kind, value = chosen[0] if chosen else ("all", "")
-    feeds = FeedStore(db, cfg.data.http.public_url.rstrip("/"))
+    feeds = FeedStore(db, cfg.data.http.public_url.rstrip("/"), units=cfg.units())
     found = feeds.lookup(FeedSelector(kind, value))
     if found is None:
         known = ", ".join(min(names) for names in feeds.names(kind).values())

@@ -218,6 +218,7 @@ class Daemon:
                 storage=self.storage.health,
                 hooks=self._webhook_bot,
                 base_url=http.public_url.rstrip("/"),
+                units=self.config.units(),
             )
             self.http = HttpServer(
                 create_app(state), http.host, http.port, http.header_timeout_seconds,

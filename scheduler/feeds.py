@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, and_, func, or_, select, true
 
 from campaigns.ics import FeedEvent, FeedInfo, event_block, render_blocks
-from campaigns.units import split_names
+from campaigns.units import NO_UNITS, UnitRegistry, split_names
 from scheduler.tables import CampaignVersion, Occurrence
 
 O = Occurrence.__table__  # type: ignore[attr-defined]  # noqa: E741
@@ -106,14 +106,22 @@ class FeedStore:
     ``privacy`` names the private campaigns: the all, unit and tag feeds leave them out, and a
     unit or tag that only they use has no feed. The CLI (a local operator) passes none and
     sees everything; a private campaign's own feed is guarded by its token in ``scheduler.http``.
+    ``registry`` gives the units' full names: events store a registry unit by its id, which
+    stays in URLs while calendars show the name.
     """
 
     def __init__(
-        self, db: Engine, base_url: str = "", cache_size: int = 64, privacy: Privacy = Privacy()
+        self,
+        db: Engine,
+        base_url: str = "",
+        cache_size: int = 64,
+        privacy: Privacy = Privacy(),
+        units: UnitRegistry = NO_UNITS,
     ) -> None:
         self.db = db
         self.base_url = base_url
         self.privacy = privacy
+        self.registry = units
         self._public_for: tuple[frozenset[str], Any] = (frozenset(), true())
         self._rendered: OrderedDict[tuple[str, str], bytes] = OrderedDict()
         self._gzipped: OrderedDict[tuple[str, str], bytes] = OrderedDict()
@@ -196,8 +204,9 @@ class FeedStore:
         return self.resolve(selector, campaigns) or selector
 
     def units(self) -> dict[str, str]:
-        """slug → unit name, over every lead and partner unit in the store."""
-        return {key: min(group) for key, group in self.names("unit").items()}
+        """slug → unit name (the registry's full name), over every lead and partner unit in
+        the store."""
+        return {key: self.registry.name(min(group)) for key, group in self.names("unit").items()}
 
     def _unit_names(self, campaigns: dict[str, Any]) -> set[str]:
         with self.db.connect() as conn:
@@ -288,7 +297,8 @@ class FeedStore:
         # joins them instead of rendering thousands of events through icalendar again
         rows = self._rows(selector, campaigns, now)
         blocks = [
-            stored_block(row) or event_block(feed_event(row, campaigns.get(row.campaign)))
+            stored_block(row)
+            or event_block(feed_event(row, campaigns.get(row.campaign), self.registry))
             for row in rows
         ]
         zones = {_timezone(campaigns.get(row.campaign)) for row in rows if not row.all_day}
@@ -319,9 +329,10 @@ class FeedStore:
             row = campaigns[written]
             name, description = f"loa: {row.title}", row.description
         elif selector.kind == "unit":
+            unit = self.registry.name(written)
             name, description = (
-                f"loa: {written}",
-                f"Các hoạt động do {written} chủ trì hoặc phối hợp",
+                f"loa: {unit}",
+                f"Các hoạt động do {unit} chủ trì hoặc phối hợp",
             )
         elif selector.kind == "tag":
             name, description = f"loa: #{written}", f"Các hoạt động gắn nhãn {written}"
@@ -365,8 +376,9 @@ def _timezone(campaign: Any) -> str:
     return str(campaign.timezone) if campaign is not None else "Asia/Ho_Chi_Minh"
 
 
-def feed_event(row: Any, campaign: Any) -> FeedEvent:
-    """An occurrence row (and its campaign's title, tags and time zone) as a feed event."""
+def feed_event(row: Any, campaign: Any, units: UnitRegistry = NO_UNITS) -> FeedEvent:
+    """An occurrence row (and its campaign's title, tags and time zone) as a feed event, its
+    units by their names in ``units``."""
     timezone = _timezone(campaign)
     tz = ZoneInfo(timezone)
     if row.all_day:
@@ -376,12 +388,12 @@ def feed_event(row: Any, campaign: Any) -> FeedEvent:
         )
     else:
         start, end = row.start, row.end
-    partners = [p for p in row.partners.split("\n") if p]
+    partners = [units.names_of(p) for p in row.partners.split("\n") if p]
     lines = []
     if campaign is not None:
         lines.append(f"Chiến dịch: {campaign.title}")
     if row.lead:
-        lines.append(f"Đơn vị chủ trì: {row.lead}")
+        lines.append(f"Đơn vị chủ trì: {units.names_of(row.lead)}")
     if partners:
         lines.append(f"Đơn vị phối hợp: {', '.join(partners)}")
     if row.description:

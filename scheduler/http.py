@@ -32,6 +32,7 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from campaigns.units import UnitRegistry
 from channels.inbound import Inbox, Update, WebhookRefused
 from channels.redact import redact
 from scheduler import outbox
@@ -63,6 +64,7 @@ class HttpState:
     storage: Callable[[], dict[str, str]] = lambda: {"state": "ok"}
     hooks: Callable[[str], WebhookTarget | None] = lambda name: None  # bots in webhook mode
     base_url: str = ""
+    units: UnitRegistry = field(default_factory=UnitRegistry)  # the units' names in feeds
 
 
 class WebhookTarget(Protocol):
@@ -133,7 +135,7 @@ def create_app(state: HttpState) -> Starlette:
     tokens = {canonical_path(path): token for path, token in state.feed_tokens.items()}
     # a campaign whose feed is private is private everywhere public: the all, unit and tag
     # feeds and the index leave it out; only its own feed, with the token, shows it
-    feeds = FeedStore(state.db, state.base_url, privacy=Privacy.of(tokens))
+    feeds = FeedStore(state.db, state.base_url, privacy=Privacy.of(tokens), units=state.units)
     tally = _Metrics()
 
     async def _errors(request: Request, exc: Exception) -> Response:
@@ -307,7 +309,8 @@ def _index_items(feeds: FeedStore) -> list[tuple[str, str]]:
         items.append((live[min(names)].title, f"campaign/{key}"))
     for kind, label in (("unit", "Đơn vị"), ("tag", "Nhãn")):
         for key, names in sorted(feeds.names(kind, campaigns).items()):
-            items.append((f"{label}: {', '.join(sorted(names))}", f"{kind}/{key}"))
+            shown = {feeds.registry.name(n) for n in names} if kind == "unit" else names
+            items.append((f"{label}: {', '.join(sorted(shown))}", f"{kind}/{key}"))
     return items
 
 

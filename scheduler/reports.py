@@ -371,6 +371,7 @@ def show_in_feed(conn: Connection, key: str, registry: UnitRegistry, now: dt.dat
         title=owner_row.title if owner_row is not None else "",
         tags=owner_row.tags if owner_row is not None else "",
     )
-    values["ics"] = event_block(feed_event(SimpleNamespace(**values), owner)).decode("utf-8")
+    event = feed_event(SimpleNamespace(**values), owner, registry)
+    values["ics"] = event_block(event).decode("utf-8")
     values["ics_of"] = block_marker(values["sequence"], row.status, now)
     conn.execute(update(O).where(O.c.key == key).values(**values))

@@ -45,7 +45,7 @@ from campaigns.ics import event_block
 from campaigns.loader import expansion_problem
 from campaigns.model import Campaign, ChannelCatalog
 from campaigns.timeexpr import instant
-from campaigns.units import UNIT_PREFIX
+from campaigns.units import NO_UNITS, UNIT_PREFIX, UnitRegistry, split_names
 from channels.registry import migrated_fact
 from scheduler import pausing, reports, subscriptions
 from scheduler.feeds import block_marker, feed_event
@@ -184,6 +184,7 @@ def _occurrence_row(
     tz: ZoneInfo,
     now: dt.datetime,
     campaign: Campaign | None = None,
+    units: UnitRegistry = NO_UNITS,
 ) -> dict[str, Any]:
     if isinstance(item, ActivityOccurrence):
         start = instant(item.start, tz)
@@ -214,7 +215,11 @@ def _occurrence_row(
     )
     # the campaign's own words are in every event (feeds show them): a rename is a change
     context = (campaign.title, campaign.description, campaign.tags) if campaign else ()
-    row["content_hash"] = _hash(*(row[k] for k in sorted(row) if k != "updated_at"), *context)
+    # and so are its registry units' names (nothing added without a registry: hashes stay)
+    named = [units.name(u) for u in (*split_names(item.lead), *item.partners) if u in units.units]
+    row["content_hash"] = _hash(
+        *(row[k] for k in sorted(row) if k != "updated_at"), *context, *named
+    )
     return row
 
 
@@ -331,8 +336,9 @@ def _sync_campaign(
     dispatches = with_subscribers(expansion.dispatches(), chats)
     _sync_deliveries(conn, campaign, dispatches, addresses, paused, start, end, now, report)
     _sync_occurrences(
-        conn, campaign, [*expansion.activities, *expansion.deadlines], tz, start, end, now, report
-    )
+        conn, campaign, [*expansion.activities, *expansion.deadlines], tz, start, end, now, report,
+        catalog.units,
+    )  # fmt: skip
     reports.record_owed(conn, campaign.id, expansion.owed, tz, catalog.units, now)
     values = {
         "digest": version_digest(campaign, catalog, chats),
@@ -473,6 +479,7 @@ def _sync_occurrences(
     end: dt.datetime,
     now: dt.datetime,
     report: SyncReport,
+    units: UnitRegistry,
 ) -> None:
     existing = {
         row.key: row
@@ -487,14 +494,14 @@ def _sync_occurrences(
         timezone=campaign.timezone, title=campaign.title, tags="\n".join(campaign.tags)
     )
     for item in items:
-        row = _occurrence_row(item, tz, now, campaign)
+        row = _occurrence_row(item, tz, now, campaign, units)
         seen.add(row["key"])
         old = existing.get(row["key"])
         if old is None:
-            conn.execute(O.insert().values(**_with_block(row, 0, owner)))
+            conn.execute(O.insert().values(**_with_block(row, 0, owner, units)))
             report.occurrences_changed += 1
         elif old.content_hash != row["content_hash"] or old.status != "confirmed":
-            values = _with_block(row, old.sequence + 1, owner)
+            values = _with_block(row, old.sequence + 1, owner, units)
             conn.execute(update(O).where(O.c.key == row["key"]).values(**values))
             report.occurrences_changed += 1
     gone = [
@@ -514,10 +521,12 @@ def _sync_occurrences(
         report.occurrences_changed += len(gone)
 
 
-def _with_block(row: dict[str, Any], sequence: int, owner: Any) -> dict[str, Any]:
+def _with_block(
+    row: dict[str, Any], sequence: int, owner: Any, units: UnitRegistry
+) -> dict[str, Any]:
     """The row with its serialised feed event, rendered once here rather than on every feed."""
     full = {**row, "sequence": sequence, "status": "confirmed"}
-    full["ics"] = event_block(feed_event(SimpleNamespace(**full), owner)).decode("utf-8")
+    full["ics"] = event_block(feed_event(SimpleNamespace(**full), owner, units)).decode("utf-8")
     full["ics_of"] = block_marker(sequence, "confirmed", full["updated_at"])
     return full
 

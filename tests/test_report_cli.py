@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import vobject
+
 from tests.test_cli import loa
 
 CONFIG = """timezone = "Asia/Ho_Chi_Minh"
@@ -116,3 +118,14 @@ def test_registry_mistakes_are_reported_with_their_line(tmp_path: Path) -> None:
     assert "config.toml:24: units.trung.chats[1]: nhóm chat 'zalo:abc' không hợp lệ" in (
         checked.stderr
     )
+
+
+def test_export_ics_of_a_unit_names_it_as_the_registry_does(tmp_path: Path) -> None:
+    root = office(tmp_path)
+    done = loa("export-ics", "-o", "so.ics", "--unit", "so-nnmt", cwd=root)
+    assert done.returncode == 0, done.stderr
+    feed = vobject.readOne((root / "so.ics").read_text("utf-8"), validate=True)
+    assert feed.contents["x-wr-calname"][0].value == "loa: Sở Nông nghiệp và Môi trường"
+    description = feed.vevent.description.value
+    assert "Đơn vị chủ trì: Sở Nông nghiệp và Môi trường" in description
+    assert "so-nnmt" not in description

@@ -23,7 +23,7 @@ from scheduler.campaign_set import load_campaigns
 from scheduler.config import load_config
 from scheduler.db import migrate, open_engine
 from scheduler.sync import sync
-from tests.helpers import window
+from tests.helpers import VN, campaign, window
 from tests.test_cli import loa
 
 ANY_CONFIGS = [
@@ -39,7 +39,6 @@ def test_library_validates_with_any_config(catalog: ChannelCatalog) -> None:
     assert {c.id for c in result.campaigns} >= {
         "ngay-moi-truong-the-gioi",
         "thang-hanh-dong-vi-moi-truong",
-        "thang-hanh-dong-vi-moi-truong-2024",
         "bao-cao-chi-so-xanh-pgi",
         "chuyen-doi-xanh-truyen-thong",
         "ngay-ky-niem-moi-truong",
@@ -119,10 +118,7 @@ def test_a_list_of_ids_gives_those_campaigns_alone(tmp_path: Path) -> None:
 
 def test_true_gives_the_general_campaigns_and_false_none(tmp_path: Path) -> None:
     general = _load(_office(tmp_path / "a", "true"))
-    assert {c.id for c in general.campaigns} == {
-        *GENERAL,
-        "thang-hanh-dong-vi-moi-truong-2024",  # comes with the action month
-    }
+    assert {c.id for c in general.campaigns} == set(GENERAL)
     assert "bao-cao-chi-so-xanh-pgi" not in GENERAL  # Sở Tư pháp's own plan
     assert "chuyen-doi-xanh-truyen-thong" not in GENERAL  # the Party bodies' reports
     assert "ngay-ky-niem-moi-truong" not in GENERAL  # optional
@@ -283,6 +279,38 @@ def test_plan_for_2024_shows_the_action_month_from_5_june(tmp_path: Path) -> Non
     assert "25/05/2024" not in planned.stdout
     later = loa("plan", "--from", "2025-05-01", "--to", "2025-07-31", cwd=tmp_path)
     assert "Chủ Nhật, 25/05/2025 – Thứ Hai, 30/06/2025 · hoạt động" in later.stdout
+
+
+MONTH = "thang-hanh-dong-vi-moi-truong"
+
+
+def _month_of_action(year: int, text: str) -> list[str]:
+    """What the action month campaign plans in ``year``: every activity and message, in full."""
+    month = campaign(text, ANY_CONFIGS[1])
+    found = expand_all([month], *window(f"{year}-01-01", f"{year}-12-31"), ANY_CONFIGS[1])
+    return sorted([repr(a) for a in found.activities] + [repr(d) for d in found.dispatches()])
+
+
+def test_the_2024_action_month_is_a_date_of_the_general_campaign() -> None:
+    """The 2024 plan's dates (05/6 – 30/6/2024) are a by_year date of the one campaign, not a
+    second campaign; every activity and message moves with the month's start."""
+    assert not list(LIBRARY.glob(f"{MONTH}-*.toml"))
+    found = expand_all(_library(), *window("2024-01-01", "2024-12-31"), ANY_CONFIGS[1])
+    month = [a for a in found.activities if a.activity == "thang-hanh-dong"]
+    assert [(a.campaign, a.key, a.start, a.end) for a in month] == [
+        (MONTH, f"{MONTH}:thang-hanh-dong:2024", dt.date(2024, 6, 5), dt.date(2024, 6, 30))
+    ]
+    launch = next(a for a in found.activities if a.activity == "le-phat-dong")
+    assert launch.start == dt.datetime(2024, 6, 5, 7, 30, tzinfo=VN)
+
+
+@pytest.mark.parametrize("year", [2025, 2026, 2027])
+def test_the_2024_dates_leave_later_years_as_they_were(year: int) -> None:
+    text = (LIBRARY / f"{MONTH}.toml").read_text(encoding="utf-8")
+    general = "\n".join(line for line in text.splitlines() if not line.startswith("by_year."))
+    general = general.replace('years = "2024-"', 'years = "2025-"')
+    assert general != text
+    assert _month_of_action(year, text) == _month_of_action(year, general)
 
 
 def _toml(value: object) -> str:
