@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Boolean, Engine, Row, and_, bindparam, func, or_, select, update
 
+from campaigns.expand import Dispatch
 from campaigns.i18n import t
 from campaigns.model import ChannelCatalog
 from channels.redact import redact
@@ -574,6 +575,41 @@ def add_manual(
             )
         )  # fmt: skip
     return key
+
+
+def delivery_row(
+    d: Dispatch,
+    grace: dt.timedelta,
+    now: dt.datetime,
+    paused: bool = False,
+    content_hash: str = "",
+) -> dict[str, Any]:
+    """A new outbox row for one dispatch: waiting (held if its campaign is paused), or failed
+    at once when its text could not be rendered. Sync and report escalations both add rows
+    through it, so a new column is filled in one place."""
+    waiting = State.HELD if paused else State.PENDING
+    return {
+        "key": d.key,
+        "message_key": d.message_key,
+        "campaign": d.campaign,
+        "item": d.item,
+        "occurrence": d.occurrence,
+        "channel": d.channel,
+        "target": d.target,
+        "due": d.due,
+        "text": d.text,
+        "image": d.image,
+        "content_hash": content_hash,
+        "state": State.FAILED if d.error else waiting,
+        "attempts": 0,
+        "next_attempt_at": None if d.error else d.due,
+        "last_error": d.error,
+        "grace_seconds": int(grace.total_seconds()),
+        "possible_duplicate": False,
+        "cancel_reason": "",
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 class Memory:

@@ -24,12 +24,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine, and_, select, update
 
 from campaigns.dates import format_date, format_datetime
-from campaigns.expand import DeadlineOccurrence, delivery_key
+from campaigns.expand import DeadlineOccurrence, Dispatch, delivery_key
 from campaigns.i18n import t
 from campaigns.ics import event_block
 from campaigns.timeexpr import instant
 from campaigns.units import UnitRegistry, split_names
-from scheduler import pausing
+from scheduler import outbox, pausing
 from scheduler.feeds import block_marker, feed_event
 from scheduler.tables import (
     REMOVED,
@@ -47,6 +47,7 @@ V = CampaignVersion.__table__  # type: ignore[attr-defined]
 
 SUBMITTED = "submitted"  # cancel_reason of a reminder a unit no longer needs
 ESCALATION = "!overdue:"  # in the key of an escalation: sync leaves these deliveries alone
+ESCALATION_GRACE = dt.timedelta(hours=1)  # sent late after downtime within this, then missed
 WAITING = (State.PENDING, State.RETRYING, State.HELD)
 
 
@@ -268,8 +269,24 @@ def escalate(
                 ref=f"{row.campaign}:{row.deadline}",
             )
             message_key = f"{row.key}{ESCALATION}{row.unit}"
-            rows = [_delivery(message_key, row, channel, target, text, now)
-                    for channel, target in chats.values()]  # fmt: skip
+            rows = [
+                outbox.delivery_row(
+                    Dispatch(
+                        key=delivery_key(message_key, channel, target),
+                        message_key=message_key,
+                        campaign=row.campaign,
+                        item=f"{row.deadline}.overdue",
+                        occurrence=row.occurrence,
+                        channel=channel,
+                        target=target,
+                        due=now,
+                        text=text,
+                    ),
+                    ESCALATION_GRACE,
+                    now,
+                )
+                for channel, target in chats.values()
+            ]
             for values in rows:
                 conn.execute(D.insert().values(**values))
             pausing.hold_paused(conn, now, [values["key"] for values in rows])
@@ -281,19 +298,6 @@ def escalate(
         for key in {row.key for row in due}:
             show_in_feed(conn, key, registry, now)
     return len(due)
-
-
-def _delivery(
-    message_key: str, row: Any, channel: str, target: str, text: str, now: dt.datetime
-) -> dict[str, Any]:
-    return {
-        "key": delivery_key(message_key, channel, target), "message_key": message_key,
-        "campaign": row.campaign, "item": f"{row.deadline}.overdue", "occurrence": row.occurrence,
-        "channel": channel, "target": target, "due": now, "text": text, "image": "",
-        "content_hash": "", "state": State.PENDING, "attempts": 0, "next_attempt_at": now,
-        "last_error": "", "grace_seconds": 3600, "possible_duplicate": False,
-        "cancel_reason": "", "created_at": now, "updated_at": now,
-    }  # fmt: skip
 
 
 # -- showing --------------------------------------------------------------------------------

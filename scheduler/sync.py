@@ -47,7 +47,7 @@ from campaigns.model import Campaign, ChannelCatalog
 from campaigns.timeexpr import instant
 from campaigns.units import NO_UNITS, UNIT_PREFIX, UnitRegistry, split_names
 from channels.registry import migrated_fact
-from scheduler import pausing, reports, subscriptions
+from scheduler import outbox, pausing, reports, subscriptions
 from scheduler.feeds import block_marker, feed_event
 from scheduler.subscriptions import (
     CHAT_PREFIX,
@@ -226,29 +226,8 @@ def _occurrence_row(
 def _delivery_row(
     d: Dispatch, grace: dt.timedelta, now: dt.datetime, paused: bool = False
 ) -> dict[str, Any]:
-    waiting = State.HELD if paused else State.PENDING
-    return {
-        "key": d.key,
-        "message_key": d.message_key,
-        "campaign": d.campaign,
-        "item": d.item,
-        "occurrence": d.occurrence,
-        "channel": d.channel,
-        "target": d.target,
-        "due": d.due,
-        "text": d.text,
-        "image": d.image,
-        "content_hash": _hash(d.due.isoformat(), d.text, d.error, d.image),
-        "state": State.FAILED if d.error else waiting,
-        "attempts": 0,
-        "next_attempt_at": None if d.error else d.due,
-        "last_error": d.error,
-        "grace_seconds": int(grace.total_seconds()),
-        "possible_duplicate": False,
-        "cancel_reason": "",
-        "created_at": now,
-        "updated_at": now,
-    }
+    content = _hash(d.due.isoformat(), d.text, d.error, d.image)  # an edit changes it
+    return outbox.delivery_row(d, grace, now, paused, content_hash=content)
 
 
 def sync(
