@@ -121,7 +121,7 @@ TZ = ZoneInfo(TIMEZONE)
 TARGETS = 5
 DAYS = 400  # daily occurrences per campaign (COUNT of the RRULE), within the 400-day horizon
 BURST_MESSAGES = 100  # messages per burst campaign, all due at the same instant
-LOA = [sys.executable, "-c", "from scheduler.cli import main; main()"]
+LOA = [sys.executable, "-c", "from scheduler.cli.commands import main; main()"]
 READY = "loa đang chạy"
 NO_HTTP = "config-nohttp.toml"  # the same office with [http] enabled = false
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -362,7 +362,7 @@ class DispatchProfile:
         self.saved: dict[str, Any] = {}
 
     def patch(self) -> None:
-        from scheduler import outbox
+        from scheduler.store import outbox
 
         for name in ("claim_due", "record"):
             original = getattr(outbox, name)
@@ -370,7 +370,7 @@ class DispatchProfile:
             setattr(outbox, name, self._wrap(name, original))
 
     def unpatch(self) -> None:
-        from scheduler import outbox
+        from scheduler.store import outbox
 
         for name, original in self.saved.items():
             setattr(outbox, name, original)
@@ -395,8 +395,8 @@ def loa_dispatch_once(
 ) -> tuple[float, int]:  # fmt: skip
     """Seconds for one DispatchEngine.run_due over the burst, on a fresh copy of the database."""
     from scheduler.config import load_config
-    from scheduler.db import open_engine
-    from scheduler.engine import DispatchEngine
+    from scheduler.engine.dispatch import DispatchEngine
+    from scheduler.store.db import open_engine
 
     sqlite_copy(db_template, db_run)
     config = load_config(config_path)
@@ -897,7 +897,7 @@ def run_all(
     )
     from scheduler.campaign_set import load_campaigns
     from scheduler.config import load_config
-    from scheduler.db import migrate, open_engine
+    from scheduler.store.db import migrate, open_engine
     from scheduler.sync import sync
 
     burst_config = load_config(office / "config-burst.toml")
@@ -1161,8 +1161,9 @@ if PROFILE_TO:
     import cProfile
     prof = cProfile.Profile()
     prof.enable()
-from scheduler import cli, daemon
-mark("imports (scheduler.cli and all it pulls in)")
+from scheduler.cli import commands as cli
+from scheduler.engine import daemon
+mark("imports (scheduler.cli.commands and all it pulls in)")
 def wrap(owner, name, label, after=None):
     orig = getattr(owner, name)
     if asyncio.iscoroutinefunction(orig):
@@ -1222,7 +1223,7 @@ def startup_breakdown(office: Path, work: Path) -> None:
         "open('/proc/self/status').read()).group(1))"
     )
     for name, imports in (
-        ("loa (scheduler.cli)", "import scheduler.cli"),
+        ("loa (scheduler.cli.commands)", "import scheduler.cli.commands"),
         ("naive (apscheduler + SQLAlchemyJobStore)",
          "import apscheduler.schedulers.asyncio, apscheduler.jobstores.sqlalchemy"),
         ("sqlalchemy alone", "import sqlalchemy"),
@@ -1235,7 +1236,7 @@ def startup_breakdown(office: Path, work: Path) -> None:
         print(f"  import cost, {name:42} {float(out[0]):.3f} s, RSS {int(out[1]) / 1024:.1f} MB")
 
     timing = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", "import scheduler.cli"], cwd=office,
+        [sys.executable, "-X", "importtime", "-c", "import scheduler.cli.commands"], cwd=office,
         capture_output=True, text=True, check=True,
     ).stderr  # fmt: skip
     by_package: dict[str, float] = {}
@@ -1247,7 +1248,7 @@ def startup_breakdown(office: Path, work: Path) -> None:
         by_package[root] = by_package.get(root, 0.0) + int(self_us) / 1e6
     ranked = sorted(by_package.items(), key=lambda kv: -kv[1])[:10]
     total = sum(by_package.values())
-    print(f"  imports of scheduler.cli by top-level package (self time, -X importtime, total "
+    print(f"  imports of scheduler.cli.commands by top-level package (self time, -X importtime, total "
           f"{total:.2f} s incl. its overhead):")  # fmt: skip
     print("    " + ", ".join(f"{name} {sec:.3f}" for name, sec in ranked))
 

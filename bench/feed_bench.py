@@ -9,7 +9,7 @@ What is measured
 ----------------
 1. Rendering, in this process, side by side. 10,000 FeedEvents are built the way the daemon
    builds them (rows like the occurrence table's, turned into FeedEvents by
-   ``scheduler.feeds.feed_event``): Vietnamese titles, descriptions naming the campaign and the
+   ``scheduler.http.feeds.feed_event``): Vietnamese titles, descriptions naming the campaign and the
    lead and partner units, locations, categories from item and campaign tags, a mix of all-day
    (single and multi-day) and timed events, deadlines with a one-day alarm, some timed
    activities with a one-hour alarm, a few cancelled events, some with a URL. Each round runs,
@@ -87,7 +87,7 @@ from campaigns.ics import (  # noqa: E402
     render_plain,
     timezone_block,
 )
-from scheduler.feeds import FeedSelector, FeedStore, feed_event  # noqa: E402
+from scheduler.http.feeds import FeedSelector, FeedStore, feed_event  # noqa: E402
 
 TIMEZONE = "Asia/Ho_Chi_Minh"
 TZ = ZoneInfo(TIMEZONE)
@@ -175,7 +175,7 @@ DESCRIPTIONS = [
 
 
 def make_events(count: int, today: dt.date) -> list[FeedEvent]:
-    """FeedEvents as the daemon makes them from occurrence rows (scheduler.feeds.feed_event)."""
+    """FeedEvents as the daemon makes them from occurrence rows (scheduler.http.feeds.feed_event)."""
     per_campaign = 50
     campaigns = [
         SimpleNamespace(
@@ -683,8 +683,8 @@ def bench_http(quick: bool) -> list[tuple[str, bool]]:
 
 FRESH = """
 import time
-from scheduler.db import open_engine
-from scheduler.feeds import FeedSelector, FeedStore
+from scheduler.store.db import open_engine
+from scheduler.http.feeds import FeedSelector, FeedStore
 store = FeedStore(open_engine("sqlite:///{db}"))
 selector = FeedSelector("all")
 version = store.version(selector)
@@ -706,7 +706,7 @@ def fresh_render(db_path: Path) -> tuple[float, int]:
 
 def breakdown(db_path: Path) -> list[tuple[str, bool]]:
     """The same feed through FeedStore in this process: where a request's time goes."""
-    from scheduler.db import open_engine
+    from scheduler.store.db import open_engine
 
     engine = open_engine(f"sqlite:///{db_path}")
     selector = FeedSelector("all")

@@ -20,7 +20,7 @@ What is measured
    sent to all 50 private chats, all due at the same instant) are sent two ways:
    (a) in-process: the campaign file is synced (``scheduler.sync.sync``) into a template SQLite
        outbox; each repeat takes a fresh copy, builds the outlets as the daemon does
-       (``scheduler.outlets.build_outlets``: TelegramChannel and the shared RateLimiter) and a
+       (``scheduler.engine.outlets.build_outlets``: TelegramChannel and the shared RateLimiter) and a
        DispatchEngine (defaults and batch size as in the daemon, clock fixed 1 s after the due
        time), opens the bot (getMe) outside the timing, then times ``run_due()``:
        messages/s = N / wall time; median of 3. The fake runs in a process of its own (this
@@ -237,7 +237,7 @@ def build_template(office: Office, n_chats: int, per_chat: int) -> tuple[Path, d
     """The campaign synced into a SQLite outbox (the template each repeat copies)."""
     from scheduler.campaign_set import load_campaigns
     from scheduler.config import load_config
-    from scheduler.db import migrate, open_engine
+    from scheduler.store.db import migrate, open_engine
     from scheduler.sync import sync
 
     now = dt.datetime.now(dt.UTC)
@@ -264,9 +264,9 @@ def in_process_once(
 ) -> dict[str, float]:  # fmt: skip
     """One ``run_due`` over a fresh copy of the template: seconds, messages/s, CPU seconds."""
     from scheduler.config import load_config
-    from scheduler.db import open_engine
-    from scheduler.engine import DispatchEngine
-    from scheduler.outlets import build_outlets
+    from scheduler.engine.dispatch import DispatchEngine
+    from scheduler.engine.outlets import build_outlets
+    from scheduler.store.db import open_engine
 
     run_db = template.with_name(f"run-{tag}.db")
     sqlite_copy(template, run_db)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from channels.redact import redact
-from scheduler.tables import AuditEntry
+from scheduler.store.tables import AuditEntry
 
 A = AuditEntry.__table__  # type: ignore[attr-defined]
 

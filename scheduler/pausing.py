@@ -15,7 +15,14 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, and_, select, update
 
 from campaigns.i18n import t
-from scheduler.tables import ACTIVE_STATES, REMOVED, CampaignVersion, Delivery, State, still_active
+from scheduler.store.tables import (
+    ACTIVE_STATES,
+    REMOVED,
+    CampaignVersion,
+    Delivery,
+    State,
+    still_active,
+)
 
 D = Delivery.__table__  # type: ignore[attr-defined]
 V = CampaignVersion.__table__  # type: ignore[attr-defined]

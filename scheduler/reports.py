@@ -29,9 +29,10 @@ from campaigns.i18n import t
 from campaigns.ics import event_block
 from campaigns.timeexpr import instant
 from campaigns.units import UnitRegistry, split_names
-from scheduler import outbox, pausing
-from scheduler.feeds import block_marker, feed_event
-from scheduler.tables import (
+from scheduler import pausing
+from scheduler.http.feeds import block_marker, feed_event
+from scheduler.store import outbox
+from scheduler.store.tables import (
     REMOVED,
     CampaignVersion,
     Delivery,

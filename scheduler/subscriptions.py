@@ -30,8 +30,15 @@ from sqlalchemy import (
 )
 
 from campaigns.expand import delivery_key
-from scheduler.db import upsert
-from scheduler.tables import ACTIVE_STATES, CampaignVersion, Chat, Delivery, State, Subscription
+from scheduler.store.db import upsert
+from scheduler.store.tables import (
+    ACTIVE_STATES,
+    CampaignVersion,
+    Chat,
+    Delivery,
+    State,
+    Subscription,
+)
 
 S = Subscription.__table__  # type: ignore[attr-defined]
 C = Chat.__table__  # type: ignore[attr-defined]

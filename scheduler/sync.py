@@ -47,8 +47,10 @@ from campaigns.model import Campaign, ChannelCatalog
 from campaigns.timeexpr import instant
 from campaigns.units import NO_UNITS, UNIT_PREFIX, UnitRegistry, split_names
 from channels.registry import migrated_fact
-from scheduler import outbox, pausing, reports, subscriptions
-from scheduler.feeds import block_marker, feed_event
+from scheduler import pausing, reports, subscriptions
+from scheduler.http.feeds import block_marker, feed_event
+from scheduler.store import outbox
+from scheduler.store.tables import REMOVED, CampaignVersion, Delivery, Meta, Occurrence, State
 from scheduler.subscriptions import (
     CHAT_PREFIX,
     DUPLICATE,
@@ -57,7 +59,6 @@ from scheduler.subscriptions import (
     address_of,
     chat_target,
 )
-from scheduler.tables import REMOVED, CampaignVersion, Delivery, Meta, Occurrence, State
 
 D = Delivery.__table__  # type: ignore[attr-defined]
 O = Occurrence.__table__  # type: ignore[attr-defined]  # noqa: E741

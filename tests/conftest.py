@@ -2,7 +2,7 @@
 
 The store tests run the same cases on SQLite and on PostgreSQL (``store_url`` and the ``db``
 fixtures that build on it), as APScheduler 4 runs its data-store tests over every backend.
-The server is started once per session from Debian's packages (``tests/services/postgres.sh``
+The server is started once per session from Debian's packages (``tests/services/setup.sh``
 installs them), in a temporary folder, on a free port of 127.0.0.1, as a user other than root
 (PostgreSQL refuses to run as root). Each test gets a database of its own, copied from a
 template that is migrated once. Without PostgreSQL the PostgreSQL cases are skipped with the
@@ -49,7 +49,7 @@ def _bin_dir() -> Path:
     if not found[-1]:
         raise PostgresUnavailable(
             f"PostgreSQL is not installed{f' in {chosen}' if chosen else ''}: run "
-            "`bash tests/services/postgres.sh` as root (or `sudo apt-get install -y postgresql`)"
+            "`bash tests/services/setup.sh` as root (or `sudo apt-get install -y postgresql`)"
         )
     return Path(found[-1]).parent
 
@@ -144,7 +144,7 @@ def postgres() -> Iterator[PostgresServer]:
     try:
         server = PostgresServer()
         server.start()
-        from scheduler.db import migrate, open_engine
+        from scheduler.store.db import migrate, open_engine
 
         server.admin(f"create database {TEMPLATE} template template0")
         engine = open_engine(server.url(TEMPLATE))
@@ -171,7 +171,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 def store_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The URL of a new database migrated to head, on each backend in turn."""
     if backend == "sqlite":
-        from scheduler.db import migrate, open_engine
+        from scheduler.store.db import migrate, open_engine
 
         url = f"sqlite:///{tmp_path / 'loa.db'}"
         engine = open_engine(url)
@@ -194,7 +194,7 @@ def empty_store_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path
 @pytest.fixture
 def db(store_url: str) -> Iterator[Engine]:
     """The store, migrated to head, on SQLite and on PostgreSQL in turn."""
-    from scheduler.db import open_engine
+    from scheduler.store.db import open_engine
 
     engine = open_engine(store_url)
     yield engine

@@ -14,7 +14,7 @@ import pytest
 from campaigns.i18n import t
 
 ROOT = Path(__file__).resolve().parent.parent
-LOA = [sys.executable, "-c", "from scheduler.cli import main; main()"]
+LOA = [sys.executable, "-c", "from scheduler.cli.commands import main; main()"]
 
 
 def loa(*args: str, cwd: Path = ROOT, lang: str | None = "vi") -> subprocess.CompletedProcess[str]:
@@ -215,7 +215,7 @@ def test_init_without_shipped_docs_points_to_the_help(
 ) -> None:
     from typer.testing import CliRunner
 
-    from scheduler import cli
+    from scheduler.cli import commands as cli
 
     monkeypatch.setattr(cli, "DOCS", tmp_path / "not-shipped")
     office = tmp_path / "so-tnmt"
@@ -229,7 +229,7 @@ def test_init_without_shipped_docs_points_to_the_help(
 
 def command_paths() -> list[list[str]]:
     """Every command and command group of loa, as typed after ``loa``."""
-    from scheduler.cli import app
+    from scheduler.cli.commands import app
 
     def name(info: Any) -> str:
         return str(info.name or info.callback.__name__.replace("_", "-"))
@@ -322,7 +322,7 @@ def test_every_help_speaks_the_language(tmp_path: Path, lang: str) -> None:
 def test_tables_show_states_and_audit_results_in_vietnamese(tmp_path: Path) -> None:
     from scheduler import audit
     from scheduler.config import load_config
-    from scheduler.db import open_engine
+    from scheduler.store.db import open_engine
 
     office = tmp_path / "so-tnmt"
     loa("init", str(office))
@@ -398,7 +398,7 @@ def test_audit_is_readable_at_80_columns(tmp_path: Path) -> None:
     no room for the detail: each entry is then a few lines, nothing cut."""
     from scheduler import audit
     from scheduler.config import load_config
-    from scheduler.db import open_engine
+    from scheduler.store.db import open_engine
 
     office = tmp_path / "so-tnmt"
     loa("init", str(office))

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from campaigns.model import ChannelCatalog
-from scheduler.cli import app
+from scheduler.cli.commands import app
 from scheduler.config import ConfigFile, load_config
 from tests.helpers import CATALOG, HEAD, campaign
 
@@ -345,7 +345,7 @@ def systemd_unit() -> configparser.ConfigParser:
 
 
 def test_the_service_runs_the_daemon_where_it_can_write() -> None:
-    from scheduler import daemon
+    from scheduler.engine import daemon
 
     service = systemd_unit()["Service"]
     program, command, *options = shlex.split(service["ExecStart"])
@@ -408,16 +408,16 @@ def test_the_environment_file_holds_variables_the_config_names() -> None:
 
 @pytest.mark.skipif(shutil.which("sqlite3") is None, reason="the sqlite3 command is not installed")
 def test_the_backup_commands_copy_a_database_in_use(tmp_path: Path) -> None:
-    from scheduler import outbox
-    from scheduler.db import HEAD as SCHEMA
-    from scheduler.db import migrate, open_engine
+    from scheduler.store import meta
+    from scheduler.store.db import HEAD as SCHEMA
+    from scheduler.store.db import migrate, open_engine
 
     office = tmp_path / "srv" / "loa"
     (office / "data").mkdir(parents=True)
     (office / "backup").mkdir()
     engine = open_engine(f"sqlite:///{office / 'data' / 'loa.db'}")
     migrate(engine)
-    outbox.set_meta(engine, "written-just-now", "yes")  # still in the WAL: the engine is open
+    meta.set_meta(engine, "written-just-now", "yes")  # still in the WAL: the engine is open
     shutil.copy(office / "data" / "loa.db", tmp_path / "cp.db")  # what the page warns against
     assert written_just_now(tmp_path / "cp.db") is None
     commands = [

@@ -14,8 +14,8 @@ import datetime as dt
 from sqlalchemy import Connection, Engine, and_, delete, select
 
 from channels.inbound import Update
-from scheduler.db import upsert
-from scheduler.tables import AnsweredUpdate
+from scheduler.store.db import upsert
+from scheduler.store.tables import AnsweredUpdate
 
 A = AnsweredUpdate.__table__  # type: ignore[attr-defined]
 KEEP = dt.timedelta(days=2)

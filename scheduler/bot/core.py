@@ -21,11 +21,12 @@ from sqlalchemy import Engine
 from campaigns.dates import format_date, format_datetime
 from campaigns.i18n import LANGUAGES, named, t
 from campaigns.model import ChannelCatalog
-from scheduler import audit, outbox, pausing, reports, subscriptions
+from scheduler import audit, pausing, reports, subscriptions
 from scheduler.bot import queries
 from scheduler.bot.paging import paginate
 from scheduler.bot.parse import Command, for_other_bot, parse_command
-from scheduler.feeds import Privacy, feed_path
+from scheduler.http.feeds import Privacy, feed_path
+from scheduler.store import outbox
 
 DEFAULT_COUNT = 10
 MAX_COUNT = 500

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, func, or_, select
 
 from campaigns.units import split_names
-from scheduler.tables import REMOVED, CampaignVersion, Occurrence
+from scheduler.store.tables import REMOVED, CampaignVersion, Occurrence
 
 O = Occurrence.__table__  # type: ignore[attr-defined]  # noqa: E741
 V = CampaignVersion.__table__  # type: ignore[attr-defined]

@@ -27,11 +27,12 @@ from channels.errors import AuthError, ChannelError, RecipientGone, TransientErr
 from channels.inbound import BotCommand, Inbox, Update
 from channels.limits import RateLimiter
 from channels.redact import redact
-from scheduler import outbox, subscriptions
+from scheduler import subscriptions
 from scheduler.bot import answered
 from scheduler.bot.core import USER_COMMANDS, CommandCore, Reply, Request
+from scheduler.store import meta
+from scheduler.store.tables import Meta
 from scheduler.subscriptions import chat_target
-from scheduler.tables import Meta
 
 log = logging.getLogger("loa.bot")
 
@@ -136,7 +137,7 @@ class BotRunner:
 
     def _save_health(self) -> None:
         try:
-            outbox.set_meta(self.db, HEALTH_FACT + self.name, self.health.as_json())
+            meta.set_meta(self.db, HEALTH_FACT + self.name, self.health.as_json())
         except Exception:
             log.exception("could not record the bot's health", extra={"bot": self.name})
 
@@ -195,7 +196,7 @@ class BotRunner:
         return wait * (0.5 + self._rng.random() / 2)
 
     def _offset(self) -> int | None:
-        stored = outbox.get_meta(self.db, OFFSET_FACT + self.name)
+        stored = meta.get_meta(self.db, OFFSET_FACT + self.name)
         return int(stored) + 1 if stored and stored.lstrip("-").isdigit() else None
 
     # -- one update ----------------------------------------------------------------------
@@ -219,7 +220,7 @@ class BotRunner:
 
     def _remember(self, update: Update, key: str) -> None:
         if update.id is not None and self.mode == "polling":
-            outbox.set_meta(self.db, OFFSET_FACT + self.name, str(update.id))
+            meta.set_meta(self.db, OFFSET_FACT + self.name, str(update.id))
         if key:
             prune = self.health.handled % answered.PRUNE_EVERY == 0
             answered.record(self.db, self.name, key, self.clock(), prune)

@@ -18,8 +18,8 @@ from campaigns.loader import LIBRARY, load_paths, parse_document
 from campaigns.model import Campaign, ChannelCatalog
 from channels.split import utf16_length
 from scheduler.bot.core import BotSettings, CommandCore, Reply, Request
+from scheduler.store.tables import AuditEntry, Chat, Delivery, Subscription
 from scheduler.sync import sync
-from scheduler.tables import AuditEntry, Chat, Delivery, Subscription
 
 D = Delivery.__table__  # type: ignore[attr-defined]
 S = Subscription.__table__  # type: ignore[attr-defined]

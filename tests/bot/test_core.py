@@ -11,7 +11,7 @@ from campaigns.i18n import CATALOG as TEXTS
 from channels.split import utf16_length
 from scheduler.bot import core as core_module
 from scheduler.bot.core import ADMIN_COMMANDS, USER_COMMANDS
-from scheduler.tables import State
+from scheduler.store.tables import State
 from tests.bot.conftest import (
     ADMIN,
     ADMIN_GROUP,
@@ -856,7 +856,7 @@ def test_retry_refuses_a_delivery_that_can_never_be_sent_and_says_why(
     refuses it, under the rule ``loa retry`` follows, instead of queueing it to fail again. It
     answered with the CLI's sentence ("… ví dụ loa send tg:nhom-vp"), odd in a chat: the chat
     says why in its own words and that the operator must fix the configuration."""
-    from scheduler import outbox
+    from scheduler.store import outbox
 
     key = outbox.add_manual(bot.db, channel, target, "Thử nghiệm", NOW)
     with bot.db.begin() as conn:

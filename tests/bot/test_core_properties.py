@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 from channels.split import utf16_length
 from scheduler.bot.core import ADMIN_COMMANDS, USER_COMMANDS
 from scheduler.bot.paging import LABEL_ROOM
-from scheduler.db import migrate, open_engine
+from scheduler.store.db import migrate, open_engine
 from tests.bot.conftest import (
     ADMIN,
     BOT,

@@ -9,7 +9,7 @@ import httpx
 from sqlalchemy import Engine
 
 from channels.inbound import Update
-from scheduler.http import MAX_WEBHOOK_BODY, HttpState, create_app
+from scheduler.http.app import MAX_WEBHOOK_BODY, HttpState, create_app
 from tests.bot.test_runner import Inbox
 
 

@@ -30,8 +30,8 @@ from campaigns.errors import ExpansionRefused, Problem
 from campaigns.expand import expand
 from campaigns.loader import expansion_problem, parse_document
 from campaigns.model import Campaign, ChannelCatalog
-from scheduler.cli import app
-from scheduler.db import migrate, open_engine
+from scheduler.cli.commands import app
+from scheduler.store.db import migrate, open_engine
 from scheduler.sync import sync
 from tests.campaigns.test_properties import (
     PACKAGE,

@@ -23,10 +23,10 @@ from campaigns.expand import Limits, expand
 from campaigns.i18n import language, set_language
 from campaigns.loader import expansion_problem, load_paths, parse_document
 from campaigns.model import Campaign, ChannelCatalog
-from scheduler.cli import app
-from scheduler.db import migrate, open_engine
+from scheduler.cli.commands import app
+from scheduler.store.db import migrate, open_engine
+from scheduler.store.tables import Delivery
 from scheduler.sync import sync
-from scheduler.tables import Delivery
 
 D = Delivery.__table__  # type: ignore[attr-defined]
 CATALOG = ChannelCatalog(targets={"console": ()}, defaults=("console",))

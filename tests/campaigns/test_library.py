@@ -21,7 +21,7 @@ from campaigns.schema import ITEM_MODELS
 from campaigns.workdays import WorkCalendar
 from scheduler.campaign_set import load_campaigns
 from scheduler.config import load_config
-from scheduler.db import migrate, open_engine
+from scheduler.store.db import migrate, open_engine
 from scheduler.sync import sync
 from tests.helpers import VN, campaign, window
 from tests.test_cli import loa

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-LOA = [sys.executable, "-c", "from scheduler.cli import main; main()"]
+LOA = [sys.executable, "-c", "from scheduler.cli.commands import main; main()"]
 
 
 def wait_for(condition: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:

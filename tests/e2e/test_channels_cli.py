@@ -86,8 +86,8 @@ def test_a_send_or_retry_with_no_target_is_refused_with_what_to_write(
     answer) is not queued again by ``loa retry``."""
     import datetime as dt
 
-    from scheduler import outbox
-    from scheduler.db import migrate, open_engine
+    from scheduler.store import outbox
+    from scheduler.store.db import migrate, open_engine
 
     monkeypatch.setenv("LOA_TG_TOKEN", DEFAULT_TOKEN)
     configure(office, fake, fake.add_private_chat())

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from scheduler.feeds import slug
+from scheduler.http.feeds import slug
 from tests.bot.conftest import SECRET, SECRET_TITLE, SECRET_UNIT, leaks
 from tests.e2e.harness import BOT_CAMPAIGN, Office, environment_day, iso, wait_for
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram

@@ -36,7 +36,7 @@ def test_the_channel_and_the_chat_command_work_on_the_fake_telegram(tmp_path: Pa
         )
         env = {**os.environ, "LOA_LANG": "vi", "LOA_TELEGRAM_TOKEN": fake.token}
         checked = subprocess.run(
-            [sys.executable, "-c", "from scheduler.cli import main; main()", "channels", "check"],
+            [sys.executable, "-c", "from scheduler.cli.commands import main; main()", "channels", "check"],
             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
         )  # fmt: skip
         assert checked.returncode == 0, checked.stdout + checked.stderr

@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 
 from campaigns.model import ChannelCatalog
-from scheduler.db import migrate, open_engine
-from scheduler.feeds import FeedSelector, FeedStore
+from scheduler.http.feeds import FeedSelector, FeedStore
+from scheduler.store.db import migrate, open_engine
 from scheduler.sync import sync
 from tests.helpers import campaign
 

@@ -1,4 +1,4 @@
-"""The iCalendar text loa writes (campaigns/ics.py) and what each feed holds (scheduler/feeds.py),
+"""The iCalendar text loa writes (campaigns/ics.py) and what each feed holds (scheduler/http/feeds.py),
 checked on the bytes against RFC 5545/7986, with no iCalendar library reading them back."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from campaigns.ics import FeedEvent, FeedInfo, event_block, render_feed, render_plain
-from scheduler.feeds import KEEP_CANCELLED, FeedSelector, FeedStore, slug
-from scheduler.http import HttpState, create_app
+from scheduler.http.app import HttpState, create_app
+from scheduler.http.feeds import KEEP_CANCELLED, FeedSelector, FeedStore, slug
 from scheduler.sync import sync
 from tests.feeds import (
     CAT,
@@ -233,7 +233,7 @@ def test_cached_rendering_equals_plain_icalendar_rendering() -> None:
     assert render_feed(INFO, events) == render_plain(INFO, events)
 
 
-# --- scheduler/feeds.py -----------------------------------------------------------------------
+# --- scheduler/http/feeds.py -----------------------------------------------------------------------
 
 
 def test_slugs_of_vietnamese_unit_names() -> None:

@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from scheduler.db import migrate, open_engine
-from scheduler.feeds import FeedSelector, FeedStore, Privacy, slug
-from scheduler.http import HttpState, create_app
+from scheduler.http.app import HttpState, create_app
+from scheduler.http.feeds import FeedSelector, FeedStore, Privacy, slug
+from scheduler.store.db import migrate, open_engine
 from tests.bot.conftest import (
     GREEN_WEEK,
     SECRET,

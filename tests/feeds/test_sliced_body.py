@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from scheduler.http import SLICE, SlicedResponse
+from scheduler.http.app import SLICE, SlicedResponse
 
 
 async def sent(response: SlicedResponse) -> list[dict[str, Any]]:

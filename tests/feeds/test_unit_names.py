@@ -12,8 +12,8 @@ from sqlalchemy import Engine
 from vobject.base import ContentLine
 
 from campaigns.units import Unit, UnitRegistry
-from scheduler.feeds import FeedStore
-from scheduler.http import HttpState, create_app
+from scheduler.http.app import HttpState, create_app
+from scheduler.http.feeds import FeedStore
 from scheduler.sync import sync
 from tests.feeds import CAT, EDITED, HORIZON, NOW, open_store, render
 from tests.helpers import campaign

@@ -15,10 +15,10 @@ from sqlalchemy.exc import DBAPIError
 from channels.base import OutboundMessage, Receipt
 from channels.errors import AuthError, PermanentError, RateLimited, TransientError
 from channels.file import FileChannel
-from scheduler import outbox
-from scheduler.engine import DispatchEngine, RetryPolicy
-from scheduler.storage import fault_kind
-from scheduler.tables import Delivery, State
+from scheduler.engine.dispatch import DispatchEngine, RetryPolicy
+from scheduler.store import outbox
+from scheduler.store.storage import fault_kind
+from scheduler.store.tables import Delivery, State
 
 D = Delivery.__table__  # type: ignore[attr-defined]
 T0 = dt.datetime(2026, 6, 5, 1, 0, tzinfo=dt.UTC)

@@ -12,7 +12,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from scheduler.errors import PortInUse
-from scheduler.http_server import HttpServer
+from scheduler.http.server import HttpServer
 
 
 def test_a_client_can_connect_before_the_server_task_runs() -> None:

@@ -15,9 +15,9 @@ from sqlalchemy import Engine, event, update
 
 from campaigns.model import ChannelCatalog
 from channels.base import OutboundMessage, Receipt
-from scheduler import outbox
-from scheduler.quotas import Quota, QuotaGuard
-from scheduler.tables import Delivery
+from scheduler.engine.quotas import Quota, QuotaGuard
+from scheduler.store import outbox
+from scheduler.store.tables import Delivery
 from tests.scheduler.test_engine import T0, Clock, Scripted, add, engine_for, row
 
 D = Delivery.__table__  # type: ignore[attr-defined]

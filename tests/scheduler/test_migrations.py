@@ -5,8 +5,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 from sqlmodel import SQLModel
 
-import scheduler.tables  # noqa: F401
-from scheduler.db import migrate
+import scheduler.store.tables  # noqa: F401
+from scheduler.store.db import migrate
 
 
 def test_migrated_schema_matches_models(db: Engine) -> None:
@@ -25,7 +25,7 @@ def test_upgrade_is_idempotent(db: Engine) -> None:
 def test_head_constant_is_the_newest_migration(db: Engine) -> None:
     from alembic.script import ScriptDirectory
 
-    from scheduler.db import HEAD, alembic_config, current_revision
+    from scheduler.store.db import HEAD, alembic_config, current_revision
 
     assert ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head() == HEAD
     assert current_revision(db) == HEAD
@@ -35,7 +35,7 @@ def test_upgrade_keeps_data_written_by_an_older_version(tmp_path) -> None:  # ty
     from alembic import command
     from sqlalchemy import text
 
-    from scheduler.db import alembic_config, open_engine
+    from scheduler.store.db import alembic_config, open_engine
 
     url = f"sqlite:///{tmp_path / 'old.db'}"
     command.upgrade(alembic_config(url), "0001")

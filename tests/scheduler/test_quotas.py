@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from campaigns.expand import expand
 from scheduler.config import load_config
-from scheduler.quotas import QuotaGuard, plan_warnings, quotas
+from scheduler.engine.quotas import QuotaGuard, plan_warnings, quotas
 from tests.helpers import HEAD, campaign, window
 from tests.scheduler.test_engine import T0, add, row
 
@@ -57,7 +57,7 @@ def test_guard_refuses_once_the_day_is_used(db: Engine, tmp_path: Path) -> None:
     assert guard.refusal("kenh", "lan", T0) is None  # a channel without quota
     from sqlalchemy import update
 
-    from scheduler.tables import Delivery
+    from scheduler.store.tables import Delivery
 
     with db.begin() as conn:
         conn.execute(update(Delivery.__table__).values(state="sent", sent_at=T0, channel="oa"))  # type: ignore[attr-defined]
@@ -74,7 +74,7 @@ def test_a_user_who_wrote_within_48_hours_may_be_answered_over_the_quota(
     from sqlalchemy import update
 
     from scheduler import subscriptions
-    from scheduler.tables import Delivery
+    from scheduler.store.tables import Delivery
 
     path = tmp_path / "config.toml"
     path.write_text(CONFIG, "utf-8")

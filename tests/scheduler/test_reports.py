@@ -12,8 +12,8 @@ from sqlalchemy import Engine, select
 from campaigns.model import ChannelCatalog
 from campaigns.units import Unit, UnitRegistry
 from scheduler import pausing, reports
+from scheduler.store.tables import Delivery, Occurrence, ReportStatus
 from scheduler.sync import sync
-from scheduler.tables import Delivery, Occurrence, ReportStatus
 from tests.helpers import VN, campaign
 
 D = Delivery.__table__  # type: ignore[attr-defined]
@@ -117,7 +117,7 @@ def test_the_feed_event_shows_who_has_submitted(db: Engine) -> None:
 
 
 def test_one_feed_per_unit_however_it_is_named(db: Engine) -> None:
-    from scheduler.feeds import FeedSelector, FeedStore
+    from scheduler.http.feeds import FeedSelector, FeedStore
 
     two_leads = TEXT.replace('lead = "Sở Tài chính"', 'lead = "sở tài chính; Tỉnh Đoàn"').replace(
         'partners = ["Tỉnh đoàn"]', "partners = []"

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from scheduler.db import migrate, open_engine
-from scheduler.storage import HealthFile, StorageWatch, fault_kind, read_fault
+from scheduler.store.db import migrate, open_engine
+from scheduler.store.storage import HealthFile, StorageWatch, fault_kind, read_fault
 
 
 def _error(url: str, *statements: str) -> OperationalError:

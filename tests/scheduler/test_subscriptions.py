@@ -12,8 +12,8 @@ from sqlalchemy import Engine, select
 from campaigns.model import ChannelCatalog
 from channels.errors import PermanentError, RecipientGone
 from scheduler import pausing, subscriptions
+from scheduler.store.tables import Delivery, Subscription
 from scheduler.sync import sync
-from scheduler.tables import Delivery, Subscription
 from tests.helpers import HEAD, campaign
 from tests.scheduler.test_engine import Clock, Scripted
 
@@ -115,7 +115,7 @@ def test_pausing_an_unknown_campaign_says_so(db: Engine) -> None:
 def test_retry_respects_a_pause_and_an_unsubscribe(db: Engine) -> None:
     from sqlalchemy import update
 
-    from scheduler import outbox
+    from scheduler.store import outbox
 
     subscriptions.subscribe(db, "kenh", "111", "c", NOW)
     resync(db)
@@ -130,7 +130,7 @@ def test_retry_respects_a_pause_and_an_unsubscribe(db: Engine) -> None:
 
 async def test_a_delivery_in_flight_when_paused_is_held_not_retried(db: Engine) -> None:
     from channels.errors import TransientError
-    from scheduler import outbox
+    from scheduler.store import outbox
     from tests.scheduler.test_engine import engine_for
 
     resync(db)
@@ -152,7 +152,7 @@ async def test_a_delivery_in_flight_when_paused_is_held_not_retried(db: Engine) 
 def test_a_pause_committed_while_the_engine_claims_wins(db: Engine) -> None:
     from sqlalchemy import event
 
-    from scheduler import outbox
+    from scheduler.store import outbox
 
     subscriptions.subscribe(db, "kenh", "111", "c", NOW)
     resync(db)
@@ -174,7 +174,7 @@ def test_a_pause_committed_while_the_engine_claims_wins(db: Engine) -> None:
 async def test_a_delivery_in_flight_at_a_crash_stays_held_if_its_campaign_was_paused(
     db: Engine,
 ) -> None:
-    from scheduler import outbox
+    from scheduler.store import outbox
     from tests.scheduler.test_engine import engine_for
 
     resync(db)
@@ -192,7 +192,7 @@ async def test_a_delivery_in_flight_at_a_crash_stays_held_if_its_campaign_was_pa
 def test_retry_never_sends_to_a_chat_that_is_no_longer_subscribed(db: Engine) -> None:
     from sqlalchemy import update
 
-    from scheduler import outbox
+    from scheduler.store import outbox
 
     subscriptions.subscribe(db, "kenh", "111", "c", NOW)
     resync(db)
@@ -211,7 +211,7 @@ def test_sync_holds_and_cancels_what_a_concurrent_pause_or_unsubscribe_missed(
 ) -> None:
     from sqlalchemy import update
 
-    from scheduler.tables import CampaignVersion
+    from scheduler.store.tables import CampaignVersion
 
     subscriptions.subscribe(db, "kenh", "111", "c", NOW)
     resync(db)
@@ -308,7 +308,7 @@ def test_the_stored_duplicate_is_cancelled_with_its_reason_and_comes_back_withou
     alias, the subscription's delivery comes back."""
     from sqlalchemy import update
 
-    from scheduler import outbox
+    from scheduler.store import outbox
 
     subscriptions.subscribe(db, "kenh", GROUP, "c", NOW)
     unresolved = ChannelCatalog(targets=NAMED.targets, defaults=NAMED.defaults)
@@ -348,7 +348,7 @@ def test_a_configured_group_upgraded_to_a_supergroup_still_gets_each_message_onc
     import json
 
     from channels.registry import migrated_fact
-    from scheduler.outbox import Memory
+    from scheduler.store.meta import Memory
 
     old = "-4001"
     aliased = ChannelCatalog(

@@ -7,8 +7,8 @@ import datetime as dt
 from sqlalchemy import Engine, select, update
 
 from campaigns.model import ChannelCatalog
+from scheduler.store.tables import Delivery, Occurrence
 from scheduler.sync import sync
-from scheduler.tables import Delivery, Occurrence
 from tests.helpers import HEAD, campaign
 
 D = Delivery.__table__  # type: ignore[attr-defined]
@@ -108,7 +108,7 @@ def test_stored_feed_blocks_match_a_fresh_rendering(db: Engine) -> None:
     from types import SimpleNamespace
 
     from campaigns.ics import event_block
-    from scheduler.feeds import feed_event, stored_block
+    from scheduler.http.feeds import feed_event, stored_block
 
     c = campaign(BASE, CAT)
     sync(db, [c], CAT, NOW, HORIZON)

@@ -24,7 +24,7 @@ def test_a_developer_without_postgresql_sees_the_tests_skipped_and_why() -> None
     done = run_without_postgres("")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 passed" in done.stdout and "1 skipped" in done.stdout
-    assert "SKIPPED" in done.stdout and "tests/services/postgres.sh" in done.stdout
+    assert "SKIPPED" in done.stdout and "tests/services/setup.sh" in done.stdout
 
 
 def test_ci_without_postgresql_fails() -> None:

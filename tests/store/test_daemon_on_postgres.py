@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
-from scheduler.db import open_engine
+from scheduler.store.db import open_engine
 from tests.e2e.harness import BOT_CAMPAIGN, Office, environment_day, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.parametrize("backend", ["postgresql"])]

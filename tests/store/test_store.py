@@ -23,11 +23,12 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, event, inspect, select, text
 from sqlmodel import SQLModel
 
-from scheduler import outbox, subscriptions
+from scheduler import subscriptions
 from scheduler.bot import answered
-from scheduler.db import HEAD, current_revision, migrate, open_engine
-from scheduler.lock import AlreadyRunning, _postgres_holder_here, daemon_lock, unless_daemon
-from scheduler.tables import Delivery, UTCDateTime
+from scheduler.engine.lock import AlreadyRunning, _postgres_holder_here, daemon_lock, unless_daemon
+from scheduler.store import meta, outbox
+from scheduler.store.db import HEAD, current_revision, migrate, open_engine
+from scheduler.store.tables import Delivery, UTCDateTime
 from tests.e2e.harness import LOA
 from tests.scheduler.test_engine import add
 
@@ -116,7 +117,7 @@ def test_times_are_kept_as_sqlite_always_kept_them_and_as_timestamptz_on_postgre
 
 
 def test_the_memory_keeps_one_value_per_name(db: Engine) -> None:
-    memory = outbox.Memory(db)
+    memory = meta.Memory(db)
     assert memory.get("zalo:oa:refresh") is None
     memory.set("zalo:oa:refresh", "một")
     memory.set("zalo:oa:refresh", "hai")
@@ -238,8 +239,8 @@ def _beside_first_insert(
     [
         (
             "meta",
-            lambda db, v: outbox.set_meta(db, "zalo:oa:refresh", v),
-            lambda db: outbox.get_meta(db, "zalo:oa:refresh"),
+            lambda db, v: meta.set_meta(db, "zalo:oa:refresh", v),
+            lambda db: meta.get_meta(db, "zalo:oa:refresh"),
         ),
         (
             "answered_update",

@@ -43,7 +43,7 @@ class StoreUnavailable(Exception):
 def reaching(url: str) -> Iterator[None]:
     """Turns a failed connection to a database server into ``StoreUnavailable``, for the first
     contact of a command or a daemon with its database. A SQLite file's errors are left as they
-    are: ``scheduler.storage`` tells its faults (read-only, full disk) apart."""
+    are: ``scheduler.store.storage`` tells its faults (read-only, full disk) apart."""
     try:
         yield
     except OperationalError as exc:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import scheduler.tables
+import scheduler.store.tables
 
 revision = "0001"
 down_revision = None
@@ -27,9 +27,9 @@ def upgrade() -> None:
         sa.Column("title", sa.String(), nullable=False),
         sa.Column("source", sa.String(), nullable=False),
         sa.Column("grace_seconds", sa.Integer(), nullable=False),
-        sa.Column("synced_from", scheduler.tables.UTCDateTime(), nullable=True),
-        sa.Column("synced_until", scheduler.tables.UTCDateTime(), nullable=True),
-        sa.Column("updated_at", scheduler.tables.UTCDateTime(), nullable=False),
+        sa.Column("synced_from", scheduler.store.tables.UTCDateTime(), nullable=True),
+        sa.Column("synced_until", scheduler.store.tables.UTCDateTime(), nullable=True),
+        sa.Column("updated_at", scheduler.store.tables.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("campaign"),
     )
     op.create_table(
@@ -41,22 +41,22 @@ def upgrade() -> None:
         sa.Column("occurrence", sa.String(), nullable=False),
         sa.Column("channel", sa.String(), nullable=False),
         sa.Column("target", sa.String(), nullable=False),
-        sa.Column("due", scheduler.tables.UTCDateTime(), nullable=False),
+        sa.Column("due", scheduler.store.tables.UTCDateTime(), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("content_hash", sa.String(), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", scheduler.tables.UTCDateTime(), nullable=True),
+        sa.Column("next_attempt_at", scheduler.store.tables.UTCDateTime(), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=False),
         sa.Column("provider_message_id", sa.String(), nullable=True),
-        sa.Column("sent_at", scheduler.tables.UTCDateTime(), nullable=True),
+        sa.Column("sent_at", scheduler.store.tables.UTCDateTime(), nullable=True),
         sa.Column("claimed_by", sa.String(), nullable=True),
-        sa.Column("claimed_at", scheduler.tables.UTCDateTime(), nullable=True),
+        sa.Column("claimed_at", scheduler.store.tables.UTCDateTime(), nullable=True),
         sa.Column("grace_seconds", sa.Integer(), nullable=False),
         sa.Column("possible_duplicate", sa.Boolean(), nullable=False),
         sa.Column("cancel_reason", sa.String(), nullable=False),
-        sa.Column("created_at", scheduler.tables.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", scheduler.tables.UTCDateTime(), nullable=False),
+        sa.Column("created_at", scheduler.store.tables.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", scheduler.store.tables.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("key"),
     )
     with op.batch_alter_table("delivery", schema=None) as batch_op:
@@ -77,8 +77,8 @@ def upgrade() -> None:
         sa.Column("item", sa.String(), nullable=False),
         sa.Column("occurrence", sa.String(), nullable=False),
         sa.Column("title", sa.String(), nullable=False),
-        sa.Column("start", scheduler.tables.UTCDateTime(), nullable=False),
-        sa.Column("end", scheduler.tables.UTCDateTime(), nullable=True),
+        sa.Column("start", scheduler.store.tables.UTCDateTime(), nullable=False),
+        sa.Column("end", scheduler.store.tables.UTCDateTime(), nullable=True),
         sa.Column("all_day", sa.Boolean(), nullable=False),
         sa.Column("location", sa.String(), nullable=False),
         sa.Column("lead", sa.String(), nullable=False),
@@ -89,7 +89,7 @@ def upgrade() -> None:
         sa.Column("content_hash", sa.String(), nullable=False),
         sa.Column("sequence", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(), nullable=False),
-        sa.Column("updated_at", scheduler.tables.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", scheduler.store.tables.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("key"),
     )
     with op.batch_alter_table("occurrence", schema=None) as batch_op:

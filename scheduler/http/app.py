@@ -4,7 +4,7 @@ Feeds answer with ETag and Last-Modified and honour conditional requests (304), 
 Outlook, Apple Calendar and Thunderbird refreshing every few minutes cost almost nothing.
 A feed made private in config.toml needs ``?token=…``; a missing or wrong token gets the
 same 404 as a feed that does not exist, so a guess learns nothing. A campaign whose feed is
-private is left out of every public feed and of the index (``scheduler.feeds.Privacy``).
+private is left out of every public feed and of the index (``scheduler.http.feeds.Privacy``).
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ from starlette.types import Receive, Scope, Send
 from campaigns.units import UnitRegistry
 from channels.inbound import Inbox, Update, WebhookRefused
 from channels.redact import redact
-from scheduler import outbox
-from scheduler.feeds import FeedSelector, FeedStore, Privacy, canonical_path, feed_path
+from scheduler.http.feeds import FeedSelector, FeedStore, Privacy, canonical_path, feed_path
+from scheduler.store import outbox
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry, Counter, Gauge, Summary

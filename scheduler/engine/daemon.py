@@ -38,23 +38,24 @@ from campaigns.model import Campaign
 from channels.base import Channel
 from channels.limits import RateLimiter
 from channels.registry import build_inbox
-from scheduler import outbox, reports
+from scheduler import reports
 from scheduler.bot.core import BotSettings, CommandCore, Reply
 from scheduler.bot.runner import BotRunner
 from scheduler.campaign_set import load_campaigns
 from scheduler.config import Config, admin_target
-from scheduler.db import migrate, open_engine, sqlite_path
-from scheduler.engine import DispatchEngine, RetryPolicy, utcnow
-from scheduler.lock import Lock, daemon_lock
-from scheduler.outlets import build_outlets
-from scheduler.quotas import QuotaGuard, quotas
-from scheduler.storage import HealthFile, StorageWatch, backoff, describe
+from scheduler.engine.dispatch import DispatchEngine, RetryPolicy, utcnow
+from scheduler.engine.lock import Lock, daemon_lock
+from scheduler.engine.outlets import build_outlets
+from scheduler.engine.quotas import QuotaGuard, quotas
+from scheduler.store import meta, outbox
+from scheduler.store.db import migrate, open_engine, sqlite_path
+from scheduler.store.storage import HealthFile, StorageWatch, backoff, describe
+from scheduler.store.tables import ACTIVE_STATES, CampaignVersion, Delivery
 from scheduler.subscriptions import SUBSCRIBERS
 from scheduler.sync import SyncReport, sync
-from scheduler.tables import ACTIVE_STATES, CampaignVersion, Delivery
 
 if TYPE_CHECKING:
-    from scheduler.http_server import HttpServer
+    from scheduler.http.server import HttpServer
 
 log = logging.getLogger("loa.daemon")
 D = Delivery.__table__  # type: ignore[attr-defined]
@@ -204,8 +205,8 @@ class Daemon:
         self.bots = self._build_bots(limiter)
         if http.enabled:
             # a web framework is loaded only by a daemon that serves the web
-            from scheduler.http import HttpState, create_app
-            from scheduler.http_server import HttpServer
+            from scheduler.http.app import HttpState, create_app
+            from scheduler.http.server import HttpServer
 
             state = HttpState(
                 db=self.db,
@@ -522,7 +523,7 @@ class Daemon:
                 f"confirmed_not_sent={recovery.confirmed_not_sent} "
                 f"possible_duplicates={recovery.possible_duplicates}"
             )
-            await asyncio.to_thread(outbox.set_meta, self.db, "last_recovery", summary)
+            await asyncio.to_thread(meta.set_meta, self.db, "last_recovery", summary)
 
     async def _leases(self) -> None:
         """The heartbeat (this daemon's claims hold on) and the rescuer (claims of a daemon

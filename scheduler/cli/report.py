@@ -26,7 +26,7 @@ from campaigns.loader import parse_document
 from campaigns.timeexpr import ID_PATTERN
 from scheduler import reports
 from scheduler.config import Config
-from scheduler.engine import utcnow
+from scheduler.engine.dispatch import utcnow
 
 report_app = typer.Typer(help=t("cmd_report"), no_args_is_help=True)
 
@@ -39,7 +39,7 @@ ConfigOption = Annotated[
 def _store(config: Path) -> Iterator[tuple[Config, Engine]]:
     """The config and the store brought up to date; a report error ends the command with its
     message, like every error a user can fix."""
-    from scheduler.cli import UserError, _config, _open_store, refresh_store
+    from scheduler.cli.commands import UserError, _config, _open_store, refresh_store
 
     cfg = _config(config)
     db = _open_store(cfg)
@@ -56,7 +56,7 @@ def status_command(
     fmt: Annotated[str, typer.Option("--format", help=t("opt_format"))] = "table",
     config: ConfigOption = Path("config.toml"),
 ) -> None:
-    from scheduler.cli import FORMATS, _check_choice, out
+    from scheduler.cli.commands import FORMATS, _check_choice, out
 
     _check_choice("--format", fmt, FORMATS)
     with _store(config) as (cfg, db):
@@ -89,7 +89,7 @@ def submit_command(
     note: Annotated[str, typer.Option("--note", help=t("opt_report_note"))] = "",
     config: ConfigOption = Path("config.toml"),
 ) -> None:
-    from scheduler.cli import _nudge, out
+    from scheduler.cli.commands import _nudge, out
 
     with _store(config) as (cfg, db):
         registry = cfg.units()
@@ -111,7 +111,14 @@ def request_command(
     remind: Annotated[str, typer.Option("--remind", help=t("opt_request_remind"))] = "7,3,1",
     config: ConfigOption = Path("config.toml"),
 ) -> None:
-    from scheduler.cli import UserError, _config, _open_store, _print_problems, out, refresh_store
+    from scheduler.cli.commands import (
+        UserError,
+        _config,
+        _open_store,
+        _print_problems,
+        out,
+        refresh_store,
+    )
 
     cfg = _config(config)
     registry = cfg.units()

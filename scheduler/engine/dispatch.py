@@ -23,11 +23,11 @@ from campaigns.i18n import t
 from channels.base import Channel, OutboundMessage, Receipt
 from channels.errors import AuthError, ChannelError, PermanentError, RecipientGone, TransientError
 from channels.limits import RateLimiter
-from scheduler import outbox
-from scheduler.outbox import Claimed, Outcome
-from scheduler.storage import fault_kind
+from scheduler.store import outbox
+from scheduler.store.outbox import Claimed, Outcome
+from scheduler.store.storage import fault_kind
+from scheduler.store.tables import State
 from scheduler.subscriptions import CHAT_PREFIX, address_of
-from scheduler.tables import State
 
 log = logging.getLogger("loa.engine")
 

@@ -32,18 +32,20 @@ from campaigns.units import UnitRegistry, fold, split_names
 from channels.errors import ChannelError
 from channels.redact import redact, remember
 from channels.registry import UnsupportedChannel
-from scheduler import audit, daemon, logs, outbox, pausing, subscriptions
+from scheduler import audit, logs, pausing, subscriptions
 from scheduler.bot.runner import read_health
 from scheduler.campaign_set import expand_each, load_campaigns
 from scheduler.config import Config, configured_language, load_config
-from scheduler.db import StoreUnavailable, migrate, open_engine, sqlite_path
-from scheduler.engine import utcnow
+from scheduler.engine import daemon
+from scheduler.engine.dispatch import utcnow
+from scheduler.engine.lock import AlreadyRunning, nudge, unless_daemon
+from scheduler.engine.quotas import plan_warnings
 from scheduler.errors import PortInUse, SchemaTooNew
-from scheduler.lock import AlreadyRunning, nudge, unless_daemon
 from scheduler.plan import PlanRow, plan_entries, plan_rows
-from scheduler.quotas import plan_warnings
-from scheduler.storage import check, describe, fault_of, read_fault
-from scheduler.tables import State
+from scheduler.store import meta, outbox
+from scheduler.store.db import StoreUnavailable, migrate, open_engine, sqlite_path
+from scheduler.store.storage import check, describe, fault_of, read_fault
+from scheduler.store.tables import State
 
 
 def _language_of_command_line(argv: list[str]) -> str:
@@ -101,7 +103,8 @@ def _config(path: Path) -> Config:
     return config
 
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+PACKAGE = Path(__file__).resolve().parent.parent  # scheduler/
+DOCS = PACKAGE.parent / "docs"
 DOCS_POINTER = re.compile(r"Tài liệu[^:\n]*: docs/\S+")
 
 
@@ -110,7 +113,7 @@ def init(
     directory: Annotated[Path, typer.Argument(help=t("arg_init_dir"))],
 ) -> None:
     directory.mkdir(parents=True, exist_ok=True)
-    template_root = Path(__file__).resolve().parent
+    template_root = PACKAGE
     # the files' comments point to docs/: a copy in the office's folder, readable offline, when
     # this installation of loa has its documentation (a clone does; a bare wheel may not)
     docs = sorted(DOCS.glob("*.md"))
@@ -273,7 +276,7 @@ def _open_store(cfg: Config) -> Engine:
         from channels.zalo_oa import stored_pair
 
         for name in oas:
-            stored_pair(outbox.Memory(db), name)
+            stored_pair(meta.Memory(db), name)
     return db
 
 
@@ -592,7 +595,7 @@ app.add_typer(channels_app, name="channels")
 def channels_check(config: ConfigOption = Path("config.toml")) -> None:
     import asyncio
 
-    from scheduler.outlets import build_outlets
+    from scheduler.engine.outlets import build_outlets
 
     cfg = _config(config)
     db = _open_store(cfg)
@@ -633,8 +636,8 @@ def send_command(
 ) -> None:
     import asyncio
 
-    from scheduler.engine import DispatchEngine
-    from scheduler.outlets import build_outlets
+    from scheduler.engine.dispatch import DispatchEngine
+    from scheduler.engine.outlets import build_outlets
 
     cfg = _config(config)
     channel, _, target = where.partition(":")
@@ -689,7 +692,7 @@ def export_ics(
     tag: Annotated[str | None, typer.Option("--tag", help=t("opt_tag"))] = None,
     config: ConfigOption = Path("config.toml"),
 ) -> None:
-    from scheduler.feeds import FeedSelector, FeedStore
+    from scheduler.http.feeds import FeedSelector, FeedStore
 
     chosen = [(k, v) for k, v in (("campaign", campaign), ("unit", unit), ("tag", tag)) if v]
     if len(chosen) > 1:
@@ -711,7 +714,7 @@ def export_ics(
     out.print(t("exported", path=output, count=body.count(b"BEGIN:VEVENT")))
 
 
-from scheduler.report_cli import report_app  # noqa: E402  (it uses the helpers above)
+from scheduler.cli.report import report_app  # noqa: E402  (it uses the helpers above)
 
 app.add_typer(report_app, name="report")
 

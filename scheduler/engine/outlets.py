@@ -10,8 +10,9 @@ from sqlalchemy import Engine
 from channels.base import Channel, utcnow
 from channels.limits import RateLimiter
 from channels.registry import Moved, build_channels
-from scheduler import outbox, subscriptions
+from scheduler import subscriptions
 from scheduler.config import Config
+from scheduler.store import meta
 
 log = logging.getLogger("loa.outlets")
 
@@ -23,7 +24,7 @@ def build_outlets(config: Config, db: Engine) -> tuple[dict[str, Channel], RateL
         if limits is not None:
             limiter.configure(name, limits)
     channels = build_channels(
-        config.data.channels, config.root, outbox.Memory(db), limiter, _follow_moves(db), config.tz
+        config.data.channels, config.root, meta.Memory(db), limiter, _follow_moves(db), config.tz
     )
     return channels, limiter
 

@@ -25,8 +25,8 @@ from sqlalchemy import Engine, make_url
 
 from campaigns.i18n import t
 from channels.redact import redact
-from scheduler import outbox
-from scheduler.db import sqlite_path
+from scheduler.store import meta
+from scheduler.store.db import sqlite_path
 
 log = logging.getLogger("loa.storage")
 
@@ -126,7 +126,7 @@ def check(db: Engine, where: str, now: dt.datetime) -> dict[str, str] | None:
     write meets, or None. (Run as root, it cannot see a permission that only the daemon's user
     lacks; the daemon's health file says that.)"""
     try:
-        outbox.set_meta(db, "storage_probe", now.isoformat())
+        meta.set_meta(db, "storage_probe", now.isoformat())
     except Exception as exc:
         fault = fault_of(exc, where, now)
         if fault is None:
@@ -205,7 +205,7 @@ class StorageWatch:
 
     def probe(self) -> None:
         """One small write, which a read-only or full database refuses."""
-        outbox.set_meta(self.db, "storage_probe", self.clock().isoformat())
+        meta.set_meta(self.db, "storage_probe", self.clock().isoformat())
 
     def cleared(self) -> None:
         if self.incident is None:

@@ -4,7 +4,7 @@ The claim is the heart of "nothing lost, nothing sent twice": a delivery moves t
 in a committed transaction *before* the channel is called, and to ``sent`` after. A crash in
 between leaves it in ``sending``, which ``in_flight`` finds on the next start. On PostgreSQL the
 claim takes row locks with SKIP LOCKED so several daemons never claim the same row; SQLite
-runs one daemon (see ``scheduler.lock``).
+runs one daemon (see ``scheduler.engine.lock``).
 """
 
 from __future__ import annotations
@@ -21,11 +21,10 @@ from campaigns.i18n import t
 from campaigns.model import ChannelCatalog
 from channels.redact import redact
 from scheduler import pausing, subscriptions
-from scheduler.db import upsert
-from scheduler.tables import ACTIVE_STATES, Delivery, Meta, State, still_active
+from scheduler.store import meta
+from scheduler.store.tables import ACTIVE_STATES, Delivery, State, still_active
 
 D = Delivery.__table__  # type: ignore[attr-defined]
-M = Meta.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -509,16 +508,6 @@ def state_of(engine: Engine, key: str) -> str | None:
         return conn.execute(select(D.c.state).where(D.c.key == key)).scalar()
 
 
-def get_meta(engine: Engine, name: str) -> str | None:
-    with engine.connect() as conn:
-        return conn.execute(select(M.c.value).where(M.c.name == name)).scalar()
-
-
-def set_meta(engine: Engine, name: str, value: str) -> None:
-    with engine.begin() as conn:
-        upsert(conn, M, {"name": name, "value": value}, ["name"], {"value": value})
-
-
 @dataclass(frozen=True)
 class Recovery:
     """The daemon's last recovery of deliveries a crash left in flight, as it stored it."""
@@ -533,7 +522,7 @@ class Recovery:
 def last_recovery(engine: Engine) -> Recovery | None:
     """The ``last_recovery`` the daemon stores: ``ISO-TIME in_flight=N confirmed_sent=N …``
     (UTC); None if there was none, or if it cannot be read."""
-    stored = get_meta(engine, "last_recovery")
+    stored = meta.get_meta(engine, "last_recovery")
     if not stored:
         return None
     when, *pairs = stored.split()
@@ -610,19 +599,6 @@ def delivery_row(
         "created_at": now,
         "updated_at": now,
     }
-
-
-class Memory:
-    """The ``meta`` table as the small key-value memory channels keep between runs."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    def get(self, name: str) -> str | None:
-        return get_meta(self.engine, name)
-
-    def set(self, name: str, value: str) -> None:
-        set_meta(self.engine, name, value)
 
 
 def count_possible_duplicates(engine: Engine) -> int:

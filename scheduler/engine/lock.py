@@ -28,7 +28,7 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.pool import NullPool
 
 from campaigns.i18n import t
-from scheduler.db import is_postgres, reaching, sqlite_path
+from scheduler.store.db import is_postgres, reaching, sqlite_path
 
 DAEMON_LOCK = 0x6C6F61_02  # "loa" 2: the pg_advisory_lock key of the running daemon
 APPLICATION = "loa run "  # + "<host>:<pid>", the lock connection's application_name

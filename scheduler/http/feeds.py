@@ -21,7 +21,7 @@ from sqlalchemy import Engine, and_, func, or_, select, true
 
 from campaigns.ics import FeedEvent, FeedInfo, event_block, render_blocks
 from campaigns.units import NO_UNITS, UnitRegistry, split_names
-from scheduler.tables import CampaignVersion, Occurrence
+from scheduler.store.tables import CampaignVersion, Occurrence
 
 O = Occurrence.__table__  # type: ignore[attr-defined]  # noqa: E741
 V = CampaignVersion.__table__  # type: ignore[attr-defined]
@@ -105,7 +105,7 @@ class FeedStore:
 
     ``privacy`` names the private campaigns: the all, unit and tag feeds leave them out, and a
     unit or tag that only they use has no feed. The CLI (a local operator) passes none and
-    sees everything; a private campaign's own feed is guarded by its token in ``scheduler.http``.
+    sees everything; a private campaign's own feed is guarded by its token in ``scheduler.http.app``.
     ``registry`` gives the units' full names: events store a registry unit by its id, which
     stays in URLs while calendars show the name.
     """

@@ -2,7 +2,7 @@
 
 Times are stored as UTC and read back timezone-aware on every backend (``UTCDateTime``): a
 ``timestamptz`` on PostgreSQL, a naive UTC ``DATETIME`` text on SQLite (its format unchanged).
-Schema changes go through the migrations in ``scheduler/migrations``; a test checks that they
+Schema changes go through the migrations in ``scheduler/store/migrations``; a test checks that they
 add up to these tables.
 """
 

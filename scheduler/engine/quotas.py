@@ -20,8 +20,8 @@ from sqlalchemy import Engine, and_, func, or_, select
 from campaigns.expand import Dispatch
 from campaigns.i18n import t
 from scheduler.config import Config
+from scheduler.store.tables import Delivery, State
 from scheduler.subscriptions import address_of, last_inbound
-from scheduler.tables import Delivery, State
 
 D = Delivery.__table__  # type: ignore[attr-defined]
 REPLY_WINDOW = dt.timedelta(hours=48)  # after a user's message, an OA may answer freely

@@ -20,7 +20,7 @@ requests) is *unfinished*:
   instead would lock exactly those clients out.
 
 Connections busy with a request are left alone: a slow *reader* of a feed is bounded by the
-sliced responses (scheduler.http.SlicedResponse) and by ``limit_concurrency``.
+sliced responses (scheduler.http.app.SlicedResponse) and by ``limit_concurrency``.
 """
 
 from __future__ import annotations

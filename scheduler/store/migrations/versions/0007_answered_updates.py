@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from scheduler.tables import UTCDateTime
+from scheduler.store.tables import UTCDateTime
 
 revision = "0007"
 down_revision = "0006"

@@ -1,0 +1,1 @@
+"""The engine: the daemon, and the claim, lease, send, record and rescue of each delivery."""

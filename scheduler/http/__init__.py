@@ -1,0 +1,1 @@
+"""The daemon's HTTP surface: feeds, health, metrics and pages."""
