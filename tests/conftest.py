@@ -7,6 +7,11 @@ installs them), in a temporary folder, on a free port of 127.0.0.1, as a user ot
 (PostgreSQL refuses to run as root). Each test gets a database of its own, copied from a
 template that is migrated once. Without PostgreSQL the PostgreSQL cases are skipped with the
 reason, except under ``CI=true``, where a missing server is a failure.
+
+The suite runs in several pytest-xdist workers (pyproject's ``addopts``). A session fixture is
+per worker, so each worker that reaches a PostgreSQL test starts a server of its own (about
+2 s): no worker waits on another's server or shares its connections (the scale-out tests run
+several daemons against one server), and a server never outlives the worker that stops it.
 """
 
 from __future__ import annotations
@@ -66,13 +71,14 @@ def _free_port() -> int:
 
 
 class PostgresServer:
-    """One PostgreSQL cluster in a temporary folder, alive for the test session."""
+    """One PostgreSQL cluster in a temporary folder, alive for the test session (of one
+    xdist worker, ``name``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, name: str = "main") -> None:
         self.bin = _bin_dir()
         # under /tmp when root: the server runs as `postgres`, who must reach the folder
         self.root = Path(
-            tempfile.mkdtemp(prefix="loa-pg-", dir="/tmp" if os.geteuid() == 0 else None)
+            tempfile.mkdtemp(prefix=f"loa-pg-{name}-", dir="/tmp" if os.geteuid() == 0 else None)
         )
         self.data = self.root / "data"
         self.port = _free_port()
@@ -103,15 +109,26 @@ class PostgresServer:
             str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
             "--no-sync", "--encoding=UTF8", "--locale=C.UTF-8",
         )  # fmt: skip
-        options = (
-            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300 "
-            "-c shared_buffers=32MB"
-        )
-        self._run(
-            str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "log"),
-            "-o", options, "-w", "-t", "30", "start",
-        )  # fmt: skip
+        for attempt in itertools.count(1):
+            log = self.root / f"log-{attempt}"
+            options = (
+                f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} -c fsync=off "
+                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300 "
+                "-c shared_buffers=32MB"
+            )
+            try:
+                self._run(
+                    str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(log),
+                    "-o", options, "-w", "-t", "30", "start",
+                )  # fmt: skip
+                return
+            except PostgresUnavailable:
+                # the free port was taken between probing and binding (another worker's server
+                # or fake started meanwhile): try another, as the Radicale fixture does
+                taken = log.exists() and "could not bind" in log.read_text("utf-8", "replace")
+                if not taken or attempt == 3:
+                    raise
+                self.port = _free_port()
 
     def stop(self) -> None:
         with contextlib.suppress(PostgresUnavailable):
@@ -137,12 +154,13 @@ class PostgresServer:
 
 
 @pytest.fixture(scope="session")
-def postgres() -> Iterator[PostgresServer]:
-    """The session's PostgreSQL server, with the template database migrated to head."""
+def postgres(worker_id: str) -> Iterator[PostgresServer]:
+    """The session's (the xdist worker's) PostgreSQL server, with the template database
+    migrated to head."""
     started = time.monotonic()
     server: PostgresServer | None = None
     try:
-        server = PostgresServer()
+        server = PostgresServer(worker_id)
         server.start()
         from scheduler.store.db import migrate, open_engine
 

@@ -17,8 +17,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 LOA = [sys.executable, "-c", "from scheduler.cli.commands import main; main()"]
+
+# The suite runs in parallel workers (pyproject's addopts: -n 4 --dist loadgroup). A test that
+# asserts how fast or how frugally a daemon works (on time within 1 s, stopped within 2 s, idle
+# under 10 % of a core), or that loads the machine to make its point (a 2,000-message burst,
+# 1,000 slow sockets), goes in this lane: the lane's tests run one after another on one worker,
+# so none of them shares the CPU with another of them. Mark the module or the test with it.
+TIMED = pytest.mark.xdist_group("timed")
 
 
 def wait_for(condition: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:

@@ -12,9 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.harness import Office, iso, wait_for
+from tests.e2e.harness import TIMED, Office, iso, wait_for
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, TIMED]
 
 HEAD = 'id = "hong"\ntitle = "Tệp hỏng"\n'
 # name -> (file, the line its problem names)

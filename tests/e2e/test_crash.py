@@ -24,9 +24,9 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.harness import Office, iso, wait_for
+from tests.e2e.harness import TIMED, Office, iso, wait_for
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, TIMED]
 
 MESSAGES = 2_000
 BATCH_SIZE = 10  # small batches: many claims and records, so the burst can be interrupted

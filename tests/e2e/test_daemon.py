@@ -11,9 +11,9 @@ from collections import Counter
 
 import pytest
 
-from tests.e2e.harness import Office, iso, wait_for
+from tests.e2e.harness import TIMED, Office, iso, wait_for
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, TIMED]
 
 
 def soon_campaign(cid: str, start: dt.datetime, count: int, step: float, grace: str = "1h") -> str:

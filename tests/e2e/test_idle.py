@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.harness import Office, iso, wait_for
+from tests.e2e.harness import TIMED, Office, iso, wait_for
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, TIMED]
 
 WATCH = 3.0  # seconds of waiting measured
 LATER = 2.0  # seconds after the first message the second falls due: after the first failed

@@ -12,10 +12,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.harness import Office, iso, wait_for
+from tests.e2e.harness import TIMED, Office, iso, wait_for
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, TIMED]
 
 CHATS = 4
 PER_CHAT = 4

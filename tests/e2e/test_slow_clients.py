@@ -16,11 +16,11 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.e2e.harness import Office
+from tests.e2e.harness import TIMED, Office
 from tests.e2e.test_feeds import ngay_hoi
 from tests.fakes.slow_clients import Probes, SlowClients, probe, raise_open_files, rss_mb
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, TIMED]
 
 SLOW_SOCKETS = 1000
 HOLD_SECONDS = float(os.environ.get("LOA_SLOW_HOLD_SECONDS", "30"))

@@ -14,8 +14,11 @@ ROOT = Path(__file__).resolve().parents[2]
 def run_without_postgres(ci: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "CI"}
     env.update(LOA_POSTGRES_BIN="/nonexistent", **({"CI": ci} if ci else {}))
+    # -n 0: one process, not the suite's 4 workers for two tests (the fixture skips or fails
+    # the same way in a worker)
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",          "tests/store/test_store.py", "-k", "memory"],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "0",
+         "tests/store/test_store.py", "-k", "memory"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
 
