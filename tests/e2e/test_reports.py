@@ -84,7 +84,7 @@ def test_units_reminded_once_nop_stops_one_overdue_escalates_once(
         f'chats = ["tg:{mttq}"]\n'
     )
     office.write_config()
-    process, _ = office.start_then_move({"chi-so-xanh": report_campaign(40)}, lead=6)
+    process, _ = office.start_then_move({"chi-so-xanh": report_campaign(25)}, lead=6)
 
     # each unit's chat gets the first reminder, once, though mttq's chat is named twice
     for chat in (so, doan, mttq):
