@@ -186,22 +186,45 @@ class Office:
         imports, migrations, first sync: 3-7 s on a loaded machine). Sync never stores a NEW
         delivery that is already due, so a cold start that ends after the first due time loses
         it without a trace; a pending delivery that is moved is edited, never dropped."""
-        parked_at = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
-        for name, make in makers.items():
-            self.campaign(name, make(parked_at))
+        parked_at = self.park(makers)
         process = self.start()
         self.started(process)
         if meanwhile is not None:
             meanwhile()
-        parked = self.query("select count(*) from delivery where state = 'pending'")[0][0]
-        assert parked, "the parked campaigns made no pending deliveries"
+        return process, self.move(makers, parked_at, lead)
+
+    def park(self, makers: dict[str, Callable[[dt.datetime], str]]) -> dt.datetime:
+        """Write each campaign ``makers[name](at)`` with ``at`` an hour ahead; return ``at``."""
+        parked_at = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+        for name, make in makers.items():
+            self.campaign(name, make(parked_at))
+        return parked_at
+
+    def move(
+        self, makers: dict[str, Callable[[dt.datetime], str]], parked_at: dt.datetime, lead: float
+    ) -> dt.datetime:
+        """Move the campaigns ``park`` wrote to ``at`` = ``lead`` seconds from now, once the
+        running daemon has done what the test needed first (chats subscribed, say); wait until
+        it has synced the move and return ``at``. A test that parks instead of writing a due
+        time some seconds ahead waits for its steps, not for a margin that must cover them."""
+
+        def stamp(moment: dt.datetime) -> str:
+            return moment.replace(tzinfo=None).isoformat(sep=" ")
+
+        window = (
+            stamp(parked_at - dt.timedelta(minutes=1)),
+            stamp(parked_at + dt.timedelta(minutes=1)),
+        )
+        still = (
+            "select count(*) from delivery where state = 'pending' "
+            "and next_attempt_at >= ? and next_attempt_at < ?"
+        )
+        assert self.query(still, *window)[0][0], "the parked campaigns made no pending deliveries"
         at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=lead)
         for name, make in makers.items():
             self.campaign(name, make(at))
-        soon = (at + dt.timedelta(minutes=1)).replace(tzinfo=None).isoformat(sep=" ")
-        moved = "select count(*) from delivery where next_attempt_at < ? or state != 'pending'"
-        wait_for(lambda: self.query(moved, soon)[0][0] == parked, 30, "the moved campaigns synced")
-        return process, at
+        wait_for(lambda: self.query(still, *window)[0][0] == 0, 30, "the moved campaigns synced")
+        return at
 
     def resynced(self, what: str) -> None:
         """Wait until every campaign is expanded again (a /subscribe marks its campaign for the

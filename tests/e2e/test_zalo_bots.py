@@ -74,7 +74,9 @@ def test_polling_bot_answers_subscribes_and_obeys_only_admins(
     )
     office.write_config()
     now = dt.datetime.now(dt.UTC)
-    office.campaign("moi-truong", campaign(now, now + dt.timedelta(seconds=22)))
+    # parked an hour ahead while the chats subscribe and pause, then moved to 2 s ahead
+    makers = {"moi-truong": lambda at: campaign(now, at)}
+    parked_at = office.park(makers)
     process = office.start()
     office.started(process)
 
@@ -95,6 +97,7 @@ def test_polling_bot_answers_subscribes_and_obeys_only_admins(
     assert states(office) == {reminder: "held", report: "held"}
     assert "Đã gửi tiếp" in ask(zalo, admin, f"/resume {CAMPAIGN}")
     assert states(office) == {reminder: "pending", report: "pending"}
+    office.move(makers, parked_at, 2)
 
     # the campaign's message reaches the subscribed chat, once
     wait_for(lambda: states(office).get(reminder) == "sent", 40, "the reminder sent")
