@@ -15,6 +15,7 @@ import pytest
 
 from tests.e2e.harness import (
     BOT_CAMPAIGN,
+    TIMED,
     Office,
     environment_day,
     iso,
@@ -126,6 +127,7 @@ def closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@TIMED  # on time within 1 s
 def test_an_unreachable_zalo_platform_leaves_the_schedule_on_time(
     office: Office, monkeypatch: pytest.MonkeyPatch
 ) -> None:
