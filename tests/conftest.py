@@ -236,12 +236,12 @@ def _name_the_group(config: pytest.Config, items: list[pytest.Item]) -> None:
     unless xdist's own write took (older pytest)."""
     if not getattr(config.option, "loadgroup", False):
         return
-    from _pytest.nodeid import NodeId
-
     for item in items:
         mark = item.get_closest_marker("xdist_group")
         if mark is None:
             continue
         name = str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
         if not item.nodeid.endswith(f"@{name}"):
+            from _pytest.nodeid import NodeId  # pytest 9.2's structured ids
+
             item._id = NodeId.parse(f"{item.nodeid}@{name}")
