@@ -574,7 +574,7 @@ class Daemon:
         )
         if start and self.lock is not None:  # SQLite's lock: the other rows are the dead's
             await asyncio.to_thread(daemons.forget_others, self.db, self.daemon_id)
-        if not is_postgres(self.config.database_url):  # no peers to survey
+        if start or not is_postgres(self.config.database_url):  # on PostgreSQL, ``_lead`` does
             self._cluster = await asyncio.to_thread(self._survey)
 
     def _survey(self) -> dict[str, Any]:

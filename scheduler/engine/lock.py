@@ -79,15 +79,18 @@ class LeaderLock:
     Blocking calls: the daemon makes them off its event loop, within a time limit."""
 
     def __init__(self, url: str, name: str) -> None:
-        # a pool of its own: the daemon's pool is disposed before the lock is released
-        self._engine: Engine = create_engine(url, poolclass=NullPool, connect_args=KEEPALIVE)
+        self._url = url
         self._name = name  # the connection's application_name
+        self._engine: Engine | None = None
         self._conn: Connection | None = None
 
     def take(self) -> bool:
         """Try to take the lock (at once, never waiting): True if this connection holds it."""
+        if self._engine is None:
+            # a pool of its own: the daemon's pool is disposed before the lock is released
+            self._engine = create_engine(self._url, poolclass=NullPool, connect_args=KEEPALIVE)
         if self._conn is None:
-            with reaching(str(self._engine.url)):
+            with reaching(self._url):
                 conn = self._engine.connect()
             conn.execute(
                 text("select set_config('application_name', :name, false)"), {"name": self._name}
@@ -141,7 +144,8 @@ class LeaderLock:
                 self._conn.execute(text("select pg_advisory_unlock(:key)"), {"key": LEADER_LOCK})
                 self._conn.commit()
         self.drop()
-        self._engine.dispose()
+        if self._engine is not None:
+            self._engine.dispose()
 
 
 def leader_id(conn: Connection) -> str | None:

@@ -83,6 +83,7 @@ def test_loa_run_sends_a_due_message_and_loa_status_reads_it(office: Office, sto
 
 SYNCED = "đã lập lịch theo các tệp chiến dịch"  # the ``synced`` event, as LOA_LANG=vi logs it
 GAINED = "trở thành tiến trình dẫn đầu"  # ``leader gained``
+LOST = "mất quyền dẫn đầu"  # ``leader lost``
 
 
 def status(office: Office) -> dict[str, Any]:
@@ -182,3 +183,25 @@ def test_loa_send_wakes_an_idle_daemon_at_once(office: Office, store: Engine) ->
             ).one()
         assert row[0] in ids  # a daemon sent it, not the command
         assert row[1] < dt.timedelta(seconds=3), row[1]
+
+
+def test_a_leader_whose_lock_connection_breaks_stops_leading_and_says_so(
+    office: Office, store: Engine
+) -> None:
+    """What a cut network does to the leader: the server lets the lock go with the connection,
+    and the daemon must stop its once-only work at its next check, not carry on beside a new
+    leader. Alone on the database, it then takes the lead again."""
+    parked_campaign(office)
+    process = office.start()
+    leader = cluster_up(office, store, process)["leader"]
+    with store.begin() as conn:
+        conn.execute(
+            text(
+                "select pg_terminate_backend(pid) from pg_stat_activity "
+                "where application_name = :name"
+            ),
+            {"name": f"loa run {leader}"},
+        )
+    wait_for(lambda: LOST in office.log(process), 10, "the leader to know it lost the lock")
+    wait_for(lambda: office.log(process).count(GAINED) == 2, 10, "it to lead again")
+    assert current_leader(store) == leader and process.poll() is None
