@@ -20,6 +20,7 @@ from sqlalchemy import Engine, text
 from scheduler.engine.lock import leader_id
 from scheduler.store.db import open_engine
 from tests.e2e.harness import BOT_CAMPAIGN, Office, environment_day, wait_for
+from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
 
 pytestmark = [pytest.mark.slow, pytest.mark.parametrize("backend", ["postgresql"])]
 
@@ -27,12 +28,16 @@ pytestmark = [pytest.mark.slow, pytest.mark.parametrize("backend", ["postgresql"
 @pytest.fixture
 def office(tmp_path: Path, store_url: str) -> Iterator[Office]:
     made = Office(tmp_path / "office")
-    config = made.root / "config.toml"
+    on_postgres(made, store_url)
+    yield made
+    made.close()
+
+
+def on_postgres(office: Office, store_url: str) -> None:
+    config = office.root / "config.toml"
     config.write_text(
         config.read_text("utf-8").replace("sqlite:///data/loa.db", store_url), "utf-8"
     )
-    yield made
-    made.close()
 
 
 @pytest.fixture
@@ -205,3 +210,44 @@ def test_a_leader_whose_lock_connection_breaks_stops_leading_and_says_so(
     wait_for(lambda: LOST in office.log(process), 10, "the leader to know it lost the lock")
     wait_for(lambda: office.log(process).count(GAINED) == 2, 10, "it to lead again")
     assert current_leader(store) == leader and process.poll() is None
+
+
+def test_only_the_leader_runs_the_bot_and_the_next_one_takes_it_over(
+    office: Office, store: Engine, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two pollers of one Telegram bot would take each other's updates (Telegram ends one poll
+    with 409 Conflict): only the leader prepares and polls, and after its death the new leader
+    does, answering each message once."""
+    monkeypatch.setenv("LOA_TG_TOKEN", DEFAULT_TOKEN)
+    with FakeTelegram() as fake:
+        user = fake.add_private_chat(first_name="Lan")
+        office.extra_config = (
+            f'[channels.tg]\ntype = "telegram"\nbase_url = "{fake.url}"\n'
+            'token_env = "LOA_TG_TOKEN"\n[channels.tg.bot]\nenabled = true\npoll_seconds = 2\n'
+        )
+        office.write_config()
+        on_postgres(office, store_url)
+        parked_campaign(office)
+        first = office.start()
+        cluster_up(office, store, first)
+        second = office.start()
+        cluster_up(office, store, first, second)
+
+        def prepared() -> int:
+            return sum(1 for method, _ in fake.calls if method == "deleteWebhook")
+
+        fake.queue_message(user, "/help")
+        wait_for(lambda: fake.messages_to(user), 20, "the answer to /help")
+        assert prepared() == 1
+        # recorded as answered (a leader killed between its answer and this write answers
+        # again after the takeover, as after any crash)
+        answered = "select count(*) from answered_update"
+        wait_for(lambda: count(store, answered) == 1, 10, "/help recorded as answered")
+
+        office.kill(first)
+        wait_for(lambda: prepared() == 2, 15, "the new leader to prepare the bot")
+        fake.queue_message(user, "/upcoming")
+        wait_for(lambda: len(fake.messages_to(user)) == 2, 20, "the answer to /upcoming")
+        assert "Lễ mít tinh" in (fake.messages_to(user)[1].text or "")
+        assert len(fake.messages_to(user)) == 2 and prepared() == 2
+        assert office.stop(second)[0] == 0
