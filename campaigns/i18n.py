@@ -883,7 +883,7 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "leader gained",
     ),
     "log_leader_lost": (
-        "mất quyền dẫn đầu (mất kết nối giữ khoá): ngừng lập lịch và ngừng bot",
+        "mất quyền dẫn đầu (mất kết nối giữ khóa): ngừng lập lịch và ngừng bot",
         "leader lost",
     ),
     "log_wake-ups_not_heard;_listening_again": (

@@ -145,6 +145,7 @@ def test_two_daemons_share_a_database_one_leads_and_the_files_sync_once(
     assert "dẫn đầu" in said and str(follower.pid) in said, said
     for process in (first, second):
         assert office.stop(process)[0] == 0
+        assert "Traceback" not in office.log(process)
     assert status(office)["daemons"] == [] and status(office)["leader"] is None
 
 
@@ -169,6 +170,7 @@ def test_the_leaders_death_hands_the_lead_over_within_10_s(office: Office, store
     )
     assert len(records) == 1
     assert GAINED in office.log(second) and SYNCED in office.log(second)
+    assert "Traceback" not in office.log(second)
 
 
 def test_loa_send_wakes_an_idle_daemon_at_once(office: Office, store: Engine) -> None:
