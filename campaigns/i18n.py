@@ -839,6 +839,12 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "[bold]loa đang chạy[/bold] · {campaigns} chiến dịch · {pending} tin đang chờ gửi · kênh: {channels}",
         "[bold]loa is running[/bold] · {campaigns} campaigns · {pending} messages waiting · channels: {channels}",
     ),
+    "running_follower": (
+        "Một tiến trình khác đang dẫn đầu: nó lập lịch theo các tệp chiến dịch và chạy bot; "
+        "tiến trình này gửi tin và sẽ nhận thay nếu tiến trình kia dừng.",
+        "Another process leads: it schedules from the campaign files and runs the bots; this one "
+        "sends messages and takes over if the other one stops.",
+    ),
     # log lines in text form (JSON logs keep the English event for scripts): log_<event>
     "log_synced": ("đã lập lịch theo các tệp chiến dịch", "synced"),
     "log_dispatched": ("đã gửi một đợt", "dispatched"),
@@ -872,6 +878,18 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "stopping with sends in flight; they are resolved on the next start",
     ),
     "log_stopped": ("đã dừng", "stopped"),
+    "log_leader_gained": (
+        "trở thành tiến trình dẫn đầu: lập lịch theo các tệp chiến dịch và chạy bot",
+        "leader gained",
+    ),
+    "log_leader_lost": (
+        "mất quyền dẫn đầu (mất kết nối giữ khóa): ngừng lập lịch và ngừng bot",
+        "leader lost",
+    ),
+    "log_wake-ups_not_heard;_listening_again": (
+        "không nhận được tín hiệu đánh thức từ PostgreSQL; đang kết nối lại",
+        "wake-ups not heard; listening again",
+    ),
     "log_missed": ("bỏ lỡ: quá thời gian cho phép gửi muộn", "missed"),
     "log_failed": ("gửi lỗi", "failed"),
     "log_channel_error": ("lỗi kênh", "channel error"),
@@ -946,13 +964,6 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         ".venv/bin/pip install -e '.[postgres]'",
         "The library {module} that opens this database is missing; for PostgreSQL install it: "
         ".venv/bin/pip install -e '.[postgres]'",
-    ),
-    "already_running_postgres": (
-        "Một tiến trình 'loa run' khác ({holder}) đang dùng cơ sở dữ liệu PostgreSQL này. Hiện mỗi "
-        "cơ sở dữ liệu chỉ chạy một tiến trình; nhiều tiến trình cùng lúc sẽ có trong bản sau. Hãy "
-        "dừng tiến trình kia trước.",
-        "Another 'loa run' ({holder}) is using this PostgreSQL database. For now one process runs "
-        "per database; several at once are coming in a later version. Stop the other one first.",
     ),
     "schema_too_new": (
         "cơ sở dữ liệu này do một phiên bản loa mới hơn ghi (lược đồ {revision}, bản loa này "
@@ -1148,6 +1159,28 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "'loa run' to schedule and send them on time, or 'loa plan' to preview the plan.",
     ),
     "next_due": ("Tin kế tiếp: {when} · {key}", "Next: {when} · {key}"),
+    "status_daemons": (
+        "Tiến trình 'loa run' đang chạy ({count}):",
+        "Running 'loa run' processes ({count}):",
+    ),
+    "status_daemon": (
+        "  • {id} (máy {host}, pid {pid}) · {role} · chạy từ {since} · báo còn chạy lúc {seen}",
+        "  • {id} (host {host}, pid {pid}) · {role} · running since {since} · last seen {seen}",
+    ),
+    "status_leader": ("dẫn đầu", "leader"),
+    "status_follower": ("theo sau", "follower"),
+    "status_no_daemon": (
+        "[yellow]Không có tiến trình 'loa run' nào đang chạy: tin đến hạn chưa được gửi. Hãy chạy "
+        "'loa run' (hoặc khởi động dịch vụ: systemctl start loa).[/yellow]",
+        "[yellow]No 'loa run' is running: due messages are not being sent. Run 'loa run' (or "
+        "start the service: systemctl start loa).[/yellow]",
+    ),
+    "status_no_leader": (
+        "[yellow]Chưa tiến trình nào dẫn đầu: việc lập lịch và bot đang chờ; một tiến trình sẽ "
+        "nhận trong vài giây.[/yellow]",
+        "[yellow]No process leads yet: scheduling and the bots wait; one takes over within a few "
+        "seconds.[/yellow]",
+    ),
     "possible_duplicates": (
         "[yellow]Có thể trùng lặp (gửi lại sau sự cố): {count} tin[/yellow]",
         "[yellow]Possible duplicates (sent again after a crash): {count}[/yellow]",

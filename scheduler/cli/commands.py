@@ -36,7 +36,7 @@ from scheduler import audit, logs, pausing, subscriptions
 from scheduler.bot.runner import read_health
 from scheduler.campaign_set import expand_each, load_campaigns
 from scheduler.config import Config, configured_language, load_config
-from scheduler.engine import daemon
+from scheduler.engine import cluster, daemon
 from scheduler.engine.dispatch import utcnow
 from scheduler.engine.lock import AlreadyRunning, nudge, unless_daemon
 from scheduler.engine.quotas import plan_warnings
@@ -296,7 +296,11 @@ def run(config: ConfigOption = Path("config.toml")) -> None:
 
 
 @app.command(help=t("cmd_status"))
-def status(config: ConfigOption = Path("config.toml")) -> None:
+def status(
+    fmt: Annotated[str, typer.Option("--format", help=t("opt_format"))] = "table",
+    config: ConfigOption = Path("config.toml"),
+) -> None:
+    _check_choice("--format", fmt, FORMATS)
     cfg = _config(config)
     database, where = sqlite_path(cfg.database_url), describe(cfg.database_url)
     reported = read_fault(database) if database is not None else None  # by the running daemon
@@ -308,6 +312,19 @@ def status(config: ConfigOption = Path("config.toml")) -> None:
         if fault is None:
             raise
         raise UserError(_fault_text(fault, cfg)) from None
+    running = cluster.survey(db, cfg.database_url, utcnow())
+    upcoming = outbox.list_deliveries(db, state=State.PENDING, limit=1)
+    if fmt == "json":
+        body = {
+            "counts": {state.value: by_state.get(state, 0) for state in State},
+            "next_due": {"at": upcoming[0].due.isoformat(), "key": upcoming[0].key}
+            if upcoming
+            else None,
+            "possible_duplicates": outbox.count_possible_duplicates(db),
+            **running.as_json(),
+        }
+        sys.stdout.write(json.dumps(body, ensure_ascii=False, indent=2) + "\n")
+        return
     if not by_state:
         out.print(t("status_empty"), markup=False)
     else:
@@ -317,10 +334,10 @@ def status(config: ConfigOption = Path("config.toml")) -> None:
         for state in State:
             table.add_row(named("state", state), str(by_state.get(state, 0)))
         out.print(table)
-    upcoming = outbox.list_deliveries(db, state=State.PENDING, limit=1)
     if upcoming:
         row = upcoming[0]
         out.print(t("next_due", when=format_datetime(row.due.astimezone(cfg.tz)), key=row.key))
+    _print_cluster(running, cfg)
     duplicates = outbox.count_possible_duplicates(db)
     if duplicates:
         out.print(t("possible_duplicates", count=duplicates))
@@ -358,6 +375,23 @@ def status(config: ConfigOption = Path("config.toml")) -> None:
                 soft_wrap=True,
                 markup=False,
             )
+
+
+def _print_cluster(running: cluster.Cluster, cfg: Config) -> None:
+    """The daemons alive on the database and which one leads, or that none runs or leads."""
+    if not running.members:
+        out.print(t("status_no_daemon"), soft_wrap=True)
+        return
+    out.print(t("status_daemons", count=len(running.members)))
+    for member in running.members:
+        role = t("status_leader" if member.id == running.leader else "status_follower")
+        since = format_datetime(member.started_at.astimezone(cfg.tz))
+        seen = format_datetime(member.seen_at.astimezone(cfg.tz))
+        line = t("status_daemon", id=member.id, host=member.host, pid=member.pid, role=role,
+                 since=since, seen=seen)  # fmt: skip
+        out.print(line, soft_wrap=True, markup=False)
+    if running.leader is None:
+        out.print(t("status_no_leader"), soft_wrap=True)
 
 
 def _local_time(stamp: str, cfg: Config) -> str:

@@ -3,7 +3,12 @@
 APScheduler (AsyncIOScheduler) is the clock: one ``wake`` job set at the next due time (no
 polling of the outbox), a daily job that rolls the expansion horizon, and a light job that
 notices edited campaign files. Signals: SIGINT/SIGTERM stop cleanly, SIGHUP reloads campaign
-files, SIGUSR1 re-reads the outbox (the CLI sends it after ``loa retry``/``loa cancel``).
+files, SIGUSR1 re-reads the outbox (the CLI sends it after ``loa retry``/``loa cancel`` on
+SQLite; on PostgreSQL it notifies ``loa_wake``, which every daemon listens to).
+
+On PostgreSQL several daemons may run: each one dispatches and rescues, and the work that
+must happen once (syncing the files, the daily roll, bots, escalations) runs on the leader
+only (``scheduler.engine.cluster``).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import contextlib
 import datetime as dt
 import logging
 import os
+import secrets
 import signal
 import socket
 import sys
@@ -43,14 +49,15 @@ from scheduler.bot.core import BotSettings, CommandCore, Reply
 from scheduler.bot.runner import BotRunner
 from scheduler.campaign_set import load_campaigns
 from scheduler.config import Config, admin_target
+from scheduler.engine import cluster
 from scheduler.engine.dispatch import DispatchEngine, RetryPolicy, utcnow
-from scheduler.engine.lock import Lock, daemon_lock
+from scheduler.engine.lock import SYNC, DaemonLock, daemon_lock, nudge
 from scheduler.engine.outlets import build_outlets
 from scheduler.engine.quotas import QuotaGuard, quotas
-from scheduler.store import meta, outbox
-from scheduler.store.db import migrate, open_engine, sqlite_path
+from scheduler.store import daemons, meta, outbox
+from scheduler.store.db import is_postgres, migrate, open_engine, sqlite_path
 from scheduler.store.storage import HealthFile, StorageWatch, backoff, describe
-from scheduler.store.tables import ACTIVE_STATES, CampaignVersion, Delivery
+from scheduler.store.tables import ACTIVE_STATES, REMOVED, CampaignVersion, Delivery
 from scheduler.subscriptions import SUBSCRIBERS
 from scheduler.sync import SyncReport, sync
 
@@ -158,7 +165,7 @@ class Daemon:
         # ":fire:"), and rich's table of 3,600 codes (0.5 MB) is never loaded
         self.console = console or Console(highlight=False, emoji=False)
         self.db: Engine | None = None
-        self.lock: Lock | None = None
+        self.lock: DaemonLock | None = None  # SQLite's: this daemon is the only one
         self.channels: dict[str, Channel] = {}
         self.engine: DispatchEngine | None = None
         self.scheduler: AsyncIOScheduler | None = None
@@ -166,7 +173,13 @@ class Daemon:
         self.stop_event = asyncio.Event()
         self._wake_lock = asyncio.Lock()
         self._sync_lock = asyncio.Lock()
-        self.daemon_id = f"{socket.gethostname()}:{os.getpid()}"
+        self.host = socket.gethostname()
+        # the random part tells apart two runs with the same pid (a container's pid 1)
+        self.daemon_id = f"{self.host}:{os.getpid()}-{secrets.token_hex(2)}"
+        self.leadership = cluster.Leadership(config.database_url, self.daemon_id)
+        self._listener: asyncio.Task[None] | None = None  # PostgreSQL's wake-ups
+        self._bots_stop = asyncio.Event()  # set when this daemon stops leading
+        self._cluster: dict[str, Any] = {"daemons": [], "leader": None}  # for /healthz
         self.http: HttpServer | None = None
         self._http_task: asyncio.Task[None] | None = None
         self._next_due: dt.datetime | None = None
@@ -220,6 +233,7 @@ class Daemon:
                 hooks=self._webhook_bot,
                 base_url=http.public_url.rstrip("/"),
                 units=self.config.units(),
+                cluster=lambda: self._cluster,
             )
             self.http = HttpServer(
                 create_app(state), http.host, http.port, http.header_timeout_seconds,
@@ -294,9 +308,12 @@ class Daemon:
         return False
 
     async def _after_command(self, reply: Reply) -> None:
-        """A chat command changed subscriptions or the outbox: the daemon follows at once."""
-        if reply.resync:
+        """A chat command changed subscriptions or the outbox: the daemon follows at once. A
+        follower (a webhook reached it) asks the leader to sync."""
+        if reply.resync and self.leadership.leading:
             await self._sync_or_defer(reread=False)
+        elif reply.resync:
+            await asyncio.to_thread(nudge, self.config.database_url, SYNC)
         await self._reschedule()
 
     async def _sync_or_defer(
@@ -381,9 +398,14 @@ class Daemon:
             | {c.id for p, c in self.watcher.good.items() if p in failed}
         )
 
-    def _summary(self, report: SyncReport) -> None:
+    def _summary(self, report: SyncReport | None) -> None:
+        """``report``: this daemon's start-up sync; None when it did not sync (a follower, or
+        a database that cannot be written), and the campaigns are counted in the store."""
         assert self.db is not None
         with self.db.connect() as conn:
+            if report is None:
+                stored = select(func.count()).where(V.c.digest != REMOVED)
+                report = SyncReport(campaigns=conn.execute(stored).scalar() or 0)
             pending = conn.execute(
                 select(func.count()).where(D.c.state.in_(list(ACTIVE_STATES)))
             ).scalar()
@@ -398,6 +420,8 @@ class Daemon:
         self.console.print(
             t("running", campaigns=report.campaigns, pending=pending, channels=channels)
         )
+        if not self.leadership.leading:
+            self.console.print(t("running_follower"))
         for row in upcoming:
             when = format_datetime(row.next_attempt_at.astimezone(tz))
             target = f"{row.channel}:{row.target}" if row.target else row.channel
@@ -533,6 +557,7 @@ class Daemon:
             return  # the storage retry runs start-up recovery first
         try:
             await self.engine.heartbeat()
+            await self._announce()
             await self._recover(start=False)
         except Exception as exc:
             if not self.storage.failed(exc):
@@ -540,6 +565,62 @@ class Daemon:
             self._arm_storage_retry()
             return
         await self._reschedule()
+
+    async def _announce(self, start: bool = False) -> None:
+        """This daemon's row in the registry of running daemons (``loa status``, /healthz)."""
+        assert self.db is not None
+        await asyncio.to_thread(
+            daemons.announce, self.db, self.daemon_id, self.host, os.getpid(), self.clock(), start
+        )
+        if start and self.lock is not None:  # SQLite's lock: the other rows are the dead's
+            await asyncio.to_thread(daemons.forget_others, self.db, self.daemon_id)
+        if start or not is_postgres(self.config.database_url):  # on PostgreSQL, ``_lead`` does
+            self._cluster = await asyncio.to_thread(self._survey)
+
+    def _survey(self) -> dict[str, Any]:
+        assert self.db is not None
+        return cluster.survey(self.db, self.config.database_url, self.clock()).as_json()
+
+    async def _lead(self) -> None:
+        """Take the lead when it is free, or make sure it is still held (PostgreSQL, every
+        ``cluster.TRY_SECONDS``). Gained: start the bots and sync. Lost (the lock's connection
+        broke): stop the bots at once; a peer leads, or will at its next try."""
+        change = await self.leadership.check()
+        if change:
+            log.info("leader gained", extra={"daemon": self.daemon_id})
+            self._start_bots()
+            self._spawn(self._sync_as_leader())
+        elif change is not None:
+            log.warning("leader lost", extra={"daemon": self.daemon_id})
+            await self._stop_bots()
+        with contextlib.suppress(Exception):  # /healthz shows the last survey that worked
+            self._cluster = await asyncio.to_thread(self._survey)
+
+    async def _sync_as_leader(self) -> None:
+        if self.leadership.leading:
+            await self._sync_or_defer()
+            await self._reschedule()
+
+    def _start_bots(self) -> None:
+        self._bots_stop = asyncio.Event()
+        for runner in self.bots.values():
+            runner.ready.clear()  # a new term prepares again (the webhook is registered anew)
+            self._bot_tasks.append(asyncio.create_task(runner.run(self._bots_stop)))
+
+    async def _stop_bots(self) -> None:
+        self._bots_stop.set()
+        if self._bot_tasks:
+            _, late = await asyncio.wait(self._bot_tasks, timeout=2)
+            for task in late:
+                task.cancel()
+        self._bot_tasks = []
+
+    def _woken(self, what: str) -> None:
+        """A NOTIFY on ``loa_wake``: re-read the outbox; the leader also syncs when asked."""
+        if what == SYNC and self.leadership.leading:
+            self._spawn(self._after_command(Reply(resync=True)))
+        else:
+            self._nudged()
 
     async def _reschedule(self) -> None:
         assert self.db is not None and self.scheduler is not None and self.storage is not None
@@ -571,6 +652,8 @@ class Daemon:
         assert self.db is not None
         if self.storage is not None and self.storage.incident is not None:
             return  # the database cannot be written: the storage retry says so, once
+        if not self.leadership.leading:
+            return  # one escalation per report: the leader's
         config = self.config
         admins = [
             (name, admin_target(str(user)))
@@ -592,17 +675,23 @@ class Daemon:
         assert self.storage is not None
         if self.storage.incident is not None:
             return  # an edit made meanwhile is still an edit once the database can be written
+        if not self.leadership.leading:
+            return  # the leader syncs the files
         if await asyncio.to_thread(self.watcher.changed):
             log.info("campaign files changed; reloading")
             await self._sync_or_defer()
             await self._reschedule()
 
     async def _roll_horizon(self) -> None:
+        if not self.leadership.leading:
+            return
         await self._sync_or_defer(force=True)
         await self._reschedule()
 
     async def _reload(self) -> None:
         self._reload_asked = False
+        if not self.leadership.leading:
+            return
         log.info("reloading campaign files (SIGHUP)")
         await self._sync_or_defer()
         await self._reschedule()
@@ -625,12 +714,17 @@ class Daemon:
             if self.storage.incident is None:
                 try:
                     await self._recover()
+                    await self._announce(start=True)
                 except Exception as exc:
                     if not self.storage.failed(exc):
                         raise
-            report = await self._sync_or_defer(show_progress=sys.stderr.isatty())
+            if await self.leadership.check():
+                log.info("leader gained", extra={"daemon": self.daemon_id})
+            report = None
+            if self.leadership.leading:
+                report = await self._sync_or_defer(show_progress=sys.stderr.isatty())
             try:
-                self._summary(report or SyncReport(campaigns=len(self.watcher.good)))
+                self._summary(report)
             except Exception as exc:  # a database that cannot even be read: already said
                 if not self.storage.failed(exc):
                     raise
@@ -642,8 +736,12 @@ class Daemon:
             if self.http is not None:
                 self._http_task = asyncio.create_task(self.http.serve())
                 log.info("http listening", extra={"url": self.http.url})
-            for runner in self.bots.values():
-                self._bot_tasks.append(asyncio.create_task(runner.run(self.stop_event)))
+            if self.leadership.leading:
+                self._start_bots()
+            if is_postgres(self.config.database_url):
+                self._listener = asyncio.create_task(
+                    cluster.listen(self.config.database_url, self._woken)
+                )
             await self._wake()
             await self.stop_event.wait()
         finally:
@@ -671,6 +769,8 @@ class Daemon:
             )
         every = self.engine.lease.total_seconds() / 4 if self.engine else RESCAN_SECONDS
         scheduler.add_job(self._leases, IntervalTrigger(seconds=every), id="leases")
+        if is_postgres(self.config.database_url):
+            scheduler.add_job(self._lead, IntervalTrigger(seconds=cluster.TRY_SECONDS), id="lead")
         scheduler.start()
         if self.storage is not None and self.storage.incident is not None:
             self._arm_storage_retry()
@@ -709,6 +809,7 @@ class Daemon:
         them, and only then stop the scheduler: its shutdown cancels a running job, and a send
         cancelled midway is in doubt at the next start."""
         self.stop_event.set()
+        self._bots_stop.set()
         if self.engine is not None:
             self.engine.stop()
         try:
@@ -718,10 +819,11 @@ class Daemon:
             log.warning("stopping with sends in flight; they are resolved on the next start")
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        if self._bot_tasks:
-            _, late = await asyncio.wait(self._bot_tasks, timeout=2)
-            for task in late:
-                task.cancel()
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(BaseException):
+                await self._listener
+        await self._stop_bots()
         if self.http is not None:
             self.http.stop()
             if self._http_task is not None:
@@ -732,7 +834,10 @@ class Daemon:
             with contextlib.suppress(Exception):
                 await channel.close()
         if self.db is not None:
+            with contextlib.suppress(Exception):  # a database that is down: the row goes stale
+                await asyncio.to_thread(daemons.leave, self.db, self.daemon_id)
             self.db.dispose()
+        await asyncio.to_thread(self.leadership.release)
         if self.storage is not None and self.storage.file is not None:
             self.storage.file.close()
         if self.lock is not None:

@@ -20,7 +20,7 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Engine, text
 from starlette.applications import Starlette
@@ -65,6 +65,8 @@ class HttpState:
     hooks: Callable[[str], WebhookTarget | None] = lambda name: None  # bots in webhook mode
     base_url: str = ""
     units: UnitRegistry = field(default_factory=UnitRegistry)  # the units' names in feeds
+    # the daemons alive on the database and the leader: {"daemons": [...], "leader": id}
+    cluster: Callable[[], dict[str, Any]] = lambda: {"daemons": [], "leader": None}
 
 
 class WebhookTarget(Protocol):
@@ -232,6 +234,7 @@ def create_app(state: HttpState) -> Starlette:
             "next_due": next_due.isoformat() if next_due else None,
             "bots": bots,
             "refused_files": refused,
+            **state.cluster(),
         }
         # a bot's error or a database driver's may quote a token: none leaves in the answer
         return Response(

@@ -226,6 +226,21 @@ class Meta(SQLModel, table=True):
     value: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
 
 
+class DaemonEntry(SQLModel, table=True):
+    """A running ``loa run``: it writes its row at start, renews ``seen_at`` with its lease
+    heartbeat (by the database's clock on PostgreSQL) and removes it on a clean stop. A row
+    not renewed for a lease is a daemon that died; ``loa status`` and /healthz list the others.
+    """
+
+    __tablename__ = "daemon"
+
+    id: str = Field(primary_key=True)  # "<host>:<pid>-<random>", also its claims' claimed_by
+    host: str
+    pid: int
+    started_at: dt.datetime = _utc(nullable=False)
+    seen_at: dt.datetime = _utc(nullable=False)
+
+
 class ReportStatus(SQLModel, table=True):
     """One unit's report for one deadline occurrence: owed (written by sync), submitted (by
     /nop, ``loa report submit`` or the web page), and escalated once when overdue."""

@@ -156,8 +156,12 @@ class Office:
         )
         return str(found[1])
 
-    def log(self) -> str:
-        return self.err_path.read_text("utf-8") if self.err_path.exists() else ""
+    def log(self, process: subprocess.Popen[str] | None = None) -> str:
+        """The log of the daemon started last, or of ``process`` (one of several)."""
+        path = self.err_path
+        if process is not None:
+            path = self.root / f"daemon-{self.processes.index(process)}.err"
+        return path.read_text("utf-8") if path.exists() else ""
 
     def started(self, process: subprocess.Popen[str], timeout: float = 30) -> None:
         """Wait until the daemon has synced and armed its clock (its lock file holds its pid)."""

@@ -1,14 +1,16 @@
 """The daemon as a process: messages due seconds ahead go out once and on time; a second
-daemon is refused; SIGTERM stops it quickly; downtime is handled by the grace period."""
+daemon is refused and status names the one running; SIGTERM stops it quickly; downtime is handled by the grace period."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import signal
 import subprocess
 import time
 from collections import Counter
 
+import httpx
 import pytest
 
 from tests.e2e.harness import TIMED, Office, iso, wait_for
@@ -56,13 +58,13 @@ def test_messages_due_seconds_ahead_are_sent_once_and_on_time(office: Office) ->
         } <= record.keys()
     assert office.states() == {"sent": 8}
     listed = office.loa("deliveries", "--format", "json")
-    import json
-
     rows = json.loads(listed.stdout)
     assert {r["state"] for r in rows} == {"sent"} and all(r["attempts"] == 1 for r in rows)
 
 
-def test_second_daemon_on_same_sqlite_refuses(office: Office) -> None:
+def test_second_daemon_on_same_sqlite_refuses_and_status_names_the_one_running(
+    office: Office,
+) -> None:
     office.campaign(
         "soon", soon_campaign("soon", dt.datetime.now(dt.UTC) + dt.timedelta(hours=1), 1, 1)
     )
@@ -73,7 +75,17 @@ def test_second_daemon_on_same_sqlite_refuses(office: Office) -> None:
     assert "đang dùng cơ sở dữ liệu này" in second.stderr and str(first.pid) in second.stderr
     assert "Traceback" not in second.stderr
     assert first.poll() is None  # the first one is untouched
+    shown = json.loads(office.loa("status", "--format", "json").stdout)
+    (running,) = shown["daemons"]
+    assert running["pid"] == first.pid and running["leader"] and shown["leader"] == running["id"]
+    health = httpx.get(f"{office.http_url()}/healthz", timeout=5).json()
+    assert [d["id"] for d in health["daemons"]] == [running["id"]]
+    assert health["leader"] == running["id"]
+    said = office.loa("status").stdout
+    assert f"pid {first.pid}) · dẫn đầu" in said, said
     office.stop(first)
+    assert json.loads(office.loa("status", "--format", "json").stdout)["daemons"] == []
+    assert "Không có tiến trình 'loa run' nào đang chạy" in office.loa("status").stdout
 
 
 def test_sigterm_stops_within_five_seconds(office: Office) -> None:

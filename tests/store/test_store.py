@@ -9,6 +9,7 @@ stores through the same fixture."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 import subprocess
@@ -25,7 +26,16 @@ from sqlmodel import SQLModel
 
 from scheduler import subscriptions
 from scheduler.bot import answered
-from scheduler.engine.lock import AlreadyRunning, _postgres_holder_here, daemon_lock, unless_daemon
+from scheduler.engine.cluster import listen
+from scheduler.engine.lock import (
+    SYNC,
+    AlreadyRunning,
+    LeaderLock,
+    daemon_lock,
+    leader_id,
+    nudge,
+    unless_daemon,
+)
 from scheduler.store import meta, outbox
 from scheduler.store.db import HEAD, current_revision, migrate, open_engine
 from scheduler.store.tables import Delivery, UTCDateTime
@@ -160,12 +170,13 @@ def test_two_claimers_at_once_take_different_rows(db: Engine) -> None:
     assert owners == {**dict.fromkeys(first, "a"), **dict.fromkeys(second[0], "b")}
 
 
-def test_one_daemon_per_database_and_the_cli_knows_one_runs(store_url: str) -> None:
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_one_daemon_per_sqlite_file_and_the_cli_knows_one_runs(store_url: str) -> None:
     lock = daemon_lock(store_url)
     assert lock is not None
     lock.acquire()
     try:
-        with pytest.raises(AlreadyRunning) as refused:
+        with pytest.raises(AlreadyRunning):
             again = daemon_lock(store_url)
             assert again is not None
             again.acquire()
@@ -173,24 +184,85 @@ def test_one_daemon_per_database_and_the_cli_knows_one_runs(store_url: str) -> N
             assert not alone
     finally:
         lock.release()
-    if store_url.startswith("postgres"):
-        message = str(refused.value)
-        assert f":{os.getpid()})" in message and "nhiều tiến trình" in message
     with unless_daemon(store_url) as alone:
         assert alone
 
 
 @postgres_only
-def test_a_cli_command_on_the_daemons_host_finds_its_pid(store_url: str) -> None:
-    assert _postgres_holder_here(store_url) == ""
-    lock = daemon_lock(store_url)
-    assert lock is not None
-    lock.acquire()
+def test_one_daemon_leads_and_the_cli_knows_a_daemon_runs(store_url: str) -> None:
+    """Any number of daemons; the one holding the leader lock is named by the id its lock's
+    connection carries, and a CLI command leaves the daemon's work to it."""
+    assert daemon_lock(store_url) is None  # PostgreSQL takes several
+    first, second = (
+        LeaderLock(store_url, "loa run web1:41-a1b2"),
+        LeaderLock(store_url, "loa run b"),
+    )
+    engine = open_engine(store_url)
     try:
-        assert _postgres_holder_here(store_url) == str(os.getpid())
+        assert first.take() and first.holds()
+        assert not second.take() and not second.holds()
+        with engine.connect() as conn:
+            assert leader_id(conn) == "web1:41-a1b2"
+        with unless_daemon(store_url) as alone:
+            assert not alone
+        first.release()
+        with unless_daemon(store_url) as alone, engine.connect() as conn:
+            assert alone and leader_id(conn) is None  # a command holding it is no daemon
+        assert second.take()
     finally:
-        lock.release()
-    assert _postgres_holder_here(store_url) == ""
+        first.release()
+        second.release()
+        engine.dispose()
+
+
+@postgres_only
+def test_a_leader_whose_connection_is_cut_knows_it_and_a_peer_takes_over(store_url: str) -> None:
+    first, second = LeaderLock(store_url, "loa run a"), LeaderLock(store_url, "loa run b")
+    engine = open_engine(store_url)
+    try:
+        assert first.take()
+        with engine.begin() as conn:  # what a dead network or an operator's kill does
+            conn.execute(
+                text(
+                    "select pg_terminate_backend(pid) from pg_stat_activity "
+                    "where application_name = 'loa run a'"
+                )
+            )
+        assert second.take()
+        assert not first.holds() and not first.take()
+    finally:
+        first.release()
+        second.release()
+        engine.dispose()
+
+
+@postgres_only
+async def test_a_cli_command_wakes_every_listening_daemon(store_url: str) -> None:
+    """NOTIFY reaches a daemon on any host, where a signal reached only one on the same host."""
+    heard: list[list[str]] = [[], []]
+    listening = asyncio.Event()
+
+    def woken(into: list[str]) -> Callable[[str], None]:
+        def note(what: str) -> None:
+            into.append(what)
+            if all(heard):
+                listening.set()
+
+        return note
+
+    tasks = [asyncio.create_task(listen(store_url, woken(into))) for into in heard]
+    try:
+        await asyncio.wait_for(listening.wait(), 10)  # each says "" once it listens
+        assert await asyncio.to_thread(nudge, store_url)
+        assert await asyncio.to_thread(nudge, store_url, SYNC)
+        async with asyncio.timeout(10):
+            while not all(len(into) == 3 for into in heard):
+                await asyncio.sleep(0.02)
+        assert heard == [["", "", SYNC], ["", "", SYNC]]
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def test_an_unreachable_database_is_named_without_its_password(tmp_path: Path) -> None:
