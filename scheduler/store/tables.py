@@ -162,6 +162,25 @@ class Delivery(SQLModel, table=True):
     updated_at: dt.datetime = _utc(nullable=False)
 
 
+class TargetPace(SQLModel, table=True):
+    """When the next message to one target may go, shared by every daemon on the store: the
+    platform's pacing (Telegram: about one message a second to a chat, 20 a minute to a group)
+    and a retry-after it asked for. The claim reads and writes it in its transaction, so the
+    pace holds across processes, not only within one. On PostgreSQL every target of the outbox
+    has a row (a trigger adds it with the first delivery): the claim locks it."""
+
+    __tablename__ = "target_pace"
+
+    channel: str = Field(primary_key=True)
+    target: str = Field(primary_key=True)
+    next_at: dt.datetime | None = _utc(nullable=True)  # paced: no next message before then
+    hold_until: dt.datetime | None = _utc(nullable=True)  # the platform said wait (retry-after)
+    # a daemon is sending to the target until it says it is done, or until then (its lease,
+    # renewed while it lives): no other message to the target is claimed meanwhile
+    busy_until: dt.datetime | None = _utc(nullable=True)
+    busy_by: str | None = None
+
+
 class Subscription(SQLModel, table=True):
     """A chat that asked for a campaign's messages with /subscribe, and why it stopped."""
 

@@ -1,0 +1,146 @@
+"""Each target's order and pace hold across daemons: two engines on one store (two daemons on
+one PostgreSQL database; on SQLite the same rules hold for its one daemon) never have two
+messages to one target in flight together, and a pace or a retry-after one of them learns
+holds for the other. A claim takes only what can be in flight. Store-level: every test takes
+the ``db`` fixture, so the same cases run on every store."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+from sqlalchemy import Engine, func, select
+
+from channels.base import OutboundMessage, Receipt
+from channels.errors import RateLimited
+from channels.limits import ChannelLimits, RateLimiter, Window
+from scheduler.engine.dispatch import DispatchEngine, RetryPolicy
+from scheduler.store import outbox
+from scheduler.store.tables import Delivery
+from tests.scheduler.test_engine import T0, Clock, Scripted, add, row
+
+D = Delivery.__table__  # type: ignore[attr-defined]
+ADDRESSES = {
+    ("kenh", t): str(100 + i) for i, t in enumerate(["a", "b", *(f"t{i}" for i in range(40))])
+}
+
+
+class Chat(Scripted):
+    """A chat platform: every address is one person's chat (per-chat rate)."""
+
+    def is_group(self, address: str) -> bool:
+        return False
+
+
+class Held(Chat):
+    """Holds every send to target ``a`` (or to every target) until ``answer`` is set."""
+
+    def __init__(self, clock: Clock, every: bool = False) -> None:
+        super().__init__(clock)
+        self.every = every
+        self.answer = asyncio.Event()
+        self.arrived = asyncio.Event()
+
+    async def send(self, message: OutboundMessage) -> Receipt:
+        if self.every or message.target == "a":
+            self.arrived.set()
+            await self.answer.wait()
+        return await super().send(message)
+
+
+def daemon(
+    db: Engine, name: str, channel: Scripted, clock: Clock, **kwargs: object
+) -> DispatchEngine:
+    return DispatchEngine(db, {"kenh": channel}, ADDRESSES, name, clock=clock, seed=1, **kwargs)  # type: ignore[arg-type]
+
+
+def paced() -> RateLimiter:
+    limiter = RateLimiter()
+    limiter.configure("kenh", ChannelLimits(per_target=Window(1, 1.0)))
+    return limiter
+
+
+async def test_two_messages_to_one_target_are_never_in_flight_together(db: Engine) -> None:
+    """While one daemon sends to a chat, another takes no message to that chat (it would go
+    out beside the first, or before it); it goes on with the other chats."""
+    clock = Clock(T0)
+    add(db, "a1", T0, target="a")
+    add(db, "a2", T0 + dt.timedelta(seconds=1), target="a")
+    add(db, "b1", T0 + dt.timedelta(seconds=1), target="b")
+    slow = Held(clock)
+    first = asyncio.create_task(daemon(db, "first", slow, clock, batch_size=1).run_due())
+    async with asyncio.timeout(10):
+        await slow.arrived.wait()
+    clock.now = T0 + dt.timedelta(seconds=2)
+    other = Chat(clock)
+    await daemon(db, "second", other, clock).run_due()
+    assert [m.key for m in other.sent] == ["b1"]
+    assert row(db, "a2")["state"] == "pending"
+    slow.answer.set()
+    await first  # once the chat is free, the next message to it goes, after the first
+    assert [m.key for m in slow.sent] == ["a1", "a2"] and [m.key for m in other.sent] == ["b1"]
+
+
+async def test_a_retry_after_one_daemon_was_told_holds_for_another(db: Engine) -> None:
+    """The platform said wait 30 s to the one daemon that sent to the chat; another daemon
+    waits too, though the message that was told gave up (it is no longer retrying)."""
+    clock = Clock(T0)
+    add(db, "a1", T0, target="a")
+    told = Chat(clock, [RateLimited("429 Too Many Requests", retry_after=30)])
+    once = RetryPolicy(max_attempts=1)
+    await daemon(db, "first", told, clock, policy=once, limiter=paced()).run_due()
+    assert row(db, "a1")["state"] == "failed"
+    add(db, "a2", T0, target="a")
+    clock.now = T0 + dt.timedelta(seconds=5)
+    other = Chat(clock)
+    second = daemon(db, "second", other, clock, limiter=paced())
+    await second.run_due()
+    assert other.sent == [] and row(db, "a2")["state"] == "pending"
+    wake = outbox.next_wake(db, second.paced, now=clock.now)
+    assert wake is not None and T0 + dt.timedelta(seconds=30) <= wake <= clock.now + dt.timedelta(
+        seconds=31
+    )
+    clock.now = wake
+    await second.run_due()
+    assert [m.key for m in other.sent] == ["a2"]
+
+
+async def test_a_chats_pace_holds_across_daemons_and_drives_the_wake_up(db: Engine) -> None:
+    """About one message a second to a chat, whichever daemon sends it: the second daemon,
+    half a second after the first sent, waits, and its wake-up is when the pace lets go (not
+    now: it would wake, claim nothing, and wake again at once)."""
+    clock = Clock(T0)
+    add(db, "a1", T0, target="a")
+    first = daemon(db, "first", Chat(clock), clock, limiter=paced())
+    assert (await first.run_due()).sent == 1
+    clock.now = T0 + dt.timedelta(milliseconds=500)
+    add(db, "a2", clock.now, target="a")
+    other = Chat(clock)
+    second = daemon(db, "second", other, clock, limiter=paced())
+    await second.run_due()
+    assert other.sent == [] and row(db, "a2")["state"] == "pending"
+    wake = outbox.next_wake(db, second.paced, now=clock.now)
+    assert wake is not None and T0 + dt.timedelta(seconds=1) <= wake <= T0 + dt.timedelta(
+        seconds=1.5
+    )
+    clock.now = wake
+    await second.run_due()
+    assert [m.key for m in other.sent] == ["a2"]
+    assert outbox.next_wake(db, second.paced, now=clock.now) is None
+
+
+async def test_a_claim_takes_only_what_can_be_in_flight(db: Engine) -> None:
+    """A daemon sending to many chats at once holds no more claims than it can have in flight
+    (its concurrency): a crash puts in doubt only what may really have reached a platform."""
+    clock = Clock(T0)
+    for i in range(40):
+        add(db, f"k{i:02d}", T0, target=f"t{i}")
+    slow = Held(clock, every=True)
+    run = asyncio.create_task(daemon(db, "first", slow, clock, concurrency=8).run_due())
+    async with asyncio.timeout(10):
+        await slow.arrived.wait()
+    with db.connect() as conn:
+        sending = conn.execute(select(func.count()).where(D.c.state == "sending")).scalar()
+    assert sending is not None and 1 <= sending <= 8
+    slow.answer.set()
+    assert (await run).sent == 40
