@@ -195,15 +195,25 @@ class DispatchEngine:
                 if lanes.queued and free < max(1, self.concurrency // 2):
                     await lanes.progress()  # claim again once half the room is free
                     continue
-                if not lanes.queued:
-                    await recorded.drain()  # the records free their targets for this claim
+                # written with the claim, in its transaction: they free their targets for it
+                done = await recorded.take() if not lanes.queued else []
                 room = min(self.batch_size, free)
                 now = await self._store_time()
-                async with self._writing:
-                    send, late = await asyncio.to_thread(
-                        outbox.claim_due, self.db, now, self.daemon_id, room, only, self.lease,
-                        self.paced,
-                    )  # fmt: skip
+                try:
+                    async with self._writing:
+                        send, late = await asyncio.to_thread(
+                            outbox.claim_due, self.db, now, self.daemon_id, room, only,
+                            self.lease, self.paced, done,
+                        )  # fmt: skip
+                except OperationalError:
+                    recorded.give_back(done)  # written by the recorder, with its retries
+                    if not done:
+                        raise
+                    await recorded.drain()
+                    continue
+                except BaseException:
+                    recorded.give_back(done)
+                    raise
                 missed += len(late)
                 for item in late:
                     log.warning("missed", extra={"key": item.key, "due": item.due.isoformat()})
@@ -213,8 +223,8 @@ class DispatchEngine:
                 if not send and not late:
                     if lanes.queued:
                         await lanes.progress()  # a target it holds may free the next message
-                    elif not recorded.unwritten:
-                        break
+                    elif not recorded.waiting and not recorded.writing:
+                        break  # else: what is being written may free a target
         finally:
             await lanes.finish()
             try:
@@ -365,29 +375,47 @@ class DispatchEngine:
 
 class _Recorded:
     """Outcomes written in small flushes as they come: the first waits for no other, and
-    those that come while a flush is being written go together in the next."""
+    those that come while a flush is being written go together in the next. When the run is
+    about to claim, it takes what waits (``take``) and writes it with its claim instead."""
 
     def __init__(self, write: Callable[[list[Outcome]], Awaitable[None]]) -> None:
         self.write = write
         self.all: list[Outcome] = []
         self.waiting: list[Outcome] = []
         self.more = asyncio.Event()
-        self.unwritten = 0  # appended, not yet written
-        self.settled = asyncio.Event()
+        self.writing = False
+        self.written = asyncio.Event()  # no flush is being written
+        self.written.set()
+        self.emptied = asyncio.Event()  # everything appended is written
         self.closed = False
         self.task = asyncio.create_task(self._flush())
 
     def append(self, outcome: Outcome) -> None:
         self.all.append(outcome)
         self.waiting.append(outcome)
-        self.unwritten += 1
-        self.settled.clear()
+        self.emptied.clear()
         self.more.set()
 
+    async def take(self) -> list[Outcome]:
+        """What waits to be written, once the flush being written (if any) is, for the caller
+        to write with its claim (a write that failed for good: ``close`` says why)."""
+        if self.writing and not self.task.done():
+            await self.written.wait()
+        batch, self.waiting = self.waiting, []
+        return batch
+
+    def give_back(self, batch: list[Outcome]) -> None:
+        """``take``'s outcomes that the caller could not write: written by the flushes."""
+        if batch:
+            self.waiting[:0] = batch
+            self.emptied.clear()
+            self.more.set()
+
     async def drain(self) -> None:
-        """Until everything appended is written (or a write failed: ``close`` says why)."""
-        if self.unwritten and not self.task.done():
-            await self.settled.wait()
+        """Until everything appended is written (or a write failed for good)."""
+        emptied = asyncio.ensure_future(self.emptied.wait())
+        await asyncio.wait({emptied, self.task}, return_when=asyncio.FIRST_COMPLETED)
+        emptied.cancel()
 
     async def close(self) -> None:
         """Wait until every outcome is written; raise what made a write fail for good."""
@@ -398,21 +426,26 @@ class _Recorded:
     async def _flush(self) -> None:
         while True:
             if not self.waiting:
+                self.emptied.set()
                 if self.closed:
                     return
                 await self.more.wait()
                 self.more.clear()
                 continue
+            await asyncio.sleep(0)  # the run may take them first, to write with its claim
+            if not self.waiting:
+                continue
             batch, self.waiting = self.waiting, []
+            self.writing = True
+            self.written.clear()
             try:
                 await self.write(batch)
             except BaseException:
                 self.waiting[:0] = batch
-                self.settled.set()
                 raise
-            self.unwritten -= len(batch)
-            if not self.unwritten:
-                self.settled.set()
+            finally:
+                self.writing = False
+                self.written.set()
 
 
 class _Lanes:

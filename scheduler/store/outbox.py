@@ -28,6 +28,7 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    tuple_,
     union_all,
     update,
 )
@@ -50,6 +51,7 @@ from scheduler.store.tables import (
 
 D = Delivery.__table__  # type: ignore[attr-defined]
 P = TargetPace.__table__  # type: ignore[attr-defined]
+S = D.alias("in_flight")  # the rows in ``sending`` that hold their target back (``busy``)
 
 
 @dataclass(frozen=True)
@@ -161,6 +163,18 @@ def pace_free(at: Any) -> Any:
     )  # fmt: skip
 
 
+def busy(now: Any) -> Any:
+    """A message to the row's target is in flight (``sending`` on a live lease), as the outbox
+    says. On SQLite (one writer) that is the whole answer. On PostgreSQL a claim that began
+    before another one's commit reads the outbox as it was, and would find the target free:
+    there the claim also marks its targets busy on their pace rows (``pace_free``), which it
+    locks, and which a later claim reads again at their newest version once it gets them."""
+    sending = select(S.c.channel, S.c.target).where(
+        and_(S.c.state == State.SENDING, S.c.lease_until > now)
+    )
+    return tuple_(D.c.channel, D.c.target).in_(sending)
+
+
 def _paced(query: Any, outer: bool) -> Any:
     """``query`` over the outbox with each row's target pace joined: a missing pace row (a
     target never sent to, on SQLite) is no pace."""
@@ -190,8 +204,11 @@ def claim_due(
     only: list[str] | None = None,
     lease: dt.timedelta = dt.timedelta(seconds=60),
     paced: Collection[str] = (),
+    done: Sequence[Outcome] = (),
 ) -> tuple[list[Claimed], list[Claimed]]:
     """Claim up to ``limit`` due deliveries: (to send now, found too late and marked missed).
+    ``done``: outcomes of this daemon's sends, written first in the same transaction (one
+    commit instead of two, and the targets they free are free for this claim).
 
     One statement moves the rows to ``sending``. A claim has an owner (``daemon``) and a lease
     until ``now + lease``: the owner renews it while it lives (``renew``), and a rescuer takes
@@ -205,11 +222,13 @@ def claim_due(
     claim = _claim(frozenset(paced), engine.dialect.name != "postgresql", only is not None)
     given = {"now": now, "daemon": daemon, "limit": limit, "until": now + lease, "only": only}
     with engine.begin() as conn:
+        if done:
+            _record(conn, done, now, daemon)
         rows = sorted(
             conn.execute(claim, given).all(), key=lambda r: (r.next_attempt_at, r.due, r.key)
         )
         targets = {(r.channel, r.target) for r in rows}
-        if targets:
+        if targets and conn.dialect.name == "postgresql":  # see ``busy``
             busy = {"busy_until": now + lease, "busy_by": daemon}
             _set_paces(conn, [{"channel": c, "target": t, **busy} for c, t in targets])
         send: list[Claimed] = []
@@ -244,7 +263,7 @@ def _claim(paced: frozenset[str], outer: bool, only: bool) -> Any:
             and_(D.c.state == state, D.c.key.in_(bindparam("only", expanding=True)))
             if only
             else and_(D.c.state == state, D.c.next_attempt_at <= now, ~held_back(now, paced),
-                      pace_free(now))
+                      pace_free(now), ~busy(now))
         )
         .order_by(D.c.next_attempt_at)
         .limit(limit)
@@ -282,8 +301,14 @@ def record(
     ran out) is no longer its owner's to finish: the delivery goes out again, flagged."""
     if not outcomes:
         return
-    errors = {o.key: redact(o.error) for o in outcomes}
-    mine = [] if owner is None else [D.c.claimed_by == owner]
+    with engine.begin() as conn:
+        _record(conn, outcomes, now, owner)
+
+
+def _record(
+    conn: Connection, outcomes: Sequence[Outcome], now: dt.datetime, owner: str | None
+) -> None:
+    errors = {o.key: redact(o.error) if o.error else "" for o in outcomes}
     params = [
         {
             "k": o.key,
@@ -295,10 +320,30 @@ def record(
             "undo": 1 if o.deferred else 0,
             "dup": o.possible_duplicate,
             "now": now,
+            "owner": owner,
         }
         for o in outcomes
     ]
-    statement = (
+    waiting = [o.key for o in outcomes if o.state in (State.RETRYING, State.PENDING)]
+    paces = [_pace_row(o.pace, now) for o in outcomes if o.pace is not None]
+    frees = [{"c": c, "t": t, "owner": owner} for o in outcomes if o.frees for c, t in [o.frees]]
+    conn.execute(_record_statement(owner is not None), params)
+    if paces:
+        _set_paces(conn, paces)
+    if frees and owner is not None and conn.dialect.name == "postgresql":  # see ``busy``
+        conn.execute(_FREE, frees)
+    pausing.hold_paused(conn, now, waiting)  # paused while in flight: held, not retried
+    for o in outcomes:
+        if o.unsubscribe is not None:
+            subscriptions.end(conn, *o.unsubscribe, errors[o.key], now)
+
+
+@functools.cache
+def _record_statement(owned: bool) -> Any:
+    """``record``'s statement, built once: only a row still in ``sending`` (a person may have
+    cancelled it meanwhile), and with ``owned``, only one still claimed by its owner."""
+    mine = [D.c.claimed_by == bindparam("owner")] if owned else []
+    return (
         update(D)
         .where(and_(D.c.key == bindparam("k"), D.c.state == State.SENDING, *mine))
         .values(
@@ -313,25 +358,15 @@ def record(
             updated_at=bindparam("now"),
         )
     )
-    waiting = [o.key for o in outcomes if o.state in (State.RETRYING, State.PENDING)]
-    paces = [_pace_row(o.pace, now) for o in outcomes if o.pace is not None]
-    frees = [{"c": c, "t": t, "owner": owner} for o in outcomes if o.frees for c, t in [o.frees]]
-    with engine.begin() as conn:
-        conn.execute(statement, params)
-        if paces:
-            _set_paces(conn, paces)
-        if frees and owner is not None:
-            conn.execute(
-                update(P)
-                .where(and_(P.c.channel == bindparam("c"), P.c.target == bindparam("t"),
-                            P.c.busy_by == bindparam("owner")))
-                .values(busy_until=None, busy_by=None),
-                frees,
-            )  # fmt: skip
-        pausing.hold_paused(conn, now, waiting)  # paused while in flight: held, not retried
-        for o in outcomes:
-            if o.unsubscribe is not None:
-                subscriptions.end(conn, *o.unsubscribe, errors[o.key], now)
+
+
+# a lane is done: its target is free for the next claim (unless a rescuer took it meanwhile)
+_FREE = (
+    update(P)
+    .where(and_(P.c.channel == bindparam("c"), P.c.target == bindparam("t"),
+                P.c.busy_by == bindparam("owner")))
+    .values(busy_until=None, busy_by=None)
+)  # fmt: skip
 
 
 def _pace_row(pace: Pace, now: dt.datetime) -> dict[str, Any]:
@@ -345,13 +380,16 @@ def _pace_row(pace: Pace, now: dt.datetime) -> dict[str, Any]:
 def _set_paces(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """Targets' paces, in the transaction of the claim or of the record: a daemon that claims
     after it (on any host) sees them. A time not given keeps the one stored."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    names = tuple(name for name in rows[0] if name not in ("channel", "target"))
+    conn.execute(_pace_upsert(conn.dialect.name, names), rows)
+
+
+@functools.cache
+def _pace_upsert(dialect_name: str, names: tuple[str, ...]) -> Any:
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
     statement = dialect.insert(P)
-    names = [name for name in rows[0] if name not in ("channel", "target")]
     kept = {n: func.coalesce(getattr(statement.excluded, n), getattr(P.c, n)) for n in names}
-    conn.execute(
-        statement.on_conflict_do_update(index_elements=["channel", "target"], set_=kept), rows
-    )
+    return statement.on_conflict_do_update(index_elements=["channel", "target"], set_=kept)
 
 
 def renew(engine: Engine, daemon: str, until: dt.datetime) -> int:
@@ -444,25 +482,30 @@ def next_wake(
         at = _later(conn, D.c.next_attempt_at, now)
         queries = [
             _paced(select(D.c.next_attempt_at), outer=True)
-            .where(and_(D.c.state == state, ~held_back(at, paced), pace_free(at)))
+            .where(and_(D.c.state == state, ~held_back(at, paced), pace_free(at), ~busy(now)))
             .order_by(D.c.next_attempt_at)
             .limit(1)
             for state in ACTIVE_STATES
         ]
-        for moment in (P.c.busy_until, P.c.next_at, P.c.hold_until):
-            queries.append(select(func.min(moment)).where(moment > now, _waiting_for(moment)))
+        for moment in (P.c.busy_until, P.c.next_at, P.c.hold_until, S.c.lease_until):
+            found = [moment > now, _waiting_for(moment)]
+            if moment is S.c.lease_until:
+                found.append(S.c.state == State.SENDING)
+            queries.append(select(func.min(moment)).where(*found))
         values = [v for q in queries if (v := conn.execute(q).scalar()) is not None]
     return min((_aware(v) for v in values), default=None)
 
 
 def _waiting_for(moment: Any) -> Any:
-    """A row of the pace's target is due by ``moment`` and waits: that moment matters."""
+    """A row of ``moment``'s target (its pace, or a send in flight to it) is due by then and
+    waits: that moment matters."""
+    holder = moment.table
     return (
         select(D.c.key)
         .where(
             and_(
-                D.c.channel == P.c.channel,
-                D.c.target == P.c.target,
+                D.c.channel == holder.c.channel,
+                D.c.target == holder.c.target,
                 D.c.state.in_(list(ACTIVE_STATES)),
                 D.c.next_attempt_at <= moment,
             )

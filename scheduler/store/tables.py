@@ -38,6 +38,37 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         utc = value.astimezone(dt.UTC)
         return utc if dialect.name == "postgresql" else utc.replace(tzinfo=None)
 
+    def bind_processor(self, dialect: Dialect) -> Any:
+        """On SQLite, straight to the text SQLAlchemy's DATETIME would write (the same format,
+        microseconds always): the outbox's hot path binds several times a row."""
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        def process(value: dt.datetime | None) -> str | None:
+            if value is None:
+                return None
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given to the store; loa stores aware times only")
+            u = value.astimezone(dt.UTC)
+            return (
+                f"{u.year:04d}-{u.month:02d}-{u.day:02d} {u.hour:02d}:{u.minute:02d}:"
+                f"{u.second:02d}.{u.microsecond:06d}"
+            )
+
+        return process
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        """On SQLite, the stored text read as UTC at once (no regular expression)."""
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+
+        def process(value: str | None) -> dt.datetime | None:
+            if value is None:
+                return None
+            return dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
+
+        return process
+
     def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
         if value is None:
             return None
