@@ -34,6 +34,7 @@ log = logging.getLogger("loa.engine")
 Clock = Callable[[], dt.datetime]
 
 LEASE = dt.timedelta(seconds=60)  # how long a claim holds unless its daemon renews it
+CONCURRENCY = 128  # sends in flight at once (each to its own target); a claim takes no more
 RECORD_RETRY_CAP = 1.0  # longest wait between tries to record outcomes on a busy database
 FAULT_TRIES = 5  # tries before a storage fault (full, read-only disk) is the daemon's incident
 
@@ -85,7 +86,7 @@ class DispatchEngine:
         clock: Clock = utcnow,
         policy: RetryPolicy | None = None,
         batch_size: int = 500,
-        concurrency: int = 64,
+        concurrency: int = CONCURRENCY,
         seed: int | None = None,
         limiter: RateLimiter | None = None,
         max_wait: float = 1.0,
@@ -210,6 +211,8 @@ class DispatchEngine:
                     if not done:
                         raise
                     await recorded.drain()
+                    if recorded.task.done():
+                        break  # the recorder failed for good: ``close`` says why
                     continue
                 except BaseException:
                     recorded.give_back(done)

@@ -137,15 +137,20 @@ def held_back(at: Any, paced: Collection[str] = ()) -> Any:
         on_paced = D.c.channel.in_(sorted(paced))
         ordered = or_(ordered, and_(earlier.c.due == D.c.due, earlier.c.key < D.c.key))
         waiting = or_(waiting, on_paced)
+    return _waiting_row(earlier, D, ordered, waiting)
+
+
+def _waiting_row(rows: Any, of: Any, *conditions: Any) -> Any:
+    """A row of ``rows`` that waits (pending or retrying) for the same target as ``of``'s
+    (a delivery, a pace, a send in flight) and meets ``conditions``."""
     return (
-        select(earlier.c.key)
+        select(rows.c.key)
         .where(
             and_(
-                earlier.c.channel == D.c.channel,
-                earlier.c.target == D.c.target,
-                earlier.c.state.in_(list(ACTIVE_STATES)),
-                ordered,
-                waiting,
+                rows.c.channel == of.c.channel,
+                rows.c.target == of.c.target,
+                rows.c.state.in_(list(ACTIVE_STATES)),
+                *conditions,
             )
         )
         .exists()
@@ -499,19 +504,7 @@ def next_wake(
 def _waiting_for(moment: Any) -> Any:
     """A row of ``moment``'s target (its pace, or a send in flight to it) is due by then and
     waits: that moment matters."""
-    holder = moment.table
-    return (
-        select(D.c.key)
-        .where(
-            and_(
-                D.c.channel == holder.c.channel,
-                D.c.target == holder.c.target,
-                D.c.state.in_(list(ACTIVE_STATES)),
-                D.c.next_attempt_at <= moment,
-            )
-        )
-        .exists()
-    )
+    return _waiting_row(D, moment.table, D.c.next_attempt_at <= moment)
 
 
 def _later(conn: Connection, column: Any, now: dt.datetime) -> Any:
