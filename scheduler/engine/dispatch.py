@@ -313,6 +313,7 @@ class DispatchEngine:
             text=item.text,
             due=item.due,
             image=item.image,
+            parts_sent=item.parts_sent,
         )
         outcome = await self._try(channel, message, item)
         if item.channel not in self.paced and outcome.pace is None:
@@ -328,6 +329,8 @@ class DispatchEngine:
             receipt = await channel.send(message)
         except TransientError as exc:
             outcome = self._retry_or_give_up(item, exc)
+            if exc.parts_sent:  # the next try goes on after them, whichever daemon makes it
+                outcome = replace(outcome, provider_message_id=",".join(exc.parts_sent))
             if exc.retry_after is None:
                 return outcome
             if self.limiter is not None:

@@ -67,6 +67,7 @@ class Claimed:
     grace: dt.timedelta
     image: str
     possible_duplicate: bool
+    parts_sent: tuple[str, ...] = ()  # of a message in parts, those an earlier try sent
 
 
 @dataclass(frozen=True)
@@ -110,13 +111,14 @@ def _claimed(row: Any) -> Claimed:
         grace=dt.timedelta(seconds=row.grace_seconds),
         image=row.image,
         possible_duplicate=row.possible_duplicate,
+        parts_sent=tuple(row.provider_message_id.split(",")) if row.provider_message_id else (),
     )
 
 
 _COLUMNS = (
     D.c.key, D.c.campaign, D.c.item, D.c.channel, D.c.target, D.c.due, D.c.text, D.c.state,
     D.c.attempts, D.c.grace_seconds, D.c.possible_duplicate, D.c.last_error, D.c.next_attempt_at,
-    D.c.image,
+    D.c.image, D.c.provider_message_id,
 )  # fmt: skip
 
 

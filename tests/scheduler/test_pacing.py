@@ -1,7 +1,8 @@
 """Each target's order and pace hold across daemons: two engines on one store (two daemons on
 one PostgreSQL database; on SQLite the same rules hold for its one daemon) never have two
 messages to one target in flight together, and a pace or a retry-after one of them learns
-holds for the other. A claim takes only what can be in flight. Store-level: every test takes
+holds for the other, and so do the parts of a message one of them sent. A claim takes only
+what can be in flight. Store-level: every test takes
 the ``db`` fixture, so the same cases run on every store."""
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import datetime as dt
 from sqlalchemy import Engine, func, select
 
 from channels.base import OutboundMessage, Receipt
-from channels.errors import RateLimited
+from channels.errors import RateLimited, TransientError
 from channels.limits import ChannelLimits, RateLimiter, Window
+from channels.parts import PartSender
 from scheduler.engine.dispatch import DispatchEngine, RetryPolicy
 from scheduler.store import outbox
 from scheduler.store.tables import Delivery
@@ -144,3 +146,46 @@ async def test_a_claim_takes_only_what_can_be_in_flight(db: Engine) -> None:
     assert sending is not None and 1 <= sending <= 8
     slow.answer.set()
     assert (await run).sent == 40
+
+
+class InParts(Chat):
+    """Sends a text as its parts (split at "|"), through the outlets' own ``PartSender``;
+    the platform fails the parts listed in ``refused``, once each."""
+
+    def __init__(self, clock: Clock, refused: set[str] | None = None) -> None:
+        super().__init__(clock)
+        self.parts = PartSender("kenh", None)
+        self.refused = refused or set()
+        self.received: list[str] = []
+
+    async def send(self, message: OutboundMessage) -> Receipt:
+        async def one(part: str) -> str:
+            if part in self.refused:
+                self.refused.discard(part)
+                raise TransientError("HTTP 502")
+            self.received.append(part)
+            return f"id-{part}"
+
+        return await self.parts.send(message, message.text.split("|"), one)
+
+
+async def test_a_message_in_parts_goes_on_where_another_daemon_stopped(db: Engine) -> None:
+    """The second of three parts failed at one daemon; the retry, made by another, sends the
+    second and third, not the first again."""
+    clock = Clock(T0)
+    with db.begin() as conn:
+        conn.execute(D.insert().values(
+            key="k1", message_key="k1", campaign="c", item="m", occurrence="once", channel="kenh",
+            target="a", due=T0, text="một|hai|ba", content_hash="", state="pending",
+            next_attempt_at=T0, grace_seconds=3600, created_at=T0, updated_at=T0,
+        ))  # fmt: skip
+    first = InParts(clock, refused={"hai"})
+    policy = RetryPolicy(base=1)
+    await daemon(db, "first", first, clock, policy=policy).run_due()
+    assert first.received == ["một"] and row(db, "k1")["state"] == "retrying"
+    clock.now = T0 + dt.timedelta(minutes=1)
+    other = InParts(clock)
+    await daemon(db, "second", other, clock, policy=policy).run_due()
+    assert other.received == ["hai", "ba"]
+    stored = row(db, "k1")
+    assert stored["state"] == "sent" and stored["provider_message_id"] == "id-một,id-hai,id-ba"
