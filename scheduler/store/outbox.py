@@ -4,7 +4,9 @@ The claim is the heart of "nothing lost, nothing sent twice": a delivery moves t
 in a committed transaction *before* the channel is called, and to ``sent`` after. A crash in
 between leaves it in ``sending``, which ``in_flight`` finds on the next start. On PostgreSQL the
 claim takes row locks with SKIP LOCKED so several daemons never claim the same row; SQLite
-runs one daemon (see ``scheduler.engine.lock``).
+runs one daemon (see ``scheduler.engine.lock``). Each target's order and pace (one message in
+flight at a time, the platform's rate, its retry-after) live here too (``target_pace``), so
+they hold whichever daemon sends; times are the store's (``store_now``).
 """
 
 from __future__ import annotations
