@@ -519,6 +519,9 @@ class _Lanes:
     async def _one(self, target: tuple[str, str], item: Claimed) -> Outcome:
         engine = self.engine
         hold = self.holds.get(target)
+        if hold is not None and hold <= engine.now():
+            del self.holds[target]  # over: the message it held the lane for is due again
+            hold = None
         if hold is None and engine.stopping:
             hold = engine.now()
         if hold is None:

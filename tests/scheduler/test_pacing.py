@@ -189,3 +189,36 @@ async def test_a_message_in_parts_goes_on_where_another_daemon_stopped(db: Engin
     assert other.received == ["hai", "ba"]
     stored = row(db, "k1")
     assert stored["state"] == "sent" and stored["provider_message_id"] == "id-một,id-hai,id-ba"
+
+
+async def test_a_retry_that_falls_due_while_the_run_goes_on_is_sent(db: Engine) -> None:
+    """A message retrying comes due again while the engine is still sending to another chat:
+    its chat is no longer held (the hold was for it), so it is sent, not put back again and
+    again (a spin that left every such chat stuck)."""
+    clock = Clock(T0)
+    add(db, "a1", T0, target="a")
+    add(db, "b1", T0, target="b")
+
+    class SlowB(Chat):
+        def __init__(self) -> None:
+            super().__init__(clock, [TransientError("HTTP 502")])
+            self.answer = asyncio.Event()
+
+        async def send(self, message: OutboundMessage) -> Receipt:
+            if message.target == "b":
+                await self.answer.wait()
+                return Receipt(sent_at=clock(), provider_message_id="b")
+            return await super().send(message)
+
+    channel = SlowB()
+    run = asyncio.create_task(
+        daemon(db, "first", channel, clock, policy=RetryPolicy(base=1)).run_due()
+    )
+    async with asyncio.timeout(10):
+        while row(db, "a1")["state"] != "retrying":
+            await asyncio.sleep(0.01)
+    clock.now = row(db, "a1")["next_attempt_at"]  # type: ignore[assignment]
+    channel.answer.set()
+    async with asyncio.timeout(10):
+        await run
+    assert row(db, "a1")["state"] == "sent" and [m.key for m in channel.sent] == ["a1"]
