@@ -330,7 +330,7 @@ class Daemon:
             protected = await asyncio.to_thread(
                 self._protected_ids, self.watcher.protected_paths(result.failed_files)
             )
-            given = None if self.clock is utcnow else self.clock()
+            given = self.engine.store_clock() if self.engine is not None else None
             now = await asyncio.to_thread(outbox.store_now, self.db, given)  # what is past
             progress = _Progress(self.console) if show_progress else None
             try:
