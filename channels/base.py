@@ -24,6 +24,8 @@ class OutboundMessage:
     text: str
     due: dt.datetime
     image: str = ""  # an https URL or a file path; outlets that show images send it with the text
+    # provider ids of the parts an earlier try sent (by any daemon): this try goes on after them
+    parts_sent: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

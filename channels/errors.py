@@ -38,6 +38,7 @@ class TransientError(ChannelError):
         self, reason: str, retry_after: float | None = None, maybe_delivered: bool = False
     ) -> None:
         super().__init__(reason)
+        self.parts_sent: tuple[str, ...] = ()  # of a message in parts: those that went out
         self.retry_after = retry_after
         self.maybe_delivered = maybe_delivered
 

@@ -347,6 +347,8 @@ class Daemon:
             protected = await asyncio.to_thread(
                 self._protected_ids, self.watcher.protected_paths(result.failed_files)
             )
+            given = self.engine.store_clock() if self.engine is not None else None
+            now = await asyncio.to_thread(outbox.store_now, self.db, given)  # what is past
             progress = _Progress(self.console) if show_progress else None
             try:
                 report = await asyncio.to_thread(
@@ -354,7 +356,7 @@ class Daemon:
                     self.db,
                     campaigns,
                     self.config.catalog(),
-                    self.clock(),
+                    now,
                     self.config.horizon,
                     protected,
                     force,
@@ -626,13 +628,17 @@ class Daemon:
         assert self.db is not None and self.scheduler is not None and self.storage is not None
         if self.storage.incident is not None:
             return  # the storage retry reschedules once a write works again
+        engine = self.engine
+        paced, now = (engine.paced, engine.store_clock()) if engine else (frozenset(), None)
         try:
-            when = await asyncio.to_thread(outbox.next_wake, self.db)
+            when = await asyncio.to_thread(outbox.next_wake, self.db, paced, now)
         except Exception as exc:
             if not self.storage.failed(exc):
                 raise
             self._arm_storage_retry()
             return
+        if when is not None and engine is not None:
+            when -= engine.skew  # the store's clock to this host's
         self._next_due = when
         if when is None:
             with contextlib.suppress(Exception):

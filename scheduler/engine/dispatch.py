@@ -12,9 +12,9 @@ import asyncio
 import datetime as dt
 import logging
 import random
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
@@ -24,7 +24,7 @@ from channels.base import Channel, OutboundMessage, Receipt
 from channels.errors import AuthError, ChannelError, PermanentError, RecipientGone, TransientError
 from channels.limits import RateLimiter
 from scheduler.store import outbox
-from scheduler.store.outbox import Claimed, Outcome
+from scheduler.store.outbox import Claimed, Outcome, Pace
 from scheduler.store.storage import fault_kind
 from scheduler.store.tables import State
 from scheduler.subscriptions import CHAT_PREFIX, address_of
@@ -34,6 +34,7 @@ log = logging.getLogger("loa.engine")
 Clock = Callable[[], dt.datetime]
 
 LEASE = dt.timedelta(seconds=60)  # how long a claim holds unless its daemon renews it
+CONCURRENCY = 128  # sends in flight at once (each to its own target); a claim takes no more
 RECORD_RETRY_CAP = 1.0  # longest wait between tries to record outcomes on a busy database
 FAULT_TRIES = 5  # tries before a storage fault (full, read-only disk) is the daemon's incident
 
@@ -85,7 +86,7 @@ class DispatchEngine:
         clock: Clock = utcnow,
         policy: RetryPolicy | None = None,
         batch_size: int = 500,
-        concurrency: int = 64,
+        concurrency: int = CONCURRENCY,
         seed: int | None = None,
         limiter: RateLimiter | None = None,
         max_wait: float = 1.0,
@@ -111,6 +112,11 @@ class DispatchEngine:
         self.unrecorded: list[Outcome] = []
         self.latencies: list[float] = []  # seconds from due to sent, for metrics
         self.stopping = False  # see ``stop``
+        self.skew = dt.timedelta(0)  # the store's clock minus this host's (``_store_time``)
+        # channels with a per-chat or per-group rate: their pace lives in the store
+        limits = limiter.limits if limiter is not None else {}
+        self.paced = frozenset(n for n, lim in limits.items() if lim.per_target or lim.per_group)
+        self._writing = asyncio.Lock()  # one write at a time: SQLite would make one wait
 
     def stop(self) -> None:
         """Claim nothing more and hand nothing more to a channel: the sends in flight finish
@@ -134,7 +140,7 @@ class DispatchEngine:
         Sending again keeps the promise that nothing is lost; the flag and the count keep the
         promise that a duplicate is never hidden.
         """
-        now = self.clock()
+        now = await self._store_time()
         rule = (None if alone and start else now, self.daemon_id, start)
         stuck = await asyncio.to_thread(outbox.in_flight, self.db, *rule)
         report = RecoveryReport(in_flight=len(stuck), keys=[c.key for c in stuck])
@@ -167,93 +173,91 @@ class DispatchEngine:
 
     async def heartbeat(self) -> int:
         """Renew the leases of this daemon's claims: it is alive, its sends are in its hands."""
-        until = self.clock() + self.lease
+        until = await self._store_time() + self.lease
         return await asyncio.to_thread(outbox.renew, self.db, self.daemon_id, until)
 
     async def run_due(self, only: list[str] | None = None) -> BatchReport:
-        """Send everything due now (or just the ``only`` keys), batch after batch."""
-        total = BatchReport()
+        """Send everything due now (or just the ``only`` keys).
+
+        A claim takes only what can be in flight (``concurrency``), and the next claim comes
+        as sends complete: a crash puts in doubt only what may really have reached a
+        platform. Each outcome is recorded as its send completes; this returns once all are
+        recorded. A write the database refuses for good (a storage fault) leaves what it
+        could not write in ``unrecorded``, written before anything else is claimed."""
         if self.unrecorded:
             await self._record(self.unrecorded)
             self.unrecorded = []
-        while not self.stopping:
-            now = self.clock()
-            send, missed = await asyncio.to_thread(
-                outbox.claim_due, self.db, now, self.daemon_id, self.batch_size, only, self.lease
-            )
-            total.missed += len(missed)
-            for item in missed:
-                log.warning("missed", extra={"key": item.key, "due": item.due.isoformat()})
-            if not send and not missed:
-                break
-            outcomes = await self._send_all(send)
-            for outcome in outcomes:
-                if outcome.state == State.SENT:
-                    total.sent += 1
-                elif outcome.state == State.RETRYING:
-                    total.retrying += 1
-                elif outcome.state == State.MISSED:
-                    total.missed += 1
-                elif outcome.deferred:
-                    total.deferred += 1
-                else:
-                    total.failed += 1
-            if len(send) + len(missed) < self.batch_size or only is not None:
-                break
+        missed = 0
+        recorded = _Recorded(self._record)
+        lanes = _Lanes(self, recorded)
+        try:
+            while not self.stopping:
+                free = self.concurrency - lanes.queued
+                if lanes.queued and free < max(1, self.concurrency // 2):
+                    await lanes.progress()  # claim again once half the room is free
+                    continue
+                # written with the claim, in its transaction: they free their targets for it
+                done = await recorded.take() if not lanes.queued else []
+                room = min(self.batch_size, free)
+                now = await self._store_time()
+                try:
+                    async with self._writing:
+                        send, late = await asyncio.to_thread(
+                            outbox.claim_due, self.db, now, self.daemon_id, room, only,
+                            self.lease, self.paced, done,
+                        )  # fmt: skip
+                except OperationalError:
+                    recorded.give_back(done)  # written by the recorder, with its retries
+                    if not done:
+                        raise
+                    await recorded.drain()
+                    if recorded.task.done():
+                        break  # the recorder failed for good: ``close`` says why
+                    continue
+                except BaseException:
+                    recorded.give_back(done)
+                    raise
+                missed += len(late)
+                for item in late:
+                    log.warning("missed", extra={"key": item.key, "due": item.due.isoformat()})
+                lanes.add(send)
+                if only is not None:
+                    break
+                if not send and not late:
+                    if lanes.queued:
+                        await lanes.progress()  # a target it holds may free the next message
+                    elif not recorded.waiting and not recorded.writing:
+                        break  # else: what is being written may free a target
+        finally:
+            await lanes.finish()
+            try:
+                await recorded.close()
+            except Exception:
+                self.unrecorded = recorded.waiting
+                raise
+        total = _report(recorded.all, missed)
         for name in ("sent", "retrying", "failed", "missed", "deferred"):
             setattr(self.totals, name, getattr(self.totals, name) + getattr(total, name))
         return total
 
-    async def _send_all(self, claimed: list[Claimed]) -> list[Outcome]:
-        """Send the claimed deliveries, each outcome recorded as its send completes (so a
-        crash puts in doubt only what was really in flight); returns once all are recorded.
+    async def _store_time(self) -> dt.datetime:
+        """Now by the store's clock (``outbox.store_now``) when the engine runs on the real
+        clock; its difference from this host's (``skew``) turns the store's times into this
+        host's for the wake-up, and this host's into the store's for retries."""
+        if self.clock is utcnow and self.db.dialect.name == "postgresql":
+            now = await asyncio.to_thread(outbox.store_now, self.db)
+            self.skew = now - self.clock()
+            return now
+        return self.clock()
 
-        A write the database refuses for good (a storage fault) leaves what it could not write
-        in ``unrecorded``, written before anything else is claimed."""
-        lanes: dict[tuple[str, str], list[Claimed]] = defaultdict(list)
-        for item in claimed:
-            lanes[(item.channel, item.target)].append(item)
-        gate = asyncio.Semaphore(self.concurrency)
-        outcomes = _Recorded(self._record)
+    def store_clock(self) -> dt.datetime | None:
+        """``now`` for the store's own queries: None (the store's clock) on the real clock, the
+        injected one otherwise (tests)."""
+        return None if self.clock is utcnow else self.clock()
 
-        async def lane(items: list[Claimed]) -> None:
-            """One target, in due order: once one message must wait, the rest wait behind it."""
-            async with gate:
-                hold: dt.datetime | None = None
-                for item in items:
-                    if hold is None and self.stopping:
-                        hold = self.clock()
-                    if hold is None:
-                        wait, give_back = self._reserve(item)
-                        if wait > self.max_wait:
-                            give_back()
-                            hold = self.clock() + dt.timedelta(seconds=wait)
-                        elif wait > 0:
-                            await asyncio.sleep(wait)
-                            if self.stopping:
-                                give_back()
-                                hold = self.clock()
-                    if hold is not None:
-                        outcomes.append(
-                            Outcome(item.key, State.PENDING, next_attempt_at=hold, deferred=True)
-                        )
-                        continue
-                    outcome = await self._send_one(item)
-                    outcomes.append(outcome)
-                    if outcome.state == State.RETRYING:
-                        hold = outcome.next_attempt_at
-
-        for items in lanes.values():
-            items.sort(key=lambda c: (c.due, c.key))  # a retried message keeps its place
-        try:
-            await asyncio.gather(*(lane(items) for items in lanes.values()))
-        finally:
-            try:
-                await outcomes.close()
-            except Exception:
-                self.unrecorded = outcomes.waiting
-                raise
-        return outcomes.all
+    def now(self) -> dt.datetime:
+        """This host's clock set to the store's (see ``_store_time``)."""
+        return self.clock() + self.skew
 
     async def _record(self, outcomes: list[Outcome]) -> None:
         """Write outcomes, trying again while the database is busy (another process holds
@@ -262,9 +266,10 @@ class DispatchEngine:
         tries = 0
         while True:
             try:
-                await asyncio.to_thread(
-                    outbox.record, self.db, outcomes, self.clock(), self.daemon_id
-                )
+                async with self._writing:
+                    await asyncio.to_thread(
+                        outbox.record, self.db, outcomes, self.now(), self.daemon_id
+                    )
                 return
             except OperationalError as exc:
                 if fault_kind(exc) is not None and tries >= FAULT_TRIES:
@@ -308,17 +313,33 @@ class DispatchEngine:
             text=item.text,
             due=item.due,
             image=item.image,
+            parts_sent=item.parts_sent,
         )
+        outcome = await self._try(channel, message, item)
+        if item.channel not in self.paced and outcome.pace is None:
+            return outcome
+        after = self._spacing(channel, item.channel, address)
+        hold = outcome.pace.hold if outcome.pace is not None else None
+        return replace(outcome, pace=Pace(item.channel, item.target, after, hold))
+
+    async def _try(self, channel: Channel, message: OutboundMessage, item: Claimed) -> Outcome:
+        """One try of the channel, and what it came to (a platform's retry-after as a hold
+        on the target, for every daemon)."""
         try:
             receipt = await channel.send(message)
         except TransientError as exc:
-            if exc.retry_after is not None and self.limiter is not None:
+            outcome = self._retry_or_give_up(item, exc)
+            if exc.parts_sent:  # the next try goes on after them, whichever daemon makes it
+                outcome = replace(outcome, provider_message_id=",".join(exc.parts_sent))
+            if exc.retry_after is None:
+                return outcome
+            if self.limiter is not None:
                 self.limiter.hold(item.channel, item.target, exc.retry_after)
-            return self._retry_or_give_up(item, exc)
+            return replace(outcome, pace=Pace(item.channel, item.target, hold=exc.retry_after))
         except (PermanentError, AuthError) as exc:
             log.error("failed", extra={"key": item.key, "error": exc.reason})
             gone = isinstance(exc, RecipientGone) and item.target.startswith(CHAT_PREFIX)
-            ended = (item.channel, address) if gone else None
+            ended = (item.channel, message.address) if gone else None
             return Outcome(item.key, State.FAILED, exc.reason, unsubscribe=ended)
         except ChannelError as exc:
             return Outcome(item.key, State.FAILED, exc.reason)
@@ -330,8 +351,19 @@ class DispatchEngine:
             del self.latencies[:5_000]
         return _sent(item.key, receipt)
 
+    def _spacing(self, channel: Channel, name: str, address: str) -> float | None:
+        """Seconds between two messages to one target of a paced channel (its per-chat or
+        per-group rate, evened out, with the limiter's slack): a pace every daemon keeps."""
+        limits = self.limiter.limits.get(name) if self.limiter is not None else None
+        if limits is None or self.limiter is None:
+            return None
+        window = limits.per_group if channel.is_group(address) else limits.per_target
+        if window is None:
+            return None
+        return window.seconds / window.count + self.limiter.slack
+
     def _retry_or_give_up(self, item: Claimed, exc: TransientError) -> Outcome:
-        now = self.clock()
+        now = self.now()
         doubt = exc.maybe_delivered
         if item.attempts >= self.policy.max_attempts:
             reason = t("gave_up", reason=exc.reason, attempts=item.attempts)
@@ -349,20 +381,47 @@ class DispatchEngine:
 
 class _Recorded:
     """Outcomes written in small flushes as they come: the first waits for no other, and
-    those that come while a flush is being written go together in the next."""
+    those that come while a flush is being written go together in the next. When the run is
+    about to claim, it takes what waits (``take``) and writes it with its claim instead."""
 
     def __init__(self, write: Callable[[list[Outcome]], Awaitable[None]]) -> None:
         self.write = write
         self.all: list[Outcome] = []
         self.waiting: list[Outcome] = []
         self.more = asyncio.Event()
+        self.writing = False
+        self.written = asyncio.Event()  # no flush is being written
+        self.written.set()
+        self.emptied = asyncio.Event()  # everything appended is written
         self.closed = False
         self.task = asyncio.create_task(self._flush())
 
     def append(self, outcome: Outcome) -> None:
         self.all.append(outcome)
         self.waiting.append(outcome)
+        self.emptied.clear()
         self.more.set()
+
+    async def take(self) -> list[Outcome]:
+        """What waits to be written, once the flush being written (if any) is, for the caller
+        to write with its claim (a write that failed for good: ``close`` says why)."""
+        if self.writing and not self.task.done():
+            await self.written.wait()
+        batch, self.waiting = self.waiting, []
+        return batch
+
+    def give_back(self, batch: list[Outcome]) -> None:
+        """``take``'s outcomes that the caller could not write: written by the flushes."""
+        if batch:
+            self.waiting[:0] = batch
+            self.emptied.clear()
+            self.more.set()
+
+    async def drain(self) -> None:
+        """Until everything appended is written (or a write failed for good)."""
+        emptied = asyncio.ensure_future(self.emptied.wait())
+        await asyncio.wait({emptied, self.task}, return_when=asyncio.FIRST_COMPLETED)
+        emptied.cancel()
 
     async def close(self) -> None:
         """Wait until every outcome is written; raise what made a write fail for good."""
@@ -373,17 +432,127 @@ class _Recorded:
     async def _flush(self) -> None:
         while True:
             if not self.waiting:
+                self.emptied.set()
                 if self.closed:
                     return
                 await self.more.wait()
                 self.more.clear()
                 continue
+            await asyncio.sleep(0)  # the run may take them first, to write with its claim
+            if not self.waiting:
+                continue
             batch, self.waiting = self.waiting, []
+            self.writing = True
+            self.written.clear()
             try:
                 await self.write(batch)
             except BaseException:
                 self.waiting[:0] = batch
                 raise
+            finally:
+                self.writing = False
+                self.written.set()
+
+
+class _Lanes:
+    """The targets being sent to, one lane each: a lane sends its target's messages one after
+    the other in due order, and once one must wait (a retry, a rate limit) the rest wait
+    behind it. Messages claimed later for a target join its lane; different targets go
+    concurrently (at most ``concurrency`` at once)."""
+
+    def __init__(self, engine: DispatchEngine, recorded: _Recorded) -> None:
+        self.engine = engine
+        self.recorded = recorded
+        self.queues: dict[tuple[str, str], deque[Claimed]] = {}
+        self.holds: dict[tuple[str, str], dt.datetime] = {}  # a lane's hold outlives its task
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.queued = 0  # claimed and not yet done: what a crash would put in doubt
+        self.done = asyncio.Event()
+        self.gate = asyncio.Semaphore(engine.concurrency)
+        self.error: BaseException | None = None  # what broke a lane: the run ends with it
+
+    def add(self, claimed: list[Claimed]) -> None:
+        for item in sorted(claimed, key=lambda c: (c.due, c.key)):  # a retry keeps its place
+            target = (item.channel, item.target)
+            queue = self.queues.get(target)
+            if queue is None:
+                queue = self.queues[target] = deque()
+                task = asyncio.create_task(self._lane(target, queue))
+                self.tasks.add(task)
+                task.add_done_callback(self.tasks.discard)
+            queue.append(item)
+        self.queued += len(claimed)
+
+    async def progress(self) -> None:
+        """Until a message is done (sent, or put back)."""
+        self.done.clear()
+        await self.done.wait()
+        if self.error is not None:
+            raise self.error
+
+    async def finish(self) -> None:
+        while self.tasks:
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+        if self.error is not None:
+            raise self.error
+
+    async def _lane(self, target: tuple[str, str], queue: deque[Claimed]) -> None:
+        engine = self.engine
+        async with self.gate:
+            try:
+                while queue:
+                    outcome = await self._one(target, queue.popleft())
+                    if not queue:  # its record frees the target for the next claim
+                        outcome = replace(outcome, frees=target)
+                    self.recorded.append(outcome)
+                    if outcome.state == State.RETRYING:
+                        self.holds[target] = outcome.next_attempt_at or engine.now()
+                    self.queued -= 1
+                    self.done.set()
+            except Exception as exc:
+                self.error = exc
+                self.done.set()
+            finally:
+                del self.queues[target]
+                self.queued -= len(queue)  # cancelled: left in ``sending``, resolved as in doubt
+
+    async def _one(self, target: tuple[str, str], item: Claimed) -> Outcome:
+        engine = self.engine
+        hold = self.holds.get(target)
+        if hold is not None and hold <= engine.now():
+            del self.holds[target]  # over: the message it held the lane for is due again
+            hold = None
+        if hold is None and engine.stopping:
+            hold = engine.now()
+        if hold is None:
+            wait, give_back = engine._reserve(item)
+            if wait > engine.max_wait:
+                give_back()
+                hold = self.holds[target] = engine.now() + dt.timedelta(seconds=wait)
+            elif wait > 0:
+                await asyncio.sleep(wait)
+                if engine.stopping:
+                    give_back()
+                    hold = engine.now()
+        if hold is not None:
+            return Outcome(item.key, State.PENDING, next_attempt_at=hold, deferred=True)
+        return await engine._send_one(item)
+
+
+def _report(outcomes: list[Outcome], missed: int) -> BatchReport:
+    report = BatchReport(missed=missed)
+    for outcome in outcomes:
+        if outcome.state == State.SENT:
+            report.sent += 1
+        elif outcome.state == State.RETRYING:
+            report.retrying += 1
+        elif outcome.state == State.MISSED:
+            report.missed += 1
+        elif outcome.deferred:
+            report.deferred += 1
+        else:
+            report.failed += 1
+    return report
 
 
 def _sent(key: str, receipt: Receipt) -> Outcome:

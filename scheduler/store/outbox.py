@@ -4,17 +4,37 @@ The claim is the heart of "nothing lost, nothing sent twice": a delivery moves t
 in a committed transaction *before* the channel is called, and to ``sent`` after. A crash in
 between leaves it in ``sending``, which ``in_flight`` finds on the next start. On PostgreSQL the
 claim takes row locks with SKIP LOCKED so several daemons never claim the same row; SQLite
-runs one daemon (see ``scheduler.engine.lock``).
+runs one daemon (see ``scheduler.engine.lock``). Each target's order and pace (one message in
+flight at a time, the platform's rate, its retry-after) live here too (``target_pace``), so
+they hold whichever daemon sends; times are the store's (``store_now``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Boolean, Engine, Row, and_, bindparam, func, or_, select, update
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    Engine,
+    Integer,
+    Row,
+    and_,
+    bindparam,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    tuple_,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 
 from campaigns.expand import Dispatch
 from campaigns.i18n import t
@@ -22,9 +42,18 @@ from campaigns.model import ChannelCatalog
 from channels.redact import redact
 from scheduler import pausing, subscriptions
 from scheduler.store import meta
-from scheduler.store.tables import ACTIVE_STATES, Delivery, State, still_active
+from scheduler.store.tables import (
+    ACTIVE_STATES,
+    Delivery,
+    State,
+    TargetPace,
+    UTCDateTime,
+    still_active,
+)
 
 D = Delivery.__table__  # type: ignore[attr-defined]
+P = TargetPace.__table__  # type: ignore[attr-defined]
+S = D.alias("in_flight")  # the rows in ``sending`` that hold their target back (``busy``)
 
 
 @dataclass(frozen=True)
@@ -40,6 +69,7 @@ class Claimed:
     grace: dt.timedelta
     image: str
     possible_duplicate: bool
+    parts_sent: tuple[str, ...] = ()  # of a message in parts, those an earlier try sent
 
 
 @dataclass(frozen=True)
@@ -55,6 +85,19 @@ class Outcome:
     deferred: bool = False  # put back unsent (a rate limit): the try does not count
     possible_duplicate: bool = False  # the try may have reached the platform: say so for good
     unsubscribe: tuple[str, str] | None = None  # (channel, chat) a subscriber that is gone
+    pace: Pace | None = None  # the try reached the platform: when the target's next may go
+    frees: tuple[str, str] | None = None  # (channel, target) the last of its lane: free again
+
+
+@dataclass(frozen=True)
+class Pace:
+    """What a try tells the other daemons about its target: wait ``after`` seconds before the
+    next message (the platform's rate), or ``hold`` (the platform's retry-after)."""
+
+    channel: str
+    target: str
+    after: float | None = None
+    hold: float | None = None
 
 
 def _claimed(row: Any) -> Claimed:
@@ -70,37 +113,96 @@ def _claimed(row: Any) -> Claimed:
         grace=dt.timedelta(seconds=row.grace_seconds),
         image=row.image,
         possible_duplicate=row.possible_duplicate,
+        parts_sent=tuple(row.provider_message_id.split(",")) if row.provider_message_id else (),
     )
 
 
 _COLUMNS = (
     D.c.key, D.c.campaign, D.c.item, D.c.channel, D.c.target, D.c.due, D.c.text, D.c.state,
     D.c.attempts, D.c.grace_seconds, D.c.possible_duplicate, D.c.last_error, D.c.next_attempt_at,
-    D.c.image,
+    D.c.image, D.c.provider_message_id,
 )  # fmt: skip
 
 
-def held_back(at: Any) -> Any:
+def held_back(at: Any, paced: Collection[str] = ()) -> Any:
     """A delivery waits while an earlier one to the same target is still waiting past ``at``
-    (put off by a rate limit, or retrying after an error): order per target.
+    (put off by a rate limit, or retrying after an error): order per target. On a ``paced``
+    channel (one with a per-chat or per-group rate) it waits for every earlier one: a paced
+    target gets one message at a time, the first in due order (ties by key).
 
-    The claim asks it at ``now``; the next wake-up asks it at each row's own time. One rule
-    for both, so the daemon never wakes for a row that the claim will refuse (it would wake,
-    claim nothing, and wake again at once: a spin at 100 % of a core)."""
+    The claim asks it at ``now``; the next wake-up asks it at each row's own time (or now, if
+    that has passed). One rule for both, so the daemon never wakes for a row that the claim
+    will refuse (it would wake, claim nothing, and wake again at once: a spin at 100 % of a
+    core)."""
     earlier = D.alias("earlier")
+    ordered: Any = earlier.c.due < D.c.due
+    waiting: Any = earlier.c.next_attempt_at > at
+    if paced:
+        on_paced = D.c.channel.in_(sorted(paced))
+        ordered = or_(ordered, and_(earlier.c.due == D.c.due, earlier.c.key < D.c.key))
+        waiting = or_(waiting, on_paced)
+    return _waiting_row(earlier, D, ordered, waiting)
+
+
+def _waiting_row(rows: Any, of: Any, *conditions: Any) -> Any:
+    """A row of ``rows`` that waits (pending or retrying) for the same target as ``of``'s
+    (a delivery, a pace, a send in flight) and meets ``conditions``."""
     return (
-        select(earlier.c.key)
+        select(rows.c.key)
         .where(
             and_(
-                earlier.c.channel == D.c.channel,
-                earlier.c.target == D.c.target,
-                earlier.c.state.in_(list(ACTIVE_STATES)),
-                earlier.c.due < D.c.due,
-                earlier.c.next_attempt_at > at,
+                rows.c.channel == of.c.channel,
+                rows.c.target == of.c.target,
+                rows.c.state.in_(list(ACTIVE_STATES)),
+                *conditions,
             )
         )
         .exists()
     )
+
+
+def pace_free(at: Any) -> Any:
+    """The target's pace (``target_pace``, joined) lets a message go at ``at``: no message to
+    it in flight (a lease of its own), its last one long enough ago for the platform's rate,
+    and no wait the platform asked for (retry-after). Two messages to one chat never go out
+    together, whichever daemons hold them."""
+    return and_(
+        *(or_(column.is_(None), column <= at) for column in (P.c.busy_until, P.c.next_at,
+                                                             P.c.hold_until))
+    )  # fmt: skip
+
+
+def busy(now: Any) -> Any:
+    """A message to the row's target is in flight (``sending`` on a live lease), as the outbox
+    says. On SQLite (one writer) that is the whole answer. On PostgreSQL a claim that began
+    before another one's commit reads the outbox as it was, and would find the target free:
+    there the claim also marks its targets busy on their pace rows (``pace_free``), which it
+    locks, and which a later claim reads again at their newest version once it gets them."""
+    sending = select(S.c.channel, S.c.target).where(
+        and_(S.c.state == State.SENDING, S.c.lease_until > now)
+    )
+    return tuple_(D.c.channel, D.c.target).in_(sending)
+
+
+def _paced(query: Any, outer: bool) -> Any:
+    """``query`` over the outbox with each row's target pace joined: a missing pace row (a
+    target never sent to, on SQLite) is no pace."""
+    same = and_(P.c.channel == D.c.channel, P.c.target == D.c.target)
+    return query.join(P, same, isouter=outer)
+
+
+def store_now(db: Engine | Connection, now: dt.datetime | None = None) -> dt.datetime:
+    """The time the store judges by: ``now`` when given (a test's clock), else PostgreSQL's
+    own clock, the same for every daemon on it whatever its host's clock says, or this host's
+    on SQLite (one host)."""
+    if now is not None:
+        return now
+    if db.dialect.name != "postgresql":
+        return dt.datetime.now(dt.UTC)
+    if isinstance(db, Engine):
+        with db.connect() as conn:
+            return store_now(conn)
+    return _aware(db.execute(select(func.now())).scalar())
 
 
 def claim_due(
@@ -110,71 +212,93 @@ def claim_due(
     limit: int = 500,
     only: list[str] | None = None,
     lease: dt.timedelta = dt.timedelta(seconds=60),
+    paced: Collection[str] = (),
+    done: Sequence[Outcome] = (),
 ) -> tuple[list[Claimed], list[Claimed]]:
     """Claim up to ``limit`` due deliveries: (to send now, found too late and marked missed).
+    ``done``: outcomes of this daemon's sends, written first in the same transaction (one
+    commit instead of two, and the targets they free are free for this claim).
 
-    A claim has an owner (``daemon``) and a lease until ``now + lease``: the owner renews it
-    while it lives (``renew``), and a rescuer takes back a claim whose lease ran out
-    (``in_flight``).
+    One statement moves the rows to ``sending``. A claim has an owner (``daemon``) and a lease
+    until ``now + lease``: the owner renews it while it lives (``renew``), and a rescuer takes
+    back a claim whose lease ran out (``in_flight``). A row is not taken while its target is
+    held back (``held_back``, ``pace_free``); the claim marks its targets busy in its
+    transaction, and ``record`` frees them (``Outcome.frees``).
 
     A pending delivery later than its grace period is missed, not sent: after downtime an
     announcement for a morning that has passed does more harm than good.
     """
-    # one ordered index range scan per state ((state, next_attempt_at) index), merged here:
-    # an IN over both states would make the database sort every due row to pick a few
-    queries = [
-        select(*_COLUMNS)
-        .where(
-            and_(D.c.state == state, D.c.next_attempt_at <= now, ~held_back(now))
-            if only is None
-            else and_(D.c.state == state, D.c.key.in_(only))
-        )
-        .order_by(D.c.next_attempt_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-        for state in ACTIVE_STATES
-    ]
+    claim = _claim(frozenset(paced), engine.dialect.name != "postgresql", only is not None)
+    given = {"now": now, "daemon": daemon, "limit": limit, "until": now + lease, "only": only}
     with engine.begin() as conn:
-        found = [row for query in queries for row in conn.execute(query).all()]
-        found.sort(key=lambda r: (r.next_attempt_at, r.due, r.key))  # due order within a target
-        rows = found[:limit]
+        if done:
+            _record(conn, done, now, daemon)
+        rows = sorted(
+            conn.execute(claim, given).all(), key=lambda r: (r.next_attempt_at, r.due, r.key)
+        )
+        targets = {(r.channel, r.target) for r in rows}
+        if targets and conn.dialect.name == "postgresql":  # see ``busy``
+            busy = {"busy_until": now + lease, "busy_by": daemon}
+            _set_paces(conn, [{"channel": c, "target": t, **busy} for c, t in targets])
         send: list[Claimed] = []
         missed: list[Claimed] = []
         for row in rows:
             claimed = _claimed(row)
-            late = now - claimed.due > claimed.grace
-            (missed if late else send).append(claimed)
-        # the rows were read outside the write lock (SQLite starts its transaction at the first
-        # write): one paused, cancelled or unsubscribed since is not claimed
-        still_due = still_active(D.c.state)
-        if send:
-            taken = conn.execute(
-                update(D)
-                .where(and_(D.c.key.in_([c.key for c in send]), still_due))
-                .values(
-                    state=State.SENDING,
-                    attempts=D.c.attempts + 1,
-                    claimed_by=daemon,
-                    claimed_at=now,
-                    lease_until=now + lease,
-                    updated_at=now,
-                )
-                .returning(D.c.key)
-            )
-            claimed_keys = set(taken.scalars().all())
-            send = [c for c in send if c.key in claimed_keys]
-        if missed:
+            (missed if now - claimed.due > claimed.grace else send).append(claimed)
+        if missed:  # rare (after downtime): the hot path stays one statement
             conn.execute(
                 update(D)
-                .where(and_(D.c.key.in_([c.key for c in missed]), still_due))
+                .where(D.c.key.in_([c.key for c in missed]))
                 .values(state=State.MISSED, next_attempt_at=None, updated_at=now,
+                        attempts=D.c.attempts - 1, claimed_by=None, lease_until=None,
                         last_error=t("missed_reason"))
             )  # fmt: skip
-    return [_with_attempt(c) for c in send], missed
+    return send, [_with_attempt(c, -1) for c in missed]
 
 
-def _with_attempt(c: Claimed) -> Claimed:
-    return Claimed(**{**c.__dict__, "attempts": c.attempts + 1})
+@functools.cache
+def _claim(paced: frozenset[str], outer: bool, only: bool) -> Any:
+    """The claim's statement (``claim_due``), built once per kind: building it is work."""
+    now = bindparam("now", type_=UTCDateTime())
+    limit = bindparam("limit", type_=Integer())
+    # one ordered index range scan per state ((state, next_attempt_at) index), merged: an IN
+    # over both states would make the database sort every due row to pick a few. PostgreSQL
+    # locks the target's pace row too (SKIP LOCKED, ``outer`` False): a claim skips a target
+    # another one is taking, and one that began before another's commit sees that target
+    # busy once it gets the row (the row's condition is checked again on its newest version)
+    scans = [
+        _paced(select(D.c.key, D.c.next_attempt_at), outer)
+        .where(
+            and_(D.c.state == state, D.c.key.in_(bindparam("only", expanding=True)))
+            if only
+            else and_(D.c.state == state, D.c.next_attempt_at <= now, ~held_back(now, paced),
+                      pace_free(now), ~busy(now))
+        )
+        .order_by(D.c.next_attempt_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .subquery()
+        for state in ACTIVE_STATES
+    ]  # fmt: skip
+    merged = union_all(*(select(scan.c.key, scan.c.next_attempt_at) for scan in scans)).subquery()
+    chosen = select(merged.c.key).order_by(merged.c.next_attempt_at).limit(limit)
+    return (
+        update(D)
+        .where(and_(D.c.key.in_(chosen), still_active(D.c.state)))
+        .values(
+            state=State.SENDING,
+            attempts=D.c.attempts + 1,
+            claimed_by=bindparam("daemon"),
+            claimed_at=now,
+            lease_until=bindparam("until", type_=UTCDateTime()),
+            updated_at=now,
+        )
+        .returning(*_COLUMNS)
+    )
+
+
+def _with_attempt(c: Claimed, step: int) -> Claimed:
+    return Claimed(**{**c.__dict__, "attempts": c.attempts + step})
 
 
 def record(
@@ -186,8 +310,14 @@ def record(
     ran out) is no longer its owner's to finish: the delivery goes out again, flagged."""
     if not outcomes:
         return
-    errors = {o.key: redact(o.error) for o in outcomes}
-    mine = [] if owner is None else [D.c.claimed_by == owner]
+    with engine.begin() as conn:
+        _record(conn, outcomes, now, owner)
+
+
+def _record(
+    conn: Connection, outcomes: Sequence[Outcome], now: dt.datetime, owner: str | None
+) -> None:
+    errors = {o.key: redact(o.error) if o.error else "" for o in outcomes}
     params = [
         {
             "k": o.key,
@@ -199,10 +329,30 @@ def record(
             "undo": 1 if o.deferred else 0,
             "dup": o.possible_duplicate,
             "now": now,
+            "owner": owner,
         }
         for o in outcomes
     ]
-    statement = (
+    waiting = [o.key for o in outcomes if o.state in (State.RETRYING, State.PENDING)]
+    paces = [_pace_row(o.pace, now) for o in outcomes if o.pace is not None]
+    frees = [{"c": c, "t": t, "owner": owner} for o in outcomes if o.frees for c, t in [o.frees]]
+    conn.execute(_record_statement(owner is not None), params)
+    if paces:
+        _set_paces(conn, paces)
+    if frees and owner is not None and conn.dialect.name == "postgresql":  # see ``busy``
+        conn.execute(_FREE, frees)
+    pausing.hold_paused(conn, now, waiting)  # paused while in flight: held, not retried
+    for o in outcomes:
+        if o.unsubscribe is not None:
+            subscriptions.end(conn, *o.unsubscribe, errors[o.key], now)
+
+
+@functools.cache
+def _record_statement(owned: bool) -> Any:
+    """``record``'s statement, built once: only a row still in ``sending`` (a person may have
+    cancelled it meanwhile), and with ``owned``, only one still claimed by its owner."""
+    mine = [D.c.claimed_by == bindparam("owner")] if owned else []
+    return (
         update(D)
         .where(and_(D.c.key == bindparam("k"), D.c.state == State.SENDING, *mine))
         .values(
@@ -217,13 +367,38 @@ def record(
             updated_at=bindparam("now"),
         )
     )
-    waiting = [o.key for o in outcomes if o.state in (State.RETRYING, State.PENDING)]
-    with engine.begin() as conn:
-        conn.execute(statement, params)
-        pausing.hold_paused(conn, now, waiting)  # paused while in flight: held, not retried
-        for o in outcomes:
-            if o.unsubscribe is not None:
-                subscriptions.end(conn, *o.unsubscribe, errors[o.key], now)
+
+
+# a lane is done: its target is free for the next claim (unless a rescuer took it meanwhile)
+_FREE = (
+    update(P)
+    .where(and_(P.c.channel == bindparam("c"), P.c.target == bindparam("t"),
+                P.c.busy_by == bindparam("owner")))
+    .values(busy_until=None, busy_by=None)
+)  # fmt: skip
+
+
+def _pace_row(pace: Pace, now: dt.datetime) -> dict[str, Any]:
+    def after(seconds: float | None) -> dt.datetime | None:
+        return None if seconds is None else now + dt.timedelta(seconds=seconds)
+
+    return {"channel": pace.channel, "target": pace.target, "next_at": after(pace.after),
+            "hold_until": after(pace.hold)}  # fmt: skip
+
+
+def _set_paces(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Targets' paces, in the transaction of the claim or of the record: a daemon that claims
+    after it (on any host) sees them. A time not given keeps the one stored."""
+    names = tuple(name for name in rows[0] if name not in ("channel", "target"))
+    conn.execute(_pace_upsert(conn.dialect.name, names), rows)
+
+
+@functools.cache
+def _pace_upsert(dialect_name: str, names: tuple[str, ...]) -> Any:
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    statement = dialect.insert(P)
+    kept = {n: func.coalesce(getattr(statement.excluded, n), getattr(P.c, n)) for n in names}
+    return statement.on_conflict_do_update(index_elements=["channel", "target"], set_=kept)
 
 
 def renew(engine: Engine, daemon: str, until: dt.datetime) -> int:
@@ -234,6 +409,7 @@ def renew(engine: Engine, daemon: str, until: dt.datetime) -> int:
             .where(and_(D.c.state == State.SENDING, D.c.claimed_by == daemon))
             .values(lease_until=until)
         )
+        conn.execute(update(P).where(P.c.busy_by == daemon).values(busy_until=until))
     return int(result.rowcount or 0)
 
 
@@ -291,27 +467,54 @@ def release(
             )
         )
         pausing.hold_paused(conn, now, keys)  # paused while a crash had them in flight
+        when, owner, own = rescuable
+        if when is None or own:  # targets held by the dead (expired ones are free already)
+            dead = true() if when is None else P.c.busy_by == owner
+            conn.execute(update(P).where(dead).values(busy_until=None, busy_by=None))
     return int(result.rowcount or 0)
 
 
-def next_wake(engine: Engine) -> dt.datetime | None:
-    """The earliest time at which ``claim_due`` will take something (see ``held_back``).
+def next_wake(
+    engine: Engine, paced: Collection[str] = (), now: dt.datetime | None = None
+) -> dt.datetime | None:
+    """The earliest time at which ``claim_due`` will take something, by the store's clock
+    (``store_now``): the same rules (``held_back``, ``pace_free``), asked at each
+    row's own time, or now if it has passed.
 
     A row held back by an earlier one is never the answer: the earlier one's own time is, and
     it comes first in the scan of the (state, next_attempt_at) index, which stops at the first
-    row not held back."""
-    queries = [
-        select(D.c.next_attempt_at)
-        .where(and_(D.c.state == state, ~held_back(D.c.next_attempt_at)))
-        .order_by(D.c.next_attempt_at)
-        .limit(1)
-        for state in ACTIVE_STATES
-    ]
+    row not held back. A row held back by its target's pace is not the answer either: the
+    moment the pace lets go is (a send in flight is done, the platform's rate or retry-after
+    allows the next), if a row waits for it."""
     with engine.connect() as conn:
-        found = [v for q in queries if (v := conn.execute(q).scalar()) is not None]
-    if not found:
-        return None
-    return min(_aware(v) for v in found)
+        now = store_now(conn, now)
+        at = _later(conn, D.c.next_attempt_at, now)
+        queries = [
+            _paced(select(D.c.next_attempt_at), outer=True)
+            .where(and_(D.c.state == state, ~held_back(at, paced), pace_free(at), ~busy(now)))
+            .order_by(D.c.next_attempt_at)
+            .limit(1)
+            for state in ACTIVE_STATES
+        ]
+        for moment in (P.c.busy_until, P.c.next_at, P.c.hold_until, S.c.lease_until):
+            found = [moment > now, _waiting_for(moment)]
+            if moment is S.c.lease_until:
+                found.append(S.c.state == State.SENDING)
+            queries.append(select(func.min(moment)).where(*found))
+        values = [v for q in queries if (v := conn.execute(q).scalar()) is not None]
+    return min((_aware(v) for v in values), default=None)
+
+
+def _waiting_for(moment: Any) -> Any:
+    """A row of ``moment``'s target (its pace, or a send in flight to it) is due by then and
+    waits: that moment matters."""
+    return _waiting_row(D, moment.table, D.c.next_attempt_at <= moment)
+
+
+def _later(conn: Connection, column: Any, now: dt.datetime) -> Any:
+    moment = literal(now, UTCDateTime())
+    greatest = func.greatest if conn.dialect.name == "postgresql" else func.max
+    return greatest(column, moment)
 
 
 def _aware(value: Any) -> dt.datetime:

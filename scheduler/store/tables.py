@@ -38,6 +38,37 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         utc = value.astimezone(dt.UTC)
         return utc if dialect.name == "postgresql" else utc.replace(tzinfo=None)
 
+    def bind_processor(self, dialect: Dialect) -> Any:
+        """On SQLite, straight to the text SQLAlchemy's DATETIME would write (the same format,
+        microseconds always): the outbox's hot path binds several times a row."""
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        def process(value: dt.datetime | None) -> str | None:
+            if value is None:
+                return None
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given to the store; loa stores aware times only")
+            u = value.astimezone(dt.UTC)
+            return (
+                f"{u.year:04d}-{u.month:02d}-{u.day:02d} {u.hour:02d}:{u.minute:02d}:"
+                f"{u.second:02d}.{u.microsecond:06d}"
+            )
+
+        return process
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        """On SQLite, the stored text read as UTC at once (no regular expression)."""
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+
+        def process(value: str | None) -> dt.datetime | None:
+            if value is None:
+                return None
+            return dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
+
+        return process
+
     def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
         if value is None:
             return None
@@ -160,6 +191,25 @@ class Delivery(SQLModel, table=True):
     cancel_reason: str = ""  # "removed" (by sync) or "user"
     created_at: dt.datetime = _utc(nullable=False)
     updated_at: dt.datetime = _utc(nullable=False)
+
+
+class TargetPace(SQLModel, table=True):
+    """When the next message to one target may go, shared by every daemon on the store: the
+    platform's pacing (Telegram: about one message a second to a chat, 20 a minute to a group)
+    and a retry-after it asked for. The claim reads and writes it in its transaction, so the
+    pace holds across processes, not only within one. On PostgreSQL every target of the outbox
+    has a row (a trigger adds it with the first delivery): the claim locks it."""
+
+    __tablename__ = "target_pace"
+
+    channel: str = Field(primary_key=True)
+    target: str = Field(primary_key=True)
+    next_at: dt.datetime | None = _utc(nullable=True)  # paced: no next message before then
+    hold_until: dt.datetime | None = _utc(nullable=True)  # the platform said wait (retry-after)
+    # a daemon is sending to the target until it says it is done, or until then (its lease,
+    # renewed while it lives): no other message to the target is claimed meanwhile
+    busy_until: dt.datetime | None = _utc(nullable=True)
+    busy_by: str | None = None
 
 
 class Subscription(SQLModel, table=True):

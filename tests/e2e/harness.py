@@ -137,14 +137,16 @@ class Office:
             env={**os.environ, "LOA_LANG": "vi", "COLUMNS": "200"},
         )  # fmt: skip
 
-    def start(self) -> subprocess.Popen[str]:
-        """Start ``loa run``; its output goes to daemon-N.out/.err, readable while it runs."""
+    def start(self, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+        """Start ``loa run``; its output goes to daemon-N.out/.err, readable while it runs.
+        ``env``: more environment variables for it (a faked clock)."""
         n = len(self.processes)
         self.out_path = self.root / f"daemon-{n}.out"
         self.err_path = self.root / f"daemon-{n}.err"
         process = subprocess.Popen(
             [*LOA, "run"], cwd=self.root, stdout=self.out_path.open("w"),
-            stderr=self.err_path.open("w"), text=True, env={**os.environ, "LOA_LANG": "vi"},
+            stderr=self.err_path.open("w"), text=True,
+            env={**os.environ, "LOA_LANG": "vi", **(env or {})},
         )  # fmt: skip
         self.processes.append(process)
         return process

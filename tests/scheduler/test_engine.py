@@ -210,12 +210,12 @@ async def test_the_wake_up_waits_for_a_retry_that_holds_a_later_message_back(db:
     add(db, "k2", T0, target="a")
     add(db, "k3", T0 + dt.timedelta(minutes=20), target="b")
     assert (await engine_for(db, Scripted(clock), clock).run_due()).sent == 0
-    assert outbox.next_wake(db) == retry_at
+    assert outbox.next_wake(db, now=clock.now) == retry_at
     clock.now = retry_at
     channel = Scripted(clock)
     await engine_for(db, channel, clock).run_due()
     assert [m.key for m in channel.sent] == ["k1", "k2"]
-    assert outbox.next_wake(db) == T0 + dt.timedelta(minutes=20)
+    assert outbox.next_wake(db, now=clock.now) == T0 + dt.timedelta(minutes=20)
 
 
 async def test_unknown_target_alias_fails_clearly(db: Engine) -> None:

@@ -1,12 +1,16 @@
 """``loa run`` on PostgreSQL, as processes: one syncs, sends what is due to the file channel and
 records it where ``loa status`` reads it; several share one database, one of them leads (it
 alone syncs the files), another takes over within 10 s of the leader's death, and ``loa send``
-wakes them at once (NOTIFY), wherever they run."""
+wakes them at once (NOTIFY), wherever they run. Due times are judged by the database's clock: a
+daemon whose host clock runs ahead (libfaketime, from tests/services/setup.sh) sends nothing
+early."""
 
 from __future__ import annotations
 
 import datetime as dt
+import glob
 import json
+import os
 import re
 import subprocess
 import time
@@ -253,3 +257,44 @@ def test_only_the_leader_runs_the_bot_and_the_next_one_takes_it_over(
         assert "Lễ mít tinh" in (fake.messages_to(user)[1].text or "")
         assert len(fake.messages_to(user)) == 2 and prepared() == 2
         assert office.stop(second)[0] == 0
+
+
+def faketime() -> str:
+    """libfaketime's preload library; tests/services/setup.sh installs it (CI must have it)."""
+    found = sorted(glob.glob("/usr/lib/*/faketime/libfaketime.so.1"))
+    if found:
+        return found[0]
+    reason = "libfaketime is not installed: run `bash tests/services/setup.sh` as root"
+    if os.environ.get("CI") == "true":
+        pytest.fail(reason + " (CI=true: this test must run)", pytrace=False)
+    pytest.skip(reason)
+
+
+def test_a_daemon_whose_clock_runs_five_minutes_ahead_sends_nothing_early(
+    office: Office, store: Engine
+) -> None:
+    """Its host clock says the message is five minutes late; the database's says it is due in
+    a few seconds, and the database's clock decides."""
+    ahead = {
+        "LD_PRELOAD": faketime(),
+        "FAKETIME": "+5m",
+        "FAKETIME_DONT_FAKE_MONOTONIC": "1",  # asyncio's timers keep real time
+    }
+    due = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=12)).replace(microsecond=0)
+    office.campaign("ngay", environment_day(due.date(), ("tin", due, "Chào ngày mới", "nhat-ky")))
+    process = office.start(env=ahead)
+    wait_for(
+        lambda: (
+            process.poll() is None
+            and count(store, "select count(*) from delivery where state = 'pending'") == 1
+        ),
+        30,
+        "loa run (clock 5 minutes ahead) to sync on PostgreSQL",
+    )
+    assert dt.datetime.now(dt.UTC) < due - dt.timedelta(seconds=2), "started too slowly to tell"
+    records = wait_for(lambda: office.sent(), 40, "the due message in the file channel")
+    arrived = dt.datetime.now(dt.UTC)
+    assert arrived >= due, f"sent {(due - arrived).total_seconds():.1f} s early"
+    assert [r["key"] for r in records] == [f"{BOT_CAMPAIGN}:tin:once@nhat-ky"]
+    host_clock = dt.datetime.fromisoformat(records[0]["sent_at"])  # the daemon's own clock
+    assert host_clock - arrived > dt.timedelta(minutes=4), "its clock did not run ahead"

@@ -156,11 +156,11 @@ def test_two_claimers_at_once_take_different_rows(db: Engine) -> None:
             thread.join(30)
             assert not thread.is_alive(), "the second claim waited for the first one's rows"
 
-    event.listen(db, "before_cursor_execute", claim_beside)
+    event.listen(db, "after_cursor_execute", claim_beside)  # the claim's statement has run
     try:
         first = [c.key for c in outbox.claim_due(db, DUE, "a", 4)[0]]
     finally:
-        event.remove(db, "before_cursor_execute", claim_beside)
+        event.remove(db, "after_cursor_execute", claim_beside)
         other.dispose()
     assert first == ["k0", "k1", "k2", "k3"]
     assert second == [["k4", "k5", "k6", "k7"]]

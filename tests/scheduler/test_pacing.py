@@ -1,0 +1,224 @@
+"""Each target's order and pace hold across daemons: two engines on one store (two daemons on
+one PostgreSQL database; on SQLite the same rules hold for its one daemon) never have two
+messages to one target in flight together, and a pace or a retry-after one of them learns
+holds for the other, and so do the parts of a message one of them sent. A claim takes only
+what can be in flight. Store-level: every test takes
+the ``db`` fixture, so the same cases run on every store."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+from sqlalchemy import Engine, func, select
+
+from channels.base import OutboundMessage, Receipt
+from channels.errors import RateLimited, TransientError
+from channels.limits import ChannelLimits, RateLimiter, Window
+from channels.parts import PartSender
+from scheduler.engine.dispatch import DispatchEngine, RetryPolicy
+from scheduler.store import outbox
+from scheduler.store.tables import Delivery
+from tests.scheduler.test_engine import T0, Clock, Scripted, add, row
+
+D = Delivery.__table__  # type: ignore[attr-defined]
+ADDRESSES = {
+    ("kenh", t): str(100 + i) for i, t in enumerate(["a", "b", *(f"t{i}" for i in range(40))])
+}
+
+
+class Chat(Scripted):
+    """A chat platform: every address is one person's chat (per-chat rate)."""
+
+    def is_group(self, address: str) -> bool:
+        return False
+
+
+class Held(Chat):
+    """Holds every send to target ``a`` (or to every target) until ``answer`` is set."""
+
+    def __init__(self, clock: Clock, every: bool = False) -> None:
+        super().__init__(clock)
+        self.every = every
+        self.answer = asyncio.Event()
+        self.arrived = asyncio.Event()
+
+    async def send(self, message: OutboundMessage) -> Receipt:
+        if self.every or message.target == "a":
+            self.arrived.set()
+            await self.answer.wait()
+        return await super().send(message)
+
+
+def daemon(
+    db: Engine, name: str, channel: Scripted, clock: Clock, **kwargs: object
+) -> DispatchEngine:
+    return DispatchEngine(db, {"kenh": channel}, ADDRESSES, name, clock=clock, seed=1, **kwargs)  # type: ignore[arg-type]
+
+
+def paced() -> RateLimiter:
+    limiter = RateLimiter()
+    limiter.configure("kenh", ChannelLimits(per_target=Window(1, 1.0)))
+    return limiter
+
+
+async def test_two_messages_to_one_target_are_never_in_flight_together(db: Engine) -> None:
+    """While one daemon sends to a chat, another takes no message to that chat (it would go
+    out beside the first, or before it); it goes on with the other chats."""
+    clock = Clock(T0)
+    add(db, "a1", T0, target="a")
+    add(db, "a2", T0 + dt.timedelta(seconds=1), target="a")
+    add(db, "b1", T0 + dt.timedelta(seconds=1), target="b")
+    slow = Held(clock)
+    first = asyncio.create_task(daemon(db, "first", slow, clock, batch_size=1).run_due())
+    async with asyncio.timeout(10):
+        await slow.arrived.wait()
+    clock.now = T0 + dt.timedelta(seconds=2)
+    other = Chat(clock)
+    await daemon(db, "second", other, clock).run_due()
+    assert [m.key for m in other.sent] == ["b1"]
+    assert row(db, "a2")["state"] == "pending"
+    slow.answer.set()
+    await first  # once the chat is free, the next message to it goes, after the first
+    assert [m.key for m in slow.sent] == ["a1", "a2"] and [m.key for m in other.sent] == ["b1"]
+
+
+async def test_a_retry_after_one_daemon_was_told_holds_for_another(db: Engine) -> None:
+    """The platform said wait 30 s to the one daemon that sent to the chat; another daemon
+    waits too, though the message that was told gave up (it is no longer retrying)."""
+    clock = Clock(T0)
+    add(db, "a1", T0, target="a")
+    told = Chat(clock, [RateLimited("429 Too Many Requests", retry_after=30)])
+    once = RetryPolicy(max_attempts=1)
+    await daemon(db, "first", told, clock, policy=once, limiter=paced()).run_due()
+    assert row(db, "a1")["state"] == "failed"
+    add(db, "a2", T0, target="a")
+    clock.now = T0 + dt.timedelta(seconds=5)
+    other = Chat(clock)
+    second = daemon(db, "second", other, clock, limiter=paced())
+    await second.run_due()
+    assert other.sent == [] and row(db, "a2")["state"] == "pending"
+    wake = outbox.next_wake(db, second.paced, now=clock.now)
+    assert wake is not None and T0 + dt.timedelta(seconds=30) <= wake <= clock.now + dt.timedelta(
+        seconds=31
+    )
+    clock.now = wake
+    await second.run_due()
+    assert [m.key for m in other.sent] == ["a2"]
+
+
+async def test_a_chats_pace_holds_across_daemons_and_drives_the_wake_up(db: Engine) -> None:
+    """About one message a second to a chat, whichever daemon sends it: the second daemon,
+    half a second after the first sent, waits, and its wake-up is when the pace lets go (not
+    now: it would wake, claim nothing, and wake again at once)."""
+    clock = Clock(T0)
+    add(db, "a1", T0, target="a")
+    first = daemon(db, "first", Chat(clock), clock, limiter=paced())
+    assert (await first.run_due()).sent == 1
+    clock.now = T0 + dt.timedelta(milliseconds=500)
+    add(db, "a2", clock.now, target="a")
+    other = Chat(clock)
+    second = daemon(db, "second", other, clock, limiter=paced())
+    await second.run_due()
+    assert other.sent == [] and row(db, "a2")["state"] == "pending"
+    wake = outbox.next_wake(db, second.paced, now=clock.now)
+    assert wake is not None and T0 + dt.timedelta(seconds=1) <= wake <= T0 + dt.timedelta(
+        seconds=1.5
+    )
+    clock.now = wake
+    await second.run_due()
+    assert [m.key for m in other.sent] == ["a2"]
+    assert outbox.next_wake(db, second.paced, now=clock.now) is None
+
+
+async def test_a_claim_takes_only_what_can_be_in_flight(db: Engine) -> None:
+    """A daemon sending to many chats at once holds no more claims than it can have in flight
+    (its concurrency): a crash puts in doubt only what may really have reached a platform."""
+    clock = Clock(T0)
+    for i in range(40):
+        add(db, f"k{i:02d}", T0, target=f"t{i}")
+    slow = Held(clock, every=True)
+    run = asyncio.create_task(daemon(db, "first", slow, clock, concurrency=8).run_due())
+    async with asyncio.timeout(10):
+        await slow.arrived.wait()
+    with db.connect() as conn:
+        sending = conn.execute(select(func.count()).where(D.c.state == "sending")).scalar()
+    assert sending is not None and 1 <= sending <= 8
+    slow.answer.set()
+    assert (await run).sent == 40
+
+
+class InParts(Chat):
+    """Sends a text as its parts (split at "|"), through the outlets' own ``PartSender``;
+    the platform fails the parts listed in ``refused``, once each."""
+
+    def __init__(self, clock: Clock, refused: set[str] | None = None) -> None:
+        super().__init__(clock)
+        self.parts = PartSender("kenh", None)
+        self.refused = refused or set()
+        self.received: list[str] = []
+
+    async def send(self, message: OutboundMessage) -> Receipt:
+        async def one(part: str) -> str:
+            if part in self.refused:
+                self.refused.discard(part)
+                raise TransientError("HTTP 502")
+            self.received.append(part)
+            return f"id-{part}"
+
+        return await self.parts.send(message, message.text.split("|"), one)
+
+
+async def test_a_message_in_parts_goes_on_where_another_daemon_stopped(db: Engine) -> None:
+    """The second of three parts failed at one daemon; the retry, made by another, sends the
+    second and third, not the first again."""
+    clock = Clock(T0)
+    with db.begin() as conn:
+        conn.execute(D.insert().values(
+            key="k1", message_key="k1", campaign="c", item="m", occurrence="once", channel="kenh",
+            target="a", due=T0, text="một|hai|ba", content_hash="", state="pending",
+            next_attempt_at=T0, grace_seconds=3600, created_at=T0, updated_at=T0,
+        ))  # fmt: skip
+    first = InParts(clock, refused={"hai"})
+    policy = RetryPolicy(base=1)
+    await daemon(db, "first", first, clock, policy=policy).run_due()
+    assert first.received == ["một"] and row(db, "k1")["state"] == "retrying"
+    clock.now = T0 + dt.timedelta(minutes=1)
+    other = InParts(clock)
+    await daemon(db, "second", other, clock, policy=policy).run_due()
+    assert other.received == ["hai", "ba"]
+    stored = row(db, "k1")
+    assert stored["state"] == "sent" and stored["provider_message_id"] == "id-một,id-hai,id-ba"
+
+
+async def test_a_retry_that_falls_due_while_the_run_goes_on_is_sent(db: Engine) -> None:
+    """A message retrying comes due again while the engine is still sending to another chat:
+    its chat is no longer held (the hold was for it), so it is sent, not put back again and
+    again (a spin that left every such chat stuck)."""
+    clock = Clock(T0)
+    add(db, "a1", T0, target="a")
+    add(db, "b1", T0, target="b")
+
+    class SlowB(Chat):
+        def __init__(self) -> None:
+            super().__init__(clock, [TransientError("HTTP 502")])
+            self.answer = asyncio.Event()
+
+        async def send(self, message: OutboundMessage) -> Receipt:
+            if message.target == "b":
+                await self.answer.wait()
+                return Receipt(sent_at=clock(), provider_message_id="b")
+            return await super().send(message)
+
+    channel = SlowB()
+    run = asyncio.create_task(
+        daemon(db, "first", channel, clock, policy=RetryPolicy(base=1)).run_due()
+    )
+    async with asyncio.timeout(10):
+        while row(db, "a1")["state"] != "retrying":
+            await asyncio.sleep(0.01)
+    clock.now = row(db, "a1")["next_attempt_at"]  # type: ignore[assignment]
+    channel.answer.set()
+    async with asyncio.timeout(10):
+        await run
+    assert row(db, "a1")["state"] == "sent" and [m.key for m in channel.sent] == ["a1"]
