@@ -338,8 +338,18 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "a moment of this item falls outside the calendar (years 1 to 9999)",
     ),
     "date_out_of_range_hint": (
-        "dùng ngày trong khoảng năm 1900 đến 2100",
-        "use dates between the years 1900 and 2100",
+        "dùng ngày trong khoảng năm {first} đến {last}",
+        "use dates between the years {first} and {last}",
+    ),
+    "year_not_accepted": (
+        "năm {year} nằm ngoài các năm loa nhận: từ năm {first} đến năm {last}",
+        "the year {year} is outside the years loa accepts: {first} to {last}",
+    ),
+    "year_not_accepted_hint": (
+        "viết một ngày từ 01/01/{first} đến 31/12/{last}; việc lặp lại không hẹn ngày hết "
+        "thì bỏ 'until'",
+        "write a date from {first}-01-01 to {last}-12-31; for a repetition with no last date, "
+        "leave out 'until'",
     ),
     "too_many_occurrences": (
         "'{item}' xảy ra quá {limit} lần trong {days} ngày được lập lịch",
@@ -436,8 +446,8 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "end_before_start": ("kết thúc trước khi bắt đầu", "ends before it starts"),
     "bad_years": ("năm hoạt động '{value}' không hợp lệ", "active years '{value}' are not valid"),
     "bad_years_hint": (
-        'viết "2024-2035", "2025-" hoặc [2024, 2025] (từ 1900 đến 2100)',
-        'write "2024-2035", "2025-" or [2024, 2025] (1900 to 2100)',
+        'viết "2024-2035", "2025-" hoặc [2024, 2025] (từ {first} đến {last})',
+        'write "2024-2035", "2025-" or [2024, 2025] ({first} to {last})',
     ),
     "bad_duration": ("thời lượng '{value}' không hợp lệ", "duration '{value}' is not valid"),
     "bad_duration_hint": ("ví dụ 1h, 30m, 2d", "for example 1h, 30m, 2d"),
