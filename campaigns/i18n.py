@@ -1013,6 +1013,12 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "quá thời gian cho phép gửi muộn (grace) sau khi loa ngừng chạy",
         "later than the campaign's grace period after loa was down",
     ),
+    "missed_added_late": (
+        "được thêm vào khi thời điểm gửi đã qua quá thời gian cho phép gửi muộn (grace); "
+        "vẫn muốn gửi thì chạy loa retry KEY",
+        "added when its moment had passed by more than the campaign's grace period; "
+        "to send it anyway, run loa retry KEY",
+    ),
     "retry_past_grace": (
         "lần thử lại tiếp theo đã quá thời gian cho phép gửi muộn (grace)",
         "the next try would be later than the campaign's grace period",

@@ -355,7 +355,8 @@ class Daemon:
                 "synced",
                 extra={"campaigns": report.campaigns, "expanded": report.expanded,
                        "inserted": report.inserted, "updated": report.updated,
-                       "cancelled": report.cancelled, "restored": report.restored},
+                       "cancelled": report.cancelled, "restored": report.restored,
+                       "missed": report.missed},
             )  # fmt: skip
         return report
 
