@@ -868,6 +868,10 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "tệp chiến dịch đã đổi; đang đọc lại",
         "campaign files changed; reloading",
     ),
+    "log_campaign_sync_failed;_will_try_again": (
+        "lập lịch theo các tệp chiến dịch không được; sẽ thử lại",
+        "campaign sync failed; will try again",
+    ),
     "log_recovered_deliveries_caught_in_flight_by_a_crash": (
         "đã xử lý các tin đang gửi dở khi tiến trình bị dừng đột ngột",
         "recovered deliveries caught in flight by a crash",
@@ -1179,6 +1183,12 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "abruptly, {sent} had been sent, {not_sent} had not, {duplicates} may have gone twice",
     ),
     "recent_errors": ("Lỗi gần đây:", "Recent errors:"),
+    "status_refused_files": (
+        "Tệp chiến dịch bị từ chối (phiên bản tốt trước vẫn chạy; sửa tệp, kiểm tra bằng "
+        "loa validate, loa đọc lại tự động):",
+        "Campaign files refused (their previous good version keeps running; fix the file, "
+        "check it with loa validate, loa reloads it by itself):",
+    ),
     "no_delivery": ("không có tin '{key}'", "no delivery '{key}'"),
     "delivery_in_state": ("tin '{key}' đang ở trạng thái “{state}”", "delivery '{key}' is {state}"),
     "retried": (

@@ -87,6 +87,14 @@ class LoadResult:
         return [p for p in self.problems if p.severity != "error"]
 
 
+def first_errors(problems: Iterable[Problem]) -> dict[str, Problem]:
+    """The first error of each file, in line order: what refuses the file as a whole."""
+    found: dict[str, Problem] = {}
+    for problem in sorted(p for p in problems if p.severity == "error"):
+        found.setdefault(problem.file, problem)
+    return found
+
+
 def discover(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
     """Campaign files under the given files and folders, in a stable order."""
     files: list[Path] = []

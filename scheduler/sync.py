@@ -39,6 +39,7 @@ from campaigns.expand import (
     ActivityOccurrence,
     DeadlineOccurrence,
     Dispatch,
+    Expansion,
     delivery_key,
     expand,
 )
@@ -305,6 +306,15 @@ def _where_chats_are(
     }
 
 
+def expand_for_sync(
+    campaign: Campaign, catalog: ChannelCatalog, now: dt.datetime, horizon: dt.timedelta
+) -> Expansion:
+    """What sync expands of a campaign: from ``MISSED_LOOKBACK`` before its grace to the
+    horizon; ``ExpansionRefused`` refuses it. ``loa validate`` expands through here too, so
+    the verdict it gives before an edit is the one the reload gives after it."""
+    return expand(campaign, now - campaign.grace - MISSED_LOOKBACK, now + horizon, catalog)
+
+
 def _sync_campaign(
     conn: Connection,
     campaign: Campaign,
@@ -318,7 +328,7 @@ def _sync_campaign(
 ) -> None:
     tz = ZoneInfo(campaign.timezone)
     start, end = now - campaign.grace, now + horizon
-    expansion = expand(campaign, start - MISSED_LOOKBACK, end, catalog)
+    expansion = expand_for_sync(campaign, catalog, now, horizon)
     dispatches = with_subscribers(expansion.dispatches(), chats)
     _sync_deliveries(conn, campaign, dispatches, addresses, paused, start, end, now, report)
     _sync_occurrences(
