@@ -19,7 +19,7 @@ import contextlib
 import datetime as dt
 import re
 import time as clock
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -39,6 +39,8 @@ from campaigns.model import (
     time_in,
 )
 from campaigns.timeexpr import (
+    FIRST_YEAR,
+    LAST_YEAR,
     MAX_OFFSET,
     Fixed,
     Lunar,
@@ -240,7 +242,9 @@ class _Expander:
             yield
         except (OverflowError, ValueError):
             raise ExpansionRefused(
-                self.where, t("date_out_of_range"), t("date_out_of_range_hint")
+                self.where,
+                t("date_out_of_range"),
+                t("date_out_of_range_hint", first=FIRST_YEAR, last=LAST_YEAR),
             ) from None
         self.where, self.counted = outer
 
@@ -477,6 +481,9 @@ class _Expander:
                         activity, occurrence, start, end
                     )
                 overlapping = [(o, s, e) for o, (s, e) in found.items() if self._overlaps(s, e)]
+                self._in_utc([e for _, _, e in overlapping if e is not None], after=True)
+            with self._item("activity", activity.id, "start"):
+                self._in_utc([s for _, s, _ in overlapping])
             self.anchors[activity.id] = found
             for occurrence, start, end in overlapping:
                 yield ActivityOccurrence(
@@ -531,6 +538,13 @@ class _Expander:
         if finish <= begin:  # a timed activity without duration is a point in time
             return self.start <= begin < self.end
         return begin < self.end and finish > self.start
+
+    def _in_utc(self, moments: Iterable[Moment], after: bool = False) -> None:
+        """An activity that spans the window may start or end where only its own time zone
+        reaches: midnight of 0001-01-01 at UTC+7 is in the year 0 in UTC, which the store
+        cannot hold (``OverflowError``, refused by ``_item`` like any date past the calendar)."""
+        for moment in moments:
+            instant(moment, self.tz, after=after).astimezone(dt.UTC)
 
     def _in_window(self, instant: dt.datetime) -> bool:
         return self.start <= instant < self.end

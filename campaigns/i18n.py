@@ -338,8 +338,18 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "a moment of this item falls outside the calendar (years 1 to 9999)",
     ),
     "date_out_of_range_hint": (
-        "dùng ngày trong khoảng năm 1900 đến 2100",
-        "use dates between the years 1900 and 2100",
+        "dùng ngày trong khoảng năm {first} đến {last}",
+        "use dates between the years {first} and {last}",
+    ),
+    "year_not_accepted": (
+        "năm {year} nằm ngoài các năm loa nhận: từ năm {first} đến năm {last}",
+        "the year {year} is outside the years loa accepts: {first} to {last}",
+    ),
+    "year_not_accepted_hint": (
+        "viết một ngày từ 01/01/{first} đến 31/12/{last}; việc lặp lại không hẹn ngày hết "
+        "thì bỏ 'until'",
+        "write a date from {first}-01-01 to {last}-12-31; for a repetition with no last date, "
+        "leave out 'until'",
     ),
     "too_many_occurrences": (
         "'{item}' xảy ra quá {limit} lần trong {days} ngày được lập lịch",
@@ -436,8 +446,8 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "end_before_start": ("kết thúc trước khi bắt đầu", "ends before it starts"),
     "bad_years": ("năm hoạt động '{value}' không hợp lệ", "active years '{value}' are not valid"),
     "bad_years_hint": (
-        'viết "2024-2035", "2025-" hoặc [2024, 2025] (từ 1900 đến 2100)',
-        'write "2024-2035", "2025-" or [2024, 2025] (1900 to 2100)',
+        'viết "2024-2035", "2025-" hoặc [2024, 2025] (từ {first} đến {last})',
+        'write "2024-2035", "2025-" or [2024, 2025] ({first} to {last})',
     ),
     "bad_duration": ("thời lượng '{value}' không hợp lệ", "duration '{value}' is not valid"),
     "bad_duration_hint": ("ví dụ 1h, 30m, 2d", "for example 1h, 30m, 2d"),
@@ -864,6 +874,10 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "tệp chiến dịch đã đổi; đang đọc lại",
         "campaign files changed; reloading",
     ),
+    "log_campaign_sync_failed;_will_try_again": (
+        "lập lịch theo các tệp chiến dịch không được; sẽ thử lại",
+        "campaign sync failed; will try again",
+    ),
     "log_recovered_deliveries_caught_in_flight_by_a_crash": (
         "đã xử lý các tin đang gửi dở khi tiến trình bị dừng đột ngột",
         "recovered deliveries caught in flight by a crash",
@@ -1013,6 +1027,12 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "missed_reason": (
         "quá thời gian cho phép gửi muộn (grace) sau khi loa ngừng chạy",
         "later than the campaign's grace period after loa was down",
+    ),
+    "missed_added_late": (
+        "được thêm vào khi thời điểm gửi đã qua quá thời gian cho phép gửi muộn (grace); "
+        "vẫn muốn gửi thì chạy loa retry KEY",
+        "added when its moment had passed by more than the campaign's grace period; "
+        "to send it anyway, run loa retry KEY",
     ),
     "retry_past_grace": (
         "lần thử lại tiếp theo đã quá thời gian cho phép gửi muộn (grace)",
@@ -1196,6 +1216,12 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "abruptly, {sent} had been sent, {not_sent} had not, {duplicates} may have gone twice",
     ),
     "recent_errors": ("Lỗi gần đây:", "Recent errors:"),
+    "status_refused_files": (
+        "Tệp chiến dịch bị từ chối (phiên bản tốt trước vẫn chạy; sửa tệp, kiểm tra bằng "
+        "loa validate, loa đọc lại tự động):",
+        "Campaign files refused (their previous good version keeps running; fix the file, "
+        "check it with loa validate, loa reloads it by itself):",
+    ),
     "no_delivery": ("không có tin '{key}'", "no delivery '{key}'"),
     "delivery_in_state": ("tin '{key}' đang ở trạng thái “{state}”", "delivery '{key}' is {state}"),
     "retried": (

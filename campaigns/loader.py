@@ -47,7 +47,9 @@ from campaigns.schema import (
     MessageFile,
 )
 from campaigns.timeexpr import (
+    FIRST_YEAR,
     ID_PATTERN,
+    LAST_YEAR,
     Fixed,
     Lunar,
     NthWeekday,
@@ -83,6 +85,14 @@ class LoadResult:
     @property
     def warnings(self) -> list[Problem]:
         return [p for p in self.problems if p.severity != "error"]
+
+
+def first_errors(problems: Iterable[Problem]) -> dict[str, Problem]:
+    """The first error of each file, in line order: what refuses the file as a whole."""
+    found: dict[str, Problem] = {}
+    for problem in sorted(p for p in problems if p.severity == "error"):
+        found.setdefault(problem.file, problem)
+    return found
 
 
 def discover(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
@@ -321,7 +331,11 @@ class _FileChecker:
         by_year: dict[int, dict[str, str]] = {}
         for key, values in head.vars_by_year.items():
             if not re.fullmatch(r"[0-9]{4}", key):
-                self.report(("vars_by_year", key), t("bad_years", value=key), t("bad_years_hint"))
+                self.report(
+                    ("vars_by_year", key),
+                    t("bad_years", value=key),
+                    t("bad_years_hint", first=FIRST_YEAR, last=LAST_YEAR),
+                )
                 continue
             by_year[int(key)] = dict(values)
 
@@ -393,11 +407,15 @@ class _FileChecker:
     ) -> Years:
         if value is None:
             return Years()
-        bad = (path, t("bad_years", value=value), t("bad_years_hint"))
+        bad = (
+            path,
+            t("bad_years", value=value),
+            t("bad_years_hint", first=FIRST_YEAR, last=LAST_YEAR),
+        )
         if isinstance(value, int):
             value = [value]
         if isinstance(value, list):
-            if not value or any(not 1900 <= y <= 2100 for y in value):
+            if not value or any(not FIRST_YEAR <= y <= LAST_YEAR for y in value):
                 self.report(*bad)
                 return Years()
             return Years(only=frozenset(value))
@@ -407,7 +425,9 @@ class _FileChecker:
             return Years()
         first = int(match["first"])
         last = int(match["last"]) if match["last"] else None
-        if not 1900 <= first <= 2100 or (last is not None and not first <= last <= 2100):
+        if not FIRST_YEAR <= first <= LAST_YEAR or (
+            last is not None and not first <= last <= LAST_YEAR
+        ):
             self.report(*bad)
             return Years()
         if not match["until"] and not match["since"]:  # "2026", "năm 2026": that year only

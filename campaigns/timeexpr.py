@@ -64,6 +64,9 @@ def instant(moment: Moment, tz: dt.tzinfo, after: bool = False) -> dt.datetime:
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 MAX_OFFSET = dt.timedelta(days=366)
+# the years a file's dates may name: every moment they give, a year of offsets away and in any
+# time zone, stays well inside what datetime, the store and the calendar feeds can hold
+FIRST_YEAR, LAST_YEAR = 1900, 2100
 
 
 @dataclass(frozen=True)
@@ -311,12 +314,28 @@ def _parse_written(norm: str, original: str) -> Spec | None:
 
 def _one_day(day: dt.date, time: dt.time | None) -> Fixed:
     """A day, or a local time on it (read in the campaign's time zone)."""
-    return Fixed(dt.datetime.combine(day, time) if time is not None else day)
+    return _fixed(dt.datetime.combine(day, time) if time is not None else day)
+
+
+def _fixed(value: dt.date) -> Fixed:
+    """Refused where it is written when loa could not keep it: 0001-01-01 at UTC+7 is in the
+    year 0 in UTC, and the store, the feeds and the expansion around it all fail there."""
+    check_year(value.year)
+    return Fixed(value)
+
+
+def check_year(year: int) -> None:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ExpressionError(
+            t("year_not_accepted", year=year, first=FIRST_YEAR, last=LAST_YEAR),
+            t("year_not_accepted_hint", first=FIRST_YEAR, last=LAST_YEAR),
+        )
 
 
 def _lunar(written: WrittenDate, time: dt.time | None, leap: bool) -> Spec:
     if written.year is None:
         return Lunar(written.month, written.day, time, leap)
+    check_year(written.year)
     day = to_solar(written.year, written.month, written.day, leap)
     if day is None:
         value = f"{written.day:02d}/{written.month:02d}/{written.year:04d}" + (
@@ -394,7 +413,7 @@ def parse_string(text: str) -> Spec:
                     t("impossible_date_hint"),
                 ) from None
             raise ExpressionError(t("bad_when", value=text), t("bad_when_hint"))
-        return Fixed(value)
+        return _fixed(value)
     written = _parse_written(norm, text)
     if written is not None:
         return written
@@ -508,7 +527,7 @@ def _parse_table(table: dict[str, Any]) -> Spec:
 
 def parse_one(value: Any) -> Spec:
     if isinstance(value, dt.datetime | dt.date):
-        return Fixed(value)
+        return _fixed(value)
     if isinstance(value, str):
         return parse_string(value)
     if isinstance(value, dict):

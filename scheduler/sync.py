@@ -1,6 +1,8 @@
 """Sync: make the store match the campaigns over a rolling horizon, by key, in one transaction.
 
-- a new key becomes ``pending`` (only if it is not already past due);
+- a new key becomes ``pending``, also when its moment passed within the campaign's grace (the
+  engine sends it at once); one whose moment passed longer ago, within ``MISSED_LOOKBACK``, is
+  recorded ``missed`` with its reason: a message added late is never skipped without a trace;
 - a changed ``pending``/``retrying``/``held`` delivery is updated (text, due time);
 - a pending key that no longer appears is ``cancelled`` (reason "removed");
 - ``sent``, ``failed``, ``missed`` and user-cancelled deliveries are never touched;
@@ -37,6 +39,7 @@ from campaigns.expand import (
     ActivityOccurrence,
     DeadlineOccurrence,
     Dispatch,
+    Expansion,
     delivery_key,
     expand,
 )
@@ -67,6 +70,9 @@ M = Meta.__table__  # type: ignore[attr-defined]
 
 EXPANSION_VERSION = "7"  # raise when expansion changes meaning, so every campaign re-expands
 FRESH_FOR = dt.timedelta(days=1)  # the daily job rolls the horizon
+# how far past its grace a newly added message is still recorded (missed): what a person who
+# just added it may expect to have gone out, not every past June of a yearly library file
+MISSED_LOOKBACK = dt.timedelta(days=1)
 EDITABLE = (State.PENDING, State.RETRYING, State.HELD)
 RESTORABLE = (REMOVED, UNSUBSCRIBED, DUPLICATE)  # cancelled by sync, not a person: may come back
 REACHED = (State.SENT, State.SENDING)  # the chat has (or may have) this message already
@@ -82,6 +88,7 @@ class SyncReport:
     updated: int = 0
     cancelled: int = 0
     restored: int = 0
+    missed: int = 0  # new keys whose moment had passed beyond grace when they were added
     occurrences_changed: int = 0
     removed_campaigns: list[str] = field(default_factory=list)
     refused: dict[str, Problem] = field(default_factory=dict)  # by campaign: left as it was
@@ -299,6 +306,15 @@ def _where_chats_are(
     }
 
 
+def expand_for_sync(
+    campaign: Campaign, catalog: ChannelCatalog, now: dt.datetime, horizon: dt.timedelta
+) -> Expansion:
+    """What sync expands of a campaign: from ``MISSED_LOOKBACK`` before its grace to the
+    horizon; ``ExpansionRefused`` refuses it. ``loa validate`` expands through here too, so
+    the verdict it gives before an edit is the one the reload gives after it."""
+    return expand(campaign, now - campaign.grace - MISSED_LOOKBACK, now + horizon, catalog)
+
+
 def _sync_campaign(
     conn: Connection,
     campaign: Campaign,
@@ -312,7 +328,7 @@ def _sync_campaign(
 ) -> None:
     tz = ZoneInfo(campaign.timezone)
     start, end = now - campaign.grace, now + horizon
-    expansion = expand(campaign, start, end, catalog)
+    expansion = expand_for_sync(campaign, catalog, now, horizon)
     dispatches = with_subscribers(expansion.dispatches(), chats)
     _sync_deliveries(conn, campaign, dispatches, addresses, paused, start, end, now, report)
     _sync_occurrences(
@@ -372,15 +388,19 @@ def _sync_deliveries(
         row = _delivery_row(dispatch, campaign.grace, now, paused)
         old = existing.get(dispatch.key)
         if old is None:
-            if dispatch.due >= now:
-                inserts.append(row)
+            if dispatch.due < start and row["state"] != State.FAILED:
+                row.update(_missed_values(now))
+                report.missed += 1
+            inserts.append(row)
             continue
         if old.content_hash == row["content_hash"] and old.state != State.CANCELLED:
             continue
         if old.state in EDITABLE:
             updates.append(_edit(row))
         elif (
-            old.state == State.CANCELLED and old.cancel_reason in RESTORABLE and dispatch.due >= now
+            old.state == State.CANCELLED
+            and old.cancel_reason in RESTORABLE
+            and dispatch.due >= start
         ):
             restores.append(_edit(row))
     vanished = [
@@ -410,6 +430,15 @@ def _sync_deliveries(
     report.updated += len(updates)
     report.restored += len(restores)
     report.cancelled += len(vanished) + len(doubled)
+
+
+def _missed_values(now: dt.datetime) -> dict[str, Any]:
+    return {
+        "state": State.MISSED,
+        "next_attempt_at": None,
+        "last_error": t("missed_added_late"),
+        "updated_at": now,
+    }
 
 
 def _edit(row: dict[str, Any]) -> dict[str, Any]:

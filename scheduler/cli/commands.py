@@ -32,9 +32,9 @@ from campaigns.units import UnitRegistry, fold, split_names
 from channels.errors import ChannelError
 from channels.redact import redact, remember
 from channels.registry import UnsupportedChannel
-from scheduler import audit, logs, pausing, subscriptions
+from scheduler import audit, logs, pausing, refusals, subscriptions
 from scheduler.bot.runner import read_health
-from scheduler.campaign_set import expand_each, load_campaigns
+from scheduler.campaign_set import check_each, expand_each, load_campaigns
 from scheduler.config import Config, configured_language, load_config
 from scheduler.engine import cluster, daemon
 from scheduler.engine.dispatch import utcnow
@@ -148,15 +148,12 @@ def validate(
 ) -> None:
     cfg = _config(config)
     result = load_campaigns(cfg, paths)
-    _print_problems(result.problems)
-    if result.errors:
-        err.print(t("validate_failed", count=len(result.errors)))
-        raise typer.Exit(1)
-    now = dt.datetime.now(cfg.tz)
-    planned, refused = expand_each(result.campaigns, now, now + cfg.horizon, cfg.catalog())
-    if refused:
-        _print_problems(refused)
-        err.print(t("validate_failed", count=len(refused)))
+    # the verdict of the daemon's reload: each file on its own, the ones that load expanded as
+    # its sync expands them (a broken file does not hide another's problem)
+    planned, refused = check_each(result.campaigns, cfg.catalog(), utcnow(), cfg.horizon)
+    _print_problems(result.problems + refused)
+    if result.errors or refused:
+        err.print(t("validate_failed", count=len(result.errors) + len(refused)))
         raise typer.Exit(1)
     _print_quota_warnings(plan_warnings(planned.dispatches(), cfg))
     items: list[Activity | Deadline] = [a for c in result.campaigns for a in c.activities]
@@ -355,6 +352,13 @@ def status(
             duplicates=recovery.possible_duplicates,
         )
         out.print(line, soft_wrap=True)
+    refused = refusals.read(db)
+    if refused:
+        out.print(t("status_refused_files"), style="red", soft_wrap=True, markup=False)
+        for refusal in refused:
+            since = _local_time(refusal.since, cfg)
+            line = f"  {redact(refusal.problem)} ({t('since')} {since})"
+            out.print(line, soft_wrap=True, markup=False, highlight=False, emoji=False)
     errors = outbox.last_errors(db)
     if errors:
         out.print(t("recent_errors"))

@@ -39,12 +39,12 @@ from campaigns import markup
 from campaigns.dates import format_datetime
 from campaigns.errors import Problem
 from campaigns.i18n import t
-from campaigns.loader import LoadResult, discover
+from campaigns.loader import LoadResult, discover, first_errors
 from campaigns.model import Campaign
 from channels.base import Channel
 from channels.limits import RateLimiter
 from channels.registry import build_inbox
-from scheduler import reports
+from scheduler import refusals, reports
 from scheduler.bot.core import BotSettings, CommandCore, Reply
 from scheduler.bot.runner import BotRunner
 from scheduler.campaign_set import load_campaigns
@@ -54,6 +54,7 @@ from scheduler.engine.dispatch import DispatchEngine, RetryPolicy, utcnow
 from scheduler.engine.lock import SYNC, DaemonLock, daemon_lock, nudge
 from scheduler.engine.outlets import build_outlets
 from scheduler.engine.quotas import QuotaGuard, quotas
+from scheduler.refusals import Refusal, Refusals
 from scheduler.store import daemons, meta, outbox
 from scheduler.store.db import is_postgres, migrate, open_engine, sqlite_path
 from scheduler.store.storage import HealthFile, StorageWatch, backoff, describe
@@ -78,6 +79,10 @@ class CampaignWatcher:
     A file is refused when it does not load, or when sync cannot expand it (``refuse``); either
     way its last good version keeps running (or nothing, if it never had one), and a refused
     version is not tried again until the file changes.
+
+    A load counts only once its sync has been committed (``settled``): until then the files
+    are still "changed", so a reload whose sync failed is tried again, and a failed one leaves
+    the watcher as it was before the load (``unsettled``).
     """
 
     def __init__(self, config: Config) -> None:
@@ -87,6 +92,7 @@ class CampaignWatcher:
         self.last: tuple[list[Campaign], LoadResult] | None = None  # what load() last gave
         self.refused: dict[Path, tuple[Campaign, Problem]] = {}  # versions sync could not expand
         self._before: dict[Path, Campaign] = {}  # ``good`` before the last load
+        self._loading: tuple[Any, ...] | None = None  # the stamps read and the state before
 
     def _stamps(self) -> dict[Path, tuple[int, int]]:
         files, _ = discover(self.config.campaign_paths)
@@ -117,15 +123,24 @@ class CampaignWatcher:
 
     def refused_files(self) -> list[str]:
         """Files whose current version does not run: it does not load, or cannot expand."""
-        names = {p.file for p in self.last[1].errors} if self.last is not None else set()
-        return sorted(names | {c.file or str(c.source) for c, _ in self.refused.values()})
+        return sorted(self.refusals())
+
+    def refusals(self) -> dict[str, Problem]:
+        """Each refused file with the first problem that refuses it (file:line and reason)."""
+        found = first_errors(self.last[1].errors) if self.last is not None else {}
+        for campaign, problem in self.refused.values():
+            found.setdefault(campaign.file or str(campaign.source), problem)
+        return found
 
     def protected_paths(self, failed: set[Path]) -> set[Path]:
         return failed | set(self.refused)
 
     def load(self) -> tuple[list[Campaign], LoadResult]:
-        """The campaigns to run: fresh good files, and the last good version of broken ones."""
-        self.stamps = self._stamps()
+        """The campaigns to run: fresh good files, and the last good version of broken ones.
+        The files' times are read first (an edit during the load is seen next time) and kept
+        until the sync of this load is committed."""
+        before = (self.good, self._before, self.refused, self.last)
+        self._loading = (self._stamps(), before)
         result = load_campaigns(self.config)
         fresh = {c.source: c for c in result.campaigns}
         self.refused = {
@@ -140,6 +155,19 @@ class CampaignWatcher:
         self._before = self.good
         self.good = {**kept, **fresh}
         return self._running(result)
+
+    def settled(self) -> None:
+        """The sync of the last load is committed: its files are the ones running."""
+        if self._loading is not None:
+            self.stamps = self._loading[0]
+            self._loading = None
+
+    def unsettled(self) -> None:
+        """The sync of the last load failed: the store still holds what ran before it, and
+        the files stay "changed" so that the next reload tries again."""
+        if self._loading is not None:
+            self.good, self._before, self.refused, self.last = self._loading[1]
+            self._loading = None
 
     def _running(self, result: LoadResult) -> tuple[list[Campaign], LoadResult]:
         ids: set[str] = set()
@@ -189,7 +217,10 @@ class Daemon:
         self.storage: StorageWatch | None = None
         self._migrated = False  # schema brought up to date (a storage fault can put it off)
         self._recovered = False  # crash recovery done (a storage fault can put it off)
-        self._pending_sync: bool | None = None  # a sync put off by a storage fault (True: forced)
+        self._pending_sync: bool | None = None  # a sync put off by a fault (True: forced)
+        self._sync_failures = 0  # syncs failed in a row for a reason other than storage
+        self._sync_not_before: dt.datetime | None = None  # their backoff
+        self.refusals = Refusals()  # refused campaign files, each said once
         self._failures = 0  # wakes failed in a row for any other reason
         self._not_before: dt.datetime | None = None  # their backoff
         self._reload_asked = False  # a SIGHUP came during start-up: reload once up
@@ -229,6 +260,7 @@ class Daemon:
                 latencies=lambda: self.engine.latencies if self.engine else [],
                 bots=self._bot_health,
                 refused_files=self.watcher.refused_files,
+                refusals=self.refusals.as_json,
                 storage=self.storage.health,
                 hooks=self._webhook_bot,
                 base_url=http.public_url.rstrip("/"),
@@ -320,15 +352,24 @@ class Daemon:
         self, force: bool = False, show_progress: bool = False, reread: bool = True
     ) -> SyncReport | None:
         """``_sync``, or, while the database cannot be written, the same sync put off until
-        the storage retry finds it writable again (None)."""
+        the storage retry finds it writable again (None). A sync that fails for any other
+        reason is put off too, and the reload job tries it again after a backoff: an edit is
+        never forgotten until the next day's roll."""
         assert self.storage is not None
         if self.storage.incident is None:
             try:
-                return await self._sync(force, show_progress, reread)
+                report = await self._sync(force, show_progress, reread)
             except Exception as exc:
-                if not self.storage.failed(exc):
-                    raise
-                self._arm_storage_retry()
+                if self.storage.failed(exc):
+                    self._arm_storage_retry()
+                else:
+                    log.exception("campaign sync failed; will try again")
+                    wait = backoff(self._sync_failures) * 6  # 6 s, 12 s, then every 30 s
+                    self._sync_failures += 1
+                    self._sync_not_before = self.clock() + dt.timedelta(seconds=wait)
+            else:
+                self._sync_failures, self._sync_not_before = 0, None
+                return report
         self._pending_sync = force or bool(self._pending_sync)
         return None
 
@@ -344,45 +385,74 @@ class Daemon:
                 self._log_problems(result.problems)
             else:
                 campaigns, result = self.watcher.last
-            protected = await asyncio.to_thread(
-                self._protected_ids, self.watcher.protected_paths(result.failed_files)
-            )
-            given = self.engine.store_clock() if self.engine is not None else None
-            now = await asyncio.to_thread(outbox.store_now, self.db, given)  # what is past
-            progress = _Progress(self.console) if show_progress else None
             try:
-                report = await asyncio.to_thread(
-                    sync,
-                    self.db,
-                    campaigns,
-                    self.config.catalog(),
-                    now,
-                    self.config.horizon,
-                    protected,
-                    force,
-                    progress,
-                )
-            finally:
-                if progress is not None:
-                    progress.close()
+                report = await self._sync_loaded(campaigns, result, force, show_progress)
+            except BaseException:
+                self.watcher.unsettled()  # the files stay "changed": the next reload tries again
+                raise
+            self.watcher.settled()
             if report.refused:
                 self.watcher.refuse(report.refused)
-                for problem in report.refused.values():
-                    log.error("campaign refused", extra={"problem": str(problem)})
+            await self._say_refusals()
         if report.changed or report.expanded:
             log.info(
                 "synced",
                 extra={"campaigns": report.campaigns, "expanded": report.expanded,
                        "inserted": report.inserted, "updated": report.updated,
-                       "cancelled": report.cancelled, "restored": report.restored},
+                       "cancelled": report.cancelled, "restored": report.restored,
+                       "missed": report.missed},
             )  # fmt: skip
         return report
 
+    async def _sync_loaded(
+        self, campaigns: list[Campaign], result: LoadResult, force: bool, show_progress: bool
+    ) -> SyncReport:
+        assert self.db is not None
+        protected = await asyncio.to_thread(
+            self._protected_ids, self.watcher.protected_paths(result.failed_files)
+        )
+        given = self.engine.store_clock() if self.engine is not None else None
+        now = await asyncio.to_thread(outbox.store_now, self.db, given)  # what is past
+        progress = _Progress(self.console) if show_progress else None
+        try:
+            return await asyncio.to_thread(
+                sync,
+                self.db,
+                campaigns,
+                self.config.catalog(),
+                now,
+                self.config.horizon,
+                protected,
+                force,
+                progress,
+            )
+        finally:
+            if progress is not None:
+                progress.close()
+
+    async def _say_refusals(self) -> None:
+        """Each refused file version once (``campaign_refused``), and the list where ``loa
+        status`` reads it."""
+        assert self.db is not None
+        for refusal in self.refusals.update(self.watcher.refusals(), self.clock()):
+            self._campaign_refused(refusal)
+        listed = self.refusals.unrecorded()
+        if listed is not None:
+            await asyncio.to_thread(refusals.record, self.db, listed)
+            self.refusals.recorded(listed)
+
+    def _campaign_refused(self, refusal: Refusal) -> None:
+        """A campaign file was refused as a whole (its previous version keeps running): called
+        once per refused version, the place where the admins are told."""
+        log.error("campaign refused", extra={"file": refusal.file, "problem": refusal.problem})
+
     def _log_problems(self, problems: list[Problem]) -> None:
         """Each problem once while it lasts: a reload for another file's edit does not repeat
-        it, a problem fixed and made again is said again."""
+        it, a problem fixed and made again is said again. The first error of a file is said
+        with its refusal (``_campaign_refused``)."""
+        refusing = {str(p) for p in first_errors(problems).values()}
         for problem in problems:
-            if str(problem) not in self._reported:
+            if str(problem) not in self._reported and str(problem) not in refusing:
                 level = logging.ERROR if problem.severity == "error" else logging.WARNING
                 log.log(level, "campaign problem", extra={"problem": str(problem)})
         self._reported = {str(p) for p in problems}
@@ -678,15 +748,24 @@ class Daemon:
             await self._reschedule()
 
     async def _reload_if_changed(self) -> None:
+        """A sync that failed is tried again once its backoff is over; else edited files are
+        read again."""
         assert self.storage is not None
         if self.storage.incident is not None:
             return  # an edit made meanwhile is still an edit once the database can be written
         if not self.leadership.leading:
             return  # the leader syncs the files
-        if await asyncio.to_thread(self.watcher.changed):
+        if self._sync_not_before is not None and self.clock() < self._sync_not_before:
+            return
+        if self._pending_sync is not None:
+            force, self._pending_sync = self._pending_sync, None
+            await self._sync_or_defer(force=force)
+        elif await asyncio.to_thread(self.watcher.changed):
             log.info("campaign files changed; reloading")
             await self._sync_or_defer()
-            await self._reschedule()
+        else:
+            return
+        await self._reschedule()
 
     async def _roll_horizon(self) -> None:
         if not self.leadership.leading:

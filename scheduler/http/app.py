@@ -60,6 +60,7 @@ class HttpState:
     latencies: Callable[[], list[float]] = lambda: []
     bots: Callable[[], dict[str, dict[str, str]]] = dict  # bot → its health
     refused_files: Callable[[], list[str]] = list  # campaign files whose current version is off
+    refusals: Callable[[], list[dict[str, str]]] = list  # each with its file:line and reason
     # {"state": "ok"}, or a storage fault: {"state": "fault", "kind", "reason", "since", "hint"}
     storage: Callable[[], dict[str, str]] = lambda: {"state": "ok"}
     hooks: Callable[[str], WebhookTarget | None] = lambda name: None  # bots in webhook mode
@@ -235,6 +236,7 @@ def create_app(state: HttpState) -> Starlette:
             "bots": bots,
             "refused_files": refused,
             **state.cluster(),
+            "refusals": state.refusals(),
         }
         # a bot's error or a database driver's may quote a token: none leaves in the answer
         return Response(

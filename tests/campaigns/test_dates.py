@@ -18,7 +18,7 @@ from campaigns.dates import read_day
 from campaigns.errors import ExpressionError
 from campaigns.expand import expand
 from campaigns.i18n import set_language
-from campaigns.timeexpr import Fixed, Lunar, Yearly, parse_value
+from campaigns.timeexpr import FIRST_YEAR, LAST_YEAR, Fixed, Lunar, Yearly, parse_value
 from tests.helpers import HEAD, campaign, errors, window
 
 DEADLINE = '[[deadline]]\nid = "bao-cao"\ntitle = "Báo cáo"\ndue = "{due}"\n'
@@ -170,12 +170,28 @@ EVERY_YEAR: list[Callable[[dt.date], str]] = [
 ]
 
 
+ACCEPTED = st.dates(dt.date(FIRST_YEAR, 1, 1), dt.date(LAST_YEAR, 12, 31))
+NOT_ACCEPTED = st.dates(max_value=dt.date(FIRST_YEAR - 1, 12, 31)) | st.dates(
+    min_value=dt.date(LAST_YEAR + 1, 1, 1)
+)
+
+
 @settings(max_examples=300, deadline=None)
-@given(day=st.dates(), form=st.sampled_from(ONE_DAY))
+@given(day=ACCEPTED, form=st.sampled_from(ONE_DAY))
 def test_every_date_written_in_each_form_reads_back(
     day: dt.date, form: Callable[[dt.date], str]
 ) -> None:
     assert parse_value(form(day)).specs == (Fixed(day),)
+
+
+@settings(max_examples=100, deadline=None)
+@given(day=NOT_ACCEPTED, form=st.sampled_from(ONE_DAY))
+def test_a_date_outside_the_accepted_years_is_refused_naming_them(
+    day: dt.date, form: Callable[[dt.date], str]
+) -> None:
+    with pytest.raises(ExpressionError) as info:
+        parse_value(form(day))
+    assert f"{FIRST_YEAR}" in info.value.message and f"{LAST_YEAR}" in info.value.message
 
 
 @settings(max_examples=300, deadline=None)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import resource
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from campaigns.expand import Limits, expand
 from campaigns.i18n import language, set_language
 from campaigns.loader import expansion_problem, load_paths, parse_document
 from campaigns.model import Campaign, ChannelCatalog
+from campaigns.timeexpr import Fixed
 from scheduler.cli.commands import app
 from scheduler.store.db import migrate, open_engine
 from scheduler.store.tables import Delivery
@@ -39,15 +41,17 @@ ACTIVITY = '[[activity]]\nid = "a"\ntitle = "A"\n'
 DEFECT_1: dict[str, tuple[str, int]] = {
     # OverflowError in campaigns/timeexpr.py: the exclusive end of the last day of the calendar
     "activity-ends-9999-12-31": (HEAD + ACTIVITY + "start = 2026-12-10\nend = 9999-12-31\n", 7),
-    # ValueError in campaigns/expand.py: the next 10 January is in year 10000
+    # ValueError in campaigns/expand.py: the next 10 January is in year 10000 (the start,
+    # past the years loa accepts, is refused where it is written since)
     "yearly-end-after-9999-12-30": (
         HEAD + ACTIVITY + 'start = 9999-12-30\nend = "yearly 01-10"\n',
-        7,
+        6,
     ),
     # OverflowError in campaigns/expand.py: a reminder seven days before the calendar starts
+    # (the due date, past the years loa accepts, is refused where it is written since)
     "reminder-before-0001-01-01": (
         HEAD + '[[deadline]]\nid = "d"\ntitle = "D"\ndue = 0001-01-01\nremind = [7]\n',
-        7,
+        6,
     ),
     # OverflowError in campaigns/timeexpr.py: the day after the activity is past the calendar
     # (the activity, read first, is refused: it cannot end at the end of its own day either)
@@ -75,13 +79,23 @@ DEFECT_1: dict[str, tuple[str, int]] = {
     ),
 }
 
-# more sites the probe found past the calendar's ends
+# more sites the probe found past the calendar's ends (the start is refused where it is
+# written since: its year is past the years loa accepts)
 MORE_SITES: dict[str, tuple[str, int]] = {
     "message-an-hour-before-0001-01-01": (
         HEAD + ACTIVITY + 'start = 0001-01-01\n[[message]]\nid = "m"\nat = "a -1h"\ntext = "x"\n',
-        9,
+        6,
     ),
 }
+
+# found by test_fuzz on 2 December 2026: accepted, then sync raised OverflowError when it stored
+# the activity (its local midnight of 0001-01-01 at UTC+7 is in the year 0 in UTC)
+STORE_RANGE = (
+    HEAD + ACTIVITY + "start = 0001-01-01\nend = 9999-12-30\n"
+    '[[message]]\nid = "m"\nat = 0001-01-01\ntext = "x"\n'
+    '[[deadline]]\nid = "d"\ntitle = "D"\ndue = 9999-12-30\n'
+)
+STORE_RANGE_LINES = (6, 7, 10, 15)  # each date is refused where it is written
 
 # defect 2 and 3: the unbounded rule and the nested template loop
 UNBOUNDED_RULE = (
@@ -151,6 +165,49 @@ def test_sync_refuses_the_bad_file_alone(name: str, office: Path) -> None:
     problems, keys = _sync_folder(office)
     assert keys == ["tot:m:once@console"]
     assert any(p.startswith(f"campaigns/hong.toml:{line}:") for p in problems), problems
+
+
+def test_dates_loa_cannot_store_are_refused_where_written(office: Path) -> None:
+    """The years loa keeps are said in the message, Vietnamese first; sync applies the
+    other files and never raises."""
+    (office / "campaigns" / "hong.toml").write_text(STORE_RANGE, "utf-8")
+    (office / "campaigns" / "tot.toml").write_text(GOOD, "utf-8")
+    code, output = validate(office)
+    assert code == 1, output
+    for line in STORE_RANGE_LINES:
+        assert f"hong.toml:{line}:" in output, output
+    assert "năm 1900 đến năm 2100" in output, output
+    problems, keys = _sync_folder(office)
+    assert keys == ["tot:m:once@console"]
+    lines = {int(p.split(":")[1]) for p in problems if p.startswith("campaigns/hong.toml:")}
+    assert lines == set(STORE_RANGE_LINES), problems
+
+
+@pytest.mark.parametrize(
+    ("key", "moment", "zone", "line"),
+    [
+        ("start", dt.date(1, 1, 1), "Asia/Ho_Chi_Minh", 6),
+        ("end", dt.datetime(9999, 12, 31, 20, 0), "America/Los_Angeles", 7),
+    ],
+    ids=["midnight-of-year-1-east", "evening-of-year-9999-west"],
+)
+def test_sync_refuses_a_campaign_it_cannot_store_and_applies_the_others(
+    key: str, moment: dt.date, zone: str, line: int
+) -> None:
+    """A campaign built past the loader's year check (the library's adaptation, a future
+    source of campaigns) whose activity spans now from a moment UTC cannot hold: refused on
+    its own with its file:line, never an exception out of sync."""
+    bad = _campaign(HEAD + ACTIVITY + "start = 2026-01-01\nend = 2027-12-31\n")
+    activity = replace(bad.activities[0], **{key: Fixed(moment)})
+    bad = replace(bad, activities=(activity,), timezone=zone)
+    store = open_engine("sqlite://")
+    migrate(store)
+    report = sync(store, [bad, _campaign(GOOD)], CATALOG, NOW, HORIZON)
+    with store.connect() as conn:
+        keys = [row.key for row in conn.execute(select(D.c.key))]
+    assert keys == ["tot:m:once@console"]
+    problem = report.refused["hong"]
+    assert (problem.file, problem.line) == ("x.toml", line), problem
 
 
 def _peak_mb() -> float:

@@ -189,9 +189,9 @@ class Office:
         ``meanwhile`` runs once the daemon is up, before the move (a chat subscribes, say).
 
         The due times then race only the daemon's 1 s reload, not its cold start (interpreter,
-        imports, migrations, first sync: 3-7 s on a loaded machine). Sync never stores a NEW
-        delivery that is already due, so a cold start that ends after the first due time loses
-        it without a trace; a pending delivery that is moved is edited, never dropped."""
+        imports, migrations, first sync: 3-7 s on a loaded machine). A cold start that ends
+        after the first due time would send it late (within grace) and the tests measure
+        lateness; a pending delivery that is moved is edited, and sent on time."""
         parked_at = self.park(makers)
         process = self.start()
         self.started(process)

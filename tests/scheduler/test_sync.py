@@ -87,10 +87,49 @@ def test_removed_campaign_is_cancelled_unless_its_file_is_broken(db: Engine) -> 
         assert {r.status for r in conn.execute(select(O.c.status))} == {"cancelled"}
 
 
-def test_past_due_new_keys_are_not_inserted(db: Engine) -> None:
-    late = NOW.replace(month=6, day=5, hour=3)  # after 07:30 on 5 June in Vietnam
+def _states(db: Engine, prefix: str) -> dict[str, tuple[str, str, dt.datetime | None]]:
+    with db.connect() as conn:
+        found = conn.execute(
+            select(D.c.key, D.c.state, D.c.last_error, D.c.next_attempt_at).where(
+                D.c.key.startswith(prefix)
+            )
+        )
+        return {r.key: (r.state, r.last_error, r.next_attempt_at) for r in found}
+
+
+def test_a_campaign_added_within_grace_of_its_first_message_sends_it(db: Engine) -> None:
+    """Added 30 minutes after 07:30 on 5 June (grace: 1 hour): waiting, due at once; sync
+    dropped it as past due, so a message added a little late was never sent."""
+    late = dt.datetime(2026, 6, 5, 1, 0, tzinfo=dt.UTC)  # 08:00 in Vietnam
+    report = sync(db, [campaign(BASE, CAT)], CAT, late, HORIZON)
+    found = _states(db, "c:ngay:2026")
+    assert set(found) == {"c:ngay:2026@nhat-ky", "c:ngay:2026@tg:a", "c:ngay:2026@tg:b"}
+    due = dt.datetime(2026, 6, 5, 0, 30, tzinfo=dt.UTC)
+    assert set(found.values()) == {("pending", "", due)}
+    assert report.missed == 0
+
+
+def test_a_message_added_beyond_grace_is_recorded_missed_with_its_reason(db: Engine) -> None:
+    """The countdown message is in the file from the start; the day's message is added at
+    10:00 on 5 June, 2 h 30 past its 07:30 (grace: 1 hour): recorded missed, saying why."""
+    without = BASE.replace(BASE[BASE.index('[[message]]\nid = "ngay"') :], "")
+    sync(db, [campaign(without, CAT)], CAT, NOW, HORIZON)
+    late = dt.datetime(2026, 6, 5, 3, 0, tzinfo=dt.UTC)
+    report = sync(db, [campaign(BASE, CAT)], CAT, late, HORIZON)
+    found = _states(db, "c:ngay:2026")
+    assert len(found) == 3 and report.missed == 3
+    for state, reason, next_attempt in found.values():
+        assert (state, next_attempt) == ("missed", None)
+        assert "grace" in reason and "loa retry" in reason, reason
+    assert _states(db, "c:ngay:2027")["c:ngay:2027@nhat-ky"][0] == "pending"
+
+
+def test_moments_long_past_are_not_recorded(db: Engine) -> None:
+    """Only what a person may still expect is recorded: a message of the day before
+    yesterday added today is not (a library file added in June has had many Junes)."""
+    late = dt.datetime(2026, 6, 7, 3, 0, tzinfo=dt.UTC)
     sync(db, [campaign(BASE, CAT)], CAT, late, HORIZON)
-    assert not any(k.startswith("c:ngay:2026") for k in rows(db))
+    assert not _states(db, "c:ngay:2026")
 
 
 def test_template_error_at_expansion_fails_that_delivery(db: Engine) -> None:
