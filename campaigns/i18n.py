@@ -1240,6 +1240,7 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "{count} message(s) to {subject} were missed, past their grace period (loa was down or "
         "could not send): {detail}",
     ),
+    "alert_missed_due": ("hạn gửi {due}", "due {due}"),
     "alert_fix_delivery_missed": (
         "xem các tin bỏ lỡ: loa deliveries --state missed; tin nào vẫn cần thì gửi lại: "
         "loa retry <khoá>",

@@ -341,14 +341,15 @@ class Config:
         ]
 
     def alert_routes(self) -> list[tuple[str, str]]:
-        """(channel, target) of each of ``[alerts] targets``, each once."""
+        """(channel, target) of each chat ``[alerts] targets`` names, each once."""
         routes: dict[tuple[str, str], None] = {}
         for spec in self.data.alerts.targets:
             if spec == ADMINS:
                 routes.update(dict.fromkeys(self.admin_chats()))
-            else:
+            else:  # a channel alone is every chat declared for it, as in a campaign file
                 channel, _, alias = spec.partition(":")
-                routes[(channel, alias)] = None
+                aliases = [alias] if alias else list(self.data.channels[channel].targets) or [""]
+                routes.update(dict.fromkeys((channel, a) for a in aliases))
         return list(routes)
 
 

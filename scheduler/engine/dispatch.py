@@ -23,6 +23,8 @@ from campaigns.i18n import t
 from channels.base import Channel, OutboundMessage, Receipt
 from channels.errors import AuthError, ChannelError, PermanentError, RecipientGone, TransientError
 from channels.limits import RateLimiter
+from scheduler import alerts
+from scheduler.alerts.sender import ALERTS, subject_of
 from scheduler.store import outbox
 from scheduler.store.outbox import Claimed, Outcome
 from scheduler.store.storage import fault_kind
@@ -111,6 +113,7 @@ class DispatchEngine:
         self.unrecorded: list[Outcome] = []
         self.latencies: list[float] = []  # seconds from due to sent, for metrics
         self.stopping = False  # see ``stop``
+        self._refused: set[str] = set()  # keys whose platform refused the channel's token
 
     def stop(self) -> None:
         """Claim nothing more and hand nothing more to a channel: the sends in flight finish
@@ -187,6 +190,7 @@ class DispatchEngine:
             if not send and not missed:
                 break
             outcomes = await self._send_all(send)
+            await self._note_incidents(send, missed, outcomes)
             for outcome in outcomes:
                 if outcome.state == State.SENT:
                     total.sent += 1
@@ -203,6 +207,46 @@ class DispatchEngine:
         for name in ("sent", "retrying", "failed", "missed", "deferred"):
             setattr(self.totals, name, getattr(self.totals, name) + getattr(total, name))
         return total
+
+    async def _note_incidents(
+        self, claimed: list[Claimed], missed: list[Claimed], outcomes: list[Outcome]
+    ) -> None:
+        """What the admins must hear of (``scheduler.alerts``): a target that failed for good,
+        a channel whose token is refused, deliveries missed. Counted in one write a batch; an
+        alert's own failure is left to the log, so that alerts never feed on themselves."""
+        by_key = {c.key: c for c in claimed}
+        seen: list[tuple[Claimed, str, str]] = [(c, alerts.DELIVERY_MISSED, "") for c in missed]
+        for outcome in outcomes:
+            item = by_key.get(outcome.key)
+            if item is None or outcome.deferred:
+                continue
+            if outcome.state == State.FAILED:
+                auth = outcome.key in self._refused
+                seen.append((item, alerts.CHANNEL_AUTH if auth else alerts.DELIVERY_FAILED,
+                             outcome.error))  # fmt: skip
+            elif outcome.state == State.MISSED:
+                seen.append((item, alerts.DELIVERY_MISSED, outcome.error))
+        self._refused.clear()
+        counted: dict[tuple[str, str], alerts.Sighting] = {}
+        for item, kind, error in seen:
+            if item.campaign == ALERTS:
+                continue
+            if kind == alerts.CHANNEL_AUTH:
+                subject = item.channel
+            else:
+                subject = subject_of(item.channel, item.target)
+            if kind == alerts.DELIVERY_MISSED and not error:
+                error = t("alert_missed_due", due=item.due.isoformat(timespec="minutes"))
+            before = counted.get((kind, subject))
+            counted[(kind, subject)] = alerts.Sighting(
+                kind, subject, error, (before.count if before else 0) + 1
+            )
+        if not counted:
+            return
+        try:
+            await asyncio.to_thread(alerts.raise_many, self.db, counted.values(), self.clock())
+        except Exception as exc:  # the outcomes are recorded; the alert is the lesser loss
+            log.warning("incident not recorded", extra={"error": f"{type(exc).__name__}"})
 
     async def _send_all(self, claimed: list[Claimed]) -> list[Outcome]:
         """Send the claimed deliveries, each outcome recorded as its send completes (so a
@@ -317,6 +361,8 @@ class DispatchEngine:
             return self._retry_or_give_up(item, exc)
         except (PermanentError, AuthError) as exc:
             log.error("failed", extra={"key": item.key, "error": exc.reason})
+            if isinstance(exc, AuthError):
+                self._refused.add(item.key)
             gone = isinstance(exc, RecipientGone) and item.target.startswith(CHAT_PREFIX)
             ended = (item.channel, address) if gone else None
             return Outcome(item.key, State.FAILED, exc.reason, unsubscribe=ended)
