@@ -12,7 +12,7 @@ import json
 import re
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
@@ -33,6 +33,8 @@ from channels.errors import ChannelError
 from channels.redact import redact, remember
 from channels.registry import UnsupportedChannel
 from scheduler import audit, logs, pausing, subscriptions
+from scheduler.alerts import open_incidents
+from scheduler.alerts.sender import fix, headline
 from scheduler.bot.runner import read_health
 from scheduler.campaign_set import expand_each, load_campaigns
 from scheduler.config import Config, configured_language, load_config
@@ -296,7 +298,11 @@ def run(config: ConfigOption = Path("config.toml")) -> None:
 
 
 @app.command(help=t("cmd_status"))
-def status(config: ConfigOption = Path("config.toml")) -> None:
+def status(
+    fmt: Annotated[str, typer.Option("--format", help=t("opt_format"))] = "table",
+    config: ConfigOption = Path("config.toml"),
+) -> None:
+    _check_choice("--format", fmt, FORMATS)
     cfg = _config(config)
     database, where = sqlite_path(cfg.database_url), describe(cfg.database_url)
     reported = read_fault(database) if database is not None else None  # by the running daemon
@@ -308,6 +314,10 @@ def status(config: ConfigOption = Path("config.toml")) -> None:
         if fault is None:
             raise
         raise UserError(_fault_text(fault, cfg)) from None
+    incidents = open_incidents(db)
+    if fmt == "json":
+        _status_json(db, cfg, by_state, reported or check(db, where, utcnow()), incidents)
+        return
     if not by_state:
         out.print(t("status_empty"), markup=False)
     else:
@@ -346,6 +356,10 @@ def status(config: ConfigOption = Path("config.toml")) -> None:
                 f"  {named('state', row.state):9} {row.key}: {redact(row.last_error)}",
                 soft_wrap=True,
             )
+    if incidents:
+        out.print(t("status_incidents"))
+        for incident in incidents:
+            _print_incident(incident, cfg)
     bots = read_health(db)
     if bots:
         out.print(t("bots_title", subscriptions=subscriptions.count_active(db)))
@@ -358,6 +372,40 @@ def status(config: ConfigOption = Path("config.toml")) -> None:
                 soft_wrap=True,
                 markup=False,
             )
+
+
+def _print_incident(incident: dict[str, Any], cfg: Config) -> None:
+    """What happened, since when, and the command that fixes it (as the admins' alert says)."""
+    kind, subject = incident["kind"], incident["subject"]
+    when = t("status_incident", since=_local_time(incident["opened_at"], cfg),
+             last=_local_time(incident["last_seen_at"], cfg))  # fmt: skip
+    head = f"  ⚠️ {headline(kind, subject, incident['count'], incident['detail'])} ({when})"
+    out.print(head, soft_wrap=True, markup=False)
+    out.print(f"     → {fix(kind, subject)}", soft_wrap=True, markup=False)
+
+
+def _status_json(
+    db: Engine,
+    cfg: Config,
+    by_state: Mapping[str, int],
+    fault: Mapping[str, str] | None,
+    incidents: list[dict[str, Any]],
+) -> None:
+    """``loa status --format json``: for scripts and monitors; ``incidents`` is a contract."""
+    upcoming = outbox.list_deliveries(db, state=State.PENDING, limit=1)
+    body = {
+        "deliveries": {state.value: by_state.get(state, 0) for state in State},
+        "next_due": upcoming[0].due.isoformat() if upcoming else None,
+        "possible_duplicates": outbox.count_possible_duplicates(db),
+        "storage": dict(fault) if fault else {"state": "ok"},
+        "incidents": incidents,
+        "bots": [
+            {"channel": h.channel, "state": h.state, "since": h.since, "mode": h.mode,
+             "error": redact(h.last_error) or None}
+            for h in read_health(db)
+        ],
+    }  # fmt: skip
+    sys.stdout.write(redact(json.dumps(body, ensure_ascii=False, indent=2)) + "\n")
 
 
 def _local_time(stamp: str, cfg: Config) -> str:
