@@ -909,6 +909,10 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     ),
     "log_alert": ("cảnh báo gửi quản trị viên", "alert"),
     "log_incident_not_recorded": ("không ghi được sự cố", "incident not recorded"),
+    "log_sending_alerts_failed;_will_try_again": (
+        "gửi cảnh báo lỗi; sẽ thử lại",
+        "sending alerts failed; will try again",
+    ),
     "log_storage_fault": ("cơ sở dữ liệu không ghi được", "storage fault"),
     "log_storage_recovered": ("cơ sở dữ liệu đã ghi được trở lại", "storage recovered"),
     "log_starting": ("đang khởi động", "starting"),
