@@ -605,7 +605,9 @@ class Daemon:
             async with self._alerts_lock:
                 queued = await asyncio.to_thread(self.alerts.run_once)
         except Exception as exc:
-            if not self.storage.failed(exc):
+            if self.storage.failed(exc):
+                self._arm_storage_retry()
+            else:
                 log.exception("sending alerts failed; will try again")
             return
         if queued:
