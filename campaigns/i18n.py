@@ -939,6 +939,12 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "tệp chiến dịch bị từ chối, phiên bản tốt trước vẫn chạy",
         "campaign refused",
     ),
+    "log_alert": ("cảnh báo gửi quản trị viên", "alert"),
+    "log_incident_not_recorded": ("không ghi được sự cố", "incident not recorded"),
+    "log_sending_alerts_failed;_will_try_again": (
+        "gửi cảnh báo lỗi; sẽ thử lại",
+        "sending alerts failed; will try again",
+    ),
     "log_storage_fault": ("cơ sở dữ liệu không ghi được", "storage fault"),
     "log_storage_recovered": ("cơ sở dữ liệu đã ghi được trở lại", "storage recovered"),
     "log_starting": ("đang khởi động", "starting"),
@@ -1281,6 +1287,116 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "report_escalation": (
         "⛔ Quá hạn: {unit} chưa nộp “{title}” (hạn {due}). Xem: /baocao {ref}",
         "⛔ Overdue: {unit} has not submitted “{title}” (due {due}). See: /baocao {ref}",
+    ),
+    # alerts to the admins (scheduler.alerts): what happened, then the command that fixes it
+    "alert_delivery_failed": (
+        "Gửi tin tới {subject} bị lỗi hẳn ({count} tin): {detail}",
+        "Messages to {subject} failed for good ({count}): {detail}",
+    ),
+    "alert_fix_delivery_failed": (
+        "xem các tin lỗi: loa deliveries --state failed; sửa xong thì gửi lại: loa retry --failed",
+        "see them: loa deliveries --state failed; once fixed, send them again: loa retry --failed",
+    ),
+    "alert_delivery_missed": (
+        "{count} tin tới {subject} bị bỏ lỡ, quá thời gian cho phép gửi muộn (loa đã ngừng "
+        "chạy hoặc không gửi được): {detail}",
+        "{count} message(s) to {subject} were missed, past their grace period (loa was down or "
+        "could not send): {detail}",
+    ),
+    "alert_missed_due": ("hạn gửi {due}", "due {due}"),
+    "alert_fix_delivery_missed": (
+        "xem các tin bỏ lỡ: loa deliveries --state missed; tin nào vẫn cần thì gửi lại: "
+        "loa retry <khoá>",
+        "see them: loa deliveries --state missed; send again those still needed: loa retry <key>",
+    ),
+    "alert_channel_auth": (
+        "Kênh {subject} bị nền tảng từ chối mã truy cập (token), không gửi được tin nào: {detail}",
+        "The platform refuses channel {subject}'s token; nothing can be sent through it: {detail}",
+    ),
+    "alert_fix_channel_auth": (
+        "đặt lại token đúng vào biến môi trường token_env của [channels.{subject}] trong "
+        "config.toml, kiểm tra: loa channels check; rồi gửi lại: loa retry --failed",
+        "put the right token in the variable named by token_env of [channels.{subject}] in "
+        "config.toml, check it: loa channels check; then send again: loa retry --failed",
+    ),
+    "alert_bot_failing": (
+        "Bot của kênh {subject} liên tục không kết nối được nền tảng, chưa trả lời lệnh chat: "
+        "{detail}",
+        "The bot of channel {subject} keeps failing to reach its platform and answers no chat "
+        "commands: {detail}",
+    ),
+    "alert_fix_bot_failing": (
+        "kiểm tra mạng và token của kênh: loa channels check",
+        "check the network and the channel's token: loa channels check",
+    ),
+    "alert_token_refused": (
+        "Zalo OA {subject}: Zalo từ chối refresh token, loa không gia hạn được access token: "
+        "{detail}",
+        "Zalo OA {subject}: Zalo refuses the refresh token, so loa cannot renew the access "
+        "token: {detail}",
+    ),
+    "alert_fix_token_refused": (
+        "cấp quyền lại cho ứng dụng trên trang Zalo for Developers, đặt refresh token mới vào "
+        "biến môi trường token_env của [channels.{subject}], kiểm tra: loa channels check",
+        "authorize the app again on Zalo for Developers, put the new refresh token in the "
+        "variable named by token_env of [channels.{subject}], check it: loa channels check",
+    ),
+    "alert_token_expiring": (
+        "Zalo OA {subject}: access token sắp hết hạn mà chưa gia hạn được: {detail}",
+        "Zalo OA {subject}: the access token is about to expire and could not be renewed: {detail}",
+    ),
+    "alert_fix_token_expiring": (
+        "kiểm tra mạng tới Zalo và khoá bí mật (secret_env) của kênh: loa channels check",
+        "check the network to Zalo and the channel's secret key (secret_env): loa channels check",
+    ),
+    "alert_campaign_refused": (
+        "Tệp chiến dịch {subject} bị từ chối, bản cũ vẫn chạy: {detail}",
+        "Campaign file {subject} was refused; its previous version keeps running: {detail}",
+    ),
+    "alert_fix_campaign_refused": (
+        "sửa tệp ở dòng được báo, kiểm tra trước khi lưu: loa validate",
+        "fix the file at the line named, and check it before saving: loa validate",
+    ),
+    "alert_event_unscheduled": (
+        "Sự kiện {subject} không lên lịch được chuỗi tin: {detail}",
+        "Event {subject}: its sequence of messages could not be scheduled: {detail}",
+    ),
+    "alert_fix_event_unscheduled": (
+        "kiểm tra tệp chiến dịch có trigger của sự kiện: loa validate; sửa xong thì gửi lại "
+        "sự kiện với cùng mã (loa trigger … --id …)",
+        "check the campaign file with the event's trigger: loa validate; once fixed, send the "
+        "event again with the same id (loa trigger … --id …)",
+    ),
+    "alert_still": (
+        "Vẫn tiếp diễn: {count} lần từ {since}.",
+        "Still going on: {count} time(s) since {since}.",
+    ),
+    "alert_resolved": (
+        "Đã ổn trở lại: {subject} (từ {since}, {count} lần).",
+        "Back to normal: {subject} (since {since}, {count} time(s)).",
+    ),
+    "alert_fix_resend": (
+        "gửi lại các tin đã lỗi: loa retry --failed",
+        "send the failed messages again: loa retry --failed",
+    ),
+    "alert_more": (
+        "… và {count} sự cố khác: loa status",
+        "… and {count} more incident(s): loa status",
+    ),
+    "alerts_no_admins": (
+        '"admins" là quản trị viên của các bot, nhưng chưa bot nào có quản trị viên',
+        '"admins" means the bots\' admins, but no bot has any',
+    ),
+    "alerts_no_admins_hint": (
+        "khai báo admins trong [channels.<kênh>.bot] (bot bật: enabled = true), hoặc ghi "
+        'đích cụ thể, ví dụ "telegram:nhom-quan-tri"',
+        "declare admins under [channels.<channel>.bot] (with enabled = true), or name a "
+        'target, e.g. "telegram:nhom-quan-tri"',
+    ),
+    "status_incidents": ("Sự cố đang mở:", "Open incidents:"),
+    "status_incident": (
+        "từ {since}, gần nhất {last}",
+        "since {since}, last {last}",
     ),
     "report_cancelled": (
         "{unit} đã nộp báo cáo",

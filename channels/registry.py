@@ -30,6 +30,10 @@ class ChannelSettingsLike(Protocol):
 Moved = Callable[[str, str, str], None]
 """Told (channel, old id, new id) when a send finds that a chat has a new id."""
 
+TokenNotice = Callable[[str, str, str], None]
+"""Told (channel, event, detail) when a Zalo OA token is refused, near its end, or renewed
+(``channels.zalo_oa.TOKEN_*``): what the admins must hear, without channels/ knowing how."""
+
 
 def migrated_fact(name: str) -> str:
     """The memory entry where a Telegram channel keeps its groups' new ids (old id → new id),
@@ -59,6 +63,7 @@ def build_channel(
     limiter: RateLimiter | None = None,
     on_moved: Moved | None = None,
     tz: dt.tzinfo | None = None,
+    on_token: TokenNotice | None = None,
 ) -> Channel:
     """One outlet; ``tz`` is the office's zone, for outlets that show times."""
     if settings.type == "console":
@@ -99,6 +104,7 @@ def build_channel(
         keeper = TokenKeeper(
             name, memory, settings.oauth_url or DEFAULT_OAUTH_URL, settings.app_id or "",
             environ.get(secret_env), environ.get(token_env), client, (token_env, secret_env),
+            on_token=on_token,
         )  # fmt: skip
         return ZaloOAChannel(name, keeper, client, settings.base_url, limiter=limiter)
     raise UnsupportedChannel(t("channel_unsupported", name=name, type=settings.type))
@@ -111,9 +117,12 @@ def build_channels(
     limiter: RateLimiter | None = None,
     on_moved: Moved | None = None,
     tz: dt.tzinfo | None = None,
+    on_token: TokenNotice | None = None,
 ) -> dict[str, Channel]:
     return {
-        name: build_channel(name, s, root, memory, limiter=limiter, on_moved=on_moved, tz=tz)
+        name: build_channel(
+            name, s, root, memory, limiter=limiter, on_moved=on_moved, tz=tz, on_token=on_token
+        )
         for name, s in settings.items()
     }
 

@@ -15,6 +15,7 @@ the pair is gone and the OA admin must authorize again; loa then says so clearly
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 from collections.abc import Callable, Iterable
@@ -113,6 +114,12 @@ def stored_pair(memory: Memory, name: str) -> TokenPair | None:
 
 SAVE_TRIES = 5  # writes of a renewed token pair before the send waits for a later try
 
+# what the keeper tells its ``on_token`` (channel, event, detail), for the admins' alerts
+TOKEN_REFUSED = "refused"  # Zalo refuses every refresh token loa has: authorize again
+TOKEN_EXPIRING = "expiring"  # the access token nears its end and renewing it failed
+TOKEN_RENEWED = "renewed"  # a new pair: whatever was wrong with the tokens is over
+TokenNotice = Callable[[str, str, str], None]
+
 
 class TokenKeeper:
     def __init__(
@@ -126,8 +133,10 @@ class TokenKeeper:
         client: httpx.AsyncClient,
         envs: tuple[str, str],
         clock: Callable[[], dt.datetime] = utcnow,
+        on_token: TokenNotice | None = None,
     ) -> None:
         self.name = name
+        self.on_token = on_token
         self.fact = token_fact(name)
         self.memory = memory
         self.oauth_url = oauth_url.rstrip("/")
@@ -152,8 +161,20 @@ class TokenKeeper:
                 await self._save_unsaved()
         pair = self.stored()
         if pair is None or pair.expires_at - self.clock() < RENEW_AHEAD:
-            pair = await self.renew(pair.access_token if pair else None)
+            try:
+                pair = await self.renew(pair.access_token if pair else None)
+            except TransientError as exc:
+                if pair is not None:
+                    await self._tell(TOKEN_EXPIRING, exc.reason)
+                raise
         return pair.access_token
+
+    async def _tell(self, event: str, detail: str = "") -> None:
+        """``on_token``, off the event loop (it writes to loa's store); its failure is not the
+        send's."""
+        if self.on_token is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(self.on_token, self.name, event, detail)
 
     async def renew(self, stale_access_token: str | None) -> TokenPair:
         """A new pair, unless another task renewed while this one waited for the lock.
@@ -168,20 +189,25 @@ class TokenKeeper:
             if fresh and pair is not None and pair.expires_at - self.clock() >= RENEW_AHEAD:
                 return pair
             if not self.secret:
-                raise AuthError(t("token_missing", env=self.secret_env))
+                raise await self._refused(t("token_missing", env=self.secret_env))
             candidates = [pair.refresh_token] if pair is not None else []
             if self.first_refresh_token and self.first_refresh_token not in candidates:
                 candidates.append(self.first_refresh_token)
             if not candidates:
-                raise AuthError(t("token_missing", env=self.token_env))
+                raise await self._refused(t("token_missing", env=self.token_env))
             for refresh in candidates:
                 new = await self._exchange(refresh)
                 if new is not None:
+                    await self._tell(TOKEN_RENEWED)
                     return new
                 newer = self.stored()
                 if newer is not None and newer.refresh_token != refresh:
                     return newer  # another loa process renewed first and stored the pair
-            raise AuthError(t("zalo_refresh_invalid", env=self.token_env))
+            raise await self._refused(t("zalo_refresh_invalid", env=self.token_env))
+
+    async def _refused(self, reason: str) -> AuthError:
+        await self._tell(TOKEN_REFUSED, reason)
+        return AuthError(reason)
 
     async def _exchange(self, refresh: str) -> TokenPair | None:
         """Trade a refresh token for a new pair and store it; None if Zalo refuses the token."""

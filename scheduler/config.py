@@ -138,6 +138,17 @@ class ReportSettings(_Strict):
     escalate: bool = True  # an overdue unit is reported to its lead unit and the bot admins
 
 
+ADMINS = "admins"  # an alert target: every bot admin's own chat
+
+
+class AlertSettings(_Strict):
+    """``[alerts]``: who hears about what an operator must act on, and how often."""
+
+    targets: list[str] = []  # "channel:alias", "channel", or "admins"; none: the log alone
+    summary_seconds: int = 1800  # an incident that goes on is summed up at most this often
+    max_per_hour: int = 12  # alert messages to one target in an hour, whatever happens
+
+
 CalendarDay = dt.date | str  # a TOML date, or a day as documents write it ("08/02/2027")
 
 
@@ -166,6 +177,7 @@ class ConfigFile(_Strict):
     channels: dict[str, ChannelSettings] = {}
     units: dict[str, UnitSettings] = {}
     reports: ReportSettings = ReportSettings()
+    alerts: AlertSettings = AlertSettings()
     calendar: CalendarSettings = CalendarSettings()
 
 
@@ -320,6 +332,26 @@ class Config:
         """The channels whose bots answer chat commands."""
         return {name: s for name, s in self.data.channels.items() if s.bot.enabled}
 
+    def admin_chats(self) -> list[tuple[str, str]]:
+        """(channel, outbox target) of every bot admin's own chat."""
+        return [
+            (name, admin_target(str(user)))
+            for name, settings in self.bots().items()
+            for user in settings.bot.admins
+        ]
+
+    def alert_routes(self) -> list[tuple[str, str]]:
+        """(channel, target) of each chat ``[alerts] targets`` names, each once."""
+        routes: dict[tuple[str, str], None] = {}
+        for spec in self.data.alerts.targets:
+            if spec == ADMINS:
+                routes.update(dict.fromkeys(self.admin_chats()))
+            else:  # a channel alone is every chat declared for it, as in a campaign file
+                channel, _, alias = spec.partition(":")
+                aliases = [alias] if alias else list(self.data.channels[channel].targets) or [""]
+                routes.update(dict.fromkeys((channel, a) for a in aliases))
+        return list(routes)
+
 
 def _check_bot(
     settings: ChannelSettings,
@@ -378,6 +410,36 @@ def _check_units(parsed: ConfigFile, report: Callable[..., None]) -> None:
                     t("unit_chat_bad", value=spec),
                     t("unit_chat_hint", names=known),
                 )
+
+
+def _check_target(
+    parsed: ConfigFile, spec: str, spot: tuple[str | int, ...], report: Callable[..., None]
+) -> None:
+    """``spec`` ("channel" or "channel:alias") names a configured channel that reaches a chat."""
+    name, _, alias = spec.partition(":")
+    settings = parsed.channels.get(name)
+    if settings is None or (alias and alias not in settings.targets):
+        report(spot, t("unknown_channel", value=spec))
+    elif not alias and settings.type in NETWORK_TYPES and not settings.targets:
+        # it names no chat: every message to it would fail at the platform
+        report(
+            spot,
+            t("channel_without_targets", channel=name),
+            t("channel_without_targets_hint", channel=name),
+        )
+
+
+def _check_alerts(parsed: ConfigFile, report: Callable[..., None]) -> None:
+    settings = parsed.alerts
+    for j, spec in enumerate(settings.targets):
+        spot = ("alerts", "targets", j)
+        if spec != ADMINS:
+            _check_target(parsed, spec, spot, report)
+        elif not any(s.bot.enabled and s.bot.admins for s in parsed.channels.values()):
+            report(spot, t("alerts_no_admins"), t("alerts_no_admins_hint"))
+    for key in ("summary_seconds", "max_per_hour"):
+        if getattr(settings, key) < 1:
+            report(("alerts", key), t("wrong_type", expected="≥ 1"))
 
 
 HOLIDAY_YEARS = range(2000, 2100)  # the years campaigns.lunar covers, and then some
@@ -566,17 +628,8 @@ def load_config(path: Path) -> Config:
         name_, _, alias = spec.partition(":")
         if name_ in SPECIAL_CHANNELS and not alias:
             continue
-        spot = ("campaigns", "default_channels", j)
-        settings_ = parsed.channels.get(name_)
-        if settings_ is None or (alias and alias not in settings_.targets):
-            report(spot, t("unknown_channel", value=spec))
-        elif not alias and settings_.type in NETWORK_TYPES and not settings_.targets:
-            # it names no chat: every message without channels would fail at the platform
-            report(
-                spot,
-                t("channel_without_targets", channel=name_),
-                t("channel_without_targets_hint", channel=name_),
-            )
+        _check_target(parsed, spec, ("campaigns", "default_channels", j), report)
+    _check_alerts(parsed, report)
     root = path.resolve().parent
     calendar = build_calendar(parsed.calendar, root, report)
     if problems:

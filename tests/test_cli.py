@@ -513,6 +513,39 @@ def test_status_shows_the_last_recovery_in_the_offices_time(tmp_path: Path) -> N
     assert line == t("last_recovery", when=when, in_flight=3, sent=1, not_sent=1, duplicates=1)
 
 
+def test_status_shows_the_open_incidents_with_their_fix(tmp_path: Path) -> None:
+    """What the admins were alerted to stays in ``loa status`` while it is open, with the
+    command that fixes it; ``--format json`` gives ``incidents`` to monitors (a contract)."""
+    import datetime as dt
+    import json
+
+    from scheduler import alerts
+    from scheduler.store.db import open_engine
+
+    office = tmp_path / "van-phong"
+    assert loa("init", str(office)).returncode == 0
+    assert loa("status", cwd=office).returncode == 0  # the store exists from here on
+    db = open_engine(f"sqlite:///{office / 'data' / 'loa.db'}")
+    at = dt.datetime(2026, 12, 3, 1, 0, tzinfo=dt.UTC)
+    alerts.raise_incident(db, alerts.DELIVERY_FAILED, "telegram:phuong-1", "chat not found", at)
+    alerts.raise_incident(db, alerts.DELIVERY_FAILED, "telegram:phuong-1", "chat not found", at)
+    db.dispose()
+    shown = loa("status", cwd=office)
+    assert shown.returncode == 0, shown.stderr
+    assert "Sự cố đang mở:" in shown.stdout
+    assert "Gửi tin tới telegram:phuong-1 bị lỗi hẳn (2 tin): chat not found" in shown.stdout
+    assert "loa retry --failed" in shown.stdout and "08:00, Thứ Năm, 03/12/2026" in shown.stdout
+    as_json = loa("status", "--format", "json", cwd=office)
+    assert as_json.returncode == 0, as_json.stderr
+    body = json.loads(as_json.stdout)
+    assert body["incidents"] == [
+        {"kind": "delivery_failed", "subject": "telegram:phuong-1",
+         "opened_at": "2026-12-03T01:00:00+00:00", "last_seen_at": "2026-12-03T01:00:00+00:00",
+         "count": 2, "detail": "chat not found"}
+    ]  # fmt: skip
+    assert body["deliveries"]["pending"] >= 0 and body["storage"] == {"state": "ok"}
+
+
 def test_a_manual_key_carries_the_offices_time(tmp_path: Path) -> None:
     """``loa send``'s key held a UTC time (manual:20261202T2238…); it holds the office's, in a
     readable form, and stays unique and in time order."""

@@ -27,7 +27,7 @@ from channels.errors import AuthError, ChannelError, RecipientGone, TransientErr
 from channels.inbound import BotCommand, Inbox, Update
 from channels.limits import RateLimiter
 from channels.redact import redact
-from scheduler import subscriptions
+from scheduler import alerts, subscriptions
 from scheduler.bot import answered
 from scheduler.bot.core import USER_COMMANDS, CommandCore, Reply, Request
 from scheduler.store import meta
@@ -39,6 +39,7 @@ log = logging.getLogger("loa.bot")
 BACKOFF_FIRST = 1.0
 BACKOFF_MAX = 60.0
 REPLY_TRIES = 3
+KEEPS_FAILING = 3  # failures in a row that make an incident for the admins (one is a glitch)
 HEALTH_FACT = "bot-health:"
 OFFSET_FACT = "bot-offset:"
 
@@ -129,11 +130,22 @@ class BotRunner:
             log.warning("bot cannot reach its platform", extra={"bot": self.name, "error": error})
         elif state == "ok" and self.health.state == "failing":
             log.info("bot reaches its platform again", extra={"bot": self.name})
+            await self._incident(alerts.resolve_incident)
         self.health.state = state
         self.health.last_error = error
         self.health.since = self.clock().isoformat()
         # off the event loop: a database busy with a long sync must not hold up the sends
         await asyncio.to_thread(self._save_health)
+
+    async def _incident(self, change: Callable[..., object], *detail: str) -> None:
+        """Raise or resolve this bot's incident for the admins; off the event loop, and never
+        at the cost of the bot's own work."""
+        try:
+            await asyncio.to_thread(
+                change, self.db, alerts.BOT_FAILING, self.name, *detail, now=self.clock()
+            )
+        except Exception as exc:
+            log.warning("incident not recorded", extra={"error": type(exc).__name__})
 
     def _save_health(self) -> None:
         try:
@@ -163,6 +175,8 @@ class BotRunner:
             except Exception as exc:
                 failures += 1
                 await self._report("failing", _reason(exc))
+                if failures >= KEEPS_FAILING:
+                    await self._incident(alerts.raise_incident, self.health.last_error)
                 await _wait(stop, self._backoff(failures))
         self.health.state = "stopped"
         self.health.since = self.clock().isoformat()

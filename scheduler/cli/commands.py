@@ -12,8 +12,8 @@ import json
 import re
 import shutil
 import sys
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -33,6 +33,8 @@ from channels.errors import ChannelError
 from channels.redact import redact, remember
 from channels.registry import UnsupportedChannel
 from scheduler import audit, logs, pausing, refusals, subscriptions
+from scheduler.alerts import open_incidents
+from scheduler.alerts.sender import fix, headline
 from scheduler.bot.runner import read_health
 from scheduler.campaign_set import check_each, expand_each, load_campaigns
 from scheduler.config import Config, configured_language, load_config
@@ -311,16 +313,10 @@ def status(
         raise UserError(_fault_text(fault, cfg)) from None
     running = cluster.survey(db, cfg.database_url, utcnow())
     upcoming = outbox.list_deliveries(db, state=State.PENDING, limit=1)
+    incidents = open_incidents(db)
     if fmt == "json":
-        body = {
-            "counts": {state.value: by_state.get(state, 0) for state in State},
-            "next_due": {"at": upcoming[0].due.isoformat(), "key": upcoming[0].key}
-            if upcoming
-            else None,
-            "possible_duplicates": outbox.count_possible_duplicates(db),
-            **running.as_json(),
-        }
-        sys.stdout.write(json.dumps(body, ensure_ascii=False, indent=2) + "\n")
+        fault = reported or check(db, where, utcnow())
+        _status_json(db, by_state, upcoming, fault, incidents, running)
         return
     if not by_state:
         out.print(t("status_empty"), markup=False)
@@ -367,6 +363,10 @@ def status(
                 f"  {named('state', row.state):9} {row.key}: {redact(row.last_error)}",
                 soft_wrap=True,
             )
+    if incidents:
+        out.print(t("status_incidents"))
+        for incident in incidents:
+            _print_incident(incident, cfg)
     bots = read_health(db)
     if bots:
         out.print(t("bots_title", subscriptions=subscriptions.count_active(db)))
@@ -396,6 +396,42 @@ def _print_cluster(running: cluster.Cluster, cfg: Config) -> None:
         out.print(line, soft_wrap=True, markup=False)
     if running.leader is None:
         out.print(t("status_no_leader"), soft_wrap=True)
+
+
+def _print_incident(incident: dict[str, Any], cfg: Config) -> None:
+    """What happened, since when, and the command that fixes it (as the admins' alert says)."""
+    kind, subject = incident["kind"], incident["subject"]
+    when = t("status_incident", since=_local_time(incident["opened_at"], cfg),
+             last=_local_time(incident["last_seen_at"], cfg))  # fmt: skip
+    head = f"  ⚠️ {headline(kind, subject, incident['count'], incident['detail'])} ({when})"
+    out.print(head, soft_wrap=True, markup=False)
+    out.print(f"     → {fix(kind, subject)}", soft_wrap=True, markup=False)
+
+
+def _status_json(
+    db: Engine,
+    by_state: Mapping[str, int],
+    upcoming: list[Row[Any]],
+    fault: Mapping[str, str] | None,
+    incidents: list[dict[str, Any]],
+    running: cluster.Cluster,
+) -> None:
+    """``loa status --format json``: for scripts and monitors, its keys are a contract."""
+    body = {
+        "deliveries": {state.value: by_state.get(state, 0) for state in State},
+        "next_due": upcoming[0].due.isoformat() if upcoming else None,
+        "possible_duplicates": outbox.count_possible_duplicates(db),
+        "storage": dict(fault) if fault else {"state": "ok"},
+        "incidents": incidents,
+        "refusals": [asdict(refusal) for refusal in refusals.read(db)],
+        "bots": [
+            {"channel": h.channel, "state": h.state, "since": h.since, "mode": h.mode,
+             "error": redact(h.last_error) or None}
+            for h in read_health(db)
+        ],
+        **running.as_json(),
+    }  # fmt: skip
+    sys.stdout.write(redact(json.dumps(body, ensure_ascii=False, indent=2)) + "\n")
 
 
 def _local_time(stamp: str, cfg: Config) -> str:

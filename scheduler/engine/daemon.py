@@ -44,11 +44,12 @@ from campaigns.model import Campaign
 from channels.base import Channel
 from channels.limits import RateLimiter
 from channels.registry import build_inbox
-from scheduler import refusals, reports
+from scheduler import alerts, refusals, reports
+from scheduler.alerts.sender import AlertSender, Policy
 from scheduler.bot.core import BotSettings, CommandCore, Reply
 from scheduler.bot.runner import BotRunner
 from scheduler.campaign_set import load_campaigns
-from scheduler.config import Config, admin_target
+from scheduler.config import Config
 from scheduler.engine import cluster
 from scheduler.engine.dispatch import DispatchEngine, RetryPolicy, utcnow
 from scheduler.engine.lock import SYNC, DaemonLock, daemon_lock, nudge
@@ -71,6 +72,7 @@ V = CampaignVersion.__table__  # type: ignore[attr-defined]
 
 STOP_TIMEOUT = 4.0  # seconds a stopping daemon waits for sends in flight
 RESCAN_SECONDS = 30  # safety net: re-read the next due time even without a nudge
+ALERT_SECONDS = 15  # the alert sender's sweep: summaries, ends, incidents raised elsewhere
 
 
 class CampaignWatcher:
@@ -225,6 +227,10 @@ class Daemon:
         self._not_before: dt.datetime | None = None  # their backoff
         self._reload_asked = False  # a SIGHUP came during start-up: reload once up
         self._signal_tasks: set[asyncio.Task[None]] = set()
+        self.alerts: AlertSender | None = None
+        self._alerts_lock = asyncio.Lock()  # one run of the sender at a time
+        self._unlisten: Callable[[], None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- start-up ----------------------------------------------------------------------------
 
@@ -271,6 +277,11 @@ class Daemon:
                 create_app(state), http.host, http.port, http.header_timeout_seconds,
                 http.max_unfinished_per_client, http.max_unfinished,
             )  # fmt: skip
+        notice = self.config.data.alerts
+        self.alerts = AlertSender(
+            self.db, self.config.alert_routes(), self.config.tz,
+            Policy(dt.timedelta(seconds=notice.summary_seconds), notice.max_per_hour), self.clock,
+        )  # fmt: skip
         settings = self.config.data.daemon
         self.engine = DispatchEngine(
             self.db,
@@ -434,17 +445,25 @@ class Daemon:
         """Each refused file version once (``campaign_refused``), and the list where ``loa
         status`` reads it."""
         assert self.db is not None
+        before = set(self.refusals.current)
         for refusal in self.refusals.update(self.watcher.refusals(), self.clock()):
-            self._campaign_refused(refusal)
+            await self._campaign_refused(refusal)
+        for file in before - set(self.refusals.current):  # accepted again: the incident ends
+            await asyncio.to_thread(alerts.resolve_incident, self.db, alerts.CAMPAIGN_REFUSED, file)
         listed = self.refusals.unrecorded()
         if listed is not None:
             await asyncio.to_thread(refusals.record, self.db, listed)
             self.refusals.recorded(listed)
 
-    def _campaign_refused(self, refusal: Refusal) -> None:
+    async def _campaign_refused(self, refusal: Refusal) -> None:
         """A campaign file was refused as a whole (its previous version keeps running): called
-        once per refused version, the place where the admins are told."""
+        once per refused version, logged and an incident for the admins."""
+        assert self.db is not None
         log.error("campaign refused", extra={"file": refusal.file, "problem": refusal.problem})
+        await asyncio.to_thread(
+            alerts.raise_incident, self.db, alerts.CAMPAIGN_REFUSED, refusal.file,
+            detail=refusal.problem,
+        )  # fmt: skip
 
     def _log_problems(self, problems: list[Problem]) -> None:
         """Each problem once while it lasts: a reload for another file's edit does not repeat
@@ -731,14 +750,10 @@ class Daemon:
         if not self.leadership.leading:
             return  # one escalation per report: the leader's
         config = self.config
-        admins = [
-            (name, admin_target(str(user)))
-            for name, settings in config.bots().items()
-            for user in settings.bot.admins
-        ]
         try:
             count = await asyncio.to_thread(
-                reports.escalate, self.db, self.clock(), config.units(), admins, config.tz,
+                reports.escalate, self.db, self.clock(), config.units(), config.admin_chats(),
+                config.tz,
             )  # fmt: skip
         except Exception:
             log.exception("escalating overdue reports failed; will try again")
@@ -746,6 +761,40 @@ class Daemon:
         if count:
             log.info("escalated overdue reports", extra={"count": count})
             await self._reschedule()
+
+    async def _send_alerts(self) -> None:
+        """The alert sender's run (with several daemons, the leader's job): what is due for the
+        admins goes into the outbox, and the engine sends it like any message."""
+        assert self.alerts is not None and self.storage is not None
+        if self.storage.incident is not None or self.stop_event.is_set():
+            return
+        if not self.leadership.leading:
+            return  # one sender for the admins: the leader's
+        try:
+            async with self._alerts_lock:
+                queued = await asyncio.to_thread(self.alerts.run_once)
+        except Exception as exc:
+            if self.storage.failed(exc):
+                self._arm_storage_retry()
+            else:
+                log.exception("sending alerts failed; will try again")
+            return
+        if queued:
+            await self._reschedule()
+
+    def _alert_soon(self) -> None:
+        """An incident was raised (from any thread): the sender runs now, not at its sweep."""
+        scheduler, loop = self.scheduler, self._loop
+        if scheduler is None or loop is None or loop.is_closed() or not scheduler.running:
+            return
+
+        def add() -> None:
+            scheduler.add_job(
+                self._send_alerts, DateTrigger(run_date=self.clock()), id="alerts-now",
+                replace_existing=True,
+            )  # fmt: skip
+
+        loop.call_soon_threadsafe(add)
 
     async def _reload_if_changed(self) -> None:
         """A sync that failed is tried again once its backoff is over; else edited files are
@@ -788,6 +837,7 @@ class Daemon:
     # -- main --------------------------------------------------------------------------------
 
     async def run(self) -> None:
+        self._loop = asyncio.get_running_loop()
         self._handle_signals()
         log.info("starting", extra={"pid": os.getpid()})
         self.open()
@@ -846,6 +896,7 @@ class Daemon:
             id="reload",
         )
         scheduler.add_job(self._rescan, IntervalTrigger(seconds=RESCAN_SECONDS), id="rescan")
+        scheduler.add_job(self._send_alerts, IntervalTrigger(seconds=ALERT_SECONDS), id="alerts")
         if self.config.data.reports.escalate:
             scheduler.add_job(
                 self._escalate,
@@ -857,6 +908,8 @@ class Daemon:
         if is_postgres(self.config.database_url):
             scheduler.add_job(self._lead, IntervalTrigger(seconds=cluster.TRY_SECONDS), id="lead")
         scheduler.start()
+        self._unlisten = alerts.on_raised(self._alert_soon)
+        scheduler.add_job(self._send_alerts, DateTrigger(run_date=self.clock()), id="alerts-now")
         if self.storage is not None and self.storage.incident is not None:
             self._arm_storage_retry()
 
@@ -902,6 +955,8 @@ class Daemon:
             self._wake_lock.release()
         except TimeoutError:
             log.warning("stopping with sends in flight; they are resolved on the next start")
+        if self._unlisten is not None:
+            self._unlisten()
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         if self._listener is not None:

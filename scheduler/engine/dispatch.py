@@ -23,6 +23,8 @@ from campaigns.i18n import t
 from channels.base import Channel, OutboundMessage, Receipt
 from channels.errors import AuthError, ChannelError, PermanentError, RecipientGone, TransientError
 from channels.limits import RateLimiter
+from scheduler import alerts
+from scheduler.alerts.sender import ALERTS, subject_of
 from scheduler.store import outbox
 from scheduler.store.outbox import Claimed, Outcome, Pace
 from scheduler.store.storage import fault_kind
@@ -117,6 +119,8 @@ class DispatchEngine:
         limits = limiter.limits if limiter is not None else {}
         self.paced = frozenset(n for n, lim in limits.items() if lim.per_target or lim.per_group)
         self._writing = asyncio.Lock()  # one write at a time: SQLite would make one wait
+        self._refused: set[str] = set()  # keys whose platform refused the channel's token
+        self._seen: list[tuple[Claimed, Outcome | None]] = []  # for the admins' incidents
 
     def stop(self) -> None:
         """Claim nothing more and hand nothing more to a channel: the sends in flight finish
@@ -218,6 +222,8 @@ class DispatchEngine:
                     recorded.give_back(done)
                     raise
                 missed += len(late)
+                self._seen.extend((item, None) for item in late)
+                await self._note_incidents()
                 for item in late:
                     log.warning("missed", extra={"key": item.key, "due": item.due.isoformat()})
                 lanes.add(send)
@@ -235,6 +241,8 @@ class DispatchEngine:
             except Exception:
                 self.unrecorded = recorded.waiting
                 raise
+            finally:
+                await self._note_incidents()
         total = _report(recorded.all, missed)
         for name in ("sent", "retrying", "failed", "missed", "deferred"):
             setattr(self.totals, name, getattr(self.totals, name) + getattr(total, name))
@@ -249,6 +257,46 @@ class DispatchEngine:
             self.skew = now - self.clock()
             return now
         return self.clock()
+
+    async def _note_incidents(self) -> None:
+        """What the admins must hear of (``scheduler.alerts``), from the outcomes seen since
+        the last call (``_seen``): a target that failed for good, a channel whose token is
+        refused, deliveries missed. Counted in one write; an alert's own failure is left to the
+        log, so that alerts never feed on themselves."""
+        seen_now, self._seen = self._seen, []
+        seen: list[tuple[Claimed, str, str]] = []
+        for item, outcome in seen_now:
+            if outcome is None:
+                seen.append((item, alerts.DELIVERY_MISSED, ""))
+            elif outcome.deferred:
+                continue
+            elif outcome.state == State.FAILED:
+                auth = outcome.key in self._refused
+                self._refused.discard(outcome.key)
+                seen.append((item, alerts.CHANNEL_AUTH if auth else alerts.DELIVERY_FAILED,
+                             outcome.error))  # fmt: skip
+            elif outcome.state == State.MISSED:
+                seen.append((item, alerts.DELIVERY_MISSED, outcome.error))
+        counted: dict[tuple[str, str], alerts.Sighting] = {}
+        for item, kind, error in seen:
+            if item.campaign == ALERTS:
+                continue
+            if kind == alerts.CHANNEL_AUTH:
+                subject = item.channel
+            else:
+                subject = subject_of(item.channel, item.target)
+            if kind == alerts.DELIVERY_MISSED and not error:
+                error = t("alert_missed_due", due=item.due.isoformat(timespec="minutes"))
+            before = counted.get((kind, subject))
+            counted[(kind, subject)] = alerts.Sighting(
+                kind, subject, error, (before.count if before else 0) + 1
+            )
+        if not counted:
+            return
+        try:
+            await asyncio.to_thread(alerts.raise_many, self.db, counted.values(), self.clock())
+        except Exception as exc:  # the outcomes are recorded; the alert is the lesser loss
+            log.warning("incident not recorded", extra={"error": f"{type(exc).__name__}"})
 
     def store_clock(self) -> dt.datetime | None:
         """``now`` for the store's own queries: None (the store's clock) on the real clock, the
@@ -338,6 +386,8 @@ class DispatchEngine:
             return replace(outcome, pace=Pace(item.channel, item.target, hold=exc.retry_after))
         except (PermanentError, AuthError) as exc:
             log.error("failed", extra={"key": item.key, "error": exc.reason})
+            if isinstance(exc, AuthError):
+                self._refused.add(item.key)
             gone = isinstance(exc, RecipientGone) and item.target.startswith(CHAT_PREFIX)
             ended = (item.channel, message.address) if gone else None
             return Outcome(item.key, State.FAILED, exc.reason, unsubscribe=ended)
@@ -501,10 +551,12 @@ class _Lanes:
         async with self.gate:
             try:
                 while queue:
-                    outcome = await self._one(target, queue.popleft())
+                    item = queue.popleft()
+                    outcome = await self._one(target, item)
                     if not queue:  # its record frees the target for the next claim
                         outcome = replace(outcome, frees=target)
                     self.recorded.append(outcome)
+                    engine._seen.append((item, outcome))
                     if outcome.state == State.RETRYING:
                         self.holds[target] = outcome.next_attempt_at or engine.now()
                     self.queued -= 1

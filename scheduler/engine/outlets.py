@@ -9,8 +9,9 @@ from sqlalchemy import Engine
 
 from channels.base import Channel, utcnow
 from channels.limits import RateLimiter
-from channels.registry import Moved, build_channels
-from scheduler import subscriptions
+from channels.registry import Moved, TokenNotice, build_channels
+from channels.zalo_oa import TOKEN_EXPIRING, TOKEN_REFUSED, TOKEN_RENEWED
+from scheduler import alerts, subscriptions
 from scheduler.config import Config
 from scheduler.store import meta
 
@@ -24,9 +25,25 @@ def build_outlets(config: Config, db: Engine) -> tuple[dict[str, Channel], RateL
         if limits is not None:
             limiter.configure(name, limits)
     channels = build_channels(
-        config.data.channels, config.root, meta.Memory(db), limiter, _follow_moves(db), config.tz
-    )
+        config.data.channels, config.root, meta.Memory(db), limiter, _follow_moves(db), config.tz,
+        _token_incidents(db),
+    )  # fmt: skip
     return channels, limiter
+
+
+def _token_incidents(db: Engine) -> TokenNotice:
+    """A Zalo OA token refused or near its end is an incident for the admins; a renewal ends
+    both."""
+    kinds = {TOKEN_REFUSED: alerts.TOKEN_REFUSED, TOKEN_EXPIRING: alerts.TOKEN_EXPIRING}
+
+    def told(channel: str, event: str, detail: str) -> None:
+        if event == TOKEN_RENEWED:
+            for kind in kinds.values():
+                alerts.resolve_incident(db, kind, channel)
+        elif event in kinds:
+            alerts.raise_incident(db, kinds[event], channel, detail)
+
+    return told
 
 
 def _follow_moves(db: Engine) -> Moved:

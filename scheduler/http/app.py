@@ -35,6 +35,7 @@ from starlette.types import Receive, Scope, Send
 from campaigns.units import UnitRegistry
 from channels.inbound import Inbox, Update, WebhookRefused
 from channels.redact import redact
+from scheduler.alerts import open_incidents
 from scheduler.http.feeds import FeedSelector, FeedStore, Privacy, canonical_path, feed_path
 from scheduler.store import outbox
 
@@ -219,6 +220,10 @@ def create_app(state: HttpState) -> Starlette:
         # a refused campaign file, like a failing bot, degrades loa: the other files keep running
         failing = bool(refused) or any(b.get("state") == "failing" for b in bots.values())
         storage = state.storage()
+        try:  # what an operator must act on (scheduler.alerts); the database may be at fault
+            incidents = await asyncio.to_thread(open_incidents, state.db)
+        except Exception:
+            incidents = []
         body = {
             # a bot that cannot reach its platform degrades loa; it does not stop the schedule.
             # A database that can be read but not written stops sending: a monitor must see it
@@ -237,6 +242,7 @@ def create_app(state: HttpState) -> Starlette:
             "refused_files": refused,
             **state.cluster(),
             "refusals": state.refusals(),
+            "incidents": incidents,
         }
         # a bot's error or a database driver's may quote a token: none leaves in the answer
         return Response(

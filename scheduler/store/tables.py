@@ -313,3 +313,27 @@ class ReportStatus(SQLModel, table=True):
     note: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     escalated_at: dt.datetime | None = _utc(nullable=True)
     updated_at: dt.datetime = _utc(nullable=False)
+
+
+class Incident(SQLModel, table=True):
+    """Something an operator must act on (a target that keeps failing, a refused token, a
+    refused campaign file), seen ``count`` times: one row per incident, however often it is
+    seen, so its alerts are grouped and rate-limited (``scheduler.alerts``)."""
+
+    __tablename__ = "incident"
+    __table_args__ = (Index("ix_incident_state", "state"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(sa_column=Column(String(32), nullable=False))
+    subject: str  # what it is about: "channel:target", a channel, a file, an event
+    # "<kind> <subject>" while open, NULL once resolved: at most one open incident per subject,
+    # even when several daemons see it at once
+    open_key: str | None = Field(default=None, unique=True)
+    state: str = Field(default="open", sa_column=Column(String(16), nullable=False))
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    count: int = 1
+    notified_count: int = 0  # ``count`` when the admins were last told
+    opened_at: dt.datetime = _utc(nullable=False)
+    last_seen_at: dt.datetime = _utc(nullable=False)
+    last_notified_at: dt.datetime | None = _utc(nullable=True)
+    resolved_at: dt.datetime | None = _utc(nullable=True)

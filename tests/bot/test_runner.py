@@ -280,3 +280,36 @@ async def test_a_platform_error_quoting_the_token_is_reported_masked(
     await asyncio.wait_for(task, 5)
     await runner._send(CHAT, [f"Lỗi: {token.upper()}"], False)  # nor in an answer
     assert [m.text for m in outlet.sent] == ["Lỗi: ***"]
+
+
+@both_stores
+async def test_a_bot_that_keeps_failing_is_an_incident_until_it_reaches_its_platform(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import select
+
+    from scheduler.store.tables import Incident
+
+    def incidents() -> list[tuple[str, str, str, str]]:
+        table = Incident.__table__  # type: ignore[attr-defined]
+        with bot.db.connect() as conn:
+            rows = conn.execute(select(table.c.kind, table.c.subject, table.c.state,
+                                       table.c.detail)).all()  # fmt: skip
+        return [tuple(r) for r in rows]
+
+    monkeypatch.setattr(runner_module, "BACKOFF_FIRST", 0.001)
+    down = TransientError("Telegram: NetworkError: connection refused")
+    for failures in (1, runner_module.KEEPS_FAILING):
+        inbox = Inbox([down] * failures + [[Update(7 + failures, message("/help"))]])
+        runner, _ = make(bot, inbox, Outlet())
+        stop = asyncio.Event()
+        task = asyncio.create_task(runner.run(stop))
+        await asyncio.wait_for(inbox.emptied.wait(), 10)
+        stop.set()
+        await asyncio.wait_for(task, 5)
+        if failures == 1:
+            assert incidents() == []  # one failure is a glitch, not an incident
+    # it kept failing, then reached its platform again: told, then over
+    ((kind, subject, state_, detail),) = incidents()
+    assert (kind, subject, state_) == ("bot_failing", runner.name, "resolved")
+    assert "connection refused" in detail

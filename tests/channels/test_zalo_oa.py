@@ -136,3 +136,30 @@ async def test_a_new_env_token_is_used_after_the_stored_one_is_refused(fake: Fak
     await again.send(message(user, "k2"))
     await again.close()
     assert len(fake.accepted) == 2 and fake.current_refresh_token in memory["zalo-oa:oa:tokens"]
+
+
+async def test_the_keeper_tells_when_a_token_is_refused_expiring_or_renewed(
+    fake: FakeZalo,
+) -> None:
+    """What the admins must hear (``scheduler.alerts``), told through a callback: channels/
+    knows nothing of the store."""
+    user = fake.add_follower("2512523625412520", last_interaction=dt.timedelta(hours=1))
+    told: list[tuple[str, str]] = []
+    first = fake.issue_refresh_token()
+    memory = Memory()
+    oa = channel(fake, memory, first)
+    oa.keeper.on_token = lambda name, event, detail: told.append((name, event))
+    await oa.send(message(user, "k1"))
+    assert told == [("oa", "renewed")]
+    fake.clock.advance(dt.timedelta(hours=24, minutes=30))  # renewal due, and Zalo is down
+    fake.fail_next("503", 1, service="oauth")
+    with pytest.raises(TransientError):
+        await oa.send(message(user, "k2"))
+    assert told[-1] == ("oa", "expiring")
+    other = channel(fake, Memory(), first)  # the spent first token, as after a lost database
+    other.keeper.on_token = lambda name, event, detail: told.append((name, event))
+    with pytest.raises(AuthError):
+        await other.send(message(user, "k3"))
+    assert told[-1] == ("oa", "refused")
+    await oa.close()
+    await other.close()

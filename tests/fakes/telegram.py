@@ -45,7 +45,8 @@ is optional everywhere and picks a bot other than the first):
 - ``POST /_fake/block`` / ``/_fake/unblock`` ``{"chat_id": 1001}``: the user blocks the bot;
 - ``POST /_fake/migrate`` ``{"chat_id": -2001}``: the group becomes a supergroup;
 - ``POST /_fake/fail_next`` ``{"count": 2, "fault": "500"}``, ``/_fake/faults``
-  ``{"probability": 0.2, "seed": 1}``, ``/_fake/reset``: misbehave, or stop misbehaving.
+  ``{"probability": 0.2, "seed": 1}``, ``/_fake/reset``: misbehave, or stop misbehaving
+  (``fake.fail_chat(chat_id)`` in tests: every request about one chat fails).
 
 Where the real platform is vague, the fake chooses the stricter reading and says so:
 length counts UTF-16 code units (``length_unit="codepoints"`` to relax), a bare ``&`` in HTML
@@ -318,6 +319,7 @@ class _FaultPlan:
     kinds: tuple[str, ...] = ("500", "502")
     methods: frozenset[str] | None = None
     rng: random.Random = field(default_factory=lambda: random.Random(0))
+    chats: dict[str, str] = field(default_factory=dict)  # chat id → the fault of every request
 
 
 # --------------------------------------------------------------------------------------------
@@ -787,6 +789,13 @@ class FakeTelegram:
                 frozenset(m.lower() for m in methods) if methods is not None else None
             )
 
+    def fail_chat(self, chat_id: int, fault: str = "500") -> None:
+        """Every request about ``chat_id`` gets ``fault`` (an outage that one chat's messages
+        meet, the others not), until ``clear_faults``."""
+        self._check_fault(fault)
+        with self._lock:
+            self._faults.chats[str(chat_id)] = fault
+
     def clear_faults(self) -> None:
         with self._lock:
             self._faults = _FaultPlan()
@@ -988,10 +997,12 @@ class FakeTelegram:
         if fault not in FAULTS and not re.fullmatch(r"5[0-9][0-9]", fault):
             raise ValueError(f"unknown fault {fault!r}; use one of {FAULTS} or a 5xx code")
 
-    def _take_fault(self, method: str) -> str | None:
+    def _take_fault(self, method: str, chat: Any = None) -> str | None:
         name = method.lower()
         with self._lock:
             plan = self._faults
+            if chat is not None and str(chat) in plan.chats:
+                return plan.chats[str(chat)]
             for index, (fault, only) in enumerate(plan.queue):
                 if only is None or name in only:
                     del plan.queue[index]
@@ -1071,7 +1082,7 @@ class FakeTelegram:
             params, files = await self._read_params(request)
         except _ApiError as error:
             return self._refuse(method_raw, {}, error, received, started)
-        fault = self._take_fault(method_raw)
+        fault = self._take_fault(method_raw, params.get("chat_id"))
         if fault is not None:
             return await self._apply_fault(fault, request, method_raw, params, received, started)
         with self._lock:

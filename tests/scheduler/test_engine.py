@@ -367,3 +367,38 @@ async def test_a_send_the_database_refuses_to_record_is_recorded_first_next_time
     stored = row(db, "k1")
     assert stored["state"] == "sent" and stored["provider_message_id"] == "id-1"
     assert len(channel.sent) == 1 and engine.unrecorded == []
+
+
+def incidents(db: Engine) -> dict[tuple[str, str], int]:
+    from scheduler.alerts import open_incidents
+
+    return {(i["kind"], i["subject"]): i["count"] for i in open_incidents(db)}
+
+
+async def test_failures_and_misses_open_incidents_for_the_admins(db: Engine) -> None:
+    clock = Clock(T0)
+    errors = [PermanentError("chat not found"), PermanentError("chat not found"), None]
+    channel = Scripted(clock, [*errors, AuthError("Unauthorized")])
+    for i in range(3):
+        add(db, f"a{i}", T0 - dt.timedelta(milliseconds=3 - i), target="a")
+    add(db, "late", T0 - dt.timedelta(hours=2), target="b")
+    engine = engine_for(db, channel, clock)
+    await engine.run_due()
+    add(db, "b0", T0, target="b")
+    await engine.run_due()
+    assert incidents(db) == {
+        ("delivery_failed", "kenh:a"): 2,
+        ("channel_auth", "kenh"): 1,
+        ("delivery_missed", "kenh:b"): 1,
+    }
+
+
+async def test_alert_deliveries_that_fail_raise_no_incident(db: Engine) -> None:
+    from scheduler.alerts.sender import ALERTS
+
+    clock = Clock(T0)
+    add(db, "alert", T0, target="a")
+    with db.begin() as conn:
+        conn.execute(update(D).values(campaign=ALERTS))
+    await engine_for(db, Scripted(clock, [PermanentError("chat not found")]), clock).run_due()
+    assert row(db, "alert")["state"] == "failed" and incidents(db) == {}
