@@ -579,6 +579,66 @@ def cancel_command(
     out.print(t("cancelled_one", key=key))
 
 
+@app.command("trigger", help=t("cmd_trigger"))
+def trigger_command(
+    type_: Annotated[str | None, typer.Argument(metavar="TYPE", help=t("arg_event_type"))] = None,
+    event_id: Annotated[str | None, typer.Option("--id", help=t("opt_event_id"))] = None,
+    at: Annotated[str | None, typer.Option("--at", help=t("opt_event_at"))] = None,
+    data: Annotated[list[str] | None, typer.Option("--data", help=t("opt_event_data"))] = None,
+    cancel: Annotated[str | None, typer.Option("--cancel", help=t("opt_event_cancel"))] = None,
+    reason: Annotated[str, typer.Option("--reason", help=t("opt_event_reason"))] = "",
+    config: ConfigOption = Path("config.toml"),
+) -> None:
+    from scheduler.events import cli as events_cli
+
+    if (type_ is None) == (cancel is None):
+        raise UserError(t("trigger_usage"))
+    if cancel is not None and (event_id or at or data):
+        raise UserError(t("trigger_cancel_only"))
+    cfg = _config(config)
+    now = utcnow()
+    if cancel is not None:
+        incoming: Any = events_cli.Cancelling(cancel, reason)
+        campaigns: list[Any] = []
+    else:
+        assert type_ is not None
+        incoming = events_cli.occurred(type_, event_id, at, data or [], cfg.tz, now)
+        if isinstance(incoming, str):
+            raise UserError(incoming)
+        result = load_campaigns(cfg)
+        _print_problems(result.problems)
+        campaigns = result.campaigns
+    db = _open_store(cfg)
+    answer = events_cli.take(db, campaigns, cfg.catalog(), incoming, now)
+    _audit_cli(db, "trigger", " ".join(sys.argv[2:]), *answer.audit)
+    if answer.refused:
+        raise UserError(answer.text)
+    _nudge(cfg)
+    out.print(answer.text, markup=False, soft_wrap=True)
+
+
+@app.command("events", help=t("cmd_events"))
+def events_command(
+    fmt: Annotated[str, typer.Option("--format", help=t("opt_format"))] = "table",
+    limit: Annotated[int, typer.Option("--limit", help=t("opt_limit"))] = 0,
+    config: ConfigOption = Path("config.toml"),
+) -> None:
+    from scheduler.events import cli as events_cli
+
+    _check_choice("--format", fmt, FORMATS)
+    cfg = _config(config)
+    rows = events_cli.listed(_open_store(cfg), limit or None)
+    if fmt == "json":
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        return
+    if not rows:
+        out.print(t("events_none"))
+        return
+    for row in rows:
+        head, *details = events_cli.lines(row, cfg.tz)
+        _print_entry(head, *((line, "") for line in details))
+
+
 def _unchanged(db: Engine, key: str) -> UserError:
     """Why a command left a delivery as it was: no such key, or a state it cannot leave."""
     current = outbox.state_of(db, key)

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD = "0009"  # the newest migration; tests/scheduler/test_migrations.py keeps this true
+HEAD = "0012"  # the newest migration; tests/scheduler/test_migrations.py keeps this true
 # pg_advisory_xact_lock key taken around the upgrade (any number other loa locks do not use)
 MIGRATION_LOCK = 0x6C6F61_01  # "loa" 1
 
@@ -94,16 +94,18 @@ def upsert(
     values: dict[str, Any],
     keys: list[str],
     changes: dict[str, Any] | None = None,
-) -> None:
+) -> int:
     """Insert a row, or where its key is taken already, apply ``changes`` (or leave it be), in
     one statement: a read then an insert lets two writers at once both find the key free, and
-    the second fails (PostgreSQL) or waits for the first one's lock (SQLite)."""
+    the second fails (PostgreSQL) or waits for the first one's lock (SQLite). The rows written:
+    0 when the key was taken and nothing changed."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(table).values(**values)
     if changes:
-        conn.execute(statement.on_conflict_do_update(index_elements=keys, set_=changes))
+        result = conn.execute(statement.on_conflict_do_update(index_elements=keys, set_=changes))
     else:
-        conn.execute(statement.on_conflict_do_nothing(index_elements=keys))
+        result = conn.execute(statement.on_conflict_do_nothing(index_elements=keys))
+    return int(result.rowcount or 0)
 
 
 def alembic_config(url: str) -> AlembicConfig:
