@@ -102,10 +102,11 @@ def upsert(
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(table).values(**values)
     if changes:
-        result = conn.execute(statement.on_conflict_do_update(index_elements=keys, set_=changes))
+        statement = statement.on_conflict_do_update(index_elements=keys, set_=changes)
     else:
-        result = conn.execute(statement.on_conflict_do_nothing(index_elements=keys))
-    return int(result.rowcount or 0)
+        statement = statement.on_conflict_do_nothing(index_elements=keys)
+    # psycopg tells no rowcount here (-1): the rows written are the rows returned
+    return len(conn.execute(statement.returning(table.c[keys[0]])).all())
 
 
 def alembic_config(url: str) -> AlembicConfig:
