@@ -223,7 +223,8 @@ def plan(
     expansion, refused = expand_each(campaigns, start, end, cfg.catalog())
     _print_problems(refused)  # the plan shows what the other files hold
     _print_quota_warnings(plan_warnings(expansion.dispatches(), cfg))
-    rows = plan_rows(expansion, campaigns)
+    rows = plan_rows(expansion, campaigns) + _event_rows(cfg, start, end, campaign)
+    rows.sort(key=lambda r: (r.start, r.kind != "activity", r.key))
     if unit is not None:
         rows = _for_unit(rows, unit, cfg)
     if fmt == "json":
@@ -241,6 +242,19 @@ def plan(
     )
     for entry in plan_entries(rows):
         out.print(entry)
+
+
+def _event_rows(
+    cfg: Config, start: dt.datetime, end: dt.datetime, campaign: str | None
+) -> list[PlanRow]:
+    """The events received and what they send, from the store (when there is one yet)."""
+    from scheduler.events.cli import plan_rows as event_plan_rows
+
+    path = sqlite_path(cfg.database_url)
+    if path is not None and not path.exists():
+        return []
+    rows = event_plan_rows(_open_store(cfg), start, end, cfg.tz)
+    return [r for r in rows if campaign is None or r.campaign == campaign]
 
 
 def _for_unit(rows: list[PlanRow], name: str, cfg: Config) -> list[PlanRow]:

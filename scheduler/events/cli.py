@@ -24,6 +24,7 @@ from campaigns.model import Campaign, ChannelCatalog
 from campaigns.triggers import MARK
 from scheduler import audit
 from scheduler.events.intake import (
+    EVENT_KIND,
     Accepted,
     Cancelling,
     Occurred,
@@ -31,10 +32,12 @@ from scheduler.events.intake import (
     Sender,
     intake,
 )
-from scheduler.store.tables import Delivery, EventRecord
+from scheduler.plan import PlanRow
+from scheduler.store.tables import Delivery, EventRecord, Occurrence, State
 
 E = EventRecord.__table__  # type: ignore[attr-defined]
 D = Delivery.__table__  # type: ignore[attr-defined]
+O = Occurrence.__table__  # type: ignore[attr-defined]  # noqa: E741
 
 __all__ = ["Cancelling", "lines", "listed", "occurred", "take"]
 
@@ -132,3 +135,50 @@ def lines(row: dict[str, Any], tz: dt.tzinfo) -> list[str]:
     if row["cancel_reason"]:
         out.append(row["cancel_reason"])
     return [line for line in out if line]
+
+
+def plan_rows(db: Engine, start: dt.datetime, end: dt.datetime, tz: dt.tzinfo) -> list[PlanRow]:
+    """The events in ``[start, end)`` and the messages they send, as ``loa plan`` shows them:
+    one row per event and per message (its targets together), cancelled ones left out."""
+    events = select(O).where(
+        O.c.kind == EVENT_KIND, O.c.status == "confirmed", O.c.start >= start, O.c.start < end
+    )
+    sends = (
+        select(D)
+        .where(
+            D.c.key.contains(MARK, autoescape=True),
+            D.c.state != State.CANCELLED,
+            D.c.due >= start,
+            D.c.due < end,
+        )
+        .order_by(D.c.due, D.c.key)
+    )
+    rows: list[PlanRow] = []
+    with db.connect() as conn:
+        for o in conn.execute(events):
+            rows.append(
+                PlanRow(
+                    o.campaign,
+                    EVENT_KIND,
+                    o.item,
+                    o.title,
+                    o.start.astimezone(tz),
+                    None,
+                    False,
+                    (),
+                    o.key,
+                )
+            )
+        by_message: dict[str, list[Any]] = {}
+        for d in conn.execute(sends):
+            by_message.setdefault(d.message_key, []).append(d)
+    for key, found in by_message.items():
+        d = found[0]
+        channels = tuple(f"{r.channel}:{r.target}" if r.target else r.channel for r in found)
+        title = (d.text or d.last_error).strip().splitlines()[0][:120] if d.text else ""
+        rows.append(
+            PlanRow(d.campaign, "message", d.item, title, d.due.astimezone(tz), None, False,
+                    channels, key,
+                    text=d.text, error=d.last_error if d.state == State.FAILED else "")
+        )  # fmt: skip
+    return rows

@@ -183,7 +183,7 @@ def _store(
     sender: Sender,
     now: dt.datetime,
 ) -> Accepted:
-    at = incoming.at or now
+    at = (incoming.at or now).replace(microsecond=0)  # as people write times
     written = json.dumps(data, ensure_ascii=False, sort_keys=True)
     row = {
         "id": event_id, "type": incoming.type, "at": at, "data": written, "source": sender.source,
@@ -200,7 +200,7 @@ def _store(
                                                                "type": old.type}, 409))  # fmt: skip
         if old.state == CANCELLED:
             raise _Abort(Refused("id", "event_was_cancelled", {"value": event_id}, 409))
-        at = incoming.at or old.at
+        at = incoming.at.replace(microsecond=0) if incoming.at else old.at
         if old.data == written and old.at == at:
             return Accepted(event_id, incoming.type, "unchanged", at, _planned(conn, event_id))
         conn.execute(

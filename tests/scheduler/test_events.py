@@ -10,6 +10,7 @@ import threading
 from sqlalchemy import Engine, func, select
 
 from campaigns.model import ChannelCatalog
+from scheduler.events.cli import plan_rows
 from scheduler.events.intake import (
     Accepted,
     Cancelling,
@@ -22,7 +23,7 @@ from scheduler.store import outbox
 from scheduler.store.tables import Delivery, EventRecord, Occurrence
 from scheduler.sync import sync
 from tests.campaigns.test_triggers import STORM
-from tests.helpers import campaign
+from tests.helpers import VN, campaign
 
 D = Delivery.__table__  # type: ignore[attr-defined]
 E = EventRecord.__table__  # type: ignore[attr-defined]
@@ -164,3 +165,18 @@ def test_sync_leaves_an_events_deliveries_and_feed_item_alone(db: Engine) -> Non
         states = set(conn.execute(select(D.c.state)).scalars())
         status = conn.execute(select(O.c.status)).scalar_one()
     assert states == {"pending"} and status == "confirmed"
+
+
+def test_an_event_and_its_messages_are_in_the_plan(db: Engine) -> None:
+    take(db, storm())
+    take(db, storm("bao-4", "Kong-rey"))
+    take(db, Cancelling("bao-4"))
+    rows = plan_rows(db, NOW - dt.timedelta(hours=1), NOW + dt.timedelta(days=2), VN)
+    assert [(r.kind, r.title) for r in rows if r.kind == "event"] == [("event", "Bão Yagi")]
+    sends = {r.id: r.channels for r in rows if r.kind == "message"}
+    assert sends == {
+        "canh-bao.ngay": ("telegram:nhom-vp",),
+        "canh-bao.cap-nhat": ("console",),
+        "canh-bao.don-dep": ("console", "telegram:kenh-tinh"),
+    }
+    assert all(r.start.tzinfo is VN for r in rows)
