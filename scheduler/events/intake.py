@@ -23,7 +23,7 @@ import datetime as dt
 import json
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import SimpleNamespace
 from typing import Any
 
@@ -34,9 +34,20 @@ from campaigns.model import Campaign, ChannelCatalog
 from campaigns.sequence import DataProblem, Event, Started, clean_data, start
 from campaigns.timeexpr import ID_PATTERN
 from campaigns.triggers import MARK, Trigger
+from scheduler import subscriptions
 from scheduler.store.db import upsert
 from scheduler.store.tables import CampaignVersion, Delivery, EventRecord, Occurrence, State
-from scheduler.sync import EDITABLE, _delivery_row, _edit, _edit_statement, _hash, _with_block
+from scheduler.sync import (
+    EDITABLE,
+    _delivery_row,
+    _edit,
+    _edit_statement,
+    _hash,
+    _where_chats_are,
+    _with_block,
+    one_per_chat,
+    with_subscribers,
+)
 
 E = EventRecord.__table__  # type: ignore[attr-defined]
 D = Delivery.__table__  # type: ignore[attr-defined]
@@ -209,12 +220,26 @@ def _store(
         )  # fmt: skip
         outcome = "updated"
     event = Event(incoming.type, event_id, at, data)
-    started = [start(campaign, trigger, event, catalog) for campaign, trigger in pairs]
+    started = _reaching(conn, [start(c, trigger, event, catalog) for c, trigger in pairs], catalog)
     paused = _paused(conn, {c.id for c, _ in pairs})
     grace = {c.id: c.grace for c, _ in pairs}
     stopped = _deliveries(conn, started, grace, paused, event_id, outcome == "started", now)
     _occurrences(conn, started, {c.id: c for c, _ in pairs}, at, catalog, now)
     return Accepted(event_id, incoming.type, outcome, at, _planned(conn, event_id), stopped)
+
+
+def _reaching(conn: Connection, started: list[Started], catalog: ChannelCatalog) -> list[Started]:
+    """Each sequence as sync would store it: ``subscribers`` as one delivery per subscribed
+    chat, and one delivery per message and chat however many names the chat has (a unit's
+    chat that is also a configured target gets the warning once)."""
+    chats = subscriptions.active(conn)
+    addresses = _where_chats_are(conn, catalog.addresses)
+    out = []
+    for item in started:
+        reaching = with_subscribers(item.dispatches, chats.get(item.campaign, []))
+        kept, _ = one_per_chat(reaching, addresses)
+        out.append(replace(item, dispatches=tuple(kept)))
+    return out
 
 
 def _paused(conn: Connection, campaigns: set[str]) -> set[str]:

@@ -10,6 +10,7 @@ import threading
 from sqlalchemy import Engine, func, select
 
 from campaigns.model import ChannelCatalog
+from scheduler import subscriptions
 from scheduler.events.cli import plan_rows
 from scheduler.events.intake import (
     Accepted,
@@ -180,3 +181,23 @@ def test_an_event_and_its_messages_are_in_the_plan(db: Engine) -> None:
         "canh-bao.don-dep": ("console", "telegram:kenh-tinh"),
     }
     assert all(r.start.tzinfo is VN for r in rows)
+
+
+def test_subscribers_get_the_sequence_and_one_chat_gets_it_once(db: Engine) -> None:
+    catalog = ChannelCatalog(
+        targets={"telegram": ("nhom-vp",)},
+        addresses={("telegram", "nhom-vp"): "-100"},
+    )
+    text = (
+        'id = "c"\ntitle = "C"\n[[trigger]]\nid = "t"\nevent = "bao"\n'
+        '[[trigger.message]]\nid = "ngay"\nat = "event"\ntext = "Có bão"\n'
+        'channels = ["telegram:nhom-vp", "subscribers"]\n'
+    )
+    subscriptions.subscribe(db, "telegram", "-100", "c", NOW)  # the group, by its id
+    subscriptions.subscribe(db, "telegram", "42", "c", NOW)
+    result = intake(db, [campaign(text, catalog)], catalog, Occurred("bao", "b1"), CLI, NOW)
+    assert isinstance(result, Accepted)
+    assert sorted((d.channel, d.target) for d in result.deliveries) == [
+        ("telegram", "chat:42"),
+        ("telegram", "nhom-vp"),
+    ]
