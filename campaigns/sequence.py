@@ -9,6 +9,7 @@ field at fault named for whoever sent it.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -83,6 +84,8 @@ def clean_data(
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             return {}, DataProblem(name, "event_field_not_text", {})
         text = str(value).strip()
+        if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in text):
+            return {}, DataProblem(name, "event_field_not_text", {})  # a NUL: no database keeps it
         if len(text) > MAX_VALUE:
             return {}, DataProblem(name, "event_field_too_long", {"limit": str(MAX_VALUE)})
         cleaned[name] = text

@@ -624,7 +624,13 @@ def trigger_command(
         campaigns = result.campaigns
     db = _open_store(cfg)
     answer = events_cli.take(db, campaigns, cfg.catalog(), incoming, now)
-    _audit_cli(db, "trigger", " ".join(sys.argv[2:]), *answer.audit)
+    said = [
+        type_ or "",
+        *(f"--data {d}" for d in data or ()),
+        f"--id {event_id}" if event_id else "",
+    ]
+    said += [f"--at {at}" if at else "", f"--cancel {cancel} {reason}" if cancel else ""]
+    _audit_cli(db, "trigger", " ".join(filter(None, said)), *answer.audit)
     if answer.refused:
         raise UserError(answer.text)
     _nudge(cfg)

@@ -341,7 +341,10 @@ def _planned(conn: Connection, event_id: str) -> tuple[Planned, ...]:
 def _cancel(
     db: Engine, incoming: Cancelling, sender: Sender, now: dt.datetime
 ) -> Accepted | Refused:
-    reason = incoming.reason.strip() or t("event_cancel_default_reason", who=sender.who)
+    if not ID_PATTERN.match(incoming.id) or len(incoming.id) > MAX_ID:
+        return Refused("id", "event_unknown", {"value": incoming.id[:MAX_ID]}, 404)
+    written = "".join(ch for ch in incoming.reason if ch.isprintable() or ch == "\n").strip()
+    reason = written[:1000] or t("event_cancel_default_reason", who=sender.who)
     with db.begin() as conn:
         old = conn.execute(select(E).where(E.c.id == incoming.id).with_for_update()).first()
         if old is None:

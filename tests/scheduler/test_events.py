@@ -201,3 +201,14 @@ def test_subscribers_get_the_sequence_and_one_chat_gets_it_once(db: Engine) -> N
         ("telegram", "chat:42"),
         ("telegram", "nhom-vp"),
     ]
+
+
+def test_text_no_database_keeps_is_refused_before_it_is_written(db: Engine) -> None:
+    refused = take(db, storm(name="Ya\x00gi"))
+    assert isinstance(refused, Refused) and refused.field == "ten_bao"
+    assert isinstance(take(db, Cancelling("bao\x00")), Refused)
+    take(db, storm())
+    cancelled = take(db, Cancelling("bao-3-2026", "tan\x00 rồi"))
+    assert isinstance(cancelled, Accepted) and counts(db) == (1, 4, 1)
+    with db.connect() as conn:
+        assert conn.execute(select(E.c.cancel_reason)).scalar_one() == "tan rồi"
