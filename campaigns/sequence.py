@@ -62,7 +62,7 @@ class DataProblem:
     params: Mapping[str, str]
 
     def sentence(self, lang: str | None = None) -> str:
-        return t(self.code, lang, field=self.field, **self.params)
+        return t(self.code, lang, field=self.field, **self.params).strip()
 
 
 def declared_fields(triggers: Iterable[Trigger]) -> tuple[str, ...]:
@@ -97,7 +97,7 @@ def clean_data(
         for unit in split_names(cleaned[name]):
             if registry.find(unit) is None:
                 close = registry.closest(unit)
-                hint = t("did_you_mean", suggestion=close) if close else ""
+                hint = f"({t('did_you_mean', suggestion=close)})" if close else ""
                 return {}, DataProblem(name, "event_field_unit", {"value": unit, "hint": hint})
     return cleaned, None
 

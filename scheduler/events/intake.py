@@ -121,7 +121,7 @@ class Refused:
     status: int = 422
 
     def sentence(self, lang: str | None = None) -> str:
-        return t(self.code, lang, field=self.field, **self.params)
+        return t(self.code, lang, field=self.field, **self.params).strip()
 
 
 class _Abort(Exception):
