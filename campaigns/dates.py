@@ -4,6 +4,7 @@ back for campaign files."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import unicodedata
@@ -125,6 +126,28 @@ def read_day(text: str) -> dt.date:
     if not _exists(found, lunar=False):  # read_date has said so already for its own forms
         raise ExpressionError(_impossible(found, lunar=False), t("impossible_date_hint"))
     return dt.date(found.year, found.month, found.day)
+
+
+_MOMENT = re.compile(r"^(?:(?P<day>.+?)[ t,]+)?(?P<time>\d{1,2}:\d{2})$")
+
+
+def read_moment(text: str, tz: dt.tzinfo, today: dt.date) -> dt.datetime:
+    """A day and a time typed where loa asks when something happened (``loa trigger --at``):
+    ``15/12/2026 07:00``, ``2026-12-15 07:00``, ISO ``2026-12-15T07:00+07:00``, or ``07:00``
+    alone (``today``); the day is read as ``read_day`` reads it, the time in ``tz`` unless
+    written with its offset. ExpressionError names the forms otherwise."""
+    written = " ".join(unicodedata.normalize("NFC", text).split())
+    with contextlib.suppress(ValueError):
+        found = dt.datetime.fromisoformat(written)
+        return found if found.tzinfo is not None else found.replace(tzinfo=tz)
+    match = _MOMENT.match(written.lower())
+    if match is None:
+        raise ExpressionError(t("bad_moment", value=text), t("moment_forms_hint"))
+    hour, minute = (int(part) for part in match["time"].split(":"))
+    if hour > 23 or minute > 59:
+        raise ExpressionError(t("bad_moment", value=text), t("moment_forms_hint"))
+    day = read_day(match["day"]) if match["day"] else today
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=tz)
 
 
 def _year(text: str | None, written: str) -> int | None:

@@ -449,6 +449,50 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         'viết "2024-2035", "2025-" hoặc [2024, 2025] (từ {first} đến {last})',
         'write "2024-2035", "2025-" or [2024, 2025] ({first} to {last})',
     ),
+    # triggers: messages timed from an event
+    "event_at_bad": (
+        "thời điểm '{value}' không hợp lệ cho tin của sự kiện",
+        "'{value}' is not a time for a message of an event",
+    ),
+    "event_at_hint": (
+        'viết "event" (ngay khi có sự kiện), "event +2h", "event +1d 07:00" hoặc '
+        '"ngày làm việc tiếp theo 08:00"',
+        'write "event" (at once), "event +2h", "event +1d 07:00" or "the next working day 08:00"',
+    ),
+    "event_at_time_needs_days": (
+        "'{value}': giờ cố định chỉ đi với số ngày tròn (ví dụ +1d 07:00)",
+        "'{value}': a time of day goes with whole days only (for example +1d 07:00)",
+    ),
+    "event_at_before": (
+        "'{value}' rơi vào trước sự kiện: tin của sự kiện chỉ gửi sau khi sự kiện xảy ra",
+        "'{value}' falls before the event: an event's messages go out after it happened",
+    ),
+    "bad_event_type": (
+        "tên loại sự kiện '{value}' không hợp lệ",
+        "event type '{value}' is not valid",
+    ),
+    "bad_event_field": ("tên trường '{value}' không hợp lệ", "field name '{value}' is not valid"),
+    "bad_event_field_hint": (
+        "dùng chữ thường không dấu, số và dấu gạch dưới, ví dụ ten_bao",
+        "use lower-case letters without accents, digits and underscores, for example ten_bao",
+    ),
+    "duplicate_event_field": (
+        "trường '{value}' khai báo hai lần",
+        "field '{value}' declared twice",
+    ),
+    "trigger_no_messages": ("sự kiện này không có tin nào", "this trigger has no message"),
+    "trigger_no_messages_hint": (
+        "thêm ít nhất một [[trigger.message]] với id, at, text",
+        "add at least one [[trigger.message]] with id, at, text",
+    ),
+    "event_field_undeclared": (
+        "mẫu tin dùng trường '{value}' của sự kiện, nhưng trường này chưa được khai báo",
+        "the template uses the event field '{value}', which is not declared",
+    ),
+    "event_field_undeclared_hint": (
+        'thêm "{value}" vào "fields" của [[trigger]] (đang có: {names})',
+        'add "{value}" to the [[trigger]]\'s "fields" (declared now: {names})',
+    ),
     "bad_duration": ("thời lượng '{value}' không hợp lệ", "duration '{value}' is not valid"),
     "bad_duration_hint": ("ví dụ 1h, 30m, 2d", "for example 1h, 30m, 2d"),
     # channels and templates
@@ -486,6 +530,18 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "units_no_owner_hint": (
         'tính thời điểm "at" từ một hạn chót hoặc hoạt động, hoặc ghi "activity"',
         'time "at" from a deadline or an activity, or set "activity"',
+    ),
+    "trigger_units_field": (
+        "kênh '{value}' không dùng được trong tin của sự kiện: sự kiện không có đơn vị chủ trì "
+        "hay phối hợp",
+        "channel '{value}' cannot be used in a message of an event: an event has no lead or "
+        "partner units",
+    ),
+    "trigger_units_hint": (
+        'gửi tới đơn vị mà sự kiện nêu tên bằng "units:<trường>", trường khai báo trong '
+        '"fields" (ở đây: {names})',
+        'send to the units the event names with "units:<field>", a field declared in "fields" '
+        "(here: {names})",
     ),
     "units_registry_hint": (
         "khai báo các đơn vị và nhóm chat của họ trong config.toml: [units.<mã>]",
@@ -722,6 +778,33 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "Send one delivery (by key) or every failed one (--failed) again, now.",
     ),
     "cmd_cancel": ("Huỷ một tin chưa gửi.", "Cancel a delivery that has not been sent."),
+    "cmd_trigger": (
+        "Báo một sự kiện (ví dụ cảnh báo bão): bắt đầu chuỗi tin của nó, cập nhật hoặc huỷ.",
+        "Report an event (a storm warning, say): start its sequence of messages, update or "
+        "cancel it.",
+    ),
+    "cmd_events": ("Danh sách sự kiện đã nhận.", "The events received."),
+    "arg_event_type": (
+        "loại sự kiện, như trong [[trigger]] event = … (ví dụ canh-bao-bao)",
+        "the event type, as [[trigger]] event = … names it (for example canh-bao-bao)",
+    ),
+    "opt_event_id": (
+        "mã sự kiện: gửi lại cùng mã là cùng một sự kiện (mặc định: mã mới)",
+        "the event's id: the same id again is the same event (default: a new one)",
+    ),
+    "opt_event_at": (
+        "lúc xảy ra, ví dụ '15/12/2026 07:00' hoặc '07:00' (mặc định: bây giờ)",
+        "when it happened, for example '15/12/2026 07:00' or '07:00' (default: now)",
+    ),
+    "opt_event_data": (
+        "dữ liệu của sự kiện, dạng trường=giá_trị (lặp lại cho mỗi trường)",
+        "the event's data as field=value (once per field)",
+    ),
+    "opt_event_cancel": (
+        "huỷ sự kiện có mã này: dừng các tin còn chờ",
+        "cancel the event with this id: stop its waiting messages",
+    ),
+    "opt_event_reason": ("lý do huỷ", "why it is cancelled"),
     "cmd_channels": ("Các kênh gửi tin đã cấu hình.", "The configured channels."),
     "cmd_channels_check": (
         "Kiểm tra từng kênh: token, kết nối tới nền tảng, các đích đã khai báo.",
@@ -804,6 +887,7 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     ),
     "validate_failed": ("{count} lỗi trong các tệp.", "{count} problem(s) in the files."),
     "bad_day": ("không hiểu ngày '{value}'", "cannot read the date '{value}'"),
+    "bad_moment": ("không hiểu thời điểm '{value}'", "cannot read the time '{value}'"),
     "day_without_year": ("ngày '{value}' thiếu năm", "the date '{value}' has no year"),
     "day_forms_hint": (
         "viết ngày trước tháng, đủ năm: 15/12/2026, 15-12-2026, 'ngày 15 tháng 12 năm 2026' "
@@ -1243,6 +1327,96 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "not retrying '{key}': {reason}",
     ),
     "cancelled_one": ("Đã huỷ {key}.", "Cancelled {key}."),
+    "trigger_usage": (
+        "ghi loại sự kiện (loa trigger canh-bao-bao …) hoặc --cancel MÃ, không ghi cả hai",
+        "give an event type (loa trigger canh-bao-bao …) or --cancel ID, not both",
+    ),
+    "trigger_cancel_only": (
+        "--cancel không đi cùng --id, --at hay --data",
+        "--cancel goes without --id, --at or --data",
+    ),
+    "trigger_bad_data": (
+        "--data '{value}' phải có dạng trường=giá_trị, ví dụ ten_bao=Yagi",
+        "--data '{value}' must be field=value, for example ten_bao=Yagi",
+    ),
+    "trigger_data_twice": ("--data '{field}' ghi hai lần", "--data '{field}' is given twice"),
+    "trigger_bad_at": ("--at '{value}': {reason}", "--at '{value}': {reason}"),
+    "moment_forms_hint": (
+        "viết ngày và giờ: '15/12/2026 07:00', '2026-12-15 07:00', hoặc chỉ giờ '07:00' (hôm nay)",
+        "write a date and a time: '15/12/2026 07:00', '2026-12-15 07:00', or a time alone "
+        "'07:00' (today)",
+    ),
+    "event_refused": ("Không nhận sự kiện: {reason}", "Event refused: {reason}"),
+    "event_type_unknown": (
+        "không có loại sự kiện '{value}' trong các tệp chiến dịch (các loại có: {names})",
+        "no campaign file answers the event type '{value}' (the types there: {names})",
+    ),
+    "event_id_bad": (
+        "mã sự kiện '{value}' không hợp lệ: dùng chữ thường không dấu, số, '-' và '_'",
+        "event id '{value}' is not valid: use lower-case letters without accents, digits, "
+        "'-' and '_'",
+    ),
+    "event_at_far": (
+        "thời điểm của sự kiện phải có múi giờ và cách bây giờ không quá một năm",
+        "the event's time must carry a time zone and lie within a year of now",
+    ),
+    "event_field_unknown": (
+        "trường '{field}' không được khai báo cho loại sự kiện này (các trường: {names})",
+        "field '{field}' is not declared for this event type (the fields: {names})",
+    ),
+    "event_field_missing": (
+        "thiếu trường '{field}' (các trường cần có: {names})",
+        "field '{field}' is missing (the fields it needs: {names})",
+    ),
+    "event_field_not_text": (
+        "trường '{field}' phải là một chữ hoặc một số",
+        "field '{field}' must be a text or a number",
+    ),
+    "event_field_too_long": (
+        "trường '{field}' dài quá {limit} ký tự",
+        "field '{field}' is longer than {limit} characters",
+    ),
+    "event_field_unit": (
+        "trường '{field}': không có đơn vị '{value}' trong danh sách đơn vị {hint}",
+        "field '{field}': there is no unit '{value}' in the units registry {hint}",
+    ),
+    "event_id_other_type": (
+        "mã '{value}' đã dùng cho một sự kiện loại '{type}': chọn mã khác",
+        "the id '{value}' belongs to an event of type '{type}': choose another id",
+    ),
+    "event_was_cancelled": (
+        "sự kiện '{value}' đã bị huỷ: báo lại bằng một mã mới",
+        "the event '{value}' was cancelled: report it again with a new id",
+    ),
+    "event_unknown": (
+        "không có sự kiện '{value}' (xem loa events)",
+        "there is no event '{value}' (see loa events)",
+    ),
+    "event_started": (
+        "Đã nhận sự kiện {id} ({type}): {count} tin đang chờ gửi.",
+        "Event {id} ({type}) received: {count} message(s) waiting to be sent.",
+    ),
+    "event_unchanged": (
+        "Sự kiện {id} ({type}) đã nhận trước đó: không có gì mới ({count} tin đang chờ).",
+        "Event {id} ({type}) was received before: nothing new ({count} message(s) waiting).",
+    ),
+    "event_updated": (
+        "Đã cập nhật sự kiện {id} ({type}): {count} tin đang chờ, {cancelled} tin bỏ.",
+        "Event {id} ({type}) updated: {count} message(s) waiting, {cancelled} dropped.",
+    ),
+    "event_cancelled": (
+        "Đã huỷ sự kiện {id} ({type}): dừng {cancelled} tin đang chờ.",
+        "Event {id} ({type}) cancelled: {cancelled} waiting message(s) stopped.",
+    ),
+    "event_updated_reason": (
+        "sự kiện được cập nhật, không còn cần tin này",
+        "the event was updated and no longer needs this message",
+    ),
+    "event_cancel_default_reason": ("huỷ bởi {who}", "cancelled by {who}"),
+    "events_none": ("Chưa có sự kiện nào.", "No event yet."),
+    "event_state_active": ("đang diễn ra", "active"),
+    "event_state_cancelled": ("đã huỷ", "cancelled"),
+    "events_sent_by": ("từ {source} ({who})", "from {source} ({who})"),
     "export_one_filter": (
         "chọn một trong --campaign, --unit, --tag",
         "choose one of --campaign, --unit, --tag",
@@ -1256,6 +1430,7 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "kind_activity": ("hoạt động", "activity"),
     "kind_message": ("tin nhắn", "message"),
     "kind_deadline": ("hạn chót", "deadline"),
+    "kind_event": ("sự kiện", "event"),
     "col_when": ("Thời gian", "When"),
     "col_who": ("Ai", "Who"),
     "col_command": ("Lệnh", "Command"),

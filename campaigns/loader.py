@@ -45,7 +45,9 @@ from campaigns.schema import (
     CampaignFile,
     DeadlineFile,
     MessageFile,
+    TriggerFile,
 )
+from campaigns.sequence import sample_event
 from campaigns.timeexpr import (
     FIRST_YEAR,
     ID_PATTERN,
@@ -63,6 +65,14 @@ from campaigns.timeexpr import (
     parse_time,
     parse_value,
     split_before,
+)
+from campaigns.triggers import (
+    FIELD_PATTERN,
+    UNITS_FROM,
+    Trigger,
+    TriggerMessage,
+    fields_used,
+    parse_event_at,
 )
 from campaigns.units import SEPARATOR, split_names
 from campaigns.workdays import IfDayOff, parse_if_day_off
@@ -355,6 +365,7 @@ class _FileChecker:
         deadlines = [d for i, raw in parsed["deadline"] if (d := self._deadline(i, raw, seen_ids))]
         self._note_broken(parsed["deadline"], deadlines)
         messages = [m for m in messages if m.deadline not in self.broken]
+        triggers = [tr for i, raw in parsed["trigger"] if (tr := self._trigger(i, raw, seen_ids))]
         campaign = Campaign(
             id=head.id,
             title=head.title.strip(),
@@ -370,6 +381,7 @@ class _FileChecker:
             activities=tuple(activities),
             messages=tuple(messages),
             deadlines=tuple(deadlines),
+            triggers=tuple(triggers),
             digest=digest,
             lines=self._item_lines(parsed),
             file=self.name,
@@ -628,12 +640,27 @@ class _FileChecker:
                     ("activity", i, "end"), t("end_not_recurring"), t("end_not_recurring_hint")
                 )
 
-    def _channels(self, path: tuple[str | int, ...], specs: list[str]) -> tuple[str, ...]:
+    def _channels(
+        self,
+        path: tuple[str | int, ...],
+        specs: list[str],
+        event_fields: tuple[str, ...] | None = None,
+    ) -> tuple[str, ...]:
+        """Check each channel; a trigger's messages (``event_fields`` given) reach units only
+        through a field of the event (``units:<field>``): they have no lead or partners."""
         known = self.catalog.targets
         for j, spec in enumerate(specs):
             name, _, alias = spec.partition(":")
             where = (*path, j)
             if name in SPECIAL_CHANNELS and not alias:
+                continue
+            if name == UNITS and event_fields is not None:
+                if alias not in event_fields:
+                    names = ", ".join(UNITS_FROM + f for f in event_fields) or "—"
+                    hint = t("trigger_units_hint", names=names)
+                    self.report(where, t("trigger_units_field", value=spec), hint)
+                elif not self.catalog.units:
+                    self.report(where, t("units_no_registry"), t("units_registry_hint"))
                 continue
             if name == UNITS:
                 if alias not in ("", "lead", "partners"):
@@ -703,6 +730,47 @@ class _FileChecker:
         return Message(
             raw.id, at, raw.text, channels, bound, image, deadline, if_day_off or "keep", by_year
         )
+
+    def _trigger(self, i: int, raw: TriggerFile, seen: dict[str, int]) -> Trigger | None:
+        base: tuple[str | int, ...] = ("trigger", i)
+        ok = self._unique((*base, "id"), raw.id, seen)
+        if not ID_PATTERN.match(raw.event):
+            self.report((*base, "event"), t("bad_event_type", value=raw.event), t("bad_id_hint"))
+            ok = False
+        fields: list[str] = []
+        for j, name in enumerate(raw.fields):
+            if not FIELD_PATTERN.match(name):
+                hint = t("bad_event_field_hint")
+                self.report((*base, "fields", j), t("bad_event_field", value=name), hint)
+                ok = False
+            elif name in fields:
+                self.report((*base, "fields", j), t("duplicate_event_field", value=name))
+                ok = False
+            fields.append(name)
+        if not raw.message:
+            self.report(base, t("trigger_no_messages"), t("trigger_no_messages_hint"))
+            ok = False
+        messages: list[TriggerMessage] = []
+        own: dict[str, int] = {}
+        for j, item in enumerate(raw.message):
+            where = (*base, "message", j)
+            fine = self._unique((*where, "id"), item.id, own)
+            if not item.text.strip():
+                self.report((*where, "text"), t("empty_text"))
+                fine = False
+            at = self._guard((*where, "at"), parse_event_at, item.at)
+            channels = self._channels((*where, "channels"), item.channels, tuple(fields))
+            image = self._image((*where, "image"), item.image)
+            if at is None or image is None or not fine:
+                ok = False
+                continue
+            messages.append(TriggerMessage(item.id, at, item.text, channels, image))
+        if not ok:
+            return None
+        return Trigger(
+            raw.id, raw.event, tuple(fields), raw.title.strip(), raw.description.strip(),
+            tuple(messages),
+        )  # fmt: skip
 
     def _image(self, path: tuple[str | int, ...], value: str) -> str | None:
         """An https URL as given, or a file next to the campaign file as an absolute path."""
@@ -837,6 +905,40 @@ class _FileChecker:
                 path = ("deadline", index_of[item.id], "text")
                 if not self._template(path, item.text, sample, deadline, item.id):
                     return
+        self._check_trigger_templates(campaign, parsed, deadline)
+
+    def _check_trigger_templates(
+        self, campaign: Campaign, parsed: Mapping[str, list[tuple[int, Any]]], deadline: float
+    ) -> None:
+        """A trigger's title and texts: the fields they read are declared, and they render
+        with an event of the trigger's shape."""
+        index_of = {raw.id: i for i, raw in parsed["trigger"]}
+        for trigger in campaign.triggers:
+            sample = {**sample_context(campaign, None, None), "event": sample_event(trigger)}
+            base: tuple[str | int, ...] = ("trigger", index_of[trigger.id])
+            sources: list[tuple[tuple[str | int, ...], str]] = []
+            if trigger.title:
+                sources.append(((*base, "title"), trigger.title))
+            sources += [
+                ((*base, "message", j, "text"), m.text) for j, m in enumerate(trigger.messages)
+            ]
+            for where, source in sources:
+                if not self._event_fields(where, source, trigger):
+                    continue
+                if not self._template(where, source, sample, deadline, trigger.id):
+                    return
+
+    def _event_fields(self, path: tuple[str | int, ...], source: str, trigger: Trigger) -> bool:
+        """Whether the template reads only fields its trigger declares (else reported)."""
+        try:
+            unknown = sorted(fields_used(source) - set(trigger.fields))
+        except ExpressionError:
+            return True  # the syntax error is reported by the template check
+        for name in unknown:
+            names = ", ".join(trigger.fields) or "—"
+            hint = t("event_field_undeclared_hint", names=names, value=name)
+            self.report(path, t("event_field_undeclared", value=name), hint)
+        return not unknown
 
     def _template(
         self,

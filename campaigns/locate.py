@@ -61,6 +61,19 @@ def deepest_place(text: str) -> tuple[int, int]:
     return best_line, best_column
 
 
+def _within(
+    parts: tuple[str, ...], counters: dict[tuple[str | int, ...], int]
+) -> tuple[str | int, ...]:
+    """``[[trigger.message]]`` as the path of the array in the current ``[[trigger]]``:
+    ``("trigger", 1, "message")``, so each trigger's messages count from 0 on their own."""
+    resolved: list[str | int] = []
+    for k, part in enumerate(parts):
+        resolved.append(part)
+        if k < len(parts) - 1 and tuple(resolved) in counters:
+            resolved.append(counters[tuple(resolved)] - 1)
+    return tuple(resolved)
+
+
 class LineIndex:
     def __init__(self, text: str) -> None:
         self.lines: dict[tuple[str | int, ...], int] = {}
@@ -73,7 +86,7 @@ class LineIndex:
                     in_multiline = None
                 continue
             if match := _ARRAY_HEADER.match(line):
-                base = _parts(match[1])
+                base = _within(_parts(match[1]), counters)
                 index = counters.get(base, 0)
                 counters[base] = index + 1
                 prefix = (*base, index)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from campaigns.timeexpr import Spec, When
+from campaigns.triggers import Trigger
 from campaigns.units import UnitRegistry, split_names
 from campaigns.workdays import IfDayOff, WorkCalendar
 
@@ -118,6 +119,7 @@ class Campaign:
     activities: tuple[Activity, ...] = ()
     messages: tuple[Message, ...] = ()
     deadlines: tuple[Deadline, ...] = ()
+    triggers: tuple[Trigger, ...] = ()  # sequences an event starts (campaigns.triggers)
     digest: str = ""  # of the file's bytes: a changed file is a new campaign version
     extends: str = ""  # the library campaign this file adapts (same id) or builds on
     # (kind, item id, key) -> the file and line that wrote it (an adapting file's items may

@@ -58,6 +58,25 @@ class DeadlineFile(_Strict):
     by_year: dict[str, dict[str, Any]] = {}
 
 
+class TriggerMessageFile(_Strict):
+    id: str
+    at: Any
+    text: str
+    channels: list[str] = []
+    image: str = ""
+
+
+class TriggerFile(_Strict):
+    """``[[trigger]]``: an event type, its data fields, and ``[[trigger.message]]`` timed from it."""
+
+    id: str
+    event: str
+    fields: list[str] = []
+    title: str = ""
+    description: str = ""
+    message: list[TriggerMessageFile] = []
+
+
 class CampaignFile(_Strict):
     """Top-level keys; the three arrays of tables are checked item by item."""
 
@@ -76,10 +95,12 @@ class CampaignFile(_Strict):
     activity: list[Any] = []
     message: list[Any] = []
     deadline: list[Any] = []
+    trigger: list[Any] = []
 
 
 ITEM_MODELS: dict[str, type[_Strict]] = {
     "activity": ActivityFile,
     "message": MessageFile,
     "deadline": DeadlineFile,
+    "trigger": TriggerFile,
 }

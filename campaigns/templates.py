@@ -67,6 +67,18 @@ class DeadlineView:
     before_date: dt.date | None = None
 
 
+@dataclass(frozen=True)
+class EventView:
+    """The event a trigger's messages answer: ``{{ event.data.ten_bao }}``, ``{{ event.at }}``."""
+
+    id: str
+    type: str
+    at: str  # "09:30, Thứ Năm, 03/12/2026"
+    date: str  # "Thứ Năm, 03/12/2026"
+    time: str  # "09:30"
+    data: dict[str, str]
+
+
 def _filter_date(value: Any, lang: str = "vi") -> str:
     if isinstance(value, dt.date):
         return format_datetime(value, lang)
@@ -237,6 +249,12 @@ def compile_template(source: str) -> jinja2.Template:
         raise ExpressionError(t("template_syntax", reason=t("template_too_deep"))) from None
 
 
+def syntax_tree(source: str) -> nodes.Template:
+    """The parsed template, for finding what it reads (``campaigns.triggers.fields_used``)."""
+    compile_template(source)  # a syntax error is reported the one way
+    return _environment().parse(source)
+
+
 def _bounded(template: jinja2.Template, context: Mapping[str, Any]) -> str:
     """The rendered text, stopped past ``MAX_STEPS``, ``MAX_SECONDS`` or an output far past
     ``MAX_TEXT`` (the pieces are counted as they come, so no huge text is ever joined)."""
@@ -304,7 +322,7 @@ def activity_view(
 
 _ATTRIBUTE = re.compile(r"'(?:[\w.]+\.)?(\w+) object' has no attribute '([^']+)'")
 _UNDEFINED = re.compile(r"'([^']+)' is undefined")
-_VIEWS = {cls.__name__: cls for cls in (CampaignView, ActivityView, DeadlineView)}
+_VIEWS = {cls.__name__: cls for cls in (CampaignView, ActivityView, DeadlineView, EventView)}
 
 
 def check(source: str, sample: Mapping[str, Any]) -> None:

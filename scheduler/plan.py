@@ -24,7 +24,7 @@ from campaigns.timeexpr import instant
 @dataclass(frozen=True)
 class PlanRow:
     campaign: str
-    kind: str  # "activity", "message" or "deadline"
+    kind: str  # "activity", "message", "deadline" or "event" (scheduler.events)
     id: str
     title: str
     start: dt.datetime
@@ -151,7 +151,12 @@ def kind_text(kind: str) -> str:
     return t(f"kind_{kind}")
 
 
-_STYLES = {"activity": "bold", "deadline": "bold red", "message": "bold blue"}
+_STYLES = {
+    "activity": "bold",
+    "deadline": "bold red",
+    "message": "bold blue",
+    "event": "bold magenta",
+}
 INDENT = 4
 
 

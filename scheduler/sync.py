@@ -48,6 +48,7 @@ from campaigns.ics import event_block
 from campaigns.loader import expansion_problem
 from campaigns.model import Campaign, ChannelCatalog
 from campaigns.timeexpr import instant
+from campaigns.triggers import MARK
 from campaigns.units import NO_UNITS, UNIT_PREFIX, UnitRegistry, split_names
 from channels.registry import migrated_fact
 from scheduler import pausing, reports, subscriptions
@@ -410,6 +411,7 @@ def _sync_deliveries(
         and old.state in EDITABLE
         and start <= old.due < end
         and reports.ESCALATION not in key  # not of the file: an overdue report's escalation
+        and MARK not in key  # nor an event's sequence (scheduler.events)
     ]
     if inserts:
         conn.execute(D.insert(), inserts)
@@ -517,6 +519,7 @@ def _sync_occurrences(
         key
         for key, old in existing.items()
         if key not in seen
+        and MARK not in key  # an event's occurrence: its intake keeps it
         and old.status == "confirmed"
         and (old.end or old.start) >= start
         and old.start < end

@@ -73,6 +73,36 @@ def test_campaign_doc_examples_validate(block: str) -> None:
     assert campaign(text, documented_units() if uses_units else CATALOG).id
 
 
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_storm_warning_example_starts_its_sequence(lang: str, tmp_path: Path) -> None:
+    """The page's trigger and its ``loa trigger`` commands, through the one intake."""
+    import datetime as dt
+
+    from scheduler.events import cli as events_cli
+    from scheduler.events.intake import Accepted, Cancelling, Sender, intake
+    from scheduler.store.db import migrate, open_engine
+
+    doc = page("campaign-files.md", lang)
+    (block,) = [b for b in toml_blocks(doc) if "[[trigger]]" in b]
+    catalog = documented_units()
+    storm = campaign(block, catalog)
+    (commands,) = [b for b in sh_blocks(doc) if "loa trigger" in b]
+    start, cancel, _ = (shlex.split(line)[1:] for line in commands.splitlines())
+    data = [start[i + 1] for i, a in enumerate(start) if a == "--data"]
+    now = dt.datetime(2026, 12, 3, 2, 0, tzinfo=dt.UTC)
+    event = events_cli.occurred(start[1], start[start.index("--id") + 1], None, data, dt.UTC, now)
+    assert not isinstance(event, str), event
+    db = open_engine(f"sqlite:///{tmp_path / 'loa.db'}")
+    migrate(db)
+    sender = Sender("cli", "van-thu")
+    result = intake(db, [storm], catalog, event, sender, now)
+    assert isinstance(result, Accepted) and result.outcome == "started", result
+    targets = [(d.channel, d.target) for d in result.deliveries]
+    assert ("telegram", "nhom-van-phong") in targets and len(targets) == 4  # Tỉnh đoàn: 2 chats
+    stopped = intake(db, [storm], catalog, Cancelling(cancel[2], cancel[4]), sender, now)
+    assert isinstance(stopped, Accepted) and stopped.cancelled == 4
+
+
 # lines 12 and 18 hold the two mistakes whose report the campaign-file page shows
 BROKEN_CAMPAIGN = """id = "le-hoi"
 title = "Lễ hội"
@@ -163,11 +193,26 @@ def test_readme_starts_with_the_two_commands_and_ci_runs_the_second() -> None:
 
 @each_lang("campaign-files.md")
 def test_every_campaign_key_is_documented(doc: str) -> None:
-    from campaigns.schema import ActivityFile, CampaignFile, DeadlineFile, MessageFile
+    from campaigns.schema import (
+        ActivityFile,
+        CampaignFile,
+        DeadlineFile,
+        MessageFile,
+        TriggerFile,
+        TriggerMessageFile,
+    )
 
-    for model in (CampaignFile, ActivityFile, MessageFile, DeadlineFile):
+    models = (
+        CampaignFile,
+        ActivityFile,
+        MessageFile,
+        DeadlineFile,
+        TriggerFile,
+        TriggerMessageFile,
+    )
+    for model in models:
         for key in model.model_fields:
-            if key in ("activity", "message", "deadline"):
+            if key in ("activity", "message", "deadline", "trigger"):
                 continue
             assert f"`{key}`" in doc, key
 

@@ -222,7 +222,8 @@ def plan(
     expansion, refused = expand_each(campaigns, start, end, cfg.catalog())
     _print_problems(refused)  # the plan shows what the other files hold
     _print_quota_warnings(plan_warnings(expansion.dispatches(), cfg))
-    rows = plan_rows(expansion, campaigns)
+    rows = plan_rows(expansion, campaigns) + _event_rows(cfg, start, end, campaign)
+    rows.sort(key=lambda r: (r.start, r.kind != "activity", r.key))
     if unit is not None:
         rows = _for_unit(rows, unit, cfg)
     if fmt == "json":
@@ -240,6 +241,19 @@ def plan(
     )
     for entry in plan_entries(rows):
         out.print(entry)
+
+
+def _event_rows(
+    cfg: Config, start: dt.datetime, end: dt.datetime, campaign: str | None
+) -> list[PlanRow]:
+    """The events received and what they send, from the store (when there is one yet)."""
+    from scheduler.events.cli import plan_rows as event_plan_rows
+
+    path = sqlite_path(cfg.database_url)
+    if path is not None and not path.exists():
+        return []
+    rows = event_plan_rows(_open_store(cfg), start, end, cfg.tz)
+    return [r for r in rows if campaign is None or r.campaign == campaign]
 
 
 def _for_unit(rows: list[PlanRow], name: str, cfg: Config) -> list[PlanRow]:
@@ -651,6 +665,72 @@ def cancel_command(
         raise _unchanged(db, key)
     _nudge(cfg)
     out.print(t("cancelled_one", key=key))
+
+
+@app.command("trigger", help=t("cmd_trigger"))
+def trigger_command(
+    type_: Annotated[str | None, typer.Argument(metavar="TYPE", help=t("arg_event_type"))] = None,
+    event_id: Annotated[str | None, typer.Option("--id", help=t("opt_event_id"))] = None,
+    at: Annotated[str | None, typer.Option("--at", help=t("opt_event_at"))] = None,
+    data: Annotated[list[str] | None, typer.Option("--data", help=t("opt_event_data"))] = None,
+    cancel: Annotated[str | None, typer.Option("--cancel", help=t("opt_event_cancel"))] = None,
+    reason: Annotated[str, typer.Option("--reason", help=t("opt_event_reason"))] = "",
+    config: ConfigOption = Path("config.toml"),
+) -> None:
+    from scheduler.events import cli as events_cli
+
+    if (type_ is None) == (cancel is None):
+        raise UserError(t("trigger_usage"))
+    if cancel is not None and (event_id or at or data):
+        raise UserError(t("trigger_cancel_only"))
+    cfg = _config(config)
+    now = utcnow()
+    if cancel is not None:
+        incoming: Any = events_cli.Cancelling(cancel, reason)
+        campaigns: list[Any] = []
+    else:
+        assert type_ is not None
+        incoming = events_cli.occurred(type_, event_id, at, data or [], cfg.tz, now)
+        if isinstance(incoming, str):
+            raise UserError(incoming)
+        result = load_campaigns(cfg)
+        _print_problems(result.problems)
+        campaigns = result.campaigns
+    db = _open_store(cfg)
+    answer = events_cli.take(db, campaigns, cfg.catalog(), incoming, now)
+    said = [
+        type_ or "",
+        *(f"--data {d}" for d in data or ()),
+        f"--id {event_id}" if event_id else "",
+    ]
+    said += [f"--at {at}" if at else "", f"--cancel {cancel} {reason}" if cancel else ""]
+    _audit_cli(db, "trigger", " ".join(filter(None, said)), *answer.audit)
+    if answer.refused:
+        raise UserError(answer.text)
+    _nudge(cfg)
+    out.print(answer.text, markup=False, soft_wrap=True)
+
+
+@app.command("events", help=t("cmd_events"))
+def events_command(
+    fmt: Annotated[str, typer.Option("--format", help=t("opt_format"))] = "table",
+    limit: Annotated[int, typer.Option("--limit", help=t("opt_limit"))] = 0,
+    config: ConfigOption = Path("config.toml"),
+) -> None:
+    from scheduler.events import cli as events_cli
+
+    _check_choice("--format", fmt, FORMATS)
+    cfg = _config(config)
+    rows = events_cli.listed(_open_store(cfg), limit or None)
+    if fmt == "json":
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        return
+    if not rows:
+        out.print(t("events_none"))
+        return
+    for row in rows:
+        head, *details = events_cli.lines(row, cfg.tz)
+        _print_entry(head, *((line, "") for line in details))
 
 
 def _unchanged(db: Engine, key: str) -> UserError:

@@ -401,7 +401,7 @@ def feed_event(row: Any, campaign: Any, units: UnitRegistry = NO_UNITS) -> FeedE
     tags = [t for t in row.tags.split("\n") if t]
     if campaign is not None:
         tags += [t for t in campaign.tags.split("\n") if t and t not in tags]
-    summary = row.title if row.kind == "activity" else f"Hạn: {row.title}"
+    summary = f"Hạn: {row.title}" if row.kind == "deadline" else row.title  # or an event
     return FeedEvent(
         uid=f"{row.key}@loa",
         sequence=row.sequence,

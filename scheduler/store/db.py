@@ -94,16 +94,19 @@ def upsert(
     values: dict[str, Any],
     keys: list[str],
     changes: dict[str, Any] | None = None,
-) -> None:
+) -> int:
     """Insert a row, or where its key is taken already, apply ``changes`` (or leave it be), in
     one statement: a read then an insert lets two writers at once both find the key free, and
-    the second fails (PostgreSQL) or waits for the first one's lock (SQLite)."""
+    the second fails (PostgreSQL) or waits for the first one's lock (SQLite). The rows written:
+    0 when the key was taken and nothing changed."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(table).values(**values)
     if changes:
-        conn.execute(statement.on_conflict_do_update(index_elements=keys, set_=changes))
+        statement = statement.on_conflict_do_update(index_elements=keys, set_=changes)
     else:
-        conn.execute(statement.on_conflict_do_nothing(index_elements=keys))
+        statement = statement.on_conflict_do_nothing(index_elements=keys)
+    # psycopg tells no rowcount here (-1): the rows written are the rows returned
+    return len(conn.execute(statement.returning(table.c[keys[0]])).all())
 
 
 def alembic_config(url: str) -> AlembicConfig:

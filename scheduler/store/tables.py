@@ -267,6 +267,24 @@ class AuditEntry(SQLModel, table=True):
     detail: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
 
 
+class EventRecord(SQLModel, table=True):
+    """An event that starts a trigger's sequence (a storm warning): stored once by its id,
+    whoever sent it and however often, with where it came from (``scheduler.events``)."""
+
+    __tablename__ = "event"
+
+    id: str = Field(primary_key=True)  # the sender's id ("bao-3-2026"): one event, one sequence
+    type: str = Field(index=True)  # "canh-bao-bao"
+    at: dt.datetime = _utc(nullable=False)  # when it happened; the sequence is timed from it
+    data: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))  # JSON
+    source: str  # "cli", "http" or "chat"
+    sender: str = ""  # who: a user name, an HTTP source's name, a chat user
+    state: str = "active"  # or "cancelled"
+    cancel_reason: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    received_at: dt.datetime = _utc(nullable=False)
+    updated_at: dt.datetime = _utc(nullable=False)
+
+
 class Meta(SQLModel, table=True):
     """Small facts the daemon keeps between runs (last recovery report, schema notes)."""
 
