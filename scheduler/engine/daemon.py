@@ -206,6 +206,7 @@ class Daemon:
         if http.enabled:
             # a web framework is loaded only by a daemon that serves the web
             from scheduler.http.app import HttpState, create_app
+            from scheduler.http.auth import AuthSettings
             from scheduler.http.server import HttpServer
 
             state = HttpState(
@@ -220,6 +221,7 @@ class Daemon:
                 hooks=self._webhook_bot,
                 base_url=http.public_url.rstrip("/"),
                 units=self.config.units(),
+                auth=AuthSettings.of(http.session_idle_minutes, http.trusted_proxies),
             )
             self.http = HttpServer(
                 create_app(state), http.host, http.port, http.header_timeout_seconds,
