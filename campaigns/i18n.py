@@ -1204,6 +1204,8 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "web_signin_password": ("Mật khẩu", "Password"),
     "web_signin_submit": ("Đăng nhập", "Sign in"),
     "web_other_language": ("Tiếng Việt", "English"),
+    "web_signout": ("Đăng xuất", "Sign out"),
+    "web_signout_ask": ("Đăng xuất khỏi loa, {name}?", "Sign out of loa, {name}?"),
     "web_signin_wrong": (
         "Sai tên đăng nhập hoặc mật khẩu. Quên mật khẩu: nhờ quản trị viên chạy loa user passwd.",
         "Wrong user name or password. Forgot it: ask an admin to run loa user passwd.",

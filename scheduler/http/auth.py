@@ -458,7 +458,16 @@ class _Signin:
         return cookie
 
     async def sign_out(self, request: Request) -> Response:
-        """Ends the session in the database, so its cookie opens nothing anywhere again."""
+        """GET: a page with the sign-out button (a link can point here). POST: ends the session
+        in the database, so its cookie opens nothing anywhere again."""
+        if request.method == "GET":
+            lang = page_language(request)
+            body = (
+                _environment()
+                .get_template("signout.html")
+                .render(request=request, lang=lang, t=functools.partial(t, lang=lang))
+            )
+            return HTMLResponse(body)
         session = current_session(request)
         if session is not None:
             await asyncio.to_thread(sessions.end, self.db, session.key)
@@ -484,9 +493,10 @@ def _environment() -> jinja2.Environment:
 
 
 def signin_routes(db: Engine, settings: AuthSettings) -> list[Route]:
-    """``/signin`` (GET the form, POST the name and password) and ``POST /signout``."""
+    """``/signin`` (GET the form, POST the name and password) and ``/signout`` (GET a button,
+    POST to sign out)."""
     signin = _Signin(db, settings)
     return [
         Route("/signin", signin.page, methods=["GET", "POST"]),
-        Route("/signout", signin.sign_out, methods=["POST"]),
+        Route("/signout", signin.sign_out, methods=["GET", "POST"]),
     ]
