@@ -413,3 +413,16 @@ async def test_the_sign_in_page_is_vietnamese_first_and_english_on_request(
     assert "Password" in (await http.get("/signin")).text
     wrong = await sign_in(http, "an", "wrong-password")
     assert "Wrong user name or password" in wrong.text
+
+
+def test_config_names_the_trusted_proxies_and_the_idle_time(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.scheduler.test_bot_config import problems
+
+    base = '[channels.console]\ntype = "console"\n[http]\n'
+    found = problems(tmp_path, base + 'trusted_proxies = ["127.0.0.1", "nginx"]\n')
+    assert len(found) == 1 and "http.trusted_proxies[2]: 'nginx' không phải địa chỉ IP" in found[0]
+    assert "10.0.0.0/8" in found[0]  # the hint shows how to write one
+    assert problems(tmp_path, base + "session_idle_minutes = 0\n") != []
+    settings = auth.AuthSettings.of(30, ["127.0.0.1", "10.0.0.0/8"])
+    assert settings.idle == dt.timedelta(minutes=30)
+    assert ipaddress.ip_address("10.2.3.4") in settings.trusted_proxies[1]
