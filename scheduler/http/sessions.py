@@ -14,6 +14,7 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy.exc import OperationalError
 
 from scheduler.store.tables import SigninFailure, WebSession, WebUser
 from scheduler.users import Account
@@ -72,8 +73,13 @@ def find(db: Engine, cookie: str, now: dt.datetime, idle: dt.timedelta) -> Sessi
         end(db, key)
         return None
     if now - row.seen_at >= TOUCH_EVERY:
-        with db.begin() as conn:
-            conn.execute(update(S).where(S.c.key == key).values(seen_at=now))
+        try:
+            with db.begin() as conn:
+                conn.execute(update(S).where(S.c.key == key).values(seen_at=now))
+        except OperationalError:
+            # a database that can be read but not written (read-only, full disk) still shows
+            # staff the pages, the status page above all; the storage watch reports the fault
+            pass
     return Session(Account(row.name, row.role), row.csrf, key)
 
 

@@ -16,7 +16,7 @@ import pytest
 from argon2 import PasswordHasher
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, create_engine, event, func, select
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
@@ -277,6 +277,19 @@ async def test_a_session_ends_after_idling(engine: Engine, clock: Clock) -> None
         clock.now += dt.timedelta(hours=8)
         assert (await http.get("/", headers={"Accept": "text/html"})).status_code == 303
     assert sessions_of(engine, "an") == 0  # gone from the database, not only refused
+
+
+async def test_a_database_that_cannot_be_written_still_shows_the_pages(
+    http: httpx.AsyncClient, engine: Engine, clock: Clock, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    await sign_in(http)
+    read_only = create_engine(f"sqlite:///{tmp_path / 'loa.db'}")
+    event.listen(read_only, "connect", lambda conn, _: conn.execute("PRAGMA query_only = ON"))
+    clock.now += dt.timedelta(minutes=5)  # past the time the session's idle clock is written
+    async with client(make_app(read_only, clock)) as same_browser:
+        same_browser.cookies = http.cookies
+        assert (await same_browser.get("/")).status_code == 200
+    read_only.dispose()
 
 
 async def test_signing_out_ends_the_session_on_the_server(
