@@ -663,6 +663,11 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "a {type} channel needs the key '{key}'",
     ),
     "bad_url": ("địa chỉ '{value}' không hợp lệ", "URL '{value}' is not valid"),
+    "bad_proxy": ("'{value}' không phải địa chỉ IP", "'{value}' is not an IP address"),
+    "bad_proxy_hint": (
+        'ghi địa chỉ hoặc dải mạng của proxy, ví dụ "127.0.0.1" hoặc "10.0.0.0/8"',
+        'write the proxy\'s address or network, e.g. "127.0.0.1" or "10.0.0.0/8"',
+    ),
     "bad_port": (
         "cổng phải từ 0 đến 65535 (0: tự chọn)",
         "port must be 0 to 65535 (0: any free port)",
@@ -880,6 +885,71 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "opt_request_units": ("các đơn vị phải nộp: a,b", "the units that owe it: a,b"),
     "opt_request_id": ("mã của yêu cầu", "the request's id"),
     "opt_request_remind": ("nhắc trước bao nhiêu ngày: 7,3,1", "days before to remind: 7,3,1"),
+    "cmd_user": (
+        "Người dùng trang web của loa và vai trò của họ.",
+        "The people who use loa's web pages, and their roles.",
+    ),
+    "cmd_user_add": (
+        "Thêm một người dùng; mật khẩu hỏi hai lần (hoặc đọc từ đầu vào chuẩn khi dùng ống dẫn).",
+        "Add a person; the password is asked twice (or read from standard input in a pipe).",
+    ),
+    "cmd_user_list": ("Danh sách người dùng và vai trò.", "The people and their roles."),
+    "cmd_user_remove": (
+        "Xoá một người dùng; các phiên đăng nhập của họ kết thúc ngay.",
+        "Remove a person; their sessions end at once.",
+    ),
+    "cmd_user_passwd": (
+        "Đặt mật khẩu mới cho một người dùng; các phiên cũ của họ kết thúc.",
+        "Set a person's new password; their sessions end.",
+    ),
+    "arg_user_name": ("tên đăng nhập", "the user name"),
+    "opt_user_role": (
+        "vai trò: viewer (xem), editor (biên tập), approver (phê duyệt), admin (quản trị)",
+        "the role: viewer, editor, approver or admin",
+    ),
+    "user_password_prompt": ("Mật khẩu của {name}: ", "Password for {name}: "),
+    "user_password_again": ("Nhập lại mật khẩu: ", "The password again: "),
+    "user_password_mismatch": (
+        "hai lần nhập mật khẩu không giống nhau; hãy chạy lại lệnh",
+        "the two passwords differ; run the command again",
+    ),
+    "user_added": ("Đã thêm {name} với vai trò {role}.", "Added {name} as {role}."),
+    "user_removed": ("Đã xoá {name}.", "Removed {name}."),
+    "user_password_set": (
+        "Đã đổi mật khẩu của {name}; các phiên đăng nhập cũ đã kết thúc.",
+        "{name}'s password is changed; their old sessions have ended.",
+    ),
+    "user_none": (
+        "Chưa có người dùng nào. Tạo quản trị viên đầu tiên: loa user add TÊN --role admin",
+        "No one yet. Make the first admin: loa user add NAME --role admin",
+    ),
+    "user_bad_role": (
+        "không có vai trò '{value}'; chọn một trong: {choices}",
+        "there is no role '{value}'; choose one of: {choices}",
+    ),
+    "user_bad_name": (
+        "tên đăng nhập '{value}' không dùng được: 1–64 chữ, số hoặc . _ @ + -, không có dấu cách",
+        "the user name '{value}' cannot be used: 1–64 letters, digits or . _ @ + -, no spaces",
+    ),
+    "user_empty_password": (
+        "mật khẩu trống; hãy nhập một mật khẩu",
+        "the password is empty; type a password",
+    ),
+    "user_short_password": (
+        "mật khẩu quá ngắn; cần ít nhất {count} ký tự",
+        "the password is too short; use at least {count} characters",
+    ),
+    "user_exists": (
+        "đã có người dùng '{name}' (đổi mật khẩu bằng: loa user passwd {name})",
+        "there is already a user '{name}' (change the password with: loa user passwd {name})",
+    ),
+    "user_unknown": (
+        "không có người dùng '{name}' (xem danh sách bằng: loa user list)",
+        "there is no user '{name}' (see the list with: loa user list)",
+    ),
+    "col_user": ("Người dùng", "User"),
+    "col_role": ("Vai trò", "Role"),
+    "col_since": ("Từ ngày", "Since"),
     # CLI
     "validate_ok": (
         "Hợp lệ: {campaigns} chiến dịch trong {files} tệp.",
@@ -1244,6 +1314,40 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "audit_error": ("lỗi", "error"),
     "audit_not_an_admin": ("không phải quản trị viên", "not an admin"),
     "audit_unknown_campaign": ("không có chiến dịch này", "unknown campaign"),
+    "audit_wrong_password": ("sai tên đăng nhập hoặc mật khẩu", "wrong name or password"),
+    "role_viewer": ("xem", "viewer"),
+    "role_editor": ("biên tập", "editor"),
+    "role_approver": ("phê duyệt", "approver"),
+    "role_admin": ("quản trị", "admin"),
+    # the web pages' sign-in (scheduler.http.auth)
+    "web_signin_title": ("Đăng nhập", "Sign in"),
+    "web_signin_name": ("Tên đăng nhập", "User name"),
+    "web_signin_password": ("Mật khẩu", "Password"),
+    "web_signin_submit": ("Đăng nhập", "Sign in"),
+    "web_other_language": ("Tiếng Việt", "English"),
+    "web_signout": ("Đăng xuất", "Sign out"),
+    "web_signout_ask": ("Đăng xuất khỏi loa, {name}?", "Sign out of loa, {name}?"),
+    "web_signin_wrong": (
+        "Sai tên đăng nhập hoặc mật khẩu. Quên mật khẩu: nhờ quản trị viên chạy loa user passwd.",
+        "Wrong user name or password. Forgot it: ask an admin to run loa user passwd.",
+    ),
+    "web_signin_throttled": (
+        "Đã nhập sai mật khẩu quá nhiều lần trong một phút. Hãy đợi {seconds} giây rồi thử lại.",
+        "Too many wrong passwords in a minute. Wait {seconds} seconds, then try again.",
+    ),
+    "web_signin_required": (
+        "Cần đăng nhập: mở trang /signin.",
+        "Sign-in required: open the /signin page.",
+    ),
+    "web_csrf_refused": (
+        "Biểu mẫu đã hết hạn hoặc không đến từ trang của loa. Hãy tải lại trang rồi thử lại.",
+        "The form has expired or did not come from loa's page. Reload the page and try again.",
+    ),
+    "web_form_too_large": ("Biểu mẫu quá lớn.", "The form is too large."),
+    "web_role_refused": (
+        "Việc này cần vai trò {role} trở lên; tài khoản {name} có vai trò {have}.",
+        "This needs the {role} role or higher; {name} has the {have} role.",
+    ),
     "health_state_ok": ("hoạt động", "ok"),
     "health_state_failing": ("đang lỗi", "failing"),
     "health_state_starting": ("đang khởi động", "starting"),

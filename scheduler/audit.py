@@ -15,6 +15,7 @@ A = AuditEntry.__table__  # type: ignore[attr-defined]
 OK, REFUSED, ERROR = "ok", "refused", "error"
 # details stored as codes (the JSON keeps them; tables show them in words, campaigns.i18n)
 NOT_ADMIN, UNKNOWN_CAMPAIGN = "not an admin", "unknown campaign"
+WRONG_PASSWORD = "wrong password"  # a refused sign-in to the web pages
 
 
 def write(

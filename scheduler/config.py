@@ -10,6 +10,7 @@ import contextlib
 import datetime as dt
 import difflib
 import functools
+import ipaddress
 import os
 import re
 import tomllib
@@ -73,6 +74,11 @@ class HttpSettings(_Strict):
     header_timeout_seconds: int = 5
     max_unfinished_per_client: int = 64
     max_unfinished: int = 512
+    # sign-in to the pages: a session ends after this long without a request
+    session_idle_minutes: int = 480
+    # proxies (addresses or networks) whose X-Forwarded-Proto/-For loa believes: the session
+    # cookie is Secure when one says https, and wrong passwords are counted per real address
+    trusted_proxies: list[str] = []
 
 
 class DaemonSettings(_Strict):
@@ -576,7 +582,10 @@ def load_config(path: Path) -> Config:
                 )
     if parsed.campaigns.horizon_days < 1:
         report(("campaigns", "horizon_days"), t("wrong_type", expected="≥ 1"))
-    for key in ("header_timeout_seconds", "max_unfinished_per_client", "max_unfinished"):
+    for key in (
+        "header_timeout_seconds", "max_unfinished_per_client", "max_unfinished",
+        "session_idle_minutes",
+    ):  # fmt: skip
         if getattr(parsed.http, key) < 1:
             report(("http", key), t("wrong_type", expected="≥ 1"))
     for feed, env in parsed.http.private_feeds.items():
@@ -585,6 +594,11 @@ def load_config(path: Path) -> Config:
             report(where, t("bad_feed_path", value=feed), t("bad_feed_path_hint"))
         elif not os.environ.get(env):
             report(where, t("feed_token_missing", env=env))
+    for j, proxy in enumerate(parsed.http.trusted_proxies):
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            report(("http", "trusted_proxies", j), t("bad_proxy", value=proxy), t("bad_proxy_hint"))
     if not 0 <= parsed.http.port <= 65535:
         report(("http", "port"), t("bad_port"))
     for channel, settings in parsed.channels.items():

@@ -17,14 +17,16 @@ ROOT = Path(__file__).resolve().parent.parent
 LOA = [sys.executable, "-c", "from scheduler.cli.commands import main; main()"]
 
 
-def loa(*args: str, cwd: Path = ROOT, lang: str | None = "vi") -> subprocess.CompletedProcess[str]:
-    """Run loa with LOA_LANG set to ``lang`` (None: not set at all)."""
+def loa(
+    *args: str, cwd: Path = ROOT, lang: str | None = "vi", input: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run loa with LOA_LANG set to ``lang`` (None: not set at all), ``input`` on its stdin."""
     env = {**os.environ, "COLUMNS": "200"}
     env.pop("LOA_LANG", None)
     if lang is not None:
         env["LOA_LANG"] = lang
     return subprocess.run(
-        [*LOA, *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=60
+        [*LOA, *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=60, input=input
     )
 
 
@@ -408,7 +410,7 @@ def test_deliveries_of_an_empty_outbox_say_what_to_run(tmp_path: Path) -> None:
 def at_80_columns(*args: str, cwd: Path) -> str:
     env = {**os.environ, "COLUMNS": "80", "LOA_LANG": "vi"}
     run = subprocess.run(
-        [*LOA, *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=60
+        [*LOA, *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=60, input=input
     )
     assert run.returncode == 0, run.stderr
     assert all(len(line) <= 80 for line in run.stdout.splitlines()), run.stdout

@@ -872,6 +872,10 @@ from scheduler.cli.report import report_app  # noqa: E402  (it uses the helpers 
 
 app.add_typer(report_app, name="report")
 
+from scheduler.cli.user import user_app  # noqa: E402  (it uses the helpers above)
+
+app.add_typer(user_app, name="user")
+
 
 def refresh_store(cfg: Config, db: Engine) -> None:
     """Bring the store up to date with the campaign files, unless a daemon does that already."""

@@ -256,6 +256,7 @@ class Daemon:
         if http.enabled:
             # a web framework is loaded only by a daemon that serves the web
             from scheduler.http.app import HttpState, create_app
+            from scheduler.http.auth import AuthSettings
             from scheduler.http.server import HttpServer
 
             state = HttpState(
@@ -272,6 +273,7 @@ class Daemon:
                 base_url=http.public_url.rstrip("/"),
                 units=self.config.units(),
                 cluster=lambda: self._cluster,
+                auth=AuthSettings.of(http.session_idle_minutes, http.trusted_proxies),
             )
             self.http = HttpServer(
                 create_app(state), http.host, http.port, http.header_timeout_seconds,

@@ -36,6 +36,7 @@ from campaigns.units import UnitRegistry
 from channels.inbound import Inbox, Update, WebhookRefused
 from channels.redact import redact
 from scheduler.alerts import open_incidents
+from scheduler.http.auth import AuthSettings, Gate, signin_routes
 from scheduler.http.feeds import FeedSelector, FeedStore, Privacy, canonical_path, feed_path
 from scheduler.store import outbox
 
@@ -69,6 +70,7 @@ class HttpState:
     units: UnitRegistry = field(default_factory=UnitRegistry)  # the units' names in feeds
     # the daemons alive on the database and the leader: {"daemons": [...], "leader": id}
     cluster: Callable[[], dict[str, Any]] = lambda: {"daemons": [], "leader": None}
+    auth: AuthSettings = field(default_factory=AuthSettings)  # sign-in to the pages
 
 
 class WebhookTarget(Protocol):
@@ -302,8 +304,13 @@ def create_app(state: HttpState) -> Starlette:
             Route("/hooks/{name}", webhook, methods=["POST"]),
             Route("/metrics", metrics, methods=["GET"]),
             Route("/", index, methods=["GET"]),
+            *signin_routes(state.db, state.auth),
         ],
-        middleware=[Middleware(BaseHTTPMiddleware, dispatch=_limit_query)],
+        middleware=[
+            Middleware(BaseHTTPMiddleware, dispatch=_limit_query),
+            # no page and no action without sign-in; feeds, health, hooks stay public
+            Middleware(Gate, db=state.db, settings=state.auth),
+        ],
         exception_handlers={HTTPException: _errors},
     )
 

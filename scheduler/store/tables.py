@@ -285,6 +285,45 @@ class EventRecord(SQLModel, table=True):
     updated_at: dt.datetime = _utc(nullable=False)
 
 
+class WebUser(SQLModel, table=True):
+    """A person who signs in to loa's pages (``loa user add``), with the role that says what
+    they may do there. Only an argon2 hash of the password is kept."""
+
+    __tablename__ = "web_user"
+
+    name: str = Field(primary_key=True)  # as typed at sign-in, NFC and lower case
+    role: str  # viewer, editor, approver or admin (scheduler.users.ROLES)
+    password_hash: str
+    created_at: dt.datetime = _utc(nullable=False)
+    updated_at: dt.datetime = _utc(nullable=False)
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser. Kept in the database so that any daemon sharing it knows the
+    session, and a sign-out ends it everywhere; the cookie's id is stored only as a hash."""
+
+    __tablename__ = "web_session"
+
+    key: str = Field(primary_key=True)  # sha256 of the cookie's random id
+    user: str = Field(index=True)
+    csrf: str  # the session's form token (synchronizer token)
+    address: str  # where it signed in from
+    created_at: dt.datetime = _utc(nullable=False)
+    seen_at: dt.datetime = _utc(nullable=False, index=True)  # idle expiry counts from here
+
+
+class SigninFailure(SQLModel, table=True):
+    """A wrong password, kept a minute: sign-in is slowed per user and per address across
+    every daemon sharing the database."""
+
+    __tablename__ = "signin_failure"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime = _utc(nullable=False, index=True)
+    user: str = Field(index=True)
+    address: str = Field(index=True)
+
+
 class Meta(SQLModel, table=True):
     """Small facts the daemon keeps between runs (last recovery report, schema notes)."""
 

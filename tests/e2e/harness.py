@@ -3,6 +3,7 @@ watch its file channel and database, signal it, kill it, start it again."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -12,11 +13,12 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,6 +30,16 @@ LOA = [sys.executable, "-c", "from scheduler.cli.commands import main; main()"]
 # 1,000 slow sockets), goes in this lane: the lane's tests run one after another on one worker,
 # so none of them shares the CPU with another of them. Mark the module or the test with it.
 TIMED = pytest.mark.xdist_group("timed")
+
+
+STAFF_PASSWORD = "mat-khau-nhan-vien"
+
+
+def form_token(page: str) -> str:
+    """The CSRF token of the first form on a page."""
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, page
+    return found[1]
 
 
 def wait_for(condition: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
@@ -131,11 +143,29 @@ class Office:
         tmp.replace(path)  # atomic: the daemon never reads half a file
         return path
 
-    def loa(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    def loa(
+        self, *args: str, timeout: float = 60, input: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [*LOA, *args], cwd=self.root, capture_output=True, text=True, timeout=timeout,
-            env={**os.environ, "LOA_LANG": "vi", "COLUMNS": "200"},
+            env={**os.environ, "LOA_LANG": "vi", "COLUMNS": "200"}, input=input,
         )  # fmt: skip
+
+    def add_user(self, name: str = "nhan-vien", role: str = "viewer") -> None:
+        """A person who may sign in to the pages, with STAFF_PASSWORD (``loa user add``)."""
+        added = self.loa("user", "add", name, "--role", role, input=STAFF_PASSWORD + "\n")
+        assert added.returncode == 0, added.stderr
+
+    @contextlib.contextmanager
+    def signed_in(self, base: str, name: str = "nhan-vien") -> Iterator[httpx.Client]:
+        """A browser signed in to the daemon's pages as ``name`` (made with ``add_user``)."""
+        with httpx.Client(base_url=base, timeout=30) as browser:
+            signed = browser.post("/signin", data={
+                "csrf_token": form_token(browser.get("/signin").text), "name": name,
+                "password": STAFF_PASSWORD,
+            })  # fmt: skip
+            assert signed.status_code == 303, signed.text
+            yield browser
 
     def start(self, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
         """Start ``loa run``; its output goes to daemon-N.out/.err, readable while it runs.

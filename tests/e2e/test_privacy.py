@@ -69,12 +69,18 @@ def test_a_private_campaign_shows_nowhere_public(
         office.started(process)
         base = office.http_url()
 
-        index = httpx.get(f"{base}/").text
+        # without a session the index is only a way to the sign-in page
+        refused = httpx.get(f"{base}/", headers={"Accept": "text/html"})
+        assert refused.status_code == 303 and not leaks(refused.text)
+        office.add_user()
+        with office.signed_in(base) as staff:
+            index = staff.get("/").text
         listed = sorted(set(re.findall(r'href="(/feeds/[^"]+\.ics)"', index)))
         assert "/feeds/all.ics" in listed and "/feeds/unit/tinh-doan.ics" in listed
-        for path in ["/", "/healthz", "/metrics", *listed]:
+        for path in ["/healthz", "/metrics", *listed]:
             answer = httpx.get(base + path)
             assert answer.status_code == 200 and not leaks(answer.text), (path, answer.text)
+        assert not leaks(index)
         for path in (f"unit/{slug(SECRET_UNIT)}", "tag/tuyet-mat-xyz", f"campaign/{SECRET}"):
             assert httpx.get(f"{base}/feeds/{path}.ics").status_code == 404, path
         forged = httpx.get(f"{base}/feeds/campaign/{SECRET}.ics?token={TOKEN[:-1]}")

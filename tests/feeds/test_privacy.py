@@ -24,6 +24,7 @@ from tests.bot.conftest import (
     library,
     parse,
 )
+from tests.staff import staff_cookies
 
 TOKEN = "k3-hoach-mat-0123456789abcdef"
 SECRET_UIDS = {f"{SECRET}:hop-kin-xyz:once@loa", f"{SECRET}:nop-ban-kin-xyz:once@loa"}
@@ -37,7 +38,11 @@ async def http(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     fill(engine, [*library(), parse(GREEN_WEEK), parse(SECRET_CAMPAIGN)])
     state = HttpState(db=engine, feed_tokens={f"campaign/{SECRET}": TOKEN})
     transport = httpx.ASGITransport(app=create_app(state))
-    async with httpx.AsyncClient(transport=transport, base_url="http://loa") as client:
+    # signed in: the index is a staff page, and still shows no private campaign today
+    cookies = staff_cookies(engine)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://loa", cookies=cookies
+    ) as client:
         yield client
     engine.dispose()
 
