@@ -47,6 +47,7 @@ from scheduler.engine.dispatch import DispatchEngine, RetryPolicy, utcnow
 from scheduler.engine.lock import Lock, daemon_lock
 from scheduler.engine.outlets import build_outlets
 from scheduler.engine.quotas import QuotaGuard, quotas
+from scheduler.http.feeds import Generation
 from scheduler.store import meta, outbox
 from scheduler.store.db import migrate, open_engine, sqlite_path
 from scheduler.store.storage import HealthFile, StorageWatch, backoff, describe
@@ -108,6 +109,11 @@ class CampaignWatcher:
         if self.last is not None:
             self.last = self._running(self.last[1])
 
+    def problems(self) -> list[Problem]:
+        """What the last reload found in the files, and why a version that loaded was refused."""
+        found = list(self.last[1].problems) if self.last is not None else []
+        return found + [problem for _, problem in self.refused.values()]
+
     def refused_files(self) -> list[str]:
         """Files whose current version does not run: it does not load, or cannot expand."""
         names = {p.file for p in self.last[1].errors} if self.last is not None else set()
@@ -168,6 +174,7 @@ class Daemon:
         self._sync_lock = asyncio.Lock()
         self.daemon_id = f"{socket.gethostname()}:{os.getpid()}"
         self.http: HttpServer | None = None
+        self.changes = Generation()  # bumped whenever the store may have changed
         self._http_task: asyncio.Task[None] | None = None
         self._next_due: dt.datetime | None = None
         self.bots: dict[str, BotRunner] = {}
@@ -220,6 +227,14 @@ class Daemon:
                 hooks=self._webhook_bot,
                 base_url=http.public_url.rstrip("/"),
                 units=self.config.units(),
+                generation=self.changes,
+                timezone=self.config.timezone,
+                language=self.config.language,
+                catalog=self.config.catalog(),
+                channel_types={n: c.type for n, c in self.config.data.channels.items()},
+                problems=self.watcher.problems,
+                changed=self._reschedule,
+                clock=self.clock,
             )
             self.http = HttpServer(
                 create_app(state), http.host, http.port, http.header_timeout_seconds,
@@ -543,6 +558,7 @@ class Daemon:
 
     async def _reschedule(self) -> None:
         assert self.db is not None and self.scheduler is not None and self.storage is not None
+        self.changes.bump()  # the store may have changed: feeds look again
         if self.storage.incident is not None:
             return  # the storage retry reschedules once a write works again
         try:

@@ -1,10 +1,13 @@
-"""The daemon's HTTP surface: calendar feeds, health, metrics and an index page.
+"""The daemon's HTTP surface: calendar feeds, health, metrics, and the pages
+(``scheduler.http.pages``: the public page of feeds and the staff pages).
 
 Feeds answer with ETag and Last-Modified and honour conditional requests (304), so Google,
 Outlook, Apple Calendar and Thunderbird refreshing every few minutes cost almost nothing.
 A feed made private in config.toml needs ``?token=…``; a missing or wrong token gets the
 same 404 as a feed that does not exist, so a guess learns nothing. A campaign whose feed is
-private is left out of every public feed and of the index (``scheduler.http.feeds.Privacy``).
+private is left out of every public feed and of the public page (``scheduler.http.feeds.Privacy``).
+A feed's version is kept in memory for the store's change generation (``Generation``): a
+request reads no database until something changed or a couple of seconds have passed.
 """
 
 from __future__ import annotations
@@ -14,11 +17,10 @@ import collections
 import datetime as dt
 import email.utils
 import hmac
-import html
 import json
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -28,14 +30,17 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from campaigns.errors import Problem
+from campaigns.model import ChannelCatalog
 from campaigns.units import UnitRegistry
 from channels.inbound import Inbox, Update, WebhookRefused
 from channels.redact import redact
 from scheduler.http.feeds import FeedSelector, FeedStore, Privacy, canonical_path, feed_path
+from scheduler.http.pages import PageContext, page_routes
 from scheduler.store import outbox
 
 if TYPE_CHECKING:
@@ -65,6 +70,16 @@ class HttpState:
     hooks: Callable[[str], WebhookTarget | None] = lambda name: None  # bots in webhook mode
     base_url: str = ""
     units: UnitRegistry = field(default_factory=UnitRegistry)  # the units' names in feeds
+    # the store's change generation: feeds are answered from memory while it stays the same
+    generation: Callable[[], Hashable] | None = None
+    # for the staff pages
+    timezone: str = "Asia/Ho_Chi_Minh"
+    language: str = "vi"
+    catalog: ChannelCatalog = field(default_factory=ChannelCatalog)
+    channel_types: Mapping[str, str] = field(default_factory=dict)  # channel → its type
+    problems: Callable[[], list[Problem]] = list  # of the campaign files at the last reload
+    changed: Callable[[], Awaitable[None]] | None = None  # an action changed the outbox
+    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
 
 
 class WebhookTarget(Protocol):
@@ -135,7 +150,16 @@ def create_app(state: HttpState) -> Starlette:
     tokens = {canonical_path(path): token for path, token in state.feed_tokens.items()}
     # a campaign whose feed is private is private everywhere public: the all, unit and tag
     # feeds and the index leave it out; only its own feed, with the token, shows it
-    feeds = FeedStore(state.db, state.base_url, privacy=Privacy.of(tokens), units=state.units)
+    feeds = FeedStore(
+        state.db, state.base_url, privacy=Privacy.of(tokens), units=state.units,
+        generation=state.generation,
+    )  # fmt: skip
+    pages = PageContext(
+        db=state.db, feeds=feeds, tokens=tokens, base_url=state.base_url,
+        timezone=state.timezone, language=state.language, units=state.units,
+        catalog=state.catalog, channel_types=state.channel_types, problems=state.problems,
+        bots=state.bots, next_due=state.next_due, changed=state.changed, clock=state.clock,
+    )  # fmt: skip
     tally = _Metrics()
 
     async def _errors(request: Request, exc: Exception) -> Response:
@@ -165,9 +189,12 @@ def create_app(state: HttpState) -> Starlette:
 
     async def _feed(selector: FeedSelector, request: Request) -> Response:
         kind = selector.kind
-        found = (
-            await asyncio.to_thread(feeds.lookup, selector) if _allowed(selector, request) else None
-        )
+        found = None
+        if _allowed(selector, request):
+            # the usual request asks what is in memory already: answered without a thread hop
+            hit, found = feeds.known(selector)
+            if not hit:
+                found = await asyncio.to_thread(feeds.lookup, selector)
         if found is None:
             tally.feed_request(kind, "404")
             return PlainTextResponse("Không tìm thấy", status_code=404)
@@ -185,8 +212,10 @@ def create_app(state: HttpState) -> Starlette:
         if _not_modified(request, same, version.last_modified):
             tally.feed_request(kind, "304")
             return Response(status_code=304, headers=headers)
-        render = feeds.render_gzip if zipped else feeds.render
-        body = await asyncio.to_thread(render, selector, version)
+        body = feeds.rendered(selector, version, zipped)
+        if body is None:
+            render = feeds.render_gzip if zipped else feeds.render
+            body = await asyncio.to_thread(render, selector, version)
         tally.feed_request(kind, "200")
         if request.method == "HEAD":
             headers["Content-Length"] = str(len(body))
@@ -266,23 +295,6 @@ def create_app(state: HttpState) -> Starlette:
         body, media_type = tally.exposition(counts, state.latencies())
         return Response(redact(body.decode()), media_type=media_type)
 
-    async def index(request: Request) -> HTMLResponse:
-        items = await asyncio.to_thread(_index_items, feeds)
-        host = request.headers.get("host", "127.0.0.1")
-        rows = "".join(
-            f'<li>{html.escape(title)} — <a href="webcal://{html.escape(host)}/feeds/{html.escape(path)}.ics">'
-            f'webcal</a> · <a href="/feeds/{html.escape(path)}.ics">.ics</a></li>'
-            for title, path in items
-            if path not in tokens
-        )
-        page = (
-            '<!doctype html><html lang="vi"><meta charset="utf-8"><title>loa — lịch chiến dịch</title>'
-            "<h1>loa — lịch chiến dịch</h1><p>Đăng ký các lịch dưới đây trong Google Calendar, "
-            "Outlook, Apple Calendar hoặc Thunderbird; lịch tự cập nhật.</p>"
-            f"<ul>{rows}</ul></html>"
-        )
-        return HTMLResponse(page)
-
     return Starlette(
         routes=[
             Route("/feeds/all.ics", feed_all, methods=["GET", "HEAD"]),
@@ -290,28 +302,11 @@ def create_app(state: HttpState) -> Starlette:
             Route("/healthz", healthz, methods=["GET"]),
             Route("/hooks/{name}", webhook, methods=["POST"]),
             Route("/metrics", metrics, methods=["GET"]),
-            Route("/", index, methods=["GET"]),
+            *page_routes(pages),
         ],
         middleware=[Middleware(BaseHTTPMiddleware, dispatch=_limit_query)],
         exception_handlers={HTTPException: _errors},
     )
-
-
-def _index_items(feeds: FeedStore) -> list[tuple[str, str]]:
-    """(title, feed path) of every feed, each under the slug its feed is served at."""
-    campaigns = feeds._campaigns()
-    items = [("Tất cả chiến dịch", "all")]
-    hidden = feeds.privacy.hidden(campaigns)
-    live = {
-        cid: row for cid, row in campaigns.items() if row.digest != "removed" and cid not in hidden
-    }
-    for key, names in sorted(feeds.names("campaign", live).items()):
-        items.append((live[min(names)].title, f"campaign/{key}"))
-    for kind, label in (("unit", "Đơn vị"), ("tag", "Nhãn")):
-        for key, names in sorted(feeds.names(kind, campaigns).items()):
-            shown = {feeds.registry.name(n) for n in names} if kind == "unit" else names
-            items.append((f"{label}: {', '.join(sorted(shown))}", f"{kind}/{key}"))
-    return items
 
 
 async def _read_capped(request: Request, limit: int) -> bytes | None:

@@ -1,0 +1,268 @@
+"""The pages in process, over a store synced from two campaigns: the calendar of June, a
+campaign, a message preview as each platform gets it, the delivery log, the status page, the
+public page, and the actions, which go through the same functions as the chat and the CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import Engine, update
+
+from campaigns.model import ChannelCatalog
+from channels.telegram import html_parts
+from scheduler import audit
+from scheduler.http.app import HttpState, create_app
+from scheduler.store.db import migrate, open_engine
+from scheduler.store.tables import Delivery, State
+from scheduler.sync import sync
+from tests.helpers import campaign
+
+CAT = ChannelCatalog(
+    targets={"tg": ("nhom-vp",), "zl": ("oa",), "nhat-ky": ()},
+    defaults=("tg",),
+    needs_target=frozenset({"tg", "zl"}),
+)
+TYPES = {"tg": "telegram", "zl": "zalo_bot", "nhat-ky": "file"}
+NOW = dt.datetime(2026, 5, 1, 1, 0, tzinfo=dt.UTC)
+D = Delivery.__table__  # type: ignore[attr-defined]
+
+ENVIRONMENT = """
+id = "moi-truong-2026"
+title = "Môi trường 2026"
+
+[[activity]]
+id = "thang-hanh-dong"
+title = "Tháng hành động vì môi trường"
+start = 2026-06-01
+end = 2026-06-30
+lead = "Sở Nông nghiệp và Môi trường"
+partners = ["Ủy ban MTTQ tỉnh", "Văn phòng UBND tỉnh"]
+
+[[activity]]
+id = "ngay-moi-truong"
+title = "Ngày Môi trường thế giới"
+start = 2026-06-05T07:30:00
+end = 2026-06-05T09:00:00
+lead = "Tỉnh đoàn"
+
+[[deadline]]
+id = "bao-cao"
+title = "Báo cáo kết quả Tháng hành động"
+due = 2026-07-10
+
+[[message]]
+id = "nhac"
+at = 2026-06-04T08:00:00
+text = "**Ngày mai** là Ngày Môi trường thế giới <5/6> — [xem kế hoạch](https://example.org/kh)"
+channels = ["tg:nhom-vp", "zl:oa"]
+"""
+
+OTHER = """
+id = "chuyen-doi-xanh"
+title = "Chuyển đổi xanh"
+
+[[activity]]
+id = "hoi-nghi"
+title = "Hội nghị chuyển đổi xanh"
+start = 2026-06-12T08:00:00
+lead = "Sở Tài chính"
+
+[[message]]
+id = "moi-hop"
+at = 2026-06-10T08:00:00
+text = "Mời họp"
+channels = ["tg:nhom-vp"]
+"""
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Engine:
+    engine = open_engine(f"sqlite:///{tmp_path / 'loa.db'}")
+    migrate(engine)
+    sync(engine, [campaign(ENVIRONMENT, CAT), campaign(OTHER, CAT)], CAT, NOW,
+         dt.timedelta(days=400))  # fmt: skip
+    return engine
+
+
+@pytest.fixture
+async def http(store: Engine) -> AsyncIterator[httpx.AsyncClient]:
+    state = HttpState(
+        db=store, catalog=CAT, channel_types=TYPES, base_url="https://lich.example.vn",
+        clock=lambda: NOW,
+    )  # fmt: skip
+    transport = httpx.ASGITransport(app=create_app(state))
+    async with httpx.AsyncClient(transport=transport, base_url="http://loa") as client:
+        yield client
+
+
+def text_of(page: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+
+
+async def test_june_shows_environment_day_on_the_5th_and_the_month_of_action_as_a_period(
+    http: httpx.AsyncClient,
+) -> None:
+    page = (await http.get("/calendar?month=2026-06")).text
+    day = re.search(r'data-date="2026-06-05">(.*?)</div>', page, re.S)
+    assert day is not None and "Ngày Môi trường thế giới" in day[1]
+    periods = re.findall(r'<div class="period[^"]*"[^>]*>(.*?)</div>', page, re.S)
+    assert any("Tháng hành động vì môi trường" in p for p in periods)
+    assert "Lịch tháng 6/2026" in page and "T2" in page
+    english = (await http.get("/calendar?month=2026-06&lang=en")).text
+    assert "Calendar for 6/2026" in english and "Mon" in english
+
+
+async def test_the_calendar_filters_by_campaign_unit_and_channel(http: httpx.AsyncClient) -> None:
+    only = text_of((await http.get("/calendar?month=2026-06&campaign=chuyen-doi-xanh")).text)
+    assert "Hội nghị chuyển đổi xanh" in only and "Ngày Môi trường thế giới" not in only
+    unit = text_of((await http.get("/calendar?month=2026-06&unit=Tỉnh đoàn")).text)
+    assert "Ngày Môi trường thế giới" in unit and "Hội nghị chuyển đổi xanh" not in unit
+    by_channel = (await http.get("/calendar?month=2026-06&channel=zl")).text
+    assert "nhac" in by_channel and "moi-hop" not in by_channel
+
+
+async def test_units_are_offered_in_vietnamese_order(http: httpx.AsyncClient) -> None:
+    page = (await http.get("/calendar?month=2026-06")).text
+    select = re.search(r'<select name="unit">(.*?)</select>', page, re.S)
+    assert select is not None
+    names = re.findall(r'<option value="[^"]+"[^>]*>([^<]+)</option>', select[1])
+    assert names == ["Sở Nông nghiệp và Môi trường", "Sở Tài chính", "Tỉnh đoàn",
+                     "Ủy ban MTTQ tỉnh", "Văn phòng UBND tỉnh"]  # fmt: skip
+
+
+async def test_the_preview_is_the_html_telegram_gets_and_the_plain_text_zalo_gets(
+    http: httpx.AsyncClient, store: Engine
+) -> None:
+    with store.connect() as conn:
+        keys = dict(conn.execute(D.select().with_only_columns(D.c.channel, D.c.key)
+                                 .where(D.c.item == "nhac")).all())  # fmt: skip
+    telegram = (await http.get(f"/preview/{keys['tg']}")).text
+    _, parts = html_parts(
+        "**Ngày mai** là Ngày Môi trường thế giới <5/6> — [xem kế hoạch](https://example.org/kh)"
+    )
+    assert '<div class="bubble html">' + parts[0] + "</div>" in telegram
+    assert "&lt;5/6&gt;" in parts[0]  # a text's own "<" is never markup
+    zalo = (await http.get(f"/preview/{keys['zl']}")).text
+    assert (
+        "Ngày mai là Ngày Môi trường thế giới &lt;5/6&gt; — xem kế hoạch (https://example.org/kh)"
+        in zalo
+    )
+
+
+async def test_the_delivery_log_filters_to_the_failures_with_their_reasons(
+    http: httpx.AsyncClient, store: Engine
+) -> None:
+    with store.begin() as conn:
+        conn.execute(update(D).where(D.c.item == "moi-hop").values(
+            state=State.FAILED, last_error="Telegram: chat not found"))  # fmt: skip
+        conn.execute(update(D).where(D.c.channel == "zl").values(
+            state=State.SENT, possible_duplicate=True))  # fmt: skip
+    failed = (await http.get("/deliveries?state=failed")).text
+    assert "Telegram: chat not found" in failed and "moi-hop" in failed
+    assert "nhac" not in failed
+    everything = (await http.get("/deliveries")).text
+    assert "có thể trùng" in everything
+    by_unit = text_of((await http.get("/deliveries?unit=Sở Tài chính")).text)
+    assert "moi-hop" in by_unit and "nhac" not in by_unit
+
+
+async def test_the_log_is_paged(http: httpx.AsyncClient, store: Engine) -> None:
+    with store.begin() as conn:
+        row = dict(conn.execute(D.select().limit(1)).mappings().one())
+        for n in range(60):
+            conn.execute(D.insert().values({**row, "key": f"{row['key']}-{n:02d}"}))
+    first = (await http.get("/deliveries")).text
+    assert 'rel="next"' in first and "Trang 1" in first
+    second = (await http.get("/deliveries?page=2")).text
+    assert 'rel="prev"' in second and 'rel="next"' not in second
+
+
+async def test_pausing_holds_the_messages_and_is_audited(
+    http: httpx.AsyncClient, store: Engine
+) -> None:
+    answer = await http.post("/campaigns/moi-truong-2026/pause")
+    assert answer.status_code == 303
+    page = (await http.get(answer.headers["location"])).text
+    assert "tạm giữ" in page and "(đang tạm dừng)" in page
+    with store.connect() as conn:
+        states = {s for (s,) in conn.execute(D.select().with_only_columns(D.c.state)
+                                             .where(D.c.campaign == "moi-truong-2026"))}  # fmt: skip
+    assert states == {State.HELD}
+    entry = audit.recent(store, 1)[0]
+    assert (entry.channel, entry.command, entry.arguments, entry.result) == (
+        "web", "pause", "moi-truong-2026", "ok")  # fmt: skip
+    resumed = await http.post("/campaigns/moi-truong-2026/resume")
+    assert resumed.status_code == 303
+
+
+async def test_retry_and_cancel_go_through_the_outbox(
+    http: httpx.AsyncClient, store: Engine
+) -> None:
+    with store.connect() as conn:
+        key = conn.execute(D.select().with_only_columns(D.c.key)
+                           .where(D.c.item == "moi-hop")).scalar_one()  # fmt: skip
+    cancelled = await http.post("/deliveries/cancel", data={"key": key})
+    assert cancelled.status_code == 303
+    with store.connect() as conn:
+        assert (
+            conn.execute(D.select().with_only_columns(D.c.state).where(D.c.key == key)).scalar()
+            == State.CANCELLED
+        )
+    retried = await http.post("/deliveries/retry", data={"key": key})
+    with store.connect() as conn:
+        assert (
+            conn.execute(D.select().with_only_columns(D.c.state).where(D.c.key == key)).scalar()
+            == State.PENDING
+        )
+    assert "gửi lại" in (await http.get(retried.headers["location"])).text
+
+
+async def test_a_test_message_is_queued_like_loa_send(
+    http: httpx.AsyncClient, store: Engine
+) -> None:
+    answer = await http.post(
+        "/send-test", data={"channel": "tg", "target": "nhom-vp", "text": "thử"}
+    )
+    assert answer.status_code == 303 and "/preview/manual:" in answer.headers["location"]
+    refused = await http.post("/send-test", data={"channel": "tg", "target": ""})
+    assert "tg:nhom-vp" in (await http.get(refused.headers["location"])).text
+
+
+async def test_the_campaign_page_shows_its_units_period_plan_and_feed(
+    http: httpx.AsyncClient,
+) -> None:
+    page = text_of((await http.get("/campaigns/moi-truong-2026")).text)
+    assert (
+        "Sở Nông nghiệp và Môi trường" in page and "Ủy ban MTTQ tỉnh; Văn phòng UBND tỉnh" in page
+    )
+    assert "Báo cáo kết quả Tháng hành động" in page and "nhac" in page
+    raw = (await http.get("/campaigns/moi-truong-2026")).text
+    assert 'href="webcal://lich.example.vn/feeds/campaign/moi-truong-2026.ics"' in raw
+    assert (await http.get("/campaigns/khong-co")).status_code == 404
+
+
+async def test_the_public_page_subscribes_with_webcal_links_from_public_url(
+    http: httpx.AsyncClient,
+) -> None:
+    page = (await http.get("/")).text
+    assert 'href="webcal://lich.example.vn/feeds/all.ics"' in page
+    assert 'href="https://lich.example.vn/feeds/campaign/chuyen-doi-xanh.ics"' in page
+    titles = re.findall(r'<span class="feed-title">([^<]+)</span>', page)
+    units = [t.removeprefix("Đơn vị: ") for t in titles if t.startswith("Đơn vị: ")]
+    assert units.index("Ủy ban MTTQ tỉnh") < units.index("Văn phòng UBND tỉnh")
+
+
+async def test_every_page_answers_and_its_assets_are_served_by_loa(http: httpx.AsyncClient) -> None:
+    for path in ("/", "/calendar", "/campaigns", "/deliveries", "/status", "/status?lang=en"):
+        page = await http.get(path)
+        assert page.status_code == 200, path
+        assert "http://" not in re.sub(
+            r'href="http://loa[^"]*"', "", page.text.split("<main", 1)[0]
+        )
+        for asset in re.findall(r'(?:href|src)="(/static/[^"]+)"', page.text):
+            assert (await http.get(asset)).status_code == 200, asset
