@@ -1215,6 +1215,7 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "page_this_month": ("Tháng này", "This month"),
     "page_next_month": ("Tháng sau", "Next month"),
     "page_agenda": ("Theo ngày", "Day by day"),
+    "page_until": ("đến {day}", "until {day}"),
     "page_kind_activity": ("hoạt động", "activity"),
     "page_kind_period": ("đợt", "period"),
     "page_kind_deadline": ("hạn", "deadline"),
@@ -1249,6 +1250,10 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "page_file": ("Tệp", "File"),
     "page_messages_by_state": ("Tin theo trạng thái", "Messages by state"),
     "page_pause": ("Tạm dừng chiến dịch", "Pause the campaign"),
+    "page_paused": (
+        "Đã tạm dừng “{id}”: {held} tin đang chờ được giữ lại.",
+        "Paused “{id}”: {held} waiting messages are held.",
+    ),
     "page_resume": ("Cho chạy lại chiến dịch", "Resume the campaign"),
     "page_problems": ("Lỗi trong tệp (lần nạp gần nhất)", "Problems in the file (last reload)"),
     "page_no_problems": ("Không có lỗi.", "No problems."),

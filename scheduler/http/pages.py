@@ -26,7 +26,13 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from campaigns.collation import sort_key
-from campaigns.dates import WEEKDAYS_EN, WEEKDAYS_VI_SHORT, format_compact, format_date
+from campaigns.dates import (
+    WEEKDAYS_EN,
+    WEEKDAYS_VI_SHORT,
+    format_compact,
+    format_date,
+    format_short,
+)
 from campaigns.errors import Problem
 from campaigns.i18n import LANGUAGES, named, t
 from campaigns.model import ChannelCatalog
@@ -102,7 +108,7 @@ def page_routes(ctx: PageContext) -> list[BaseRoute]:
             named=lambda kind, value: named(kind, value, lang),
             lang=lang, other_lang=other, switch=switch, link=link,
             day=lambda d: format_date(d, lang), when=lambda d: _when(d, ctx.tz, lang),
-            local_day=lambda moment: moment.astimezone(ctx.tz).date(),
+            local_day=lambda moment: moment.astimezone(ctx.tz).date(), short=format_short,
             user=user, path=request.url.path, request=request, **values,
         )  # fmt: skip
         return HTMLResponse(body, status_code=status)
@@ -229,7 +235,7 @@ def page_routes(ctx: PageContext) -> list[BaseRoute]:
             return render(request, "missing.html", status=404)
         lang = _lang(request, ctx.language)
         if action == "pause":
-            said = t("bot_paused", lang, id=campaign_id, held=result.held)
+            said = t("page_paused", lang, id=campaign_id, held=result.held)
             if not result.changed:
                 said = t("bot_already_paused", lang, id=campaign_id)
         else:

@@ -100,16 +100,13 @@ class Month:
         return out
 
     def days(self) -> list[tuple[dt.date, list[Item]]]:
-        """The agenda: each day of the month with something on it, periods on their days."""
+        """The agenda: each day of the month with something on it; a period once, on its
+        first day in the month."""
         by_day: dict[dt.date, list[Item]] = {}
-        last = self.weeks[-1][-1]
         for item in self.items:
             day = max(item.first_day, self.first)
-            while day <= min(item.end, last) and day.month == self.first.month:
+            if day.month == self.first.month and day.year == self.first.year:
                 by_day.setdefault(day, []).append(item)
-                if item.kind != "period":
-                    break
-                day += dt.timedelta(days=1)
         return sorted(by_day.items())
 
 
