@@ -10,6 +10,7 @@ case; anything else (digits, Latin letters Vietnamese does not use) keeps its us
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 
 # tone marks, in the order dictionaries sort them: ngang (none), huyền, sắc, hỏi, ngã, nặng
@@ -18,31 +19,29 @@ TONES = {"\u0300": 1, "\u0301": 2, "\u0309": 3, "\u0303": 4, "\u0323": 5}
 LETTER_MARKS = {"\u0306": 1, "\u0302": 2, "\u031b": 3}
 
 
-def _letters(text: str) -> list[tuple[str, int, int, bool]]:
-    """Each base character with its letter mark, its tone and whether it was upper case."""
-    out: list[tuple[str, int, int, bool]] = []
-    for char in unicodedata.normalize("NFD", text):
-        if char in TONES and out:
-            base, mark, _, upper = out[-1]
-            out[-1] = (base, mark, TONES[char], upper)
-        elif char in LETTER_MARKS and out:
-            base, _, tone, upper = out[-1]
-            out[-1] = (base, LETTER_MARKS[char], tone, upper)
-        elif unicodedata.combining(char) and out:
+Key = tuple[tuple[tuple[str, int], ...], tuple[int, ...], tuple[bool, ...]]
+
+
+@functools.lru_cache(maxsize=8192)
+def sort_key(text: str) -> Key:
+    """The key that puts names in Vietnamese dictionary order: ``sorted(names, key=sort_key)``.
+
+    Letters first (ă after a, đ after d, …), then tones, then case (upper first); spaces and
+    punctuation count as they are, so a shorter name comes first ("Sở" before "Sở Y tế").
+    Cached: pages sort the same few hundred names again and again."""
+    letters: list[tuple[str, int]] = []
+    tones: list[int] = []
+    lower_case: list[bool] = []
+    for char in unicodedata.normalize("NFD", text.strip()):
+        if letters and char in TONES:
+            tones[-1] = TONES[char]
+        elif letters and char in LETTER_MARKS:
+            letters[-1] = (letters[-1][0], LETTER_MARKS[char])
+        elif letters and unicodedata.combining(char):
             continue  # a mark Vietnamese does not use: sorted as its letter
         else:
             lower = char.lower()
-            out.append(("d" if lower == "đ" else lower, 4 if lower == "đ" else 0, 0, char != lower))
-    return out
-
-
-def sort_key(text: str) -> tuple[tuple[tuple[str, int], ...], tuple[int, ...], tuple[bool, ...]]:
-    """The key that puts names in Vietnamese dictionary order: ``sorted(names, key=sort_key)``.
-
-    Spaces and punctuation count as they are (a shorter word comes first: "Sở" before
-    "Sở Y tế"); upper case decides last, before lower case."""
-    letters = _letters(text.strip())
-    primary = tuple((base, mark) for base, mark, _, _ in letters)
-    tones = tuple(tone for _, _, tone, _ in letters)
-    case = tuple(not upper for _, _, _, upper in letters)
-    return primary, tones, case
+            letters.append(("d", 4) if lower == "đ" else (lower, 0))
+            tones.append(0)
+            lower_case.append(char == lower)
+    return tuple(letters), tuple(tones), tuple(lower_case)

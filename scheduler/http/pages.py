@@ -134,8 +134,9 @@ def page_routes(ctx: PageContext) -> list[BaseRoute]:
         today = ctx.clock().astimezone(ctx.tz).date()
         first = _month(query.get("month", ""), today)
         filters = views.Filters.of(query)
+        chosen = _day(query.get("day", "")) or (today if today.replace(day=1) == first else None)
         month = await asyncio.to_thread(
-            views.calendar_month, ctx.db, first, ctx.tz, filters, ctx.units
+            views.calendar_month, ctx.db, first, ctx.tz, filters, ctx.units, frozenset(), chosen
         )
         choices = await asyncio.to_thread(_choices, ctx)
         lang = _lang(request, ctx.language)
@@ -335,6 +336,13 @@ def _month(text: str, today: dt.date) -> dt.date:
         return dt.date(year, month, 1)
     except ValueError:
         return today.replace(day=1)
+
+
+def _day(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 def _shift(first: dt.date, months: int) -> str:

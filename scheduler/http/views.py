@@ -22,6 +22,7 @@ O = Occurrence.__table__  # type: ignore[attr-defined]  # noqa: E741
 V = CampaignVersion.__table__  # type: ignore[attr-defined]
 
 PAGE_SIZE = 50
+IN_A_CELL = 3  # items a day's cell of the month shows; the rest are in the day-by-day list
 MESSAGE_PLAN = 200  # a campaign page lists its next messages, not a year of them
 STATES = tuple(s.value for s in State)
 
@@ -82,32 +83,62 @@ class Item:
 
 @dataclass
 class Month:
+    """A month's grid, and the one week its day-by-day list shows (the phone's view; a month
+    of a busy office holds thousands of items, so the list goes a week at a time)."""
+
     first: dt.date
     weeks: list[list[dt.date]]
     items: list[Item] = field(default_factory=list)
+    week: int = 0  # which of ``weeks`` the day-by-day list shows
+    _by_day: dict[dt.date, list[Item]] = field(default_factory=dict)
+    _periods: list[Item] = field(default_factory=list)
+
+    def index(self) -> None:
+        """Sort the items and file them by day, once: the page asks per day and per week."""
+        self.items.sort(
+            key=lambda i: (i.first_day, i.kind != "period", str(i.start), sort_key(i.title))
+        )
+        self._by_day, self._periods = {}, []
+        for item in self.items:
+            if item.kind == "period":
+                self._periods.append(item)
+            else:
+                self._by_day.setdefault(item.first_day, []).append(item)
 
     def on(self, day: dt.date) -> list[Item]:
-        return [i for i in self.items if i.kind != "period" and i.first_day == day]
+        """What a day's cell shows: its first few items (``more`` tells how many are left)."""
+        return self._by_day.get(day, [])[:IN_A_CELL]
+
+    def more(self, day: dt.date) -> int:
+        return max(0, len(self._by_day.get(day, [])) - IN_A_CELL)
+
+    def week_of(self, day: dt.date) -> int:
+        return next((n for n, week in enumerate(self.weeks) if day in week), 0)
 
     def periods(self, week: list[dt.date]) -> list[tuple[Item, int, int]]:
         """Periods crossing ``week``, with the columns they span there (1-based, end excl.)."""
         out = []
-        for item in self.items:
-            if item.kind == "period" and item.first_day <= week[-1] and item.end >= week[0]:
+        for item in self._periods:
+            if item.first_day <= week[-1] and item.end >= week[0]:
                 first = max(item.first_day, week[0])
                 last = min(item.end, week[-1])
                 out.append((item, (first - week[0]).days + 1, (last - week[0]).days + 2))
         return out
 
     def days(self) -> list[tuple[dt.date, list[Item]]]:
-        """The agenda: each day of the month with something on it; a period once, on its
-        first day in the month."""
-        by_day: dict[dt.date, list[Item]] = {}
-        for item in self.items:
-            day = max(item.first_day, self.first)
-            if day.month == self.first.month and day.year == self.first.year:
-                by_day.setdefault(day, []).append(item)
-        return sorted(by_day.items())
+        """The day-by-day list of the chosen week: each day with something on it; a period on
+        the week's first day it covers."""
+        week = self.weeks[self.week]
+        out = []
+        for day in week:
+            starting = [
+                p for p in self._periods
+                if max(p.first_day, week[0]) == day and p.end >= week[0]
+            ]  # fmt: skip
+            found = starting + self._by_day.get(day, [])
+            if found:
+                out.append((day, found))
+        return out
 
 
 def month_grid(first: dt.date) -> list[list[dt.date]]:
@@ -133,6 +164,7 @@ def calendar_month(
     filters: Filters,
     units: UnitRegistry = NO_UNITS,
     hidden: frozenset[str] = frozenset(),
+    day: dt.date | None = None,
 ) -> Month:
     """A month's activities, periods, deadlines and scheduled messages: two range queries on
     the (campaign, start) and due indexes."""
@@ -164,9 +196,8 @@ def calendar_month(
             month.items.append(_occurrence_item(row, tz))
         if not filters.unit:  # messages have no unit; a unit's calendar is its work
             month.items += _messages(conn, begin, end, tz, filters, hidden)
-    month.items.sort(
-        key=lambda i: (i.first_day, i.kind != "period", str(i.start), sort_key(i.title))
-    )
+    month.index()
+    month.week = month.week_of(day) if day is not None else 0
     return month
 
 
@@ -197,22 +228,27 @@ def _messages(
         condition = and_(condition, D.c.channel == filters.channel)
     if hidden:
         condition = and_(condition, D.c.campaign.not_in(sorted(hidden)))
+    # grouped by the database: a month of a busy office is tens of thousands of deliveries
     rows = conn.execute(
-        select(D.c.key, D.c.message_key, D.c.campaign, D.c.item, D.c.channel, D.c.due, D.c.state)
-        .where(condition).order_by(D.c.due, D.c.key)
+        select(
+            D.c.due, func.min(D.c.key).label("key"), func.min(D.c.campaign).label("campaign"),
+            func.min(D.c.item).label("item"), func.min(D.c.channel).label("first_channel"),
+            func.max(D.c.channel).label("last_channel"), func.min(D.c.state).label("state"),
+            func.max(D.c.state).label("last_state"),
+            func.count(D.c.channel.distinct()).label("channel_count"),
+        )
+        .where(condition)
+        .group_by(D.c.message_key, D.c.due)
     ).all()  # fmt: skip
-    grouped: dict[tuple[str, dt.datetime], list[Any]] = {}
-    for row in rows:
-        grouped.setdefault((row.message_key, row.due), []).append(row)
     items = []
-    for (_, due), group in grouped.items():
-        local = _local(due, tz)
-        first = group[0]
-        channels = tuple(sorted({r.channel for r in group}, key=sort_key))
-        states = {r.state for r in group}
-        state = next(iter(states)) if len(states) == 1 else ""
-        items.append(Item("message", first.item, first.campaign, local, local.date(), False,
-                          key=first.key, channels=channels, state=state))  # fmt: skip
+    for row in rows:
+        local = _local(row.due, tz)
+        channels = tuple(dict.fromkeys((row.first_channel, row.last_channel)))
+        if row.channel_count > len(channels):  # three channels or more: the first and last, …
+            channels = (channels[0], "…", channels[-1])
+        state = row.state if row.state == row.last_state else ""
+        items.append(Item("message", row.item, row.campaign, local, local.date(), False,
+                          key=row.key, channels=channels, state=state))  # fmt: skip
     return items
 
 
@@ -239,7 +275,10 @@ def delivery_log(
     if filters.campaign:
         condition = and_(condition, D.c.campaign == filters.campaign)
     if filters.channel:
-        condition = and_(condition, D.c.channel == filters.channel)
+        # a channel alone would lead SQLite to the (channel, target, due) index and a sort of
+        # half the table; written as an expression it walks the due index newest first instead
+        channel = D.c.channel if filters.target else D.c.channel.concat("")
+        condition = and_(condition, channel == filters.channel)
     if filters.target:
         condition = and_(condition, D.c.target == filters.target)
     if filters.since:
