@@ -206,7 +206,12 @@ def feed_store(path: Path) -> Engine:
 
 
 def bench_feeds(duration: int) -> list[tuple[str, bool]]:
+    import logging
+
     from scheduler.http.server import HttpServer
+
+    # wrk stops with answers in flight: asyncio's "socket.send() raised exception" is noise here
+    logging.getLogger("asyncio").setLevel(logging.ERROR)
 
     print(
         "\n== 2. Feeds beside /healthz: loa's HTTP server in a thread, wrk 2 threads x 50 conn =="
