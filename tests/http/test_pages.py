@@ -266,3 +266,25 @@ async def test_every_page_answers_and_its_assets_are_served_by_loa(http: httpx.A
         )
         for asset in re.findall(r'(?:href|src)="(/static/[^"]+)"', page.text):
             assert (await http.get(asset)).status_code == 200, asset
+
+
+async def test_a_private_campaign_is_on_no_public_page_and_staff_see_it(store: Engine) -> None:
+    state = HttpState(
+        db=store, feed_tokens={"campaign/chuyen-doi-xanh": "bi-mat"}, clock=lambda: NOW
+    )
+    transport = httpx.ASGITransport(app=create_app(state))
+    async with httpx.AsyncClient(transport=transport, base_url="http://loa") as http:
+        public = (await http.get("/")).text
+        assert "Chuyển đổi xanh" not in public and "chuyen-doi-xanh" not in public
+        assert "Sở Tài chính" not in public  # its only unit
+        assert "Chuyển đổi xanh" in (await http.get("/campaigns")).text
+        calendar = (await http.get("/calendar?month=2026-06")).text
+        assert "Hội nghị chuyển đổi xanh" in calendar
+
+
+def test_the_bot_names_a_campaigns_units_in_vietnamese_order(store: Engine) -> None:
+    from scheduler.bot import queries
+
+    _, partners = queries.units(store, "moi-truong-2026")
+    # by code point "Văn phòng" came before "Ủy ban" (Ủ is U+1EE6)
+    assert partners == ["Ủy ban MTTQ tỉnh", "Văn phòng UBND tỉnh"]
