@@ -18,7 +18,7 @@ from channels.telegram import html_parts
 from scheduler import audit
 from scheduler.http.app import HttpState, create_app
 from scheduler.store.db import migrate, open_engine
-from scheduler.store.tables import Delivery, State
+from scheduler.store.tables import CampaignVersion, Delivery, State
 from scheduler.sync import sync
 from tests.helpers import campaign
 
@@ -288,3 +288,62 @@ def test_the_bot_names_a_campaigns_units_in_vietnamese_order(store: Engine) -> N
     _, partners = queries.units(store, "moi-truong-2026")
     # by code point "Văn phòng" came before "Ủy ban" (Ủ is U+1EE6)
     assert partners == ["Ủy ban MTTQ tỉnh", "Văn phòng UBND tỉnh"]
+
+
+async def test_a_viewer_is_refused_the_actions_and_the_refusal_is_audited(
+    http: httpx.AsyncClient, store: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from scheduler.http import identity
+
+    monkeypatch.setattr(identity, "current_user", lambda request: identity.User("lan", "viewer"))
+    page = (await http.get("/campaigns/moi-truong-2026")).text
+    assert "Tạm dừng chiến dịch" not in page  # no button a viewer cannot use
+    answer = await http.post("/campaigns/moi-truong-2026/pause")
+    assert answer.status_code == 403
+    with store.connect() as conn:
+        states = {s for (s,) in conn.execute(D.select().with_only_columns(D.c.state)
+                                             .where(D.c.campaign == "moi-truong-2026"))}  # fmt: skip
+    assert State.HELD not in states
+    entry = audit.recent(store, 1)[0]
+    assert (entry.user, entry.command, entry.result) == ("lan", "pause", "refused")
+
+
+async def test_the_campaign_page_shows_the_problems_of_its_file(store: Engine) -> None:
+    from campaigns.errors import Problem
+
+    with store.begin() as conn:
+        conn.execute(update(CampaignVersion.__table__).values(source="/srv/loa/campaigns/mt.toml"))  # type: ignore[attr-defined]
+    found = [Problem("campaigns/mt.toml", 12, "message.nhac.at", "ngày 31/02 không có", "sửa ngày")]
+    state = HttpState(db=store, problems=lambda: found, clock=lambda: NOW)
+    transport = httpx.ASGITransport(app=create_app(state))
+    async with httpx.AsyncClient(transport=transport, base_url="http://loa") as http:
+        page = text_of((await http.get("/campaigns/moi-truong-2026")).text)
+    assert "campaigns/mt.toml:12" in page and "ngày 31/02 không có — sửa ngày" in page
+
+
+def test_a_feed_is_answered_from_memory_while_the_generation_stays(store: Engine) -> None:
+    from sqlalchemy import event
+
+    from scheduler.http.feeds import FeedSelector, FeedStore, Generation
+
+    now = [0.0]
+    generation = Generation(ttl=2.0, clock=lambda: now[0])
+    feeds = FeedStore(store, generation=generation)
+    reads: list[str] = []
+    event.listen(store, "before_cursor_execute", lambda *args: reads.append(args[2]))
+    selector = FeedSelector("campaign", "moi-truong-2026")
+    first = feeds.lookup(selector)
+    assert first is not None and reads
+    reads.clear()
+    for _ in range(100):
+        assert feeds.lookup(selector) == first
+        assert feeds.known(selector) == (True, first)
+    assert reads == []  # no database read per request
+    generation.bump()  # the daemon changed the store: the next request looks again
+    assert feeds.known(selector) == (False, None)
+    feeds.lookup(selector)
+    assert reads
+    reads.clear()
+    now[0] = 2.5  # a change by another process shows within the ttl
+    feeds.lookup(selector)
+    assert reads
