@@ -347,3 +347,25 @@ def test_a_feed_is_answered_from_memory_while_the_generation_stays(store: Engine
     now[0] = 2.5  # a change by another process shows within the ttl
     feeds.lookup(selector)
     assert reads
+
+
+async def test_a_long_message_is_previewed_in_the_parts_each_platform_gets(
+    http: httpx.AsyncClient, store: Engine
+) -> None:
+    from channels.split import plain_parts
+
+    long = " ".join(f"Câu **{i}**: chung tay giảm thiểu rác thải nhựa." for i in range(200))
+    with store.begin() as conn:
+        conn.execute(update(D).where(D.c.item == "nhac").values(text=long,
+                     image="https://example.org/anh.jpg"))  # fmt: skip
+        keys = dict(conn.execute(D.select().with_only_columns(D.c.channel, D.c.key)
+                                 .where(D.c.item == "nhac")).all())  # fmt: skip
+    caption, parts = html_parts(long, image=True)
+    telegram = (await http.get(f"/preview/{keys['tg']}")).text
+    shown = re.findall(r'<div class="bubble html"[^>]*>(.*?)</div>', telegram, re.S)
+    assert shown == [caption, *parts[1:]] and len(parts) > 2  # the photo's caption, then the rest
+    assert '<img src="https://example.org/anh.jpg"' in telegram
+    zalo = (await http.get(f"/preview/{keys['zl']}")).text
+    expected = plain_parts(long, 2000)
+    assert len(expected) > 2 and zalo.count('class="bubble plain sent"') == len(expected)
+    assert f"Phần 3/{len(expected)}" in zalo
