@@ -369,3 +369,21 @@ async def test_a_long_message_is_previewed_in_the_parts_each_platform_gets(
     expected = plain_parts(long, 2000)
     assert len(expected) > 2 and zalo.count('class="bubble plain sent"') == len(expected)
     assert f"Phần 3/{len(expected)}" in zalo
+
+
+async def test_each_page_in_english_shows_none_of_the_pages_vietnamese_words(
+    http: httpx.AsyncClient, store: Engine
+) -> None:
+    from campaigns.i18n import CATALOG
+
+    with store.connect() as conn:
+        key = conn.execute(D.select().with_only_columns(D.c.key).limit(1)).scalar_one()
+    vietnamese = {
+        vi for code, (vi, en) in CATALOG.items()
+        if code.startswith("page_") and "{" not in vi and vi != en and len(vi) > 3
+    }  # fmt: skip
+    for path in ("/", "/calendar?month=2026-06", "/campaigns", "/campaigns/moi-truong-2026",
+                 f"/preview/{key}", "/deliveries", "/status"):  # fmt: skip
+        page = text_of((await http.get(path, params={"lang": "en"})).text)
+        found = sorted(word for word in vietnamese if f" {word} " in f" {page} ")
+        assert not found, (path, found)
