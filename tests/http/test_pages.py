@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -17,7 +16,6 @@ from campaigns.model import ChannelCatalog
 from channels.telegram import html_parts
 from scheduler import audit
 from scheduler.http.app import HttpState, create_app
-from scheduler.store.db import migrate, open_engine
 from scheduler.store.tables import CampaignVersion, Delivery, State
 from scheduler.sync import sync
 from tests.helpers import campaign
@@ -81,12 +79,11 @@ channels = ["tg:nhom-vp"]
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Engine:
-    engine = open_engine(f"sqlite:///{tmp_path / 'loa.db'}")
-    migrate(engine)
-    sync(engine, [campaign(ENVIRONMENT, CAT), campaign(OTHER, CAT)], CAT, NOW,
+def store(db: Engine) -> Engine:
+    """Synced from the two campaigns, on SQLite and on PostgreSQL in turn."""
+    sync(db, [campaign(ENVIRONMENT, CAT), campaign(OTHER, CAT)], CAT, NOW,
          dt.timedelta(days=400))  # fmt: skip
-    return engine
+    return db
 
 
 @pytest.fixture
