@@ -25,8 +25,12 @@ class User:
     role: str  # one of ROLES
 
     def may(self, role: str) -> bool:
-        """Whether this user has ``role`` or a stronger one."""
-        return ROLES.index(self.role) >= ROLES.index(role)
+        """Whether this user has ``role`` or a stronger one (nobody signed in has none)."""
+        return self.role in ROLES and ROLES.index(self.role) >= ROLES.index(role)
+
+
+# who reads the public page: it never asks ``current_user``, so it stays open to everyone
+ANONYMOUS = User("", "")
 
 
 def current_user(request: Request) -> User:

@@ -127,7 +127,7 @@ def page_routes(ctx: PageContext) -> list[BaseRoute]:
             {"kind": kind, "title": title, "path": path, **subscribe(path, request)}
             for kind, title, path in items
         ]
-        return render(request, "public.html", feeds=feeds)
+        return render(request, "public.html", feeds=feeds, user=identity.ANONYMOUS)
 
     async def calendar(request: Request) -> Response:
         query = request.query_params

@@ -244,8 +244,14 @@ async def test_the_campaign_page_shows_its_units_period_plan_and_feed(
 
 
 async def test_the_public_page_subscribes_with_webcal_links_from_public_url(
-    http: httpx.AsyncClient,
+    http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from scheduler.http import identity
+
+    def signed_in_only(request: object) -> identity.User:
+        raise AssertionError("the public page asked who is signed in")
+
+    monkeypatch.setattr(identity, "current_user", signed_in_only)
     page = (await http.get("/")).text
     assert 'href="webcal://lich.example.vn/feeds/all.ics"' in page
     assert 'href="https://lich.example.vn/feeds/campaign/chuyen-doi-xanh.ics"' in page
