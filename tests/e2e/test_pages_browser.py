@@ -186,7 +186,9 @@ def test_the_preview_is_the_text_the_fake_telegram_then_receives(
     page.wait_for_url(re.compile(r"/preview/"))
     shown = page.locator("pre.sent").first.text_content()
     assert "<b>Ngày mai</b>" in shown and "&lt;giảm rác nhựa&gt; &amp; sống xanh 🌱" in shown
-    _check(page, "preview", "desktop")
+    for screen in SCREENS:
+        page.set_viewport_size(SCREENS[screen])
+        _check(page, "preview", screen)
     received = wait_for(lambda: running.fake.messages_to(running.nhom), 40, "the notice")
     assert received[0].text == shown
     page.context.close()
@@ -250,7 +252,9 @@ def test_pausing_a_campaign_holds_its_messages(browser: Any, running: Running) -
     assert plan.locator(".badge.held").count() == 2
     held = "select count(*) from delivery where campaign = ? and state = 'held'"
     assert running.office.query(held, PAUSED)[0][0] == 2
-    _check(page, "campaign", "desktop")
+    for screen in SCREENS:
+        page.set_viewport_size(SCREENS[screen])
+        _check(page, "campaign", screen)
     page.context.close()
 
 
