@@ -363,7 +363,12 @@ def campaign(
     leads = {u for o in occurrences for u in split_names(o.lead)}
     partners = {u for o in occurrences for u in split_names(o.partners.split("\n"))} - leads
     first = min((o.start for o in occurrences), default=None)
-    last = max((o.end or o.start for o in occurrences), default=None)
+    # an all-day item's end is the midnight after its last day, as in iCalendar
+    last = max(
+        (o.end - dt.timedelta(days=1) if o.all_day and o.end else o.end or o.start
+         for o in occurrences),
+        default=None,
+    )  # fmt: skip
     return CampaignView(
         row, first, last, by_name(units.name(u) for u in leads),
         by_name(units.name(u) for u in partners), occurrences, messages, counts,

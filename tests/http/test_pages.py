@@ -238,6 +238,7 @@ async def test_the_campaign_page_shows_its_units_period_plan_and_feed(
         "Sở Nông nghiệp và Môi trường" in page and "Ủy ban MTTQ tỉnh; Văn phòng UBND tỉnh" in page
     )
     assert "Báo cáo kết quả Tháng hành động" in page and "nhac" in page
+    assert "Thời gian T2 01/06/2026 – T6 10/07/2026" in page  # to the report's due day
     raw = (await http.get("/campaigns/moi-truong-2026")).text
     assert 'href="webcal://lich.example.vn/feeds/campaign/moi-truong-2026.ics"' in raw
     assert (await http.get("/campaigns/khong-co")).status_code == 404
