@@ -30,7 +30,8 @@ What is measured
    library) gets campaign files whose expansion gives several thousand activity and deadline
    occurrences in the 400-day horizon (yearly items: most give one occurrence, those in the
    first weeks after today two). A real ``loa run`` process syncs them; the benchmark waits for
-   "http listening url=..." in its log, then:
+   the HTTP address in its log (``Office.http_url``'s pattern: the line is in the log's
+   language), then:
    - times the first GET /feeds/all.ics (the daemon renders the feed cold: DB query, FeedEvents,
      render_feed) and checks the 200 and the 304 answers by hand;
    - runs wrk on loopback (``wrk --latency``; installed with apt-get when missing):
@@ -561,8 +562,9 @@ def bench_http(quick: bool) -> list[tuple[str, bool]]:
                         f"loa run exited {process.returncode}:\n{office.log()[-3000:]}"
                     )
                 if time.monotonic() > deadline:
-                    raise SystemExit("loa run: no 'http listening' in its log after 180 s")
-                found = re.search(r"http listening url=(\S+)", office.log())
+                    raise SystemExit("loa run: no HTTP address in its log after 180 s")
+                # the line is in the log's language ("phần HTTP đang nhận kết nối url=…")
+                found = re.search(r"loa\.daemon [^\n]*? url=(http\S+)", office.log())
                 time.sleep(0.05)
             base = found[1].strip('"')
             print(f"loa run: HTTP up at {base} {time.perf_counter() - began:.1f} s after spawn")

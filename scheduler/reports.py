@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, and_, select, update
 
+from campaigns.collation import sort_key
 from campaigns.dates import format_date, format_datetime
 from campaigns.expand import DeadlineOccurrence, Dispatch, delivery_key
 from campaigns.i18n import t
@@ -220,7 +221,7 @@ def submit(
             raise ReportError("report_unknown", ref=ref)
         owed = [r for r in rows if r.unit in units]
         if not owed:
-            names = ", ".join(sorted({registry.label(r.unit) for r in rows}))
+            names = ", ".join(sorted({registry.label(r.unit) for r in rows}, key=sort_key))
             raise ReportError("report_not_owed", ref=ref, units=names)
         waiting = [r for r in owed if r.submitted_at is None]
         row = waiting[0] if waiting else owed[-1]

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, func, or_, select
 
+from campaigns.collation import sort_key
 from campaigns.units import split_names
 from scheduler.store.tables import REMOVED, CampaignVersion, Occurrence
 
@@ -150,8 +151,10 @@ def units(db: Engine, campaign_id: str) -> tuple[list[str], list[str]]:
             .where(and_(O.c.campaign == campaign_id, O.c.status == "confirmed"))
             .distinct()
         ).all()
-    leads = sorted({name for r in rows for name in split_names(r.lead)})
-    partners = sorted({p.strip() for r in rows for p in r.partners.split("\n") if p.strip()})
+    leads = sorted({name for r in rows for name in split_names(r.lead)}, key=sort_key)
+    partners = sorted(
+        {p.strip() for r in rows for p in r.partners.split("\n") if p.strip()}, key=sort_key
+    )
     return leads, [p for p in partners if p not in leads]
 
 

@@ -55,6 +55,7 @@ from scheduler.engine.dispatch import DispatchEngine, RetryPolicy, utcnow
 from scheduler.engine.lock import SYNC, DaemonLock, daemon_lock, nudge
 from scheduler.engine.outlets import build_outlets
 from scheduler.engine.quotas import QuotaGuard, quotas
+from scheduler.http.feeds import Generation
 from scheduler.refusals import Refusal, Refusals
 from scheduler.store import daemons, meta, outbox
 from scheduler.store.db import is_postgres, migrate, open_engine, sqlite_path
@@ -122,6 +123,11 @@ class CampaignWatcher:
                 del self.good[path]
         if self.last is not None:
             self.last = self._running(self.last[1])
+
+    def problems(self) -> list[Problem]:
+        """What the last reload found in the files, and why a version that loaded was refused."""
+        found = list(self.last[1].problems) if self.last is not None else []
+        return found + [problem for _, problem in self.refused.values()]
 
     def refused_files(self) -> list[str]:
         """Files whose current version does not run: it does not load, or cannot expand."""
@@ -211,6 +217,7 @@ class Daemon:
         self._bots_stop = asyncio.Event()  # set when this daemon stops leading
         self._cluster: dict[str, Any] = {"daemons": [], "leader": None}  # for /healthz
         self.http: HttpServer | None = None
+        self.changes = Generation()  # bumped whenever the store may have changed
         self._http_task: asyncio.Task[None] | None = None
         self._next_due: dt.datetime | None = None
         self.bots: dict[str, BotRunner] = {}
@@ -274,6 +281,14 @@ class Daemon:
                 units=self.config.units(),
                 cluster=lambda: self._cluster,
                 auth=AuthSettings.of(http.session_idle_minutes, http.trusted_proxies),
+                generation=self.changes,
+                timezone=self.config.timezone,
+                language=self.config.language,
+                catalog=self.config.catalog(),
+                channel_types={n: c.type for n, c in self.config.data.channels.items()},
+                problems=self.watcher.problems,
+                changed=self._reschedule,
+                clock=self.clock,
             )
             self.http = HttpServer(
                 create_app(state), http.host, http.port, http.header_timeout_seconds,
@@ -717,6 +732,7 @@ class Daemon:
 
     async def _reschedule(self) -> None:
         assert self.db is not None and self.scheduler is not None and self.storage is not None
+        self.changes.bump()  # the store may have changed: feeds look again
         if self.storage.incident is not None:
             return  # the storage retry reschedules once a write works again
         engine = self.engine

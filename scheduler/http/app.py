@@ -1,10 +1,13 @@
-"""The daemon's HTTP surface: calendar feeds, health, metrics and an index page.
+"""The daemon's HTTP surface: calendar feeds, health, metrics, and the pages
+(``scheduler.http.pages``: the public page of feeds and the staff pages).
 
 Feeds answer with ETag and Last-Modified and honour conditional requests (304), so Google,
 Outlook, Apple Calendar and Thunderbird refreshing every few minutes cost almost nothing.
 A feed made private in config.toml needs ``?token=…``; a missing or wrong token gets the
 same 404 as a feed that does not exist, so a guess learns nothing. A campaign whose feed is
-private is left out of every public feed and of the index (``scheduler.http.feeds.Privacy``).
+private is left out of every public feed and of the public page (``scheduler.http.feeds.Privacy``).
+A feed's version is kept in memory for the store's change generation (``Generation``): a
+request reads no database until something changed or a couple of seconds have passed.
 """
 
 from __future__ import annotations
@@ -14,11 +17,10 @@ import collections
 import datetime as dt
 import email.utils
 import hmac
-import html
 import json
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -26,18 +28,20 @@ from sqlalchemy import Engine, text
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from campaigns.errors import Problem
+from campaigns.model import ChannelCatalog
 from campaigns.units import UnitRegistry
 from channels.inbound import Inbox, Update, WebhookRefused
 from channels.redact import redact
 from scheduler.alerts import open_incidents
 from scheduler.http.auth import AuthSettings, Gate, signin_routes
 from scheduler.http.feeds import FeedSelector, FeedStore, Privacy, canonical_path, feed_path
+from scheduler.http.pages import PageContext, page_routes
 from scheduler.store import outbox
 
 if TYPE_CHECKING:
@@ -71,6 +75,16 @@ class HttpState:
     # the daemons alive on the database and the leader: {"daemons": [...], "leader": id}
     cluster: Callable[[], dict[str, Any]] = lambda: {"daemons": [], "leader": None}
     auth: AuthSettings = field(default_factory=AuthSettings)  # sign-in to the pages
+    # the store's change generation: feeds are answered from memory while it stays the same
+    generation: Callable[[], Hashable] | None = None
+    # for the staff pages
+    timezone: str = "Asia/Ho_Chi_Minh"
+    language: str = "vi"
+    catalog: ChannelCatalog = field(default_factory=ChannelCatalog)
+    channel_types: Mapping[str, str] = field(default_factory=dict)  # channel → its type
+    problems: Callable[[], list[Problem]] = list  # of the campaign files at the last reload
+    changed: Callable[[], Awaitable[None]] | None = None  # an action changed the outbox
+    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
 
 
 class WebhookTarget(Protocol):
@@ -141,7 +155,16 @@ def create_app(state: HttpState) -> Starlette:
     tokens = {canonical_path(path): token for path, token in state.feed_tokens.items()}
     # a campaign whose feed is private is private everywhere public: the all, unit and tag
     # feeds and the index leave it out; only its own feed, with the token, shows it
-    feeds = FeedStore(state.db, state.base_url, privacy=Privacy.of(tokens), units=state.units)
+    feeds = FeedStore(
+        state.db, state.base_url, privacy=Privacy.of(tokens), units=state.units,
+        generation=state.generation,
+    )  # fmt: skip
+    pages = PageContext(
+        db=state.db, feeds=feeds, tokens=tokens, base_url=state.base_url,
+        timezone=state.timezone, language=state.language, units=state.units,
+        catalog=state.catalog, channel_types=state.channel_types, problems=state.problems,
+        bots=state.bots, next_due=state.next_due, changed=state.changed, clock=state.clock,
+    )  # fmt: skip
     tally = _Metrics()
 
     async def _errors(request: Request, exc: Exception) -> Response:
@@ -153,15 +176,6 @@ def create_app(state: HttpState) -> Starlette:
         }
         return PlainTextResponse(messages.get(exc.status_code, "Lỗi"), status_code=exc.status_code)
 
-    async def _limit_query(request: Request, call_next: RequestResponseEndpoint) -> Response:
-        if len(request.url.query) > MAX_QUERY:
-            return PlainTextResponse("Chuỗi truy vấn quá dài", status_code=414)
-        try:
-            response: Response = await call_next(request)
-        except Exception:
-            return PlainTextResponse("Lỗi máy chủ", status_code=500)
-        return response
-
     def _allowed(selector: FeedSelector, request: Request) -> bool:
         secret = tokens.get(feed_path(selector.kind, selector.value))
         if secret is None:
@@ -171,9 +185,12 @@ def create_app(state: HttpState) -> Starlette:
 
     async def _feed(selector: FeedSelector, request: Request) -> Response:
         kind = selector.kind
-        found = (
-            await asyncio.to_thread(feeds.lookup, selector) if _allowed(selector, request) else None
-        )
+        found = None
+        if _allowed(selector, request):
+            # the usual request asks what is in memory already: answered without a thread hop
+            hit, found = feeds.known(selector)
+            if not hit:
+                found = await asyncio.to_thread(feeds.lookup, selector)
         if found is None:
             tally.feed_request(kind, "404")
             return PlainTextResponse("Không tìm thấy", status_code=404)
@@ -191,8 +208,10 @@ def create_app(state: HttpState) -> Starlette:
         if _not_modified(request, same, version.last_modified):
             tally.feed_request(kind, "304")
             return Response(status_code=304, headers=headers)
-        render = feeds.render_gzip if zipped else feeds.render
-        body = await asyncio.to_thread(render, selector, version)
+        body = feeds.rendered(selector, version, zipped)
+        if body is None:
+            render = feeds.render_gzip if zipped else feeds.render
+            body = await asyncio.to_thread(render, selector, version)
         tally.feed_request(kind, "200")
         if request.method == "HEAD":
             headers["Content-Length"] = str(len(body))
@@ -279,23 +298,6 @@ def create_app(state: HttpState) -> Starlette:
         body, media_type = tally.exposition(counts, state.latencies())
         return Response(redact(body.decode()), media_type=media_type)
 
-    async def index(request: Request) -> HTMLResponse:
-        items = await asyncio.to_thread(_index_items, feeds)
-        host = request.headers.get("host", "127.0.0.1")
-        rows = "".join(
-            f'<li>{html.escape(title)} — <a href="webcal://{html.escape(host)}/feeds/{html.escape(path)}.ics">'
-            f'webcal</a> · <a href="/feeds/{html.escape(path)}.ics">.ics</a></li>'
-            for title, path in items
-            if path not in tokens
-        )
-        page = (
-            '<!doctype html><html lang="vi"><meta charset="utf-8"><title>loa — lịch chiến dịch</title>'
-            "<h1>loa — lịch chiến dịch</h1><p>Đăng ký các lịch dưới đây trong Google Calendar, "
-            "Outlook, Apple Calendar hoặc Thunderbird; lịch tự cập nhật.</p>"
-            f"<ul>{rows}</ul></html>"
-        )
-        return HTMLResponse(page)
-
     return Starlette(
         routes=[
             Route("/feeds/all.ics", feed_all, methods=["GET", "HEAD"]),
@@ -303,11 +305,11 @@ def create_app(state: HttpState) -> Starlette:
             Route("/healthz", healthz, methods=["GET"]),
             Route("/hooks/{name}", webhook, methods=["POST"]),
             Route("/metrics", metrics, methods=["GET"]),
-            Route("/", index, methods=["GET"]),
+            *page_routes(pages),
             *signin_routes(state.db, state.auth),
         ],
         middleware=[
-            Middleware(BaseHTTPMiddleware, dispatch=_limit_query),
+            Middleware(_Guard),
             # no page and no action without sign-in; feeds, health, hooks stay public
             Middleware(Gate, db=state.db, settings=state.auth),
         ],
@@ -315,21 +317,35 @@ def create_app(state: HttpState) -> Starlette:
     )
 
 
-def _index_items(feeds: FeedStore) -> list[tuple[str, str]]:
-    """(title, feed path) of every feed, each under the slug its feed is served at."""
-    campaigns = feeds._campaigns()
-    items = [("Tất cả chiến dịch", "all")]
-    hidden = feeds.privacy.hidden(campaigns)
-    live = {
-        cid: row for cid, row in campaigns.items() if row.digest != "removed" and cid not in hidden
-    }
-    for key, names in sorted(feeds.names("campaign", live).items()):
-        items.append((live[min(names)].title, f"campaign/{key}"))
-    for kind, label in (("unit", "Đơn vị"), ("tag", "Nhãn")):
-        for key, names in sorted(feeds.names(kind, campaigns).items()):
-            shown = {feeds.registry.name(n) for n in names} if kind == "unit" else names
-            items.append((f"{label}: {', '.join(sorted(shown))}", f"{kind}/{key}"))
-    return items
+class _Guard:
+    """A query string past ``MAX_QUERY`` gets 414, and an error in a handler a plain 500 (its
+    details stay in the log, never in the answer). Plain ASGI: Starlette's BaseHTTPMiddleware
+    runs every request through a task and memory streams, which cost the feeds a third of
+    their requests per second."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if len(scope.get("query_string", b"")) > MAX_QUERY:
+            await PlainTextResponse("Chuỗi truy vấn quá dài", status_code=414)(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception:
+            if started:
+                raise
+            await PlainTextResponse("Lỗi máy chủ", status_code=500)(scope, receive, send)
 
 
 async def _read_capped(request: Request, limit: int) -> bytes | None:

@@ -10,9 +10,11 @@ import datetime as dt
 import gzip
 import hashlib
 import re
+import threading
+import time
 import unicodedata
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -79,6 +81,25 @@ class Privacy:
         return frozenset(c for c in campaign_ids if self.is_private(c))
 
 
+class Generation:
+    """The store's change generation as the HTTP surface sees it: the daemon bumps it whenever
+    it changed the store (a sync, a chat command, a page's action), and it moves by itself every
+    ``ttl`` seconds, so a change made by another process (``loa report submit``, a peer daemon
+    on the same PostgreSQL) reaches the feeds within ``ttl``. While it stays the same, a feed's
+    version is answered from memory: no database read per request."""
+
+    def __init__(self, ttl: float = 2.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self.clock = clock
+        self.count = 0
+
+    def bump(self) -> None:
+        self.count += 1
+
+    def __call__(self) -> Hashable:
+        return (self.count, int(self.clock() // self.ttl))
+
+
 @dataclass(frozen=True)
 class FeedSelector:
     """A feed as asked for: ``value`` is a slug or a name as written (``môi trường``).
@@ -117,8 +138,12 @@ class FeedStore:
         cache_size: int = 64,
         privacy: Privacy = Privacy(),
         units: UnitRegistry = NO_UNITS,
+        generation: Callable[[], Hashable] | None = None,
     ) -> None:
         self.db = db
+        self.generation = generation
+        self._known: tuple[Hashable, dict[FeedSelector, Any]] = (None, {})
+        self._known_lock = threading.Lock()
         self.base_url = base_url
         self.privacy = privacy
         self.registry = units
@@ -155,7 +180,38 @@ class FeedStore:
 
     def lookup(self, selector: FeedSelector) -> tuple[FeedSelector, FeedVersion] | None:
         """The feed resolved to its slug, and its current version; None when it names nothing
-        loa knows (a 404). One read of the campaigns serves both answers."""
+        loa knows (a 404). One read of the campaigns serves both answers; with a ``generation``,
+        none at all while it stays the same."""
+        if self.generation is None:
+            return self._lookup(selector)
+        now = self.generation()
+        with self._known_lock:
+            if self._known[0] != now:
+                self._known = (now, {})
+            known = self._known[1]
+        if selector not in known:
+            if len(known) >= 4 * self._cache_size:  # guessed names must not fill memory
+                known.clear()
+            known[selector] = self._lookup(selector)
+        found: tuple[FeedSelector, FeedVersion] | None = known[selector]
+        return found
+
+    def known(self, selector: FeedSelector) -> tuple[bool, tuple[FeedSelector, FeedVersion] | None]:
+        """``lookup``'s answer if it is in memory for the current generation: (True, answer),
+        else (False, None); never reads the database, so a request may ask it inline."""
+        if self.generation is None:
+            return False, None
+        generation, known = self._known
+        if generation != self.generation() or selector not in known:
+            return False, None
+        return True, known[selector]
+
+    def rendered(self, selector: FeedSelector, version: FeedVersion, zipped: bool) -> bytes | None:
+        """The feed's bytes if they are in memory for this version, else None (no work done)."""
+        cache = self._gzipped if zipped else self._rendered
+        return cache.get((selector.path, version.etag))
+
+    def _lookup(self, selector: FeedSelector) -> tuple[FeedSelector, FeedVersion] | None:
         campaigns = self._campaigns()
         found = self.resolve(selector, campaigns)
         if found is None:

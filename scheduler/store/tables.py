@@ -128,7 +128,10 @@ class Occurrence(SQLModel, table=True):
     """An activity or deadline occurrence, for feeds and bot answers."""
 
     __tablename__ = "occurrence"
-    __table_args__ = (Index("ix_occurrence_campaign_start", "campaign", "start"),)
+    __table_args__ = (
+        Index("ix_occurrence_campaign_start", "campaign", "start"),
+        Index("ix_occurrence_start", "start"),  # a month of the calendar
+    )
 
     key: str = Field(primary_key=True)
     campaign: str
@@ -162,6 +165,7 @@ class Delivery(SQLModel, table=True):
         Index("ix_delivery_state_next", "state", "next_attempt_at"),
         Index("ix_delivery_campaign", "campaign"),
         Index("ix_delivery_target_due", "channel", "target", "due"),
+        Index("ix_delivery_due", "due"),  # the calendar's month, the log's pages
     )
 
     key: str = Field(primary_key=True)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need from Debian's packages when it is missing: PostgreSQL for the
-# store and scale-out tests (the tests start their own throwaway server, tests/conftest.py), and
-# libfaketime for a daemon whose host clock runs ahead of the database's (tests/e2e).
+# store and scale-out tests (the tests start their own throwaway server, tests/conftest.py),
+# libfaketime for a daemon whose host clock runs ahead of the database's (tests/e2e),
+# and Chromium for the browser tests of the staff pages (Playwright drives the system's browser).
 #
 # Each line of NEEDED is "a file that shows the program is there" and "the Debian package that
 # brings it"; everything missing is installed in one apt-get run. Without root (a developer's
@@ -12,6 +13,7 @@ set -uo pipefail
 NEEDED=(
     "/usr/lib/postgresql/*/bin/initdb postgresql"
     "/usr/lib/*/faketime/libfaketime.so.1 libfaketime"
+    "/usr/bin/chromium chromium"
 )
 
 missing=()
