@@ -1965,6 +1965,10 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "send them again (those past their grace are missed): /resume ID",
     ),
     "bot_help_retry": ("gửi lại một tin: /retry KHOÁ", "send one delivery again: /retry KEY"),
+    "bot_help_trigger": (
+        "báo một sự kiện, bắt đầu chuỗi tin của nó: /trigger LOẠI id=MÃ trường=giá_trị",
+        "report an event and start its sequence: /trigger TYPE id=ID field=value",
+    ),
     "bot_help_help": ("các lệnh của loa", "loa's commands"),
     "bot_internal_error": (
         "Xin lỗi, đã có lỗi khi trả lời lệnh này. Quản trị viên có thể xem nhật ký của loa.",
@@ -2105,6 +2109,22 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "Resumed “{id}”: {resumed} messages will go out, {missed} were past their grace.",
     ),
     "bot_retry_usage": ("Cách dùng: /retry KHOÁ_TIN.", "Usage: /retry DELIVERY_KEY."),
+    "bot_trigger_usage": (
+        "Cách dùng: /trigger LOẠI id=MÃ trường=giá_trị …, ví dụ /trigger canh-bao-bao "
+        'id=bao-3-2026 ten_bao="Yagi cấp 12".',
+        "Usage: /trigger TYPE id=ID field=value …, for example /trigger canh-bao-bao "
+        'id=bao-3-2026 ten_bao="Yagi cấp 12".',
+    ),
+    "bot_trigger_no_type": (
+        "Thiếu loại sự kiện ngay sau /trigger.",
+        "The event type is missing right after /trigger.",
+    ),
+    "bot_trigger_pair": (
+        "Mỗi dữ liệu sau loại sự kiện viết dạng trường=giá_trị.",
+        "Each piece of data after the event type is written field=value.",
+    ),
+    "bot_trigger_twice": ("Một trường được ghi hai lần.", "A field is given twice."),
+    "bot_trigger_quote": ("Thiếu dấu nháy đóng.", "A closing quote is missing."),
     "bot_no_delivery": ("Không có tin với khoá “{key}”.", "No delivery has the key “{key}”."),
     "bot_cannot_retry": (
         "Tin “{key}” đang ở trạng thái “{state}”, không gửi lại được.",

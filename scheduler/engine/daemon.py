@@ -337,6 +337,7 @@ class Daemon:
             private_feeds=frozenset(http.private_feeds),
             sends_to_subscribers=self._sends_to_subscribers,
             catalog=self.config.catalog(),
+            campaigns=self._running_campaigns,
         )
         core = CommandCore(self.db, settings, self.clock)
         public = http.public_url.rstrip("/")

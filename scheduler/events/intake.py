@@ -93,6 +93,7 @@ class Planned:
     target: str
     due: dt.datetime
     state: str
+    text: str = ""  # as it will be sent (empty: the template failed, see the delivery's error)
 
 
 @dataclass(frozen=True)
@@ -331,11 +332,12 @@ def _occurrences(
 
 def _planned(conn: Connection, event_id: str) -> tuple[Planned, ...]:
     query = (
-        select(D.c.key, D.c.channel, D.c.target, D.c.due, D.c.state)
+        select(D.c.key, D.c.channel, D.c.target, D.c.due, D.c.state, D.c.text)
         .where(_of_event(event_id))
         .order_by(D.c.due, D.c.key)
     )
-    return tuple(Planned(r.key, r.channel, r.target, r.due, r.state) for r in conn.execute(query))
+    rows = conn.execute(query)
+    return tuple(Planned(r.key, r.channel, r.target, r.due, r.state, r.text or "") for r in rows)
 
 
 def _cancel(
