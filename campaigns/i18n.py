@@ -1530,6 +1530,20 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "Đã huỷ sự kiện {id} ({type}): dừng {cancelled} tin đang chờ.",
         "Event {id} ({type}) cancelled: {cancelled} waiting message(s) stopped.",
     ),
+    "event_unscheduled": (
+        "Có tin không gửi được, quản trị viên đã được báo: {problems}.",
+        "Some messages will not go out, and the admins have been told: {problems}.",
+    ),
+    "event_no_chat": (
+        "tin '{message}' không tới nhóm chat nào (đơn vị trong dữ liệu chưa có nhóm chat, hoặc "
+        "kênh chưa có đích)",
+        "message '{message}' reaches no chat (a unit in the data has no chat, or the channel "
+        "no target)",
+    ),
+    "event_not_rendered": (
+        "tin '{message}' không tạo được nội dung: {reason}",
+        "message '{message}' could not be written: {reason}",
+    ),
     "event_updated_reason": (
         "sự kiện được cập nhật, không còn cần tin này",
         "the event was updated and no longer needs this message",

@@ -292,8 +292,7 @@ class Daemon:
                 clock=self.clock,
                 events=EventEndpoint(
                     self.db, self.config.event_tokens(), self._running_campaigns,
-                    self.config.catalog(), self.clock, self._reschedule, self._event_unscheduled,
-                    self.config.language,
+                    self.config.catalog(), self.clock, self._reschedule, self.config.language,
                 ) if self.config.data.events.sources else None,
             )  # fmt: skip
             self.http = HttpServer(
@@ -359,12 +358,6 @@ class Daemon:
         follower, which does not sync, reads the files itself). Blocking: call it in a thread."""
         last = self.watcher.last
         return last[0] if last is not None else load_campaigns(self.config).campaigns
-
-    def _event_unscheduled(self, subject: str, detail: str) -> None:
-        """An accepted event whose sequence could not be stored: the admins hear of it."""
-        assert self.db is not None
-        with contextlib.suppress(Exception):  # the database may be what failed: it is logged
-            alerts.raise_incident(self.db, alerts.EVENT_UNSCHEDULED, subject, detail=detail)
 
     def _bot_health(self) -> dict[str, dict[str, str]]:
         return {name: runner.health.summary() for name, runner in self.bots.items()}

@@ -14,10 +14,17 @@ fault, writing nothing. Otherwise, in one transaction:
 - ``Cancelling`` stops what is still waiting, marked ``cancelled`` with the reason.
 
 The event also becomes an occurrence in the feeds and ``loa plan`` (kind ``event``).
+
+An accepted event whose sequence will not go out whole is an incident for the admins
+(``alerts.EVENT_UNSCHEDULED``, subject ``type:id``): a message that reaches no chat (a unit named
+in the data has none), a text that failed to render for this data (its deliveries are stored
+``failed``), or a database that failed midway (nothing was written: the transaction is whole).
+An update that puts it right ends the incident.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
@@ -34,7 +41,7 @@ from campaigns.model import Campaign, ChannelCatalog
 from campaigns.sequence import DataProblem, Event, Started, clean_data, start
 from campaigns.timeexpr import ID_PATTERN
 from campaigns.triggers import MARK, Trigger
-from scheduler import subscriptions
+from scheduler import alerts, subscriptions
 from scheduler.store.db import upsert
 from scheduler.store.tables import CampaignVersion, Delivery, EventRecord, Occurrence, State
 from scheduler.sync import (
@@ -104,11 +111,30 @@ class Accepted:
     at: dt.datetime
     deliveries: tuple[Planned, ...] = ()
     cancelled: int = 0  # deliveries stopped (a cancel, or an update that no longer needs them)
+    problems: tuple[Unscheduled, ...] = ()  # what of the sequence will not go out
 
     def sentence(self, lang: str | None = None) -> str:
         waiting = sum(1 for d in self.deliveries if d.state in EDITABLE)
-        return t(f"event_{self.outcome}", lang, id=self.id, type=self.type, count=waiting,
+        said = t(f"event_{self.outcome}", lang, id=self.id, type=self.type, count=waiting,
                  cancelled=self.cancelled)  # fmt: skip
+        if self.problems:
+            listed = "; ".join(p.sentence(lang) for p in self.problems)
+            said += " " + t("event_unscheduled", lang, problems=listed)
+        return said
+
+
+@dataclass(frozen=True)
+class Unscheduled:
+    """One message of an accepted event's sequence that will not go out, and why: it reaches
+    no chat (``reason`` empty), or its text failed to render (``reason`` says how)."""
+
+    message: str  # "trigger.message"
+    reason: str = ""
+
+    def sentence(self, lang: str | None = None) -> str:
+        if not self.reason:
+            return t("event_no_chat", lang, message=self.message)
+        return t("event_not_rendered", lang, message=self.message, reason=self.reason)
 
 
 @dataclass(frozen=True)
@@ -151,11 +177,24 @@ def intake(
     if isinstance(checked, Refused):
         return checked
     pairs, event_id, data = checked
+    subject = f"{incoming.type}:{event_id}"
     try:
         with db.begin() as conn:
-            return _store(conn, pairs, catalog, incoming, event_id, data, sender, now)
+            accepted = _store(conn, pairs, catalog, incoming, event_id, data, sender, now)
     except _Abort as abort:
         return abort.refused
+    except Exception as exc:  # nothing was written; the admins hear of it (if it can be said)
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        with contextlib.suppress(Exception):
+            alerts.raise_incident(db, alerts.EVENT_UNSCHEDULED, subject,
+                                  detail=f"{type(exc).__name__}: {reason}", now=now)  # fmt: skip
+        raise
+    if accepted.problems:
+        detail = "; ".join(p.sentence() for p in accepted.problems)
+        alerts.raise_incident(db, alerts.EVENT_UNSCHEDULED, subject, detail=detail, now=now)
+    elif accepted.outcome == "updated":
+        alerts.resolve_incident(db, alerts.EVENT_UNSCHEDULED, subject, now)
+    return accepted
 
 
 def _check(
@@ -226,7 +265,24 @@ def _store(
     grace = {c.id: c.grace for c, _ in pairs}
     stopped = _deliveries(conn, started, grace, paused, event_id, outcome == "started", now)
     _occurrences(conn, started, {c.id: c for c, _ in pairs}, at, catalog, now)
-    return Accepted(event_id, incoming.type, outcome, at, _planned(conn, event_id), stopped)
+    problems = _unscheduled([trigger for _, trigger in pairs], started)
+    planned = _planned(conn, event_id)
+    return Accepted(event_id, incoming.type, outcome, at, planned, stopped, problems)
+
+
+def _unscheduled(triggers: list[Trigger], started: list[Started]) -> tuple[Unscheduled, ...]:
+    """The messages of the sequences that will not go out: no chat to send to, or a text
+    that could not be rendered for this event's data."""
+    found: list[Unscheduled] = []
+    for trigger, item in zip(triggers, started, strict=True):
+        for message in trigger.messages:
+            name = f"{trigger.id}.{message.id}"
+            sends = [d for d in item.dispatches if d.item == name]
+            if not sends:
+                found.append(Unscheduled(name))
+            elif any(d.error for d in sends):
+                found.append(Unscheduled(name, next(d.error for d in sends if d.error)))
+    return tuple(found)
 
 
 def _reaching(conn: Connection, started: list[Started], catalog: ChannelCatalog) -> list[Started]:

@@ -14,7 +14,8 @@ naming what to fix: 401 without the right token, 413 over the size, 415 not JSON
 that does not parse, 404 an event type no campaign file answers, 409 an id taken or
 cancelled, 422 a field at fault. Nothing is written on a refusal. A database that fails
 mid-intake writes nothing either (one transaction): 503, and the admins hear of it
-(``alerts.EVENT_UNSCHEDULED``).
+(the intake raises ``alerts.EVENT_UNSCHEDULED``, as it does for an accepted event whose
+messages reach no chat or cannot be written: those are listed in the answer's ``problems``).
 """
 
 from __future__ import annotations
@@ -56,7 +57,6 @@ class EventEndpoint:
     catalog: ChannelCatalog = field(default_factory=ChannelCatalog)
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
     changed: Callable[[], Awaitable[None]] | None = None  # the outbox changed: send now
-    failed: Callable[[str, str], None] = lambda subject, detail: None  # an alert (a thread)
     language: str = "vi"
 
 
@@ -135,10 +135,8 @@ async def _post(endpoint: EventEndpoint, request: Request) -> Response:
     said = f"{type_[:MAX_ID]} {(incoming.id or '')[:MAX_ID]}"
     try:
         result = await asyncio.to_thread(_take, endpoint, incoming, source, now)
-    except Exception as exc:  # the database: nothing of the event was written (one transaction)
+    except Exception:  # the database: nothing was written, and the intake raised an incident
         log.exception("event not stored", extra={"source": source, "event": said})
-        detail = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-        await asyncio.to_thread(endpoint.failed, said.replace(" ", ":"), detail)
         return _refusal(Refused("", "events_not_stored", {}, 503), lang)
     if isinstance(result, Refused):
         await _audit(endpoint, request, source, now, said, audit.REFUSED, result.code)
@@ -166,6 +164,7 @@ def _accepted(result: Accepted, lang: str) -> dict[str, Any]:
         "at": result.at.isoformat(),
         "message": result.sentence(lang),
         "cancelled": result.cancelled,
+        "problems": [p.sentence(lang) for p in result.problems],
         "deliveries": [
             {"key": d.key, "channel": d.channel, "target": d.target,
              "due": d.due.isoformat(), "state": d.state}

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
+from scheduler.alerts import open_incidents
 from scheduler.http.app import HttpState, create_app
 from scheduler.store.db import migrate, open_engine
 from scheduler.store.tables import Delivery, EventRecord, Occurrence
@@ -157,14 +158,11 @@ def test_no_5xx_no_traceback_and_a_refusal_writes_nothing(
 
 
 def test_a_refusal_from_a_database_that_cannot_be_written_writes_nothing(tmp_path: Path) -> None:
-    """A database that fails midway (here: read-only) answers 503 and leaves nothing half-done;
-    the failure is an alert (the endpoint's ``failed``)."""
+    """A database that fails midway (here: at the first delivery written) answers 503 and
+    leaves nothing half-done; the admins hear of it."""
     engine = open_engine(f"sqlite:///{tmp_path / 'loa.db'}")
     migrate(engine)
-    alerts: list[tuple[str, str]] = []
-    app = create_app(
-        HttpState(db=engine, events=endpoint(engine, failed=lambda s, d: alerts.append((s, d))))
-    )
+    app = create_app(HttpState(db=engine, events=endpoint(engine)))
     with engine.begin() as conn:  # a trigger that fails the first delivery written
         conn.exec_driver_sql(
             "create trigger broken before insert on delivery begin "
@@ -180,6 +178,10 @@ def test_a_refusal_from_a_database_that_cannot_be_written_writes_nothing(tmp_pat
     assert answer.status_code == 503 and answer.json()["code"] == "events_not_stored"
     assert "Traceback" not in answer.text and "disk I/O" not in answer.text
     assert counts(engine) == [0, 0, 0]  # the event row went with the transaction
-    assert alerts == [("canh-bao-bao:bao-3-2026", alerts[0][1])]
-    assert "disk I/O error" in alerts[0][1]
+    (incident,) = open_incidents(engine)
+    assert (incident["kind"], incident["subject"]) == (
+        "event_unscheduled",
+        "canh-bao-bao:bao-3-2026",
+    )
+    assert "disk I/O error" in incident["detail"]
     engine.dispose()
