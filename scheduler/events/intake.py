@@ -46,13 +46,13 @@ from scheduler.store.db import upsert
 from scheduler.store.tables import CampaignVersion, Delivery, EventRecord, Occurrence, State
 from scheduler.sync import (
     EDITABLE,
-    _delivery_row,
-    _edit,
-    _edit_statement,
-    _hash,
-    _where_chats_are,
-    _with_block,
+    edit_statement,
+    edit_values,
+    hash_parts,
+    hashed_delivery_row,
     one_per_chat,
+    where_chats_are,
+    with_feed_block,
     with_subscribers,
 )
 
@@ -290,7 +290,7 @@ def _reaching(conn: Connection, started: list[Started], catalog: ChannelCatalog)
     chat, and one delivery per message and chat however many names the chat has (a unit's
     chat that is also a configured target gets the warning once)."""
     chats = subscriptions.active(conn)
-    addresses = _where_chats_are(conn, catalog.addresses)
+    addresses = where_chats_are(conn, catalog.addresses)
     out = []
     for item in started:
         reaching = with_subscribers(item.dispatches, chats.get(item.campaign, []))
@@ -328,16 +328,16 @@ def _deliveries(
     edits: list[dict[str, Any]] = []
     for item in started:
         for d in item.dispatches:
-            row = _delivery_row(d, grace[d.campaign], now, d.campaign in paused)
+            row = hashed_delivery_row(d, grace[d.campaign], now, d.campaign in paused)
             old = existing.pop(d.key, None)
             if old is None:
                 inserts.append(row)
             elif old.state in EDITABLE and old.content_hash != row["content_hash"]:
-                edits.append(_edit(row))
+                edits.append(edit_values(row))
     if inserts:
         conn.execute(D.insert(), inserts)
     if edits:
-        conn.execute(_edit_statement(), edits)
+        conn.execute(edit_statement(), edits)
     gone = [key for key, old in existing.items() if old.state in EDITABLE]
     if gone:
         conn.execute(_stop(now, t("event_updated_reason")).where(D.c.key.in_(gone)))
@@ -372,7 +372,9 @@ def _occurrences(
             "all_day": False, "location": "", "lead": "", "partners": "",
             "description": item.description, "url": "", "tags": "", "updated_at": now,
         }  # fmt: skip
-        row["content_hash"] = _hash(item.title, item.description, at.isoformat(), campaign.title)
+        row["content_hash"] = hash_parts(
+            item.title, item.description, at.isoformat(), campaign.title
+        )
         owner = SimpleNamespace(
             timezone=campaign.timezone, title=campaign.title, tags="\n".join(campaign.tags)
         )
@@ -380,9 +382,9 @@ def _occurrences(
             select(O.c.sequence, O.c.content_hash).where(O.c.key == item.key)
         ).first()
         if old is None:
-            conn.execute(O.insert().values(**_with_block(row, 0, owner, catalog.units)))
+            conn.execute(O.insert().values(**with_feed_block(row, 0, owner, catalog.units)))
         elif old.content_hash != row["content_hash"]:
-            values = _with_block(row, old.sequence + 1, owner, catalog.units)
+            values = with_feed_block(row, old.sequence + 1, owner, catalog.units)
             conn.execute(update(O).where(O.c.key == item.key).values(**values))
 
 
