@@ -9,30 +9,11 @@ from sqlalchemy import Engine, func, select
 
 from scheduler.store.tables import EventRecord
 from tests.bot.conftest import ADMIN, CHAT, NOW, Bot, audit_rows, delivery_states, parse
+from tests.e2e.test_events import STORM as E2E_STORM
 
 E = EventRecord.__table__  # type: ignore[attr-defined]
 
-STORM = """
-id = "phong-chong-bao"
-title = "Phòng chống bão"
-
-[[trigger]]
-id = "canh-bao"
-event = "canh-bao-bao"
-fields = ["ten_bao"]
-
-[[trigger.message]]
-id = "ngay"
-at = "event"
-text = "Cảnh báo bão {{ event.data.ten_bao }}: mọi người chú ý an toàn."
-channels = ["tg:nhom-vp"]
-
-[[trigger.message]]
-id = "cap-nhat"
-at = "event +2h"
-text = "Cập nhật về bão {{ event.data.ten_bao }}."
-channels = ["tg:nhom-vp"]
-"""
+STORM = E2E_STORM.replace("nhom-van-phong", "nhom-vp")  # the bots' catalogue names the group so
 
 
 @pytest.fixture
@@ -49,10 +30,11 @@ def test_an_admin_starts_a_sequence_and_hears_what_was_scheduled(storm: Bot) -> 
     reply = storm.ask('/trigger canh-bao-bao id=bao-3-2026 ten_bao="Yagi cấp 12"', user=ADMIN)
     assert reply is not None and reply.wake and not reply.resync
     assert reply.pages == [
-        "Đã nhận sự kiện bao-3-2026 (canh-bao-bao): 2 tin đang chờ gửi.\n"
+        "Đã nhận sự kiện bao-3-2026 (canh-bao-bao): 3 tin đang chờ gửi.\n"
         "• 10:00, Thứ Tư, 04/06/2025 → tg:nhom-vp: Cảnh báo bão Yagi cấp 12: mọi người chú ý "
         "an toàn.\n"
-        "• 12:00, Thứ Tư, 04/06/2025 → tg:nhom-vp: Cập nhật về bão Yagi cấp 12."
+        "• 12:00, Thứ Tư, 04/06/2025 → tg:nhom-vp: Cập nhật về bão Yagi cấp 12.\n"
+        "• 07:00, Thứ Năm, 05/06/2025 → tg:nhom-vp: Ra quân dọn dẹp sau bão Yagi cấp 12."
     ]  # NOW is 10:00 in Vietnam: the times are the office's
     assert events(storm.db) == [("bao-3-2026", "chat", f"tg:{ADMIN}")]
     (entry,) = audit_rows(storm.db)
