@@ -722,6 +722,22 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "biến môi trường {env} (mã bí mật của lịch) chưa được đặt",
         "environment variable {env} (the feed's secret token) is not set",
     ),
+    "event_token_missing": (
+        "biến môi trường {env} (mã bí mật của nguồn sự kiện) chưa được đặt",
+        "environment variable {env} (the event source's secret token) is not set",
+    ),
+    "event_token_short": (
+        "mã bí mật trong {env} phải dài ít nhất {min} ký tự, không có khoảng trắng ở hai đầu",
+        "the token in {env} must be at least {min} characters, with no spaces around it",
+    ),
+    "event_token_hint": (
+        "tạo một mã ngẫu nhiên, ví dụ: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'",
+        "make a random one, for example: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'",
+    ),
+    "event_token_shared": (
+        "nguồn '{other}' dùng cùng mã bí mật: mỗi nguồn cần mã riêng để biết ai gửi",
+        "the source '{other}' has the same token: each source needs its own, to tell who sent",
+    ),
     # CLI help (--help of every command, argument and option)
     "help_app": (
         "loa: lập lịch chiến dịch truyền thông cho cơ quan nhà nước (Zalo, Telegram, lịch iCalendar).",
@@ -1046,6 +1062,8 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "stopping with sends in flight; they are resolved on the next start",
     ),
     "log_stopped": ("đã dừng", "stopped"),
+    "log_event_taken": ("đã nhận một sự kiện qua HTTP", "event taken"),
+    "log_event_not_stored": ("không lưu được sự kiện gửi qua HTTP", "event not stored"),
     "log_leader_gained": (
         "trở thành tiến trình dẫn đầu: lập lịch theo các tệp chiến dịch và chạy bot",
         "leader gained",
@@ -1512,6 +1530,20 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "Đã huỷ sự kiện {id} ({type}): dừng {cancelled} tin đang chờ.",
         "Event {id} ({type}) cancelled: {cancelled} waiting message(s) stopped.",
     ),
+    "event_unscheduled": (
+        "Có tin không gửi được, quản trị viên đã được báo: {problems}.",
+        "Some messages will not go out, and the admins have been told: {problems}.",
+    ),
+    "event_no_chat": (
+        "tin '{message}' không tới nhóm chat nào (đơn vị trong dữ liệu chưa có nhóm chat, hoặc "
+        "kênh chưa có đích)",
+        "message '{message}' reaches no chat (a unit in the data has no chat, or the channel "
+        "no target)",
+    ),
+    "event_not_rendered": (
+        "tin '{message}' không tạo được nội dung: {reason}",
+        "message '{message}' could not be written: {reason}",
+    ),
     "event_updated_reason": (
         "sự kiện được cập nhật, không còn cần tin này",
         "the event was updated and no longer needs this message",
@@ -1521,6 +1553,50 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "event_state_active": ("đang diễn ra", "active"),
     "event_state_cancelled": ("đã huỷ", "cancelled"),
     "events_sent_by": ("từ {source} ({who})", "from {source} ({who})"),
+    "events_unauthorized": (
+        "thiếu mã bí mật hoặc mã không đúng: gửi tiêu đề 'Authorization: Bearer <mã của nguồn>' "
+        "(biến token_env của nguồn trong [events.sources] ở config.toml)",
+        "the token is missing or wrong: send the header 'Authorization: Bearer <the source's "
+        "token>' (the variable token_env of its [events.sources] table in config.toml)",
+    ),
+    "events_too_large": (
+        "nội dung dài quá {limit} byte: một sự kiện chỉ gồm mã, thời điểm và vài trường ngắn",
+        "the body is longer than {limit} bytes: an event is an id, a time and a few short fields",
+    ),
+    "events_not_json": (
+        "nội dung phải là JSON: gửi tiêu đề 'Content-Type: application/json'",
+        "the body must be JSON: send the header 'Content-Type: application/json'",
+    ),
+    "events_bad_json": (
+        "nội dung không đọc được là JSON (UTF-8)",
+        "the body cannot be read as JSON (UTF-8)",
+    ),
+    "events_not_object": (
+        'nội dung phải là một đối tượng JSON: {{"id": "…", "at": "…", "data": {{…}}}}',
+        'the body must be a JSON object: {{"id": "…", "at": "…", "data": {{…}}}}',
+    ),
+    "events_key_unknown": (
+        "khóa '{field}' không dùng ở đây (các khóa: {names}; dữ liệu đặt trong 'data')",
+        "the key '{field}' has no meaning here (the keys: {names}; put the data in 'data')",
+    ),
+    "events_id_required": (
+        "thiếu 'id': mỗi sự kiện cần một mã, để gửi lại không thành hai sự kiện",
+        "'id' is missing: each event needs one, so that sending it again is not a second event",
+    ),
+    "events_not_text": ("'{field}' phải là một chuỗi", "'{field}' must be a string"),
+    "events_at_bad": (
+        "'at' phải là thời điểm ISO 8601 có múi giờ, ví dụ 2026-09-06T07:00:00+07:00",
+        "'at' must be an ISO 8601 time with its zone, for example 2026-09-06T07:00:00+07:00",
+    ),
+    "events_data_not_object": (
+        '\'data\' phải là một đối tượng JSON, ví dụ {{"ten_bao": "Yagi"}}',
+        '\'data\' must be a JSON object, for example {{"ten_bao": "Yagi"}}',
+    ),
+    "events_not_stored": (
+        "chưa lưu được sự kiện (cơ sở dữ liệu lỗi), không có gì được ghi: hãy gửi lại sau ít phút",
+        "the event could not be stored (a database error) and nothing was written: send it "
+        "again in a few minutes",
+    ),
     "export_one_filter": (
         "chọn một trong --campaign, --unit, --tag",
         "choose one of --campaign, --unit, --tag",
@@ -1903,6 +1979,10 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "send them again (those past their grace are missed): /resume ID",
     ),
     "bot_help_retry": ("gửi lại một tin: /retry KHOÁ", "send one delivery again: /retry KEY"),
+    "bot_help_trigger": (
+        "báo một sự kiện, bắt đầu chuỗi tin của nó: /trigger LOẠI id=MÃ trường=giá_trị",
+        "report an event and start its sequence: /trigger TYPE id=ID field=value",
+    ),
     "bot_help_help": ("các lệnh của loa", "loa's commands"),
     "bot_internal_error": (
         "Xin lỗi, đã có lỗi khi trả lời lệnh này. Quản trị viên có thể xem nhật ký của loa.",
@@ -2043,6 +2123,22 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "Resumed “{id}”: {resumed} messages will go out, {missed} were past their grace.",
     ),
     "bot_retry_usage": ("Cách dùng: /retry KHOÁ_TIN.", "Usage: /retry DELIVERY_KEY."),
+    "bot_trigger_usage": (
+        "Cách dùng: /trigger LOẠI id=MÃ trường=giá_trị …, ví dụ /trigger canh-bao-bao "
+        'id=bao-3-2026 ten_bao="Yagi cấp 12".',
+        "Usage: /trigger TYPE id=ID field=value …, for example /trigger canh-bao-bao "
+        'id=bao-3-2026 ten_bao="Yagi cấp 12".',
+    ),
+    "bot_trigger_no_type": (
+        "Thiếu loại sự kiện ngay sau /trigger.",
+        "The event type is missing right after /trigger.",
+    ),
+    "bot_trigger_pair": (
+        "Mỗi dữ liệu sau loại sự kiện viết dạng trường=giá_trị.",
+        "Each piece of data after the event type is written field=value.",
+    ),
+    "bot_trigger_twice": ("Một trường được ghi hai lần.", "A field is given twice."),
+    "bot_trigger_quote": ("Thiếu dấu nháy đóng.", "A closing quote is missing."),
     "bot_no_delivery": ("Không có tin với khoá “{key}”.", "No delivery has the key “{key}”."),
     "bot_cannot_retry": (
         "Tin “{key}” đang ở trạng thái “{state}”, không gửi lại được.",
