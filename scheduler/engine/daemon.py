@@ -289,6 +289,7 @@ class Daemon:
                 problems=self.watcher.problems,
                 changed=self._reschedule,
                 clock=self.clock,
+                config=self.config,
             )
             self.http = HttpServer(
                 create_app(state), http.host, http.port, http.header_timeout_seconds,

@@ -40,12 +40,15 @@ from channels.inbound import Inbox, Update, WebhookRefused
 from channels.redact import redact
 from scheduler.alerts import open_incidents
 from scheduler.http.auth import AuthSettings, Gate, signin_routes
+from scheduler.http.editor import editor_routes
 from scheduler.http.feeds import FeedSelector, FeedStore, Privacy, canonical_path, feed_path
 from scheduler.http.pages import PageContext, page_routes
 from scheduler.store import outbox
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry, Counter, Gauge, Summary
+
+    from scheduler.config import Config
 
 SLICE = 64 * 1024
 # a feed's name in its URL: its slug, or the name as written (``môi trường``, URL-encoded)
@@ -85,6 +88,7 @@ class HttpState:
     problems: Callable[[], list[Problem]] = list  # of the campaign files at the last reload
     changed: Callable[[], Awaitable[None]] | None = None  # an action changed the outbox
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+    config: Config | None = None  # the campaign folders the editor writes into
 
 
 class WebhookTarget(Protocol):
@@ -305,7 +309,7 @@ def create_app(state: HttpState) -> Starlette:
             Route("/healthz", healthz, methods=["GET"]),
             Route("/hooks/{name}", webhook, methods=["POST"]),
             Route("/metrics", metrics, methods=["GET"]),
-            *page_routes(pages),
+            *page_routes(pages, editor_routes(pages, state.config)),
             *signin_routes(state.db, state.auth),
         ],
         middleware=[
