@@ -100,7 +100,7 @@ def _set(doc: tomlkit.TOMLDocument, path: Path, value: Any) -> None:
         if present:
             del node[key]
         return
-    if present and _unwrap(node[key]) == value:
+    if present and _unwrap(node[key]) == _unwrap(value):
         return
     node[key] = _item(value, node[key] if present else None)
 

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import tomlkit
+from tomlkit.items import Date, DateTime, Item, Time
 
-from campaigns.editing import APPEND, REMOVE, Edit, plain
+from campaigns.editing import APPEND, REMOVE, Edit
 
 Kind = Literal["text", "long", "lines", "csv", "time", "years", "remind", "names"]
 
@@ -102,6 +103,15 @@ def _inline(value: Any) -> Any:
     return tomlkit.item(value)
 
 
+def shown(node: Any, key: str, kind: Kind) -> str:
+    """The field's text for ``key`` of a table of the file: a date or time as the file writes
+    it (``2026-06-05T07:30:00.250+07:00`` stays so), anything else by ``as_text``."""
+    found = node.get(key) if isinstance(node, Mapping) else None
+    if isinstance(found, (DateTime, Date, Time)):
+        return str(found.as_string()).strip()
+    return as_text(found.unwrap() if isinstance(found, Item) else found, kind)
+
+
 def normal(text: str) -> str:
     """What a browser sends back, as the form showed it: its line ends, no outer blanks."""
     return text.replace("\r\n", "\n").replace("\r", "\n").strip()
@@ -113,8 +123,10 @@ def _split(text: str, commas: bool) -> list[str]:
 
 
 def _toml_value(text: str) -> Any:
+    """The TOML value ``text`` writes, kept as written (tomlkit's item), or None."""
     try:
-        return tomllib.loads(f"v = {text}")["v"]
+        tomllib.loads(f"v = {text}")
+        return tomlkit.parse(f"v = {text}")["v"]
     except (tomllib.TOMLDecodeError, RecursionError):
         return None
 
@@ -134,11 +146,11 @@ def from_text(text: str, kind: Kind) -> Any:
         return int(text)
     found = _toml_value(text)
     timely = (dt.date, dt.time, list, dict) if kind == "time" else (list,)
-    return found if isinstance(found, timely) else text
+    return found if isinstance(found, Item) and isinstance(found.unwrap(), timely) else text
 
 
 @dataclass(frozen=True)
-class Item:
+class FormItem:
     index: str  # its place in the file ("0", "1", …) or NEW
     values: Mapping[str, str]
 
@@ -151,29 +163,30 @@ class View:
     """The form's fields for one file."""
 
     head: Mapping[str, str]
-    items: Mapping[str, list[Item]]
+    items: Mapping[str, list[FormItem]]
     triggers: int  # the file's [[trigger]] items, kept as they are (edited in the file)
 
 
+def _rows(doc: Any, kind: str) -> list[Any]:
+    found = doc.get(kind)
+    return [row for row in found if isinstance(row, Mapping)] if isinstance(found, list) else []
+
+
 def view(text: str) -> View:
-    data = plain(text)
-    head = {f.key: as_text(data.get(f.key), f.kind) for f in HEAD}
-    items: dict[str, list[Item]] = {}
+    doc = tomlkit.parse(text)
+    head = {f.key: shown(doc, f.key, f.kind) for f in HEAD}
+    items: dict[str, list[FormItem]] = {}
     for kind, fields in ITEMS.items():
-        found = data.get(kind)
-        rows = found if isinstance(found, list) else []
         items[kind] = [
-            Item(str(i), {f.key: as_text(row.get(f.key), f.kind) for f in fields})
-            for i, row in enumerate(rows)
-            if isinstance(row, dict)
-        ] + [Item(NEW, {f.key: "" for f in fields})]
-    triggers = data.get("trigger")
-    return View(head, items, len(triggers) if isinstance(triggers, list) else 0)
+            FormItem(str(i), {f.key: shown(row, f.key, f.kind) for f in fields})
+            for i, row in enumerate(_rows(doc, kind))
+        ] + [FormItem(NEW, {f.key: "" for f in fields})]
+    return View(head, items, len(_rows(doc, "trigger")))
 
 
-def _edit(path: tuple[str | int, ...], field: Field, shown: Any, given: str) -> Edit | None:
+def _edit(path: tuple[str | int, ...], field: Field, node: Any, given: str) -> Edit | None:
     text = normal(given)
-    if text == normal(as_text(shown, field.kind)):
+    if text == normal(shown(node, field.key, field.kind)):
         return None
     if not text and not field.required:
         return Edit(path, REMOVE)
@@ -182,22 +195,21 @@ def _edit(path: tuple[str | int, ...], field: Field, shown: Any, given: str) -> 
 
 def edits(original: str, fields: Mapping[str, str]) -> list[Edit]:
     """The edits the posted ``fields`` make to ``original``; a field not posted is left."""
-    data = plain(original)
+    doc = tomlkit.parse(original)
     out: list[Edit] = []
     for field in HEAD:
         if field.key in fields:
-            found = _edit((field.key,), field, data.get(field.key), fields[field.key])
+            found = _edit((field.key,), field, doc, fields[field.key])
             out += [found] if found else []
     for kind, specs in ITEMS.items():
-        rows = data.get(kind)
-        for i, row in enumerate(rows if isinstance(rows, list) else []):
+        for i, row in enumerate(_rows(doc, kind)):
             if fields.get(f"{kind}.{i}.remove"):
                 out.append(Edit((kind, i), REMOVE))
                 continue
             for field in specs:
                 name = f"{kind}.{i}.{field.key}"
                 if name in fields:
-                    found = _edit((kind, i, field.key), field, row.get(field.key), fields[name])
+                    found = _edit((kind, i, field.key), field, row, fields[name])
                     out += [found] if found else []
         added = {
             f.key: from_text(normal(fields[f"{kind}.{NEW}.{f.key}"]), f.kind)
@@ -221,8 +233,7 @@ def field_of(path: str, original: str, removed: Sequence[str]) -> str | None:
     if found is None:
         return None
     kind, place, key = found[1], int(found[2]) - 1, found[3] or "id"
-    rows = plain(original).get(kind)
-    count = len(rows) if isinstance(rows, list) else 0
+    count = len(_rows(tomlkit.parse(original), kind))
     kept = [str(i) for i in range(count) if f"{kind}.{i}" not in removed] + [NEW]
     if place >= len(kept) or key not in {f.key for f in ITEMS[kind]}:
         return None

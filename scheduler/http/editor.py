@@ -140,7 +140,7 @@ class _Editor:
                 {k: draft.fields.get(k, v) for k, v in shown.head.items()},
                 {
                     kind: [
-                        form.Item(item.index, {
+                        form.FormItem(item.index, {
                             key: draft.fields.get(item.name(kind, key), value)
                             for key, value in item.values.items()
                         })
