@@ -71,16 +71,30 @@ def editor_routes(ctx: PageContext, config: Config | None) -> Callable[[Render],
 class _Editor:
     def __init__(self, ctx: PageContext, config: Config, render: Render) -> None:
         self.ctx, self.config, self.render = ctx, config, render
+        # one save at a time: reading the file, comparing its digest and writing are one step
+        # for the saves this daemon serves
+        self.saving = asyncio.Lock()
 
     def routes(self) -> list[BaseRoute]:
         editor = auth.requires("editor")
         return [
-            Route("/campaigns/new", editor(self.new), methods=["GET", "POST"]),
+            Route("/campaigns/new", editor(self._serial(self.new)), methods=["GET", "POST"]),
             Route("/campaigns/new/check", editor(self.check_new), methods=["POST"]),
-            Route("/campaigns/{id}/edit", editor(self.edit), methods=["GET", "POST"]),
+            Route("/campaigns/{id}/edit", editor(self._serial(self.edit)), methods=["GET", "POST"]),
             Route("/campaigns/{id}/check", editor(self.check), methods=["POST"]),
-            Route("/campaigns/{id}/remove", editor(self.remove), methods=["GET", "POST"]),
+            Route(
+                "/campaigns/{id}/remove", editor(self._serial(self.remove)), methods=["GET", "POST"]
+            ),
         ]
+
+    def _serial(self, endpoint: auth.Endpoint) -> auth.Endpoint:
+        async def one_at_a_time(request: Request) -> Response:
+            if request.method != "POST":
+                return await endpoint(request)
+            async with self.saving:
+                return await endpoint(request)
+
+        return one_at_a_time
 
     def _lang(self, request: Request) -> str:
         asked = request.query_params.get("lang", "")
@@ -123,6 +137,7 @@ class _Editor:
                 by_field.setdefault(name, said)
             else:
                 general.append(str(problem))
+        general += [str(problem) for problem in verdict.problems if problem.severity != "error"]
         upcoming = [
             {"when": when_text(row, lang), "kind": kind_text(row.kind), "row": row}
             for row in verdict.upcoming

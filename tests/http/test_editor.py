@@ -278,3 +278,18 @@ def test_the_encoded_original_survives_line_ends() -> None:
 
     assert _original(fields) == HAND_WRITTEN
     assert _original({**fields, "digest": "x"}) == ""
+
+
+async def test_two_saves_of_one_opened_form_write_once_and_the_other_sees_the_change(
+    editing: Editing,
+) -> None:
+    import asyncio
+
+    fields = await open_form(editing)
+    first, second = dict(fields, title="Bản của người thứ nhất"), dict(fields, title="Bản thứ hai")
+    answers = await asyncio.gather(
+        editing.client.post("/campaigns/ngay-hoi/edit", data=first),
+        editing.client.post("/campaigns/ngay-hoi/edit", data=second),
+    )
+    assert sorted(a.status_code for a in answers) == [303, 409]
+    assert len(history.entries(editing.db, "ngay-hoi")) == 1
