@@ -20,6 +20,7 @@ from channels.telegram import html_parts
 from tests.e2e.harness import STAFF_PASSWORD, Office, iso, wait_for
 from tests.e2e.test_pages_browser import SCREENS, _check, browser  # noqa: F401 (a fixture)
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
+from tests.staff import form_fields
 
 pytestmark = pytest.mark.slow
 
@@ -39,22 +40,6 @@ channels = ["nhat-ky"]
 """
 
 
-def _fields(page: str) -> dict[str, str]:
-    import html
-
-    found = {
-        html.unescape(n): html.unescape(v)
-        for n, v in re.findall(
-            r'<input (?![^>]*checkbox)[^>]*?name="([^"]+)" value="([^"]*)"', page
-        )
-    }
-    for name, value in re.findall(
-        r'<textarea [^>]*?name="([^"]+)"[^>]*>\n(.*?)</textarea>', page, re.S
-    ):
-        found[html.unescape(name)] = html.unescape(value)
-    return found
-
-
 def test_a_saved_edit_is_what_the_daemon_sends_next(tmp_path: Any) -> None:
     office = Office(tmp_path / "office")
     office.add_user("soan-tin", "editor")
@@ -66,7 +51,7 @@ def test_a_saved_edit_is_what_the_daemon_sends_next(tmp_path: Any) -> None:
         with office.signed_in(base, "soan-tin") as browser:
             page = browser.get(f"/campaigns/{EDITED}/edit")
             assert page.status_code == 200, page.text
-            fields = _fields(page.text)
+            fields = form_fields(page.text)
             assert fields["message.0.at"] == iso(parked)
             at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=6)
             fields["message.0.at"], fields["message.0.text"] = iso(at), "Bản mới, gửi đúng giờ"

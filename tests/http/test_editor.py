@@ -24,7 +24,7 @@ from scheduler.editor import files, form, history
 from scheduler.http.app import HttpState, create_app
 from scheduler.store.tables import CampaignVersion, Delivery, Occurrence, State
 from scheduler.sync import sync
-from tests.staff import staff_cookies
+from tests.staff import form_fields, staff_cookies
 
 NOW = dt.datetime(2026, 5, 1, 1, 0, tzinfo=dt.UTC)
 D = Delivery.__table__  # type: ignore[attr-defined]
@@ -96,27 +96,10 @@ def token(page: str) -> str:
     return found[1]
 
 
-def shown_fields(page: str) -> dict[str, str]:
-    """The form's fields as a browser would post them unchanged."""
-    import html
-
-    fields = {
-        html.unescape(n): html.unescape(v)
-        for n, v in re.findall(
-            r'<input (?![^>]*checkbox)[^>]*?name="([^"]+)" value="([^"]*)"', page
-        )
-    }
-    for name, value in re.findall(
-        r'<textarea [^>]*?name="([^"]+)"[^>]*>\n(.*?)</textarea>', page, re.S
-    ):
-        fields[html.unescape(name)] = html.unescape(value).replace("\n", "\r\n")
-    return fields
-
-
 async def open_form(e: Editing, path: str = "/campaigns/ngay-hoi/edit") -> dict[str, str]:
     page = await e.client.get(path)
     assert page.status_code == 200, page.text
-    return shown_fields(page.text)
+    return form_fields(page.text)
 
 
 async def test_a_form_saved_without_change_writes_nothing(editing: Editing) -> None:
@@ -242,7 +225,7 @@ async def test_removing_moves_the_file_aside_and_sync_cancels_what_waits(
         assert set(conn.execute(waiting).scalars()) == {State.PENDING}
     page = await editing.client.get("/campaigns/ngay-hoi/remove")
     assert page.status_code == 200 and "data-confirm" in page.text
-    fields = shown_fields(page.text)
+    fields = form_fields(page.text)
     removed = await editing.client.post("/campaigns/ngay-hoi/remove", data=fields)
     assert removed.status_code == 303
     assert not editing.file.exists()
