@@ -37,10 +37,18 @@ id = "thong-bao"
 at = {iso(at)}
 text = "Bản cũ, không được gửi"
 channels = ["nhat-ky"]
+
+[[message]]
+id = "tuan-sau"
+at = {iso(at + dt.timedelta(days=7))}
+text = "Tin tuần sau"
+channels = ["nhat-ky"]
 """
 
 
-def test_a_saved_edit_is_what_the_daemon_sends_next(tmp_path: Any) -> None:
+def test_a_saved_edit_is_what_the_daemon_sends_next_and_a_removal_cancels_what_waits(
+    tmp_path: Any,
+) -> None:
     office = Office(tmp_path / "office")
     office.add_user("soan-tin", "editor")
     parked = office.park({EDITED: edited_campaign})
@@ -63,6 +71,13 @@ def test_a_saved_edit_is_what_the_daemon_sends_next(tmp_path: Any) -> None:
         assert [s["text"] for s in sent] == ["Bản mới, gửi đúng giờ"]
         edits = "select user, arguments from audit where command = 'campaign_edit'"
         assert office.query(edits) == [("soan-tin", EDITED)]
+        with office.signed_in(base, "soan-tin") as browser:
+            asked = browser.get(f"/campaigns/{EDITED}/remove")
+            removed = browser.post(f"/campaigns/{EDITED}/remove", data=form_fields(asked.text))
+            assert removed.status_code == 303, removed.text
+        later = "select state, cancel_reason from delivery where item = 'tuan-sau'"
+        wait_for(lambda: office.query(later) == [("cancelled", "removed")], 30, "the removal")
+        assert [s["text"] for s in office.sent()] == ["Bản mới, gửi đúng giờ"]
     finally:
         office.stop(process)
         office.close()
