@@ -294,6 +294,7 @@ class Daemon:
                     self.db, self.config.event_tokens(), self._running_campaigns,
                     self.config.catalog(), self.clock, self._reschedule, self.config.language,
                 ) if self.config.data.events.sources else None,
+                config=self.config,
             )  # fmt: skip
             self.http = HttpServer(
                 create_app(state), http.host, http.port, http.header_timeout_seconds,

@@ -41,6 +41,7 @@ from channels.redact import redact
 from scheduler.alerts import open_incidents
 from scheduler.http.auth import AuthSettings, Gate, signin_routes
 from scheduler.http.bodies import read_capped
+from scheduler.http.editor import editor_routes
 from scheduler.http.events import EventEndpoint, event_routes
 from scheduler.http.feeds import FeedSelector, FeedStore, Privacy, canonical_path, feed_path
 from scheduler.http.pages import PageContext, page_routes
@@ -48,6 +49,8 @@ from scheduler.store import outbox
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry, Counter, Gauge, Summary
+
+    from scheduler.config import Config
 
 SLICE = 64 * 1024
 # a feed's name in its URL: its slug, or the name as written (``môi trường``, URL-encoded)
@@ -88,6 +91,7 @@ class HttpState:
     changed: Callable[[], Awaitable[None]] | None = None  # an action changed the outbox
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
     events: EventEndpoint | None = None  # POST /events/{type}, when a source is configured
+    config: Config | None = None  # the campaign folders the editor writes into
 
 
 class WebhookTarget(Protocol):
@@ -309,7 +313,7 @@ def create_app(state: HttpState) -> Starlette:
             Route("/hooks/{name}", webhook, methods=["POST"]),
             Route("/metrics", metrics, methods=["GET"]),
             *(event_routes(state.events) if state.events is not None else ()),
-            *page_routes(pages),
+            *page_routes(pages, editor_routes(pages, state.config)),
             *signin_routes(state.db, state.auth),
         ],
         middleware=[
