@@ -4,9 +4,12 @@ public page, and the actions, which go through the same functions as the chat an
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -18,7 +21,9 @@ from scheduler import audit
 from scheduler.http.app import HttpState, create_app
 from scheduler.store.tables import CampaignVersion, Delivery, State
 from scheduler.sync import sync
+from tests.e2e.harness import form_token
 from tests.helpers import campaign
+from tests.staff import staff_cookies
 
 CAT = ChannelCatalog(
     targets={"tg": ("nhom-vp",), "zl": ("oa",), "nhat-ky": ()},
@@ -88,13 +93,32 @@ def store(db: Engine) -> Engine:
 
 @pytest.fixture
 async def http(store: Engine) -> AsyncIterator[httpx.AsyncClient]:
-    state = HttpState(
+    """An admin's browser, signed in."""
+    async with browser(store, staff_cookies(store, "quan-tri", "admin")) as client:
+        yield client
+
+
+@contextlib.asynccontextmanager
+async def browser(
+    store: Engine, cookies: dict[str, str], **state: Any
+) -> AsyncIterator[httpx.AsyncClient]:
+    made = HttpState(
         db=store, catalog=CAT, channel_types=TYPES, base_url="https://lich.example.vn",
         clock=lambda: NOW,
     )  # fmt: skip
-    transport = httpx.ASGITransport(app=create_app(state))
-    async with httpx.AsyncClient(transport=transport, base_url="http://loa") as client:
+    app = create_app(dataclasses.replace(made, **state))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://loa", cookies=cookies
+    ) as client:
         yield client
+
+
+async def submit(http: httpx.AsyncClient, page: str, action: str, **fields: str) -> httpx.Response:
+    """Post a form as a browser does: with the form token of the page it is on."""
+    shown = await http.get(page)
+    assert shown.status_code == 200, (page, shown.status_code)
+    return await http.post(action, data={"csrf_token": form_token(shown.text), **fields})
 
 
 def text_of(page: str) -> str:
@@ -182,7 +206,9 @@ async def test_the_log_is_paged(http: httpx.AsyncClient, store: Engine) -> None:
 async def test_pausing_holds_the_messages_and_is_audited(
     http: httpx.AsyncClient, store: Engine
 ) -> None:
-    answer = await http.post("/campaigns/moi-truong-2026/pause")
+    page_of = "/campaigns/moi-truong-2026"
+    assert (await http.post(f"{page_of}/pause")).status_code == 403  # no form token
+    answer = await submit(http, page_of, f"{page_of}/pause")
     assert answer.status_code == 303
     page = (await http.get(answer.headers["location"])).text
     assert "tạm giữ" in page and "(đang tạm dừng)" in page
@@ -193,7 +219,7 @@ async def test_pausing_holds_the_messages_and_is_audited(
     entry = audit.recent(store, 1)[0]
     assert (entry.channel, entry.command, entry.arguments, entry.result) == (
         "web", "pause", "moi-truong-2026", "ok")  # fmt: skip
-    resumed = await http.post("/campaigns/moi-truong-2026/resume")
+    resumed = await submit(http, page_of, f"{page_of}/resume")
     assert resumed.status_code == 303
 
 
@@ -203,14 +229,14 @@ async def test_retry_and_cancel_go_through_the_outbox(
     with store.connect() as conn:
         key = conn.execute(D.select().with_only_columns(D.c.key)
                            .where(D.c.item == "moi-hop")).scalar_one()  # fmt: skip
-    cancelled = await http.post("/deliveries/cancel", data={"key": key})
+    cancelled = await submit(http, f"/preview/{key}", "/deliveries/cancel", key=key)
     assert cancelled.status_code == 303
     with store.connect() as conn:
         assert (
             conn.execute(D.select().with_only_columns(D.c.state).where(D.c.key == key)).scalar()
             == State.CANCELLED
         )
-    retried = await http.post("/deliveries/retry", data={"key": key})
+    retried = await submit(http, f"/preview/{key}", "/deliveries/retry", key=key)
     with store.connect() as conn:
         assert (
             conn.execute(D.select().with_only_columns(D.c.state).where(D.c.key == key)).scalar()
@@ -222,11 +248,9 @@ async def test_retry_and_cancel_go_through_the_outbox(
 async def test_a_test_message_is_queued_like_loa_send(
     http: httpx.AsyncClient, store: Engine
 ) -> None:
-    answer = await http.post(
-        "/send-test", data={"channel": "tg", "target": "nhom-vp", "text": "thử"}
-    )
+    answer = await submit(http, "/status", "/send-test", channel="tg", target="nhom-vp", text="thử")
     assert answer.status_code == 303 and "/preview/manual:" in answer.headers["location"]
-    refused = await http.post("/send-test", data={"channel": "tg", "target": ""})
+    refused = await submit(http, "/status", "/send-test", channel="tg", target="")
     assert "tg:nhom-vp" in (await http.get(refused.headers["location"])).text
 
 
@@ -245,15 +269,16 @@ async def test_the_campaign_page_shows_its_units_period_plan_and_feed(
 
 
 async def test_the_public_page_subscribes_with_webcal_links_from_public_url(
-    http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+    store: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from scheduler.http import identity
 
-    def signed_in_only(request: object) -> identity.User:
+    def signed_in_only(request: object) -> identity.Account:
         raise AssertionError("the public page asked who is signed in")
 
     monkeypatch.setattr(identity, "current_user", signed_in_only)
-    page = (await http.get("/")).text
+    async with browser(store, {}) as anyone:  # no session: the page is public
+        page = (await anyone.get("/")).text
     assert 'href="webcal://lich.example.vn/feeds/all.ics"' in page
     assert 'href="https://lich.example.vn/feeds/campaign/chuyen-doi-xanh.ics"' in page
     titles = re.findall(r'<span class="feed-title">([^<]+)</span>', page)
@@ -273,11 +298,9 @@ async def test_every_page_answers_and_its_assets_are_served_by_loa(http: httpx.A
 
 
 async def test_a_private_campaign_is_on_no_public_page_and_staff_see_it(store: Engine) -> None:
-    state = HttpState(
-        db=store, feed_tokens={"campaign/chuyen-doi-xanh": "bi-mat"}, clock=lambda: NOW
-    )
-    transport = httpx.ASGITransport(app=create_app(state))
-    async with httpx.AsyncClient(transport=transport, base_url="http://loa") as http:
+    private = {"campaign/chuyen-doi-xanh": "bi-mat"}
+    staff = staff_cookies(store, "lan", "viewer")
+    async with browser(store, staff, feed_tokens=private) as http:
         public = (await http.get("/")).text
         assert "Chuyển đổi xanh" not in public and "chuyen-doi-xanh" not in public
         assert "Sở Tài chính" not in public  # its only unit
@@ -294,15 +317,12 @@ def test_the_bot_names_a_campaigns_units_in_vietnamese_order(store: Engine) -> N
     assert partners == ["Ủy ban MTTQ tỉnh", "Văn phòng UBND tỉnh"]
 
 
-async def test_a_viewer_is_refused_the_actions_and_the_refusal_is_audited(
-    http: httpx.AsyncClient, store: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from scheduler.http import identity
-
-    monkeypatch.setattr(identity, "current_user", lambda request: identity.User("lan", "viewer"))
-    page = (await http.get("/campaigns/moi-truong-2026")).text
-    assert "Tạm dừng chiến dịch" not in page  # no button a viewer cannot use
-    answer = await http.post("/campaigns/moi-truong-2026/pause")
+async def test_a_viewer_is_refused_the_actions_and_the_refusal_is_audited(store: Engine) -> None:
+    async with browser(store, staff_cookies(store, "lan", "viewer")) as http:
+        page = (await http.get("/campaigns/moi-truong-2026")).text
+        assert "Tạm dừng chiến dịch" not in page  # no button a viewer cannot use
+        # the form a viewer never sees, posted with the session's real token (from sign-out's)
+        answer = await submit(http, "/signout", "/campaigns/moi-truong-2026/pause")
     assert answer.status_code == 403
     with store.connect() as conn:
         states = {s for (s,) in conn.execute(D.select().with_only_columns(D.c.state)
@@ -318,9 +338,7 @@ async def test_the_campaign_page_shows_the_problems_of_its_file(store: Engine) -
     with store.begin() as conn:
         conn.execute(update(CampaignVersion.__table__).values(source="/srv/loa/campaigns/mt.toml"))  # type: ignore[attr-defined]
     found = [Problem("campaigns/mt.toml", 12, "message.nhac.at", "ngày 31/02 không có", "sửa ngày")]
-    state = HttpState(db=store, problems=lambda: found, clock=lambda: NOW)
-    transport = httpx.ASGITransport(app=create_app(state))
-    async with httpx.AsyncClient(transport=transport, base_url="http://loa") as http:
+    async with browser(store, staff_cookies(store), problems=lambda: found) as http:
         page = text_of((await http.get("/campaigns/moi-truong-2026")).text)
     assert "campaigns/mt.toml:12" in page and "ngày 31/02 không có — sửa ngày" in page
 
