@@ -44,6 +44,11 @@ from scheduler.store import outbox
 
 STATIC = Path(__file__).with_name("static")
 MAX_FORM = 64 * 1024
+# The role every action on the pages needs, one rule for the routes, the buttons the pages show
+# and docs/operations.md's table: an admin pauses and resumes campaigns, retries and cancels
+# deliveries, sends test messages, as only a chat's admins may in the chat bots; an editor
+# edits campaign files and an approver approves, which are not these actions.
+ACTION_ROLE = "admin"
 
 
 @dataclass
@@ -108,7 +113,8 @@ def page_routes(ctx: PageContext) -> list[BaseRoute]:
             lang=lang, other_lang=other, switch=switch, link=link,
             day=lambda d: format_date(d, lang), when=lambda d: _when(d, ctx.tz, lang),
             local_day=lambda moment: moment.astimezone(ctx.tz).date(), short=format_short,
-            user=user, path=request.url.path, request=request, **values,
+            user=user, may_act=user.may(ACTION_ROLE), path=request.url.path, request=request,
+            **values,
         )  # fmt: skip
         return HTMLResponse(body, status_code=status)
 
@@ -202,8 +208,18 @@ def page_routes(ctx: PageContext) -> list[BaseRoute]:
         """A form's fields (url-encoded, as browsers post small forms; a few KB at most)."""
         return {} if len(await request.body()) > MAX_FORM else await auth.form(request)
 
-    def _refused(request: Request) -> Response:
-        return render(request, "refused.html", status=403)
+    async def _refusal(request: Request, command: str, arguments: str) -> Response | None:
+        """None when the signed-in person may act (ACTION_ROLE); else the refusal, audited."""
+        account = identity.current_user(request)
+        if account.may(ACTION_ROLE):
+            return None
+        await _done(request, command, arguments, audit.REFUSED, audit.NOT_ADMIN)
+        lang = _lang(request, ctx.language)
+        why = t(
+            "web_role_refused", lang, role=named("role", ACTION_ROLE, lang), name=account.name,
+            have=named("role", account.role, lang),
+        )  # fmt: skip
+        return render(request, "refused.html", status=403, why=why)
 
     async def _done(
         request: Request, command: str, arguments: str, result: str, detail: str
@@ -216,9 +232,9 @@ def page_routes(ctx: PageContext) -> list[BaseRoute]:
         campaign_id, action = request.path_params["id"], request.path_params["action"]
         if action not in ("pause", "resume"):
             return PlainTextResponse("Not Found", status_code=404)
-        if not identity.current_user(request).may("admin"):
-            await _done(request, action, campaign_id, audit.REFUSED, audit.NOT_ADMIN)
-            return _refused(request)
+        refused = await _refusal(request, action, campaign_id)
+        if refused is not None:
+            return refused
         change = pausing.pause if action == "pause" else pausing.resume
         try:
             result = await asyncio.to_thread(change, ctx.db, campaign_id, ctx.clock())
@@ -244,9 +260,9 @@ def page_routes(ctx: PageContext) -> list[BaseRoute]:
         if action not in ("retry", "cancel"):
             return PlainTextResponse("Not Found", status_code=404)
         key = (await _form(request)).get("key", "")
-        if not identity.current_user(request).may("editor"):
-            await _done(request, action, key, audit.REFUSED, audit.NOT_ADMIN)
-            return _refused(request)
+        refused = await _refusal(request, action, key)
+        if refused is not None:
+            return refused
         lang = _lang(request, ctx.language)
         now = ctx.clock()
         if action == "retry":
@@ -277,9 +293,9 @@ def page_routes(ctx: PageContext) -> list[BaseRoute]:
         channel, target = form.get("channel", ""), form.get("target", "")
         text = form.get("text", "").strip() or t("page_test_text", _lang(request, ctx.language))
         lang = _lang(request, ctx.language)
-        if not identity.current_user(request).may("editor"):
-            await _done(request, "send", f"{channel}:{target}", audit.REFUSED, audit.NOT_ADMIN)
-            return _refused(request)
+        refused = await _refusal(request, "send", f"{channel}:{target}")
+        if refused is not None:
+            return refused
         why = outbox.never_sendable(ctx.catalog, channel, target, lang)
         if why is not None:
             await _done(request, "send", f"{channel}:{target}", audit.REFUSED, why)

@@ -21,7 +21,7 @@ from scheduler import audit
 from scheduler.http.app import HttpState, create_app
 from scheduler.store.tables import CampaignVersion, Delivery, State
 from scheduler.sync import sync
-from tests.e2e.harness import form_token
+from tests.e2e.harness import ROOT, form_token
 from tests.helpers import campaign
 from tests.staff import staff_cookies
 
@@ -409,3 +409,46 @@ async def test_each_page_in_english_shows_none_of_the_pages_vietnamese_words(
         page = text_of((await http.get(path, params={"lang": "en"})).text)
         found = sorted(word for word in vietnamese if f" {word} " in f" {page} ")
         assert not found, (path, found)
+
+
+async def test_the_actions_are_the_admins_alone_buttons_and_routes_alike(store: Engine) -> None:
+    """One rule (docs/operations.md): an editor or an approver sees no action button, and is
+    refused each action sent anyway, with the refusal in the audit log."""
+    with store.connect() as conn:
+        key = conn.execute(D.select().with_only_columns(D.c.key)
+                           .where(D.c.item == "moi-hop")).scalar_one()  # fmt: skip
+    for role in ("editor", "approver"):
+        async with browser(store, staff_cookies(store, role, role)) as http:
+            for page in ("/campaigns/moi-truong-2026", f"/preview/{key}", "/status"):
+                assert 'method="post"' not in (await http.get(page)).text, (role, page)
+            for action, fields in (
+                ("/campaigns/moi-truong-2026/pause", {}), ("/deliveries/cancel", {"key": key}),
+                ("/deliveries/retry", {"key": key}),
+                ("/send-test", {"channel": "tg", "target": "nhom-vp"}),
+            ):  # fmt: skip
+                answer = await submit(http, "/signout", action, **fields)
+                assert answer.status_code == 403, (role, action)
+                assert "quản trị" in answer.text  # the role it needs
+    with store.connect() as conn:
+        states = set(conn.execute(D.select().with_only_columns(D.c.state)).scalars())
+    assert states == {State.PENDING}  # nothing was done
+    refused = [(e.user, e.command, e.result) for e in audit.recent(store, 8)]
+    assert sorted(refused) == sorted(
+        (role, command, audit.REFUSED)
+        for role in ("editor", "approver") for command in ("pause", "cancel", "retry", "send")
+    )  # fmt: skip
+
+
+def test_the_roles_table_in_the_docs_gives_the_actions_to_the_role_the_pages_ask() -> None:
+    from scheduler.http.pages import ACTION_ROLE
+
+    for doc, words in (
+        ("docs/en/operations.md", ("pause", "resume", "retry", "cancel", "test message")),
+        ("docs/operations.md", ("tạm dừng", "cho chạy lại", "gửi lại", "huỷ", "gửi thử")),
+    ):  # fmt: skip
+        text = (ROOT / doc).read_text("utf-8")
+        rows = dict(re.findall(r"^\| `(viewer|editor|approver|admin)`[^|]*\| (.*) \|$", text, re.M))
+        assert set(rows) == {"viewer", "editor", "approver", "admin"}, doc
+        for role, says in rows.items():
+            for word in words:
+                assert (word in says) is (role == ACTION_ROLE), (doc, role, word)
