@@ -164,6 +164,7 @@ def create_app(state: HttpState) -> Starlette:
         timezone=state.timezone, language=state.language, units=state.units,
         catalog=state.catalog, channel_types=state.channel_types, problems=state.problems,
         bots=state.bots, next_due=state.next_due, changed=state.changed, clock=state.clock,
+        cluster=state.cluster,
     )  # fmt: skip
     tally = _Metrics()
 

@@ -38,6 +38,8 @@ from campaigns.i18n import LANGUAGES, named, t
 from campaigns.model import ChannelCatalog
 from campaigns.units import UnitRegistry
 from scheduler import audit, pausing
+from scheduler.alerts import open_incidents
+from scheduler.alerts.sender import fix, headline
 from scheduler.http import auth, identity, views
 from scheduler.http.feeds import FeedStore, feed_path
 from scheduler.store import outbox
@@ -69,6 +71,8 @@ class PageContext:
     next_due: Callable[[], dt.datetime | None] = lambda: None
     changed: Callable[[], Awaitable[None]] | None = None  # the daemon re-reads its outbox
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+    # the daemons alive and the leader, as /healthz and ``loa status --format json`` show them
+    cluster: Callable[[], Mapping[str, Any]] = dict
 
     @property
     def tz(self) -> ZoneInfo:
@@ -194,13 +198,20 @@ def page_routes(ctx: PageContext) -> list[BaseRoute]:
                       states=views.STATES, done=query.get("done", ""), **choices)  # fmt: skip
 
     async def status(request: Request) -> Response:
-        now = ctx.clock()
+        lang = _lang(request, ctx.language)
         upcoming = await asyncio.to_thread(views.next_due, ctx.db)
-        alive = await asyncio.to_thread(views.daemons, ctx.db, now)
         counts = await asyncio.to_thread(outbox.counts, ctx.db)
-        return render(request, "status.html", upcoming=upcoming, alive=alive, counts=counts,
-                      bots=ctx.bots(), next_due=ctx.next_due(), problems=ctx.problems(),
-                      channels=sorted(ctx.catalog.targets.items()))  # fmt: skip
+        incidents = await asyncio.to_thread(open_incidents, ctx.db)
+        running = ctx.cluster()
+        return render(
+            request, "status.html", plain=lambda code: _unmarked(t(code, lang)), upcoming=upcoming, counts=counts, bots=ctx.bots(),
+            next_due=ctx.next_due(), problems=ctx.problems(),
+            channels=sorted(ctx.catalog.targets.items()),
+            alive=[{**d, "started_at": _moment(d["started_at"]), "seen_at": _moment(d["seen_at"])}
+                   for d in running.get("daemons", [])],
+            leader=running.get("leader"),
+            incidents=[_incident(found, lang) for found in incidents],
+        )  # fmt: skip
 
     # -- actions: POST forms, each through the function the chat and the CLI use -------------
 
@@ -334,6 +345,28 @@ def _when(moment: Any, tz: ZoneInfo, lang: str) -> str:
     if isinstance(moment, dt.datetime):
         return format_compact(moment.astimezone(tz), lang)
     return format_compact(moment, lang)
+
+
+def _unmarked(text: str) -> str:
+    """A sentence ``loa status`` prints in colour, as plain text."""
+    from rich.markup import render as markup
+
+    return markup(text).plain
+
+
+def _moment(iso: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(iso)
+
+
+def _incident(found: Mapping[str, Any], lang: str) -> dict[str, Any]:
+    """An open incident as ``loa status`` prints it: what happened, since when, the fix."""
+    kind, subject = found["kind"], found["subject"]
+    return {
+        "headline": headline(kind, subject, found["count"], found["detail"], lang),
+        "fix": fix(kind, subject, lang),
+        "since": _moment(found["opened_at"]),
+        "last": _moment(found["last_seen_at"]),
+    }
 
 
 def _month(text: str, today: dt.date) -> dt.date:

@@ -345,6 +345,8 @@ def test_every_main_page_is_accessible(
     page = _page(browser, signed, screen)
     answer = page.goto(running.url + path)
     assert answer is not None and answer.status == 200
+    if path == "/status":  # the daemon serving the page, from the registry of daemons
+        assert "dẫn đầu" in page.locator("section[aria-labelledby=daemons]").inner_text()
     name = quote(path.strip("/").split("?")[0] or "feeds", safe="") + (
         "-en" if "en" in path else ""
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import html
 import re
 from collections.abc import AsyncIterator
 from typing import Any
@@ -122,7 +123,7 @@ async def submit(http: httpx.AsyncClient, page: str, action: str, **fields: str)
 
 
 def text_of(page: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
 
 
 async def test_june_shows_environment_day_on_the_5th_and_the_month_of_action_as_a_period(
@@ -452,3 +453,40 @@ def test_the_roles_table_in_the_docs_gives_the_actions_to_the_role_the_pages_ask
         for role, says in rows.items():
             for word in words:
                 assert (word in says) is (role == ACTION_ROLE), (doc, role, word)
+
+
+async def test_the_status_page_shows_the_daemons_alive_and_the_open_incidents_with_their_fix(
+    store: Engine,
+) -> None:
+    """The daemons from the registry with the leader, as ``loa status --format json`` shows
+    them; each open incident with what happened and the command that fixes it, as
+    ``loa status`` prints them; a resolved one is gone."""
+    from scheduler.alerts import CHANNEL_AUTH, DELIVERY_FAILED, raise_incident, resolve_incident
+    from scheduler.engine.cluster import Cluster
+    from scheduler.store import daemons
+
+    for host, pid in (("may-chu-1", 4101), ("may-chu-2", 4202)):
+        daemons.announce(store, f"{host}:{pid}", host, pid, NOW, start=host == "may-chu-1")
+    daemons.announce(store, "may-chet:99", "may-chet", 99, NOW)
+    with store.begin() as conn:  # not seen for 5 minutes, by either backend's clock
+        conn.execute(update(daemons.R).where(daemons.R.c.id == "may-chet:99")
+                     .values(seen_at=NOW - dt.timedelta(minutes=5)))  # fmt: skip
+
+    def running() -> dict[str, Any]:
+        return Cluster(daemons.alive(store, NOW), "may-chu-1:4101").as_json()
+
+    raise_incident(store, DELIVERY_FAILED, "tg:nhom-vp", "Telegram: chat not found", NOW, 3)
+    raise_incident(store, CHANNEL_AUTH, "zl", "Zalo: -216 invalid token", NOW)
+    resolve_incident(store, CHANNEL_AUTH, "zl", NOW)
+    async with browser(store, staff_cookies(store), cluster=running) as http:
+        page = text_of((await http.get("/status")).text)
+        english = text_of((await http.get("/status?lang=en")).text)
+    assert "may-chu-1:4101 may-chu-1 4101 dẫn đầu" in page
+    assert "may-chu-2:4202 may-chu-2 4202 theo sau" in page and "may-chet" not in page
+    assert "Gửi tin tới tg:nhom-vp bị lỗi hẳn (3 tin): Telegram: chat not found" in page
+    assert "loa deliveries --state failed" in page and "loa retry --failed" in page
+    assert "Zalo: -216" not in page  # resolved
+    assert "Messages to tg:nhom-vp failed for good (3)" in english and "leader" in english
+    async with browser(store, staff_cookies(store, "lan"), cluster=lambda: {}) as http:
+        empty = text_of((await http.get("/status")).text)
+    assert "Không có tiến trình 'loa run' nào đang chạy" in empty
