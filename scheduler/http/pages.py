@@ -40,7 +40,7 @@ from campaigns.units import UnitRegistry
 from scheduler import audit, pausing
 from scheduler.alerts import open_incidents
 from scheduler.alerts.sender import fix, headline
-from scheduler.http import auth, identity, views
+from scheduler.http import auth, identity, notices, views
 from scheduler.http.feeds import FeedStore, feed_path
 from scheduler.store import outbox
 
@@ -110,7 +110,11 @@ def page_routes(ctx: PageContext) -> list[BaseRoute]:
 
         user = values.pop("user", None) or identity.current_user(request)
         other = "en" if lang == "vi" else "vi"
-        switch = f"{request.url.path}?{urlencode({**request.query_params, 'lang': other})}"
+        kept = {k: v for k, v in request.query_params.items() if k not in notices.PARAMS}
+        switch = f"{request.url.path}?{urlencode({**kept, 'lang': other})}"
+        session = auth.current_session(request)
+        key = session.key if session is not None else None
+        done = notices.opened(key, request.query_params, ctx.clock())
         body = env.get_template(name).render(
             t=lambda code, **p: t(code, lang, **p),
             named=lambda kind, value: named(kind, value, lang),
@@ -118,7 +122,7 @@ def page_routes(ctx: PageContext) -> list[BaseRoute]:
             day=lambda d: format_date(d, lang), when=lambda d: _when(d, ctx.tz, lang),
             local_day=lambda moment: moment.astimezone(ctx.tz).date(), short=format_short,
             user=user, may_act=user.may(ACTION_ROLE), path=request.url.path, request=request,
-            **values,
+            done=done, **values,
         )  # fmt: skip
         return HTMLResponse(body, status_code=status)
 
@@ -169,8 +173,7 @@ def page_routes(ctx: PageContext) -> list[BaseRoute]:
         problems = [p for p in ctx.problems() if _same_file(p.file, source)]
         path = feed_path("campaign", campaign_id)
         feed = subscribe(path, request) if path not in ctx.tokens else None
-        return render(request, "campaign.html", c=found, problems=problems, feed=feed,
-                      done=request.query_params.get("done", ""))  # fmt: skip
+        return render(request, "campaign.html", c=found, problems=problems, feed=feed)
 
     async def preview(request: Request) -> Response:
         from channels.preview import rendered  # loads the Telegram client: only when asked
@@ -181,8 +184,7 @@ def page_routes(ctx: PageContext) -> list[BaseRoute]:
             return render(request, "missing.html", status=404)
         kind = ctx.channel_types.get(row.channel, "")
         shown = rendered(kind, row.text, row.image)
-        return render(request, "preview.html", d=row, kind=kind, shown=shown,
-                      done=request.query_params.get("done", ""))  # fmt: skip
+        return render(request, "preview.html", d=row, kind=kind, shown=shown)
 
     async def deliveries(request: Request) -> Response:
         query = request.query_params
@@ -193,9 +195,9 @@ def page_routes(ctx: PageContext) -> list[BaseRoute]:
             page = 1
         log = await asyncio.to_thread(views.delivery_log, ctx.db, filters, ctx.tz, page, ctx.units)
         choices = await asyncio.to_thread(_choices, ctx)
-        params = {k: v for k, v in query.items() if k not in ("page", "lang")}
+        params = {k: v for k, v in query.items() if k not in ("page", "lang", *notices.PARAMS)}
         return render(request, "deliveries.html", log=log, filters=filters, params=params,
-                      states=views.STATES, done=query.get("done", ""), **choices)  # fmt: skip
+                      states=views.STATES, **choices)  # fmt: skip
 
     async def status(request: Request) -> Response:
         lang = _lang(request, ctx.language)
@@ -319,9 +321,12 @@ def page_routes(ctx: PageContext) -> list[BaseRoute]:
         return _back(request, f"/preview/{key}", said)
 
     def _back(request: Request, path: str, said: str) -> Response:
-        """Post/redirect/get: the page shows what was done, and a reload does not do it again."""
+        """Post/redirect/get: the page shows what was done, and a reload does not do it again.
+        The sentence is sealed for this session (``notices``): a link cannot make it up."""
         lang = _lang(request, ctx.language)
-        params = {"done": said, **({"lang": lang} if lang != ctx.language else {})}
+        session = auth.current_session(request)
+        said_here = notices.sealed(session.key, said, ctx.clock()) if session else {}
+        params = {**said_here, **({"lang": lang} if lang != ctx.language else {})}
         return RedirectResponse(f"{path}?{urlencode(params)}", status_code=303)
 
     return [

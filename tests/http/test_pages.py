@@ -252,7 +252,7 @@ async def test_a_test_message_is_queued_like_loa_send(
     answer = await submit(http, "/status", "/send-test", channel="tg", target="nhom-vp", text="thử")
     assert answer.status_code == 303 and "/preview/manual:" in answer.headers["location"]
     refused = await submit(http, "/status", "/send-test", channel="tg", target="")
-    assert "tg:nhom-vp" in (await http.get(refused.headers["location"])).text
+    assert "tg:nhom-vp" in notice((await http.get(refused.headers["location"])).text)
 
 
 async def test_the_campaign_page_shows_its_units_period_plan_and_feed(
@@ -490,3 +490,38 @@ async def test_the_status_page_shows_the_daemons_alive_and_the_open_incidents_wi
     async with browser(store, staff_cookies(store, "lan"), cluster=lambda: {}) as http:
         empty = text_of((await http.get("/status")).text)
     assert "Không có tiến trình 'loa run' nào đang chạy" in empty
+
+
+def notice(page: str) -> str:
+    found = re.search(r'<p class="notice" role="status">(.*?)</p>', page, re.S)
+    return html.unescape(found[1]) if found else ""
+
+
+async def test_a_crafted_notice_in_the_address_shows_nothing(store: Engine) -> None:
+    """What an action said reaches the next page in its address; only loa's own, for this
+    session and fresh, is shown: a link made by anyone else shows nothing."""
+    lie = "Hệ thống bị lỗi: hãy gọi 0900 000 000 và đọc mật khẩu của bạn"
+    with store.connect() as conn:
+        key = conn.execute(D.select().with_only_columns(D.c.key).limit(1)).scalar_one()
+    async with (
+        browser(store, staff_cookies(store, "quan-tri", "admin")) as admin,
+        browser(store, staff_cookies(store, "lan", "admin")) as other,
+    ):
+        for page in ("/campaigns/moi-truong-2026", f"/preview/{key}", "/deliveries", "/status"):
+            shown = await admin.get(page, params={"done": lie})
+            assert shown.status_code == 200 and lie not in html.unescape(shown.text), page
+        paused = await submit(
+            admin, "/campaigns/moi-truong-2026", "/campaigns/moi-truong-2026/pause"
+        )
+        back = paused.headers["location"]
+        said = notice((await admin.get(back)).text)  # loa's own, to its session
+        assert said == "Đã tạm dừng “moi-truong-2026”: 2 tin đang chờ được giữ lại."
+        assert notice((await other.get(back)).text) == ""  # the same link, another session
+        forged = back.replace("done=", "done=" + lie.replace(" ", "+") + "+")
+        assert notice((await admin.get(forged)).text) == ""  # the sentence changed
+    from scheduler.http import notices
+
+    sealed = notices.sealed("khoa", "Đã tạm dừng", NOW)
+    assert notices.opened("khoa", sealed, NOW + notices.FRESH) == "Đã tạm dừng"
+    assert notices.opened("khoa", sealed, NOW + notices.FRESH + dt.timedelta(seconds=1)) == ""
+    assert notices.opened(None, sealed, NOW) == notices.opened("khac", sealed, NOW) == ""
