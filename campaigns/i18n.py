@@ -1567,6 +1567,7 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "page_kind_period": ("đợt", "period"),
     "page_kind_deadline": ("hạn", "deadline"),
     "page_kind_message": ("tin", "message"),
+    "page_kind_event": ("sự kiện", "event"),  # an occurrence a triggered event made
     "page_campaign": ("Chiến dịch", "Campaign"),
     "page_unit": ("Đơn vị", "Unit"),
     "page_channel": ("Kênh", "Channel"),
@@ -1647,6 +1648,15 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "Đã xếp tin thử {key} để gửi ngay.",
         "Test message {key} queued to go now.",
     ),
+    "page_trigger": ("Kích hoạt sự kiện", "Trigger an event"),
+    "page_trigger_type": (
+        "Sự kiện “{type}” bắt đầu chuỗi tin của mọi chiến dịch có trigger cho nó.",
+        "An event “{type}” starts the message sequence of every campaign with a trigger for it.",
+    ),
+    "page_event_at": ("Thời điểm (để trống: bây giờ)", "When (empty: now)"),
+    "page_event_bad_at": ("thời điểm '{value}': {reason}", "time '{value}': {reason}"),
+    "page_trigger_button": ("Kích hoạt", "Trigger"),
+    "page_event_planned": ("{channel} lúc {when}", "{channel} at {when}"),
     "page_missing": ("Không tìm thấy trang này", "There is no such page"),
     "page_refused": ("Bạn không có quyền làm việc này", "You may not do this"),
     "page_refused_hint": (

@@ -124,6 +124,10 @@ class CampaignWatcher:
         if self.last is not None:
             self.last = self._running(self.last[1])
 
+    def running(self) -> list[Campaign]:
+        """The campaigns that run now, as the last load gave them (none before the first)."""
+        return list(self.last[0]) if self.last is not None else []
+
     def problems(self) -> list[Problem]:
         """What the last reload found in the files, and why a version that loaded was refused."""
         found = list(self.last[1].problems) if self.last is not None else []
@@ -289,6 +293,7 @@ class Daemon:
                 problems=self.watcher.problems,
                 changed=self._reschedule,
                 clock=self.clock,
+                campaigns=self.watcher.running,
             )
             self.http = HttpServer(
                 create_app(state), http.host, http.port, http.header_timeout_seconds,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,14 +32,17 @@ from campaigns.dates import (
     format_compact,
     format_date,
     format_short,
+    read_moment,
 )
-from campaigns.errors import Problem
+from campaigns.errors import ExpressionError, Problem
 from campaigns.i18n import LANGUAGES, named, t
-from campaigns.model import ChannelCatalog
+from campaigns.model import Campaign, ChannelCatalog
+from campaigns.sequence import declared_fields
 from campaigns.units import UnitRegistry
 from scheduler import audit, pausing
 from scheduler.alerts import open_incidents
 from scheduler.alerts.sender import fix, headline
+from scheduler.events.intake import Occurred, Refused, Sender, intake, triggers_of
 from scheduler.http import auth, identity, notices, views
 from scheduler.http.feeds import FeedStore, feed_path
 from scheduler.store import outbox
@@ -48,8 +51,9 @@ STATIC = Path(__file__).with_name("static")
 MAX_FORM = 64 * 1024
 # The role every action on the pages needs, one rule for the routes, the buttons the pages show
 # and docs/operations.md's table: an admin pauses and resumes campaigns, retries and cancels
-# deliveries, sends test messages, as only a chat's admins may in the chat bots; an editor
-# edits campaign files and an approver approves, which are not these actions.
+# deliveries, sends test messages and triggers events (each sends in the office's name or stops
+# what it sends), as only a chat's admins may in the chat bots; an editor edits campaign files
+# and an approver approves, which are not these actions.
 ACTION_ROLE = "admin"
 
 
@@ -73,6 +77,7 @@ class PageContext:
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
     # the daemons alive and the leader, as /healthz and ``loa status --format json`` show them
     cluster: Callable[[], Mapping[str, Any]] = dict
+    campaigns: Callable[[], Sequence[Campaign]] = list  # as loaded: their triggers take events
 
     @property
     def tz(self) -> ZoneInfo:
@@ -173,7 +178,13 @@ def page_routes(ctx: PageContext) -> list[BaseRoute]:
         problems = [p for p in ctx.problems() if _same_file(p.file, source)]
         path = feed_path("campaign", campaign_id)
         feed = subscribe(path, request) if path not in ctx.tokens else None
-        return render(request, "campaign.html", c=found, problems=problems, feed=feed)
+        loaded = ctx.campaigns()
+        events = [
+            (kind, declared_fields(tr for _, tr in triggers_of(loaded, kind)))
+            for kind in _event_types(loaded, campaign_id)
+        ]
+        return render(request, "campaign.html", c=found, problems=problems, feed=feed,
+                      events=events)  # fmt: skip
 
     async def preview(request: Request) -> Response:
         from channels.preview import rendered  # loads the Telegram client: only when asked
@@ -268,6 +279,49 @@ def page_routes(ctx: PageContext) -> list[BaseRoute]:
         await _done(request, action, campaign_id, audit.OK, said)
         return _back(request, f"/campaigns/{campaign_id}", said)
 
+    async def trigger(request: Request) -> Response:
+        """An event from the form of a campaign that answers its type, through the one intake
+        every source uses (``scheduler.events.intake``), as the signed-in person."""
+        campaign_id = request.path_params["id"]
+        form = await _form(request)
+        kind, at = form.get("event", ""), form.get("at", "").strip()
+        data = {k.removeprefix("data."): v for k, v in form.items() if k.startswith("data.")}
+        said_as = " ".join(
+            [kind, *(f"--data {k}={v}" for k, v in data.items()), *([f"--at {at}"] if at else [])]
+        )  # as ``loa trigger`` writes its arguments in the audit log
+        refused = await _refusal(request, "trigger", said_as)
+        if refused is not None:
+            return refused
+        loaded = ctx.campaigns()
+        if kind not in _event_types(loaded, campaign_id):
+            return render(request, "missing.html", status=404)
+        lang = _lang(request, ctx.language)
+        now = ctx.clock()
+        try:
+            moment = read_moment(at, ctx.tz, now.astimezone(ctx.tz).date()) if at else None
+        except ExpressionError as exc:
+            reason = f"{exc.message} ({exc.hint})" if exc.hint else exc.message
+            said = t("event_refused", lang, reason=t("page_event_bad_at", lang, value=at,
+                                                     reason=reason))  # fmt: skip
+            await _done(request, "trigger", said_as, audit.REFUSED, said)
+            return _back(request, f"/campaigns/{campaign_id}", said)
+        who = Sender(auth.WEB, identity.current_user(request).name)
+        result = await asyncio.to_thread(
+            intake, ctx.db, loaded, ctx.catalog, Occurred(kind, None, moment, data), who, now
+        )
+        if isinstance(result, Refused):
+            said = t("event_refused", lang, reason=result.sentence(lang))
+            await _done(request, "trigger", said_as, audit.REFUSED, said)
+        else:
+            planned = [
+                t("page_event_planned", lang, channel=f"{d.channel}:{d.target}".rstrip(":"),
+                  when=_when(d.due, ctx.tz, lang))
+                for d in result.deliveries
+            ]  # fmt: skip
+            said = " ".join([result.sentence(lang), "; ".join(planned)]).strip()
+            await _done(request, "trigger", said_as, audit.OK, said)
+        return _back(request, f"/campaigns/{campaign_id}", said)
+
     async def delivery_action(request: Request) -> Response:
         action = request.path_params["action"]
         if action not in ("retry", "cancel"):
@@ -334,6 +388,7 @@ def page_routes(ctx: PageContext) -> list[BaseRoute]:
         Route("/calendar", calendar, methods=["GET"]),
         Route("/campaigns", campaign_list, methods=["GET"]),
         Route("/campaigns/{id}", campaign, methods=["GET"]),
+        Route("/campaigns/{id}/trigger", trigger, methods=["POST"]),
         Route("/campaigns/{id}/{action}", pause_or_resume, methods=["POST"]),
         Route("/preview/{key:path}", preview, methods=["GET"]),
         Route("/deliveries", deliveries, methods=["GET"]),
@@ -350,6 +405,12 @@ def _when(moment: Any, tz: ZoneInfo, lang: str) -> str:
     if isinstance(moment, dt.datetime):
         return format_compact(moment.astimezone(tz), lang)
     return format_compact(moment, lang)
+
+
+def _event_types(loaded: Sequence[Campaign], campaign_id: str) -> list[str]:
+    """The event types the campaign's triggers answer, as its file declares them."""
+    found = [c for c in loaded if c.id == campaign_id]
+    return list(dict.fromkeys(tr.event for c in found for tr in c.triggers))
 
 
 def _unmarked(text: str) -> str:

@@ -444,8 +444,8 @@ def test_the_roles_table_in_the_docs_gives_the_actions_to_the_role_the_pages_ask
     from scheduler.http.pages import ACTION_ROLE
 
     for doc, words in (
-        ("docs/en/operations.md", ("pause", "resume", "retry", "cancel", "test message")),
-        ("docs/operations.md", ("tạm dừng", "cho chạy lại", "gửi lại", "huỷ", "gửi thử")),
+        ("docs/en/operations.md", ("pause", "resume", "retry", "cancel", "test message", "trigger")),
+        ("docs/operations.md", ("tạm dừng", "cho chạy lại", "gửi lại", "huỷ", "gửi thử", "kích hoạt")),
     ):  # fmt: skip
         text = (ROOT / doc).read_text("utf-8")
         rows = dict(re.findall(r"^\| `(viewer|editor|approver|admin)`[^|]*\| (.*) \|$", text, re.M))
@@ -525,3 +525,78 @@ async def test_a_crafted_notice_in_the_address_shows_nothing(store: Engine) -> N
     assert notices.opened("khoa", sealed, NOW + notices.FRESH) == "Đã tạm dừng"
     assert notices.opened("khoa", sealed, NOW + notices.FRESH + dt.timedelta(seconds=1)) == ""
     assert notices.opened(None, sealed, NOW) == notices.opened("khac", sealed, NOW) == ""
+
+
+STORM = """
+id = "phong-chong-bao"
+title = "Phòng chống bão"
+
+[[trigger]]
+id = "canh-bao"
+event = "canh-bao-bao"
+fields = ["ten_bao", "cap_do"]
+title = "Bão {{ event.data.ten_bao }}"
+
+[[trigger.message]]
+id = "ngay"
+at = "event"
+text = "Cảnh báo bão {{ event.data.ten_bao }} cấp {{ event.data.cap_do }}"
+channels = ["tg:nhom-vp"]
+
+[[trigger.message]]
+id = "cap-nhat"
+at = "event +2h"
+text = "Cập nhật bão {{ event.data.ten_bao }}"
+channels = ["tg:nhom-vp"]
+"""
+
+
+async def test_an_admin_triggers_an_event_from_the_page_of_a_campaign_with_triggers(
+    store: Engine,
+) -> None:
+    """The form asks for the fields the event type declares, goes through the one intake
+    (source ``web``, the signed-in name), is audited, and answers what was scheduled, or the
+    refusal naming the field; a viewer has no form and is refused."""
+    from scheduler.store.tables import EventRecord
+
+    E = EventRecord.__table__  # type: ignore[attr-defined]
+    storm = campaign(STORM, CAT)
+    loaded = [storm, campaign(ENVIRONMENT, CAT), campaign(OTHER, CAT)]
+    sync(store, loaded, CAT, NOW, dt.timedelta(days=400))
+    page_of = "/campaigns/phong-chong-bao"
+    async with browser(store, staff_cookies(store, "quan-tri", "admin"),
+                       campaigns=lambda: loaded) as http:  # fmt: skip
+        form = (await http.get(page_of)).text
+        assert re.search(r'<label[^>]*>\s*ten_bao\s*<input[^>]*name="data.ten_bao"', form)
+        assert 'name="data.cap_do"' in form and 'value="canh-bao-bao"' in form
+        plain = (await http.get("/campaigns/moi-truong-2026")).text
+        assert "data.ten_bao" not in plain  # a campaign without triggers has no such form
+        fields = {"event": "canh-bao-bao", "data.ten_bao": "Yagi", "data.cap_do": ""}
+        missing = await submit(http, page_of, f"{page_of}/trigger", **fields)
+        said = notice((await http.get(missing.headers["location"])).text)
+        assert said.startswith("Không nhận sự kiện") and "'cap_do'" in said, said
+        with store.connect() as conn:
+            assert conn.execute(E.select()).all() == []  # a refusal writes nothing
+        fields["data.cap_do"] = "12"
+        taken = await submit(http, page_of, f"{page_of}/trigger", **fields)
+        said = notice((await http.get(taken.headers["location"])).text)
+        assert "2 tin đang chờ gửi" in said and "tg:nhom-vp" in said, said
+        stray = await submit(http, "/campaigns/moi-truong-2026", "/campaigns/moi-truong-2026/trigger",
+                             **fields)  # fmt: skip
+        assert stray.status_code == 404  # an event type this campaign does not answer
+    with store.connect() as conn:
+        event = conn.execute(E.select()).one()
+        texts = set(conn.execute(D.select().with_only_columns(D.c.text)
+                                 .where(D.c.campaign == "phong-chong-bao")).scalars())  # fmt: skip
+    assert (event.type, event.source, event.sender) == ("canh-bao-bao", "web", "quan-tri")
+    assert "Cảnh báo bão Yagi cấp 12" in texts
+    entries = [(e.channel, e.user, e.command, e.result) for e in audit.recent(store, 2)]
+    assert entries == [
+        ("web", "quan-tri", "trigger", "ok"),
+        ("web", "quan-tri", "trigger", "refused"),
+    ]
+    async with browser(store, staff_cookies(store, "lan", "viewer"),
+                       campaigns=lambda: loaded) as viewer:  # fmt: skip
+        assert "data.ten_bao" not in (await viewer.get(page_of)).text
+        refused = await submit(viewer, "/signout", f"{page_of}/trigger", **fields)
+        assert refused.status_code == 403
