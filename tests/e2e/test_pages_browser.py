@@ -41,6 +41,22 @@ SCREENS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "h
 NOTICE = "**Ngày mai** là Ngày Môi trường thế giới — chung tay <giảm rác nhựa> & sống xanh 🌱"
 PAUSED = "tam-dung"
 PEOPLE = {"admin": "quan-tri", "viewer": "nhan-vien"}  # role → who signs in with it
+STORM = """
+id = "phong-chong-bao"
+title = "Phòng chống bão"
+
+[[trigger]]
+id = "canh-bao"
+event = "canh-bao-bao"
+fields = ["ten_bao"]
+title = "Bão {{ event.data.ten_bao }}"
+
+[[trigger.message]]
+id = "cap-nhat"
+at = "event +2h"
+text = "Cập nhật bão {{ event.data.ten_bao }}"
+channels = ["tg:nhom"]
+"""
 
 
 def _june() -> int:
@@ -147,6 +163,7 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
         office.write_config()
         for role, name in PEOPLE.items():
             office.add_user(name, role)
+        office.campaign("phong-chong-bao", STORM)  # no dated item: it waits for an event
         process, _ = office.start_then_move({"moi-truong": environment}, 8)
         later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
         office.campaign(PAUSED, paused_campaign(later))
@@ -313,6 +330,26 @@ def test_pausing_a_campaign_holds_its_messages(
     for screen in SCREENS:
         page.set_viewport_size(SCREENS[screen])
         _check(page, "campaign", screen)
+    page.context.close()
+
+
+def test_an_admin_triggers_an_event_from_the_campaign_page(
+    browser: Any, running: Running, signed: dict[str, Any]
+) -> None:
+    page = _page(browser, signed)
+    page.goto(f"{running.url}/campaigns/phong-chong-bao")
+    page.get_by_label("ten_bao").fill("Yagi")
+    for screen in SCREENS:
+        page.set_viewport_size(SCREENS[screen])
+        _check(page, "campaign-trigger", screen)
+    page.get_by_role("button", name="Kích hoạt").click()
+    page.wait_for_url(re.compile(r"done="))
+    said = page.locator(".notice").inner_text()
+    assert "1 tin đang chờ gửi" in said and "tg:nhom lúc" in said, said
+    event = "select type, source, sender from event"
+    assert running.office.query(event) == [("canh-bao-bao", "web", PEOPLE["admin"])]
+    plan = page.locator("section[aria-labelledby=plan] tbody")
+    assert plan.get_by_role("link", name="canh-bao.cap-nhat").count() == 1  # in its plan now
     page.context.close()
 
 
