@@ -61,7 +61,7 @@ D = Delivery.__table__  # type: ignore[attr-defined]
 O = Occurrence.__table__  # type: ignore[attr-defined]  # noqa: E741
 V = CampaignVersion.__table__  # type: ignore[attr-defined]
 
-SOURCES = ("cli", "http", "chat")
+SOURCES = ("cli", "http", "chat", "web")  # "web": the form on a campaign's staff page
 ACTIVE, CANCELLED = "active", "cancelled"
 CANCEL_REASON = "event"  # delivery.cancel_reason of what a cancelled event stopped
 EVENT_KIND = "event"  # occurrence.kind
@@ -71,7 +71,7 @@ MAX_AWAY = dt.timedelta(days=366)  # an event's time, from now: past or future
 
 @dataclass(frozen=True)
 class Sender:
-    source: str  # "cli", "http" or "chat"
+    source: str  # one of SOURCES
     who: str  # a user name, an HTTP source's name, "telegram:<user>"
 
 

@@ -20,7 +20,7 @@ import hmac
 import json
 import re
 import time
-from collections.abc import Awaitable, Callable, Hashable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -34,7 +34,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from campaigns.errors import Problem
-from campaigns.model import ChannelCatalog
+from campaigns.model import Campaign, ChannelCatalog
 from campaigns.units import UnitRegistry
 from channels.inbound import Inbox, Update, WebhookRefused
 from channels.redact import redact
@@ -92,6 +92,7 @@ class HttpState:
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
     events: EventEndpoint | None = None  # POST /events/{type}, when a source is configured
     config: Config | None = None  # the campaign folders the editor writes into
+    campaigns: Callable[[], Sequence[Campaign]] = list  # as loaded: their triggers take events
 
 
 class WebhookTarget(Protocol):
@@ -171,6 +172,7 @@ def create_app(state: HttpState) -> Starlette:
         timezone=state.timezone, language=state.language, units=state.units,
         catalog=state.catalog, channel_types=state.channel_types, problems=state.problems,
         bots=state.bots, next_due=state.next_due, changed=state.changed, clock=state.clock,
+        cluster=state.cluster, campaigns=state.campaigns,
     )  # fmt: skip
     tally = _Metrics()
 

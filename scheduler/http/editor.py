@@ -21,10 +21,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from campaigns.editing import apply, unified_diff
@@ -37,7 +36,7 @@ from scheduler.config import Config
 from scheduler.editor import files, form, history
 from scheduler.editor.verdict import Verdict, display, judge
 from scheduler.http import auth
-from scheduler.http.pages import PageContext
+from scheduler.http.pages import PageContext, back
 from scheduler.plan import kind_text, when_text
 
 Render = Callable[..., HTMLResponse]
@@ -173,7 +172,7 @@ class _Editor:
             action=action, check=check, digest=digest,
             original_b64=base64.b64encode(draft.original.encode("utf-8")).decode("ascii"),
             file=display(self.config, draft.path), fields=form.ITEMS, head=form.HEAD,
-            removed=form.removed_items(draft.fields), done=request.query_params.get("done", ""),
+            removed=form.removed_items(draft.fields),
             **{"field_errors": {}, "general": [], "upcoming": None, **values},
         )  # fmt: skip
 
@@ -295,9 +294,7 @@ class _Editor:
         return self._back(request, "/campaigns", said)
 
     def _back(self, request: Request, path: str, said: str) -> Response:
-        lang = self._lang(request)
-        params = {"done": said, **({"lang": lang} if lang != self.ctx.language else {})}
-        return RedirectResponse(f"{path}?{urlencode(params)}", status_code=303)
+        return back(self.ctx, request, path, said)
 
 
 def _new_file(original: str, fields: Mapping[str, str]) -> str:
