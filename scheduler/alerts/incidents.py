@@ -43,11 +43,16 @@ _listeners: list[Callable[[], None]] = []
 
 
 def on_raised(listener: Callable[[], None]) -> Callable[[], None]:
-    """Call ``listener`` (from any thread) after each incident raised in this process, so the
-    daemon's sender tells the admins at once instead of at its next sweep; returns a function
-    that removes it."""
+    """Call ``listener`` (from any thread) after each incident raised or resolved in this
+    process, so the daemon's sender tells the admins at once instead of at its next sweep;
+    returns a function that removes it."""
     _listeners.append(listener)
     return lambda: _listeners.remove(listener)
+
+
+def _tell_listeners() -> None:
+    for listener in list(_listeners):
+        listener()
 
 
 @dataclass(frozen=True)
@@ -92,8 +97,7 @@ def raise_many(db: Engine, sightings: Iterable[Sighting], now: dt.datetime | Non
             break
         except IntegrityError:
             continue
-    for listener in list(_listeners):
-        listener()
+    _tell_listeners()
 
 
 def _count(conn: Connection, s: Sighting, now: dt.datetime) -> None:
@@ -117,7 +121,10 @@ def resolve_incident(db: Engine, kind: str, subject: str, now: dt.datetime | Non
     """It is over (the file is accepted again, the bot reaches its platform): True if an
     incident was open. The admins who were told it began are told it ended."""
     with db.begin() as conn:
-        return _resolve(conn, [_open_key(kind, subject)], now or utcnow()) > 0
+        ended = _resolve(conn, [_open_key(kind, subject)], now or utcnow()) > 0
+    if ended:
+        _tell_listeners()
+    return ended
 
 
 def _resolve(conn: Connection, keys: list[str], now: dt.datetime, quietly: bool = False) -> int:

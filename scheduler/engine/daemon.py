@@ -801,7 +801,8 @@ class Daemon:
             await self._reschedule()
 
     def _alert_soon(self) -> None:
-        """An incident was raised (from any thread): the sender runs now, not at its sweep."""
+        """An incident was raised or ended (from any thread): the sender runs now, not at its
+        sweep."""
         scheduler, loop = self.scheduler, self._loop
         if scheduler is None or loop is None or loop.is_closed() or not scheduler.running:
             return

@@ -218,3 +218,19 @@ def test_secrets_never_reach_an_incident(db: Engine) -> None:
 def test_an_unknown_kind_is_refused(db: Engine) -> None:
     with pytest.raises(ValueError, match="unknown incident kind"):
         alerts.raise_incident(db, "gibberish", "x")
+
+
+def test_the_sender_is_called_at_once_when_an_incident_opens_or_ends(db: Engine) -> None:
+    """A refused file accepted again is told when it happens, not at the sender's next sweep;
+    resolving what is not open calls nobody."""
+    calls: list[None] = []
+    stop = alerts.on_raised(lambda: calls.append(None))
+    try:
+        alerts.raise_incident(db, alerts.CAMPAIGN_REFUSED, "campaigns/a.toml", "a.toml:3: x")
+        assert len(calls) == 1
+        assert alerts.resolve_incident(db, alerts.CAMPAIGN_REFUSED, "campaigns/a.toml")
+        assert len(calls) == 2
+        assert not alerts.resolve_incident(db, alerts.CAMPAIGN_REFUSED, "campaigns/a.toml")
+        assert len(calls) == 2
+    finally:
+        stop()
