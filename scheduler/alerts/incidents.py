@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine, and_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from channels.redact import redact
+from scheduler.engine.lock import ALERTED, notify
 from scheduler.store.tables import Incident
 
 INC = Incident.__table__  # type: ignore[attr-defined]
@@ -45,7 +46,8 @@ _listeners: list[Callable[[], None]] = []
 def on_raised(listener: Callable[[], None]) -> Callable[[], None]:
     """Call ``listener`` (from any thread) after each incident raised or resolved in this
     process, so the daemon's sender tells the admins at once instead of at its next sweep;
-    returns a function that removes it."""
+    returns a function that removes it. On PostgreSQL, the same commit notifies every daemon
+    (``ALERTED`` on ``loa_wake``): the sender runs on the leader, whichever process raised it."""
     _listeners.append(listener)
     return lambda: _listeners.remove(listener)
 
@@ -94,6 +96,7 @@ def raise_many(db: Engine, sightings: Iterable[Sighting], now: dt.datetime | Non
             with db.begin() as conn:
                 for sighting in found:
                     _count(conn, sighting, when)
+                notify(conn, ALERTED)  # the leader's sender, wherever it runs
             break
         except IntegrityError:
             continue
@@ -122,6 +125,8 @@ def resolve_incident(db: Engine, kind: str, subject: str, now: dt.datetime | Non
     incident was open. The admins who were told it began are told it ended."""
     with db.begin() as conn:
         ended = _resolve(conn, [_open_key(kind, subject)], now or utcnow()) > 0
+        if ended:
+            notify(conn, ALERTED)
     if ended:
         _tell_listeners()
     return ended

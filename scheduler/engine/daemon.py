@@ -52,7 +52,7 @@ from scheduler.campaign_set import load_campaigns
 from scheduler.config import Config
 from scheduler.engine import cluster
 from scheduler.engine.dispatch import DispatchEngine, RetryPolicy, utcnow
-from scheduler.engine.lock import SYNC, DaemonLock, daemon_lock, nudge
+from scheduler.engine.lock import ALERTED, SYNC, DaemonLock, daemon_lock, nudge
 from scheduler.engine.outlets import build_outlets
 from scheduler.engine.quotas import QuotaGuard, quotas
 from scheduler.http.feeds import Generation
@@ -724,8 +724,12 @@ class Daemon:
         self._bot_tasks = []
 
     def _woken(self, what: str) -> None:
-        """A NOTIFY on ``loa_wake``: re-read the outbox; the leader also syncs when asked."""
-        if what == SYNC and self.leadership.leading:
+        """A NOTIFY on ``loa_wake``: re-read the outbox; the leader also syncs when asked, and
+        tells the admins of an incident raised or ended by any process."""
+        if what == ALERTED:
+            if self.leadership.leading:
+                self._alert_soon()
+        elif what == SYNC and self.leadership.leading:
             self._spawn(self._after_command(Reply(resync=True)))
         else:
             self._nudged()
