@@ -460,13 +460,17 @@ class Daemon:
 
     async def _say_refusals(self) -> None:
         """Each refused file version once (``campaign_refused``), and the list where ``loa
-        status`` reads it."""
+        status`` reads it. A file accepted again ends its incident, also one opened by an
+        earlier run or another daemon (the store's, not this process's memory)."""
         assert self.db is not None
-        before = set(self.refusals.current)
         for refusal in self.refusals.update(self.watcher.refusals(), self.clock()):
             await self._campaign_refused(refusal)
-        for file in before - set(self.refusals.current):  # accepted again: the incident ends
-            await asyncio.to_thread(alerts.resolve_incident, self.db, alerts.CAMPAIGN_REFUSED, file)
+        for incident in await asyncio.to_thread(alerts.open_incidents, self.db):
+            file = incident["subject"]
+            if incident["kind"] == alerts.CAMPAIGN_REFUSED and file not in self.refusals.current:
+                await asyncio.to_thread(
+                    alerts.resolve_incident, self.db, alerts.CAMPAIGN_REFUSED, file
+                )
         listed = self.refusals.unrecorded()
         if listed is not None:
             await asyncio.to_thread(refusals.record, self.db, listed)

@@ -139,3 +139,33 @@ def test_a_refused_campaign_file_is_one_alert_naming_its_line_until_it_is_fixed(
     assert office.query("select count(*) from incident where state = 'open'") == [(0,)]
     assert office.stop(process)[0] == 0
     assert len(fake.messages_to(admins)) == 2
+
+
+def test_a_file_fixed_while_loa_was_down_ends_its_incident_at_the_next_start(
+    office: Office, fake: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Which files are refused is each daemon's memory; the incident is the store's. A daemon
+    that starts (after a restart, or a new leader) with the file fixed ends the incident the
+    last one opened: it stayed open, in ``loa status`` and /healthz, for ever."""
+    monkeypatch.setenv("LOA_TG_TOKEN", DEFAULT_TOKEN)
+    admins = fake.add_group(title="Nhóm quản trị")
+    office.extra_config = (
+        f'[channels.tg]\ntype = "telegram"\nbase_url = "{fake.url}"\ntoken_env = "LOA_TG_TOKEN"\n'
+        f'[channels.tg.targets]\nnhom-quan-tri = "{admins}"\n'
+        '[alerts]\ntargets = ["tg:nhom-quan-tri"]\n'
+    )
+    office.write_config()
+    far = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    office.campaign("khac", plan(far).replace('"dau"', '"khac"'))
+    office.campaign("dau", plan(far, "[[message]]", 'id = "ba"', "at = 0001-01-01", 'text = "Ba"'))
+    process = office.start()
+    office.started(process)
+    wait_for(lambda: fake.messages_to(admins), 30, "the alert")
+    assert office.stop(process)[0] == 0
+
+    office.campaign("dau", plan(far))
+    process = office.start()
+    ended = wait_for(lambda: fake.messages_to(admins)[1:], 30, "the incident's end")
+    assert ended[0].text.startswith("✅ Đã ổn trở lại: campaigns/dau.toml"), ended[0].text
+    assert office.query("select count(*) from incident where state = 'open'") == [(0,)]
+    assert office.stop(process)[0] == 0
