@@ -8,6 +8,7 @@ What the admins are told, and when, is the sender's business (``scheduler.alerts
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -53,8 +54,11 @@ def on_raised(listener: Callable[[], None]) -> Callable[[], None]:
 
 
 def _tell_listeners() -> None:
+    """After the commit: a listener that fails (a daemon stopping) must not fail the raise, or
+    its caller would count it again; the sender's sweep tells it all the same."""
     for listener in list(_listeners):
-        listener()
+        with contextlib.suppress(Exception):
+            listener()
 
 
 @dataclass(frozen=True)

@@ -288,3 +288,18 @@ def test_two_senders_at_once_tell_an_incident_once(db: Engine) -> None:
             )
         second.join(timeout=10)
     assert queued == [0]
+
+
+def test_a_listener_that_fails_does_not_fail_the_raise(db: Engine) -> None:
+    """The incident is committed before the listeners hear of it: one that raises (a daemon
+    whose loop is closing) must not make the caller count it again, or lose it."""
+
+    def closing() -> None:
+        raise RuntimeError("Event loop is closed")
+
+    stop = alerts.on_raised(closing)
+    try:
+        alerts.raise_incident(db, alerts.DELIVERY_FAILED, "tg:phuong", "HTTP 500")
+    finally:
+        stop()
+    assert [i["count"] for i in alerts.open_incidents(db)] == [1]
