@@ -95,12 +95,10 @@ def plan(at: dt.datetime, *extra: str) -> str:
     return "\n".join([*lines, *extra]) + "\n"
 
 
-def test_a_refused_campaign_file_is_one_alert_naming_its_line_until_it_is_fixed(
+def alerts_to_an_admin_chat(
     office: Office, fake: FakeTelegram, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Issue 15: a broken edit is refused, the old plan keeps sending, and the admins get one
-    alert naming file:line, however many reloads see the file still broken; once the file is
-    accepted again, the incident ends and they hear that too."""
+) -> int:
+    """The office's alerts go to an admin group on the fake Telegram; its chat id."""
     monkeypatch.setenv("LOA_TG_TOKEN", DEFAULT_TOKEN)
     admins = fake.add_group(title="Nhóm quản trị")
     office.extra_config = (
@@ -109,6 +107,16 @@ def test_a_refused_campaign_file_is_one_alert_naming_its_line_until_it_is_fixed(
         '[alerts]\ntargets = ["tg:nhom-quan-tri"]\n'
     )
     office.write_config()
+    return admins
+
+
+def test_a_refused_campaign_file_is_one_alert_naming_its_line_until_it_is_fixed(
+    office: Office, fake: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15: a broken edit is refused, the old plan keeps sending, and the admins get one
+    alert naming file:line, however many reloads see the file still broken; once the file is
+    accepted again, the incident ends and they hear that too."""
+    admins = alerts_to_an_admin_chat(office, fake, monkeypatch)
     process, at = office.start_then_move({"dau": plan}, 8)
     broken = plan(at, "[[message]]", 'id = "ba"', "at = 0001-01-01", 'text = "Ba"')
     where = f"campaigns/dau.toml:{broken.count(chr(10)) - 1}:"
@@ -147,14 +155,7 @@ def test_a_file_fixed_while_loa_was_down_ends_its_incident_at_the_next_start(
     """Which files are refused is each daemon's memory; the incident is the store's. A daemon
     that starts (after a restart, or a new leader) with the file fixed ends the incident the
     last one opened: it stayed open, in ``loa status`` and /healthz, for ever."""
-    monkeypatch.setenv("LOA_TG_TOKEN", DEFAULT_TOKEN)
-    admins = fake.add_group(title="Nhóm quản trị")
-    office.extra_config = (
-        f'[channels.tg]\ntype = "telegram"\nbase_url = "{fake.url}"\ntoken_env = "LOA_TG_TOKEN"\n'
-        f'[channels.tg.targets]\nnhom-quan-tri = "{admins}"\n'
-        '[alerts]\ntargets = ["tg:nhom-quan-tri"]\n'
-    )
-    office.write_config()
+    admins = alerts_to_an_admin_chat(office, fake, monkeypatch)
     far = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
     office.campaign("khac", plan(far).replace('"dau"', '"khac"'))
     office.campaign("dau", plan(far, "[[message]]", 'id = "ba"', "at = 0001-01-01", 'text = "Ba"'))

@@ -154,13 +154,21 @@ def test_two_daemons_share_a_database_one_leads_and_the_files_sync_once(
     assert status(office)["daemons"] == [] and status(office)["leader"] is None
 
 
-def test_the_leaders_death_hands_the_lead_over_within_10_s(office: Office, store: Engine) -> None:
+def leader_then_follower(
+    office: Office, store: Engine
+) -> tuple[subprocess.Popen[str], subprocess.Popen[str], dict[str, Any]]:
+    """Two daemons, the first started leading (the second starts once it leads); the status."""
     parked_campaign(office)
     first = office.start()
     cluster_up(office, store, first)
     second = office.start()
     shown = cluster_up(office, store, first, second)
     assert shown["leader"] == next(d["id"] for d in shown["daemons"] if d["pid"] == first.pid)
+    return first, second, shown
+
+
+def test_the_leaders_death_hands_the_lead_over_within_10_s(office: Office, store: Engine) -> None:
+    first, second, shown = leader_then_follower(office, store)
 
     office.kill(first)
     killed = time.monotonic()
@@ -278,12 +286,7 @@ def test_a_failure_on_a_follower_reaches_the_admins_once_and_at_once(
         )
         office.write_config(daemon="reload_seconds = 1\nmax_attempts = 1\n")
         on_postgres(office, store_url)
-        parked_campaign(office)
-        leader = office.start()
-        cluster_up(office, store, leader)
-        follower = office.start()
-        shown = cluster_up(office, store, leader, follower)
-        assert shown["leader"] == next(d["id"] for d in shown["daemons"] if d["pid"] == leader.pid)
+        leader, follower, shown = leader_then_follower(office, store)
 
         # the ward's chat hangs until the client gives up (10 s), then fails for good; the
         # leader is stopped while the send is claimed, so that the follower takes it
