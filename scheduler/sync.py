@@ -99,7 +99,9 @@ class SyncReport:
         return bool(self.inserted or self.updated or self.cancelled or self.restored)
 
 
-def _hash(*parts: object) -> str:
+def hash_parts(*parts: object) -> str:
+    """A short digest of ``parts``: what a stored row's ``content_hash`` compares, so an edit is
+    seen (by sync, and by an event's intake)."""
     return hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=12).hexdigest()
 
 
@@ -109,7 +111,7 @@ def version_digest(
     targets = sorted((k, tuple(v)) for k, v in catalog.targets.items())
     addresses = sorted(catalog.addresses.items())
     chats = sorted(subscribers)
-    return _hash(
+    return hash_parts(
         campaign.digest, targets, addresses, catalog.defaults, chats, EXPANSION_VERSION,
         catalog.calendar.digest, catalog.units.digest_parts(),
     )  # fmt: skip
@@ -226,16 +228,16 @@ def _occurrence_row(
     context = (campaign.title, campaign.description, campaign.tags) if campaign else ()
     # and so are its registry units' names (nothing added without a registry: hashes stay)
     named = [units.name(u) for u in (*split_names(item.lead), *item.partners) if u in units.units]
-    row["content_hash"] = _hash(
+    row["content_hash"] = hash_parts(
         *(row[k] for k in sorted(row) if k != "updated_at"), *context, *named
     )
     return row
 
 
-def _delivery_row(
+def hashed_delivery_row(
     d: Dispatch, grace: dt.timedelta, now: dt.datetime, paused: bool = False
 ) -> dict[str, Any]:
-    content = _hash(d.due.isoformat(), d.text, d.error, d.image)  # an edit changes it
+    content = hash_parts(d.due.isoformat(), d.text, d.error, d.image)  # an edit changes it
     return outbox.delivery_row(d, grace, now, paused, content_hash=content)
 
 
@@ -257,7 +259,7 @@ def sync(
     with engine.begin() as conn:
         versions = {row.campaign: row for row in conn.execute(select(V)).all()}
         chats = subscriptions.active(conn)
-        addresses = _where_chats_are(conn, catalog.addresses)
+        addresses = where_chats_are(conn, catalog.addresses)
         stale = [
             c
             for c in campaigns
@@ -292,7 +294,7 @@ def sync(
     return report
 
 
-def _where_chats_are(
+def where_chats_are(
     conn: Connection, addresses: Mapping[tuple[str, str], str]
 ) -> dict[tuple[str, str], str]:
     """The configured addresses, with each chat that got a new id since (a Telegram group
@@ -386,7 +388,7 @@ def _sync_deliveries(
     ]
     for dispatch in kept:
         seen.add(dispatch.key)
-        row = _delivery_row(dispatch, campaign.grace, now, paused)
+        row = hashed_delivery_row(dispatch, campaign.grace, now, paused)
         old = existing.get(dispatch.key)
         if old is None:
             if dispatch.due < start and row["state"] != State.FAILED:
@@ -397,13 +399,13 @@ def _sync_deliveries(
         if old.content_hash == row["content_hash"] and old.state != State.CANCELLED:
             continue
         if old.state in EDITABLE:
-            updates.append(_edit(row))
+            updates.append(edit_values(row))
         elif (
             old.state == State.CANCELLED
             and old.cancel_reason in RESTORABLE
             and dispatch.due >= start
         ):
-            restores.append(_edit(row))
+            restores.append(edit_values(row))
     vanished = [
         key
         for key, old in existing.items()
@@ -416,9 +418,9 @@ def _sync_deliveries(
     if inserts:
         conn.execute(D.insert(), inserts)
     if updates:
-        conn.execute(_edit_statement(), updates)
+        conn.execute(edit_statement(), updates)
     if restores:
-        conn.execute(_edit_statement(restore=State.HELD if paused else State.PENDING), restores)
+        conn.execute(edit_statement(restore=State.HELD if paused else State.PENDING), restores)
     if vanished:
         conn.execute(
             update(D)
@@ -443,7 +445,8 @@ def _missed_values(now: dt.datetime) -> dict[str, Any]:
     }
 
 
-def _edit(row: dict[str, Any]) -> dict[str, Any]:
+def edit_values(row: dict[str, Any]) -> dict[str, Any]:
+    """The values ``edit_statement`` binds to bring a waiting delivery in line with ``row``."""
     return {
         "k": row["key"],
         "due": row["due"],
@@ -457,7 +460,7 @@ def _edit(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _edit_statement(restore: State | None = None) -> Any:
+def edit_statement(restore: State | None = None) -> Any:
     values: dict[str, Any] = {
         name: bindparam(name)
         for name in (
@@ -509,10 +512,10 @@ def _sync_occurrences(
         seen.add(row["key"])
         old = existing.get(row["key"])
         if old is None:
-            conn.execute(O.insert().values(**_with_block(row, 0, owner, units)))
+            conn.execute(O.insert().values(**with_feed_block(row, 0, owner, units)))
             report.occurrences_changed += 1
         elif old.content_hash != row["content_hash"] or old.status != "confirmed":
-            values = _with_block(row, old.sequence + 1, owner, units)
+            values = with_feed_block(row, old.sequence + 1, owner, units)
             conn.execute(update(O).where(O.c.key == row["key"]).values(**values))
             report.occurrences_changed += 1
     gone = [
@@ -533,7 +536,7 @@ def _sync_occurrences(
         report.occurrences_changed += len(gone)
 
 
-def _with_block(
+def with_feed_block(
     row: dict[str, Any], sequence: int, owner: Any, units: UnitRegistry
 ) -> dict[str, Any]:
     """The row with its serialised feed event, rendered once here rather than on every feed."""

@@ -264,6 +264,7 @@ class Daemon:
             # a web framework is loaded only by a daemon that serves the web
             from scheduler.http.app import HttpState, create_app
             from scheduler.http.auth import AuthSettings
+            from scheduler.http.events import EventEndpoint
             from scheduler.http.server import HttpServer
 
             state = HttpState(
@@ -289,7 +290,12 @@ class Daemon:
                 problems=self.watcher.problems,
                 changed=self._reschedule,
                 clock=self.clock,
-            )
+                events=EventEndpoint(
+                    self.db, self.config.event_tokens(), self._running_campaigns,
+                    self.config.catalog(), self.clock, self._reschedule, self.config.language,
+                ) if self.config.data.events.sources else None,
+                config=self.config,
+            )  # fmt: skip
             self.http = HttpServer(
                 create_app(state), http.host, http.port, http.header_timeout_seconds,
                 http.max_unfinished_per_client, http.max_unfinished,
@@ -331,6 +337,7 @@ class Daemon:
             private_feeds=frozenset(http.private_feeds),
             sends_to_subscribers=self._sends_to_subscribers,
             catalog=self.config.catalog(),
+            campaigns=self._running_campaigns,
         )
         core = CommandCore(self.db, settings, self.clock)
         public = http.public_url.rstrip("/")
@@ -346,6 +353,12 @@ class Daemon:
                 limiter=limiter, clock=self.clock,
             )  # fmt: skip
         return runners
+
+    def _running_campaigns(self) -> list[Campaign]:
+        """The campaigns an event is checked against: the last good version of each file (a
+        follower, which does not sync, reads the files itself). Blocking: call it in a thread."""
+        last = self.watcher.last
+        return last[0] if last is not None else load_campaigns(self.config).campaigns
 
     def _bot_health(self) -> dict[str, dict[str, str]]:
         return {name: runner.health.summary() for name, runner in self.bots.items()}

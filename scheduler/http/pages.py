@@ -38,6 +38,7 @@ from campaigns.i18n import LANGUAGES, named, t
 from campaigns.model import ChannelCatalog
 from campaigns.units import UnitRegistry
 from scheduler import audit, pausing
+from scheduler.editor import history
 from scheduler.http import auth, identity, views
 from scheduler.http.feeds import FeedStore, feed_path
 from scheduler.store import outbox
@@ -86,7 +87,11 @@ def _lang(request: Request, default: str) -> str:
     return asked if asked in LANGUAGES else default
 
 
-def page_routes(ctx: PageContext) -> list[BaseRoute]:
+def page_routes(
+    ctx: PageContext, extra: Callable[[Callable[..., HTMLResponse]], list[BaseRoute]] | None = None
+) -> list[BaseRoute]:
+    """The pages; ``extra`` adds routes that render with the same layout (the editor's), tried
+    before the pages' own (``/campaigns/new`` is no campaign id)."""
     env = environment()
 
     def render(request: Request, name: str, status: int = 200, **values: Any) -> HTMLResponse:
@@ -159,8 +164,9 @@ def page_routes(ctx: PageContext) -> list[BaseRoute]:
         problems = [p for p in ctx.problems() if _same_file(p.file, source)]
         path = feed_path("campaign", campaign_id)
         feed = subscribe(path, request) if path not in ctx.tokens else None
+        edits = await asyncio.to_thread(history.entries, ctx.db, campaign_id)
         return render(request, "campaign.html", c=found, problems=problems, feed=feed,
-                      done=request.query_params.get("done", ""))  # fmt: skip
+                      done=request.query_params.get("done", ""), history=edits)  # fmt: skip
 
     async def preview(request: Request) -> Response:
         from channels.preview import rendered  # loads the Telegram client: only when asked
@@ -298,6 +304,7 @@ def page_routes(ctx: PageContext) -> list[BaseRoute]:
         return RedirectResponse(f"{path}?{urlencode(params)}", status_code=303)
 
     return [
+        *(extra(render) if extra is not None else []),
         Route("/", public, methods=["GET"]),
         Route("/calendar", calendar, methods=["GET"]),
         Route("/campaigns", campaign_list, methods=["GET"]),

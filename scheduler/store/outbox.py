@@ -241,8 +241,7 @@ def claim_due(
         for row in rows:
             claimed = _claimed(row)
             (missed if now - claimed.due > claimed.grace else send).append(claimed)
-        # only what is sent makes its target busy: no outcome of a missed one frees it
-        targets = {(c.channel, c.target) for c in send}
+        targets = {(c.channel, c.target) for c in send}  # a missed one holds no target
         if targets and conn.dialect.name == "postgresql":  # see ``busy``
             busy = {"busy_until": now + lease, "busy_by": daemon}
             _set_paces(conn, [{"channel": c, "target": t, **busy} for c, t in targets])
