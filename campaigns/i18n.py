@@ -1085,6 +1085,10 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "không chuyển được các đăng ký",
         "could not move subscriptions",
     ),
+    "log_could_not_remember_a_new_chat_id": (
+        "không ghi nhớ được mã mới của cuộc trò chuyện (tin vẫn đã gửi tới mã mới)",
+        "could not remember a chat's new id (the message went to the new id all the same)",
+    ),
     "log_bot_cannot_reach_its_platform": (
         "bot không kết nối được nền tảng",
         "bot cannot reach its platform",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import os
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -39,6 +40,8 @@ from telegram.error import (
     TimedOut,
 )
 from telegram.request import HTTPXRequest
+
+log = logging.getLogger("loa.telegram")
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -174,22 +177,32 @@ class TelegramChannel:
     async def _send_part(
         self, bot: Bot, message: OutboundMessage, address: str, part: str, photo: str = ""
     ) -> int:
-        for _ in range(2):  # a second time only after following a migration
-            try:
-                async with self._in_flight:
-                    sent = await self._call(bot, address, part, photo)
-                return int(sent.message_id)
-            except OSError as exc:  # the image file went missing since validation
-                raise PermanentError(f"{photo}: {exc.strerror}") from None
-            except ChatMigrated as exc:
-                new = str(exc.new_chat_id)
-                self.migrated[message.address] = new
-                if self.on_migrate is not None:
-                    self.on_migrate(message.address, new)
-                address = new
-            except TelegramError as exc:
-                raise _mapped(exc, self.token_env) from None
-        raise PermanentError(t("telegram_migrated_twice", address=message.address))
+        """A group upgraded to a supergroup is sent to at its new id at once; the move is
+        remembered (``on_migrate``, writes to the store) after that try, off the event loop."""
+        moved = ""
+        try:
+            for _ in range(2):  # a second time only after following a migration
+                try:
+                    async with self._in_flight:
+                        sent = await self._call(bot, address, part, photo)
+                    return int(sent.message_id)
+                except OSError as exc:  # the image file went missing since validation
+                    raise PermanentError(f"{photo}: {exc.strerror}") from None
+                except ChatMigrated as exc:
+                    moved = address = self.migrated[message.address] = str(exc.new_chat_id)
+                except TelegramError as exc:
+                    raise _mapped(exc, self.token_env) from None
+            raise PermanentError(t("telegram_migrated_twice", address=message.address))
+        finally:
+            if moved and self.on_migrate is not None:
+                await self._remember(message.address, moved)
+
+    async def _remember(self, old: str, new: str) -> None:
+        assert self.on_migrate is not None
+        try:
+            await asyncio.to_thread(self.on_migrate, old, new)
+        except Exception:  # the message went: this process follows the new id all the same
+            log.exception("could not remember a new chat id", extra={"old": old, "new": new})
 
     async def _call(self, bot: Bot, address: str, text: str, photo: str) -> Any:
         if photo:

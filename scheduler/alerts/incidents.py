@@ -8,6 +8,7 @@ What the admins are told, and when, is the sender's business (``scheduler.alerts
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from sqlalchemy import Connection, Engine, and_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from channels.redact import redact
+from scheduler.engine.lock import ALERTED, notify
 from scheduler.store.tables import Incident
 
 INC = Incident.__table__  # type: ignore[attr-defined]
@@ -43,11 +45,20 @@ _listeners: list[Callable[[], None]] = []
 
 
 def on_raised(listener: Callable[[], None]) -> Callable[[], None]:
-    """Call ``listener`` (from any thread) after each incident raised in this process, so the
-    daemon's sender tells the admins at once instead of at its next sweep; returns a function
-    that removes it."""
+    """Call ``listener`` (from any thread) after each incident raised or resolved in this
+    process, so the daemon's sender tells the admins at once instead of at its next sweep;
+    returns a function that removes it. On PostgreSQL, the same commit notifies every daemon
+    (``ALERTED`` on ``loa_wake``): the sender runs on the leader, whichever process raised it."""
     _listeners.append(listener)
     return lambda: _listeners.remove(listener)
+
+
+def _tell_listeners() -> None:
+    """After the commit: a listener that fails (a daemon stopping) must not fail the raise, or
+    its caller would count it again; the sender's sweep tells it all the same."""
+    for listener in list(_listeners):
+        with contextlib.suppress(Exception):
+            listener()
 
 
 @dataclass(frozen=True)
@@ -89,11 +100,11 @@ def raise_many(db: Engine, sightings: Iterable[Sighting], now: dt.datetime | Non
             with db.begin() as conn:
                 for sighting in found:
                     _count(conn, sighting, when)
+                notify(conn, ALERTED)  # the leader's sender, wherever it runs
             break
         except IntegrityError:
             continue
-    for listener in list(_listeners):
-        listener()
+    _tell_listeners()
 
 
 def _count(conn: Connection, s: Sighting, now: dt.datetime) -> None:
@@ -117,7 +128,12 @@ def resolve_incident(db: Engine, kind: str, subject: str, now: dt.datetime | Non
     """It is over (the file is accepted again, the bot reaches its platform): True if an
     incident was open. The admins who were told it began are told it ended."""
     with db.begin() as conn:
-        return _resolve(conn, [_open_key(kind, subject)], now or utcnow()) > 0
+        ended = _resolve(conn, [_open_key(kind, subject)], now or utcnow()) > 0
+        if ended:
+            notify(conn, ALERTED)
+    if ended:
+        _tell_listeners()
+    return ended
 
 
 def _resolve(conn: Connection, keys: list[str], now: dt.datetime, quietly: bool = False) -> int:

@@ -43,6 +43,7 @@ from scheduler.alerts.incidents import (
     TOKEN_EXPIRING,
     TOKEN_REFUSED,
 )
+from scheduler.engine.lock import SENDER_LOCK, one_at_a_time
 from scheduler.store import outbox
 from scheduler.store.tables import Delivery, State
 
@@ -105,6 +106,8 @@ class AlertSender:
         """Close what is over, tell what is due; the number of alert deliveries queued."""
         now = self.clock()
         with self.db.begin() as conn:
+            # two at once (the lead changing hands): the second reads what the first told
+            one_at_a_time(conn, SENDER_LOCK)
             self._close_what_is_over(conn, now)
             notes = [n for row in incidents.live(conn) if (n := self._due(row, now)) is not None]
             if not notes:

@@ -52,7 +52,7 @@ from scheduler.campaign_set import load_campaigns
 from scheduler.config import Config
 from scheduler.engine import cluster
 from scheduler.engine.dispatch import DispatchEngine, RetryPolicy, utcnow
-from scheduler.engine.lock import SYNC, DaemonLock, daemon_lock, nudge
+from scheduler.engine.lock import ALERTED, SYNC, DaemonLock, daemon_lock, nudge
 from scheduler.engine.outlets import build_outlets
 from scheduler.engine.quotas import QuotaGuard, quotas
 from scheduler.http.feeds import Generation
@@ -478,13 +478,17 @@ class Daemon:
 
     async def _say_refusals(self) -> None:
         """Each refused file version once (``campaign_refused``), and the list where ``loa
-        status`` reads it."""
+        status`` reads it. A file accepted again ends its incident, also one opened by an
+        earlier run or another daemon (the store's, not this process's memory)."""
         assert self.db is not None
-        before = set(self.refusals.current)
         for refusal in self.refusals.update(self.watcher.refusals(), self.clock()):
             await self._campaign_refused(refusal)
-        for file in before - set(self.refusals.current):  # accepted again: the incident ends
-            await asyncio.to_thread(alerts.resolve_incident, self.db, alerts.CAMPAIGN_REFUSED, file)
+        for incident in await asyncio.to_thread(alerts.open_incidents, self.db):
+            file = incident["subject"]
+            if incident["kind"] == alerts.CAMPAIGN_REFUSED and file not in self.refusals.current:
+                await asyncio.to_thread(
+                    alerts.resolve_incident, self.db, alerts.CAMPAIGN_REFUSED, file
+                )
         listed = self.refusals.unrecorded()
         if listed is not None:
             await asyncio.to_thread(refusals.record, self.db, listed)
@@ -742,8 +746,12 @@ class Daemon:
         self._bot_tasks = []
 
     def _woken(self, what: str) -> None:
-        """A NOTIFY on ``loa_wake``: re-read the outbox; the leader also syncs when asked."""
-        if what == SYNC and self.leadership.leading:
+        """A NOTIFY on ``loa_wake``: re-read the outbox; the leader also syncs when asked, and
+        tells the admins of an incident raised or ended by any process."""
+        if what == ALERTED:
+            if self.leadership.leading:
+                self._alert_soon()
+        elif what == SYNC and self.leadership.leading:
             self._spawn(self._after_command(Reply(resync=True)))
         else:
             self._nudged()
@@ -819,7 +827,8 @@ class Daemon:
             await self._reschedule()
 
     def _alert_soon(self) -> None:
-        """An incident was raised (from any thread): the sender runs now, not at its sweep."""
+        """An incident was raised or ended (from any thread): the sender runs now, not at its
+        sweep."""
         scheduler, loop = self.scheduler, self._loop
         if scheduler is None or loop is None or loop.is_closed() or not scheduler.running:
             return

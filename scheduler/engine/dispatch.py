@@ -121,6 +121,7 @@ class DispatchEngine:
         self._writing = asyncio.Lock()  # one write at a time: SQLite would make one wait
         self._refused: set[str] = set()  # keys whose platform refused the channel's token
         self._seen: list[tuple[Claimed, Outcome | None]] = []  # for the admins' incidents
+        self._unnoted: dict[tuple[str, str], alerts.Sighting] = {}  # their write failed
 
     def stop(self) -> None:
         """Claim nothing more and hand nothing more to a channel: the sends in flight finish
@@ -235,14 +236,16 @@ class DispatchEngine:
                     elif not recorded.waiting and not recorded.writing:
                         break  # else: what is being written may free a target
         finally:
-            await lanes.finish()
             try:
-                await recorded.close()
-            except Exception:
-                self.unrecorded = recorded.waiting
-                raise
-            finally:
-                await self._note_incidents()
+                await lanes.finish()
+            finally:  # a broken lane still leaves its run's outcomes recorded and noted
+                try:
+                    await recorded.close()
+                except Exception:
+                    self.unrecorded = recorded.waiting
+                    raise
+                finally:
+                    await self._note_incidents()
         total = _report(recorded.all, missed)
         for name in ("sent", "retrying", "failed", "missed", "deferred"):
             setattr(self.totals, name, getattr(self.totals, name) + getattr(total, name))
@@ -261,8 +264,23 @@ class DispatchEngine:
     async def _note_incidents(self) -> None:
         """What the admins must hear of (``scheduler.alerts``), from the outcomes seen since
         the last call (``_seen``): a target that failed for good, a channel whose token is
-        refused, deliveries missed. Counted in one write; an alert's own failure is left to the
-        log, so that alerts never feed on themselves."""
+        refused, deliveries missed. Counted in one write, none when all went well; an alert's
+        own failure is left to the log, so that alerts never feed on themselves. A write that
+        fails is tried again with the next one, each sighting counted once."""
+        counted, self._unnoted = self._unnoted, {}
+        for sighting in self._sightings():
+            _tally(counted, sighting)
+        if not counted:
+            return
+        try:
+            await asyncio.to_thread(alerts.raise_many, self.db, counted.values(), self.clock())
+        except Exception as exc:  # the outcomes are recorded; the alert is the lesser loss
+            log.warning("incident not recorded", extra={"error": f"{type(exc).__name__}"})
+            for sighting in counted.values():
+                _tally(self._unnoted, sighting)
+
+    def _sightings(self) -> list[alerts.Sighting]:
+        """The incidents in the outcomes seen since the last call, one sighting each."""
         seen_now, self._seen = self._seen, []
         seen: list[tuple[Claimed, str, str]] = []
         for item, outcome in seen_now:
@@ -277,7 +295,7 @@ class DispatchEngine:
                              outcome.error))  # fmt: skip
             elif outcome.state == State.MISSED:
                 seen.append((item, alerts.DELIVERY_MISSED, outcome.error))
-        counted: dict[tuple[str, str], alerts.Sighting] = {}
+        sightings = []
         for item, kind, error in seen:
             if item.campaign == ALERTS:
                 continue
@@ -287,16 +305,8 @@ class DispatchEngine:
                 subject = subject_of(item.channel, item.target)
             if kind == alerts.DELIVERY_MISSED and not error:
                 error = t("alert_missed_due", due=item.due.isoformat(timespec="minutes"))
-            before = counted.get((kind, subject))
-            counted[(kind, subject)] = alerts.Sighting(
-                kind, subject, error, (before.count if before else 0) + 1
-            )
-        if not counted:
-            return
-        try:
-            await asyncio.to_thread(alerts.raise_many, self.db, counted.values(), self.clock())
-        except Exception as exc:  # the outcomes are recorded; the alert is the lesser loss
-            log.warning("incident not recorded", extra={"error": f"{type(exc).__name__}"})
+            sightings.append(alerts.Sighting(kind, subject, error))
+        return sightings
 
     def store_clock(self) -> dt.datetime | None:
         """``now`` for the store's own queries: None (the store's clock) on the real clock, the
@@ -535,8 +545,9 @@ class _Lanes:
 
     async def progress(self) -> None:
         """Until a message is done (sent, or put back)."""
-        self.done.clear()
-        await self.done.wait()
+        if self.error is None:
+            self.done.clear()
+            await self.done.wait()
         if self.error is not None:
             raise self.error
 
@@ -551,8 +562,9 @@ class _Lanes:
         async with self.gate:
             try:
                 while queue:
-                    item = queue.popleft()
+                    item = queue[0]  # in the queue while it is sent: a lane that breaks counts it
                     outcome = await self._one(target, item)
+                    queue.popleft()
                     if not queue:  # its record frees the target for the next claim
                         outcome = replace(outcome, frees=target)
                     self.recorded.append(outcome)
@@ -566,7 +578,8 @@ class _Lanes:
                 self.done.set()
             finally:
                 del self.queues[target]
-                self.queued -= len(queue)  # cancelled: left in ``sending``, resolved as in doubt
+                # broken or cancelled: left in ``sending``, resolved as in doubt
+                self.queued -= len(queue)
 
     async def _one(self, target: tuple[str, str], item: Claimed) -> Outcome:
         engine = self.engine
@@ -605,6 +618,13 @@ def _report(outcomes: list[Outcome], missed: int) -> BatchReport:
         else:
             report.failed += 1
     return report
+
+
+def _tally(counted: dict[tuple[str, str], alerts.Sighting], sighting: alerts.Sighting) -> None:
+    """One incident's sightings as one, with the latest detail."""
+    key = (sighting.kind, sighting.subject)
+    before = counted.get(key)
+    counted[key] = replace(sighting, count=before.count + sighting.count) if before else sighting
 
 
 def _sent(key: str, receipt: Receipt) -> Outcome:

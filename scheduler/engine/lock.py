@@ -30,9 +30,11 @@ from campaigns.i18n import t
 from scheduler.store.db import is_postgres, reaching, sqlite_path
 
 LEADER_LOCK = 0x6C6F61_02  # "loa" 2: the pg_advisory_lock key of the leading daemon
+SENDER_LOCK = 0x6C6F61_03  # "loa" 3: held by a run of the alert sender, for its transaction
 APPLICATION = "loa run "  # + the daemon's id, the leader lock connection's application_name
-WAKE_CHANNEL = "loa_wake"  # NOTIFY payload: "" (re-read the outbox) or SYNC
+WAKE_CHANNEL = "loa_wake"  # NOTIFY payload: "" (re-read the outbox), SYNC or ALERTED
 SYNC = "sync"  # the leader syncs again: a follower's chat command changed a subscription
+ALERTED = "alerts"  # the leader's alert sender runs: an incident was raised or ended anywhere
 # a dead peer or a cut network ends a connection within seconds instead of TCP's minutes
 KEEPALIVE: dict[str, Any] = {
     "connect_timeout": 5,
@@ -225,13 +227,26 @@ def nudge(url: str, what: str = "") -> bool:
     return True
 
 
+def one_at_a_time(conn: Connection, key: int) -> None:
+    """Wait until no other transaction holds ``key``, then hold it until ``conn``'s transaction
+    ends (PostgreSQL; on SQLite one daemon runs alone)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("select pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def notify(conn: Connection, what: str) -> None:
+    """Wake every daemon (PostgreSQL) when ``conn``'s transaction commits; nothing otherwise."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            text("select pg_notify(:channel, :what)"), {"channel": WAKE_CHANNEL, "what": what}
+        )
+
+
 def _notify(url: str, what: str) -> bool:
     engine = create_engine(url, poolclass=NullPool, connect_args=KEEPALIVE)
     try:
         with engine.begin() as conn:  # delivered at the commit
-            conn.execute(
-                text("select pg_notify(:channel, :what)"), {"channel": WAKE_CHANNEL, "what": what}
-            )
+            notify(conn, what)
     except Exception:
         return False  # the database is unreachable: the command itself says so
     finally:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import signal
 import urllib.request
 from collections.abc import Iterator
 
@@ -82,3 +83,90 @@ def test_an_outage_of_200_failures_gives_at_most_5_alerts(
     recorded = office.query("select state, count(*) from delivery where campaign = '_alerts' "
                             "group by state")  # fmt: skip
     assert recorded == [("sent", len(texts))]
+
+
+def plan(at: dt.datetime, *extra: str) -> str:
+    """A campaign of two messages to the file channel (the old plan that must keep sending), and
+    ``extra`` lines after them (a broken edit)."""
+    lines = ['id = "dau"', 'title = "Chiến dịch đầu"', 'grace = "1h"']
+    for i, (mid, body) in enumerate((("mot", "Một"), ("hai", "Hai"))):
+        lines += ["[[message]]", f'id = "{mid}"', f"at = {iso(at + dt.timedelta(seconds=4 * i))}",
+                  f'text = "{body}"', 'channels = ["nhat-ky"]']  # fmt: skip
+    return "\n".join([*lines, *extra]) + "\n"
+
+
+def alerts_to_an_admin_chat(
+    office: Office, fake: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> int:
+    """The office's alerts go to an admin group on the fake Telegram; its chat id."""
+    monkeypatch.setenv("LOA_TG_TOKEN", DEFAULT_TOKEN)
+    admins = fake.add_group(title="Nhóm quản trị")
+    office.extra_config = (
+        f'[channels.tg]\ntype = "telegram"\nbase_url = "{fake.url}"\ntoken_env = "LOA_TG_TOKEN"\n'
+        f'[channels.tg.targets]\nnhom-quan-tri = "{admins}"\n'
+        '[alerts]\ntargets = ["tg:nhom-quan-tri"]\n'
+    )
+    office.write_config()
+    return admins
+
+
+def test_a_refused_campaign_file_is_one_alert_naming_its_line_until_it_is_fixed(
+    office: Office, fake: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15: a broken edit is refused, the old plan keeps sending, and the admins get one
+    alert naming file:line, however many reloads see the file still broken; once the file is
+    accepted again, the incident ends and they hear that too."""
+    admins = alerts_to_an_admin_chat(office, fake, monkeypatch)
+    process, at = office.start_then_move({"dau": plan}, 8)
+    broken = plan(at, "[[message]]", 'id = "ba"', "at = 0001-01-01", 'text = "Ba"')
+    where = f"campaigns/dau.toml:{broken.count(chr(10)) - 1}:"
+    office.campaign("dau", broken)
+    (alert,) = wait_for(lambda: fake.messages_to(admins), 30, "the alert")
+    assert alert.text.startswith("⚠️ Tệp chiến dịch campaigns/dau.toml bị từ chối, bản cũ vẫn chạy")
+    assert where in alert.text and "loa validate" in alert.text, alert.text
+    # reloads while it stays broken (another file's edits, a SIGHUP) alert no more
+    far = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    for text in ("Khác", "Khác nữa"):
+        office.campaign("khac", f'id = "khac"\ntitle = "Khác"\n[[message]]\nid = "tin"\n'
+                        f'at = {iso(far)}\ntext = "{text}"\nchannels = ["nhat-ky"]\n')  # fmt: skip
+        query = "select count(*) from delivery where text = ?"
+        wait_for(lambda: office.query(query, text)[0][0] == 1, 30, f"'{text}' synced")  # noqa: B023
+    process.send_signal(signal.SIGHUP)
+    wait_for(lambda: "SIGHUP" in office.log(), 10, "the SIGHUP reload")
+    sent = wait_for(lambda: len(office.sent()) >= 2 and office.sent(), 30, "the old plan")
+    assert {r["text"] for r in sent} == {"Một", "Hai"}
+    (incident,) = json.loads(office.loa("status", "--format", "json").stdout)["incidents"]
+    assert (incident["kind"], incident["subject"]) == ("campaign_refused", "campaigns/dau.toml")
+    assert incident["detail"].startswith(where), incident
+    assert len(fake.messages_to(admins)) == 1
+
+    # the file is fixed: accepted again, the incident ends, and the admins are told
+    office.campaign("dau", plan(at))
+    ended = wait_for(lambda: fake.messages_to(admins)[1:], 30, "the incident's end")
+    assert ended[0].text.startswith("✅ Đã ổn trở lại: campaigns/dau.toml"), ended[0].text
+    assert office.query("select count(*) from incident where state = 'open'") == [(0,)]
+    assert office.stop(process)[0] == 0
+    assert len(fake.messages_to(admins)) == 2
+
+
+def test_a_file_fixed_while_loa_was_down_ends_its_incident_at_the_next_start(
+    office: Office, fake: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Which files are refused is each daemon's memory; the incident is the store's. A daemon
+    that starts (after a restart, or a new leader) with the file fixed ends the incident the
+    last one opened: it stayed open, in ``loa status`` and /healthz, for ever."""
+    admins = alerts_to_an_admin_chat(office, fake, monkeypatch)
+    far = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    office.campaign("khac", plan(far).replace('"dau"', '"khac"'))
+    office.campaign("dau", plan(far, "[[message]]", 'id = "ba"', "at = 0001-01-01", 'text = "Ba"'))
+    process = office.start()
+    office.started(process)
+    wait_for(lambda: fake.messages_to(admins), 30, "the alert")
+    assert office.stop(process)[0] == 0
+
+    office.campaign("dau", plan(far))
+    process = office.start()
+    ended = wait_for(lambda: fake.messages_to(admins)[1:], 30, "the incident's end")
+    assert ended[0].text.startswith("✅ Đã ổn trở lại: campaigns/dau.toml"), ended[0].text
+    assert office.query("select count(*) from incident where state = 'open'") == [(0,)]
+    assert office.stop(process)[0] == 0

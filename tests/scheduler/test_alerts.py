@@ -218,3 +218,88 @@ def test_secrets_never_reach_an_incident(db: Engine) -> None:
 def test_an_unknown_kind_is_refused(db: Engine) -> None:
     with pytest.raises(ValueError, match="unknown incident kind"):
         alerts.raise_incident(db, "gibberish", "x")
+
+
+def test_the_sender_is_called_at_once_when_an_incident_opens_or_ends(db: Engine) -> None:
+    """A refused file accepted again is told when it happens, not at the sender's next sweep;
+    resolving what is not open calls nobody."""
+    calls: list[None] = []
+    stop = alerts.on_raised(lambda: calls.append(None))
+    try:
+        alerts.raise_incident(db, alerts.CAMPAIGN_REFUSED, "campaigns/a.toml", "a.toml:3: x")
+        assert len(calls) == 1
+        assert alerts.resolve_incident(db, alerts.CAMPAIGN_REFUSED, "campaigns/a.toml")
+        assert len(calls) == 2
+        assert not alerts.resolve_incident(db, alerts.CAMPAIGN_REFUSED, "campaigns/a.toml")
+        assert len(calls) == 2
+    finally:
+        stop()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_an_incident_raised_or_ended_in_any_process_wakes_every_daemon(
+    db: Engine, store_url: str
+) -> None:
+    """The sender runs on the leader; an incident raised on a follower (or by a CLI command)
+    waited for its 15 s sweep. Raising or ending one notifies ``loa_wake`` at its commit, so
+    the leader tells the admins at once, wherever it runs."""
+    import psycopg
+
+    from scheduler.engine.lock import ALERTED, WAKE_CHANNEL, conninfo
+
+    with psycopg.connect(conninfo(store_url), autocommit=True) as listener:
+        listener.execute(f"LISTEN {WAKE_CHANNEL}")
+
+        def heard() -> list[str]:
+            return [n.payload for n in listener.notifies(timeout=5, stop_after=1)]
+
+        alerts.raise_incident(db, alerts.DELIVERY_FAILED, "tg:phuong", "HTTP 500")
+        assert heard() == [ALERTED]
+        assert alerts.resolve_incident(db, alerts.DELIVERY_FAILED, "tg:phuong")
+        assert heard() == [ALERTED]
+        assert not alerts.resolve_incident(db, alerts.DELIVERY_FAILED, "tg:phuong")
+        assert [n.payload for n in listener.notifies(timeout=0.5)] == []
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_two_senders_at_once_tell_an_incident_once(db: Engine) -> None:
+    """While the lead changes hands, the old leader and the new one may both run the sender:
+    the second waits for the first's run and finds the incident told."""
+    import threading
+
+    from scheduler.alerts import incidents
+    from scheduler.engine.lock import SENDER_LOCK, one_at_a_time
+
+    clock = Clock()
+    fail(db, clock, 1)
+    queued: list[int] = []
+    with db.connect() as first:
+        with first.begin():  # the first sender's run, under way
+            one_at_a_time(first, SENDER_LOCK)
+            (row,) = incidents.live(first)
+            second = threading.Thread(target=lambda: queued.append(sender(db, clock).run_once()))
+            second.start()
+            second.join(timeout=1)
+            assert second.is_alive()  # it waits for the first's run to end
+            first.execute(
+                incidents.INC.update()
+                .where(incidents.INC.c.id == row.id)
+                .values(last_notified_at=clock(), notified_count=row.count)
+            )
+        second.join(timeout=10)
+    assert queued == [0]
+
+
+def test_a_listener_that_fails_does_not_fail_the_raise(db: Engine) -> None:
+    """The incident is committed before the listeners hear of it: one that raises (a daemon
+    whose loop is closing) must not make the caller count it again, or lose it."""
+
+    def closing() -> None:
+        raise RuntimeError("Event loop is closed")
+
+    stop = alerts.on_raised(closing)
+    try:
+        alerts.raise_incident(db, alerts.DELIVERY_FAILED, "tg:phuong", "HTTP 500")
+    finally:
+        stop()
+    assert [i["count"] for i in alerts.open_incidents(db)] == [1]

@@ -402,3 +402,78 @@ async def test_alert_deliveries_that_fail_raise_no_incident(db: Engine) -> None:
         conn.execute(update(D).values(campaign=ALERTS))
     await engine_for(db, Scripted(clock, [PermanentError("chat not found")]), clock).run_due()
     assert row(db, "alert")["state"] == "failed" and incidents(db) == {}
+
+
+async def test_every_outcome_is_noted_once_over_many_claims_and_runs(db: Engine) -> None:
+    """Outcomes are noted after each claim round and at the end of a run: five failures over
+    claims of two (in one run or several), then runs with nothing to send, count five, never
+    one twice."""
+    clock = Clock(T0)
+    channel = Scripted(clock, [PermanentError("chat not found")] * 5)
+    for i in range(5):
+        add(db, f"a{i}", T0 - dt.timedelta(milliseconds=5 - i), target="a")
+    engine = engine_for(db, channel, clock, batch_size=2)
+    failed = 0
+    for _ in range(5):
+        failed += (await engine.run_due()).failed
+    assert failed == 5 and incidents(db) == {("delivery_failed", "kenh:a"): 5}
+
+
+async def test_the_happy_path_writes_no_incident(db: Engine) -> None:
+    clock = Clock(T0)
+    touched: list[str] = []
+
+    @event.listens_for(db, "before_cursor_execute")
+    def watch(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "incident" in statement.lower():
+            touched.append(statement)
+
+    for i in range(4):
+        add(db, f"k{i}", T0, target="ab"[i % 2])
+    assert (await engine_for(db, Scripted(clock), clock, batch_size=2).run_due()).sent == 4
+    event.remove(db, "before_cursor_execute", watch)
+    assert touched == []
+
+
+async def test_a_run_that_breaks_still_notes_what_it_saw(db: Engine) -> None:
+    """A lane breaks (the quota guard cannot read the store): the run ends with its error, and
+    the failure seen before it is an incident at once, not at the next run (which may never
+    come: the daemon stops)."""
+    clock = Clock(T0)
+
+    def quota(channel: str, target: str, now: dt.datetime, item: object) -> str | None:
+        if target == "b":
+            raise RuntimeError("the store cannot be read")
+        return None
+
+    add(db, "a0", T0, target="a")
+    add(db, "b0", T0 - dt.timedelta(milliseconds=1), target="b")
+    engine = engine_for(db, Scripted(clock, [PermanentError("chat not found")]), clock, quota=quota)
+    with pytest.raises(RuntimeError):
+        await engine.run_due()
+    assert incidents(db) == {("delivery_failed", "kenh:a"): 1}
+    assert row(db, "a0")["state"] == "failed"
+
+
+async def test_incidents_the_store_refused_are_noted_by_the_next_run(db: Engine) -> None:
+    """The incident's write fails (the outcomes are recorded, the alert is the lesser loss):
+    what it would have counted is kept, and counted once by the next write that works."""
+    clock = Clock(T0)
+    refuse = True
+
+    @event.listens_for(db, "before_cursor_execute")
+    def fault(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if refuse and "incident" in statement.lower():
+            raise RuntimeError("disk I/O error")
+
+    add(db, "a0", T0 - dt.timedelta(milliseconds=2), target="a")
+    add(db, "a1", T0 - dt.timedelta(milliseconds=1), target="a")
+    engine = engine_for(db, Scripted(clock, [PermanentError("chat not found")] * 3), clock)
+    assert (await engine.run_due()).failed == 2
+    assert row(db, "a1")["state"] == "failed"
+    refuse = False
+    event.remove(db, "before_cursor_execute", fault)
+    assert incidents(db) == {}
+    add(db, "a2", T0, target="a")
+    await engine.run_due()
+    assert incidents(db) == {("delivery_failed", "kenh:a"): 3}

@@ -12,6 +12,7 @@ import glob
 import json
 import os
 import re
+import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -23,7 +24,7 @@ from sqlalchemy import Engine, text
 
 from scheduler.engine.lock import leader_id
 from scheduler.store.db import open_engine
-from tests.e2e.harness import BOT_CAMPAIGN, Office, environment_day, wait_for
+from tests.e2e.harness import BOT_CAMPAIGN, LOA, TIMED, Office, environment_day, wait_for
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
 
 pytestmark = [pytest.mark.slow, pytest.mark.parametrize("backend", ["postgresql"])]
@@ -153,13 +154,21 @@ def test_two_daemons_share_a_database_one_leads_and_the_files_sync_once(
     assert status(office)["daemons"] == [] and status(office)["leader"] is None
 
 
-def test_the_leaders_death_hands_the_lead_over_within_10_s(office: Office, store: Engine) -> None:
+def leader_then_follower(
+    office: Office, store: Engine
+) -> tuple[subprocess.Popen[str], subprocess.Popen[str], dict[str, Any]]:
+    """Two daemons, the first started leading (the second starts once it leads); the status."""
     parked_campaign(office)
     first = office.start()
     cluster_up(office, store, first)
     second = office.start()
     shown = cluster_up(office, store, first, second)
     assert shown["leader"] == next(d["id"] for d in shown["daemons"] if d["pid"] == first.pid)
+    return first, second, shown
+
+
+def test_the_leaders_death_hands_the_lead_over_within_10_s(office: Office, store: Engine) -> None:
+    first, second, shown = leader_then_follower(office, store)
 
     office.kill(first)
     killed = time.monotonic()
@@ -257,6 +266,54 @@ def test_only_the_leader_runs_the_bot_and_the_next_one_takes_it_over(
         assert "Lễ mít tinh" in (fake.messages_to(user)[1].text or "")
         assert len(fake.messages_to(user)) == 2 and prepared() == 2
         assert office.stop(second)[0] == 0
+
+
+@TIMED
+def test_a_failure_on_a_follower_reaches_the_admins_once_and_at_once(
+    office: Office, store: Engine, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The alert sender runs on the leader alone. A delivery that fails on a follower is an
+    incident there; the leader hears of it by the commit's NOTIFY and tells the admin chat
+    within seconds (its own sweep comes only every 15 s), and the follower tells nobody."""
+    monkeypatch.setenv("LOA_TG_TOKEN", DEFAULT_TOKEN)
+    with FakeTelegram() as fake:
+        ward, admins = fake.add_group(title="Phường 1"), fake.add_group(title="Nhóm quản trị")
+        office.extra_config = (
+            f'[channels.tg]\ntype = "telegram"\nbase_url = "{fake.url}"\n'
+            'token_env = "LOA_TG_TOKEN"\n[channels.tg.limits]\nenabled = false\n'
+            f'[channels.tg.targets]\nphuong = "{ward}"\nnhom-quan-tri = "{admins}"\n'
+            '[alerts]\ntargets = ["tg:nhom-quan-tri"]\n'
+        )
+        office.write_config(daemon="reload_seconds = 1\nmax_attempts = 1\n")
+        on_postgres(office, store_url)
+        leader, follower, shown = leader_then_follower(office, store)
+
+        # the ward's chat hangs until the client gives up (10 s), then fails for good; the
+        # leader is stopped while the send is claimed, so that the follower takes it
+        fake.fail_chat(ward, "hang")
+        leader.send_signal(signal.SIGSTOP)
+        try:
+            send = subprocess.Popen(
+                [*LOA, "send", "tg:phuong", "Tin tới phường"], cwd=office.root,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            wait_for(lambda: fake.refused, 30, "the follower's send to the ward")
+        finally:
+            leader.send_signal(signal.SIGCONT)
+        assert send.wait(timeout=60) != 0
+        opened = "select count(*) from incident where state = 'open'"
+        wait_for(lambda: count(store, opened) == 1, 30, "the incident")
+        (alert,) = wait_for(lambda: fake.messages_to(admins), 30, "the alert")
+        assert "Gửi tin tới tg:phuong bị lỗi hẳn" in (alert.text or "")
+        with store.connect() as conn:
+            claimed_by, failed_at = conn.execute(
+                text("select claimed_by, updated_at from delivery where target = 'phuong'")
+            ).one()
+        assert claimed_by == next(d["id"] for d in shown["daemons"] if d["pid"] == follower.pid)
+        assert alert.received_at - failed_at < dt.timedelta(seconds=5)
+        for process in (leader, follower):
+            assert office.stop(process)[0] == 0
+        assert len(fake.messages_to(admins)) == 1
 
 
 def faketime() -> str:
