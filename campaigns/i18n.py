@@ -1012,9 +1012,17 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     # log lines in text form (JSON logs keep the English event for scripts): log_<event>
     "log_synced": ("đã lập lịch theo các tệp chiến dịch", "synced"),
     "log_dispatched": ("đã gửi một đợt", "dispatched"),
+    "log_held_unapproved": (
+        "giữ lại tin đến giờ mà chưa được duyệt",
+        "held messages due and not approved",
+    ),
     "log_escalated_overdue_reports": (
         "đã báo các đơn vị quá hạn nộp báo cáo",
         "escalated overdue reports",
+    ),
+    "log_holding_unapproved_messages_failed;_will_try_again": (
+        "giữ lại tin chưa được duyệt không thành, sẽ thử lại",
+        "holding unapproved messages failed; will try again",
     ),
     "log_escalating_overdue_reports_failed;_will_try_again": (
         "báo các đơn vị quá hạn không được; sẽ thử lại",
@@ -1188,6 +1196,14 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "quá thời gian cho phép gửi muộn (grace) sau khi loa ngừng chạy",
         "later than the campaign's grace period after loa was down",
     ),
+    "missed_not_approved": (
+        "chưa được duyệt khi hết thời gian cho phép gửi muộn (grace): không gửi",
+        "not approved within the campaign's grace period: not sent",
+    ),
+    "missed_approved_late": (
+        "được duyệt khi đã quá thời gian cho phép gửi muộn (grace): không gửi",
+        "approved after the campaign's grace period had passed: not sent",
+    ),
     "missed_added_late": (
         "được thêm vào khi thời điểm gửi đã qua quá thời gian cho phép gửi muộn (grace); "
         "vẫn muốn gửi thì chạy loa retry KEY",
@@ -1309,6 +1325,7 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "state_missed": ("bỏ lỡ", "missed"),
     "state_cancelled": ("đã hủy", "cancelled"),
     "state_held": ("tạm giữ", "held"),
+    "state_awaiting_approval": ("chờ duyệt", "awaiting approval"),
     "audit_ok": ("thành công", "ok"),
     "audit_refused": ("bị từ chối", "refused"),
     "audit_error": ("lỗi", "error"),
@@ -1767,6 +1784,26 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "check the campaign file with the event's trigger: loa validate; once fixed, send the "
         "event again with the same id (loa trigger … --id …)",
     ),
+    "alert_approval_overdue": (
+        "Tin {subject} đã đến giờ gửi nhưng chưa được duyệt: đang giữ lại, chưa gửi ({detail})",
+        "Message {subject} is due but not approved: held, not sent ({detail})",
+    ),
+    "alert_fix_approval_overdue": (
+        "người duyệt: loa approve {subject} --as TÊN, /approve {subject} hoặc trang /approvals; "
+        "quá thời gian cho phép gửi muộn thì tin bị ghi bỏ lỡ",
+        "an approver: loa approve {subject} --as NAME, /approve {subject} or the /approvals "
+        "page; past the grace period it is recorded missed",
+    ),
+    "alert_approval_voided": (
+        "Tin {subject} đã được duyệt nhưng nội dung vừa bị sửa: cần duyệt lại",
+        "Message {subject} was approved, then its content was edited: it needs approval again",
+    ),
+    "alert_fix_approval_voided": (
+        "xem bản mới và duyệt lại: trang /approvals, /approve {subject} hoặc loa approve "
+        "{subject} --as TÊN",
+        "read the new version and approve it again: the /approvals page, /approve {subject} "
+        "or loa approve {subject} --as NAME",
+    ),
     "alert_still": (
         "Vẫn tiếp diễn: {count} lần từ {since}.",
         "Still going on: {count} time(s) since {since}.",
@@ -1782,6 +1819,49 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "alert_more": (
         "… và {count} sự cố khác: loa status",
         "… and {count} more incident(s): loa status",
+    ),
+    # approval before publishing (scheduler.approval)
+    "approval_chat_user_bad": (
+        'người dùng chat {value} không hợp lệ: cần dạng "kênh:mã người dùng" với kênh có bot '
+        "đang bật",
+        'chat user {value} is not valid: write "channel:user id" with a channel whose bot is '
+        "enabled",
+    ),
+    "approval_chat_user_hint": (
+        'ví dụ "telegram:123456789" = "lan"; kênh có bot: {bots}',
+        'for example "telegram:123456789" = "lan"; channels with a bot: {bots}',
+    ),
+    "approval_approved": ("Đã duyệt {count} tin.", "Approved {count} message(s)."),
+    "approval_rejected": ("Đã từ chối {count} tin.", "Rejected {count} message(s)."),
+    "approval_too_late": (
+        "{count} tin đã quá thời gian cho phép gửi muộn: ghi bỏ lỡ, không gửi.",
+        "{count} past the grace period: recorded missed, not sent.",
+    ),
+    "approval_not_approver": (
+        "{name} ({role}) không có quyền duyệt tin: cần vai trò phê duyệt hoặc quản trị "
+        "(loa user role TÊN approver)",
+        "{name} ({role}) may not approve messages: this needs the approver or admin role "
+        "(loa user role NAME approver)",
+    ),
+    "approval_reason_needed": (
+        "Từ chối cần có lý do, ví dụ: /reject KEY sai ngày",
+        "A rejection needs a reason, e.g. /reject KEY wrong date",
+    ),
+    "approval_nothing": (
+        "Không có tin nào đang chờ duyệt ứng với {what}: xem danh sách bằng /approvals hoặc "
+        "loa deliveries --state awaiting_approval",
+        "Nothing awaits approval for {what}: see the list with /approvals or "
+        "loa deliveries --state awaiting_approval",
+    ),
+    "approval_self": (
+        "{name} là người sửa chiến dịch {campaign} gần nhất nên không tự duyệt tin của nó: cần "
+        "một người duyệt khác (văn phòng một người: [approval] self_approval = true)",
+        "{name} last edited campaign {campaign}, so may not approve its messages: another "
+        "approver must (a one-person office: [approval] self_approval = true)",
+    ),
+    "approval_held_reason": (
+        "đến giờ gửi nhưng chưa được duyệt: đang giữ lại",
+        "due but not approved: held",
     ),
     "alerts_no_admins": (
         '"admins" là quản trị viên của các bot, nhưng chưa bot nào có quản trị viên',

@@ -51,7 +51,7 @@ from campaigns.timeexpr import instant
 from campaigns.triggers import MARK
 from campaigns.units import NO_UNITS, UNIT_PREFIX, UnitRegistry, split_names
 from channels.registry import migrated_fact
-from scheduler import pausing, reports, subscriptions
+from scheduler import approval, pausing, reports, subscriptions
 from scheduler.http.feeds import block_marker, feed_event
 from scheduler.store import outbox
 from scheduler.store.tables import REMOVED, CampaignVersion, Delivery, Meta, Occurrence, State
@@ -74,7 +74,7 @@ FRESH_FOR = dt.timedelta(days=1)  # the daily job rolls the horizon
 # how far past its grace a newly added message is still recorded (missed): what a person who
 # just added it may expect to have gone out, not every past June of a yearly library file
 MISSED_LOOKBACK = dt.timedelta(days=1)
-EDITABLE = (State.PENDING, State.RETRYING, State.HELD)
+EDITABLE = (State.PENDING, State.RETRYING, State.HELD, State.AWAITING)
 RESTORABLE = (REMOVED, UNSUBSCRIBED, DUPLICATE)  # cancelled by sync, not a person: may come back
 REACHED = (State.SENT, State.SENDING)  # the chat has (or may have) this message already
 
@@ -90,6 +90,8 @@ class SyncReport:
     cancelled: int = 0
     restored: int = 0
     missed: int = 0  # new keys whose moment had passed beyond grace when they were added
+    # message occurrences whose approval an edit voided: back to wait for an approver
+    voided: list[str] = field(default_factory=list)
     occurrences_changed: int = 0
     removed_campaigns: list[str] = field(default_factory=list)
     refused: dict[str, Problem] = field(default_factory=dict)  # by campaign: left as it was
@@ -109,9 +111,10 @@ def version_digest(
     targets = sorted((k, tuple(v)) for k, v in catalog.targets.items())
     addresses = sorted(catalog.addresses.items())
     chats = sorted(subscribers)
+    approving = (sorted(catalog.approval),) if catalog.approval else ()  # old digests stay
     return _hash(
         campaign.digest, targets, addresses, catalog.defaults, chats, EXPANSION_VERSION,
-        catalog.calendar.digest, catalog.units.digest_parts(),
+        catalog.calendar.digest, catalog.units.digest_parts(), *approving,
     )  # fmt: skip
 
 
@@ -233,10 +236,27 @@ def _occurrence_row(
 
 
 def _delivery_row(
-    d: Dispatch, grace: dt.timedelta, now: dt.datetime, paused: bool = False
+    d: Dispatch,
+    grace: dt.timedelta,
+    now: dt.datetime,
+    paused: bool = False,
+    catalog: ChannelCatalog | None = None,
 ) -> dict[str, Any]:
-    content = _hash(d.due.isoformat(), d.text, d.error, d.image)  # an edit changes it
-    return outbox.delivery_row(d, grace, now, paused, content_hash=content)
+    """The row ``d`` makes; with ``catalog``, one that needs approval waits for it (and its
+    ``needs`` says so, for ``approval.settle``)."""
+    needs = catalog is not None and catalog.needs_approval(d.channel, d.approval)
+    # an edit changes it, and so does asking for approval (or no longer asking)
+    content = _hash(d.due.isoformat(), d.text, d.error, d.image, *(("approval",) if needs else ()))
+    row = outbox.delivery_row(d, grace, now, paused, content_hash=content, needs_approval=needs)
+    return {**row, "needs": needs}
+
+
+def settle_approvals(conn: Connection, rows: list[dict[str, Any]], now: dt.datetime) -> list[str]:
+    """Rows edited or restored: each in the state its approval says (``approval.settle``).
+    Returns the message occurrences whose approval an edit voided: the approvers are asked
+    again (``approval.ask_again``, once the transaction is committed)."""
+    voided = set(approval.settle(conn, rows, now))
+    return sorted({row["message_key"] for row in rows if row["key"] in voided})
 
 
 def sync(
@@ -289,6 +309,8 @@ def sync(
         # what was read above may be older than a /pause or /unsubscribe committed since
         pausing.hold_paused(conn, now)
         subscriptions.cancel_unsubscribed(conn, now)
+    if report.voided:
+        approval.ask_again(engine, report.voided, now)
     return report
 
 
@@ -331,7 +353,9 @@ def _sync_campaign(
     start, end = now - campaign.grace, now + horizon
     expansion = expand_for_sync(campaign, catalog, now, horizon)
     dispatches = with_subscribers(expansion.dispatches(), chats)
-    _sync_deliveries(conn, campaign, dispatches, addresses, paused, start, end, now, report)
+    _sync_deliveries(
+        conn, campaign, dispatches, addresses, paused, start, end, now, report, catalog
+    )
     _sync_occurrences(
         conn, campaign, [*expansion.activities, *expansion.deadlines], tz, start, end, now, report,
         catalog.units,
@@ -364,6 +388,7 @@ def _sync_deliveries(
     end: dt.datetime,
     now: dt.datetime,
     report: SyncReport,
+    catalog: ChannelCatalog | None = None,
 ) -> None:
     existing = {
         row.key: row
@@ -376,6 +401,7 @@ def _sync_deliveries(
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     restores: list[dict[str, Any]] = []
+    settled: list[dict[str, Any]] = []  # edited or restored: their approval is looked at again
     reached = {key for key, old in existing.items() if old.state in REACHED}
     kept, duplicates = one_per_chat(dispatches, addresses, reached)
     seen: set[str] = set(duplicates)  # not vanished: cancelled below, with their own reason
@@ -386,24 +412,29 @@ def _sync_deliveries(
     ]
     for dispatch in kept:
         seen.add(dispatch.key)
-        row = _delivery_row(dispatch, campaign.grace, now, paused)
+        row = _delivery_row(dispatch, campaign.grace, now, paused, catalog)
         old = existing.get(dispatch.key)
         if old is None:
             if dispatch.due < start and row["state"] != State.FAILED:
                 row.update(_missed_values(now))
                 report.missed += 1
-            inserts.append(row)
+            inserts.append(_stored(row))
             continue
-        if old.content_hash == row["content_hash"] and old.state != State.CANCELLED:
+        changed = old.content_hash != row["content_hash"]
+        if not changed and old.state != State.CANCELLED:
             continue
         if old.state in EDITABLE:
             updates.append(_edit(row))
+            settled.append(row)
         elif (
             old.state == State.CANCELLED
-            and old.cancel_reason in RESTORABLE
+            # rejected by an approver: the edit that fixes it asks again
+            and (old.cancel_reason in RESTORABLE
+                 or (old.cancel_reason == approval.REJECTED_REASON and changed))
             and dispatch.due >= start
-        ):
+        ):  # fmt: skip
             restores.append(_edit(row))
+            settled.append(row)
     vanished = [
         key
         for key, old in existing.items()
@@ -419,6 +450,7 @@ def _sync_deliveries(
         conn.execute(_edit_statement(), updates)
     if restores:
         conn.execute(_edit_statement(restore=State.HELD if paused else State.PENDING), restores)
+    report.voided += settle_approvals(conn, settled, now)
     if vanished:
         conn.execute(
             update(D)
@@ -441,6 +473,11 @@ def _missed_values(now: dt.datetime) -> dict[str, Any]:
         "last_error": t("missed_added_late"),
         "updated_at": now,
     }
+
+
+def _stored(row: dict[str, Any]) -> dict[str, Any]:
+    """The row as the outbox stores it (without what sync notes beside it)."""
+    return {k: v for k, v in row.items() if k != "needs"}
 
 
 def _edit(row: dict[str, Any]) -> dict[str, Any]:

@@ -690,11 +690,14 @@ def retry(
     return Retried(len(retried), tuple(refused))
 
 
+CANCELLABLE = (State.FAILED, State.HELD, State.AWAITING)  # by a person, besides the waiting
+
+
 def cancel(engine: Engine, key: str, now: dt.datetime) -> int:
     with engine.begin() as conn:
         result = conn.execute(
             update(D)
-            .where(and_(D.c.key == key, D.c.state.in_([*ACTIVE_STATES, State.FAILED, State.HELD])))
+            .where(and_(D.c.key == key, D.c.state.in_([*ACTIVE_STATES, *CANCELLABLE])))
             .values(state=State.CANCELLED, cancel_reason="user", next_attempt_at=None,
                     updated_at=now)
         )  # fmt: skip
@@ -775,11 +778,14 @@ def delivery_row(
     now: dt.datetime,
     paused: bool = False,
     content_hash: str = "",
+    needs_approval: bool = False,
 ) -> dict[str, Any]:
-    """A new outbox row for one dispatch: waiting (held if its campaign is paused), or failed
-    at once when its text could not be rendered. Sync and report escalations both add rows
-    through it, so a new column is filled in one place."""
+    """A new outbox row for one dispatch: waiting (held if its campaign is paused; for an
+    approver if it needs one), or failed at once when its text could not be rendered. Sync
+    and report escalations both add rows through it, so a new column is filled in one place."""
     waiting = State.HELD if paused else State.PENDING
+    if needs_approval:
+        waiting = State.AWAITING
     return {
         "key": d.key,
         "message_key": d.message_key,
