@@ -782,6 +782,41 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "Gửi lại một tin (theo khóa) hoặc mọi tin lỗi (--failed), ngay bây giờ.",
         "Send one delivery (by key) or every failed one (--failed) again, now.",
     ),
+    "cmd_approve": (
+        "Duyệt tin đang chờ duyệt: một tin, một lần gửi (mọi đích) hoặc mọi tin của một chiến "
+        "dịch trong một ngày.",
+        "Approve what awaits approval: one delivery, one occurrence (all its targets) or all of "
+        "a campaign on one day.",
+    ),
+    "cmd_reject": (
+        "Từ chối tin đang chờ duyệt (kèm lý do); sửa nội dung thì tin được đưa duyệt lại.",
+        "Reject what awaits approval (with a reason); an edit of its content asks again.",
+    ),
+    "arg_approval_key": (
+        "khóa của tin (loa deliveries --state awaiting_approval) hoặc khóa lần gửi, không có "
+        "@kênh:đích, để duyệt mọi đích",
+        "the delivery's key (loa deliveries --state awaiting_approval), or the occurrence's key "
+        "without @channel:target for all its targets",
+    ),
+    "opt_approval_campaign": (
+        "mọi tin chờ duyệt của chiến dịch này trong một ngày",
+        "everything of this campaign that awaits approval on one day",
+    ),
+    "opt_approval_date": (
+        "ngày (05/06/2026 hoặc 2026-06-05; mặc định hôm nay)",
+        "the day (05/06/2026 or 2026-06-05; default today)",
+    ),
+    "opt_approval_as": (
+        "tên người dùng loa đang duyệt (vai trò phê duyệt hoặc quản trị)",
+        "the loa user deciding (role approver or admin)",
+    ),
+    "opt_reject_reason": ("lý do từ chối (bắt buộc)", "why it is rejected (required)"),
+    "approve_usage": (
+        "ghi khóa của tin, hoặc --campaign MÃ [--date NGÀY], kèm --as TÊN; ví dụ: loa approve "
+        "c:ngay:2026 --as lan",
+        "give a key, or --campaign ID [--date DAY], with --as NAME; e.g. loa approve "
+        "c:ngay:2026 --as lan",
+    ),
     "cmd_cancel": ("Huỷ một tin chưa gửi.", "Cancel a delivery that has not been sent."),
     "cmd_trigger": (
         "Báo một sự kiện (ví dụ cảnh báo bão): bắt đầu chuỗi tin của nó, cập nhật hoặc huỷ.",
