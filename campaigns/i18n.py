@@ -2018,6 +2018,36 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "send them again (those past their grace are missed): /resume ID",
     ),
     "bot_help_retry": ("gửi lại một tin: /retry KHOÁ", "send one delivery again: /retry KEY"),
+    "bot_help_approvals": ("các tin đang chờ duyệt", "what awaits approval"),
+    "bot_help_approve": (
+        "duyệt một tin (hoặc mọi đích của một lần gửi): /approve KHOÁ",
+        "approve a delivery (or every target of an occurrence): /approve KEY",
+    ),
+    "bot_help_reject": (
+        "từ chối, kèm lý do: /reject KHOÁ lý do",
+        "reject, with a reason: /reject KEY reason",
+    ),
+    "bot_approval_commands": ("Lệnh duyệt tin:", "Approval commands:"),
+    "bot_approval_refused": (
+        "Xin lỗi, lệnh này chỉ dành cho người duyệt tin. Người dùng chat {user} cần được gắn với "
+        "một người dùng loa có vai trò phê duyệt ([approval] chat_users trong config.toml).",
+        "Sorry, this command is for approvers only. Chat user {user} must be linked to a loa "
+        "user with the approver role ([approval] chat_users in config.toml).",
+    ),
+    "bot_approve_usage": (
+        "Ghi khóa của tin: /approve KHOÁ, /reject KHOÁ lý do (xem /approvals)",
+        "Give the delivery's key: /approve KEY, /reject KEY reason (see /approvals)",
+    ),
+    "bot_approvals_none": ("Không có tin nào đang chờ duyệt.", "Nothing awaits approval."),
+    "bot_approvals_title": ("Tin đang chờ duyệt:", "Awaiting approval:"),
+    "bot_approvals_more": (
+        "… và còn nữa: xem hết trên trang /approvals",
+        "… and more: see them all on the /approvals page",
+    ),
+    "bot_approvals_hint": (
+        "Duyệt: /approve KHOÁ · từ chối: /reject KHOÁ lý do",
+        "Approve: /approve KEY · reject: /reject KEY reason",
+    ),
     "bot_help_help": ("các lệnh của loa", "loa's commands"),
     "bot_internal_error": (
         "Xin lỗi, đã có lỗi khi trả lời lệnh này. Quản trị viên có thể xem nhật ký của loa.",

@@ -331,6 +331,8 @@ class Daemon:
             private_feeds=frozenset(http.private_feeds),
             sends_to_subscribers=self._sends_to_subscribers,
             catalog=self.config.catalog(),
+            approvers=dict(self.config.data.approval.chat_users),
+            self_approval=self.config.data.approval.self_approval,
         )
         core = CommandCore(self.db, settings, self.clock)
         public = http.public_url.rstrip("/")
