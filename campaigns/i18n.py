@@ -1658,6 +1658,20 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "page_no_problems": ("Không có lỗi.", "No problems."),
     "page_activities": ("Hoạt động và hạn", "Activities and deadlines"),
     "page_message_plan": ("Kế hoạch gửi tin", "Message plan"),
+    "page_approvals": ("Duyệt tin", "Approvals"),
+    "page_approvals_intro": (
+        "Mỗi tin hiện đúng như nền tảng sẽ nhận. Duyệt là duyệt đúng nội dung này: sửa sau khi "
+        "duyệt thì tin quay lại chờ duyệt. Từ chối cần ghi lý do.",
+        "Each message is shown exactly as its platform will get it. An approval is for this "
+        "content: an edit after it sends the message back to wait. A rejection needs a reason.",
+    ),
+    "page_approve": ("Duyệt", "Approve"),
+    "page_reject": ("Từ chối", "Reject"),
+    "page_reject_reason": ("Lý do từ chối", "Why rejected"),
+    "page_approve_day": ("Duyệt mọi tin của ngày này", "Approve everything of this day"),
+    "page_reject_day": ("Từ chối mọi tin của ngày này", "Reject everything of this day"),
+    "page_approve_all_targets": ("Duyệt cho cả {count} đích", "Approve for all {count} targets"),
+    "page_reject_all_targets": ("Từ chối cho mọi đích", "Reject for all targets"),
     "page_preview": ("Xem trước tin nhắn", "Message preview"),
     "page_preview_html": (
         "Đúng như Telegram sẽ nhận (HTML), {parts} phần.",

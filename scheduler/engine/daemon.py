@@ -289,6 +289,7 @@ class Daemon:
                 problems=self.watcher.problems,
                 changed=self._reschedule,
                 clock=self.clock,
+                self_approval=self.config.data.approval.self_approval,
             )
             self.http = HttpServer(
                 create_app(state), http.host, http.port, http.header_timeout_seconds,

@@ -85,6 +85,7 @@ class HttpState:
     problems: Callable[[], list[Problem]] = list  # of the campaign files at the last reload
     changed: Callable[[], Awaitable[None]] | None = None  # an action changed the outbox
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+    self_approval: bool = False  # [approval] self_approval
 
 
 class WebhookTarget(Protocol):
@@ -164,6 +165,7 @@ def create_app(state: HttpState) -> Starlette:
         timezone=state.timezone, language=state.language, units=state.units,
         catalog=state.catalog, channel_types=state.channel_types, problems=state.problems,
         bots=state.bots, next_due=state.next_due, changed=state.changed, clock=state.clock,
+        self_approval=state.self_approval,
     )  # fmt: skip
     tally = _Metrics()
 

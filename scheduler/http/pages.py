@@ -64,6 +64,7 @@ class PageContext:
     next_due: Callable[[], dt.datetime | None] = lambda: None
     changed: Callable[[], Awaitable[None]] | None = None  # the daemon re-reads its outbox
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+    self_approval: bool = False  # [approval] self_approval: a campaign's editor may approve it
 
     @property
     def tz(self) -> ZoneInfo:
@@ -297,6 +298,8 @@ def page_routes(ctx: PageContext) -> list[BaseRoute]:
         params = {"done": said, **({"lang": lang} if lang != ctx.language else {})}
         return RedirectResponse(f"{path}?{urlencode(params)}", status_code=303)
 
+    from scheduler.http.approvals import approval_routes  # it builds on this module
+
     return [
         Route("/", public, methods=["GET"]),
         Route("/calendar", calendar, methods=["GET"]),
@@ -308,6 +311,7 @@ def page_routes(ctx: PageContext) -> list[BaseRoute]:
         Route("/deliveries/{action}", delivery_action, methods=["POST"]),
         Route("/status", status, methods=["GET"]),
         Route("/send-test", send_test, methods=["POST"]),
+        *approval_routes(ctx, render, _back),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
 

@@ -42,7 +42,7 @@ def test_an_approver_lists_and_approves_from_chat(db: Engine) -> None:
 def test_a_rejection_in_chat_carries_its_reason(db: Engine) -> None:
     users.add(db, "lan", "approver", "mat-khau-dai", NOW)
     _sync(db)
-    said, wake = ask(db, "111", "/reject c:ngay:once@tg:a sai ngày")
+    _, wake = ask(db, "111", "/reject c:ngay:once@tg:a sai ngày")
     assert wake
     assert states(db)["c:ngay:once@tg:a"] == "cancelled"
 
