@@ -37,12 +37,21 @@ def _decide(
     reason: str,
     config: Path,
 ) -> None:
-    from scheduler.cli.commands import UserError, _config, _nudge, _open_store, _parse_day, out
+    from scheduler.cli.commands import (
+        UserError,
+        _config,
+        _nudge,
+        _open_store,
+        _parse_day,
+        out,
+        refresh_store,
+    )
 
     if (key is None) == (campaign is None) or (date is not None and campaign is None):
         raise UserError(t("approve_usage"))
     cfg = _config(config)
     db = _open_store(cfg)
+    refresh_store(cfg, db)  # without a daemon, what waits is stored before it is decided
     now = utcnow()
     if campaign is not None:
         day = _parse_day(date, now.astimezone(cfg.tz).date())
