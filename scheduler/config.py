@@ -361,6 +361,19 @@ class Config:
             for user in settings.bot.admins
         ]
 
+    def approver_routes(self) -> list[tuple[str, str]]:
+        """(channel, outbox target) of each approver's own chat (``[approval] chat_users``),
+        told what waits for approval; one who is also a bot admin hears it there once."""
+        from scheduler.subscriptions import chat_target
+
+        admins = set(self.admin_chats())
+        routes = []
+        for spec in self.data.approval.chat_users:
+            channel, _, user = spec.partition(":")
+            if (channel, admin_target(user)) not in admins:
+                routes.append((channel, chat_target(user)))
+        return routes
+
     def alert_routes(self) -> list[tuple[str, str]]:
         """(channel, target) of each chat ``[alerts] targets`` names, each once."""
         routes: dict[tuple[str, str], None] = {}

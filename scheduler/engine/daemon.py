@@ -299,6 +299,7 @@ class Daemon:
         self.alerts = AlertSender(
             self.db, self.config.alert_routes(), self.config.tz,
             Policy(dt.timedelta(seconds=notice.summary_seconds), notice.max_per_hour), self.clock,
+            self.config.approver_routes(),
         )  # fmt: skip
         settings = self.config.data.daemon
         self.engine = DispatchEngine(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from scheduler import audit, users
 from scheduler.bot.core import BotSettings, CommandCore, Request
@@ -70,3 +70,23 @@ def test_the_two_person_rule_holds_in_chat(db: Engine) -> None:
     audit.write(db, NOW - dt.timedelta(minutes=1), "web", "", "lan", "campaign_edit", "c", "ok")
     said, wake = ask(db, "111", "/approve c:ngay:once")
     assert not wake and "lan" in said
+
+
+def test_approvers_chats_are_told_only_what_waits_for_them(db: Engine) -> None:
+    from zoneinfo import ZoneInfo
+
+    from scheduler import alerts
+    from scheduler.alerts.sender import AlertSender
+    from scheduler.store.tables import Delivery
+
+    alerts.raise_incident(db, alerts.APPROVAL_OVERDUE, "c:ngay:once", "tg:a", NOW)
+    alerts.raise_incident(db, alerts.DELIVERY_FAILED, "tg:b", "chat not found", NOW)
+    admin, approver = ("tg", "admin:900"), ("tg", "chat:111")
+    send = AlertSender(db, [admin], ZoneInfo("Asia/Ho_Chi_Minh"), clock=lambda: NOW,
+                       approvers=[approver, admin])  # fmt: skip
+    assert send.run_once() == 2
+    table = Delivery.__table__  # type: ignore[attr-defined]
+    with db.connect() as conn:
+        texts = dict(conn.execute(select(table.c.target, table.c.text)).all())
+    assert "c:ngay:once" in texts["admin:900"] and "tg:b" in texts["admin:900"]
+    assert "c:ngay:once" in texts["chat:111"] and "tg:b" not in texts["chat:111"]

@@ -171,6 +171,7 @@ def test_a_message_nobody_approves_is_held_and_the_admins_are_told(running: Runn
     told = wait_for(lambda: running.to(running.admin, "chưa được duyệt"), 40, "the admins told")
     assert "khong-duyet:tin:once" in told[0].text and "loa approve" in told[0].text
     assert told[0].received_at >= at
+    wait_for(lambda: running.to(running.approver, "chưa được duyệt"), 20, "the approver told")
     assert running.state("khong-duyet") == "awaiting_approval"
     assert running.to(running.nhom, text) == []
     reason = running.office.query("select last_error from delivery where campaign = ?",
