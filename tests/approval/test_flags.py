@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
+from campaigns.errors import ValidationFailed
 from campaigns.expand import expand
 from campaigns.sequence import Event, start
+from scheduler.config import load_config
 from tests.helpers import CATALOG, VN, campaign, errors, window
 
 HEAD = """id = "duyet"
@@ -88,3 +91,28 @@ def test_a_wrong_value_is_refused_with_file_and_line(where: str, line: int) -> N
     assert len(found) == 1
     assert found[0].startswith(f"c.toml:{line}:"), found
     assert "approval" in found[0]
+
+
+CONFIG = (
+    '[channels.tg]\ntype = "telegram"\ntoken_env = "LOA_TG"\n'
+    '[channels.tg.targets]\nnhom = "-2001"\n[channels.zl]\ntype = "zalo_bot"\ntoken_env = "LOA_ZL"\napproval = true\n'
+    '[channels.tg.bot]\nenabled = true\nadmins = ["900"]\n'
+)
+
+
+def test_a_channel_can_make_approval_its_default(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(CONFIG + '[approval]\nchat_users = { "tg:111" = "lan", "tg:900" = "an" }\n')
+    config = load_config(path)
+    assert config.catalog().approval == frozenset({"zl"})
+    assert config.approver_routes() == [("tg", "chat:111")]  # 900 hears it as a bot admin
+
+
+@pytest.mark.parametrize("spec", ["zl:111", "tg", "khac:1"])
+def test_a_chat_user_must_write_to_a_bot(tmp_path: Path, spec: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(CONFIG + f'[approval.chat_users]\n"{spec}" = "lan"\n')
+    with pytest.raises(ValidationFailed) as caught:
+        load_config(path)
+    (problem,) = caught.value.problems
+    assert ":14: approval.chat_users" in str(problem) and "tg" in str(problem), problem

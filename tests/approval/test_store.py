@@ -231,3 +231,25 @@ def test_the_hash_changes_with_any_part_of_what_is_sent(
     changed[which] = other
     same = content_of(*parts) == content_of(*changed)
     assert same == (parts == changed)
+
+
+STORM = HEAD + (
+    '[[trigger]]\nid = "bao"\nevent = "canh-bao-bao"\nfields = ["ten_bao"]\napproval = true\n'
+    '[[trigger.message]]\nid = "ngay"\nat = "event +1h"\n'
+    'text = "Cảnh báo bão {{ event.data.ten_bao }}"\nchannels = ["tg:a"]\n'
+)
+
+
+def test_an_event_sequence_needing_approval_waits_and_an_update_voids_it(db: Engine) -> None:
+    from scheduler.events.intake import Occurred, Sender, intake
+
+    storm = [campaign(STORM, CAT)]
+    sender = Sender("cli", "chanh-van-phong")
+    intake(db, storm, CAT, Occurred("canh-bao-bao", "b3", NOW, {"ten_bao": "Yagi"}), sender, NOW)
+    (key,) = states(db)
+    assert states(db)[key] == "awaiting_approval"
+    approve(db, key)
+    assert states(db)[key] == "pending"
+    update = Occurred("canh-bao-bao", "b3", NOW, {"ten_bao": "Yagi (cấp 12)"})
+    intake(db, storm, CAT, update, sender, NOW)
+    assert states(db)[key] == "awaiting_approval"
