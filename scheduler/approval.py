@@ -167,7 +167,7 @@ def decide(
     refusal too. An approval stores the hash of what each delivery sends, and moves it to
     pending (held if its campaign is paused; missed if its grace has passed)."""
     command = "approve" if approve else "reject"
-    refusal, rows = _check(db, who, selection, approve, reason, now, tz, self_approval, lang)
+    refusal, rows = _check(db, who, _Asked(selection, approve, reason), tz, self_approval, lang)
     if refusal:
         audit.write(db, now, who.source, who.address, who.name, command, str(selection),
                     audit.REFUSED, refusal)  # fmt: skip
@@ -212,26 +212,25 @@ def decide(
     return Decision(tuple(done), tuple(missed))
 
 
+@dataclass(frozen=True)
+class _Asked:
+    selection: Selection
+    approve: bool
+    reason: str
+
+
 def _check(
-    db: Engine,
-    who: Decider,
-    selection: Selection,
-    approve: bool,
-    reason: str,
-    now: dt.datetime,
-    tz: ZoneInfo,
-    self_approval: bool,
-    lang: str | None,
+    db: Engine, who: Decider, asked: _Asked, tz: ZoneInfo, self_approval: bool, lang: str | None
 ) -> tuple[str, list[Any]]:
     """A refusal sentence (and no rows), or the rows the decision is about."""
     if not who.name or not users.allows(who.role, "approver"):
         role = named("role", who.role, lang) if who.role else "—"
         return t("approval_not_approver", lang, name=who.name or "—", role=role), []
-    if not approve and not reason.strip():
+    if not asked.approve and not asked.reason.strip():
         return t("approval_reason_needed", lang), []
-    rows = selected(db, selection, tz, approve)
+    rows = selected(db, asked.selection, tz, asked.approve)
     if not rows:
-        return t("approval_nothing", lang, what=str(selection)), []
+        return t("approval_nothing", lang, what=str(asked.selection)), []
     if not self_approval:
         for campaign in sorted({r.campaign for r in rows}):
             if audit.last_user(db, EDIT_COMMAND, campaign) == who.name:

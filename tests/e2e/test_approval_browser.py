@@ -68,6 +68,11 @@ class Running:
         found = self.office.query(AWAITING, cid)
         return str(found[0][0]) if found else None
 
+    def audited(self, chat: int) -> list[tuple[Any, ...]]:
+        """(user, result) of each /approve from ``chat`` in the audit log."""
+        query = "select user, result from audit where command = 'approve' and chat = ?"
+        return self.office.query(query, str(chat))
+
     def to(self, chat: int, words: str) -> list[Any]:
         return [m for m in self.fake.messages_to(chat) if words in (m.text or "")]
 
@@ -204,18 +209,10 @@ def test_approve_in_chat_works_for_an_approver_and_is_refused_and_audited_for_ot
     running.fake.queue_message(running.stranger, f"/approve {key}")
     wait_for(lambda: running.to(running.stranger, "chỉ dành cho người duyệt"), 30, "refusal")
     assert running.state("duyet-chat") == "awaiting_approval"
-    refused = running.office.query(
-        "select user, result from audit where command = 'approve' and chat = ?",
-        str(running.stranger),
-    )  # fmt: skip
-    assert refused == [("", "refused")]
+    assert running.audited(running.stranger) == [("", "refused")]
     running.fake.queue_message(running.approver, "/approvals")
     wait_for(lambda: running.to(running.approver, key), 30, "the list of what waits")
     running.fake.queue_message(running.approver, f"/approve {key}")
     wait_for(lambda: running.to(running.approver, "Đã duyệt 1 tin"), 30, "the approval")
     assert running.state("duyet-chat") == "pending"
-    approved = running.office.query(
-        "select user, result from audit where command = 'approve' and chat = ?",
-        str(running.approver),
-    )  # fmt: skip
-    assert approved == [(APPROVER, "ok")]
+    assert running.audited(running.approver) == [(APPROVER, "ok")]
