@@ -56,8 +56,8 @@ def _content(row: Any) -> str:
 
 
 def settle(conn: Connection, rows: Iterable[Mapping[str, Any]], now: dt.datetime) -> list[str]:
-    """After sync or intake wrote ``rows`` (key, text, image, channel, target, and ``needs``:
-    whether its file asks for approval), put each in the state its approval says: waiting when
+    """After sync, intake or a retry wrote ``rows`` (key, text, image, channel, target, and
+    ``needs_approval``: whether its file asks for approval), put each in the state its approval says: waiting when
     it needs one and no approval matches what it now sends, free when it needs none or one
     matches. Returns the keys whose approval an edit voided (the approvers are asked again)."""
     wanted = {r["key"]: r for r in rows}
@@ -73,11 +73,11 @@ def settle(conn: Connection, rows: Iterable[Mapping[str, Any]], now: dt.datetime
     for key, row in wanted.items():
         state = states.get(key)
         approved = decided.get(key) == (_content(row), APPROVED)
-        if row["needs"] and not approved and state in DECIDED_WAITING:
+        if row["needs_approval"] and not approved and state in DECIDED_WAITING:
             wait.append(key)
             if decided.get(key, ("", ""))[1] == APPROVED:
                 voided.append(key)
-        elif (approved or not row["needs"]) and state == State.AWAITING:
+        elif (approved or not row["needs_approval"]) and state == State.AWAITING:
             free.append(key)
     for keys in pausing.chunks(wait):
         conn.execute(

@@ -242,13 +242,11 @@ def _delivery_row(
     paused: bool = False,
     catalog: ChannelCatalog | None = None,
 ) -> dict[str, Any]:
-    """The row ``d`` makes; with ``catalog``, one that needs approval waits for it (and its
-    ``needs`` says so, for ``approval.settle``)."""
+    """The row ``d`` makes; with ``catalog``, one that needs approval waits for it."""
     needs = catalog is not None and catalog.needs_approval(d.channel, d.approval)
     # an edit changes it, and so does asking for approval (or no longer asking)
     content = _hash(d.due.isoformat(), d.text, d.error, d.image, *(("approval",) if needs else ()))
-    row = outbox.delivery_row(d, grace, now, paused, content_hash=content, needs_approval=needs)
-    return {**row, "needs": needs}
+    return outbox.delivery_row(d, grace, now, paused, content_hash=content, needs_approval=needs)
 
 
 def settle_approvals(conn: Connection, rows: list[dict[str, Any]], now: dt.datetime) -> list[str]:
@@ -418,7 +416,7 @@ def _sync_deliveries(
             if dispatch.due < start and row["state"] != State.FAILED:
                 row.update(_missed_values(now))
                 report.missed += 1
-            inserts.append(_stored(row))
+            inserts.append(row)
             continue
         changed = old.content_hash != row["content_hash"]
         if not changed and old.state != State.CANCELLED:
@@ -475,11 +473,6 @@ def _missed_values(now: dt.datetime) -> dict[str, Any]:
     }
 
 
-def _stored(row: dict[str, Any]) -> dict[str, Any]:
-    """The row as the outbox stores it (without what sync notes beside it)."""
-    return {k: v for k, v in row.items() if k != "needs"}
-
-
 def _edit(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "k": row["key"],
@@ -491,6 +484,7 @@ def _edit(row: dict[str, Any]) -> dict[str, Any]:
         "next_attempt_at": row["next_attempt_at"],
         "updated_at": row["updated_at"],
         "grace_seconds": row["grace_seconds"],
+        "needs_approval": row["needs_approval"],
     }
 
 
@@ -505,6 +499,7 @@ def _edit_statement(restore: State | None = None) -> Any:
             "last_error",
             "updated_at",
             "grace_seconds",
+            "needs_approval",
         )
     }
     values["next_attempt_at"] = bindparam("next_attempt_at")

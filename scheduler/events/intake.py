@@ -43,7 +43,6 @@ from scheduler.sync import (
     _edit,
     _edit_statement,
     _hash,
-    _stored,
     _where_chats_are,
     _with_block,
     one_per_chat,
@@ -280,7 +279,7 @@ def _deliveries(
             row = _delivery_row(d, grace[d.campaign], now, d.campaign in paused, catalog)
             old = existing.pop(d.key, None)
             if old is None:
-                inserts.append(_stored(row))
+                inserts.append(row)
             elif old.state in EDITABLE and old.content_hash != row["content_hash"]:
                 edits.append(_edit(row))
                 settled.append(row)

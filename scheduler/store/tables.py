@@ -195,6 +195,8 @@ class Delivery(SQLModel, table=True):
     grace_seconds: int = 3600
     possible_duplicate: bool = False  # re-sent after a crash caught it in flight
     cancel_reason: str = ""  # "removed" (by sync) or "user"
+    # its file asks for an approver's approval (scheduler.approval): never sent without one
+    needs_approval: bool = False
     created_at: dt.datetime = _utc(nullable=False)
     updated_at: dt.datetime = _utc(nullable=False)
 

@@ -253,3 +253,23 @@ def test_an_event_sequence_needing_approval_waits_and_an_update_voids_it(db: Eng
     update = Occurred("canh-bao-bao", "b3", NOW, {"ten_bao": "Yagi (cấp 12)"})
     intake(db, storm, CAT, update, sender, NOW)
     assert states(db)[key] == "awaiting_approval"
+
+
+def test_a_retry_never_sends_what_was_not_approved(db: Engine) -> None:
+    _sync(db)
+    due = DUE.astimezone(dt.UTC)
+    hold_overdue(db, due + dt.timedelta(hours=2))  # both missed: nobody approved
+    assert decide(db, LAN, Selection(key="c:ngay:once@tg:b"), True, "", due, VN).refusal
+    result = outbox.retry(db, due + dt.timedelta(hours=2), CAT, "c:ngay:once@tg:a")
+    assert result.count == 1
+    assert states(db)["c:ngay:once@tg:a"] == "awaiting_approval"  # asks, does not send
+    later = due + dt.timedelta(hours=2, minutes=1)
+    assert approve(db, "c:ngay:once@tg:a", now=later).done == ("c:ngay:once@tg:a",)  # type: ignore[attr-defined]
+    assert [c.key for c in outbox.claim_due(db, later, "d1")[0]] == ["c:ngay:once@tg:a"]
+
+
+def test_a_retry_of_a_rejected_message_asks_again(db: Engine) -> None:
+    _sync(db)
+    decide(db, LAN, Selection(key="c:ngay:once@tg:a"), False, "chưa đúng", NOW, VN)
+    outbox.retry(db, NOW, CAT, "c:ngay:once@tg:a")
+    assert states(db)["c:ngay:once@tg:a"] == "awaiting_approval"

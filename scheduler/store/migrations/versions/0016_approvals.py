@@ -26,6 +26,9 @@ def upgrade() -> None:
             "state", existing_type=sa.String(length=16), type_=sa.String(length=32),
             existing_nullable=False,
         )  # fmt: skip
+        batch_op.add_column(
+            sa.Column("needs_approval", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
     op.create_table(
         "approval",
         sa.Column("key", sa.String(), nullable=False),
@@ -43,6 +46,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("approval")
     with op.batch_alter_table("delivery", schema=None) as batch_op:
+        batch_op.drop_column("needs_approval")
         batch_op.alter_column(
             "state", existing_type=sa.String(length=32), type_=sa.String(length=16),
             existing_nullable=False,
