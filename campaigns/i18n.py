@@ -722,6 +722,22 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "biến môi trường {env} (mã bí mật của lịch) chưa được đặt",
         "environment variable {env} (the feed's secret token) is not set",
     ),
+    "event_token_missing": (
+        "biến môi trường {env} (mã bí mật của nguồn sự kiện) chưa được đặt",
+        "environment variable {env} (the event source's secret token) is not set",
+    ),
+    "event_token_short": (
+        "mã bí mật trong {env} phải dài ít nhất {min} ký tự, không có khoảng trắng ở hai đầu",
+        "the token in {env} must be at least {min} characters, with no spaces around it",
+    ),
+    "event_token_hint": (
+        "tạo một mã ngẫu nhiên, ví dụ: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'",
+        "make a random one, for example: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'",
+    ),
+    "event_token_shared": (
+        "nguồn '{other}' dùng cùng mã bí mật: mỗi nguồn cần mã riêng để biết ai gửi",
+        "the source '{other}' has the same token: each source needs its own, to tell who sent",
+    ),
     # CLI help (--help of every command, argument and option)
     "help_app": (
         "loa: lập lịch chiến dịch truyền thông cho cơ quan nhà nước (Zalo, Telegram, lịch iCalendar).",
@@ -1089,6 +1105,8 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "stopping with sends in flight; they are resolved on the next start",
     ),
     "log_stopped": ("đã dừng", "stopped"),
+    "log_event_taken": ("đã nhận một sự kiện qua HTTP", "event taken"),
+    "log_event_not_stored": ("không lưu được sự kiện gửi qua HTTP", "event not stored"),
     "log_leader_gained": (
         "trở thành tiến trình dẫn đầu: lập lịch theo các tệp chiến dịch và chạy bot",
         "leader gained",
@@ -1564,6 +1582,20 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "Đã huỷ sự kiện {id} ({type}): dừng {cancelled} tin đang chờ.",
         "Event {id} ({type}) cancelled: {cancelled} waiting message(s) stopped.",
     ),
+    "event_unscheduled": (
+        "Có tin không gửi được, quản trị viên đã được báo: {problems}.",
+        "Some messages will not go out, and the admins have been told: {problems}.",
+    ),
+    "event_no_chat": (
+        "tin '{message}' không tới nhóm chat nào (đơn vị trong dữ liệu chưa có nhóm chat, hoặc "
+        "kênh chưa có đích)",
+        "message '{message}' reaches no chat (a unit in the data has no chat, or the channel "
+        "no target)",
+    ),
+    "event_not_rendered": (
+        "tin '{message}' không tạo được nội dung: {reason}",
+        "message '{message}' could not be written: {reason}",
+    ),
     "event_updated_reason": (
         "sự kiện được cập nhật, không còn cần tin này",
         "the event was updated and no longer needs this message",
@@ -1573,6 +1605,50 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "event_state_active": ("đang diễn ra", "active"),
     "event_state_cancelled": ("đã huỷ", "cancelled"),
     "events_sent_by": ("từ {source} ({who})", "from {source} ({who})"),
+    "events_unauthorized": (
+        "thiếu mã bí mật hoặc mã không đúng: gửi tiêu đề 'Authorization: Bearer <mã của nguồn>' "
+        "(biến token_env của nguồn trong [events.sources] ở config.toml)",
+        "the token is missing or wrong: send the header 'Authorization: Bearer <the source's "
+        "token>' (the variable token_env of its [events.sources] table in config.toml)",
+    ),
+    "events_too_large": (
+        "nội dung dài quá {limit} byte: một sự kiện chỉ gồm mã, thời điểm và vài trường ngắn",
+        "the body is longer than {limit} bytes: an event is an id, a time and a few short fields",
+    ),
+    "events_not_json": (
+        "nội dung phải là JSON: gửi tiêu đề 'Content-Type: application/json'",
+        "the body must be JSON: send the header 'Content-Type: application/json'",
+    ),
+    "events_bad_json": (
+        "nội dung không đọc được là JSON (UTF-8)",
+        "the body cannot be read as JSON (UTF-8)",
+    ),
+    "events_not_object": (
+        'nội dung phải là một đối tượng JSON: {{"id": "…", "at": "…", "data": {{…}}}}',
+        'the body must be a JSON object: {{"id": "…", "at": "…", "data": {{…}}}}',
+    ),
+    "events_key_unknown": (
+        "khóa '{field}' không dùng ở đây (các khóa: {names}; dữ liệu đặt trong 'data')",
+        "the key '{field}' has no meaning here (the keys: {names}; put the data in 'data')",
+    ),
+    "events_id_required": (
+        "thiếu 'id': mỗi sự kiện cần một mã, để gửi lại không thành hai sự kiện",
+        "'id' is missing: each event needs one, so that sending it again is not a second event",
+    ),
+    "events_not_text": ("'{field}' phải là một chuỗi", "'{field}' must be a string"),
+    "events_at_bad": (
+        "'at' phải là thời điểm ISO 8601 có múi giờ, ví dụ 2026-09-06T07:00:00+07:00",
+        "'at' must be an ISO 8601 time with its zone, for example 2026-09-06T07:00:00+07:00",
+    ),
+    "events_data_not_object": (
+        '\'data\' phải là một đối tượng JSON, ví dụ {{"ten_bao": "Yagi"}}',
+        '\'data\' must be a JSON object, for example {{"ten_bao": "Yagi"}}',
+    ),
+    "events_not_stored": (
+        "chưa lưu được sự kiện (cơ sở dữ liệu lỗi), không có gì được ghi: hãy gửi lại sau ít phút",
+        "the event could not be stored (a database error) and nothing was written: send it "
+        "again in a few minutes",
+    ),
     "export_one_filter": (
         "chọn một trong --campaign, --unit, --tag",
         "choose one of --campaign, --unit, --tag",
@@ -1619,6 +1695,7 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "page_kind_period": ("đợt", "period"),
     "page_kind_deadline": ("hạn", "deadline"),
     "page_kind_message": ("tin", "message"),
+    "page_kind_event": ("sự kiện", "event"),  # an occurrence a triggered event made
     "page_campaign": ("Chiến dịch", "Campaign"),
     "page_unit": ("Đơn vị", "Unit"),
     "page_channel": ("Kênh", "Channel"),
@@ -1696,11 +1773,14 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "page_bots": ("Bot trò chuyện", "Chat bots"),
     "page_no_bots": ("Không có bot nào đang chạy.", "No bot is running."),
     "page_daemons": ("Tiến trình loa đang chạy", "loa daemons alive"),
-    "page_no_daemons": (
-        "Không tiến trình nào đang giữ tin để gửi lúc này.",
-        "No daemon holds a message to send right now.",
-    ),
-    "page_lease_until": ("đang giữ tin đến {until}", "holds messages until {until}"),
+    "page_daemon": ("Tiến trình", "Daemon"),
+    "page_host": ("Máy", "Host"),
+    "page_daemon_role": ("Vai trò", "Role"),
+    "page_running_since": ("Chạy từ", "Running since"),
+    "page_last_seen": ("Báo còn chạy lúc", "Last seen"),
+    "page_incidents": ("Sự cố đang mở", "Open incidents"),
+    "page_no_incidents": ("Không có sự cố nào đang mở.", "No open incidents."),
+    "page_fix": ("Cách xử lý:", "To fix it:"),
     "page_upcoming": ("Sắp gửi", "Coming up"),
     "page_send_test": ("Gửi tin thử", "Send a test message"),
     "page_text": ("Nội dung", "Text"),
@@ -1710,11 +1790,139 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "Đã xếp tin thử {key} để gửi ngay.",
         "Test message {key} queued to go now.",
     ),
+    "page_trigger": ("Kích hoạt sự kiện", "Trigger an event"),
+    "page_trigger_type": (
+        "Sự kiện “{type}” bắt đầu chuỗi tin của mọi chiến dịch có trigger cho nó.",
+        "An event “{type}” starts the message sequence of every campaign with a trigger for it.",
+    ),
+    "page_event_at": ("Thời điểm (để trống: bây giờ)", "When (empty: now)"),
+    "page_event_bad_at": ("thời điểm '{value}': {reason}", "time '{value}': {reason}"),
+    "page_trigger_button": ("Kích hoạt", "Trigger"),
+    "page_event_planned": ("{channel} lúc {when}", "{channel} at {when}"),
     "page_missing": ("Không tìm thấy trang này", "There is no such page"),
     "page_refused": ("Bạn không có quyền làm việc này", "You may not do this"),
     "page_refused_hint": (
         "Nhờ một quản trị viên của loa làm, hoặc cấp thêm quyền cho bạn.",
         "Ask one of loa's admins to do it, or to give you the role.",
+    ),
+    # the campaign editor (scheduler/http/editor.py)
+    "editor_title_new": ("Chiến dịch mới", "New campaign"),
+    "editor_title_edit": ("Sửa chiến dịch {id}", "Edit campaign {id}"),
+    "editor_new_campaign": ("Tạo chiến dịch mới", "Create a new campaign"),
+    "editor_edit_campaign": ("Sửa chiến dịch này", "Edit this campaign"),
+    "editor_file": ("Tệp:", "File:"),
+    "editor_back_to_campaign": ("Về trang chiến dịch", "Back to the campaign"),
+    "editor_campaign": ("Chiến dịch", "Campaign"),
+    "editor_kind_activity": ("Hoạt động", "Activities"),
+    "editor_kind_message": ("Tin nhắn", "Messages"),
+    "editor_kind_deadline": ("Hạn chót và nhắc việc", "Deadlines and reminders"),
+    "editor_kind_one_activity": ("Hoạt động", "Activity"),
+    "editor_kind_one_message": ("Tin", "Message"),
+    "editor_kind_one_deadline": ("Hạn chót", "Deadline"),
+    "editor_new_activity": ("Thêm một hoạt động", "Add an activity"),
+    "editor_new_message": ("Thêm một tin", "Add a message"),
+    "editor_new_deadline": ("Thêm một hạn chót", "Add a deadline"),
+    "editor_key_id": (
+        "Mã (chữ thường, số, dấu gạch ngang)",
+        "Id (lower-case letters, digits, dashes)",
+    ),
+    "editor_key_title": ("Tên", "Title"),
+    "editor_key_description": ("Mô tả", "Description"),
+    "editor_key_years": ("Các năm áp dụng", "Years it runs"),
+    "editor_key_tags": ("Nhãn", "Tags"),
+    "editor_key_start": ("Bắt đầu", "Start"),
+    "editor_key_end": ("Kết thúc", "End"),
+    "editor_key_location": ("Địa điểm", "Location"),
+    "editor_key_lead": ("Đơn vị chủ trì", "Lead unit"),
+    "editor_key_partners": ("Đơn vị phối hợp", "Partner units"),
+    "editor_key_at": ("Thời điểm gửi", "When it is sent"),
+    "editor_key_text": ("Nội dung tin", "Text"),
+    "editor_key_channels": ("Kênh gửi", "Channels"),
+    "editor_key_activity": ("Thuộc hoạt động (mã)", "Of the activity (id)"),
+    "editor_key_due": ("Hạn", "Due"),
+    "editor_key_remind": ("Nhắc trước (số ngày)", "Remind (days before)"),
+    "editor_key_remind_at": ("Giờ nhắc", "Reminder time"),
+    "editor_hint_time": (
+        'Thời gian: ngày 2026-06-05 hoặc 2026-06-05T07:30:00; hằng năm: "hằng năm 05/06 07:30", âm lịch: "âm lịch 10/3"; so với một hoạt động: "ngay-hoi -1d 16:00" (hôm trước lúc 16:00).',
+        'Times: a date 2026-06-05 or 2026-06-05T07:30:00; yearly: "hằng năm 05/06 07:30", lunar: "âm lịch 10/3"; from an activity: "ngay-hoi -1d 16:00" (the day before at 16:00).',
+    ),
+    "editor_hint_csv": (
+        "Kênh, nhãn: cách nhau bằng dấu phẩy, ví dụ tg:nhom, zl:oa.",
+        "Channels, tags: separated by commas, e.g. tg:nhom, zl:oa.",
+    ),
+    "editor_hint_lines": ("Đơn vị: mỗi đơn vị một dòng.", "Units: one unit a line."),
+    "editor_hint_remind": (
+        "Nhắc trước: số ngày, cách nhau bằng dấu phẩy, ví dụ 14, 7, 1.",
+        "Remind: days before, separated by commas, e.g. 14, 7, 1.",
+    ),
+    "editor_hint_years": (
+        "Các năm: 2026, 2026-2030 hoặc 2026- (từ năm 2026 trở đi).",
+        "Years: 2026, 2026-2030 or 2026- (from 2026 on).",
+    ),
+    "editor_remove_item": ("Bỏ mục này khi lưu", "Take this item out when saving"),
+    "editor_triggers_kept": (
+        "Tệp có {count} kịch bản theo sự kiện ([[trigger]]): trang này giữ nguyên, sửa trong tệp.",
+        "The file has {count} event sequences ([[trigger]]): this page keeps them as they are; edit them in the file.",
+    ),
+    "editor_upcoming": ("Những lần sắp tới", "What comes next"),
+    "editor_upcoming_later": (
+        "Các lần sắp tới hiện ra khi tệp hợp lệ.",
+        "What comes next shows once the file is valid.",
+    ),
+    "editor_upcoming_none": (
+        "Chiến dịch này không có gì sắp tới trong khoảng loa lên lịch.",
+        "This campaign has nothing coming within loa's horizon.",
+    ),
+    "editor_save": ("Lưu chiến dịch", "Save the campaign"),
+    "editor_saved": (
+        "Đã lưu {file}; loa áp dụng sau lần đọc lại tệp kế tiếp (vài giây).",
+        "Saved {file}; loa applies it at its next reload of the files (a few seconds).",
+    ),
+    "editor_unchanged": (
+        "Không có gì thay đổi: tệp giữ nguyên.",
+        "Nothing changed: the file is as it was.",
+    ),
+    "editor_new_file_comment": (
+        "Tạo từ trang soạn chiến dịch của loa; có thể sửa tay (xem docs/campaign-files.md).",
+        "Made with loa's campaign editor; it may be edited by hand (see docs/campaign-files.md).",
+    ),
+    "editor_file_exists": (
+        "đã có tệp {file}: chọn mã khác, hoặc sửa chiến dịch đó",
+        "the file {file} exists already: choose another id, or edit that campaign",
+    ),
+    "editor_library": (
+        'Chiến dịch {id} lấy từ thư viện của loa, không sửa ở đây được: tạo một tệp trong thư mục chiến dịch của cơ quan với extends = "{id}" để điều chỉnh nó (docs/campaign-files.md).',
+        "Campaign {id} comes from loa's library and cannot be edited here: make a file in the office's campaign folder with extends = \"{id}\" to adapt it (docs/campaign-files.md).",
+    ),
+    "editor_conflict": (
+        "Tệp đã thay đổi từ khi mở trang này",
+        "The file changed since this form was opened",
+    ),
+    "editor_conflict_hint": (
+        "Chưa lưu gì: có người (hoặc một lần sửa tay) đã đổi tệp sau khi bạn mở trang. Xem phần khác nhau, mở lại trang để làm lại thay đổi của bạn trên bản mới.",
+        "Nothing was saved: someone (or a hand edit) changed the file after you opened the form. See the difference, then open the form again and redo your change on the new version.",
+    ),
+    "editor_conflict_theirs": ("Đã đổi trên đĩa", "Changed on disk"),
+    "editor_conflict_mine": ("Thay đổi của bạn (chưa lưu)", "Your change (not saved)"),
+    "editor_reopen": ("Mở lại trang sửa với bản mới", "Open the form again on the new version"),
+    "editor_remove_campaign": ("Xóa chiến dịch", "Remove the campaign"),
+    "editor_remove_explained": (
+        "Tệp {file} được đổi tên thành …removed-<thời điểm> (để khôi phục thì đổi lại tên). Các tin còn chờ gửi bị hủy; sự kiện trên lịch được giữ ở trạng thái đã hủy (CANCELLED).",
+        "The file {file} is renamed …removed-<time> (rename it back to restore it). Its messages still waiting are cancelled; its calendar events are kept as CANCELLED.",
+    ),
+    "editor_remove_confirm": ("Xóa chiến dịch {id}?", "Remove campaign {id}?"),
+    "editor_remove_yes": ("Có, xóa chiến dịch", "Yes, remove the campaign"),
+    "editor_remove_no": ("Không, quay lại", "No, go back"),
+    "editor_removed": (
+        "Đã xóa chiến dịch {id} (tệp cất ở {file}); loa hủy các tin còn chờ ở lần đọc lại kế tiếp.",
+        "Removed campaign {id} (its file is kept as {file}); loa cancels its waiting messages at its next reload.",
+    ),
+    "editor_history": ("Lịch sử sửa", "History of edits"),
+    "editor_history_saved": ("đã lưu", "saved"),
+    "editor_history_removed": ("đã xóa", "removed"),
+    "editor_history_none": (
+        "Chưa ai sửa chiến dịch này từ trang web.",
+        "Nobody has edited this campaign from the pages yet.",
     ),
     "export_known": (" (có: {names})", " (known: {names})"),
     "exported": ("Đã ghi {path} ({count} sự kiện).", "Wrote {path} ({count} events)."),
@@ -2062,6 +2270,10 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "Duyệt: /approve KHOÁ · từ chối: /reject KHOÁ lý do",
         "Approve: /approve KEY · reject: /reject KEY reason",
     ),
+    "bot_help_trigger": (
+        "báo một sự kiện, bắt đầu chuỗi tin của nó: /trigger LOẠI id=MÃ trường=giá_trị",
+        "report an event and start its sequence: /trigger TYPE id=ID field=value",
+    ),
     "bot_help_help": ("các lệnh của loa", "loa's commands"),
     "bot_internal_error": (
         "Xin lỗi, đã có lỗi khi trả lời lệnh này. Quản trị viên có thể xem nhật ký của loa.",
@@ -2202,6 +2414,22 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "Resumed “{id}”: {resumed} messages will go out, {missed} were past their grace.",
     ),
     "bot_retry_usage": ("Cách dùng: /retry KHOÁ_TIN.", "Usage: /retry DELIVERY_KEY."),
+    "bot_trigger_usage": (
+        "Cách dùng: /trigger LOẠI id=MÃ trường=giá_trị …, ví dụ /trigger canh-bao-bao "
+        'id=bao-3-2026 ten_bao="Yagi cấp 12".',
+        "Usage: /trigger TYPE id=ID field=value …, for example /trigger canh-bao-bao "
+        'id=bao-3-2026 ten_bao="Yagi cấp 12".',
+    ),
+    "bot_trigger_no_type": (
+        "Thiếu loại sự kiện ngay sau /trigger.",
+        "The event type is missing right after /trigger.",
+    ),
+    "bot_trigger_pair": (
+        "Mỗi dữ liệu sau loại sự kiện viết dạng trường=giá_trị.",
+        "Each piece of data after the event type is written field=value.",
+    ),
+    "bot_trigger_twice": ("Một trường được ghi hai lần.", "A field is given twice."),
+    "bot_trigger_quote": ("Thiếu dấu nháy đóng.", "A closing quote is missing."),
     "bot_no_delivery": ("Không có tin với khoá “{key}”.", "No delivery has the key “{key}”."),
     "bot_cannot_retry": (
         "Tin “{key}” đang ở trạng thái “{state}”, không gửi lại được.",

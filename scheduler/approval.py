@@ -27,6 +27,7 @@ from sqlalchemy import Connection, Engine, and_, or_, select, update
 
 from campaigns.i18n import named, t
 from scheduler import alerts, audit, pausing, users
+from scheduler.editor import history
 from scheduler.store import outbox
 from scheduler.store.tables import Approval, CampaignVersion, Delivery, State
 
@@ -36,7 +37,6 @@ V = CampaignVersion.__table__  # type: ignore[attr-defined]
 
 APPROVED, REJECTED = "approved", "rejected"
 REJECTED_REASON = "rejected"  # a rejected delivery's cancel_reason: an edit asks again
-EDIT_COMMAND = "campaign_edit"  # the page's editor audits every save so (the contract)
 # a delivery approved ahead of its time: still waiting to be sent, the decision may change
 DECIDED_WAITING = (State.PENDING, State.HELD, State.RETRYING)
 
@@ -233,7 +233,7 @@ def _check(
         return t("approval_nothing", lang, what=str(asked.selection)), []
     if not self_approval:
         for campaign in sorted({r.campaign for r in rows}):
-            if audit.last_user(db, EDIT_COMMAND, campaign) == who.name:
+            if history.last_editor(db, campaign) == who.name:
                 return t("approval_self", lang, name=who.name, campaign=campaign), []
     return "", rows
 

@@ -16,6 +16,8 @@ OK, REFUSED, ERROR = "ok", "refused", "error"
 # details stored as codes (the JSON keeps them; tables show them in words, campaigns.i18n)
 NOT_ADMIN, UNKNOWN_CAMPAIGN = "not an admin", "unknown campaign"
 WRONG_PASSWORD = "wrong password"  # a refused sign-in to the web pages
+# a detail may be a campaign file's whole difference (the editor's saves): kept whole up to this
+MAX_DETAIL = 200_000
 
 
 def write(
@@ -33,7 +35,7 @@ def write(
         conn.execute(
             A.insert().values(
                 at=at, channel=channel, chat=chat, user=user, command=command,
-                arguments=redact(arguments)[:1000], result=result, detail=redact(detail)[:1000],
+                arguments=redact(arguments)[:1000], result=result, detail=redact(detail)[:MAX_DETAIL],
             )
         )  # fmt: skip
 

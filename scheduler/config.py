@@ -169,6 +169,20 @@ class ApprovalSettings(_Strict):
 CalendarDay = dt.date | str  # a TOML date, or a day as documents write it ("08/02/2027")
 
 
+class EventSourceSettings(_Strict):
+    """``[events.sources.<name>]``: a system allowed to post events, and the variable holding
+    its bearer token (the name is the contract; the token itself never lives in the file)."""
+
+    token_env: str
+
+
+class EventSettings(_Strict):
+    sources: dict[str, EventSourceSettings] = {}
+
+
+MIN_EVENT_TOKEN = 16  # characters: a bearer token short enough to guess is refused
+
+
 class CalendarSettings(_Strict):
     """The office's working days: weekend, public holidays, and the swapped days of each year."""
 
@@ -196,6 +210,7 @@ class ConfigFile(_Strict):
     reports: ReportSettings = ReportSettings()
     alerts: AlertSettings = AlertSettings()
     approval: ApprovalSettings = ApprovalSettings()
+    events: EventSettings = EventSettings()
     calendar: CalendarSettings = CalendarSettings()
 
 
@@ -297,11 +312,17 @@ class Config:
             if n
         ]
         names += list(self.data.http.private_feeds.values())
+        names += [s.token_env for s in self.data.events.sources.values()]
         return [os.environ[n] for n in names if os.environ.get(n)]
 
     def feed_tokens(self) -> dict[str, str]:
         """Private feeds and their tokens, read from the environment variables config names."""
         return {path: os.environ.get(env, "") for path, env in self.data.http.private_feeds.items()}
+
+    def event_tokens(self) -> dict[str, str]:
+        """Each event source's bearer token, read from the variable config.toml names."""
+        sources = self.data.events.sources
+        return {name: os.environ.get(s.token_env, "") for name, s in sources.items()}
 
     def limits(self, name: str) -> ChannelLimits | None:
         """The channel's rate limits: the platform's defaults, with config.toml's overrides."""
@@ -461,6 +482,27 @@ def _check_target(
             t("channel_without_targets", channel=name),
             t("channel_without_targets_hint", channel=name),
         )
+
+
+def _check_event_sources(parsed: ConfigFile, report: Callable[..., None]) -> None:
+    """Each source has a name fit for the audit log and its own token, long enough, set in
+    the environment: a source whose variable is missing is an error, not a source that
+    quietly answers 401 to everything."""
+    owners: dict[str, str] = {}
+    for name, source in parsed.events.sources.items():
+        where = ("events", "sources", name)
+        if not ID_PATTERN.match(name):
+            report(where, t("bad_id", value=name), t("bad_id_hint"))
+        token = os.environ.get(source.token_env, "")
+        if not token:
+            report((*where, "token_env"), t("event_token_missing", env=source.token_env),
+                   t("event_token_hint"))  # fmt: skip
+        elif len(token) < MIN_EVENT_TOKEN or token != token.strip():
+            report((*where, "token_env"),
+                   t("event_token_short", env=source.token_env, min=MIN_EVENT_TOKEN),
+                   t("event_token_hint"))  # fmt: skip
+        elif owners.setdefault(token, name) != name:
+            report((*where, "token_env"), t("event_token_shared", other=owners[token]))
 
 
 def _check_alerts(parsed: ConfigFile, report: Callable[..., None]) -> None:
@@ -684,6 +726,7 @@ def load_config(path: Path) -> Config:
         _check_target(parsed, spec, ("campaigns", "default_channels", j), report)
     _check_alerts(parsed, report)
     _check_approval(parsed, report)
+    _check_event_sources(parsed, report)
     root = path.resolve().parent
     calendar = build_calendar(parsed.calendar, root, report)
     if problems:

@@ -101,7 +101,9 @@ class SyncReport:
         return bool(self.inserted or self.updated or self.cancelled or self.restored)
 
 
-def _hash(*parts: object) -> str:
+def hash_parts(*parts: object) -> str:
+    """A short digest of ``parts``: what a stored row's ``content_hash`` compares, so an edit is
+    seen (by sync, and by an event's intake)."""
     return hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=12).hexdigest()
 
 
@@ -112,7 +114,7 @@ def version_digest(
     addresses = sorted(catalog.addresses.items())
     chats = sorted(subscribers)
     approving = (sorted(catalog.approval),) if catalog.approval else ()  # old digests stay
-    return _hash(
+    return hash_parts(
         campaign.digest, targets, addresses, catalog.defaults, chats, EXPANSION_VERSION,
         catalog.calendar.digest, catalog.units.digest_parts(), *approving,
     )  # fmt: skip
@@ -229,13 +231,13 @@ def _occurrence_row(
     context = (campaign.title, campaign.description, campaign.tags) if campaign else ()
     # and so are its registry units' names (nothing added without a registry: hashes stay)
     named = [units.name(u) for u in (*split_names(item.lead), *item.partners) if u in units.units]
-    row["content_hash"] = _hash(
+    row["content_hash"] = hash_parts(
         *(row[k] for k in sorted(row) if k != "updated_at"), *context, *named
     )
     return row
 
 
-def _delivery_row(
+def hashed_delivery_row(
     d: Dispatch,
     grace: dt.timedelta,
     now: dt.datetime,
@@ -245,7 +247,8 @@ def _delivery_row(
     """The row ``d`` makes; with ``catalog``, one that needs approval waits for it."""
     needs = catalog is not None and catalog.needs_approval(d.channel, d.approval)
     # an edit changes it, and so does asking for approval (or no longer asking)
-    content = _hash(d.due.isoformat(), d.text, d.error, d.image, *(("approval",) if needs else ()))
+    approving = ("approval",) if needs else ()
+    content = hash_parts(d.due.isoformat(), d.text, d.error, d.image, *approving)
     return outbox.delivery_row(d, grace, now, paused, content_hash=content, needs_approval=needs)
 
 
@@ -275,7 +278,7 @@ def sync(
     with engine.begin() as conn:
         versions = {row.campaign: row for row in conn.execute(select(V)).all()}
         chats = subscriptions.active(conn)
-        addresses = _where_chats_are(conn, catalog.addresses)
+        addresses = where_chats_are(conn, catalog.addresses)
         stale = [
             c
             for c in campaigns
@@ -312,7 +315,7 @@ def sync(
     return report
 
 
-def _where_chats_are(
+def where_chats_are(
     conn: Connection, addresses: Mapping[tuple[str, str], str]
 ) -> dict[tuple[str, str], str]:
     """The configured addresses, with each chat that got a new id since (a Telegram group
@@ -410,7 +413,7 @@ def _sync_deliveries(
     ]
     for dispatch in kept:
         seen.add(dispatch.key)
-        row = _delivery_row(dispatch, campaign.grace, now, paused, catalog)
+        row = hashed_delivery_row(dispatch, campaign.grace, now, paused, catalog)
         old = existing.get(dispatch.key)
         if old is None:
             if dispatch.due < start and row["state"] != State.FAILED:
@@ -422,7 +425,7 @@ def _sync_deliveries(
         if not changed and old.state != State.CANCELLED:
             continue
         if old.state in EDITABLE:
-            updates.append(_edit(row))
+            updates.append(edit_values(row))
             settled.append(row)
         elif (
             old.state == State.CANCELLED
@@ -431,7 +434,7 @@ def _sync_deliveries(
                  or (old.cancel_reason == approval.REJECTED_REASON and changed))
             and dispatch.due >= start
         ):  # fmt: skip
-            restores.append(_edit(row))
+            restores.append(edit_values(row))
             settled.append(row)
     vanished = [
         key
@@ -445,9 +448,9 @@ def _sync_deliveries(
     if inserts:
         conn.execute(D.insert(), inserts)
     if updates:
-        conn.execute(_edit_statement(), updates)
+        conn.execute(edit_statement(), updates)
     if restores:
-        conn.execute(_edit_statement(restore=State.HELD if paused else State.PENDING), restores)
+        conn.execute(edit_statement(restore=State.HELD if paused else State.PENDING), restores)
     report.voided += settle_approvals(conn, settled, now)
     if vanished:
         conn.execute(
@@ -473,7 +476,8 @@ def _missed_values(now: dt.datetime) -> dict[str, Any]:
     }
 
 
-def _edit(row: dict[str, Any]) -> dict[str, Any]:
+def edit_values(row: dict[str, Any]) -> dict[str, Any]:
+    """The values ``edit_statement`` binds to bring a waiting delivery in line with ``row``."""
     return {
         "k": row["key"],
         "due": row["due"],
@@ -488,7 +492,7 @@ def _edit(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _edit_statement(restore: State | None = None) -> Any:
+def edit_statement(restore: State | None = None) -> Any:
     values: dict[str, Any] = {
         name: bindparam(name)
         for name in (
@@ -541,10 +545,10 @@ def _sync_occurrences(
         seen.add(row["key"])
         old = existing.get(row["key"])
         if old is None:
-            conn.execute(O.insert().values(**_with_block(row, 0, owner, units)))
+            conn.execute(O.insert().values(**with_feed_block(row, 0, owner, units)))
             report.occurrences_changed += 1
         elif old.content_hash != row["content_hash"] or old.status != "confirmed":
-            values = _with_block(row, old.sequence + 1, owner, units)
+            values = with_feed_block(row, old.sequence + 1, owner, units)
             conn.execute(update(O).where(O.c.key == row["key"]).values(**values))
             report.occurrences_changed += 1
     gone = [
@@ -565,7 +569,7 @@ def _sync_occurrences(
         report.occurrences_changed += len(gone)
 
 
-def _with_block(
+def with_feed_block(
     row: dict[str, Any], sequence: int, owner: Any, units: UnitRegistry
 ) -> dict[str, Any]:
     """The row with its serialised feed event, rendered once here rather than on every feed."""

@@ -4,6 +4,8 @@ sign-in form itself is tested in tests/scheduler/test_signin.py."""
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 
 from argon2 import PasswordHasher
 from sqlalchemy import Engine
@@ -23,3 +25,18 @@ def staff_cookies(engine: Engine, name: str = "staff", role: str = "viewer") -> 
         users.hasher = real
     cookie, _ = sessions.start(engine, account, "127.0.0.1", now)
     return {SESSION_COOKIE: cookie}
+
+
+def form_fields(page: str) -> dict[str, str]:
+    """A page's form fields as a browser posts them untouched: inputs (ticked boxes only) and
+    text areas, whose line ends a browser sends as CRLF."""
+    fields = {
+        html.unescape(n): html.unescape(v)
+        for n, v in re.findall(
+            r'<input (?![^>]*checkbox)[^>]*?name="([^"]+)" value="([^"]*)"', page
+        )
+    }
+    areas = re.findall(r'<textarea [^>]*?name="([^"]+)"[^>]*>\n(.*?)</textarea>', page, re.S)
+    for name, value in areas:
+        fields[html.unescape(name)] = html.unescape(value).replace("\n", "\r\n")
+    return fields

@@ -410,7 +410,7 @@ def test_deliveries_of_an_empty_outbox_say_what_to_run(tmp_path: Path) -> None:
 def at_80_columns(*args: str, cwd: Path) -> str:
     env = {**os.environ, "COLUMNS": "80", "LOA_LANG": "vi"}
     run = subprocess.run(
-        [*LOA, *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=60, input=input
+        [*LOA, *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=60
     )
     assert run.returncode == 0, run.stderr
     assert all(len(line) <= 80 for line in run.stdout.splitlines()), run.stdout

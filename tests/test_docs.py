@@ -5,6 +5,7 @@ each Vietnamese page (docs/*.md, what offices read first) and its English mirror
 import configparser
 import contextlib
 import itertools
+import json
 import re
 import shlex
 import shutil
@@ -103,6 +104,47 @@ def test_the_storm_warning_example_starts_its_sequence(lang: str, tmp_path: Path
     assert isinstance(stopped, Accepted) and stopped.cancelled == 4
 
 
+@pytest.mark.parametrize("lang", LANGS)
+async def test_the_curl_example_posts_the_storm_warning(lang: str, tmp_path: Path) -> None:
+    """configuration.md's curl command, sent as curl would to the daemon's HTTP app with the
+    token its example source names: the storm warning starts (201), and the refusal the page
+    shows is what loa answers when a field is left out."""
+    import datetime as dt
+
+    import httpx
+
+    from scheduler.http.app import HttpState, create_app
+    from scheduler.http.events import EventEndpoint
+    from scheduler.store.db import migrate, open_engine
+
+    doc = page("configuration.md", lang)
+    (command,) = [b for b in sh_blocks(doc) if b.startswith("curl")]
+    argv = shlex.split(command.replace("$LOA_EVENTS_TOKEN_QUAN_TRAC", "bi-mat-cua-tram-quan-trac"))
+    url = next(a for a in argv if a.startswith("https://"))
+    headers = dict(argv[i + 1].split(": ", 1) for i, a in enumerate(argv) if a == "-H")
+    body = argv[argv.index("-d") + 1]
+    (campaigns_block,) = [
+        b for b in toml_blocks(page("campaign-files.md", lang)) if "[[trigger]]" in b
+    ]
+    catalog = documented_units()
+    db = open_engine(f"sqlite:///{tmp_path / 'loa.db'}")
+    migrate(db)
+    endpoint = EventEndpoint(
+        db, {"quan-trac": "bi-mat-cua-tram-quan-trac"}, lambda: [campaign(campaigns_block, catalog)],
+        catalog, lambda: dt.datetime(2026, 12, 3, 2, 0, tzinfo=dt.UTC),
+    )  # fmt: skip
+    app = create_app(HttpState(db=db, events=endpoint))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=url) as client:
+        answer = await client.post(url, content=body.encode(), headers=headers)
+        assert answer.status_code == 201, answer.text
+        assert answer.json()["outcome"] == "started" and len(answer.json()["deliveries"]) == 4
+        shown = json.loads(re.findall(r"```json\n(.*?)```", doc, re.S)[-1])
+        left_out = json.loads(body)
+        del left_out["data"][shown["field"]]
+        refused = await client.post(url, json={**left_out, "id": "bao-4"}, headers=headers)
+    assert refused.status_code == 422 and refused.json() == shown
+
+
 # lines 12 and 18 hold the two mistakes whose report the campaign-file page shows
 BROKEN_CAMPAIGN = """id = "le-hoi"
 title = "Lễ hội"
@@ -150,12 +192,14 @@ def test_config_doc_example_loads(
     monkeypatch.setenv("LOA_FEED_TOKEN_PGI", "bi-mat")
     monkeypatch.setenv("LOA_TELEGRAM_WEBHOOK_SECRET", "bi-mat-webhook")
     monkeypatch.setenv("LOA_ZALO_OA_SECRET", "bi-mat-oa")
+    monkeypatch.setenv("LOA_EVENTS_TOKEN_QUAN_TRAC", "bi-mat-cua-tram-quan-trac")
     blocks, postgres = toml_blocks(doc)
     path = tmp_path / "config.toml"
     path.write_text(blocks, "utf-8")
     config = load_config(path)
     assert config.catalog().targets["telegram"] == ("nhom-van-phong", "kenh-tinh")
     assert config.feed_tokens() == {"campaign/bao-cao-chi-so-xanh-pgi": "bi-mat"}
+    assert config.event_tokens() == {"quan-trac": "bi-mat-cua-tram-quan-trac"}
     path.write_text(postgres, "utf-8")
     assert load_config(path).database_url.startswith("postgresql+psycopg://")
 

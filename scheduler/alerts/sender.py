@@ -231,11 +231,11 @@ class AlertSender:
         return [head, "   → " + fix(row.kind, row.subject)]
 
 
-def headline(kind: str, subject: str, count: int, detail: str) -> str:
-    """What happened, as the admins read it (in an alert, in ``loa status``)."""
-    return t(f"alert_{kind}", subject=subject, count=count, detail=detail[:200] or "—")
+def headline(kind: str, subject: str, count: int, detail: str, lang: str | None = None) -> str:
+    """What happened, as the admins read it (in an alert, in ``loa status``, on the status page)."""
+    return t(f"alert_{kind}", lang, subject=subject, count=count, detail=detail[:200] or "—")
 
 
-def fix(kind: str, subject: str) -> str:
+def fix(kind: str, subject: str, lang: str | None = None) -> str:
     """The command (and what else) that fixes it."""
-    return t(f"alert_fix_{kind}", subject=subject)
+    return t(f"alert_fix_{kind}", lang, subject=subject)

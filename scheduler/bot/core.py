@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from collections.abc import Callable, Mapping
+import shlex
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,13 +21,15 @@ from sqlalchemy import Engine
 
 from campaigns.dates import format_date, format_datetime
 from campaigns.i18n import LANGUAGES, named, t
-from campaigns.model import ChannelCatalog
+from campaigns.model import Campaign, ChannelCatalog
 from scheduler import audit, pausing, reports, subscriptions
 from scheduler.bot import approving, queries
 from scheduler.bot.paging import paginate
 from scheduler.bot.parse import Command, for_other_bot, parse_command
+from scheduler.events.intake import Occurred, Refused, Sender, intake
 from scheduler.http.feeds import Privacy, feed_path
 from scheduler.store import outbox
+from scheduler.sync import EDITABLE
 
 DEFAULT_COUNT = 10
 MAX_COUNT = 500
@@ -39,7 +42,7 @@ USER_COMMANDS = (
     "start", "help", "campaigns", "upcoming", "today", "week", "campaign", "feed",
     "subscribe", "unsubscribe", "lang", "nop", "baocao",
 )  # fmt: skip
-ADMIN_COMMANDS = ("status", "pause", "resume", "retry")
+ADMIN_COMMANDS = ("status", "pause", "resume", "retry", "trigger")
 KNOWN_COMMANDS = frozenset((*USER_COMMANDS, *ADMIN_COMMANDS, *approving.COMMANDS))
 
 
@@ -75,6 +78,8 @@ class BotSettings:
     # "channel:user id" → the loa user deciding with /approve ([approval] chat_users)
     approvers: Mapping[str, str] = field(default_factory=dict)
     self_approval: bool = False  # [approval] self_approval
+    # the running campaigns, whose triggers /trigger starts (blocking: the core runs in a thread)
+    campaigns: Callable[[], Sequence[Campaign]] = list
 
 
 class CommandCore:
@@ -446,6 +451,25 @@ class CommandCore:
             return _refused(Reply([t("bot_cannot_retry", lang, key=_shown(key), state=shown)]))
         return Reply([t("bot_retried", lang, key=key)], wake=True)
 
+    def _admin_trigger(self, command: Command, request: Request, lang: str) -> Reply:
+        """An event from a chat, through the one intake: the answer lists what it scheduled,
+        each message with its time in the office's time zone and where it goes."""
+        incoming = _event_of(command)
+        if isinstance(incoming, str):
+            return _refused(Reply([t(incoming, lang), t("bot_trigger_usage", lang)]))
+        sender = Sender("chat", f"{request.channel}:{request.user}")
+        result = intake(self.db, self.settings.campaigns(), self.settings.catalog, incoming,
+                        sender, self.clock())  # fmt: skip
+        if isinstance(result, Refused):
+            return _refused(Reply([t("event_refused", lang, reason=result.sentence(lang))]))
+        lines = [result.sentence(lang)]
+        for planned in result.deliveries:
+            if planned.state in EDITABLE:
+                where = f"{planned.channel}:{planned.target}" if planned.target else planned.channel
+                text = _shorten(planned.text, 80) if planned.text else "—"
+                lines.append(f"• {self._when(planned.due, lang)} → {where}: {text}")
+        return Reply(lines, wake=result.outcome != "unchanged")
+
     # -- helpers -------------------------------------------------------------------------
 
     def _campaign_arg(
@@ -496,6 +520,30 @@ class CommandCore:
         if end and local.time() == dt.time():
             local -= dt.timedelta(days=1)
         return format_date(local, lang)
+
+
+def _event_of(command: Command) -> Occurred | str:
+    """``/trigger TYPE [id=ID] [field=value …]`` as an event, or the catalogue code of what is
+    wrong with it; a value with spaces is quoted (``ten_bao="Yagi cấp 12"``)."""
+    try:
+        words = shlex.split(command.arguments)
+    except ValueError:  # an unclosed quote
+        return "bot_trigger_quote"
+    if not words or "=" in words[0]:
+        return "bot_trigger_no_type"
+    event_id: str | None = None
+    data: dict[str, object] = {}
+    for word in words[1:]:
+        name, sep, value = word.partition("=")
+        if not sep or not name:
+            return "bot_trigger_pair"
+        if name in data or (name == "id" and event_id is not None):
+            return "bot_trigger_twice"
+        if name == "id":
+            event_id = value
+        else:
+            data[name] = value
+    return Occurred(words[0], event_id, None, data)
 
 
 def _refused(reply: Reply) -> Reply:

@@ -124,6 +124,10 @@ class CampaignWatcher:
         if self.last is not None:
             self.last = self._running(self.last[1])
 
+    def running(self) -> list[Campaign]:
+        """The campaigns that run now, as the last load gave them (none before the first)."""
+        return list(self.last[0]) if self.last is not None else []
+
     def problems(self) -> list[Problem]:
         """What the last reload found in the files, and why a version that loaded was refused."""
         found = list(self.last[1].problems) if self.last is not None else []
@@ -264,6 +268,7 @@ class Daemon:
             # a web framework is loaded only by a daemon that serves the web
             from scheduler.http.app import HttpState, create_app
             from scheduler.http.auth import AuthSettings
+            from scheduler.http.events import EventEndpoint
             from scheduler.http.server import HttpServer
 
             state = HttpState(
@@ -290,7 +295,13 @@ class Daemon:
                 changed=self._reschedule,
                 clock=self.clock,
                 self_approval=self.config.data.approval.self_approval,
-            )
+                events=EventEndpoint(
+                    self.db, self.config.event_tokens(), self._running_campaigns,
+                    self.config.catalog(), self.clock, self._reschedule, self.config.language,
+                ) if self.config.data.events.sources else None,
+                config=self.config,
+                campaigns=self.watcher.running,
+            )  # fmt: skip
             self.http = HttpServer(
                 create_app(state), http.host, http.port, http.header_timeout_seconds,
                 http.max_unfinished_per_client, http.max_unfinished,
@@ -335,6 +346,7 @@ class Daemon:
             catalog=self.config.catalog(),
             approvers=dict(self.config.data.approval.chat_users),
             self_approval=self.config.data.approval.self_approval,
+            campaigns=self._running_campaigns,
         )
         core = CommandCore(self.db, settings, self.clock)
         public = http.public_url.rstrip("/")
@@ -350,6 +362,12 @@ class Daemon:
                 limiter=limiter, clock=self.clock,
             )  # fmt: skip
         return runners
+
+    def _running_campaigns(self) -> list[Campaign]:
+        """The campaigns an event is checked against: the last good version of each file (a
+        follower, which does not sync, reads the files itself). Blocking: call it in a thread."""
+        last = self.watcher.last
+        return last[0] if last is not None else load_campaigns(self.config).campaigns
 
     def _bot_health(self) -> dict[str, dict[str, str]]:
         return {name: runner.health.summary() for name, runner in self.bots.items()}

@@ -14,10 +14,17 @@ fault, writing nothing. Otherwise, in one transaction:
 - ``Cancelling`` stops what is still waiting, marked ``cancelled`` with the reason.
 
 The event also becomes an occurrence in the feeds and ``loa plan`` (kind ``event``).
+
+An accepted event whose sequence will not go out whole is an incident for the admins
+(``alerts.EVENT_UNSCHEDULED``, subject ``type:id``): a message that reaches no chat (a unit named
+in the data has none), a text that failed to render for this data (its deliveries are stored
+``failed``), or a database that failed midway (nothing was written: the transaction is whole).
+An update that puts it right ends the incident.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
@@ -34,19 +41,19 @@ from campaigns.model import Campaign, ChannelCatalog
 from campaigns.sequence import DataProblem, Event, Started, clean_data, start
 from campaigns.timeexpr import ID_PATTERN
 from campaigns.triggers import MARK, Trigger
-from scheduler import subscriptions
+from scheduler import alerts, subscriptions
 from scheduler.store.db import upsert
 from scheduler.store.tables import CampaignVersion, Delivery, EventRecord, Occurrence, State
 from scheduler.sync import (
     EDITABLE,
-    _delivery_row,
-    _edit,
-    _edit_statement,
-    _hash,
-    _where_chats_are,
-    _with_block,
+    edit_statement,
+    edit_values,
+    hash_parts,
+    hashed_delivery_row,
     one_per_chat,
     settle_approvals,
+    where_chats_are,
+    with_feed_block,
     with_subscribers,
 )
 
@@ -55,7 +62,7 @@ D = Delivery.__table__  # type: ignore[attr-defined]
 O = Occurrence.__table__  # type: ignore[attr-defined]  # noqa: E741
 V = CampaignVersion.__table__  # type: ignore[attr-defined]
 
-SOURCES = ("cli", "http", "chat")
+SOURCES = ("cli", "http", "chat", "web")  # "web": the form on a campaign's staff page
 ACTIVE, CANCELLED = "active", "cancelled"
 CANCEL_REASON = "event"  # delivery.cancel_reason of what a cancelled event stopped
 EVENT_KIND = "event"  # occurrence.kind
@@ -65,7 +72,7 @@ MAX_AWAY = dt.timedelta(days=366)  # an event's time, from now: past or future
 
 @dataclass(frozen=True)
 class Sender:
-    source: str  # "cli", "http" or "chat"
+    source: str  # one of SOURCES
     who: str  # a user name, an HTTP source's name, "telegram:<user>"
 
 
@@ -94,6 +101,7 @@ class Planned:
     target: str
     due: dt.datetime
     state: str
+    text: str = ""  # as it will be sent (empty: the template failed, see the delivery's error)
 
 
 @dataclass(frozen=True)
@@ -104,11 +112,30 @@ class Accepted:
     at: dt.datetime
     deliveries: tuple[Planned, ...] = ()
     cancelled: int = 0  # deliveries stopped (a cancel, or an update that no longer needs them)
+    problems: tuple[Unscheduled, ...] = ()  # what of the sequence will not go out
 
     def sentence(self, lang: str | None = None) -> str:
         waiting = sum(1 for d in self.deliveries if d.state in EDITABLE)
-        return t(f"event_{self.outcome}", lang, id=self.id, type=self.type, count=waiting,
+        said = t(f"event_{self.outcome}", lang, id=self.id, type=self.type, count=waiting,
                  cancelled=self.cancelled)  # fmt: skip
+        if self.problems:
+            listed = "; ".join(p.sentence(lang) for p in self.problems)
+            said += " " + t("event_unscheduled", lang, problems=listed)
+        return said
+
+
+@dataclass(frozen=True)
+class Unscheduled:
+    """One message of an accepted event's sequence that will not go out, and why: it reaches
+    no chat (``reason`` empty), or its text failed to render (``reason`` says how)."""
+
+    message: str  # "trigger.message"
+    reason: str = ""
+
+    def sentence(self, lang: str | None = None) -> str:
+        if not self.reason:
+            return t("event_no_chat", lang, message=self.message)
+        return t("event_not_rendered", lang, message=self.message, reason=self.reason)
 
 
 @dataclass(frozen=True)
@@ -151,11 +178,24 @@ def intake(
     if isinstance(checked, Refused):
         return checked
     pairs, event_id, data = checked
+    subject = f"{incoming.type}:{event_id}"
     try:
         with db.begin() as conn:
-            return _store(conn, pairs, catalog, incoming, event_id, data, sender, now)
+            accepted = _store(conn, pairs, catalog, incoming, event_id, data, sender, now)
     except _Abort as abort:
         return abort.refused
+    except Exception as exc:  # nothing was written; the admins hear of it (if it can be said)
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        with contextlib.suppress(Exception):
+            alerts.raise_incident(db, alerts.EVENT_UNSCHEDULED, subject,
+                                  detail=f"{type(exc).__name__}: {reason}", now=now)  # fmt: skip
+        raise
+    if accepted.problems:
+        detail = "; ".join(p.sentence() for p in accepted.problems)
+        alerts.raise_incident(db, alerts.EVENT_UNSCHEDULED, subject, detail=detail, now=now)
+    elif accepted.outcome == "updated":
+        alerts.resolve_incident(db, alerts.EVENT_UNSCHEDULED, subject, now)
+    return accepted
 
 
 def _check(
@@ -228,7 +268,24 @@ def _store(
         conn, started, grace, paused, event_id, outcome == "started", now, catalog
     )
     _occurrences(conn, started, {c.id: c for c, _ in pairs}, at, catalog, now)
-    return Accepted(event_id, incoming.type, outcome, at, _planned(conn, event_id), stopped)
+    problems = _unscheduled([trigger for _, trigger in pairs], started)
+    planned = _planned(conn, event_id)
+    return Accepted(event_id, incoming.type, outcome, at, planned, stopped, problems)
+
+
+def _unscheduled(triggers: list[Trigger], started: list[Started]) -> tuple[Unscheduled, ...]:
+    """The messages of the sequences that will not go out: no chat to send to, or a text
+    that could not be rendered for this event's data."""
+    found: list[Unscheduled] = []
+    for trigger, item in zip(triggers, started, strict=True):
+        for message in trigger.messages:
+            name = f"{trigger.id}.{message.id}"
+            sends = [d for d in item.dispatches if d.item == name]
+            if not sends:
+                found.append(Unscheduled(name))
+            elif any(d.error for d in sends):
+                found.append(Unscheduled(name, next(d.error for d in sends if d.error)))
+    return tuple(found)
 
 
 def _reaching(conn: Connection, started: list[Started], catalog: ChannelCatalog) -> list[Started]:
@@ -236,7 +293,7 @@ def _reaching(conn: Connection, started: list[Started], catalog: ChannelCatalog)
     chat, and one delivery per message and chat however many names the chat has (a unit's
     chat that is also a configured target gets the warning once)."""
     chats = subscriptions.active(conn)
-    addresses = _where_chats_are(conn, catalog.addresses)
+    addresses = where_chats_are(conn, catalog.addresses)
     out = []
     for item in started:
         reaching = with_subscribers(item.dispatches, chats.get(item.campaign, []))
@@ -276,17 +333,17 @@ def _deliveries(
     settled: list[dict[str, Any]] = []
     for item in started:
         for d in item.dispatches:
-            row = _delivery_row(d, grace[d.campaign], now, d.campaign in paused, catalog)
+            row = hashed_delivery_row(d, grace[d.campaign], now, d.campaign in paused, catalog)
             old = existing.pop(d.key, None)
             if old is None:
                 inserts.append(row)
             elif old.state in EDITABLE and old.content_hash != row["content_hash"]:
-                edits.append(_edit(row))
+                edits.append(edit_values(row))
                 settled.append(row)
     if inserts:
         conn.execute(D.insert(), inserts)
     if edits:
-        conn.execute(_edit_statement(), edits)
+        conn.execute(edit_statement(), edits)
         settle_approvals(conn, settled, now)
     gone = [key for key, old in existing.items() if old.state in EDITABLE]
     if gone:
@@ -322,7 +379,9 @@ def _occurrences(
             "all_day": False, "location": "", "lead": "", "partners": "",
             "description": item.description, "url": "", "tags": "", "updated_at": now,
         }  # fmt: skip
-        row["content_hash"] = _hash(item.title, item.description, at.isoformat(), campaign.title)
+        row["content_hash"] = hash_parts(
+            item.title, item.description, at.isoformat(), campaign.title
+        )
         owner = SimpleNamespace(
             timezone=campaign.timezone, title=campaign.title, tags="\n".join(campaign.tags)
         )
@@ -330,19 +389,20 @@ def _occurrences(
             select(O.c.sequence, O.c.content_hash).where(O.c.key == item.key)
         ).first()
         if old is None:
-            conn.execute(O.insert().values(**_with_block(row, 0, owner, catalog.units)))
+            conn.execute(O.insert().values(**with_feed_block(row, 0, owner, catalog.units)))
         elif old.content_hash != row["content_hash"]:
-            values = _with_block(row, old.sequence + 1, owner, catalog.units)
+            values = with_feed_block(row, old.sequence + 1, owner, catalog.units)
             conn.execute(update(O).where(O.c.key == item.key).values(**values))
 
 
 def _planned(conn: Connection, event_id: str) -> tuple[Planned, ...]:
     query = (
-        select(D.c.key, D.c.channel, D.c.target, D.c.due, D.c.state)
+        select(D.c.key, D.c.channel, D.c.target, D.c.due, D.c.state, D.c.text)
         .where(_of_event(event_id))
         .order_by(D.c.due, D.c.key)
     )
-    return tuple(Planned(r.key, r.channel, r.target, r.due, r.state) for r in conn.execute(query))
+    rows = conn.execute(query)
+    return tuple(Planned(r.key, r.channel, r.target, r.due, r.state, r.text or "") for r in rows)
 
 
 def _cancel(

@@ -20,7 +20,7 @@ import hmac
 import json
 import re
 import time
-from collections.abc import Awaitable, Callable, Hashable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -34,18 +34,23 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from campaigns.errors import Problem
-from campaigns.model import ChannelCatalog
+from campaigns.model import Campaign, ChannelCatalog
 from campaigns.units import UnitRegistry
 from channels.inbound import Inbox, Update, WebhookRefused
 from channels.redact import redact
 from scheduler.alerts import open_incidents
 from scheduler.http.auth import AuthSettings, Gate, signin_routes
+from scheduler.http.bodies import read_capped
+from scheduler.http.editor import editor_routes
+from scheduler.http.events import EventEndpoint, event_routes
 from scheduler.http.feeds import FeedSelector, FeedStore, Privacy, canonical_path, feed_path
 from scheduler.http.pages import PageContext, page_routes
 from scheduler.store import outbox
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry, Counter, Gauge, Summary
+
+    from scheduler.config import Config
 
 SLICE = 64 * 1024
 # a feed's name in its URL: its slug, or the name as written (``môi trường``, URL-encoded)
@@ -86,6 +91,9 @@ class HttpState:
     changed: Callable[[], Awaitable[None]] | None = None  # an action changed the outbox
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
     self_approval: bool = False  # [approval] self_approval
+    events: EventEndpoint | None = None  # POST /events/{type}, when a source is configured
+    config: Config | None = None  # the campaign folders the editor writes into
+    campaigns: Callable[[], Sequence[Campaign]] = list  # as loaded: their triggers take events
 
 
 class WebhookTarget(Protocol):
@@ -166,6 +174,7 @@ def create_app(state: HttpState) -> Starlette:
         catalog=state.catalog, channel_types=state.channel_types, problems=state.problems,
         bots=state.bots, next_due=state.next_due, changed=state.changed, clock=state.clock,
         self_approval=state.self_approval,
+        cluster=state.cluster, campaigns=state.campaigns,
     )  # fmt: skip
     tally = _Metrics()
 
@@ -280,7 +289,7 @@ def create_app(state: HttpState) -> Starlette:
         target = state.hooks(request.path_params["name"])
         if target is None:
             return PlainTextResponse("Not Found", status_code=404)
-        body = await _read_capped(request, MAX_WEBHOOK_BODY)
+        body = await read_capped(request, MAX_WEBHOOK_BODY)
         if body is None:
             return PlainTextResponse("the body is too large", status_code=413)
         try:
@@ -307,12 +316,13 @@ def create_app(state: HttpState) -> Starlette:
             Route("/healthz", healthz, methods=["GET"]),
             Route("/hooks/{name}", webhook, methods=["POST"]),
             Route("/metrics", metrics, methods=["GET"]),
-            *page_routes(pages),
+            *(event_routes(state.events) if state.events is not None else ()),
+            *page_routes(pages, editor_routes(pages, state.config)),
             *signin_routes(state.db, state.auth),
         ],
         middleware=[
             Middleware(_Guard),
-            # no page and no action without sign-in; feeds, health, hooks stay public
+            # no page and no action without sign-in; feeds, health, hooks, events stay public
             Middleware(Gate, db=state.db, settings=state.auth),
         ],
         exception_handlers={HTTPException: _errors},
@@ -348,20 +358,6 @@ class _Guard:
             if started:
                 raise
             await PlainTextResponse("Lỗi máy chủ", status_code=500)(scope, receive, send)
-
-
-async def _read_capped(request: Request, limit: int) -> bytes | None:
-    """The body, or None once it passes ``limit``: an unproven request must not fill memory."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        return None
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _ping(db: Engine) -> None:

@@ -21,10 +21,9 @@ from starlette.routing import BaseRoute, Route
 from campaigns.i18n import LANGUAGES
 from scheduler import approval
 from scheduler.http import auth, identity
-from scheduler.http.pages import MAX_FORM, PageContext
+from scheduler.http.pages import MAX_FORM, PageContext, back
 
 Render = Callable[..., Response]
-Back = Callable[[Request, str, str], Response]
 PATH = "/approvals"
 
 
@@ -73,14 +72,13 @@ def _campaigns(ctx: PageContext) -> list[Any]:
     return list(views.campaigns(ctx.db))
 
 
-def approval_routes(ctx: PageContext, render: Render, back: Back) -> list[BaseRoute]:
-    """The page and its two actions; ``render`` and ``back`` are the staff pages' own."""
+def approval_routes(ctx: PageContext, render: Render) -> list[BaseRoute]:
+    """The page and its two actions; ``render`` is the staff pages' own."""
 
     @auth.requires("approver")
     async def page(request: Request) -> Response:
         days = await asyncio.to_thread(waiting_days, ctx)
-        return render(request, "approvals.html", days=days,
-                      done=request.query_params.get("done", ""))  # fmt: skip
+        return render(request, "approvals.html", days=days)
 
     async def decide(request: Request) -> Response:
         action = request.path_params["action"]
@@ -100,7 +98,7 @@ def approval_routes(ctx: PageContext, render: Render, back: Back) -> list[BaseRo
             await ctx.changed()
         if not account.may("approver"):
             return render(request, "refused.html", status=403)
-        return back(request, PATH, decision.sentence(action == "approve", lang))
+        return back(ctx, request, PATH, decision.sentence(action == "approve", lang))
 
     return [
         Route(PATH, page, methods=["GET"]),

@@ -1,9 +1,10 @@
 """Sign-in for loa's pages: no page and no action without a signed-in person, every form proved
 to come from loa, and each action allowed by the person's role.
 
-Every request passes the ``Gate`` first. The public paths (``is_public``: the feeds, which have
-their own tokens; ``/healthz`` and ``/metrics`` for monitors; webhooks and events, which prove
-themselves with their own secrets; the sign-in page and static assets) go through untouched.
+Every request passes the ``Gate`` first. The public paths (``is_public``: ``/``, the page of the
+public feeds, which shows what those feeds give anyone already; the feeds, which have their own
+tokens; ``/healthz`` and ``/metrics`` for monitors; webhooks and events, which prove themselves
+with their own secrets; the sign-in page and static assets) go through untouched.
 Anything else needs the cookie of a live session (``scheduler.http.sessions``): a browser asking
 for a page is sent to ``/signin?next=…`` (303), anything else gets 401. A request that changes
 something (POST, PUT, PATCH, DELETE) must also carry its session's form token, in the form's
@@ -55,7 +56,8 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 WEB = "web"  # the audit log's channel for actions from the pages
 
-PUBLIC_PATHS = frozenset({"/healthz", "/metrics", "/signin", "/favicon.ico"})
+# ``/`` is the public page of feeds: it lists only what the feeds give anyone already
+PUBLIC_PATHS = frozenset({"/", "/healthz", "/metrics", "/signin", "/favicon.ico"})
 PUBLIC_PREFIXES = ("/feeds/", "/hooks/", "/events/", "/static/")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_FORM = 2_000_000  # an action's form, or a campaign file from the editor

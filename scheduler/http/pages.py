@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,18 +32,30 @@ from campaigns.dates import (
     format_compact,
     format_date,
     format_short,
+    read_moment,
 )
-from campaigns.errors import Problem
+from campaigns.errors import ExpressionError, Problem
 from campaigns.i18n import LANGUAGES, named, t
-from campaigns.model import ChannelCatalog
+from campaigns.model import Campaign, ChannelCatalog
+from campaigns.sequence import declared_fields
 from campaigns.units import UnitRegistry
 from scheduler import audit, pausing
-from scheduler.http import auth, identity, views
+from scheduler.alerts import open_incidents
+from scheduler.alerts.sender import fix, headline
+from scheduler.editor import history
+from scheduler.events.intake import Occurred, Refused, Sender, intake, triggers_of
+from scheduler.http import auth, identity, notices, views
 from scheduler.http.feeds import FeedStore, feed_path
 from scheduler.store import outbox
 
 STATIC = Path(__file__).with_name("static")
 MAX_FORM = 64 * 1024
+# The role every action on the pages needs, one rule for the routes, the buttons the pages show
+# and docs/operations.md's table: an admin pauses and resumes campaigns, retries and cancels
+# deliveries, sends test messages and triggers events (each sends in the office's name or stops
+# what it sends), as only a chat's admins may in the chat bots; an editor edits campaign files
+# and an approver approves, which are not these actions.
+ACTION_ROLE = "admin"
 
 
 @dataclass
@@ -65,6 +77,9 @@ class PageContext:
     changed: Callable[[], Awaitable[None]] | None = None  # the daemon re-reads its outbox
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
     self_approval: bool = False  # [approval] self_approval: a campaign's editor may approve it
+    # the daemons alive and the leader, as /healthz and ``loa status --format json`` show them
+    cluster: Callable[[], Mapping[str, Any]] = dict
+    campaigns: Callable[[], Sequence[Campaign]] = list  # as loaded: their triggers take events
 
     @property
     def tz(self) -> ZoneInfo:
@@ -82,12 +97,26 @@ def environment() -> Environment:
     return env
 
 
+def back(ctx: PageContext, request: Request, path: str, said: str) -> Response:
+    """Post/redirect/get: the page shows what was done, and a reload does not do it again.
+    The sentence is sealed for this session (``notices``): a link cannot make it up."""
+    lang = _lang(request, ctx.language)
+    session = auth.current_session(request)
+    said_here = notices.sealed(session.key, said, ctx.clock()) if session else {}
+    params = {**said_here, **({"lang": lang} if lang != ctx.language else {})}
+    return RedirectResponse(f"{path}?{urlencode(params)}", status_code=303)
+
+
 def _lang(request: Request, default: str) -> str:
     asked = request.query_params.get("lang", "")
     return asked if asked in LANGUAGES else default
 
 
-def page_routes(ctx: PageContext) -> list[BaseRoute]:
+def page_routes(
+    ctx: PageContext, extra: Callable[[Callable[..., HTMLResponse]], list[BaseRoute]] | None = None
+) -> list[BaseRoute]:
+    """The pages; ``extra`` adds routes that render with the same layout (the editor's), tried
+    before the pages' own (``/campaigns/new`` is no campaign id)."""
     env = environment()
 
     def render(request: Request, name: str, status: int = 200, **values: Any) -> HTMLResponse:
@@ -102,14 +131,19 @@ def page_routes(ctx: PageContext) -> list[BaseRoute]:
 
         user = values.pop("user", None) or identity.current_user(request)
         other = "en" if lang == "vi" else "vi"
-        switch = f"{request.url.path}?{urlencode({**request.query_params, 'lang': other})}"
+        kept = {k: v for k, v in request.query_params.items() if k not in notices.PARAMS}
+        switch = f"{request.url.path}?{urlencode({**kept, 'lang': other})}"
+        session = auth.current_session(request)
+        key = session.key if session is not None else None
+        done = notices.opened(key, request.query_params, ctx.clock())
         body = env.get_template(name).render(
             t=lambda code, **p: t(code, lang, **p),
             named=lambda kind, value: named(kind, value, lang),
             lang=lang, other_lang=other, switch=switch, link=link,
             day=lambda d: format_date(d, lang), when=lambda d: _when(d, ctx.tz, lang),
             local_day=lambda moment: moment.astimezone(ctx.tz).date(), short=format_short,
-            user=user, path=request.url.path, request=request, **values,
+            user=user, may_act=user.may(ACTION_ROLE), path=request.url.path, request=request,
+            done=done, **values,
         )  # fmt: skip
         return HTMLResponse(body, status_code=status)
 
@@ -160,8 +194,14 @@ def page_routes(ctx: PageContext) -> list[BaseRoute]:
         problems = [p for p in ctx.problems() if _same_file(p.file, source)]
         path = feed_path("campaign", campaign_id)
         feed = subscribe(path, request) if path not in ctx.tokens else None
+        edits = await asyncio.to_thread(history.entries, ctx.db, campaign_id)
+        loaded = ctx.campaigns()
+        events = [
+            (kind, declared_fields(tr for _, tr in triggers_of(loaded, kind)))
+            for kind in _event_types(loaded, campaign_id)
+        ]
         return render(request, "campaign.html", c=found, problems=problems, feed=feed,
-                      done=request.query_params.get("done", ""))  # fmt: skip
+                      events=events, history=edits)  # fmt: skip
 
     async def preview(request: Request) -> Response:
         from channels.preview import rendered  # loads the Telegram client: only when asked
@@ -172,8 +212,7 @@ def page_routes(ctx: PageContext) -> list[BaseRoute]:
             return render(request, "missing.html", status=404)
         kind = ctx.channel_types.get(row.channel, "")
         shown = rendered(kind, row.text, row.image)
-        return render(request, "preview.html", d=row, kind=kind, shown=shown,
-                      done=request.query_params.get("done", ""))  # fmt: skip
+        return render(request, "preview.html", d=row, kind=kind, shown=shown)
 
     async def deliveries(request: Request) -> Response:
         query = request.query_params
@@ -184,18 +223,25 @@ def page_routes(ctx: PageContext) -> list[BaseRoute]:
             page = 1
         log = await asyncio.to_thread(views.delivery_log, ctx.db, filters, ctx.tz, page, ctx.units)
         choices = await asyncio.to_thread(_choices, ctx)
-        params = {k: v for k, v in query.items() if k not in ("page", "lang")}
+        params = {k: v for k, v in query.items() if k not in ("page", "lang", *notices.PARAMS)}
         return render(request, "deliveries.html", log=log, filters=filters, params=params,
-                      states=views.STATES, done=query.get("done", ""), **choices)  # fmt: skip
+                      states=views.STATES, **choices)  # fmt: skip
 
     async def status(request: Request) -> Response:
-        now = ctx.clock()
+        lang = _lang(request, ctx.language)
         upcoming = await asyncio.to_thread(views.next_due, ctx.db)
-        alive = await asyncio.to_thread(views.daemons, ctx.db, now)
         counts = await asyncio.to_thread(outbox.counts, ctx.db)
-        return render(request, "status.html", upcoming=upcoming, alive=alive, counts=counts,
-                      bots=ctx.bots(), next_due=ctx.next_due(), problems=ctx.problems(),
-                      channels=sorted(ctx.catalog.targets.items()))  # fmt: skip
+        incidents = await asyncio.to_thread(open_incidents, ctx.db)
+        running = ctx.cluster()
+        return render(
+            request, "status.html", plain=lambda code: _unmarked(t(code, lang)), upcoming=upcoming, counts=counts, bots=ctx.bots(),
+            next_due=ctx.next_due(), problems=ctx.problems(),
+            channels=sorted(ctx.catalog.targets.items()),
+            alive=[{**d, "started_at": _moment(d["started_at"]), "seen_at": _moment(d["seen_at"])}
+                   for d in running.get("daemons", [])],
+            leader=running.get("leader"),
+            incidents=[_incident(found, lang) for found in incidents],
+        )  # fmt: skip
 
     # -- actions: POST forms, each through the function the chat and the CLI use -------------
 
@@ -203,8 +249,18 @@ def page_routes(ctx: PageContext) -> list[BaseRoute]:
         """A form's fields (url-encoded, as browsers post small forms; a few KB at most)."""
         return {} if len(await request.body()) > MAX_FORM else await auth.form(request)
 
-    def _refused(request: Request) -> Response:
-        return render(request, "refused.html", status=403)
+    async def _refusal(request: Request, command: str, arguments: str) -> Response | None:
+        """None when the signed-in person may act (ACTION_ROLE); else the refusal, audited."""
+        account = identity.current_user(request)
+        if account.may(ACTION_ROLE):
+            return None
+        await _done(request, command, arguments, audit.REFUSED, audit.NOT_ADMIN)
+        lang = _lang(request, ctx.language)
+        why = t(
+            "web_role_refused", lang, role=named("role", ACTION_ROLE, lang), name=account.name,
+            have=named("role", account.role, lang),
+        )  # fmt: skip
+        return render(request, "refused.html", status=403, why=why)
 
     async def _done(
         request: Request, command: str, arguments: str, result: str, detail: str
@@ -217,9 +273,9 @@ def page_routes(ctx: PageContext) -> list[BaseRoute]:
         campaign_id, action = request.path_params["id"], request.path_params["action"]
         if action not in ("pause", "resume"):
             return PlainTextResponse("Not Found", status_code=404)
-        if not identity.current_user(request).may("admin"):
-            await _done(request, action, campaign_id, audit.REFUSED, audit.NOT_ADMIN)
-            return _refused(request)
+        refused = await _refusal(request, action, campaign_id)
+        if refused is not None:
+            return refused
         change = pausing.pause if action == "pause" else pausing.resume
         try:
             result = await asyncio.to_thread(change, ctx.db, campaign_id, ctx.clock())
@@ -240,14 +296,57 @@ def page_routes(ctx: PageContext) -> list[BaseRoute]:
         await _done(request, action, campaign_id, audit.OK, said)
         return _back(request, f"/campaigns/{campaign_id}", said)
 
+    async def trigger(request: Request) -> Response:
+        """An event from the form of a campaign that answers its type, through the one intake
+        every source uses (``scheduler.events.intake``), as the signed-in person."""
+        campaign_id = request.path_params["id"]
+        form = await _form(request)
+        kind, at = form.get("event", ""), form.get("at", "").strip()
+        data = {k.removeprefix("data."): v for k, v in form.items() if k.startswith("data.")}
+        said_as = " ".join(
+            [kind, *(f"--data {k}={v}" for k, v in data.items()), *([f"--at {at}"] if at else [])]
+        )  # as ``loa trigger`` writes its arguments in the audit log
+        refused = await _refusal(request, "trigger", said_as)
+        if refused is not None:
+            return refused
+        loaded = ctx.campaigns()
+        if kind not in _event_types(loaded, campaign_id):
+            return render(request, "missing.html", status=404)
+        lang = _lang(request, ctx.language)
+        now = ctx.clock()
+        try:
+            moment = read_moment(at, ctx.tz, now.astimezone(ctx.tz).date()) if at else None
+        except ExpressionError as exc:
+            reason = f"{exc.message} ({exc.hint})" if exc.hint else exc.message
+            said = t("event_refused", lang, reason=t("page_event_bad_at", lang, value=at,
+                                                     reason=reason))  # fmt: skip
+            await _done(request, "trigger", said_as, audit.REFUSED, said)
+            return _back(request, f"/campaigns/{campaign_id}", said)
+        who = Sender(auth.WEB, identity.current_user(request).name)
+        result = await asyncio.to_thread(
+            intake, ctx.db, loaded, ctx.catalog, Occurred(kind, None, moment, data), who, now
+        )
+        if isinstance(result, Refused):
+            said = t("event_refused", lang, reason=result.sentence(lang))
+            await _done(request, "trigger", said_as, audit.REFUSED, said)
+        else:
+            planned = [
+                t("page_event_planned", lang, channel=f"{d.channel}:{d.target}".rstrip(":"),
+                  when=_when(d.due, ctx.tz, lang))
+                for d in result.deliveries
+            ]  # fmt: skip
+            said = " ".join([result.sentence(lang), "; ".join(planned)]).strip()
+            await _done(request, "trigger", said_as, audit.OK, said)
+        return _back(request, f"/campaigns/{campaign_id}", said)
+
     async def delivery_action(request: Request) -> Response:
         action = request.path_params["action"]
         if action not in ("retry", "cancel"):
             return PlainTextResponse("Not Found", status_code=404)
         key = (await _form(request)).get("key", "")
-        if not identity.current_user(request).may("editor"):
-            await _done(request, action, key, audit.REFUSED, audit.NOT_ADMIN)
-            return _refused(request)
+        refused = await _refusal(request, action, key)
+        if refused is not None:
+            return refused
         lang = _lang(request, ctx.language)
         now = ctx.clock()
         if action == "retry":
@@ -278,9 +377,9 @@ def page_routes(ctx: PageContext) -> list[BaseRoute]:
         channel, target = form.get("channel", ""), form.get("target", "")
         text = form.get("text", "").strip() or t("page_test_text", _lang(request, ctx.language))
         lang = _lang(request, ctx.language)
-        if not identity.current_user(request).may("editor"):
-            await _done(request, "send", f"{channel}:{target}", audit.REFUSED, audit.NOT_ADMIN)
-            return _refused(request)
+        refused = await _refusal(request, "send", f"{channel}:{target}")
+        if refused is not None:
+            return refused
         why = outbox.never_sendable(ctx.catalog, channel, target, lang)
         if why is not None:
             await _done(request, "send", f"{channel}:{target}", audit.REFUSED, why)
@@ -293,25 +392,24 @@ def page_routes(ctx: PageContext) -> list[BaseRoute]:
         return _back(request, f"/preview/{key}", said)
 
     def _back(request: Request, path: str, said: str) -> Response:
-        """Post/redirect/get: the page shows what was done, and a reload does not do it again."""
-        lang = _lang(request, ctx.language)
-        params = {"done": said, **({"lang": lang} if lang != ctx.language else {})}
-        return RedirectResponse(f"{path}?{urlencode(params)}", status_code=303)
+        return back(ctx, request, path, said)
 
     from scheduler.http.approvals import approval_routes  # it builds on this module
 
     return [
+        *(extra(render) if extra is not None else []),
         Route("/", public, methods=["GET"]),
         Route("/calendar", calendar, methods=["GET"]),
         Route("/campaigns", campaign_list, methods=["GET"]),
         Route("/campaigns/{id}", campaign, methods=["GET"]),
+        Route("/campaigns/{id}/trigger", trigger, methods=["POST"]),
         Route("/campaigns/{id}/{action}", pause_or_resume, methods=["POST"]),
         Route("/preview/{key:path}", preview, methods=["GET"]),
         Route("/deliveries", deliveries, methods=["GET"]),
         Route("/deliveries/{action}", delivery_action, methods=["POST"]),
         Route("/status", status, methods=["GET"]),
         Route("/send-test", send_test, methods=["POST"]),
-        *approval_routes(ctx, render, _back),
+        *approval_routes(ctx, render),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
 
@@ -322,6 +420,34 @@ def _when(moment: Any, tz: ZoneInfo, lang: str) -> str:
     if isinstance(moment, dt.datetime):
         return format_compact(moment.astimezone(tz), lang)
     return format_compact(moment, lang)
+
+
+def _event_types(loaded: Sequence[Campaign], campaign_id: str) -> list[str]:
+    """The event types the campaign's triggers answer, as its file declares them."""
+    found = [c for c in loaded if c.id == campaign_id]
+    return list(dict.fromkeys(tr.event for c in found for tr in c.triggers))
+
+
+def _unmarked(text: str) -> str:
+    """A sentence ``loa status`` prints in colour, as plain text."""
+    from rich.markup import render as markup
+
+    return markup(text).plain
+
+
+def _moment(iso: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(iso)
+
+
+def _incident(found: Mapping[str, Any], lang: str) -> dict[str, Any]:
+    """An open incident as ``loa status`` prints it: what happened, since when, the fix."""
+    kind, subject = found["kind"], found["subject"]
+    return {
+        "headline": headline(kind, subject, found["count"], found["detail"], lang),
+        "fix": fix(kind, subject, lang),
+        "since": _moment(found["opened_at"]),
+        "last": _moment(found["last_seen_at"]),
+    }
 
 
 def _month(text: str, today: dt.date) -> dt.date:

@@ -410,14 +410,3 @@ def next_due(db: Engine, limit: int = 10) -> list[Any]:
                 .order_by(D.c.next_attempt_at).limit(limit)
             ).all()
         )  # fmt: skip
-
-
-def daemons(db: Engine, now: dt.datetime) -> list[tuple[str, dt.datetime]]:
-    """The daemons the store knows alive: those holding a lease on a delivery now."""
-    with db.connect() as conn:
-        rows = conn.execute(
-            select(D.c.claimed_by, func.max(D.c.lease_until))
-            .where(and_(D.c.claimed_by.is_not(None), D.c.lease_until > now))
-            .group_by(D.c.claimed_by)
-        ).all()
-    return [(str(owner), until) for owner, until in rows]

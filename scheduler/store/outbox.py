@@ -236,15 +236,15 @@ def claim_due(
         rows = sorted(
             conn.execute(claim, given).all(), key=lambda r: (r.next_attempt_at, r.due, r.key)
         )
-        targets = {(r.channel, r.target) for r in rows}
-        if targets and conn.dialect.name == "postgresql":  # see ``busy``
-            busy = {"busy_until": now + lease, "busy_by": daemon}
-            _set_paces(conn, [{"channel": c, "target": t, **busy} for c, t in targets])
         send: list[Claimed] = []
         missed: list[Claimed] = []
         for row in rows:
             claimed = _claimed(row)
             (missed if now - claimed.due > claimed.grace else send).append(claimed)
+        targets = {(c.channel, c.target) for c in send}  # a missed one holds no target
+        if targets and conn.dialect.name == "postgresql":  # see ``busy``
+            busy = {"busy_until": now + lease, "busy_by": daemon}
+            _set_paces(conn, [{"channel": c, "target": t, **busy} for c, t in targets])
         if missed:  # rare (after downtime): the hot path stays one statement
             conn.execute(
                 update(D)

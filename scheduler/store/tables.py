@@ -302,7 +302,7 @@ class EventRecord(SQLModel, table=True):
     type: str = Field(index=True)  # "canh-bao-bao"
     at: dt.datetime = _utc(nullable=False)  # when it happened; the sequence is timed from it
     data: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))  # JSON
-    source: str  # "cli", "http" or "chat"
+    source: str  # "cli", "http", "chat" or "web" (scheduler.events.intake.SOURCES)
     sender: str = ""  # who: a user name, an HTTP source's name, a chat user
     state: str = "active"  # or "cancelled"
     cancel_reason: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))

@@ -203,6 +203,7 @@ class Bot:
     private_feeds: frozenset[str] = frozenset()
     sends: bool = True
     language: str = "vi"
+    campaigns: list[Campaign] = field(default_factory=list)  # whose triggers /trigger starts
 
     @property
     def core(self) -> CommandCore:
@@ -213,6 +214,7 @@ class Bot:
             private_feeds=self.private_feeds,
             sends_to_subscribers=lambda campaign: self.sends,
             catalog=CATALOG,
+            campaigns=lambda: self.campaigns,
         )
         return CommandCore(self.db, settings, clock=self.clock)
 

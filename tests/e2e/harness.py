@@ -32,6 +32,16 @@ LOA = [sys.executable, "-c", "from scheduler.cli.commands import main; main()"]
 TIMED = pytest.mark.xdist_group("timed")
 
 
+# the Vietnamese log line of the event ``campaign refused``
+REFUSED = "tệp chiến dịch bị từ chối"
+
+
+def refusals_said(log: str, where: str) -> list[bool]:
+    """For each ``campaign refused`` line of a daemon's log, whether it names ``where``
+    (file:line); the alert that tells the admins the same is another line."""
+    return [where in line for line in log.splitlines() if REFUSED in line]
+
+
 STAFF_PASSWORD = "mat-khau-nhan-vien"
 
 

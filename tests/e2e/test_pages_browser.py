@@ -1,8 +1,13 @@
 """The staff pages in the system's Chromium, driven by Playwright, against the real ``loa run``
-publishing to the local fake Telegram server: June's calendar, a message preview that is the
-text Telegram then receives, the delivery log filtered to the failures, and a campaign paused.
+publishing to the local fake Telegram server: signing in through the sign-in form, June's
+calendar, a message preview that is the text Telegram then receives, the delivery log filtered
+to the failures, a campaign paused by an admin and the same action refused to a viewer.
 
-Each main page is photographed on a desktop and a phone screen into ``test-artifacts/`` (kept
+People sign in as a browser does, by the form at /signin (``signed``: once per role for the
+module, whose cookies each test's fresh browser context then starts with). The module's tests
+share one daemon and one browser, so they run on one worker (their own xdist group).
+
+Each main page (the sign-in page too) is photographed on a desktop and a phone screen into ``test-artifacts/`` (kept
 out of git) and checked by axe-core, which must find no serious or critical violation. The
 browser is Debian's Chromium (``tests/services/setup.sh``): Playwright cannot download its own
 here. Without it the tests are skipped with the reason, except under ``CI=true``.
@@ -21,10 +26,10 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.e2e.harness import ROOT, Office, iso, wait_for
+from tests.e2e.harness import ROOT, STAFF_PASSWORD, Office, iso, wait_for
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("pages_browser")]
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -35,6 +40,23 @@ ARTIFACTS = ROOT / "test-artifacts" / "pages"
 SCREENS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 NOTICE = "**Ngày mai** là Ngày Môi trường thế giới — chung tay <giảm rác nhựa> & sống xanh 🌱"
 PAUSED = "tam-dung"
+PEOPLE = {"admin": "quan-tri", "viewer": "nhan-vien"}  # role → who signs in with it
+STORM = """
+id = "phong-chong-bao"
+title = "Phòng chống bão"
+
+[[trigger]]
+id = "canh-bao"
+event = "canh-bao-bao"
+fields = ["ten_bao"]
+title = "Bão {{ event.data.ten_bao }}"
+
+[[trigger.message]]
+id = "cap-nhat"
+at = "event +2h"
+text = "Cập nhật bão {{ event.data.ten_bao }}"
+channels = ["tg:nhom"]
+"""
 
 
 def _june() -> int:
@@ -139,6 +161,9 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
             f'bi-chan = "{blocked}"\n'
         )
         office.write_config()
+        for role, name in PEOPLE.items():
+            office.add_user(name, role)
+        office.campaign("phong-chong-bao", STORM)  # no dated item: it waits for an event
         process, _ = office.start_then_move({"moi-truong": environment}, 8)
         later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
         office.campaign(PAUSED, paused_campaign(later))
@@ -151,8 +176,35 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
             office.close()
 
 
-def _page(browser: Any, screen: str = "desktop") -> Any:
-    context = browser.new_context(viewport=SCREENS[screen], locale="vi-VN")
+def _sign_in(page: Any, name: str, password: str = STAFF_PASSWORD) -> None:
+    """Fill in the sign-in form the gate sent the browser to, and send it."""
+    page.get_by_label("Tên đăng nhập").fill(name)
+    page.get_by_label("Mật khẩu").fill(password)
+    page.get_by_role("button", name="Đăng nhập").click()
+
+
+@pytest.fixture(scope="module")
+def signed(browser: Any, running: Running) -> dict[str, Any]:
+    """Each role's browser state (its session cookie) after signing in through the form."""
+    states = {}
+    for role, name in PEOPLE.items():
+        context = browser.new_context(locale="vi-VN")
+        page = context.new_page()
+        page.goto(f"{running.url}/signin?next=/status")
+        _sign_in(page, name)
+        page.wait_for_url(f"{running.url}/status")
+        states[role] = context.storage_state()
+        context.close()
+    return states
+
+
+def _page(
+    browser: Any, signed: dict[str, Any], screen: str = "desktop", role: str = "admin"
+) -> Any:
+    """A fresh browser tab of someone signed in with ``role``."""
+    context = browser.new_context(
+        viewport=SCREENS[screen], locale="vi-VN", storage_state=signed[role]
+    )
     return context.new_page()
 
 
@@ -177,10 +229,29 @@ def _key(running: Running, item: str) -> str:
     return str(found[0][0])
 
 
-def test_the_preview_is_the_text_the_fake_telegram_then_receives(
+def test_a_person_signs_in_through_the_form_and_lands_on_the_page_asked(
     browser: Any, running: Running
 ) -> None:
-    page = _page(browser)
+    for screen in SCREENS:
+        context = browser.new_context(viewport=SCREENS[screen], locale="vi-VN")
+        page = context.new_page()
+        page.goto(f"{running.url}/calendar")  # no session: the gate sends the browser to sign in
+        page.wait_for_url(re.compile(r"/signin\?next=%2Fcalendar$"))
+        _check(page, "signin", screen)
+        if screen == "desktop":
+            _sign_in(page, PEOPLE["viewer"], "sai-mat-khau")
+            assert "Sai tên đăng nhập hoặc mật khẩu" in page.get_by_role("alert").inner_text()
+            _check(page, "signin-wrong", screen)
+        _sign_in(page, PEOPLE["viewer"])
+        page.wait_for_url(f"{running.url}/calendar")
+        assert page.get_by_role("heading", level=1).inner_text().startswith("Lịch tháng")
+        context.close()
+
+
+def test_the_preview_is_the_text_the_fake_telegram_then_receives(
+    browser: Any, running: Running, signed: dict[str, Any]
+) -> None:
+    page = _page(browser, signed)
     page.goto(f"{running.url}/campaigns/moi-truong")
     page.get_by_role("link", name="nhac").click()
     page.wait_for_url(re.compile(r"/preview/"))
@@ -196,10 +267,10 @@ def test_the_preview_is_the_text_the_fake_telegram_then_receives(
 
 @pytest.mark.parametrize("screen", SCREENS)
 def test_june_shows_environment_day_on_the_5th_and_the_month_of_action_as_a_period(
-    browser: Any, running: Running, screen: str
+    browser: Any, running: Running, signed: dict[str, Any], screen: str
 ) -> None:
     year = _june()
-    page = _page(browser, screen)
+    page = _page(browser, signed, screen)
     page.goto(f"{running.url}/calendar?month={year}-06")
     if screen == "desktop":
         fifth = page.locator(f'[data-date="{year}-06-05"]')
@@ -216,9 +287,11 @@ def test_june_shows_environment_day_on_the_5th_and_the_month_of_action_as_a_peri
     page.context.close()
 
 
-def test_the_delivery_log_filtered_to_the_failures(browser: Any, running: Running) -> None:
+def test_the_delivery_log_filtered_to_the_failures(
+    browser: Any, running: Running, signed: dict[str, Any]
+) -> None:
     wait_for(lambda: running.office.states().get("failed"), 40, "the blocked chat's failure")
-    page = _page(browser)
+    page = _page(browser, signed)
     page.goto(f"{running.url}/deliveries")
     page.get_by_label("Trạng thái").select_option("failed")
     page.get_by_role("button", name="Lọc").click()
@@ -233,8 +306,10 @@ def test_the_delivery_log_filtered_to_the_failures(browser: Any, running: Runnin
     page.context.close()
 
 
-def test_pausing_a_campaign_holds_its_messages(browser: Any, running: Running) -> None:
-    page = _page(browser)
+def test_pausing_a_campaign_holds_its_messages(
+    browser: Any, running: Running, signed: dict[str, Any]
+) -> None:
+    page = _page(browser, signed)
     page.goto(f"{running.url}/campaigns/{PAUSED}")
     page.keyboard.press("Tab")  # the skip link first: the page works from the keyboard
     assert page.evaluate("document.activeElement.className") == "skip"
@@ -258,14 +333,57 @@ def test_pausing_a_campaign_holds_its_messages(browser: Any, running: Running) -
     page.context.close()
 
 
+def test_an_admin_triggers_an_event_from_the_campaign_page(
+    browser: Any, running: Running, signed: dict[str, Any]
+) -> None:
+    page = _page(browser, signed)
+    page.goto(f"{running.url}/campaigns/phong-chong-bao")
+    page.get_by_label("ten_bao").fill("Yagi")
+    for screen in SCREENS:
+        page.set_viewport_size(SCREENS[screen])
+        _check(page, "campaign-trigger", screen)
+    page.get_by_role("button", name="Kích hoạt").click()
+    page.wait_for_url(re.compile(r"done="))
+    said = page.locator(".notice").inner_text()
+    assert "1 tin đang chờ gửi" in said and "tg:nhom lúc" in said, said
+    event = "select type, source, sender from event"
+    assert running.office.query(event) == [("canh-bao-bao", "web", PEOPLE["admin"])]
+    plan = page.locator("section[aria-labelledby=plan] tbody")
+    assert plan.get_by_role("link", name="canh-bao.cap-nhat").count() == 1  # in its plan now
+    page.context.close()
+
+
+def test_a_viewer_is_refused_the_pause(
+    browser: Any, running: Running, signed: dict[str, Any]
+) -> None:
+    page = _page(browser, signed, role="viewer")
+    page.goto(f"{running.url}/campaigns/moi-truong")
+    assert page.get_by_role("button", name="Tạm dừng chiến dịch").count() == 0  # none shown
+    # the form a viewer is not shown, sent anyway from this browser with its session's token
+    page.get_by_role("link", name=f"{PEOPLE['viewer']} · Đăng xuất").click()  # who is signed in
+    page.wait_for_url(f"{running.url}/signout")
+    token = page.locator("input[name=csrf_token]").get_attribute("value")
+    answer = page.request.post(
+        f"{running.url}/campaigns/moi-truong/pause", form={"csrf_token": token}
+    )
+    assert answer.status == 403 and "Bạn không có quyền làm việc này" in answer.text()
+    held = "select count(*) from delivery where campaign = 'moi-truong' and state = 'held'"
+    assert running.office.query(held)[0][0] == 0
+    refusal = "select user, result from audit where command = 'pause' and arguments = ?"
+    assert running.office.query(refusal, "moi-truong") == [(PEOPLE["viewer"], "refused")]
+    page.context.close()
+
+
 @pytest.mark.parametrize("screen", SCREENS)
 @pytest.mark.parametrize("path", ["/", "/status", "/campaigns", "/calendar?lang=en"])
 def test_every_main_page_is_accessible(
-    browser: Any, running: Running, screen: str, path: str
+    browser: Any, running: Running, signed: dict[str, Any], screen: str, path: str
 ) -> None:
-    page = _page(browser, screen)
+    page = _page(browser, signed, screen)
     answer = page.goto(running.url + path)
     assert answer is not None and answer.status == 200
+    if path == "/status":  # the daemon serving the page, from the registry of daemons
+        assert "dẫn đầu" in page.locator("section[aria-labelledby=daemons]").inner_text()
     name = quote(path.strip("/").split("?")[0] or "feeds", safe="") + (
         "-en" if "en" in path else ""
     )

@@ -43,7 +43,6 @@ from tests.feeds import (
     value,
 )
 from tests.helpers import campaign
-from tests.staff import staff_cookies
 
 STAMP = dt.datetime(2026, 5, 1, 1, 0, tzinfo=dt.UTC)
 INFO = FeedInfo(name="loa: thử", description="Lịch thử, có dấu phẩy; và chấm phẩy")
@@ -403,9 +402,7 @@ async def test_a_private_feed_stays_private_however_its_name_is_written(tmp_path
     engine = synced_store(tmp_path / "loa.db")
     state = HttpState(db=engine, feed_tokens={"tag/Đối ngoại": "bi-mat-42"})
     transport = httpx.ASGITransport(app=create_app(state))
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://loa", cookies=staff_cookies(engine)
-    ) as http:
+    async with httpx.AsyncClient(transport=transport, base_url="http://loa") as http:
         for path in ("doi-ngoai", quote("đối-ngoại"), quote("Đối ngoại")):
             assert (await http.get(f"/feeds/tag/{path}.ics")).status_code == 404, path
             with_token = await http.get(f"/feeds/tag/{path}.ics?token=bi-mat-42")

@@ -17,7 +17,6 @@ from scheduler.http.feeds import FeedStore
 from scheduler.sync import sync
 from tests.feeds import CAT, EDITED, HORIZON, NOW, open_store, render
 from tests.helpers import campaign
-from tests.staff import staff_cookies
 
 NNMT = "Sở Nông nghiệp và Môi trường"
 REGISTRY = UnitRegistry(
@@ -89,10 +88,7 @@ def test_a_unit_renamed_in_the_registry_is_renamed_in_stored_events(tmp_path: Pa
 async def test_the_index_lists_a_registry_unit_by_its_name(tmp_path: Path) -> None:
     state = HttpState(db=_synced(tmp_path / "loa.db", REGISTRY), units=REGISTRY)
     transport = httpx.ASGITransport(app=create_app(state))
-    cookies = staff_cookies(state.db)  # the index is a staff page
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://loa", cookies=cookies
-    ) as http:
+    async with httpx.AsyncClient(transport=transport, base_url="http://loa") as http:
         index = (await http.get("/")).text
     assert f"Đơn vị: {NNMT}" in index and "unit/so-nnmt.ics" in index
     assert "Đơn vị: so-nnmt" not in index

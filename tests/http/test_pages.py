@@ -4,9 +4,13 @@ public page, and the actions, which go through the same functions as the chat an
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import datetime as dt
+import html
 import re
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -18,7 +22,9 @@ from scheduler import audit
 from scheduler.http.app import HttpState, create_app
 from scheduler.store.tables import CampaignVersion, Delivery, State
 from scheduler.sync import sync
+from tests.e2e.harness import ROOT, form_token
 from tests.helpers import campaign
+from tests.staff import staff_cookies
 
 CAT = ChannelCatalog(
     targets={"tg": ("nhom-vp",), "zl": ("oa",), "nhat-ky": ()},
@@ -88,17 +94,36 @@ def store(db: Engine) -> Engine:
 
 @pytest.fixture
 async def http(store: Engine) -> AsyncIterator[httpx.AsyncClient]:
-    state = HttpState(
-        db=store, catalog=CAT, channel_types=TYPES, base_url="https://lich.example.vn",
-        clock=lambda: NOW,
-    )  # fmt: skip
-    transport = httpx.ASGITransport(app=create_app(state))
-    async with httpx.AsyncClient(transport=transport, base_url="http://loa") as client:
+    """An admin's browser, signed in."""
+    async with browser(store, staff_cookies(store, "quan-tri", "admin")) as client:
         yield client
 
 
+@contextlib.asynccontextmanager
+async def browser(
+    store: Engine, cookies: dict[str, str], **state: Any
+) -> AsyncIterator[httpx.AsyncClient]:
+    made = HttpState(
+        db=store, catalog=CAT, channel_types=TYPES, base_url="https://lich.example.vn",
+        clock=lambda: NOW,
+    )  # fmt: skip
+    app = create_app(dataclasses.replace(made, **state))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://loa", cookies=cookies
+    ) as client:
+        yield client
+
+
+async def submit(http: httpx.AsyncClient, page: str, action: str, **fields: str) -> httpx.Response:
+    """Post a form as a browser does: with the form token of the page it is on."""
+    shown = await http.get(page)
+    assert shown.status_code == 200, (page, shown.status_code)
+    return await http.post(action, data={"csrf_token": form_token(shown.text), **fields})
+
+
 def text_of(page: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
 
 
 async def test_june_shows_environment_day_on_the_5th_and_the_month_of_action_as_a_period(
@@ -182,7 +207,9 @@ async def test_the_log_is_paged(http: httpx.AsyncClient, store: Engine) -> None:
 async def test_pausing_holds_the_messages_and_is_audited(
     http: httpx.AsyncClient, store: Engine
 ) -> None:
-    answer = await http.post("/campaigns/moi-truong-2026/pause")
+    page_of = "/campaigns/moi-truong-2026"
+    assert (await http.post(f"{page_of}/pause")).status_code == 403  # no form token
+    answer = await submit(http, page_of, f"{page_of}/pause")
     assert answer.status_code == 303
     page = (await http.get(answer.headers["location"])).text
     assert "tạm giữ" in page and "(đang tạm dừng)" in page
@@ -193,7 +220,7 @@ async def test_pausing_holds_the_messages_and_is_audited(
     entry = audit.recent(store, 1)[0]
     assert (entry.channel, entry.command, entry.arguments, entry.result) == (
         "web", "pause", "moi-truong-2026", "ok")  # fmt: skip
-    resumed = await http.post("/campaigns/moi-truong-2026/resume")
+    resumed = await submit(http, page_of, f"{page_of}/resume")
     assert resumed.status_code == 303
 
 
@@ -203,14 +230,14 @@ async def test_retry_and_cancel_go_through_the_outbox(
     with store.connect() as conn:
         key = conn.execute(D.select().with_only_columns(D.c.key)
                            .where(D.c.item == "moi-hop")).scalar_one()  # fmt: skip
-    cancelled = await http.post("/deliveries/cancel", data={"key": key})
+    cancelled = await submit(http, f"/preview/{key}", "/deliveries/cancel", key=key)
     assert cancelled.status_code == 303
     with store.connect() as conn:
         assert (
             conn.execute(D.select().with_only_columns(D.c.state).where(D.c.key == key)).scalar()
             == State.CANCELLED
         )
-    retried = await http.post("/deliveries/retry", data={"key": key})
+    retried = await submit(http, f"/preview/{key}", "/deliveries/retry", key=key)
     with store.connect() as conn:
         assert (
             conn.execute(D.select().with_only_columns(D.c.state).where(D.c.key == key)).scalar()
@@ -222,12 +249,10 @@ async def test_retry_and_cancel_go_through_the_outbox(
 async def test_a_test_message_is_queued_like_loa_send(
     http: httpx.AsyncClient, store: Engine
 ) -> None:
-    answer = await http.post(
-        "/send-test", data={"channel": "tg", "target": "nhom-vp", "text": "thử"}
-    )
+    answer = await submit(http, "/status", "/send-test", channel="tg", target="nhom-vp", text="thử")
     assert answer.status_code == 303 and "/preview/manual:" in answer.headers["location"]
-    refused = await http.post("/send-test", data={"channel": "tg", "target": ""})
-    assert "tg:nhom-vp" in (await http.get(refused.headers["location"])).text
+    refused = await submit(http, "/status", "/send-test", channel="tg", target="")
+    assert "tg:nhom-vp" in notice((await http.get(refused.headers["location"])).text)
 
 
 async def test_the_campaign_page_shows_its_units_period_plan_and_feed(
@@ -245,15 +270,16 @@ async def test_the_campaign_page_shows_its_units_period_plan_and_feed(
 
 
 async def test_the_public_page_subscribes_with_webcal_links_from_public_url(
-    http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+    store: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from scheduler.http import identity
 
-    def signed_in_only(request: object) -> identity.User:
+    def signed_in_only(request: object) -> identity.Account:
         raise AssertionError("the public page asked who is signed in")
 
     monkeypatch.setattr(identity, "current_user", signed_in_only)
-    page = (await http.get("/")).text
+    async with browser(store, {}) as anyone:  # no session: the page is public
+        page = (await anyone.get("/")).text
     assert 'href="webcal://lich.example.vn/feeds/all.ics"' in page
     assert 'href="https://lich.example.vn/feeds/campaign/chuyen-doi-xanh.ics"' in page
     titles = re.findall(r'<span class="feed-title">([^<]+)</span>', page)
@@ -273,11 +299,9 @@ async def test_every_page_answers_and_its_assets_are_served_by_loa(http: httpx.A
 
 
 async def test_a_private_campaign_is_on_no_public_page_and_staff_see_it(store: Engine) -> None:
-    state = HttpState(
-        db=store, feed_tokens={"campaign/chuyen-doi-xanh": "bi-mat"}, clock=lambda: NOW
-    )
-    transport = httpx.ASGITransport(app=create_app(state))
-    async with httpx.AsyncClient(transport=transport, base_url="http://loa") as http:
+    private = {"campaign/chuyen-doi-xanh": "bi-mat"}
+    staff = staff_cookies(store, "lan", "viewer")
+    async with browser(store, staff, feed_tokens=private) as http:
         public = (await http.get("/")).text
         assert "Chuyển đổi xanh" not in public and "chuyen-doi-xanh" not in public
         assert "Sở Tài chính" not in public  # its only unit
@@ -294,15 +318,12 @@ def test_the_bot_names_a_campaigns_units_in_vietnamese_order(store: Engine) -> N
     assert partners == ["Ủy ban MTTQ tỉnh", "Văn phòng UBND tỉnh"]
 
 
-async def test_a_viewer_is_refused_the_actions_and_the_refusal_is_audited(
-    http: httpx.AsyncClient, store: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from scheduler.http import identity
-
-    monkeypatch.setattr(identity, "current_user", lambda request: identity.User("lan", "viewer"))
-    page = (await http.get("/campaigns/moi-truong-2026")).text
-    assert "Tạm dừng chiến dịch" not in page  # no button a viewer cannot use
-    answer = await http.post("/campaigns/moi-truong-2026/pause")
+async def test_a_viewer_is_refused_the_actions_and_the_refusal_is_audited(store: Engine) -> None:
+    async with browser(store, staff_cookies(store, "lan", "viewer")) as http:
+        page = (await http.get("/campaigns/moi-truong-2026")).text
+        assert "Tạm dừng chiến dịch" not in page  # no button a viewer cannot use
+        # the form a viewer never sees, posted with the session's real token (from sign-out's)
+        answer = await submit(http, "/signout", "/campaigns/moi-truong-2026/pause")
     assert answer.status_code == 403
     with store.connect() as conn:
         states = {s for (s,) in conn.execute(D.select().with_only_columns(D.c.state)
@@ -318,9 +339,7 @@ async def test_the_campaign_page_shows_the_problems_of_its_file(store: Engine) -
     with store.begin() as conn:
         conn.execute(update(CampaignVersion.__table__).values(source="/srv/loa/campaigns/mt.toml"))  # type: ignore[attr-defined]
     found = [Problem("campaigns/mt.toml", 12, "message.nhac.at", "ngày 31/02 không có", "sửa ngày")]
-    state = HttpState(db=store, problems=lambda: found, clock=lambda: NOW)
-    transport = httpx.ASGITransport(app=create_app(state))
-    async with httpx.AsyncClient(transport=transport, base_url="http://loa") as http:
+    async with browser(store, staff_cookies(store), problems=lambda: found) as http:
         page = text_of((await http.get("/campaigns/moi-truong-2026")).text)
     assert "campaigns/mt.toml:12" in page and "ngày 31/02 không có — sửa ngày" in page
 
@@ -391,3 +410,193 @@ async def test_each_page_in_english_shows_none_of_the_pages_vietnamese_words(
         page = text_of((await http.get(path, params={"lang": "en"})).text)
         found = sorted(word for word in vietnamese if f" {word} " in f" {page} ")
         assert not found, (path, found)
+
+
+async def test_the_actions_are_the_admins_alone_buttons_and_routes_alike(store: Engine) -> None:
+    """One rule (docs/operations.md): an editor or an approver sees no action button, and is
+    refused each action sent anyway, with the refusal in the audit log."""
+    with store.connect() as conn:
+        key = conn.execute(D.select().with_only_columns(D.c.key)
+                           .where(D.c.item == "moi-hop")).scalar_one()  # fmt: skip
+    for role in ("editor", "approver"):
+        async with browser(store, staff_cookies(store, role, role)) as http:
+            for page in ("/campaigns/moi-truong-2026", f"/preview/{key}", "/status"):
+                assert 'method="post"' not in (await http.get(page)).text, (role, page)
+            for action, fields in (
+                ("/campaigns/moi-truong-2026/pause", {}), ("/deliveries/cancel", {"key": key}),
+                ("/deliveries/retry", {"key": key}),
+                ("/send-test", {"channel": "tg", "target": "nhom-vp"}),
+            ):  # fmt: skip
+                answer = await submit(http, "/signout", action, **fields)
+                assert answer.status_code == 403, (role, action)
+                assert "quản trị" in answer.text  # the role it needs
+    with store.connect() as conn:
+        states = set(conn.execute(D.select().with_only_columns(D.c.state)).scalars())
+    assert states == {State.PENDING}  # nothing was done
+    refused = [(e.user, e.command, e.result) for e in audit.recent(store, 8)]
+    assert sorted(refused) == sorted(
+        (role, command, audit.REFUSED)
+        for role in ("editor", "approver") for command in ("pause", "cancel", "retry", "send")
+    )  # fmt: skip
+
+
+def test_the_roles_table_in_the_docs_gives_the_actions_to_the_role_the_pages_ask() -> None:
+    from scheduler.http.pages import ACTION_ROLE
+
+    for doc, words in (
+        ("docs/en/operations.md", ("pause", "resume", "retry", "cancel", "test message", "trigger")),
+        ("docs/operations.md", ("tạm dừng", "cho chạy lại", "gửi lại", "huỷ", "gửi thử", "kích hoạt")),
+    ):  # fmt: skip
+        text = (ROOT / doc).read_text("utf-8")
+        rows = dict(re.findall(r"^\| `(viewer|editor|approver|admin)`[^|]*\| (.*) \|$", text, re.M))
+        assert set(rows) == {"viewer", "editor", "approver", "admin"}, doc
+        for role, says in rows.items():
+            for word in words:
+                assert (word in says) is (role == ACTION_ROLE), (doc, role, word)
+
+
+async def test_the_status_page_shows_the_daemons_alive_and_the_open_incidents_with_their_fix(
+    store: Engine,
+) -> None:
+    """The daemons from the registry with the leader, as ``loa status --format json`` shows
+    them; each open incident with what happened and the command that fixes it, as
+    ``loa status`` prints them; a resolved one is gone."""
+    from scheduler.alerts import CHANNEL_AUTH, DELIVERY_FAILED, raise_incident, resolve_incident
+    from scheduler.engine.cluster import Cluster
+    from scheduler.store import daemons
+
+    for host, pid in (("may-chu-1", 4101), ("may-chu-2", 4202)):
+        daemons.announce(store, f"{host}:{pid}", host, pid, NOW, start=host == "may-chu-1")
+    daemons.announce(store, "may-chet:99", "may-chet", 99, NOW)
+    with store.begin() as conn:  # not seen for 5 minutes, by either backend's clock
+        conn.execute(update(daemons.R).where(daemons.R.c.id == "may-chet:99")
+                     .values(seen_at=NOW - dt.timedelta(minutes=5)))  # fmt: skip
+
+    def running() -> dict[str, Any]:
+        return Cluster(daemons.alive(store, NOW), "may-chu-1:4101").as_json()
+
+    raise_incident(store, DELIVERY_FAILED, "tg:nhom-vp", "Telegram: chat not found", NOW, 3)
+    raise_incident(store, CHANNEL_AUTH, "zl", "Zalo: -216 invalid token", NOW)
+    resolve_incident(store, CHANNEL_AUTH, "zl", NOW)
+    async with browser(store, staff_cookies(store), cluster=running) as http:
+        page = text_of((await http.get("/status")).text)
+        english = text_of((await http.get("/status?lang=en")).text)
+    assert "may-chu-1:4101 may-chu-1 4101 dẫn đầu" in page
+    assert "may-chu-2:4202 may-chu-2 4202 theo sau" in page and "may-chet" not in page
+    assert "Gửi tin tới tg:nhom-vp bị lỗi hẳn (3 tin): Telegram: chat not found" in page
+    assert "loa deliveries --state failed" in page and "loa retry --failed" in page
+    assert "Zalo: -216" not in page  # resolved
+    assert "Messages to tg:nhom-vp failed for good (3)" in english and "leader" in english
+    async with browser(store, staff_cookies(store, "lan"), cluster=lambda: {}) as http:
+        empty = text_of((await http.get("/status")).text)
+    assert "Không có tiến trình 'loa run' nào đang chạy" in empty
+
+
+def notice(page: str) -> str:
+    found = re.search(r'<p class="notice" role="status">(.*?)</p>', page, re.S)
+    return html.unescape(found[1]) if found else ""
+
+
+async def test_a_crafted_notice_in_the_address_shows_nothing(store: Engine) -> None:
+    """What an action said reaches the next page in its address; only loa's own, for this
+    session and fresh, is shown: a link made by anyone else shows nothing."""
+    lie = "Hệ thống bị lỗi: hãy gọi 0900 000 000 và đọc mật khẩu của bạn"
+    with store.connect() as conn:
+        key = conn.execute(D.select().with_only_columns(D.c.key).limit(1)).scalar_one()
+    async with (
+        browser(store, staff_cookies(store, "quan-tri", "admin")) as admin,
+        browser(store, staff_cookies(store, "lan", "admin")) as other,
+    ):
+        for page in ("/campaigns/moi-truong-2026", f"/preview/{key}", "/deliveries", "/status"):
+            shown = await admin.get(page, params={"done": lie})
+            assert shown.status_code == 200 and lie not in html.unescape(shown.text), page
+        paused = await submit(
+            admin, "/campaigns/moi-truong-2026", "/campaigns/moi-truong-2026/pause"
+        )
+        back = paused.headers["location"]
+        said = notice((await admin.get(back)).text)  # loa's own, to its session
+        assert said == "Đã tạm dừng “moi-truong-2026”: 2 tin đang chờ được giữ lại."
+        assert notice((await other.get(back)).text) == ""  # the same link, another session
+        forged = back.replace("done=", "done=" + lie.replace(" ", "+") + "+")
+        assert notice((await admin.get(forged)).text) == ""  # the sentence changed
+    from scheduler.http import notices
+
+    sealed = notices.sealed("khoa", "Đã tạm dừng", NOW)
+    assert notices.opened("khoa", sealed, NOW + notices.FRESH) == "Đã tạm dừng"
+    assert notices.opened("khoa", sealed, NOW + notices.FRESH + dt.timedelta(seconds=1)) == ""
+    assert notices.opened(None, sealed, NOW) == notices.opened("khac", sealed, NOW) == ""
+
+
+STORM = """
+id = "phong-chong-bao"
+title = "Phòng chống bão"
+
+[[trigger]]
+id = "canh-bao"
+event = "canh-bao-bao"
+fields = ["ten_bao", "cap_do"]
+title = "Bão {{ event.data.ten_bao }}"
+
+[[trigger.message]]
+id = "ngay"
+at = "event"
+text = "Cảnh báo bão {{ event.data.ten_bao }} cấp {{ event.data.cap_do }}"
+channels = ["tg:nhom-vp"]
+
+[[trigger.message]]
+id = "cap-nhat"
+at = "event +2h"
+text = "Cập nhật bão {{ event.data.ten_bao }}"
+channels = ["tg:nhom-vp"]
+"""
+
+
+async def test_an_admin_triggers_an_event_from_the_page_of_a_campaign_with_triggers(
+    store: Engine,
+) -> None:
+    """The form asks for the fields the event type declares, goes through the one intake
+    (source ``web``, the signed-in name), is audited, and answers what was scheduled, or the
+    refusal naming the field; a viewer has no form and is refused."""
+    from scheduler.store.tables import EventRecord
+
+    E = EventRecord.__table__  # type: ignore[attr-defined]
+    storm = campaign(STORM, CAT)
+    loaded = [storm, campaign(ENVIRONMENT, CAT), campaign(OTHER, CAT)]
+    sync(store, loaded, CAT, NOW, dt.timedelta(days=400))
+    page_of = "/campaigns/phong-chong-bao"
+    async with browser(store, staff_cookies(store, "quan-tri", "admin"),
+                       campaigns=lambda: loaded) as http:  # fmt: skip
+        form = (await http.get(page_of)).text
+        assert re.search(r'<label[^>]*>\s*ten_bao\s*<input[^>]*name="data.ten_bao"', form)
+        assert 'name="data.cap_do"' in form and 'value="canh-bao-bao"' in form
+        plain = (await http.get("/campaigns/moi-truong-2026")).text
+        assert "data.ten_bao" not in plain  # a campaign without triggers has no such form
+        fields = {"event": "canh-bao-bao", "data.ten_bao": "Yagi", "data.cap_do": ""}
+        missing = await submit(http, page_of, f"{page_of}/trigger", **fields)
+        said = notice((await http.get(missing.headers["location"])).text)
+        assert said.startswith("Không nhận sự kiện") and "'cap_do'" in said, said
+        with store.connect() as conn:
+            assert conn.execute(E.select()).all() == []  # a refusal writes nothing
+        fields["data.cap_do"] = "12"
+        taken = await submit(http, page_of, f"{page_of}/trigger", **fields)
+        said = notice((await http.get(taken.headers["location"])).text)
+        assert "2 tin đang chờ gửi" in said and "tg:nhom-vp" in said, said
+        stray = await submit(http, "/campaigns/moi-truong-2026", "/campaigns/moi-truong-2026/trigger",
+                             **fields)  # fmt: skip
+        assert stray.status_code == 404  # an event type this campaign does not answer
+    with store.connect() as conn:
+        event = conn.execute(E.select()).one()
+        texts = set(conn.execute(D.select().with_only_columns(D.c.text)
+                                 .where(D.c.campaign == "phong-chong-bao")).scalars())  # fmt: skip
+    assert (event.type, event.source, event.sender) == ("canh-bao-bao", "web", "quan-tri")
+    assert "Cảnh báo bão Yagi cấp 12" in texts
+    entries = [(e.channel, e.user, e.command, e.result) for e in audit.recent(store, 2)]
+    assert entries == [
+        ("web", "quan-tri", "trigger", "ok"),
+        ("web", "quan-tri", "trigger", "refused"),
+    ]
+    async with browser(store, staff_cookies(store, "lan", "viewer"),
+                       campaigns=lambda: loaded) as viewer:  # fmt: skip
+        assert "data.ten_bao" not in (await viewer.get(page_of)).text
+        refused = await submit(viewer, "/signout", f"{page_of}/trigger", **fields)
+        assert refused.status_code == 403

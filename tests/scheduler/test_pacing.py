@@ -222,3 +222,18 @@ async def test_a_retry_that_falls_due_while_the_run_goes_on_is_sent(db: Engine) 
     async with asyncio.timeout(10):
         await run
     assert row(db, "a1")["state"] == "sent" and [m.key for m in channel.sent] == ["a1"]
+
+
+async def test_a_message_found_missed_holds_no_target(db: Engine) -> None:
+    """After downtime a message past its grace is recorded missed, never handed over: the next
+    message to its chat goes at once (on PostgreSQL the claim marked the chat busy for the
+    missed one's lease, and the chat stayed silent until it ran out)."""
+    clock = Clock(T0)
+    add(db, "late", T0 - dt.timedelta(hours=2), target="a")
+    chat = Chat(clock)
+    engine = daemon(db, "first", chat, clock, limiter=paced())
+    await engine.run_due()
+    assert row(db, "late")["state"] == "missed" and chat.sent == []
+    add(db, "a1", T0, target="a")
+    await engine.run_due()
+    assert [m.key for m in chat.sent] == ["a1"]
