@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.harness import STAFF_PASSWORD, TIMED, Office, iso, wait_for
-from tests.e2e.test_pages_browser import SCREENS, _check, _page, browser  # noqa: F401  (a fixture)
+from tests.e2e.harness import TIMED, Office, iso, wait_for
+from tests.e2e.test_pages_browser import SCREENS, _check, _sign_in, browser  # noqa: F401  (a fixture)
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
 
 pytestmark = pytest.mark.slow
@@ -107,12 +107,11 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
 
 
 def _signed_in(chromium: Any, running: Running, name: str = APPROVER) -> Any:
-    """A Chromium page signed in through /signin as ``name``, on the approvals page."""
-    page = _page(chromium)
+    """A Chromium tab signed in through /signin as ``name``, on the approvals page."""
+    context = chromium.new_context(viewport=SCREENS["desktop"], locale="vi-VN")
+    page = context.new_page()
     page.goto(f"{running.url}/signin?next=/approvals")
-    page.fill("#name", name)
-    page.fill("#password", STAFF_PASSWORD)
-    page.locator("form button[type=submit]").click()
+    _sign_in(page, name)
     page.wait_for_url(re.compile(r"/approvals"))
     return page
 
