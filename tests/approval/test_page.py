@@ -84,3 +84,14 @@ async def test_editors_and_viewers_may_not_decide(app: object, db: Engine) -> No
         assert answer.status_code == 403
     assert states(db)["c:ngay:once@tg:a"] == "awaiting_approval"
     assert audit.recent(db, 1)[0].result == "refused"
+
+
+async def test_what_waits_shows_in_the_calendar_the_log_and_the_status(
+    app: object, db: Engine
+) -> None:
+    async with await client(app, db, "xem", "viewer") as http:
+        month = (await http.get("/calendar?month=2026-06")).text
+        assert "chờ duyệt" in month
+        log = (await http.get("/deliveries?state=awaiting_approval")).text
+        assert log.count("/preview/c%3Angay%3Aonce%40tg%3A") == 2 and "tu-do" not in log
+        assert "chờ duyệt" in (await http.get("/status")).text
