@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, and_, or_, select, update
 
-from campaigns.i18n import named, t
+from campaigns.i18n import LANGUAGES, named, t
 from scheduler import alerts, audit, pausing, users
 from scheduler.editor import history
 from scheduler.store import outbox
@@ -290,11 +290,13 @@ def hold_overdue(db: Engine, now: dt.datetime | None = None) -> Overdue:
     with db.begin() as conn:
         rows = conn.execute(
             select(D.c.key, D.c.message_key, D.c.channel, D.c.target, D.c.due, D.c.grace_seconds,
-                   D.c.updated_at)
+                   D.c.last_error)
             .where(and_(D.c.state == State.AWAITING, D.c.due <= now))
         ).all()  # fmt: skip
         late = [r for r in rows if now - r.due > dt.timedelta(seconds=r.grace_seconds)]
-        fresh = [r for r in rows if r not in late and r.updated_at < r.due]  # not told yet
+        # not told yet: held rows say so (an edit since clears it, and it is told again)
+        told = {t("approval_held_reason", lang) for lang in LANGUAGES}
+        fresh = [r for r in rows if r not in late and r.last_error not in told]
         for keys in pausing.chunks([r.key for r in late]):
             conn.execute(
                 update(D)

@@ -273,3 +273,12 @@ def test_a_retry_of_a_rejected_message_asks_again(db: Engine) -> None:
     decide(db, LAN, Selection(key="c:ngay:once@tg:a"), False, "chưa đúng", NOW, VN)
     outbox.retry(db, NOW, CAT, "c:ngay:once@tg:a")
     assert states(db)["c:ngay:once@tg:a"] == "awaiting_approval"
+
+
+def test_an_edit_after_the_due_time_is_told_again(db: Engine) -> None:
+    _sync(db)
+    due = DUE.astimezone(dt.UTC)
+    assert hold_overdue(db, due).held == 2
+    assert hold_overdue(db, due + dt.timedelta(seconds=1)).held == 0
+    _sync(db, TEXT + " (sửa)", now=due + dt.timedelta(minutes=1))
+    assert hold_overdue(db, due + dt.timedelta(minutes=2)).held == 2
