@@ -94,6 +94,7 @@ class ActivityOccurrence:
     url: str = ""
     tags: tuple[str, ...] = ()
     moved_from: dt.date | None = None  # the day off it was moved from
+    approval: bool | None = None  # see ``Dispatch.approval``
 
     @property
     def all_day(self) -> bool:
@@ -132,6 +133,9 @@ class Dispatch:
     text: str
     error: str = ""  # the template could not be rendered: the delivery fails, naming why
     image: str = ""  # an https URL or an absolute file path
+    # what the file says about approval (message, trigger, campaign: the first that says);
+    # None leaves it to the channel (``ChannelCatalog.needs_approval``)
+    approval: bool | None = None
 
 
 def delivery_key(message_key: str, channel: str, target: str) -> str:
@@ -152,6 +156,7 @@ class MessageOccurrence:
     error: str = ""
     image: str = ""
     moved_from: dt.date | None = None  # the day off it was moved from
+    approval: bool | None = None  # see ``Dispatch.approval``
 
     @property
     def channels(self) -> list[str]:
@@ -171,6 +176,7 @@ class MessageOccurrence:
                 text=self.text,
                 error=self.error,
                 image=self.image,
+                approval=self.approval,
             )
 
 
@@ -646,6 +652,7 @@ class _Expander:
                     error=error,
                     image=message.image,
                     moved_from=moved,
+                    approval=first_stated(message.approval, self.campaign.approval),
                 )
 
     def _deadline_view(
@@ -764,7 +771,13 @@ class _Expander:
                 targets=targets,
                 error=error,
                 moved_from=moved,
+                approval=self.campaign.approval,
             )
+
+
+def first_stated(*stated: bool | None) -> bool | None:
+    """The nearest ``approval`` a file states (an item's, then its campaign's)."""
+    return next((s for s in stated if s is not None), None)
 
 
 def expand(

@@ -798,6 +798,41 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "Gửi lại một tin (theo khóa) hoặc mọi tin lỗi (--failed), ngay bây giờ.",
         "Send one delivery (by key) or every failed one (--failed) again, now.",
     ),
+    "cmd_approve": (
+        "Duyệt tin đang chờ duyệt: một tin, một lần gửi (mọi đích) hoặc mọi tin của một chiến "
+        "dịch trong một ngày.",
+        "Approve what awaits approval: one delivery, one occurrence (all its targets) or all of "
+        "a campaign on one day.",
+    ),
+    "cmd_reject": (
+        "Từ chối tin đang chờ duyệt (kèm lý do); sửa nội dung thì tin được đưa duyệt lại.",
+        "Reject what awaits approval (with a reason); an edit of its content asks again.",
+    ),
+    "arg_approval_key": (
+        "khóa của tin (loa deliveries --state awaiting_approval) hoặc khóa lần gửi, không có "
+        "@kênh:đích, để duyệt mọi đích",
+        "the delivery's key (loa deliveries --state awaiting_approval), or the occurrence's key "
+        "without @channel:target for all its targets",
+    ),
+    "opt_approval_campaign": (
+        "mọi tin chờ duyệt của chiến dịch này trong một ngày",
+        "everything of this campaign that awaits approval on one day",
+    ),
+    "opt_approval_date": (
+        "ngày (05/06/2026 hoặc 2026-06-05; mặc định hôm nay)",
+        "the day (05/06/2026 or 2026-06-05; default today)",
+    ),
+    "opt_approval_as": (
+        "tên người dùng loa đang duyệt (vai trò phê duyệt hoặc quản trị)",
+        "the loa user deciding (role approver or admin)",
+    ),
+    "opt_reject_reason": ("lý do từ chối (bắt buộc)", "why it is rejected (required)"),
+    "approve_usage": (
+        "ghi khóa của tin, hoặc --campaign MÃ [--date NGÀY], kèm --as TÊN; ví dụ: loa approve "
+        "c:ngay:2026 --as lan",
+        "give a key, or --campaign ID [--date DAY], with --as NAME; e.g. loa approve "
+        "c:ngay:2026 --as lan",
+    ),
     "cmd_cancel": ("Huỷ một tin chưa gửi.", "Cancel a delivery that has not been sent."),
     "cmd_trigger": (
         "Báo một sự kiện (ví dụ cảnh báo bão): bắt đầu chuỗi tin của nó, cập nhật hoặc huỷ.",
@@ -1028,9 +1063,17 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     # log lines in text form (JSON logs keep the English event for scripts): log_<event>
     "log_synced": ("đã lập lịch theo các tệp chiến dịch", "synced"),
     "log_dispatched": ("đã gửi một đợt", "dispatched"),
+    "log_held_unapproved": (
+        "giữ lại tin đến giờ mà chưa được duyệt",
+        "held messages due and not approved",
+    ),
     "log_escalated_overdue_reports": (
         "đã báo các đơn vị quá hạn nộp báo cáo",
         "escalated overdue reports",
+    ),
+    "log_holding_unapproved_messages_failed;_will_try_again": (
+        "giữ lại tin chưa được duyệt không thành, sẽ thử lại",
+        "holding unapproved messages failed; will try again",
     ),
     "log_escalating_overdue_reports_failed;_will_try_again": (
         "báo các đơn vị quá hạn không được; sẽ thử lại",
@@ -1210,6 +1253,14 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "quá thời gian cho phép gửi muộn (grace) sau khi loa ngừng chạy",
         "later than the campaign's grace period after loa was down",
     ),
+    "missed_not_approved": (
+        "chưa được duyệt khi hết thời gian cho phép gửi muộn (grace): không gửi",
+        "not approved within the campaign's grace period: not sent",
+    ),
+    "missed_approved_late": (
+        "được duyệt khi đã quá thời gian cho phép gửi muộn (grace): không gửi",
+        "approved after the campaign's grace period had passed: not sent",
+    ),
     "missed_added_late": (
         "được thêm vào khi thời điểm gửi đã qua quá thời gian cho phép gửi muộn (grace); "
         "vẫn muốn gửi thì chạy loa retry KEY",
@@ -1331,6 +1382,7 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "state_missed": ("bỏ lỡ", "missed"),
     "state_cancelled": ("đã hủy", "cancelled"),
     "state_held": ("tạm giữ", "held"),
+    "state_awaiting_approval": ("chờ duyệt", "awaiting approval"),
     "audit_ok": ("thành công", "ok"),
     "audit_refused": ("bị từ chối", "refused"),
     "audit_error": ("lỗi", "error"),
@@ -1687,6 +1739,20 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "page_no_problems": ("Không có lỗi.", "No problems."),
     "page_activities": ("Hoạt động và hạn", "Activities and deadlines"),
     "page_message_plan": ("Kế hoạch gửi tin", "Message plan"),
+    "page_approvals": ("Duyệt tin", "Approvals"),
+    "page_approvals_intro": (
+        "Mỗi tin hiện đúng như nền tảng sẽ nhận. Duyệt là duyệt đúng nội dung này: sửa sau khi "
+        "duyệt thì tin quay lại chờ duyệt. Từ chối cần ghi lý do.",
+        "Each message is shown exactly as its platform will get it. An approval is for this "
+        "content: an edit after it sends the message back to wait. A rejection needs a reason.",
+    ),
+    "page_approve": ("Duyệt", "Approve"),
+    "page_reject": ("Từ chối", "Reject"),
+    "page_reject_reason": ("Lý do từ chối", "Why rejected"),
+    "page_approve_day": ("Duyệt mọi tin của ngày này", "Approve everything of this day"),
+    "page_reject_day": ("Từ chối mọi tin của ngày này", "Reject everything of this day"),
+    "page_approve_all_targets": ("Duyệt cho cả {count} đích", "Approve for all {count} targets"),
+    "page_reject_all_targets": ("Từ chối cho mọi đích", "Reject for all targets"),
     "page_preview": ("Xem trước tin nhắn", "Message preview"),
     "page_preview_html": (
         "Đúng như Telegram sẽ nhận (HTML), {parts} phần.",
@@ -1979,6 +2045,26 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "check the campaign file with the event's trigger: loa validate; once fixed, send the "
         "event again with the same id (loa trigger … --id …)",
     ),
+    "alert_approval_overdue": (
+        "Tin {subject} đã đến giờ gửi nhưng chưa được duyệt: đang giữ lại, chưa gửi ({detail})",
+        "Message {subject} is due but not approved: held, not sent ({detail})",
+    ),
+    "alert_fix_approval_overdue": (
+        "người duyệt: loa approve {subject} --as TÊN, /approve {subject} hoặc trang /approvals; "
+        "quá thời gian cho phép gửi muộn thì tin bị ghi bỏ lỡ",
+        "an approver: loa approve {subject} --as NAME, /approve {subject} or the /approvals "
+        "page; past the grace period it is recorded missed",
+    ),
+    "alert_approval_voided": (
+        "Tin {subject} đã được duyệt nhưng nội dung vừa bị sửa: cần duyệt lại",
+        "Message {subject} was approved, then its content was edited: it needs approval again",
+    ),
+    "alert_fix_approval_voided": (
+        "xem bản mới và duyệt lại: trang /approvals, /approve {subject} hoặc loa approve "
+        "{subject} --as TÊN",
+        "read the new version and approve it again: the /approvals page, /approve {subject} "
+        "or loa approve {subject} --as NAME",
+    ),
     "alert_still": (
         "Vẫn tiếp diễn: {count} lần từ {since}.",
         "Still going on: {count} time(s) since {since}.",
@@ -1994,6 +2080,49 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "alert_more": (
         "… và {count} sự cố khác: loa status",
         "… and {count} more incident(s): loa status",
+    ),
+    # approval before publishing (scheduler.approval)
+    "approval_chat_user_bad": (
+        'người dùng chat {value} không hợp lệ: cần dạng "kênh:mã người dùng" với kênh có bot '
+        "đang bật",
+        'chat user {value} is not valid: write "channel:user id" with a channel whose bot is '
+        "enabled",
+    ),
+    "approval_chat_user_hint": (
+        'ví dụ "telegram:123456789" = "lan"; kênh có bot: {bots}',
+        'for example "telegram:123456789" = "lan"; channels with a bot: {bots}',
+    ),
+    "approval_approved": ("Đã duyệt {count} tin.", "Approved {count} message(s)."),
+    "approval_rejected": ("Đã từ chối {count} tin.", "Rejected {count} message(s)."),
+    "approval_too_late": (
+        "{count} tin đã quá thời gian cho phép gửi muộn: ghi bỏ lỡ, không gửi.",
+        "{count} past the grace period: recorded missed, not sent.",
+    ),
+    "approval_not_approver": (
+        "{name} ({role}) không có quyền duyệt tin: cần vai trò phê duyệt hoặc quản trị "
+        "(loa user role TÊN approver)",
+        "{name} ({role}) may not approve messages: this needs the approver or admin role "
+        "(loa user role NAME approver)",
+    ),
+    "approval_reason_needed": (
+        "Từ chối cần có lý do, ví dụ: /reject KEY sai ngày",
+        "A rejection needs a reason, e.g. /reject KEY wrong date",
+    ),
+    "approval_nothing": (
+        "Không có tin nào đang chờ duyệt ứng với {what}: xem danh sách bằng /approvals hoặc "
+        "loa deliveries --state awaiting_approval",
+        "Nothing awaits approval for {what}: see the list with /approvals or "
+        "loa deliveries --state awaiting_approval",
+    ),
+    "approval_self": (
+        "{name} là người sửa chiến dịch {campaign} gần nhất nên không tự duyệt tin của nó: cần "
+        "một người duyệt khác (văn phòng một người: [approval] self_approval = true)",
+        "{name} last edited campaign {campaign}, so may not approve its messages: another "
+        "approver must (a one-person office: [approval] self_approval = true)",
+    ),
+    "approval_held_reason": (
+        "đến giờ gửi nhưng chưa được duyệt: đang giữ lại",
+        "due but not approved: held",
     ),
     "alerts_no_admins": (
         '"admins" là quản trị viên của các bot, nhưng chưa bot nào có quản trị viên',
@@ -2115,6 +2244,36 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "send them again (those past their grace are missed): /resume ID",
     ),
     "bot_help_retry": ("gửi lại một tin: /retry KHOÁ", "send one delivery again: /retry KEY"),
+    "bot_help_approvals": ("các tin đang chờ duyệt", "what awaits approval"),
+    "bot_help_approve": (
+        "duyệt một tin (hoặc mọi đích của một lần gửi): /approve KHOÁ",
+        "approve a delivery (or every target of an occurrence): /approve KEY",
+    ),
+    "bot_help_reject": (
+        "từ chối, kèm lý do: /reject KHOÁ lý do",
+        "reject, with a reason: /reject KEY reason",
+    ),
+    "bot_approval_commands": ("Lệnh duyệt tin:", "Approval commands:"),
+    "bot_approval_refused": (
+        "Xin lỗi, lệnh này chỉ dành cho người duyệt tin. Người dùng chat {user} cần được gắn với "
+        "một người dùng loa có vai trò phê duyệt ([approval] chat_users trong config.toml).",
+        "Sorry, this command is for approvers only. Chat user {user} must be linked to a loa "
+        "user with the approver role ([approval] chat_users in config.toml).",
+    ),
+    "bot_approve_usage": (
+        "Ghi khóa của tin: /approve KHOÁ, /reject KHOÁ lý do (xem /approvals)",
+        "Give the delivery's key: /approve KEY, /reject KEY reason (see /approvals)",
+    ),
+    "bot_approvals_none": ("Không có tin nào đang chờ duyệt.", "Nothing awaits approval."),
+    "bot_approvals_title": ("Tin đang chờ duyệt:", "Awaiting approval:"),
+    "bot_approvals_more": (
+        "… và còn nữa: xem hết trên trang /approvals",
+        "… and more: see them all on the /approvals page",
+    ),
+    "bot_approvals_hint": (
+        "Duyệt: /approve KHOÁ · từ chối: /reject KHOÁ lý do",
+        "Approve: /approve KEY · reject: /reject KEY reason",
+    ),
     "bot_help_trigger": (
         "báo một sự kiện, bắt đầu chuỗi tin của nó: /trigger LOẠI id=MÃ trường=giá_trị",
         "report an event and start its sequence: /trigger TYPE id=ID field=value",

@@ -376,6 +376,7 @@ class _FileChecker:
             years=years,
             send_time=send_time,
             grace=grace,
+            approval=head.approval,
             variables=dict(head.vars),
             variables_by_year=by_year,
             activities=tuple(activities),
@@ -728,8 +729,9 @@ class _FileChecker:
         if image is None or (raw.if_day_off is not None and if_day_off is None) or by_year is None:
             return None
         return Message(
-            raw.id, at, raw.text, channels, bound, image, deadline, if_day_off or "keep", by_year
-        )
+            raw.id, at, raw.text, channels, bound, image, deadline, if_day_off or "keep", by_year,
+            raw.approval,
+        )  # fmt: skip
 
     def _trigger(self, i: int, raw: TriggerFile, seen: dict[str, int]) -> Trigger | None:
         base: tuple[str | int, ...] = ("trigger", i)
@@ -764,12 +766,12 @@ class _FileChecker:
             if at is None or image is None or not fine:
                 ok = False
                 continue
-            messages.append(TriggerMessage(item.id, at, item.text, channels, image))
+            messages.append(TriggerMessage(item.id, at, item.text, channels, image, item.approval))
         if not ok:
             return None
         return Trigger(
             raw.id, raw.event, tuple(fields), raw.title.strip(), raw.description.strip(),
-            tuple(messages),
+            tuple(messages), raw.approval,
         )  # fmt: skip
 
     def _image(self, path: tuple[str | int, ...], value: str) -> str | None:

@@ -77,6 +77,7 @@ class Message:
     deadline: str | None = None  # the deadline it is timed from, for {{ deadline.* }}
     if_day_off: IfDayOff = "keep"
     by_year: tuple[YearTimes, ...] = ()
+    approval: bool | None = None  # None: the campaign's, then the channel's
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,7 @@ class Campaign:
     years: Years = field(default_factory=Years)
     send_time: dt.time = dt.time(8, 0)
     grace: dt.timedelta = dt.timedelta(hours=1)
+    approval: bool | None = None  # its messages wait for an approver; None: the channel says
     variables: Mapping[str, str] = field(default_factory=dict)
     variables_by_year: Mapping[int, Mapping[str, str]] = field(default_factory=dict)
     activities: tuple[Activity, ...] = ()
@@ -157,6 +159,14 @@ class ChannelCatalog:
     # channels that send to a chat (Telegram, Zalo): the channel alone names nobody, so a
     # message to it needs one of its targets; console and file channels are their own target
     needs_target: frozenset[str] = frozenset()
+    # channels whose messages wait for an approver unless a file says ``approval = false``
+    # (config.toml ``[channels.NAME] approval = true``: every Zalo OA broadcast, say)
+    approval: frozenset[str] = frozenset()
+
+    def needs_approval(self, channel: str, stated: bool | None) -> bool:
+        """Whether a message to ``channel`` waits for an approver: what its file says
+        (message, trigger, campaign, the first that says), else the channel's default."""
+        return channel in self.approval if stated is None else stated
 
     def names_no_chat(self, channel: str) -> bool:
         """True when the channel alone (``"telegram"``) names no chat: it needs a target and

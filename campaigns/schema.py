@@ -40,6 +40,7 @@ class MessageFile(_Strict):
     image: str = ""
     if_day_off: str | None = None
     by_year: dict[str, dict[str, Any]] = {}
+    approval: bool | None = None  # None: the trigger's, the campaign's, then the channel's
 
 
 class DeadlineFile(_Strict):
@@ -64,6 +65,7 @@ class TriggerMessageFile(_Strict):
     text: str
     channels: list[str] = []
     image: str = ""
+    approval: bool | None = None
 
 
 class TriggerFile(_Strict):
@@ -75,6 +77,7 @@ class TriggerFile(_Strict):
     title: str = ""
     description: str = ""
     message: list[TriggerMessageFile] = []
+    approval: bool | None = None
 
 
 class CampaignFile(_Strict):
@@ -90,6 +93,7 @@ class CampaignFile(_Strict):
     years: str | int | list[int] | None = None
     send_time: str = "08:00"
     grace: str = "1h"
+    approval: bool | None = None  # its messages wait for an approver (None: the channel says)
     vars: dict[str, str] = {}
     vars_by_year: dict[str, dict[str, str]] = {}
     activity: list[Any] = []

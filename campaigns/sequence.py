@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from campaigns import templates
 from campaigns.dates import format_date, format_datetime
 from campaigns.errors import ExpressionError
-from campaigns.expand import Dispatch, delivery_key
+from campaigns.expand import Dispatch, delivery_key, first_stated
 from campaigns.i18n import t
 from campaigns.model import Campaign, ChannelCatalog
 from campaigns.triggers import MARK, MAX_VALUE, UNITS_FROM, Trigger
@@ -152,6 +152,7 @@ def start(campaign: Campaign, trigger: Trigger, event: Event, catalog: ChannelCa
                     text=text,
                     error=error,
                     image=message.image,
+                    approval=first_stated(message.approval, trigger.approval, campaign.approval),
                 )
             )
     context = {**base, "event": view}  # for the title

@@ -105,6 +105,7 @@ class TriggerMessage:
     text: str
     channels: tuple[str, ...] = ()  # empty: the config's default channels
     image: str = ""
+    approval: bool | None = None  # None: the trigger's, the campaign's, then the channel's
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,7 @@ class Trigger:
     title: str = ""  # a template: the event as feeds and plans show it
     description: str = ""
     messages: tuple[TriggerMessage, ...] = ()
+    approval: bool | None = None  # its messages wait for an approver (None: the campaign's)
 
     @property
     def unit_fields(self) -> set[str]:

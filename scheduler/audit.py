@@ -47,3 +47,18 @@ def recent(db: Engine, limit: int = 50, result: str | None = None) -> list[Any]:
         query = query.where(A.c.result == result)
     with db.connect() as conn:
         return list(conn.execute(query).all())
+
+
+def last_user(db: Engine, command: str, arguments: str) -> str | None:
+    """Who last did ``command`` on ``arguments`` with success: the last editor of a campaign
+    is the latest ``campaign_edit`` of its id (the page's editor writes one on every save), so
+    the two-person rule of approval knows whom to refuse. None: no one known."""
+    query = (
+        select(A.c.user)
+        .where(A.c.command == command, A.c.arguments == arguments, A.c.result == OK)
+        .order_by(A.c.at.desc(), A.c.id.desc())
+        .limit(1)
+    )
+    with db.connect() as conn:
+        found = conn.execute(query).scalar()
+    return None if found is None else str(found)

@@ -128,6 +128,7 @@ class ChannelSettings(_Strict):
     limits: LimitSettings = LimitSettings()
     quota: QuotaSettings = QuotaSettings()
     bot: BotSettings = BotSettings()
+    approval: bool = False  # its messages wait for an approver unless a file says otherwise
 
 
 class UnitSettings(_Strict):
@@ -153,6 +154,16 @@ class AlertSettings(_Strict):
     targets: list[str] = []  # "channel:alias", "channel", or "admins"; none: the log alone
     summary_seconds: int = 1800  # an incident that goes on is summed up at most this often
     max_per_hour: int = 12  # alert messages to one target in an hour, whatever happens
+
+
+class ApprovalSettings(_Strict):
+    """``[approval]``: who decides what waits for approval (docs/approval.md)."""
+
+    # a one-person office: whoever last edited a campaign may approve its messages too
+    self_approval: bool = False
+    # "channel:user id" of a chat user → the loa user (``loa user add``) they are: the same
+    # person with the same role decides with /approve as on the page
+    chat_users: dict[str, str] = {}
 
 
 CalendarDay = dt.date | str  # a TOML date, or a day as documents write it ("08/02/2027")
@@ -198,6 +209,7 @@ class ConfigFile(_Strict):
     units: dict[str, UnitSettings] = {}
     reports: ReportSettings = ReportSettings()
     alerts: AlertSettings = AlertSettings()
+    approval: ApprovalSettings = ApprovalSettings()
     events: EventSettings = EventSettings()
     calendar: CalendarSettings = CalendarSettings()
 
@@ -345,7 +357,10 @@ class Config:
             for name, settings in self.data.channels.items()
         }
         chats = frozenset(n for n, s in self.data.channels.items() if s.type in NETWORK_TYPES)
-        found = ChannelCatalog(targets=targets, addresses=self.addresses(), needs_target=chats)
+        approval = frozenset(n for n, s in self.data.channels.items() if s.approval)
+        found = ChannelCatalog(
+            targets=targets, addresses=self.addresses(), needs_target=chats, approval=approval
+        )
         defaults = self.data.campaigns.default_channels
         if defaults is None:
             # every channel that reaches someone (a chat platform without targets reaches
@@ -366,6 +381,19 @@ class Config:
             for name, settings in self.bots().items()
             for user in settings.bot.admins
         ]
+
+    def approver_routes(self) -> list[tuple[str, str]]:
+        """(channel, outbox target) of each approver's own chat (``[approval] chat_users``),
+        told what waits for approval; one who is also a bot admin hears it there once."""
+        from scheduler.subscriptions import chat_target
+
+        admins = set(self.admin_chats())
+        routes = []
+        for spec in self.data.approval.chat_users:
+            channel, _, user = spec.partition(":")
+            if (channel, admin_target(user)) not in admins:
+                routes.append((channel, chat_target(user)))
+        return routes
 
     def alert_routes(self) -> list[tuple[str, str]]:
         """(channel, target) of each chat ``[alerts] targets`` names, each once."""
@@ -488,6 +516,17 @@ def _check_alerts(parsed: ConfigFile, report: Callable[..., None]) -> None:
     for key in ("summary_seconds", "max_per_hour"):
         if getattr(settings, key) < 1:
             report(("alerts", key), t("wrong_type", expected="≥ 1"))
+
+
+def _check_approval(parsed: ConfigFile, report: Callable[..., None]) -> None:
+    """Each chat user of ``[approval.chat_users]`` writes to a channel whose bot answers."""
+    for spec in parsed.approval.chat_users:
+        channel, _, user = spec.partition(":")
+        settings = parsed.channels.get(channel)
+        if not user or settings is None or not settings.bot.enabled:
+            bots = ", ".join(n for n, s in parsed.channels.items() if s.bot.enabled) or "—"
+            report(("approval", "chat_users", spec), t("approval_chat_user_bad", value=spec),
+                   t("approval_chat_user_hint", bots=bots))  # fmt: skip
 
 
 HOLIDAY_YEARS = range(2000, 2100)  # the years campaigns.lunar covers, and then some
@@ -686,6 +725,7 @@ def load_config(path: Path) -> Config:
             continue
         _check_target(parsed, spec, ("campaigns", "default_channels", j), report)
     _check_alerts(parsed, report)
+    _check_approval(parsed, report)
     _check_event_sources(parsed, report)
     root = path.resolve().parent
     calendar = build_calendar(parsed.calendar, root, report)

@@ -92,13 +92,13 @@ def resume(db: Engine, campaign: str, now: dt.datetime) -> PauseResult:
         late = [r.key for r in rows if now - r.due > dt.timedelta(seconds=r.grace_seconds)]
         missed = set(late)
         ready = [r.key for r in rows if r.key not in missed]
-        for keys in _chunks(ready):
+        for keys in chunks(ready):
             conn.execute(
                 update(D)
                 .where(and_(D.c.key.in_(keys), D.c.state == State.HELD))  # still held
                 .values(state=State.PENDING, next_attempt_at=D.c.due, updated_at=now)
             )
-        for keys in _chunks(late):
+        for keys in chunks(late):
             conn.execute(
                 update(D)
                 .where(and_(D.c.key.in_(keys), D.c.state == State.HELD))  # still held
@@ -108,7 +108,7 @@ def resume(db: Engine, campaign: str, now: dt.datetime) -> PauseResult:
     return PauseResult(changed=True, resumed=len(ready), missed=len(late))
 
 
-def _chunks(keys: list[str], size: int = CHUNK) -> Iterator[list[str]]:
+def chunks(keys: list[str], size: int = CHUNK) -> Iterator[list[str]]:
     """Keys a few hundred at a time: a database takes only so many parameters in one IN."""
     for i in range(0, len(keys), size):
         yield keys[i : i + size]

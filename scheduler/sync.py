@@ -51,7 +51,7 @@ from campaigns.timeexpr import instant
 from campaigns.triggers import MARK
 from campaigns.units import NO_UNITS, UNIT_PREFIX, UnitRegistry, split_names
 from channels.registry import migrated_fact
-from scheduler import pausing, reports, subscriptions
+from scheduler import approval, pausing, reports, subscriptions
 from scheduler.http.feeds import block_marker, feed_event
 from scheduler.store import outbox
 from scheduler.store.tables import REMOVED, CampaignVersion, Delivery, Meta, Occurrence, State
@@ -74,7 +74,7 @@ FRESH_FOR = dt.timedelta(days=1)  # the daily job rolls the horizon
 # how far past its grace a newly added message is still recorded (missed): what a person who
 # just added it may expect to have gone out, not every past June of a yearly library file
 MISSED_LOOKBACK = dt.timedelta(days=1)
-EDITABLE = (State.PENDING, State.RETRYING, State.HELD)
+EDITABLE = (State.PENDING, State.RETRYING, State.HELD, State.AWAITING)
 RESTORABLE = (REMOVED, UNSUBSCRIBED, DUPLICATE)  # cancelled by sync, not a person: may come back
 REACHED = (State.SENT, State.SENDING)  # the chat has (or may have) this message already
 
@@ -90,6 +90,8 @@ class SyncReport:
     cancelled: int = 0
     restored: int = 0
     missed: int = 0  # new keys whose moment had passed beyond grace when they were added
+    # message occurrences whose approval an edit voided: back to wait for an approver
+    voided: list[str] = field(default_factory=list)
     occurrences_changed: int = 0
     removed_campaigns: list[str] = field(default_factory=list)
     refused: dict[str, Problem] = field(default_factory=dict)  # by campaign: left as it was
@@ -111,9 +113,10 @@ def version_digest(
     targets = sorted((k, tuple(v)) for k, v in catalog.targets.items())
     addresses = sorted(catalog.addresses.items())
     chats = sorted(subscribers)
+    approving = (sorted(catalog.approval),) if catalog.approval else ()  # old digests stay
     return hash_parts(
         campaign.digest, targets, addresses, catalog.defaults, chats, EXPANSION_VERSION,
-        catalog.calendar.digest, catalog.units.digest_parts(),
+        catalog.calendar.digest, catalog.units.digest_parts(), *approving,
     )  # fmt: skip
 
 
@@ -235,10 +238,26 @@ def _occurrence_row(
 
 
 def hashed_delivery_row(
-    d: Dispatch, grace: dt.timedelta, now: dt.datetime, paused: bool = False
+    d: Dispatch,
+    grace: dt.timedelta,
+    now: dt.datetime,
+    paused: bool = False,
+    catalog: ChannelCatalog | None = None,
 ) -> dict[str, Any]:
-    content = hash_parts(d.due.isoformat(), d.text, d.error, d.image)  # an edit changes it
-    return outbox.delivery_row(d, grace, now, paused, content_hash=content)
+    """The row ``d`` makes; with ``catalog``, one that needs approval waits for it."""
+    needs = catalog is not None and catalog.needs_approval(d.channel, d.approval)
+    # an edit changes it, and so does asking for approval (or no longer asking)
+    approving = ("approval",) if needs else ()
+    content = hash_parts(d.due.isoformat(), d.text, d.error, d.image, *approving)
+    return outbox.delivery_row(d, grace, now, paused, content_hash=content, needs_approval=needs)
+
+
+def settle_approvals(conn: Connection, rows: list[dict[str, Any]], now: dt.datetime) -> list[str]:
+    """Rows edited or restored: each in the state its approval says (``approval.settle``).
+    Returns the message occurrences whose approval an edit voided: the approvers are asked
+    again (``approval.ask_again``, once the transaction is committed)."""
+    voided = set(approval.settle(conn, rows, now))
+    return sorted({row["message_key"] for row in rows if row["key"] in voided})
 
 
 def sync(
@@ -291,6 +310,8 @@ def sync(
         # what was read above may be older than a /pause or /unsubscribe committed since
         pausing.hold_paused(conn, now)
         subscriptions.cancel_unsubscribed(conn, now)
+    if report.voided:
+        approval.ask_again(engine, report.voided, now)
     return report
 
 
@@ -333,7 +354,9 @@ def _sync_campaign(
     start, end = now - campaign.grace, now + horizon
     expansion = expand_for_sync(campaign, catalog, now, horizon)
     dispatches = with_subscribers(expansion.dispatches(), chats)
-    _sync_deliveries(conn, campaign, dispatches, addresses, paused, start, end, now, report)
+    _sync_deliveries(
+        conn, campaign, dispatches, addresses, paused, start, end, now, report, catalog
+    )
     _sync_occurrences(
         conn, campaign, [*expansion.activities, *expansion.deadlines], tz, start, end, now, report,
         catalog.units,
@@ -366,6 +389,7 @@ def _sync_deliveries(
     end: dt.datetime,
     now: dt.datetime,
     report: SyncReport,
+    catalog: ChannelCatalog | None = None,
 ) -> None:
     existing = {
         row.key: row
@@ -378,6 +402,7 @@ def _sync_deliveries(
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     restores: list[dict[str, Any]] = []
+    settled: list[dict[str, Any]] = []  # edited or restored: their approval is looked at again
     reached = {key for key, old in existing.items() if old.state in REACHED}
     kept, duplicates = one_per_chat(dispatches, addresses, reached)
     seen: set[str] = set(duplicates)  # not vanished: cancelled below, with their own reason
@@ -388,7 +413,7 @@ def _sync_deliveries(
     ]
     for dispatch in kept:
         seen.add(dispatch.key)
-        row = hashed_delivery_row(dispatch, campaign.grace, now, paused)
+        row = hashed_delivery_row(dispatch, campaign.grace, now, paused, catalog)
         old = existing.get(dispatch.key)
         if old is None:
             if dispatch.due < start and row["state"] != State.FAILED:
@@ -396,16 +421,21 @@ def _sync_deliveries(
                 report.missed += 1
             inserts.append(row)
             continue
-        if old.content_hash == row["content_hash"] and old.state != State.CANCELLED:
+        changed = old.content_hash != row["content_hash"]
+        if not changed and old.state != State.CANCELLED:
             continue
         if old.state in EDITABLE:
             updates.append(edit_values(row))
+            settled.append(row)
         elif (
             old.state == State.CANCELLED
-            and old.cancel_reason in RESTORABLE
+            # rejected by an approver: the edit that fixes it asks again
+            and (old.cancel_reason in RESTORABLE
+                 or (old.cancel_reason == approval.REJECTED_REASON and changed))
             and dispatch.due >= start
-        ):
+        ):  # fmt: skip
             restores.append(edit_values(row))
+            settled.append(row)
     vanished = [
         key
         for key, old in existing.items()
@@ -421,6 +451,7 @@ def _sync_deliveries(
         conn.execute(edit_statement(), updates)
     if restores:
         conn.execute(edit_statement(restore=State.HELD if paused else State.PENDING), restores)
+    report.voided += settle_approvals(conn, settled, now)
     if vanished:
         conn.execute(
             update(D)
@@ -457,6 +488,7 @@ def edit_values(row: dict[str, Any]) -> dict[str, Any]:
         "next_attempt_at": row["next_attempt_at"],
         "updated_at": row["updated_at"],
         "grace_seconds": row["grace_seconds"],
+        "needs_approval": row["needs_approval"],
     }
 
 
@@ -471,6 +503,7 @@ def edit_statement(restore: State | None = None) -> Any:
             "last_error",
             "updated_at",
             "grace_seconds",
+            "needs_approval",
         )
     }
     values["next_attempt_at"] = bindparam("next_attempt_at")

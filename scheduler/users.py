@@ -153,3 +153,10 @@ def verify(db: Engine, name: str, password: str, now: dt.datetime) -> Account | 
                 update(U).where(U.c.name == name).values(password_hash=hasher.hash(password))
             )
     return Account(row.name, row.role)
+
+
+def account(db: Engine, name: str) -> Account | None:
+    """The person by that name (as typed anywhere: normalised) and their role, or None."""
+    with db.connect() as conn:
+        row = conn.execute(select(U.c.name, U.c.role).where(U.c.name == normal_name(name))).first()
+    return None if row is None else Account(row.name, row.role)

@@ -36,9 +36,13 @@ TOKEN_REFUSED = "token_refused"  # subject a Zalo OA channel: its refresh token 
 TOKEN_EXPIRING = "token_expiring"  # subject a Zalo OA channel: renewal fails near expiry
 CAMPAIGN_REFUSED = "campaign_refused"  # subject a campaign file: refused, the old one runs
 EVENT_UNSCHEDULED = "event_unscheduled"  # subject "type:id": its sequence is not scheduled
+# subject a message occurrence's key: due, and held because no approver approved it
+APPROVAL_OVERDUE = "approval_overdue"
+# subject a message occurrence's key: approved, then edited: it waits for an approver again
+APPROVAL_VOIDED = "approval_voided"
 KINDS = (
     DELIVERY_FAILED, DELIVERY_MISSED, CHANNEL_AUTH, BOT_FAILING, TOKEN_REFUSED, TOKEN_EXPIRING,
-    CAMPAIGN_REFUSED, EVENT_UNSCHEDULED,
+    CAMPAIGN_REFUSED, EVENT_UNSCHEDULED, APPROVAL_OVERDUE, APPROVAL_VOIDED,
 )  # fmt: skip
 
 _listeners: list[Callable[[], None]] = []

@@ -34,6 +34,8 @@ from campaigns.expand import Dispatch, delivery_key
 from campaigns.i18n import t
 from scheduler.alerts import incidents
 from scheduler.alerts.incidents import (
+    APPROVAL_OVERDUE,
+    APPROVAL_VOIDED,
     BOT_FAILING,
     CHANNEL_AUTH,
     DELIVERY_FAILED,
@@ -56,6 +58,7 @@ SHOWN = 10  # incidents told in one message; the rest are counted, ``loa status`
 TARGET_KINDS = (DELIVERY_FAILED, DELIVERY_MISSED)  # subject "channel:target"
 CHANNEL_KINDS = (CHANNEL_AUTH, BOT_FAILING, TOKEN_REFUSED, TOKEN_EXPIRING)  # subject a channel
 RESEND_KINDS = (DELIVERY_FAILED, CHANNEL_AUTH)  # once over, what failed waits for ``loa retry``
+APPROVAL_KINDS = (APPROVAL_OVERDUE, APPROVAL_VOIDED)  # told to the approvers' chats too
 
 Route = tuple[str, str]  # (channel, target)
 
@@ -95,9 +98,13 @@ class AlertSender:
         tz: ZoneInfo,
         policy: Policy | None = None,
         clock: Callable[[], dt.datetime] = incidents.utcnow,
+        approvers: Sequence[Route] = (),
     ) -> None:
+        """``approvers``: the approvers' own chats, told only what waits for them
+        (``APPROVAL_KINDS``); ``routes`` are told everything."""
         self.db = db
         self.routes = list(routes)
+        self.approvers = [r for r in approvers if r not in self.routes]
         self.tz = tz
         self.policy = policy or Policy()
         self.clock = clock
@@ -172,10 +179,15 @@ class AlertSender:
         told: dict[int, Note] = {n.incident.id: n for n in notes if not self.routes}
         rows = []
         stamp = now.isoformat()
-        for channel, target in self.routes:
+        for channel, target in [*self.routes, *self.approvers]:
             if self._sent_last_hour(conn, channel, target, now) >= self.policy.max_per_hour:
                 continue
-            mine = [n for n in notes if self._goes_to(n, channel)]
+            approver = (channel, target) in self.approvers
+            mine = [
+                n
+                for n in notes
+                if self._goes_to(n, channel) and (not approver or n.incident.kind in APPROVAL_KINDS)
+            ]
             if not mine:
                 continue
             told.update((n.incident.id, n) for n in mine)

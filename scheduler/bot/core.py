@@ -23,7 +23,7 @@ from campaigns.dates import format_date, format_datetime
 from campaigns.i18n import LANGUAGES, named, t
 from campaigns.model import Campaign, ChannelCatalog
 from scheduler import audit, pausing, reports, subscriptions
-from scheduler.bot import queries
+from scheduler.bot import approving, queries
 from scheduler.bot.paging import paginate
 from scheduler.bot.parse import Command, for_other_bot, parse_command
 from scheduler.events.intake import Occurred, Refused, Sender, intake
@@ -43,7 +43,7 @@ USER_COMMANDS = (
     "subscribe", "unsubscribe", "lang", "nop", "baocao",
 )  # fmt: skip
 ADMIN_COMMANDS = ("status", "pause", "resume", "retry", "trigger")
-KNOWN_COMMANDS = frozenset((*USER_COMMANDS, *ADMIN_COMMANDS))
+KNOWN_COMMANDS = frozenset((*USER_COMMANDS, *ADMIN_COMMANDS, *approving.COMMANDS))
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,9 @@ class BotSettings:
     private_feeds: frozenset[str] = frozenset()
     sends_to_subscribers: Callable[[str], bool] = lambda campaign: True
     catalog: ChannelCatalog = field(default_factory=ChannelCatalog)  # where /retry may send
+    # "channel:user id" → the loa user deciding with /approve ([approval] chat_users)
+    approvers: Mapping[str, str] = field(default_factory=dict)
+    self_approval: bool = False  # [approval] self_approval
     # the running campaigns, whose triggers /trigger starts (blocking: the core runs in a thread)
     campaigns: Callable[[], Sequence[Campaign]] = list
 
@@ -144,6 +147,12 @@ class CommandCore:
         name = command.name
         if name in ADMIN_COMMANDS:
             return self._admin(command, request, lang)
+        if name in approving.COMMANDS:
+            lines, changed = approving.answer(
+                self.db, command, request.channel, request.user, self.settings.approvers,
+                self.clock(), self.tz, self.settings.self_approval, lang,
+            )  # fmt: skip
+            return Reply(lines, wake=changed)
         handler = getattr(self, f"_cmd_{name}", None) if name in USER_COMMANDS else None
         if handler is None:
             known = [*USER_COMMANDS, *(ADMIN_COMMANDS if self.is_admin(request) else ())]
@@ -165,6 +174,9 @@ class CommandCore:
         if self.is_admin(request):
             lines += ["", t("bot_admin_commands", lang)]
             lines += [f"/{name} — {t(f'bot_help_{name}', lang)}" for name in ADMIN_COMMANDS]
+        if approving.linked(self.settings.approvers, request.channel, request.user):
+            lines += ["", t("bot_approval_commands", lang)]
+            lines += [f"/{name} — {t(f'bot_help_{name}', lang)}" for name in approving.COMMANDS]
         return Reply(lines)
 
     def _cmd_campaigns(self, command: Command, request: Request, lang: str) -> Reply:

@@ -876,6 +876,10 @@ from scheduler.cli.user import user_app  # noqa: E402  (it uses the helpers abov
 
 app.add_typer(user_app, name="user")
 
+from scheduler.cli.approval import register as register_approval  # noqa: E402
+
+register_approval(app)
+
 
 def refresh_store(cfg: Config, db: Engine) -> None:
     """Bring the store up to date with the campaign files, unless a daemon does that already."""

@@ -34,5 +34,4 @@ def entries(db: Engine, campaign_id: str, limit: int = SHOWN) -> list[Any]:
 
 def last_editor(db: Engine, campaign_id: str) -> str | None:
     """Who saved the campaign last from the editor (None: nobody has)."""
-    found = [e for e in entries(db, campaign_id, 50) if e.command == EDIT]
-    return str(found[0].user) if found else None
+    return audit.last_user(db, EDIT, campaign_id)

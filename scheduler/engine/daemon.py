@@ -44,7 +44,7 @@ from campaigns.model import Campaign
 from channels.base import Channel
 from channels.limits import RateLimiter
 from channels.registry import build_inbox
-from scheduler import alerts, refusals, reports
+from scheduler import alerts, approval, refusals, reports
 from scheduler.alerts.sender import AlertSender, Policy
 from scheduler.bot.core import BotSettings, CommandCore, Reply
 from scheduler.bot.runner import BotRunner
@@ -294,6 +294,7 @@ class Daemon:
                 problems=self.watcher.problems,
                 changed=self._reschedule,
                 clock=self.clock,
+                self_approval=self.config.data.approval.self_approval,
                 events=EventEndpoint(
                     self.db, self.config.event_tokens(), self._running_campaigns,
                     self.config.catalog(), self.clock, self._reschedule, self.config.language,
@@ -309,6 +310,7 @@ class Daemon:
         self.alerts = AlertSender(
             self.db, self.config.alert_routes(), self.config.tz,
             Policy(dt.timedelta(seconds=notice.summary_seconds), notice.max_per_hour), self.clock,
+            self.config.approver_routes(),
         )  # fmt: skip
         settings = self.config.data.daemon
         self.engine = DispatchEngine(
@@ -342,6 +344,8 @@ class Daemon:
             private_feeds=frozenset(http.private_feeds),
             sends_to_subscribers=self._sends_to_subscribers,
             catalog=self.config.catalog(),
+            approvers=dict(self.config.data.approval.chat_users),
+            self_approval=self.config.data.approval.self_approval,
             campaigns=self._running_campaigns,
         )
         core = CommandCore(self.db, settings, self.clock)
@@ -806,6 +810,22 @@ class Daemon:
             log.info("escalated overdue reports", extra={"count": count})
             await self._reschedule()
 
+    async def _hold_unapproved(self) -> None:
+        """Due and not approved: held and told (``approval.hold_overdue``), the leader's job."""
+        assert self.db is not None
+        if self.storage is not None and self.storage.incident is not None:
+            return
+        if not self.leadership.leading:
+            return
+        try:
+            now = self.engine.store_clock() if self.engine else self.clock()
+            found = await asyncio.to_thread(approval.hold_overdue, self.db, now)
+        except Exception:
+            log.exception("holding unapproved messages failed; will try again")
+            return
+        if found.held or found.missed:
+            log.info("held unapproved", extra=vars(found))
+
     async def _send_alerts(self) -> None:
         """The alert sender's run (with several daemons, the leader's job): what is due for the
         admins goes into the outbox, and the engine sends it like any message."""
@@ -942,6 +962,11 @@ class Daemon:
         )
         scheduler.add_job(self._rescan, IntervalTrigger(seconds=RESCAN_SECONDS), id="rescan")
         scheduler.add_job(self._send_alerts, IntervalTrigger(seconds=ALERT_SECONDS), id="alerts")
+        scheduler.add_job(
+            self._hold_unapproved,
+            IntervalTrigger(seconds=self.config.data.daemon.reload_seconds),
+            id="approval",
+        )
         if self.config.data.reports.escalate:
             scheduler.add_job(
                 self._escalate,

@@ -51,6 +51,7 @@ from scheduler.sync import (
     hash_parts,
     hashed_delivery_row,
     one_per_chat,
+    settle_approvals,
     where_chats_are,
     with_feed_block,
     with_subscribers,
@@ -263,7 +264,9 @@ def _store(
     started = _reaching(conn, [start(c, trigger, event, catalog) for c, trigger in pairs], catalog)
     paused = _paused(conn, {c.id for c, _ in pairs})
     grace = {c.id: c.grace for c, _ in pairs}
-    stopped = _deliveries(conn, started, grace, paused, event_id, outcome == "started", now)
+    stopped = _deliveries(
+        conn, started, grace, paused, event_id, outcome == "started", now, catalog
+    )
     _occurrences(conn, started, {c.id: c for c, _ in pairs}, at, catalog, now)
     problems = _unscheduled([trigger for _, trigger in pairs], started)
     planned = _planned(conn, event_id)
@@ -317,6 +320,7 @@ def _deliveries(
     event_id: str,
     new: bool,
     now: dt.datetime,
+    catalog: ChannelCatalog | None = None,
 ) -> int:
     """Insert the sequence's deliveries; for an update, edit the waiting ones by key, add the
     new keys and cancel the waiting ones the event no longer needs (another unit named)."""
@@ -326,18 +330,21 @@ def _deliveries(
         existing = {row.key: row for row in conn.execute(query).all()}
     inserts: list[dict[str, Any]] = []
     edits: list[dict[str, Any]] = []
+    settled: list[dict[str, Any]] = []
     for item in started:
         for d in item.dispatches:
-            row = hashed_delivery_row(d, grace[d.campaign], now, d.campaign in paused)
+            row = hashed_delivery_row(d, grace[d.campaign], now, d.campaign in paused, catalog)
             old = existing.pop(d.key, None)
             if old is None:
                 inserts.append(row)
             elif old.state in EDITABLE and old.content_hash != row["content_hash"]:
                 edits.append(edit_values(row))
+                settled.append(row)
     if inserts:
         conn.execute(D.insert(), inserts)
     if edits:
         conn.execute(edit_statement(), edits)
+        settle_approvals(conn, settled, now)
     gone = [key for key, old in existing.items() if old.state in EDITABLE]
     if gone:
         conn.execute(_stop(now, t("event_updated_reason")).where(D.c.key.in_(gone)))

@@ -90,6 +90,7 @@ class HttpState:
     problems: Callable[[], list[Problem]] = list  # of the campaign files at the last reload
     changed: Callable[[], Awaitable[None]] | None = None  # an action changed the outbox
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+    self_approval: bool = False  # [approval] self_approval
     events: EventEndpoint | None = None  # POST /events/{type}, when a source is configured
     config: Config | None = None  # the campaign folders the editor writes into
     campaigns: Callable[[], Sequence[Campaign]] = list  # as loaded: their triggers take events
@@ -172,6 +173,7 @@ def create_app(state: HttpState) -> Starlette:
         timezone=state.timezone, language=state.language, units=state.units,
         catalog=state.catalog, channel_types=state.channel_types, problems=state.problems,
         bots=state.bots, next_due=state.next_due, changed=state.changed, clock=state.clock,
+        self_approval=state.self_approval,
         cluster=state.cluster, campaigns=state.campaigns,
     )  # fmt: skip
     tally = _Metrics()

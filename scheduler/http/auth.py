@@ -234,6 +234,12 @@ def requires(role: str) -> Callable[[Endpoint], Endpoint]:
     return wrap
 
 
+def address_of(request: Request) -> str:
+    """Where the request came from, as the audit keeps it (a trusted proxy's client)."""
+    settings = request.scope.get("state", {}).get(_STATE_SETTINGS) or AuthSettings()
+    return client_address(request.scope, settings)
+
+
 async def record(
     request: Request, db: Engine, command: str, arguments: str, result: str, detail: str = ""
 ) -> None:
@@ -242,7 +248,7 @@ async def record(
     settings = request.scope.get("state", {}).get(_STATE_SETTINGS) or AuthSettings()
     account = current_user(request)
     await asyncio.to_thread(
-        audit.write, db, settings.clock(), WEB, client_address(request.scope, settings),
+        audit.write, db, settings.clock(), WEB, address_of(request),
         account.name if account else "", command, arguments, result, detail,
     )  # fmt: skip
 

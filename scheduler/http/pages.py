@@ -76,6 +76,7 @@ class PageContext:
     next_due: Callable[[], dt.datetime | None] = lambda: None
     changed: Callable[[], Awaitable[None]] | None = None  # the daemon re-reads its outbox
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+    self_approval: bool = False  # [approval] self_approval: a campaign's editor may approve it
     # the daemons alive and the leader, as /healthz and ``loa status --format json`` show them
     cluster: Callable[[], Mapping[str, Any]] = dict
     campaigns: Callable[[], Sequence[Campaign]] = list  # as loaded: their triggers take events
@@ -393,6 +394,8 @@ def page_routes(
     def _back(request: Request, path: str, said: str) -> Response:
         return back(ctx, request, path, said)
 
+    from scheduler.http.approvals import approval_routes  # it builds on this module
+
     return [
         *(extra(render) if extra is not None else []),
         Route("/", public, methods=["GET"]),
@@ -406,6 +409,7 @@ def page_routes(
         Route("/deliveries/{action}", delivery_action, methods=["POST"]),
         Route("/status", status, methods=["GET"]),
         Route("/send-test", send_test, methods=["POST"]),
+        *approval_routes(ctx, render),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD = "0015"  # the newest migration; tests/scheduler/test_migrations.py keeps this true
+HEAD = "0016"  # the newest migration; tests/scheduler/test_migrations.py keeps this true
 # pg_advisory_xact_lock key taken around the upgrade (any number other loa locks do not use)
 MIGRATION_LOCK = 0x6C6F61_01  # "loa" 1
 

@@ -649,7 +649,8 @@ def retry(
 
     A person asked for it, so it goes out however late it is: its grace is widened to now.
     A delivery of a paused campaign waits, held, for the campaign to resume; one cancelled
-    because its chat unsubscribed is not sent to that chat again. Refused: one that could never
+    because its chat unsubscribed is not sent to that chat again; one that needs approval and
+    has none for what it sends waits for an approver. Refused: one that could never
     be sent (``unsendable``: queued again, it would only fail again) and one cancelled because
     its chat gets the message under another key.
     """
@@ -660,7 +661,7 @@ def retry(
         found = conn.execute(
             select(
                 D.c.key, D.c.due, D.c.grace_seconds, D.c.channel, D.c.target, D.c.cancel_reason,
-                D.c.last_error,
+                D.c.last_error, D.c.text, D.c.image, D.c.needs_approval,
             ).where(and_(condition, D.c.state.in_(allowed), subscriptions.still_subscribed()))
         ).all()  # fmt: skip
         rows = []
@@ -686,15 +687,23 @@ def retry(
             ).rowcount  # fmt: skip
             if done:
                 retried.append(row.key)
+        # one that needs approval goes out only as approved: else it waits for an approver
+        from scheduler import approval  # it builds on this module
+
+        again = [dict(row._mapping) for row in rows if row.key in retried and row.needs_approval]
+        approval.settle(conn, again, now)
         pausing.hold_paused(conn, now, retried)  # waits for /resume
     return Retried(len(retried), tuple(refused))
+
+
+CANCELLABLE = (State.FAILED, State.HELD, State.AWAITING)  # by a person, besides the waiting
 
 
 def cancel(engine: Engine, key: str, now: dt.datetime) -> int:
     with engine.begin() as conn:
         result = conn.execute(
             update(D)
-            .where(and_(D.c.key == key, D.c.state.in_([*ACTIVE_STATES, State.FAILED, State.HELD])))
+            .where(and_(D.c.key == key, D.c.state.in_([*ACTIVE_STATES, *CANCELLABLE])))
             .values(state=State.CANCELLED, cancel_reason="user", next_attempt_at=None,
                     updated_at=now)
         )  # fmt: skip
@@ -775,11 +784,14 @@ def delivery_row(
     now: dt.datetime,
     paused: bool = False,
     content_hash: str = "",
+    needs_approval: bool = False,
 ) -> dict[str, Any]:
-    """A new outbox row for one dispatch: waiting (held if its campaign is paused), or failed
-    at once when its text could not be rendered. Sync and report escalations both add rows
-    through it, so a new column is filled in one place."""
+    """A new outbox row for one dispatch: waiting (held if its campaign is paused; for an
+    approver if it needs one), or failed at once when its text could not be rendered. Sync
+    and report escalations both add rows through it, so a new column is filled in one place."""
     waiting = State.HELD if paused else State.PENDING
+    if needs_approval:
+        waiting = State.AWAITING
     return {
         "key": d.key,
         "message_key": d.message_key,
@@ -799,6 +811,7 @@ def delivery_row(
         "grace_seconds": int(grace.total_seconds()),
         "possible_duplicate": False,
         "cancel_reason": "",
+        "needs_approval": needs_approval,
         "created_at": now,
         "updated_at": now,
     }

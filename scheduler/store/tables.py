@@ -89,6 +89,8 @@ class State(StrEnum):
     MISSED = "missed"  # found later than its grace period after downtime; not sent
     CANCELLED = "cancelled"  # removed from its campaign, or cancelled by a person
     HELD = "held"  # its campaign is paused
+    # rendered, and waits for an approver (scheduler.approval); never claimed while it waits
+    AWAITING = "awaiting_approval"
 
 
 ACTIVE_STATES = (State.PENDING, State.RETRYING)
@@ -179,7 +181,7 @@ class Delivery(SQLModel, table=True):
     text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     image: str = ""  # an https URL or a file path, sent with the text
     content_hash: str = ""
-    state: str = Field(default=State.PENDING, sa_column=Column(String(16), nullable=False))
+    state: str = Field(default=State.PENDING, sa_column=Column(String(32), nullable=False))
     attempts: int = 0
     next_attempt_at: dt.datetime | None = _utc(nullable=True)  # the due time, or the next retry
     last_error: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
@@ -193,6 +195,8 @@ class Delivery(SQLModel, table=True):
     grace_seconds: int = 3600
     possible_duplicate: bool = False  # re-sent after a crash caught it in flight
     cancel_reason: str = ""  # "removed" (by sync) or "user"
+    # its file asks for an approver's approval (scheduler.approval): never sent without one
+    needs_approval: bool = False
     created_at: dt.datetime = _utc(nullable=False)
     updated_at: dt.datetime = _utc(nullable=False)
 
@@ -269,6 +273,23 @@ class AuditEntry(SQLModel, table=True):
     arguments: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     result: str  # "ok", "refused" or "error"
     detail: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class Approval(SQLModel, table=True):
+    """The latest decision on a delivery that waits for approval, bound to what it sends: the
+    hash of its text, image, channel and target (``scheduler.approval``). An edit after it
+    makes the hash differ, and the delivery waits again. Every decision is also audited."""
+
+    __tablename__ = "approval"
+
+    key: str = Field(primary_key=True)  # the delivery's
+    content: str  # the hash of what was approved (or rejected)
+    decision: str = Field(sa_column=Column(String(16), nullable=False))  # approved, rejected
+    user: str  # the loa user who decided
+    source: str  # web, cli, or the chat channel
+    address: str  # the browser's address, the OS user, the chat user's id
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    at: dt.datetime = _utc(nullable=False)
 
 
 class EventRecord(SQLModel, table=True):

@@ -200,7 +200,7 @@ def test_every_kind_reads_in_vietnamese_with_its_fix(db: Engine) -> None:
     send.run_once()
     (text,) = [text for _, _, text in alert_texts(db)]
     assert text.count("⚠️") == len(alerts.KINDS)
-    commands = ("loa retry", "loa channels check", "loa validate", "loa deliveries")
+    commands = ("loa retry", "loa channels check", "loa validate", "loa deliveries", "loa approve")
     for block in text.split("⚠️")[1:]:
         assert "→" in block and any(c in block.split("→")[1] for c in commands), block
 
