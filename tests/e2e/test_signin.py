@@ -18,20 +18,20 @@ def test_the_first_admin_signs_in_and_out_over_http(office: Office) -> None:
     office.started(process)
     base = office.http_url()
     with httpx.Client(base_url=base, timeout=30) as browser:
-        refused = browser.get("/?lang=vi", headers={"Accept": "text/html"})
+        refused = browser.get("/calendar?lang=vi", headers={"Accept": "text/html"})
         assert refused.status_code == 303
-        assert refused.headers["location"] == "/signin?next=%2F%3Flang%3Dvi"
-        assert httpx.get(f"{base}/").status_code == 401  # a script is told, not redirected
+        assert refused.headers["location"] == "/signin?next=%2Fcalendar%3Flang%3Dvi"
+        assert httpx.get(f"{base}/calendar").status_code == 401  # a script is told, not redirected
         page = browser.get(refused.headers["location"])
         assert page.status_code == 200 and "Đăng nhập" in page.text
-        data = {"csrf_token": form_token(page.text), "name": "lan", "next": "/?lang=vi"}
+        data = {"csrf_token": form_token(page.text), "name": "lan", "next": "/calendar?lang=vi"}
         wrong = browser.post("/signin", data={**data, "password": "sai-mat-khau"})
         assert wrong.status_code == 401 and "Sai tên đăng nhập hoặc mật khẩu" in wrong.text
         signed = browser.post("/signin", data={**data, "password": STAFF_PASSWORD})
-        assert signed.status_code == 303 and signed.headers["location"] == "/?lang=vi"
+        assert signed.status_code == 303 and signed.headers["location"] == "/calendar?lang=vi"
         cookie = signed.headers["set-cookie"].lower()
         assert "httponly" in cookie and "samesite=lax" in cookie and "secure" not in cookie
-        assert browser.get("/").status_code == 200
+        assert browser.get("/calendar").status_code == 200
         # healthz and the feeds need no session
         assert httpx.get(f"{base}/healthz").status_code == 200
         assert httpx.get(f"{base}/feeds/all.ics").status_code == 200
@@ -41,7 +41,7 @@ def test_the_first_admin_signs_in_and_out_over_http(office: Office) -> None:
         )
         assert out.status_code == 303 and out.headers["location"] == "/signin"
     with httpx.Client(base_url=base, cookies={"loa_session": kept}) as thief:
-        assert thief.get("/").status_code == 401
+        assert thief.get("/calendar").status_code == 401
     logged = office.loa("audit", "--format", "json")
     assert '"command": "signout"' in logged.stdout and '"channel": "web"' in logged.stdout
     office.stop(process)
