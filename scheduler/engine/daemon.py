@@ -52,6 +52,7 @@ from scheduler.campaign_set import load_campaigns
 from scheduler.config import Config
 from scheduler.engine import cluster
 from scheduler.engine.dispatch import DispatchEngine, RetryPolicy, utcnow
+from scheduler.engine.jobs import RunningJobs
 from scheduler.engine.lock import ALERTED, SYNC, DaemonLock, daemon_lock, nudge
 from scheduler.engine.outlets import build_outlets
 from scheduler.engine.quotas import QuotaGuard, quotas
@@ -221,6 +222,7 @@ class Daemon:
         self._bots_stop = asyncio.Event()  # set when this daemon stops leading
         self._cluster: dict[str, Any] = {"daemons": [], "leader": None}  # for /healthz
         self.http: HttpServer | None = None
+        self._jobs: RunningJobs | None = None  # the scheduler's jobs that run now
         self.changes = Generation()  # bumped whenever the store may have changed
         self._http_task: asyncio.Task[None] | None = None
         self._next_due: dt.datetime | None = None
@@ -954,6 +956,7 @@ class Daemon:
             job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
         )
         self.scheduler = scheduler
+        self._jobs = RunningJobs(scheduler)
         scheduler.add_job(self._roll_horizon, CronTrigger(hour=0, minute=5, timezone=tz), id="roll")
         scheduler.add_job(
             self._reload_if_changed,
@@ -1020,11 +1023,18 @@ class Daemon:
         self._bots_stop.set()
         if self.engine is not None:
             self.engine.stop()
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.pause()  # no job starts any more; the running ones end below
+        deadline = asyncio.get_running_loop().time() + STOP_TIMEOUT
         try:
             await asyncio.wait_for(self._wake_lock.acquire(), timeout=STOP_TIMEOUT)
             self._wake_lock.release()
         except TimeoutError:
             log.warning("stopping with sends in flight; they are resolved on the next start")
+        if self._jobs is not None:  # a reload or a check halfway through: let it end
+            left = max(0.0, deadline - asyncio.get_running_loop().time())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._jobs.idle.wait(), timeout=left)
         if self._unlisten is not None:
             self._unlisten()
         if self.scheduler is not None and self.scheduler.running:
