@@ -205,8 +205,10 @@ class Office:
             path = self.root / f"daemon-{self.processes.index(process)}.err"
         return path.read_text("utf-8") if path.exists() else ""
 
-    def started(self, process: subprocess.Popen[str], timeout: float = 30) -> None:
-        """Wait until the daemon has synced and armed its clock (its lock file holds its pid)."""
+    def started(self, process: subprocess.Popen[str], timeout: float = 60) -> None:
+        """Wait until the daemon has synced and armed its clock (its lock file holds its pid).
+        A deadline, not a wait: 3 s alone, but a cold start beside three busy test workers
+        has taken over 30 s."""
         lock = self.db_path.with_name("loa.db.lock")
 
         def ready() -> bool:
