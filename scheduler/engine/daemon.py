@@ -311,6 +311,7 @@ class Daemon:
             ),
             batch_size=settings.batch_size,
             limiter=limiter,
+            lease=dt.timedelta(seconds=settings.lease_seconds),
             quota=QuotaGuard(
                 self.db, quotas(self.config), self.config.timezone, self.config.addresses()
             ).refusal,
