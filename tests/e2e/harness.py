@@ -314,6 +314,15 @@ class Office:
                 continue  # a torn last line after kill -9
         return records
 
+    def in_flight(self, daemon: str | None = None) -> set[str]:
+        """The deliveries in ``sending`` claimed by ``daemon`` (an id; None: by anyone, as on
+        SQLite, where one daemon holds the store). Read after that daemon's kill, they cannot
+        change until a rescuer takes them back: exactly what the kill caught in flight."""
+        sql = "select key from delivery where state = 'sending'"
+        if daemon is None:
+            return {key for (key,) in self.query(sql)}
+        return {key for (key,) in self.query(sql + " and claimed_by = ?", daemon)}
+
     def query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         """``sql`` with ``?`` placeholders, on SQLite or PostgreSQL (where times without a
         zone are UTC, as SQLite stores them)."""
@@ -324,7 +333,7 @@ class Office:
 
         url = self.store_url.replace("postgresql+psycopg://", "postgresql://", 1)
         with psycopg.connect(url, options="-c TimeZone=UTC") as conn:
-            return conn.execute(sql.replace("?", "%s"), params).fetchall()  # type: ignore[arg-type]
+            return conn.execute(sql.replace("?", "%s"), params or None).fetchall()  # type: ignore[arg-type]
 
     def states(self) -> dict[str, int]:
         return dict(self.query("select state, count(*) from delivery group by state"))

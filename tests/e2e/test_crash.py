@@ -113,16 +113,6 @@ def progress_or_end(
     return check
 
 
-def in_flight_of(office: Office, victim: str | None) -> set[str]:
-    """The deliveries in ``sending`` claimed by ``victim`` (a daemon id; None: by anyone, as
-    on SQLite, where the daemon holds the store alone). Read after the kill, they cannot
-    change until a rescuer takes them back: this is exactly what the kill caught in flight."""
-    sql = "select key from delivery where state = 'sending'"
-    if victim is None:
-        return {key for (key,) in office.query(sql)}
-    return {key for (key,) in office.query(sql + " and claimed_by = ?", victim)}
-
-
 def torn_lines(office: Office) -> int:
     if not office.outbox_file.exists():
         return 0
@@ -178,7 +168,7 @@ def test_kill_9_during_a_burst_loses_nothing_and_counts_duplicates(
         office.kill(victim)
         size = file_size(office)
         written = [r["key"] for r in office.sent()]
-        caught = in_flight_of(office, victim_id)
+        caught = office.in_flight(victim_id)
         kills.append(
             Kill(
                 number=number,
