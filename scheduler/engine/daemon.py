@@ -687,8 +687,14 @@ class Daemon:
             self._cluster = await asyncio.to_thread(self._survey)
 
     def _survey(self) -> dict[str, Any]:
+        """Who runs now; each daemon then keeps its share of the channels' overall rates."""
         assert self.db is not None
-        return cluster.survey(self.db, self.config.database_url, self.clock()).as_json()
+        found = cluster.survey(self.db, self.config.database_url, self.clock()).as_json()
+        limiter = self.engine.limiter if self.engine is not None else None
+        if limiter is not None and found["daemons"] and len(found["daemons"]) != limiter.daemons:
+            limiter.share(len(found["daemons"]))
+            log.info("rate shared", extra={"daemons": limiter.daemons})
+        return found
 
     async def _lead(self) -> None:
         """Take the lead when it is free, or make sure it is still held (PostgreSQL, every
