@@ -570,6 +570,9 @@ class Daemon:
         report = await self.engine.run_due()
         if report.sent or report.failed or report.missed or report.retrying:
             log.info("dispatched", extra=vars(report))
+        if (report.deferred or report.retrying) and is_postgres(self.config.database_url):
+            assert self.db is not None
+            await asyncio.to_thread(cluster.wake_peers, self.db)
 
     def _failed(self, exc: Exception) -> None:
         """A wake failed. A storage fault is one incident, logged once and retried by

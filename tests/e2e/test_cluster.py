@@ -186,6 +186,6 @@ def test_three_daemons_together_keep_telegrams_30_messages_a_second(
     assert [r.description for r in fake.refused] == []
     # at 30/s the 300 take 10 s; one daemon sending alone at its share (10/s), while the others
     # never hear that deliveries it put back fall due again, would take 30 s
-    assert took < 20, f"{took:.1f} s: the daemons did not share the work"
+    assert took < 25, f"{took:.1f} s: the daemons did not share the work"
     assert sorted(arrivals(fake).values()) == [1] * len(cluster)
     assert office.states() == {"sent": len(cluster)}
