@@ -179,13 +179,16 @@ def test_three_daemons_together_keep_telegrams_30_messages_a_second(
     took = time.monotonic() - began
     for process in processes:
         assert office.stop(process)[0] == 0, office.log(process)
-    senders = office.query("select count(distinct claimed_by) from delivery")[0][0]
-    print(f"\n{len(fake.accepted)} messages in {took:.1f} s by {senders} daemons, "
+    senders = dict(office.query("select claimed_by, count(*) from delivery group by claimed_by"))
+    print(f"\n{len(fake.accepted)} messages in {took:.1f} s, sent by {sorted(senders.values())}, "
           f"{len(fake.refused)} refused")  # fmt: skip
-    assert senders == 3, "the test means something only if every daemon sent"
-    assert [r.description for r in fake.refused] == []
-    # at 30/s the 300 take 10 s; one daemon sending alone at its share (10/s), while the others
-    # never hear that deliveries it put back fall due again, would take 30 s
-    assert took < 25, f"{took:.1f} s: the daemons did not share the work"
+    assert len(senders) == 3, "the test means something only if every daemon sent"
+    # together at the limit (each 10 a second): a send that reaches the fake late by more than
+    # the limiter's slack on a loaded machine may meet a 429 now and then (it is sent again); a
+    # rate kept per process meets hundreds (439 in the run that showed it)
+    assert len(fake.refused) <= len(cluster) // 100, [r.description for r in fake.refused]
+    # each sends its part: not one daemon alone at its share (10/s) while the others never hear
+    # that the deliveries it put back behind the limit fall due again
+    assert min(senders.values()) >= len(cluster) // 5, senders
     assert sorted(arrivals(fake).values()) == [1] * len(cluster)
     assert office.states() == {"sent": len(cluster)}
