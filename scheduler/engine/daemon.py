@@ -688,16 +688,20 @@ class Daemon:
             await asyncio.to_thread(daemons.forget_others, self.db, self.daemon_id)
         if start or not is_postgres(self.config.database_url):  # on PostgreSQL, ``_lead`` does
             self._cluster = await asyncio.to_thread(self._survey)
+            self._share_rate()
 
     def _survey(self) -> dict[str, Any]:
-        """Who runs now; each daemon then keeps its share of the channels' overall rates."""
         assert self.db is not None
-        found = cluster.survey(self.db, self.config.database_url, self.clock()).as_json()
+        return cluster.survey(self.db, self.config.database_url, self.clock()).as_json()
+
+    def _share_rate(self) -> None:
+        """After each survey: this daemon keeps its share of the channels' overall rates, as
+        many shares as daemons are alive (on the loop, where the limiter is used)."""
         limiter = self.engine.limiter if self.engine is not None else None
-        if limiter is not None and found["daemons"] and len(found["daemons"]) != limiter.daemons:
-            limiter.share(len(found["daemons"]))
+        alive = len(self._cluster["daemons"])
+        if limiter is not None and alive and alive != limiter.daemons:
+            limiter.share(alive)
             log.info("rate shared", extra={"daemons": limiter.daemons})
-        return found
 
     async def _lead(self) -> None:
         """Take the lead when it is free, or make sure it is still held (PostgreSQL, every
@@ -713,6 +717,7 @@ class Daemon:
             await self._stop_bots()
         with contextlib.suppress(Exception):  # /healthz shows the last survey that worked
             self._cluster = await asyncio.to_thread(self._survey)
+            self._share_rate()
 
     async def _sync_as_leader(self) -> None:
         if self.leadership.leading:
