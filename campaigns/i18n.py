@@ -1111,6 +1111,10 @@ CATALOG: Mapping[str, tuple[str, str]] = {
         "trở thành tiến trình dẫn đầu: lập lịch theo các tệp chiến dịch và chạy bot",
         "leader gained",
     ),
+    "log_rate_shared": (
+        "chia giới hạn tốc độ chung của mỗi kênh cho các tiến trình đang chạy",
+        "rate shared",
+    ),
     "log_leader_lost": (
         "mất quyền dẫn đầu (mất kết nối giữ khóa): ngừng lập lịch và ngừng bot",
         "leader lost",

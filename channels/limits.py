@@ -49,11 +49,25 @@ DEFAULTS = {
 }
 
 
+def share(window: Window, daemons: int) -> Window:
+    """One of ``daemons`` processes' part of a rate they must keep together: an even share,
+    rounded down (never a burst the platform's window would refuse), or one message in a
+    longer window when the rate is lower than the processes are many."""
+    each = window.count // max(1, daemons)
+    if each >= 1:
+        return Window(each, window.seconds)
+    return Window(1, window.seconds * daemons / window.count)
+
+
 class _Windowed:
     def __init__(self, window: Window, slack: float = 0.0) -> None:
-        self.window = window
-        self.span = window.seconds + slack
+        self.slack = slack
         self.times: deque[float] = deque()
+        self.resize(window)
+
+    def resize(self, window: Window) -> None:
+        self.window = window
+        self.span = window.seconds + self.slack
 
     def earliest(self, moment: float, now: float) -> float:
         """The first moment at or after ``moment`` when one more send fits in the window."""
@@ -87,9 +101,21 @@ class RateLimiter:
         self._targets: dict[tuple[str, str], _Windowed] = {}
         self._overall: dict[str, _Windowed] = {}
         self._held: dict[tuple[str, str], float] = defaultdict(float)
+        self.daemons = 1  # processes sending through the same accounts (``share``)
 
     def configure(self, channel: str, limits: ChannelLimits) -> None:
         self.limits[channel] = limits
+
+    def share(self, daemons: int) -> None:
+        """``daemons`` processes send through the same accounts (several ``loa run`` on one
+        PostgreSQL database): each keeps its share of every channel's overall rate, so that
+        together they keep the platform's (Telegram: 30/s a bot). The per-target and per-group
+        paces need no share: they are kept in the store, across processes."""
+        self.daemons = max(1, daemons)
+        for channel, windowed in self._overall.items():
+            overall = self.limits[channel].overall
+            if overall is not None:
+                windowed.resize(share(overall, self.daemons))
 
     def _windows(self, channel: str, target: str, group: bool) -> list[_Windowed]:
         limits = self.limits.get(channel)
@@ -104,7 +130,7 @@ class RateLimiter:
             out.append(self._targets[key])
         if limits.overall is not None:
             if channel not in self._overall:
-                self._overall[channel] = _Windowed(limits.overall, self.slack)
+                self._overall[channel] = _Windowed(share(limits.overall, self.daemons), self.slack)
             out.append(self._overall[channel])
         return out
 

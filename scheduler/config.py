@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from campaigns.adapt import GENERAL, library_files, library_index, unknown_library_hint
 from campaigns.dates import read_date
@@ -86,6 +86,9 @@ class DaemonSettings(_Strict):
     batch_size: int = 500
     max_attempts: int = 8
     retry_base_seconds: int = 5
+    # how long a claimed delivery stays this daemon's without a heartbeat (renewed every
+    # quarter of it): after a crash, a peer takes its claims back once it runs out
+    lease_seconds: int = Field(default=60, ge=2)
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 

@@ -146,6 +146,15 @@ class PostgresServer:
         ) as conn:
             conn.execute(sql)  # type: ignore[arg-type]
 
+    def migrate_template(self) -> None:
+        """The database ``TEMPLATE``, migrated to head, that each test's database copies."""
+        from scheduler.store.db import migrate, open_engine
+
+        self.admin(f"create database {TEMPLATE} template template0")
+        engine = open_engine(self.url(TEMPLATE))
+        migrate(engine)
+        engine.dispose()
+
     def create_database(self, template: str = "template0") -> str:
         """A new database (a copy of ``template``), named for this session only."""
         name = f"loa_{next(self._counter)}"
@@ -162,12 +171,7 @@ def postgres(worker_id: str) -> Iterator[PostgresServer]:
     try:
         server = PostgresServer(worker_id)
         server.start()
-        from scheduler.store.db import migrate, open_engine
-
-        server.admin(f"create database {TEMPLATE} template template0")
-        engine = open_engine(server.url(TEMPLATE))
-        migrate(engine)
-        engine.dispose()
+        server.migrate_template()
     except (PostgresUnavailable, ImportError, OSError) as exc:
         if server is not None:
             server.stop()

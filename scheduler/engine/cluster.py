@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from scheduler.engine.lock import (
     APPLICATION,
@@ -95,6 +95,15 @@ async def listen(url: str, woken: Callable[[str], None]) -> None:
                 log.warning("wake-ups not heard; listening again", extra={"error": str(exc)})
             await asyncio.sleep(LISTEN_BACKOFF[min(failures, len(LISTEN_BACKOFF) - 1)])
             failures += 1
+
+
+def wake_peers(db: Engine) -> None:
+    """Every daemon reads the outbox again (a NOTIFY on the wake channel, on the store's own
+    pool). A daemon that put deliveries back for later (behind a rate limit, or to retry) says
+    so: the others would otherwise learn when they fall due only at their next re-read, and
+    the one daemon would go on sending them alone, at its share of the rate."""
+    with db.begin() as conn:
+        conn.execute(text("select pg_notify(:channel, '')"), {"channel": WAKE_CHANNEL})
 
 
 @dataclass(frozen=True)

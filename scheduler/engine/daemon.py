@@ -326,6 +326,7 @@ class Daemon:
             ),
             batch_size=settings.batch_size,
             limiter=limiter,
+            lease=dt.timedelta(seconds=settings.lease_seconds),
             quota=QuotaGuard(
                 self.db, quotas(self.config), self.config.timezone, self.config.addresses()
             ).refusal,
@@ -597,6 +598,9 @@ class Daemon:
         report = await self.engine.run_due()
         if report.sent or report.failed or report.missed or report.retrying:
             log.info("dispatched", extra=vars(report))
+        if (report.deferred or report.retrying) and is_postgres(self.config.database_url):
+            assert self.db is not None
+            await asyncio.to_thread(cluster.wake_peers, self.db)
 
     def _failed(self, exc: Exception) -> None:
         """A wake failed. A storage fault is one incident, logged once and retried by
@@ -712,10 +716,20 @@ class Daemon:
             await asyncio.to_thread(daemons.forget_others, self.db, self.daemon_id)
         if start or not is_postgres(self.config.database_url):  # on PostgreSQL, ``_lead`` does
             self._cluster = await asyncio.to_thread(self._survey)
+            self._share_rate()
 
     def _survey(self) -> dict[str, Any]:
         assert self.db is not None
         return cluster.survey(self.db, self.config.database_url, self.clock()).as_json()
+
+    def _share_rate(self) -> None:
+        """After each survey: this daemon keeps its share of the channels' overall rates, as
+        many shares as daemons are alive (on the loop, where the limiter is used)."""
+        limiter = self.engine.limiter if self.engine is not None else None
+        alive = len(self._cluster["daemons"])
+        if limiter is not None and alive and alive != limiter.daemons:
+            limiter.share(alive)
+            log.info("rate shared", extra={"daemons": limiter.daemons})
 
     async def _lead(self) -> None:
         """Take the lead when it is free, or make sure it is still held (PostgreSQL, every
@@ -731,6 +745,7 @@ class Daemon:
             await self._stop_bots()
         with contextlib.suppress(Exception):  # /healthz shows the last survey that worked
             self._cluster = await asyncio.to_thread(self._survey)
+            self._share_rate()
 
     async def _sync_as_leader(self) -> None:
         if self.leadership.leading:

@@ -147,7 +147,7 @@ class DispatchEngine:
         """
         now = await self._store_time()
         rule = (None if alone and start else now, self.daemon_id, start)
-        stuck = await asyncio.to_thread(outbox.in_flight, self.db, *rule)
+        stuck = await asyncio.to_thread(outbox.take_in_flight, self.db, *rule, now + self.lease)
         report = RecoveryReport(in_flight=len(stuck), keys=[c.key for c in stuck])
         if not stuck:
             return report
@@ -166,11 +166,12 @@ class DispatchEngine:
                     confirmed.append(_sent(claimed.key, receipt))
                 elif certain:
                     not_delivered.append(claimed.key)
-        await asyncio.to_thread(outbox.record, self.db, confirmed, now)
+        taker = outbox.rescuer(self.daemon_id)
+        await asyncio.to_thread(outbox.record, self.db, confirmed, now, taker)
         done = {o.key for o in confirmed} | set(not_delivered)
         again = [c.key for c in stuck if c.key not in done]
-        await asyncio.to_thread(outbox.release, self.db, not_delivered, now, False, rule)
-        await asyncio.to_thread(outbox.release, self.db, again, now, True, rule)
+        await asyncio.to_thread(outbox.release, self.db, not_delivered, now, False, self.daemon_id)
+        await asyncio.to_thread(outbox.release, self.db, again, now, True, self.daemon_id)
         report.confirmed_sent = len(confirmed)
         report.confirmed_not_sent = len(not_delivered)
         report.possible_duplicates = len(again)

@@ -430,34 +430,55 @@ def _rescuable(now: dt.datetime | None, owner: str, own: bool) -> Any:
     return and_(D.c.state == State.SENDING, expired, or_(D.c.claimed_by.is_(None), ~mine))
 
 
-def in_flight(
-    engine: Engine, now: dt.datetime | None = None, owner: str = "", own: bool = True
+def take_in_flight(
+    engine: Engine, now: dt.datetime | None, owner: str, own: bool, until: dt.datetime
 ) -> list[Claimed]:
-    """Deliveries a dead process left in ``sending`` (see ``_rescuable``): it died, or was
-    killed, between handing them to the platform and recording the answer."""
-    with engine.connect() as conn:
-        rows = conn.execute(select(*_COLUMNS).where(_rescuable(now, owner, own))).all()
+    """Take over the deliveries a dead process left in ``sending`` (see ``_rescuable``): it
+    died, or was killed, between handing them to the platform and recording the answer.
+
+    One statement moves them to ``rescuer(owner)`` with a lease until ``until``, so two
+    rescuers at the same moment never both take one: the second finds it taken (PostgreSQL
+    checks the row again once the first commits), and only the taker counts and resolves it.
+    The rescuer's name is not ``owner``: its heartbeat does not renew them, so a rescue cut
+    short leaves them to be taken again once that lease runs out. What the dead held is let go
+    with them: every target (``now`` None, the store alone) or, at start, those held under
+    this daemon's own id by an earlier run."""
+    with engine.begin() as conn:
+        rows = conn.execute(
+            update(D)
+            .where(_rescuable(now, owner, own))
+            .values(claimed_by=rescuer(owner), lease_until=until)
+            .returning(*_COLUMNS)
+        ).all()
+        if now is None or own:
+            dead = true() if now is None else P.c.busy_by == owner
+            conn.execute(update(P).where(dead).values(busy_until=None, busy_by=None))
     return [_claimed(r) for r in rows]
 
 
-def release(
-    engine: Engine,
-    keys: Iterable[str],
-    now: dt.datetime,
-    possible_duplicate: bool,
-    rescuable: tuple[dt.datetime | None, str, bool] = (None, "", True),
-) -> int:
-    """Put in-flight deliveries back in the queue (to be sent again), flagging duplicates.
+def rescuer(owner: str) -> str:
+    return f"{owner} (rescue)"
 
-    ``rescuable`` is the rule they were found by, asked again in the same statement: a claim
-    renewed meanwhile by a daemon that was only slow stays with it."""
+
+def release(
+    engine: Engine, keys: Iterable[str], now: dt.datetime, possible_duplicate: bool, owner: str
+) -> int:
+    """Put deliveries ``owner`` took over (``take_in_flight``) back in the queue, to be sent
+    again, flagging duplicates; only those still its own (a rescue cut short and taken again
+    by another is the other's)."""
     keys = list(keys)
     if not keys:
         return 0
     with engine.begin() as conn:
         result = conn.execute(
             update(D)
-            .where(and_(D.c.key.in_(keys), _rescuable(*rescuable)))
+            .where(
+                and_(
+                    D.c.key.in_(keys),
+                    D.c.state == State.SENDING,
+                    D.c.claimed_by == rescuer(owner),
+                )
+            )
             .values(
                 state=State.PENDING,
                 possible_duplicate=possible_duplicate,
@@ -467,10 +488,6 @@ def release(
             )
         )
         pausing.hold_paused(conn, now, keys)  # paused while a crash had them in flight
-        when, owner, own = rescuable
-        if when is None or own:  # targets held by the dead (expired ones are free already)
-            dead = true() if when is None else P.c.busy_by == owner
-            conn.execute(update(P).where(dead).values(busy_until=None, busy_by=None))
     return int(result.rowcount or 0)
 
 

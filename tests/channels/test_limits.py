@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from campaigns.errors import ExpressionError
-from channels.limits import ChannelLimits, RateLimiter, Window
+from channels.limits import ChannelLimits, RateLimiter, Window, share
 
 
 class Clock:
@@ -93,3 +93,26 @@ def test_window_parse(text: str, window: Window) -> None:
 def test_window_parse_refuses(text: str) -> None:
     with pytest.raises(ExpressionError):
         Window.parse(text)
+
+
+@pytest.mark.parametrize(
+    ("daemons", "each"),
+    [(1, Window(30, 1.0)), (3, Window(10, 1.0)), (4, Window(7, 1.0)), (45, Window(1, 1.5))],
+)
+def test_several_daemons_each_keep_a_share_of_the_overall_rate(daemons: int, each: Window) -> None:
+    """Together they never exceed the platform's 30/s: each takes its even share, rounded down,
+    or one message in a longer window when the daemons outnumber the rate."""
+    assert share(Window(30, 1.0), daemons) == each
+    assert daemons * each.count / each.seconds <= 30
+
+
+def test_a_limiter_told_of_more_daemons_spaces_its_sends_at_once() -> None:
+    now = [0.0]
+    limiter = RateLimiter(clock=lambda: now[0], slack=0.0)
+    limiter.configure("tg", ChannelLimits(overall=Window(30, 1.0)))
+    waits = [limiter.reserve("tg", f"chat-{i}", False)[0] for i in range(30)]
+    assert max(waits) == 0  # alone: 30 in the first second
+    limiter.share(3)
+    assert limiter.reserve("tg", "chat-x", False)[0] == 1.0  # its share (10/s) is used up
+    limiter.share(1)
+    assert limiter.reserve("tg", "chat-y", False)[0] == 1.0  # the whole rate: still 30 this second

@@ -113,10 +113,13 @@ def notice_to_everyone(notice: str) -> Callable[[dt.datetime], str]:
 
 @dataclass
 class Office:
-    """A temp folder with config.toml, campaigns/, a SQLite database and a file channel."""
+    """A temp folder with config.toml, campaigns/, a database and a file channel. The database
+    is SQLite in the folder, or the PostgreSQL database at ``store_url`` (tests/conftest.py's
+    throwaway server), where several daemons may share it."""
 
     root: Path
     extra_config: str = ""
+    store_url: str = ""
     processes: list[subprocess.Popen[str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -135,7 +138,7 @@ class Office:
         """``http``: extra ``[http]`` lines, e.g. ``private_feeds = {...}``."""
         (self.root / "config.toml").write_text(
             'timezone = "Asia/Ho_Chi_Minh"\n'
-            '[database]\nurl = "sqlite:///data/loa.db"\n'
+            f'[database]\nurl = "{self.store_url or "sqlite:///data/loa.db"}"\n'
             '[campaigns]\npaths = ["campaigns"]\nlibrary = false\n'
             # tests time items from today: an office without days off keeps their dates
             # whatever weekday or holiday the suite runs on
@@ -206,14 +209,17 @@ class Office:
         return path.read_text("utf-8") if path.exists() else ""
 
     def started(self, process: subprocess.Popen[str], timeout: float = 60) -> None:
-        """Wait until the daemon has synced and armed its clock (its lock file holds its pid).
-        A deadline, not a wait: 3 s alone, but a cold start beside three busy test workers
-        has taken over 30 s."""
+        """Wait until the daemon has synced and armed its clock (its lock file holds its pid);
+        on PostgreSQL, until it has recovered and joined the registry, and the files are synced
+        (by whichever daemon leads). A deadline, not a wait: 3 s alone, but a cold start beside
+        three busy test workers has taken over 30 s."""
         lock = self.db_path.with_name("loa.db.lock")
 
         def ready() -> bool:
             if process.poll() is not None:
-                raise AssertionError(f"loa run exited {process.returncode}: {self.log()}")
+                raise AssertionError(f"loa run exited {process.returncode}: {self.log(process)}")
+            if self.store_url:
+                return self.daemon_id(process) is not None and self.has_synced()
             return (
                 lock.exists() and lock.read_text().strip() == str(process.pid) and self.has_synced()
             )
@@ -286,13 +292,17 @@ class Office:
         wait_for(lambda: self.query(waiting)[0][0] == 0, timeout, "every delivery settled")
 
     def has_synced(self) -> bool:
-        if not self.db_path.exists():
+        if not self.store_url and not self.db_path.exists():
             return False
         try:
-            with sqlite3.connect(self.db_path) as conn:
-                return bool(conn.execute("select count(*) from campaign_version").fetchone()[0])
-        except sqlite3.Error:
+            return bool(self.query("select count(*) from campaign_version")[0][0])
+        except Exception:  # not created yet: the daemon has not migrated
             return False
+
+    def daemon_id(self, process: subprocess.Popen[str]) -> str | None:
+        """The id ``process`` claims under, once it has joined the registry of daemons."""
+        found = self.query("select id from daemon where pid = ?", process.pid)
+        return str(found[0][0]) if found else None
 
     def stop(self, process: subprocess.Popen[str], timeout: float = 10) -> tuple[int, str, str]:
         """SIGTERM, wait; the exit code, stdout and stderr of the daemon."""
@@ -315,9 +325,26 @@ class Office:
                 continue  # a torn last line after kill -9
         return records
 
+    def in_flight(self, daemon: str | None = None) -> set[str]:
+        """The deliveries in ``sending`` claimed by ``daemon`` (an id; None: by anyone, as on
+        SQLite, where one daemon holds the store). Read after that daemon's kill, they cannot
+        change until a rescuer takes them back: exactly what the kill caught in flight."""
+        sql = "select key from delivery where state = 'sending'"
+        if daemon is None:
+            return {key for (key,) in self.query(sql)}
+        return {key for (key,) in self.query(sql + " and claimed_by = ?", daemon)}
+
     def query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-        with sqlite3.connect(self.db_path, timeout=30) as conn:
-            return conn.execute(sql, params).fetchall()
+        """``sql`` with ``?`` placeholders, on SQLite or PostgreSQL (where times without a
+        zone are UTC, as SQLite stores them)."""
+        if not self.store_url:
+            with sqlite3.connect(self.db_path, timeout=30) as conn:
+                return conn.execute(sql, params).fetchall()
+        import psycopg
+
+        url = self.store_url.replace("postgresql+psycopg://", "postgresql://", 1)
+        with psycopg.connect(url, options="-c TimeZone=UTC") as conn:
+            return conn.execute(sql.replace("?", "%s"), params or None).fetchall()  # type: ignore[arg-type]
 
     def states(self) -> dict[str, int]:
         return dict(self.query("select state, count(*) from delivery group by state"))

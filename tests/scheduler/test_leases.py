@@ -6,8 +6,10 @@ fixture, so the same cases can run on every store."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import sqlite3
+from collections.abc import Iterable
 from typing import Any
 
 import pytest
@@ -15,6 +17,7 @@ from sqlalchemy import Engine, event, update
 
 from campaigns.model import ChannelCatalog
 from channels.base import OutboundMessage, Receipt
+from scheduler.engine.dispatch import LEASE, DispatchEngine
 from scheduler.engine.quotas import Quota, QuotaGuard
 from scheduler.store import outbox
 from scheduler.store.tables import Delivery
@@ -136,12 +139,43 @@ async def test_the_rescuer_takes_back_expired_claims_but_never_its_own(db: Engin
     assert row(db, "mine")["state"] == "sending"
 
 
+async def test_two_rescuers_at_once_take_each_claim_once(db: Engine) -> None:
+    """Every daemon runs a rescuer. Two that find a dead one's claim at the same moment must
+    not both take it: each would count it in its recovery report (the operator reads twice
+    the deliveries in doubt), and each would decide it alone."""
+    clock = Clock(T0)
+    asked: list[str] = []
+    both = asyncio.Event()
+
+    class Checked(Scripted):
+        async def find_sent(self, keys: Iterable[str]) -> dict[str, Receipt]:
+            asked.append(",".join(keys))
+            if len(asked) == 2:
+                both.set()
+            with contextlib.suppress(TimeoutError):  # the other rescuer asks meanwhile, if it can
+                await asyncio.wait_for(both.wait(), 0.5)
+            return {}
+
+    add(db, "k1", T0 - dt.timedelta(minutes=2))
+    claimed_by(db, "k1", "dead", T0 - dt.timedelta(seconds=1))
+    addresses = {("kenh", ""): ""}
+    rescuers = [
+        DispatchEngine(db, {"kenh": Checked(clock)}, addresses, name, clock=clock, seed=1)  # type: ignore[dict-item]
+        for name in ("a", "b")
+    ]
+    reports = await asyncio.gather(*(r.recover(start=False) for r in rescuers))
+    assert sorted(r.in_flight for r in reports) == [0, 1], reports
+    assert sum(r.possible_duplicates for r in reports) == 1
+    assert row(db, "k1")["state"] == "pending" and row(db, "k1")["possible_duplicate"]
+
+
 async def test_a_late_record_does_not_undo_a_rescue(db: Engine) -> None:
     """Once a claim is taken back, its old owner's outcome no longer writes: the delivery is
     another's to send (flagged), and is not marked sent under it."""
     add(db, "k1", T0 - dt.timedelta(minutes=2))
     claimed_by(db, "k1", "slow", T0 - dt.timedelta(seconds=1))
-    assert outbox.release(db, ["k1"], T0, True, (T0, "test", False)) == 1
+    assert [c.key for c in outbox.take_in_flight(db, T0, "test", False, T0 + LEASE)] == ["k1"]
+    assert outbox.release(db, ["k1"], T0, True, "test") == 1
     outbox.claim_due(db, T0, "test")
     sent = outbox.Outcome("k1", outbox.State.SENT, sent_at=T0)
     outbox.record(db, [sent], T0, owner="slow")
