@@ -1850,6 +1850,7 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "editor_key_due": ("Hạn", "Due"),
     "editor_key_remind": ("Nhắc trước (số ngày)", "Remind (days before)"),
     "editor_key_remind_at": ("Giờ nhắc", "Reminder time"),
+    "editor_key_approval": ("Cần duyệt trước khi đăng", "Needs approval before publishing"),
     "editor_hint_time": (
         'Thời gian: ngày 2026-06-05 hoặc 2026-06-05T07:30:00; hằng năm: "hằng năm 05/06 07:30", âm lịch: "âm lịch 10/3"; so với một hoạt động: "ngay-hoi -1d 16:00" (hôm trước lúc 16:00).',
         'Times: a date 2026-06-05 or 2026-06-05T07:30:00; yearly: "hằng năm 05/06 07:30", lunar: "âm lịch 10/3"; from an activity: "ngay-hoi -1d 16:00" (the day before at 16:00).',
@@ -1866,6 +1867,10 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "editor_hint_years": (
         "Các năm: 2026, 2026-2030 hoặc 2026- (từ năm 2026 trở đi).",
         "Years: 2026, 2026-2030 or 2026- (from 2026 on).",
+    ),
+    "editor_hint_flag": (
+        "Cần duyệt: không đánh dấu thì theo chiến dịch, rồi theo kênh trong config.toml.",
+        "Needs approval: unticked, the campaign's setting applies, then the channel's in config.toml.",
     ),
     "editor_remove_item": ("Bỏ mục này khi lưu", "Take this item out when saving"),
     "editor_triggers_kept": (

@@ -30,11 +30,11 @@ def staff_cookies(engine: Engine, name: str = "staff", role: str = "viewer") -> 
 def form_fields(page: str) -> dict[str, str]:
     """A page's form fields as a browser posts them untouched: inputs (ticked boxes only) and
     text areas, whose line ends a browser sends as CRLF."""
+    inputs = r'<input (?![^>]*checkbox)[^>]*?name="([^"]+)" value="([^"]*)"'
+    ticked = r'<input type="checkbox"[^>]*?name="([^"]+)" value="([^"]*)"[^>]*? checked'
     fields = {
         html.unescape(n): html.unescape(v)
-        for n, v in re.findall(
-            r'<input (?![^>]*checkbox)[^>]*?name="([^"]+)" value="([^"]*)"', page
-        )
+        for n, v in re.findall(inputs, page) + re.findall(ticked, page)
     }
     areas = re.findall(r'<textarea [^>]*?name="([^"]+)"[^>]*>\n(.*?)</textarea>', page, re.S)
     for name, value in areas:

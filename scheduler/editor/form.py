@@ -6,6 +6,11 @@ bytes, and a changed field touches its own key only. A time (``at``, ``start``, 
 ``due``) is shown as the file writes it: a sentence such as ``ngay-hoi -1d 16:00`` as is, a
 TOML date as ``2026-06-05``, a table or a list as inline TOML; what is typed back is read the
 same way, so the loader, not the form, says whether it makes sense.
+
+A yes/no key (``approval``) is a checkbox, ticked when the file says ``true``. A browser posts
+no unticked box, so the form carries a hidden ``NAME.shown`` beside each box: the box was on
+the form and left unticked. Unticking takes the key out (the campaign's, then the channel's
+setting applies again, as for any optional key left empty); ticking writes ``approval = true``.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from tomlkit.items import Date, DateTime, Item, Time
 
 from campaigns.editing import APPEND, REMOVE, Edit
 
-Kind = Literal["text", "long", "lines", "csv", "time", "years", "remind", "names"]
+Kind = Literal["text", "long", "lines", "csv", "time", "years", "remind", "names", "flag"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,7 @@ HEAD = (
     Field("description", "long"),
     Field("years", "years"),
     Field("tags", "csv"),
+    Field("approval", "flag"),
 )
 ITEMS: dict[str, tuple[Field, ...]] = {
     "activity": (
@@ -55,6 +61,7 @@ ITEMS: dict[str, tuple[Field, ...]] = {
         Field("text", "long", required=True),
         Field("channels", "csv"),
         Field("activity"),
+        Field("approval", "flag"),
     ),
     "deadline": (
         Field("id", required=True),
@@ -69,6 +76,8 @@ ITEMS: dict[str, tuple[Field, ...]] = {
     ),
 }
 NEW = "new"  # the index of the blank item each kind offers in the form
+TICKED = "true"  # what a ticked box posts
+SHOWN = ".shown"  # the suffix of the hidden field that says a box was on the form
 
 
 def as_text(value: Any, kind: Kind = "text") -> str:
@@ -107,9 +116,23 @@ def shown(node: Any, key: str, kind: Kind) -> str:
     """The field's text for ``key`` of a table of the file: a date or time as the file writes
     it (``2026-06-05T07:30:00.250+07:00`` stays so), anything else by ``as_text``."""
     found = node.get(key) if isinstance(node, Mapping) else None
+    if kind == "flag":
+        return TICKED if _unwrap(found) is True else ""
     if isinstance(found, (DateTime, Date, Time)):
         return str(found.as_string()).strip()
-    return as_text(found.unwrap() if isinstance(found, Item) else found, kind)
+    return as_text(_unwrap(found), kind)
+
+
+def _unwrap(found: Any) -> Any:
+    return found.unwrap() if isinstance(found, Item) else found
+
+
+def posted(fields: Mapping[str, str], name: str) -> str | None:
+    """The field ``name`` as the form sent it: ``""`` for a box left unticked, None when the
+    field was not on the form."""
+    if name in fields:
+        return fields[name]
+    return "" if f"{name}{SHOWN}" in fields else None
 
 
 def normal(text: str) -> str:
@@ -135,6 +158,8 @@ def from_text(text: str, kind: Kind) -> Any:
     """A field's text as the value the file gets."""
     if kind in ("text", "long"):
         return text
+    if kind == "flag":
+        return text == TICKED
     if kind == "names":
         names = _split(text, commas=False)
         return names if len(names) > 1 else text
@@ -186,6 +211,8 @@ def view(text: str) -> View:
 
 def _edit(path: tuple[str | int, ...], field: Field, node: Any, given: str) -> Edit | None:
     text = normal(given)
+    if field.kind == "flag":  # anything but a ticked box is unticked
+        text = TICKED if text == TICKED else ""
     if text == normal(shown(node, field.key, field.kind)):
         return None
     if not text and not field.required:
@@ -198,8 +225,9 @@ def edits(original: str, fields: Mapping[str, str]) -> list[Edit]:
     doc = tomlkit.parse(original)
     out: list[Edit] = []
     for field in HEAD:
-        if field.key in fields:
-            found = _edit((field.key,), field, doc, fields[field.key])
+        given = posted(fields, field.key)
+        if given is not None:
+            found = _edit((field.key,), field, doc, given)
             out += [found] if found else []
     for kind, specs in ITEMS.items():
         for i, row in enumerate(_rows(doc, kind)):
@@ -207,9 +235,9 @@ def edits(original: str, fields: Mapping[str, str]) -> list[Edit]:
                 out.append(Edit((kind, i), REMOVE))
                 continue
             for field in specs:
-                name = f"{kind}.{i}.{field.key}"
-                if name in fields:
-                    found = _edit((kind, i, field.key), field, row, fields[name])
+                given = posted(fields, f"{kind}.{i}.{field.key}")
+                if given is not None:
+                    found = _edit((kind, i, field.key), field, row, given)
                     out += [found] if found else []
         added = {
             f.key: from_text(normal(fields[f"{kind}.{NEW}.{f.key}"]), f.kind)

@@ -151,11 +151,11 @@ class _Editor:
         shown = form.view(draft.original)
         if draft.fields:  # what the person typed, not the file's values
             shown = form.View(
-                {k: draft.fields.get(k, v) for k, v in shown.head.items()},
+                {k: _typed(draft.fields, k, v) for k, v in shown.head.items()},
                 {
                     kind: [
                         form.FormItem(item.index, {
-                            key: draft.fields.get(item.name(kind, key), value)
+                            key: _typed(draft.fields, item.name(kind, key), value)
                             for key, value in item.values.items()
                         })
                         for item in items
@@ -301,6 +301,12 @@ def _new_file(original: str, fields: Mapping[str, str]) -> str:
     """A new campaign's file: a first line that says where it came from, then its values."""
     header = f"# {t('editor_new_file_comment')}\n\n"
     return apply(header, form.edits(header, fields))
+
+
+def _typed(fields: Mapping[str, str], name: str, value: str) -> str:
+    """What the person typed in a field (a box they unticked too), else the file's value."""
+    given = form.posted(fields, name)
+    return value if given is None else given
 
 
 def _original(fields: Mapping[str, str]) -> str:

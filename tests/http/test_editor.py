@@ -217,6 +217,65 @@ async def test_a_new_campaign_is_written_to_the_office_folder(editing: Editing) 
     assert again.status_code == 422 and "tin-moi.toml" in again.text
 
 
+async def test_approval_is_a_box_ticked_as_the_file_says_and_saved_as_approval_true(
+    editing: Editing,
+) -> None:
+    fields = await open_form(editing)
+    assert "approval" not in fields and "message.0.approval" not in fields  # unticked
+    assert {"approval.shown", "message.0.approval.shown"} <= set(fields)
+    fields["approval"] = "true"
+    saved = await editing.client.post("/campaigns/ngay-hoi/edit", data=fields)
+    assert saved.status_code == 303, saved.text
+    text = editing.file.read_text("utf-8")
+    assert text == HAND_WRITTEN.replace(
+        'title = "Ngày hội Sống xanh"\n', 'title = "Ngày hội Sống xanh"\napproval = true\n'
+    )
+    (made,) = [c for c in load_campaigns(editing.config).campaigns if c.id == "ngay-hoi"]
+    assert made.approval is True
+    fields = await open_form(editing)
+    assert fields["approval"] == "true"  # shown ticked
+    unchanged = await editing.client.post("/campaigns/ngay-hoi/edit", data=fields)
+    assert "Không có gì thay đổi" in unquote_plus(unchanged.headers["location"])
+    assert editing.file.read_text("utf-8") == text
+    del fields["approval"]  # unticked: the key goes, the channel's setting applies again
+    fields["message.0.approval"] = "true"
+    saved = await editing.client.post("/campaigns/ngay-hoi/edit", data=fields)
+    assert saved.status_code == 303, saved.text
+    assert editing.file.read_text("utf-8") == HAND_WRITTEN + "approval = true\n"
+
+
+async def test_a_box_left_unticked_keeps_approval_false_and_a_refused_form_keeps_the_tick(
+    editing: Editing,
+) -> None:
+    stated = HAND_WRITTEN + "approval = false  # tin này không cần duyệt\n"
+    editing.file.write_text(stated, "utf-8")
+    fields = await open_form(editing)
+    assert "message.0.approval" not in fields
+    unchanged = await editing.client.post("/campaigns/ngay-hoi/edit", data=fields)
+    assert "Không có gì thay đổi" in unquote_plus(unchanged.headers["location"])
+    assert editing.file.read_text("utf-8") == stated
+    fields.update({"approval": "true", "message.0.at": "ngay-khong-co -1d 16:00"})
+    refused = await editing.client.post("/campaigns/ngay-hoi/edit", data=fields)
+    assert refused.status_code == 422
+    assert form_fields(refused.text)["approval"] == "true"  # what was ticked stays ticked
+    assert "message.0.approval" not in form_fields(refused.text)
+
+
+async def test_a_new_campaign_and_a_new_message_can_need_approval(editing: Editing) -> None:
+    fields = await open_form(editing, "/campaigns/new")
+    fields.update({
+        "id": "can-duyet", "title": "Tin cần duyệt", "message.new.id": "nhac",
+        "message.new.at": "2026-06-01T08:00:00", "message.new.text": "Xin chào",
+        "message.new.approval": "true",
+    })  # fmt: skip
+    answer = (await editing.client.post("/campaigns/new/check", data=fields)).json()
+    assert answer["ok"], answer
+    saved = await editing.client.post("/campaigns/new", data=fields)
+    assert saved.status_code == 303, saved.text
+    (made,) = [c for c in load_campaigns(editing.config).campaigns if c.id == "can-duyet"]
+    assert made.approval is None and made.messages[0].approval is True
+
+
 async def test_removing_moves_the_file_aside_and_sync_cancels_what_waits(
     editing: Editing,
 ) -> None:
