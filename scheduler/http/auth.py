@@ -297,11 +297,13 @@ def _form_token(request: Request, body: bytes) -> str:
     return ""
 
 
-async def form(request: Request) -> dict[str, str]:
+async def form(request: Request, blanks: bool = False) -> dict[str, str]:
     """A posted form's fields (urlencoded, as browsers and htmx send them): the first value of
-    each. Starlette's own ``request.form()`` needs python-multipart, which loa does not ship."""
+    each; ``blanks`` keeps the fields sent empty (the editor's: an emptied field is an edit).
+    Starlette's own ``request.form()`` needs python-multipart, which loa does not ship."""
     body = await request.body()
-    return {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+    fields = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=blanks)
+    return {k: v[0] for k, v in fields.items()}
 
 
 def _same(given: str, expected: str) -> bool:

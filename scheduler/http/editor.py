@@ -179,12 +179,12 @@ class _Editor:
     async def new(self, request: Request) -> Response:
         if request.method == "GET":
             return self._form_page(request, self._new_draft({}), NEW_DIGEST)
-        fields = await auth.form(request)
+        fields = await _fields(request)
         draft = self._new_draft(fields)
         return await self._save(request, draft, NEW_DIGEST, fields.get("id", ""))
 
     async def check_new(self, request: Request) -> Response:
-        draft = self._new_draft(await auth.form(request))
+        draft = self._new_draft(await _fields(request))
         return await self._answer_check(request, draft)
 
     async def _located(self, request: Request) -> tuple[Path, bytes] | Response:
@@ -213,7 +213,7 @@ class _Editor:
             verdict = await self._judge(draft)
             shown = self._messages(request, draft, verdict)
             return self._form_page(request, draft, files.digest(raw), **shown)
-        fields = await auth.form(request)
+        fields = await _fields(request)
         if fields.get("digest") != files.digest(raw):
             return self._conflict(request, path, raw, fields)
         draft = self._draft(path, raw.decode("utf-8"), fields)
@@ -224,7 +224,7 @@ class _Editor:
         if isinstance(found, Response):
             return found
         path, raw = found
-        fields = await auth.form(request)
+        fields = await _fields(request)
         original = _original(fields) or raw.decode("utf-8")
         return await self._answer_check(request, self._draft(path, original, fields))
 
@@ -283,7 +283,7 @@ class _Editor:
         if request.method == "GET":
             return self.render(request, "editor_remove.html", campaign_id=campaign_id,
                                file=display(self.config, path), digest=files.digest(raw))  # fmt: skip
-        fields = await auth.form(request)
+        fields = await _fields(request)
         if fields.get("digest") != files.digest(raw):
             return self._conflict(request, path, raw, fields)
         aside = await asyncio.to_thread(files.move_aside, path, self.ctx.clock())
@@ -301,6 +301,11 @@ def _new_file(original: str, fields: Mapping[str, str]) -> str:
     """A new campaign's file: a first line that says where it came from, then its values."""
     header = f"# {t('editor_new_file_comment')}\n\n"
     return apply(header, form.edits(header, fields))
+
+
+async def _fields(request: Request) -> dict[str, str]:
+    """The form as posted, its emptied fields too: emptying a field takes its key out."""
+    return await auth.form(request, blanks=True)
 
 
 def _typed(fields: Mapping[str, str], name: str, value: str) -> str:

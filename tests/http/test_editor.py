@@ -217,6 +217,21 @@ async def test_a_new_campaign_is_written_to_the_office_folder(editing: Editing) 
     assert again.status_code == 422 and "tin-moi.toml" in again.text
 
 
+async def test_a_field_emptied_takes_its_key_out_and_an_emptied_required_one_is_refused(
+    editing: Editing,
+) -> None:
+    fields = await open_form(editing)
+    fields["activity.0.lead"] = ""
+    saved = await editing.client.post("/campaigns/ngay-hoi/edit", data=fields)
+    assert saved.status_code == 303, saved.text
+    assert editing.file.read_text("utf-8") == HAND_WRITTEN.replace('lead = "Văn phòng"\n', "")
+    fields = await open_form(editing)
+    fields["message.0.text"] = ""
+    refused = await editing.client.post("/campaigns/ngay-hoi/edit", data=fields)
+    assert refused.status_code == 422
+    assert re.search(r'id="e-message\.0\.text">[^<]+<', refused.text)
+
+
 async def test_approval_is_a_box_ticked_as_the_file_says_and_saved_as_approval_true(
     editing: Editing,
 ) -> None:
