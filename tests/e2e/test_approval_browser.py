@@ -1,7 +1,10 @@
 """Approval before publishing, end to end: the real ``loa run`` with its pages in the system's
-Chromium, the local fake Telegram server, and campaign files written by the test.
+Chromium, the local fake Telegram server, and campaign files written by the test or typed into
+the editor's form.
 
-An approver approves from the page and the group gets exactly the approved text on time; an
+An editor creates on the form a campaign whose message needs approval, and another person, an
+approver, approves it on /approvals: the group gets exactly that text on time. An approver
+approves from the page and the group gets exactly the approved text on time; an
 edit after approval sends the message back to wait; a message nobody approves is held at its
 due time and the admins are told; whoever last edited a campaign may not approve it; and
 /approve works from an approver's chat, while anyone else is refused and audited.
@@ -18,6 +21,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.harness import TIMED, Office, iso, wait_for
+from tests.e2e.test_editor import fill_new_campaign, save_new_campaign, signed_in_editor
 from tests.e2e.test_pages_browser import SCREENS, _check, _sign_in, browser  # noqa: F401  (a fixture)
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
 
@@ -149,6 +153,42 @@ def test_an_approver_approves_from_the_page_and_the_group_gets_that_text_on_time
     )  # fmt: skip
     assert decided[0][:2] == (APPROVER, "web") and len(decided[0][2]) == 64
     page.context.close()
+
+
+@TIMED
+def test_an_editor_creates_on_the_form_a_message_needing_approval_and_an_approver_approves_it(
+    chromium: Any, running: Running
+) -> None:
+    """Issue 17's first scenario, through both pages: the message is due 30 s after the
+    editor starts typing (two minutes would only make the test wait longer)."""
+    text = "Thông báo: chiều thứ Sáu họp toàn cơ quan tại hội trường tầng 2"
+    due = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(seconds=30)
+    page = signed_in_editor(chromium, running.url, EDITOR)
+    message = fill_new_campaign(page, "tao-tren-trang", "Họp cơ quan", "moi-hop", text)
+    message.get_by_label("Thời điểm gửi").fill(due.isoformat())
+    message.get_by_label("Cần duyệt trước khi đăng").check()
+    page.locator("#upcoming").get_by_text("chiều thứ Sáu họp").wait_for()  # checked as typed
+    save_new_campaign(page, "tao-tren-trang")
+    page.context.close()
+    written = (running.office.root / "campaigns" / "tao-tren-trang.toml").read_text("utf-8")
+    assert "approval = true" in written
+    wait_for(lambda: running.state("tao-tren-trang") == "awaiting_approval", 20, "waiting")
+    assert running.to(running.nhom, text) == []
+    key = "tao-tren-trang:moi-hop:once@tg:nhom"
+    page = _signed_in(chromium, running)  # another person: the two-person rule holds
+    assert page.locator(f'.target[data-key="{key}"] pre.sent').first.text_content() == text
+    assert "Đã duyệt 1 tin" in _decide(page, key)
+    ahead = (due - dt.datetime.now(dt.UTC)).total_seconds()
+    assert ahead > 1, f"approved {-ahead:.0f}s after its time: the machine is too slow for 30 s"
+    page.context.close()
+    (received,) = wait_for(lambda: running.to(running.nhom, text), 60, "the approved message")
+    assert received.text == text
+    late = (received.received_at - due).total_seconds()
+    assert -0.5 <= late < 3, f"sent {late:.1f}s from its time"
+    edited = "select user from audit where command = 'campaign_edit' and arguments = ?"
+    assert running.office.query(edited, "tao-tren-trang") == [(EDITOR,)]
+    decided = "select user, source from approval where key = ?"
+    assert running.office.query(decided, key) == [(APPROVER, "web")]
 
 
 def test_an_edit_after_approval_sends_it_back_to_wait(chromium: Any, running: Running) -> None:

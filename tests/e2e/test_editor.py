@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from channels.telegram import html_parts
-from tests.e2e.harness import STAFF_PASSWORD, Office, iso, wait_for
-from tests.e2e.test_pages_browser import SCREENS, _check, browser  # noqa: F401 (a fixture)
+from tests.e2e.harness import Office, iso, wait_for
+from tests.e2e.test_pages_browser import SCREENS, _check, _sign_in, browser  # noqa: F401
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
 from tests.staff import form_fields
 
@@ -120,16 +120,34 @@ def running(
             office.close()
 
 
-def _signed_in(chromium: Any, base: str, name: str, screen: str = "desktop") -> Any:
-    """A page signed in through the sign-in form, as a person does."""
+def signed_in_editor(chromium: Any, base: str, name: str, screen: str = "desktop") -> Any:
+    """A page on the new campaign's form, signed in through the sign-in form as a person
+    does."""
     page = chromium.new_context(viewport=SCREENS[screen], locale="vi-VN").new_page()
     page.goto(f"{base}/campaigns/new")
     page.wait_for_url(re.compile(r"/signin"))
-    page.get_by_label("Tên đăng nhập").fill(name)
-    page.get_by_label("Mật khẩu").fill(STAFF_PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
+    _sign_in(page, name)
     page.wait_for_url(re.compile(r"/campaigns/new"))
     return page
+
+
+def fill_new_campaign(page: Any, campaign: str, title: str, message: str, text: str) -> Any:
+    """Type a new campaign with one message to ``tg:nhom`` into the form, as a person does;
+    the message's fieldset, whose time is left to the caller."""
+    head = page.locator("fieldset.head")
+    head.get_by_label("Mã (chữ thường, số, dấu gạch ngang)").fill(campaign)
+    head.locator("[id=f-title]").fill(title)
+    item = page.locator("fieldset", has_text="Thêm một tin")
+    item.get_by_label("Mã (chữ thường, số, dấu gạch ngang)").fill(message)
+    item.get_by_label("Nội dung tin").fill(text)
+    item.get_by_label("Kênh gửi").fill("tg:nhom")
+    return item
+
+
+def save_new_campaign(page: Any, campaign: str) -> None:
+    page.get_by_role("button", name="Lưu chiến dịch").click()
+    page.wait_for_url(re.compile(rf"/campaigns/{campaign}/edit\?done="))
+    assert "Đã lưu" in page.locator(".notice").inner_text()
 
 
 NOTICE = "Họp khẩn lúc 14:00 — phòng họp số 2 <tầng 3> & mang theo tài liệu 📄"
@@ -140,14 +158,8 @@ def test_an_editor_creates_a_campaign_that_telegram_receives_on_time(
     running: tuple[Office, FakeTelegram, str, int],
 ) -> None:
     _, fake, base, nhom = running
-    page = _signed_in(browser, base, "bien-tap")
-    head = page.locator("fieldset.head")
-    head.get_by_label("Mã (chữ thường, số, dấu gạch ngang)").fill("hop-khan")
-    head.locator("[id=f-title]").fill("Họp khẩn")
-    message = page.locator("fieldset", has_text="Thêm một tin")
-    message.get_by_label("Mã (chữ thường, số, dấu gạch ngang)").fill("bao-hop")
-    message.get_by_label("Nội dung tin").fill(NOTICE)
-    message.get_by_label("Kênh gửi").fill("tg:nhom")
+    page = signed_in_editor(browser, base, "bien-tap")
+    message = fill_new_campaign(page, "hop-khan", "Họp khẩn", "bao-hop", NOTICE)
     message.get_by_label("Thời điểm gửi").fill("không phải thời gian")
     error = page.locator('[id="e-message.new.at"]')
     error.wait_for(state="visible")
@@ -162,9 +174,7 @@ def test_an_editor_creates_a_campaign_that_telegram_receives_on_time(
     for screen in SCREENS:
         page.set_viewport_size(SCREENS[screen])
         _check(page, "editor", screen)
-    page.get_by_role("button", name="Lưu chiến dịch").click()
-    page.wait_for_url(re.compile(r"/campaigns/hop-khan/edit\?done="))
-    assert "Đã lưu" in page.locator(".notice").inner_text()
+    save_new_campaign(page, "hop-khan")
     received = wait_for(lambda: fake.messages_to(nhom), 50, "the new campaign's message")
     assert [m.text for m in received] == html_parts(NOTICE)[1]  # the text, as Telegram HTML
     late = (received[0].received_at - due).total_seconds()
@@ -179,9 +189,7 @@ def test_a_viewer_is_refused_the_editor(
     office, _, base, _ = running
     page = browser.new_context(viewport=SCREENS["desktop"], locale="vi-VN").new_page()
     page.goto(f"{base}/signin")
-    page.get_by_label("Tên đăng nhập").fill("chi-xem")
-    page.get_by_label("Mật khẩu").fill(STAFF_PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
+    _sign_in(page, "chi-xem")
     page.wait_for_url(re.compile(r"/$"))
     answer = page.goto(f"{base}/campaigns/new")
     assert answer is not None and answer.status == 403
