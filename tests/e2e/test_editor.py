@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from channels.telegram import html_parts
-from tests.e2e.harness import Office, iso, wait_for
+from tests.e2e.harness import TIMED, Office, iso, wait_for
 from tests.e2e.test_pages_browser import SCREENS, _check, _sign_in, browser  # noqa: F401
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
 from tests.staff import form_fields
@@ -153,6 +153,7 @@ def save_new_campaign(page: Any, campaign: str) -> None:
 NOTICE = "Họp khẩn lúc 14:00 — phòng họp số 2 <tầng 3> & mang theo tài liệu 📄"
 
 
+@TIMED  # asserts the message arrives on time
 def test_an_editor_creates_a_campaign_that_telegram_receives_on_time(
     browser: Any,  # noqa: F811
     running: tuple[Office, FakeTelegram, str, int],
