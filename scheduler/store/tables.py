@@ -17,6 +17,20 @@ from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
 
+def sqlite_time(value: dt.datetime | None) -> str | None:
+    """An aware time as SQLite keeps it: the UTC wall time, as the text SQLAlchemy's DATETIME
+    writes (microseconds always), so that times compare as text."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to the store; loa stores aware times only")
+    u = value.astimezone(dt.UTC)
+    return (
+        f"{u.year:04d}-{u.month:02d}-{u.day:02d} {u.hour:02d}:{u.minute:02d}:"
+        f"{u.second:02d}.{u.microsecond:06d}"
+    )
+
+
 class UTCDateTime(TypeDecorator[dt.datetime]):
     """Aware datetimes in, aware UTC datetimes out, whatever the database keeps.
 
@@ -43,19 +57,7 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         microseconds always): the outbox's hot path binds several times a row."""
         if dialect.name != "sqlite":
             return super().bind_processor(dialect)
-
-        def process(value: dt.datetime | None) -> str | None:
-            if value is None:
-                return None
-            if value.tzinfo is None:
-                raise ValueError("naive datetime given to the store; loa stores aware times only")
-            u = value.astimezone(dt.UTC)
-            return (
-                f"{u.year:04d}-{u.month:02d}-{u.day:02d} {u.hour:02d}:{u.minute:02d}:"
-                f"{u.second:02d}.{u.microsecond:06d}"
-            )
-
-        return process
+        return sqlite_time
 
     def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
         """On SQLite, the stored text read as UTC at once (no regular expression)."""
