@@ -125,10 +125,6 @@ class CampaignWatcher:
         if self.last is not None:
             self.last = self._running(self.last[1])
 
-    def running(self) -> list[Campaign]:
-        """The campaigns that run now, as the last load gave them (none before the first)."""
-        return list(self.last[0]) if self.last is not None else []
-
     def problems(self) -> list[Problem]:
         """What the last reload found in the files, and why a version that loaded was refused."""
         found = list(self.last[1].problems) if self.last is not None else []
@@ -302,7 +298,7 @@ class Daemon:
                     self.config.catalog(), self.clock, self._reschedule, self.config.language,
                 ) if self.config.data.events.sources else None,
                 config=self.config,
-                campaigns=self.watcher.running,
+                campaigns=self._running_campaigns,
             )  # fmt: skip
             self.http = HttpServer(
                 create_app(state), http.host, http.port, http.header_timeout_seconds,

@@ -195,7 +195,7 @@ def page_routes(
         path = feed_path("campaign", campaign_id)
         feed = subscribe(path, request) if path not in ctx.tokens else None
         edits = await asyncio.to_thread(history.entries, ctx.db, campaign_id)
-        loaded = ctx.campaigns()
+        loaded = await asyncio.to_thread(ctx.campaigns)  # a follower reads the files
         events = [
             (kind, declared_fields(tr for _, tr in triggers_of(loaded, kind)))
             for kind in _event_types(loaded, campaign_id)
@@ -309,7 +309,7 @@ def page_routes(
         refused = await _refusal(request, "trigger", said_as)
         if refused is not None:
             return refused
-        loaded = ctx.campaigns()
+        loaded = await asyncio.to_thread(ctx.campaigns)  # a follower reads the files
         if kind not in _event_types(loaded, campaign_id):
             return render(request, "missing.html", status=404)
         lang = _lang(request, ctx.language)

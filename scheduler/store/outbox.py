@@ -320,9 +320,9 @@ def _record(
     conn: Connection, outcomes: Sequence[Outcome], now: dt.datetime, owner: str | None
 ) -> None:
     errors = {o.key: redact(o.error) if o.error else "" for o in outcomes}
-    raw = conn.dialect.name == "sqlite"  # the hot path: straight to the driver (``_on_sqlite``)
+    raw = _on_sqlite(owner is not None) if conn.dialect.name == "sqlite" else None
     when: Callable[[dt.datetime | None], Any] = sqlite_time if raw else _same
-    fixed = _on_sqlite(owner is not None)[2] if raw else {}
+    fixed = raw[2] if raw else {}  # the hot path: straight to the driver (``_on_sqlite``)
     params = [
         {
             "k": o.key,
@@ -343,7 +343,7 @@ def _record(
     paces = [_pace_row(o.pace, now) for o in outcomes if o.pace is not None]
     frees = [{"c": c, "t": t, "owner": owner} for o in outcomes if o.frees for c, t in [o.frees]]
     if raw:
-        sql, names, _ = _on_sqlite(owner is not None)
+        sql, names, _ = raw
         conn.exec_driver_sql(sql, list(map(operator.itemgetter(*names), params)))
     else:
         conn.execute(_record_statement(owner is not None), params)
