@@ -36,6 +36,8 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.expression import BindParameter
 
 from campaigns.expand import Dispatch
 from campaigns.i18n import t
@@ -49,6 +51,7 @@ from scheduler.store.tables import (
     State,
     TargetPace,
     UTCDateTime,
+    from_sqlite_time,
     sqlite_time,
     still_active,
 )
@@ -102,21 +105,19 @@ class Pace:
     hold: float | None = None
 
 
-def _claimed(row: Any) -> Claimed:
-    return Claimed(
-        key=row.key,
-        campaign=row.campaign,
-        item=row.item,
-        channel=row.channel,
-        target=row.target,
-        due=row.due,
-        text=row.text,
-        attempts=row.attempts,
-        grace=dt.timedelta(seconds=row.grace_seconds),
-        image=row.image,
-        possible_duplicate=row.possible_duplicate,
-        parts_sent=tuple(row.provider_message_id.split(",")) if row.provider_message_id else (),
+def _claimed(row: Sequence[Any], when: Callable[[Any], Any] = lambda value: value) -> Claimed:
+    """A claimed row (its values in ``_COLUMNS``' order) as the engine takes it; ``when``
+    reads a time as the row holds it (SQLite's text, straight from the driver)."""
+    key, campaign, item, channel, target, due, text, _, attempts, grace, dup, _, _, image, parts = (
+        row
     )
+    return Claimed(key, campaign, item, channel, target, when(due), text, attempts,
+                   _grace(grace), image, bool(dup), tuple(parts.split(",")) if parts else ())  # fmt: skip
+
+
+@functools.cache
+def _grace(seconds: int) -> dt.timedelta:
+    return dt.timedelta(seconds=seconds)
 
 
 _COLUMNS = (
@@ -235,13 +236,16 @@ def claim_due(
     with engine.begin() as conn:
         if done:
             _record(conn, done, now, daemon)
-        rows = sorted(
-            conn.execute(claim, given).all(), key=lambda r: (r.next_attempt_at, r.due, r.key)
-        )
+        if conn.dialect.name == "sqlite" and only is None:  # the hot path (``_driver_form``)
+            sql, names, fixed = _driver_form(claim, frozenset(given))
+            values = {**fixed, **given, "now": sqlite_time(now), "until": sqlite_time(now + lease)}
+            raw = conn.exec_driver_sql(sql, tuple(values[n] for n in names)).all()
+            rows = [_claimed(r, from_sqlite_time) for r in sorted(raw, key=_claim_order)]
+        else:
+            rows = [_claimed(r) for r in sorted(conn.execute(claim, given).all(), key=_claim_order)]
         send: list[Claimed] = []
         missed: list[Claimed] = []
-        for row in rows:
-            claimed = _claimed(row)
+        for claimed in rows:
             (missed if now - claimed.due > claimed.grace else send).append(claimed)
         targets = {(c.channel, c.target) for c in send}  # a missed one holds no target
         if targets and conn.dialect.name == "postgresql":  # see ``busy``
@@ -256,6 +260,12 @@ def claim_due(
                         last_error=t("missed_reason"))
             )  # fmt: skip
     return send, [_with_attempt(c, -1) for c in missed]
+
+
+def _claim_order(row: Sequence[Any]) -> tuple[Any, Any, Any]:
+    """Claimed rows in the order they were due to go: (next_attempt_at, due, key). SQLite's
+    time text sorts as its times do."""
+    return row[12], row[5], row[0]
 
 
 @functools.cache
@@ -320,9 +330,11 @@ def _record(
     conn: Connection, outcomes: Sequence[Outcome], now: dt.datetime, owner: str | None
 ) -> None:
     errors = {o.key: redact(o.error) if o.error else "" for o in outcomes}
-    raw = _on_sqlite(owner is not None) if conn.dialect.name == "sqlite" else None
+    owned = owner is not None
+    raw = _driver_form(_record_statement(owned), _GIVEN) if conn.dialect.name == "sqlite" else None
     when: Callable[[dt.datetime | None], Any] = sqlite_time if raw else _same
-    fixed = raw[2] if raw else {}  # the hot path: straight to the driver (``_on_sqlite``)
+    fixed = raw[2] if raw else {}  # the hot path: straight to the driver (``_driver_form``)
+    stamp = when(now)
     params = [
         {
             "k": o.key,
@@ -333,7 +345,7 @@ def _record(
             "next_attempt_at": when(o.next_attempt_at),
             "undo": 1 if o.deferred else 0,
             "dup": int(o.possible_duplicate) if raw else o.possible_duplicate,
-            "now": when(now),
+            "now": stamp,
             "owner": owner,
             **fixed,
         }
@@ -346,7 +358,7 @@ def _record(
         sql, names, _ = raw
         conn.exec_driver_sql(sql, list(map(operator.itemgetter(*names), params)))
     else:
-        conn.execute(_record_statement(owner is not None), params)
+        conn.execute(_record_statement(owned), params)
     if paces:
         _set_paces(conn, paces)
     if frees and owner is not None and conn.dialect.name == "postgresql":  # see ``busy``
@@ -380,19 +392,38 @@ def _record_statement(owned: bool) -> Any:
 
 
 @functools.cache
-def _on_sqlite(owned: bool) -> tuple[str, tuple[str, ...], dict[str, Any]]:
-    """``_record_statement`` compiled once for SQLite: its text, its parameters' names in
-    order, and the values it fixes itself (as SQLite keeps them). Binding thousands of outcomes
-    through SQLAlchemy's parameter processing took a fifth of a burst's time; ``_record``
-    binds its values as their column types do."""
-    compiled = _record_statement(owned).compile(dialect=sqlite.dialect())
+def _driver_form(
+    statement: Any, given: Collection[str]
+) -> tuple[str, tuple[str, ...], dict[str, Any]]:
+    """A hot-path statement compiled once for SQLite: its text, its parameters' names in
+    order, and the values it fixes itself (states, lists of states, numbers), as SQLite keeps
+    them; the ``given`` ones come with each call. Binding thousands of rows through
+    SQLAlchemy's parameter and result processing took a third of a burst's time; the callers
+    bind times with ``sqlite_time`` and read them with ``from_sqlite_time``, as
+    ``UTCDateTime`` does."""
+
+    def open_slot(element: Any, **_: Any) -> Any:  # a value each call gives: None until then
+        if isinstance(element, BindParameter) and element.required:
+            return bindparam(element.key, value=None, type_=element.type, required=False)
+        return None
+
+    ready = visitors.replacement_traverse(statement, {}, open_slot)
+    compiled = ready.compile(dialect=sqlite.dialect(), compile_kwargs={"render_postcompile": True})
     names = tuple(compiled.positiontup or ())
-    fixed = {n: b.value for n, b in compiled.binds.items() if n in names and n not in _GIVEN}
-    return compiled.string, names, {n: str(v) if v is not None else None for n, v in fixed.items()}
+    fixed = {n: _as_sqlite(v) for n, v in compiled.construct_params().items() if n not in given}
+    return compiled.string, names, fixed
 
 
-_GIVEN = ("k", "state", "error", "sent_at", "provider_message_id", "next_attempt_at", "undo",
-          "dup", "now", "owner")  # fmt: skip
+def _as_sqlite(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return sqlite_time(value)
+    if isinstance(value, bool):
+        return int(value)
+    return str(value) if isinstance(value, str) else value  # a State: its text
+
+
+_GIVEN = frozenset({"k", "state", "error", "sent_at", "provider_message_id", "next_attempt_at", "undo",
+          "dup", "now", "owner"})  # fmt: skip
 
 
 def _same(value: dt.datetime | None) -> dt.datetime | None:

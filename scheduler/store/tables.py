@@ -24,11 +24,16 @@ def sqlite_time(value: dt.datetime | None) -> str | None:
         return None
     if value.tzinfo is None:
         raise ValueError("naive datetime given to the store; loa stores aware times only")
-    u = value.astimezone(dt.UTC)
-    return (
-        f"{u.year:04d}-{u.month:02d}-{u.day:02d} {u.hour:02d}:{u.minute:02d}:"
-        f"{u.second:02d}.{u.microsecond:06d}"
-    )
+    if value.tzinfo is not dt.UTC:
+        value = value.astimezone(dt.UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def from_sqlite_time(value: str | None) -> dt.datetime | None:
+    """A time SQLite keeps (``sqlite_time``), read back aware, without a regular expression."""
+    if value is None:
+        return None
+    return dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
@@ -63,13 +68,7 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         """On SQLite, the stored text read as UTC at once (no regular expression)."""
         if dialect.name != "sqlite":
             return super().result_processor(dialect, coltype)
-
-        def process(value: str | None) -> dt.datetime | None:
-            if value is None:
-                return None
-            return dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
-
-        return process
+        return from_sqlite_time
 
     def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
         if value is None:
