@@ -1164,6 +1164,14 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     ),
     "log_alert": ("cảnh báo gửi quản trị viên", "alert"),
     "log_incident_not_recorded": ("không ghi được sự cố", "incident not recorded"),
+    "log_statistics_not_refreshed": (
+        "chưa cập nhật được thống kê của hàng đợi; chỉ chậm hơn, không mất gì",
+        "statistics not refreshed",
+    ),
+    "log_peers_not_woken": (
+        "chưa báo được các tiến trình khác; chúng sẽ tự xem lại hàng đợi",
+        "peers not woken",
+    ),
     "log_sending_alerts_failed;_will_try_again": (
         "gửi cảnh báo lỗi; sẽ thử lại",
         "sending alerts failed; will try again",

@@ -290,12 +290,12 @@ class Daemon:
                 catalog=self.config.catalog(),
                 channel_types={n: c.type for n, c in self.config.data.channels.items()},
                 problems=self.watcher.problems,
-                changed=self._reschedule,
+                changed=self._outbox_changed,
                 clock=self.clock,
                 self_approval=self.config.data.approval.self_approval,
                 events=EventEndpoint(
                     self.db, self.config.event_tokens(), self._running_campaigns,
-                    self.config.catalog(), self.clock, self._reschedule, self.config.language,
+                    self.config.catalog(), self.clock, self._outbox_changed, self.config.language,
                 ) if self.config.data.events.sources else None,
                 config=self.config,
                 campaigns=self._running_campaigns,
@@ -395,7 +395,7 @@ class Daemon:
             await self._sync_or_defer(reread=False)
         elif reply.resync:
             await asyncio.to_thread(nudge, self.config.database_url, SYNC)
-        await self._reschedule()
+        await self._outbox_changed()
 
     async def _sync_or_defer(
         self, force: bool = False, show_progress: bool = False, reread: bool = True
@@ -440,6 +440,8 @@ class Daemon:
                 self.watcher.unsettled()  # the files stay "changed": the next reload tries again
                 raise
             self.watcher.settled()
+            if report.changed:
+                await self._wake_peers()
             if report.refused:
                 self.watcher.refuse(report.refused)
             await self._say_refusals()
@@ -594,9 +596,26 @@ class Daemon:
         report = await self.engine.run_due()
         if report.sent or report.failed or report.missed or report.retrying:
             log.info("dispatched", extra=vars(report))
-        if (report.deferred or report.retrying) and is_postgres(self.config.database_url):
-            assert self.db is not None
+        if report.deferred or report.retrying:
+            await self._wake_peers()
+
+    async def _outbox_changed(self) -> None:
+        """This daemon changed the outbox (a page's action, an event, a chat command): it
+        looks again at once, and so do its peers (``_wake_peers``)."""
+        await self._reschedule()
+        await self._wake_peers()
+
+    async def _wake_peers(self) -> None:
+        """On PostgreSQL, every daemon re-reads the outbox now: what this one changed (a sync,
+        an action, deliveries put back for later) is theirs to send too, and they would
+        otherwise hear of it only at their rescan, leaving this daemon to send it alone. Best
+        effort: the rescan still finds it."""
+        if self.db is None or not is_postgres(self.config.database_url):
+            return
+        try:
             await asyncio.to_thread(cluster.wake_peers, self.db)
+        except Exception as exc:
+            log.warning("peers not woken", extra={"error": type(exc).__name__})
 
     def _failed(self, exc: Exception) -> None:
         """A wake failed. A storage fault is one incident, logged once and retried by

@@ -157,6 +157,36 @@ def test_a_daemon_starting_beside_running_ones_takes_none_of_their_claims(
 
 
 @pytest.mark.parametrize("cluster", [300], indirect=True)
+def test_what_the_leader_syncs_wakes_the_other_daemons_at_once(
+    office: Office, fake: FakeTelegram, cluster: dict[str, int]
+) -> None:
+    """An edit brings 300 messages due in a second; only the leader syncs files. The platform
+    answers after 1 s, so the leader alone would take half a minute. The follower hears of
+    the change from the leader's sync, not at its rescan (every 30 s), and claims its part
+    at the same moment as the leader."""
+    office.write_config(daemon="reload_seconds = 1\n")
+    make = to_every_chat(1)
+    parked = office.park({"loa": make})
+    processes = start_all(office, 2)
+    chief = wait_for(lambda: leader(office), 10, "a leader")
+    follower = next(office.daemon_id(p) for p in processes if office.daemon_id(p) != chief)
+    fake.delay = 1.0
+    office.move({"loa": make}, parked, 1)
+    wait_for(lambda: office.query(UNFINISHED)[0][0] == 0, 60, "every delivery done")
+    for process in processes:
+        assert office.stop(process)[0] == 0, office.log(process)
+    first = dict(office.query("select claimed_by, min(claimed_at) from delivery group by 1"))
+    assert set(first) == {chief, follower}, first
+    assert abs(iso_time(first[follower]) - iso_time(first[chief])) < dt.timedelta(seconds=3), first
+    assert sorted(arrivals(fake).values()) == [1] * len(cluster)
+
+
+def iso_time(stored: object) -> dt.datetime:
+    """A time as the store gives it back to ``Office.query`` (PostgreSQL: aware already)."""
+    return stored if isinstance(stored, dt.datetime) else dt.datetime.fromisoformat(str(stored))
+
+
+@pytest.mark.parametrize("cluster", [300], indirect=True)
 def test_three_daemons_together_keep_telegrams_30_messages_a_second(
     office: Office, fake: FakeTelegram, cluster: dict[str, int]
 ) -> None:
