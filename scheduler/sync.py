@@ -54,6 +54,7 @@ from channels.registry import migrated_fact
 from scheduler import approval, pausing, reports, subscriptions
 from scheduler.http.feeds import block_marker, feed_event
 from scheduler.store import outbox
+from scheduler.store.db import fresh_statistics
 from scheduler.store.tables import REMOVED, CampaignVersion, Delivery, Meta, Occurrence, State
 from scheduler.subscriptions import (
     CHAT_PREFIX,
@@ -312,6 +313,7 @@ def sync(
         subscriptions.cancel_unsubscribed(conn, now)
     if report.voided:
         approval.ask_again(engine, report.voided, now)
+    fresh_statistics(engine, report.inserted + report.updated + report.restored)
     return report
 
 

@@ -42,7 +42,7 @@ from campaigns.sequence import DataProblem, Event, Started, clean_data, start
 from campaigns.timeexpr import ID_PATTERN
 from campaigns.triggers import MARK, Trigger
 from scheduler import alerts, subscriptions
-from scheduler.store.db import upsert
+from scheduler.store.db import fresh_statistics, upsert
 from scheduler.store.tables import CampaignVersion, Delivery, EventRecord, Occurrence, State
 from scheduler.sync import (
     EDITABLE,
@@ -190,6 +190,8 @@ def intake(
             alerts.raise_incident(db, alerts.EVENT_UNSCHEDULED, subject,
                                   detail=f"{type(exc).__name__}: {reason}", now=now)  # fmt: skip
         raise
+    if accepted.outcome != "unchanged":  # a fan-out to a province's chats: see fresh_statistics
+        fresh_statistics(db, len(accepted.deliveries))
     if accepted.problems:
         detail = "; ".join(p.sentence() for p in accepted.problems)
         alerts.raise_incident(db, alerts.EVENT_UNSCHEDULED, subject, detail=detail, now=now)

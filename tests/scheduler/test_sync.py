@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import Engine, select, update
 
 from campaigns.model import ChannelCatalog
+from scheduler.store.db import ANALYZE_AFTER
 from scheduler.store.tables import Delivery, Occurrence
 from scheduler.sync import sync
 from tests.helpers import HEAD, campaign
@@ -164,3 +166,27 @@ def test_stored_feed_blocks_match_a_fresh_rendering(db: Engine) -> None:
     assert rows and all(r.sequence == 1 for r in rows)
     for row in rows:
         assert stored_block(row) == event_block.__wrapped__(feed_event(row, owner))
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_a_large_sync_leaves_postgresql_knowing_what_is_due(db: Engine) -> None:
+    """Without fresh statistics the claim's plan takes the thousands just written for a handful
+    and walks them all at every claim; a sync of many deliveries analyzes the outbox, a small
+    one leaves it to autovacuum."""
+
+    def analyzed() -> int:
+        with db.connect() as conn:
+            query = "select analyze_count from pg_stat_user_tables where relname = 'delivery'"
+            return int(conn.exec_driver_sql(query).scalar_one())
+
+    before = analyzed()
+    sync(db, [campaign(BASE, CAT)], CAT, NOW, HORIZON)
+    assert analyzed() == before
+    many = HEAD + "".join(
+        f'[[message]]\nid = "tin-{i:03d}"\nat = "2026-06-05 08:{i % 60:02d}"\n'
+        f'text = "Tin {i}: chống rác thải nhựa"\nchannels = ["tg"]\n'
+        for i in range(ANALYZE_AFTER // 2)
+    )
+    report = sync(db, [campaign(many, CAT)], CAT, NOW, HORIZON)
+    assert report.inserted >= ANALYZE_AFTER
+    assert analyzed() > before
