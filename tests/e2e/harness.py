@@ -52,8 +52,14 @@ def form_token(page: str) -> str:
     return found[1]
 
 
-def wait_for(condition: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
-    """Poll an observable condition until it holds; fail with a message at the deadline."""
+def wait_for(
+    condition: Callable[[], Any],
+    timeout: float = 30.0,
+    what: str = "condition",
+    every: float = 0.02,
+) -> Any:
+    """Poll an observable condition until it holds; fail with a message at the deadline.
+    ``every``: seconds between looks (a benchmark looks seldom: each look is load)."""
     deadline = time.monotonic() + timeout
     while True:
         value = condition()
@@ -61,7 +67,7 @@ def wait_for(condition: Callable[[], Any], timeout: float = 30.0, what: str = "c
             return value
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.02)
+        time.sleep(every)
 
 
 def iso(moment: dt.datetime) -> str:
