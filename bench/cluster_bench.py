@@ -38,17 +38,18 @@ import argparse
 import asyncio
 import contextlib
 import itertools
-import json
 import multiprocessing
 import os
+import re
 import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qs
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -104,20 +105,18 @@ def _serve(port: int, delay: float) -> None:
     ids = itertools.count(1)
     loop = asyncio.new_event_loop()
 
+    chat_id = re.compile(rb'chat_id"?\s*[:=]\s*"?(-?\d+)')
+    me = b'{"ok":true,"result":{"id":1,"is_bot":true,"first_name":"loa","username":"loa_bot"}}'
+    sent = b'{"ok":true,"result":{"message_id":%d,"date":%d,"chat":{"id":%s,"type":"private","first_name":"x"}}}'
+
     def answer(head: bytes, body: bytes) -> bytes:
-        """``head`` lower-cased: the request line and headers."""
+        """``head`` lower-cased: the request line and headers. The answer is filled in, not
+        encoded: the chat id from the JSON or form body, a new message id, the time."""
         if head.split(b"\r\n", 1)[0].split()[1].endswith(b"/getme"):
-            result: dict[str, object] = {"id": 1, "is_bot": True, "first_name": "loa",
-                                         "username": "loa_bot"}  # fmt: skip
+            out = me
         else:
-            if b"json" in head:
-                params = json.loads(body or b"{}")
-            else:
-                params = {k: v[0] for k, v in parse_qs(body.decode()).items()}
-            result = {"message_id": next(ids), "date": int(time.time()),
-                      "chat": {"id": int(str(params.get("chat_id", 0))), "type": "private",
-                               "first_name": "x"}}  # fmt: skip
-        out = json.dumps({"ok": True, "result": result}).encode()
+            found = chat_id.search(body)
+            out = sent % (next(ids), int(time.time()), found.group(1) if found else b"0")
         return (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                 b"Content-Length: %d\r\n\r\n%s" % (len(out), out))  # fmt: skip
 
@@ -153,6 +152,9 @@ def _serve(port: int, delay: float) -> None:
     loop.run_until_complete(server.serve_forever())
 
 
+SENT_ONE = "select 1 from delivery where state = 'sent' limit 1"
+
+
 def one_run(
     server: PostgresServer, platform: str, chats: dict[str, int], root: Path, daemons: int,
     deliveries: int,
@@ -172,7 +174,10 @@ def one_run(
             office.started(process, timeout=120)
         office.move({"loa": make}, parked, 1)
         # seldom: each look is a new PostgreSQL connection, on the cores the daemons use
-        wait_for(lambda: office.query(UNFINISHED)[0][0] == 0, 600, "every delivery done", 0.5)
+        wait_for(lambda: office.query(SENT_ONE), 30, "the first delivery sent", 0.05)
+        before = Cores.now(server, processes)
+        wait_for(lambda: office.query(UNFINISHED)[0][0] == 0, 600, "every delivery done", 0.25)
+        busy = Cores.now(server, processes) - before
         (sent, span), *_ = office.query(
             "select count(*), extract(epoch from max(sent_at) - min(sent_at)) from delivery "
             "where state = 'sent'"
@@ -183,7 +188,8 @@ def one_run(
     finally:
         office.close()
     print(f"    ({daemons} daemon(s): {span:.2f} s from the first send to the last, "
-          f"{cpu:.1f} s of CPU in the daemons since their start)")  # fmt: skip
+          f"{cpu:.1f} s of CPU in the daemons since their start; cores busy while they sent: "
+          f"{busy})")  # fmt: skip
     return float(sent) / max(float(span), 1e-3)
 
 
@@ -191,6 +197,55 @@ def cpu_seconds(pid: int) -> float:
     """User and system CPU time of a process so far (Linux)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class Cores:
+    """CPU seconds so far of the daemons, of PostgreSQL (the postmaster and its backends) and
+    of the whole machine (/proc/stat), and the wall clock: their difference over a run says
+    how many cores each kept busy, and whether the machine had any left."""
+
+    wall: float
+    daemons: float
+    postgres: float
+    machine: float
+
+    @staticmethod
+    def now(server: PostgresServer, daemons: list[subprocess.Popen[str]]) -> Cores:
+        postmaster = int((server.data / "postmaster.pid").read_text().split()[0])
+        backends = [postmaster]
+        for entry in Path("/proc").iterdir():
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                if entry.name.isdigit() and _parent(int(entry.name)) == postmaster:
+                    backends.append(int(entry.name))
+        ticks = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        idle = ticks[3] + ticks[4]  # idle and iowait
+        return Cores(
+            time.monotonic(), sum(_cpu_or_0(p.pid) for p in daemons),
+            sum(_cpu_or_0(pid) for pid in backends),
+            (sum(ticks) - idle) / os.sysconf("SC_CLK_TCK"),
+        )  # fmt: skip
+
+    def __sub__(self, other: Cores) -> Cores:
+        return Cores(self.wall - other.wall, self.daemons - other.daemons,
+                     self.postgres - other.postgres, self.machine - other.machine)  # fmt: skip
+
+    def __str__(self) -> str:
+        wall = max(self.wall, 1e-3)
+        return (f"daemons {self.daemons / wall:.2f}, PostgreSQL {self.postgres / wall:.2f}, "
+                f"the machine {self.machine / wall:.2f} of {os.cpu_count()}")  # fmt: skip
+
+
+def _parent(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def _cpu_or_0(pid: int) -> float:
+    """``cpu_seconds``, or 0 for a process gone meanwhile (a PostgreSQL backend)."""
+    try:
+        return cpu_seconds(pid)
+    except (OSError, IndexError):
+        return 0.0
 
 
 @contextlib.contextmanager

@@ -34,11 +34,20 @@ class Receipt:
     provider_message_id: str | None = None
 
 
+# sends one outlet has with its platform at once: plenty for the platforms' rates (Telegram's
+# 30 a second at a few hundred milliseconds a send), and what a crash may leave in doubt
+PLATFORM_IN_FLIGHT = 12
+
+
 class Channel(Protocol):
     name: str
     # True when ``find_sent`` knows everything the outlet received, so a key it does not find
     # was certainly not delivered (the file outlet); False when it can only confirm some.
     confirms_delivery: bool
+    # how many sends the outlet hands to its platform at once; the engine holds no more of
+    # them and claims about as many (scheduler.engine.dispatch.in_flight_bound). None: no
+    # bound of its own (a local outlet, whose sends are done at once)
+    in_flight: int | None
 
     async def send(self, message: OutboundMessage) -> Receipt:
         """Deliver one message or raise a ``channels.errors.ChannelError``."""

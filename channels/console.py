@@ -19,6 +19,7 @@ from channels.base import OutboundMessage, Receipt, utcnow
 
 class ConsoleChannel:
     confirms_delivery = False
+    in_flight: int | None = None
 
     def __init__(
         self, name: str, stream: TextIO | None = None, tz: dt.tzinfo | None = None

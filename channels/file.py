@@ -20,6 +20,7 @@ from channels.errors import PermanentError
 
 class FileChannel:
     confirms_delivery = True
+    in_flight: int | None = None
 
     def __init__(self, name: str, path: Path) -> None:
         self.name = name

@@ -19,7 +19,7 @@ from typing import Any
 
 from campaigns import markup
 from campaigns.i18n import t
-from channels.base import OutboundMessage, Receipt
+from channels.base import PLATFORM_IN_FLIGHT, OutboundMessage, Receipt
 from channels.errors import AuthError, PermanentError, RateLimited, RecipientGone, TransientError
 from channels.limits import RateLimiter
 from channels.parts import PartSender
@@ -45,7 +45,6 @@ log = logging.getLogger("loa.telegram")
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
-IN_FLIGHT = 12
 IMAGE = "\x00image"  # marks the photo among the parts to send
 DEFAULT_BASE_URL = "https://api.telegram.org"
 
@@ -114,6 +113,7 @@ def html_parts(text: str, image: bool = False) -> tuple[str, list[str]]:
 
 class TelegramChannel:
     confirms_delivery = False
+    in_flight: int | None = PLATFORM_IN_FLIGHT
 
     def __init__(
         self,
@@ -129,7 +129,7 @@ class TelegramChannel:
         self.name = name
         self._ready_lock = asyncio.Lock()
         # a few requests in flight are plenty for 30 msg/s; many make httpcore's pool slow
-        self._in_flight = asyncio.Semaphore(IN_FLIGHT)
+        self._in_flight = asyncio.Semaphore(PLATFORM_IN_FLIGHT)
         self.token_env = token_env
         self.migrated = dict(migrated or {})
         self.on_migrate = on_migrate

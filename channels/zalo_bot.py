@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from campaigns.i18n import t
-from channels.base import OutboundMessage, Receipt
+from channels.base import PLATFORM_IN_FLIGHT, OutboundMessage, Receipt
 from channels.errors import (
     AuthError,
     ChannelError,
@@ -55,6 +55,7 @@ def bot_error(payload: Any, status: int) -> ChannelError | None:
 
 class ZaloBotChannel:
     confirms_delivery = False
+    in_flight: int | None = PLATFORM_IN_FLIGHT
 
     def __init__(
         self,

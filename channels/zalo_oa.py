@@ -25,7 +25,7 @@ from typing import Any, Protocol
 import httpx
 
 from campaigns.i18n import t
-from channels.base import OutboundMessage, Receipt, utcnow
+from channels.base import PLATFORM_IN_FLIGHT, OutboundMessage, Receipt, utcnow
 from channels.errors import (
     AuthError,
     ChannelError,
@@ -268,6 +268,7 @@ class TokenKeeper:
 
 class ZaloOAChannel:
     confirms_delivery = False
+    in_flight: int | None = PLATFORM_IN_FLIGHT
 
     def __init__(
         self,

@@ -127,7 +127,7 @@ def fresh_statistics(engine: Engine, written: int) -> None:
         return
     try:  # what was written is committed: a failure here costs speed, never data
         with engine.connect() as conn:
-            conn.execute(text("ANALYZE delivery"))
+            conn.execute(text("ANALYZE delivery, target_pace"))
             conn.commit()
     except Exception as exc:
         log.warning("statistics not refreshed", extra={"error": type(exc).__name__})

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import operator
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -217,10 +217,15 @@ def claim_due(
     lease: dt.timedelta = dt.timedelta(seconds=60),
     paced: Collection[str] = (),
     done: Sequence[Outcome] = (),
+    rooms: Mapping[str | None, int] | None = None,
 ) -> tuple[list[Claimed], list[Claimed]]:
     """Claim up to ``limit`` due deliveries: (to send now, found too late and marked missed).
     ``done``: outcomes of this daemon's sends, written first in the same transaction (one
     commit instead of two, and the targets they free are free for this claim).
+
+    ``rooms``: instead of ``limit``, how many to take for each outlet that bounds its sends
+    in flight (by its name), and for all the others together (None): a daemon holds about as
+    many claims as its outlets can have with their platforms (``Channel.in_flight``).
 
     One statement moves the rows to ``sending``. A claim has an owner (``daemon``) and a lease
     until ``now + lease``: the owner renews it while it lives (``renew``), and a rescuer takes
@@ -231,18 +236,22 @@ def claim_due(
     A pending delivery later than its grace period is missed, not sent: after downtime an
     announcement for a morning that has passed does more harm than good.
     """
-    claim = _claim(frozenset(paced), engine.dialect.name != "postgresql", only is not None)
-    given = {"now": now, "daemon": daemon, "limit": limit, "until": now + lease, "only": only}
+    outer = engine.dialect.name != "postgresql"
+    given = {"now": now, "daemon": daemon, "until": now + lease, "only": only, "of_channel": None}
+    bounded = frozenset(name for name in rooms or {} if name is not None)
+    scopes: list[tuple[Any, int, str | None]] = (
+        [(None, limit, None)] if rooms is None or only is not None
+        else [("one" if name else bounded, room, name) for name, room in rooms.items() if room > 0]
+    )  # fmt: skip
     with engine.begin() as conn:
         if done:
             _record(conn, done, now, daemon)
-        if conn.dialect.name == "sqlite" and only is None:  # the hot path (``_driver_form``)
-            sql, names, fixed = _driver_form(claim, frozenset(given))
-            values = {**fixed, **given, "now": sqlite_time(now), "until": sqlite_time(now + lease)}
-            raw = conn.exec_driver_sql(sql, tuple(values[n] for n in names)).all()
-            rows = [_claimed(r, from_sqlite_time) for r in sorted(raw, key=_claim_order)]
-        else:
-            rows = [_claimed(r) for r in sorted(conn.execute(claim, given).all(), key=_claim_order)]
+        raw: list[Any] = []
+        for scope, room, channel in scopes:
+            claim = _claim(frozenset(paced), outer, only is not None, scope)
+            raw += _claim_rows(conn, claim, {**given, "limit": room, "of_channel": channel})
+        rows = [_claimed(r, from_sqlite_time if _on_driver(conn, only) else _same)
+                for r in sorted(raw, key=_claim_order)]  # fmt: skip
         send: list[Claimed] = []
         missed: list[Claimed] = []
         for claimed in rows:
@@ -262,6 +271,21 @@ def claim_due(
     return send, [_with_attempt(c, -1) for c in missed]
 
 
+def _on_driver(conn: Connection, only: list[str] | None) -> bool:
+    """The claim's hot path on SQLite goes straight to the driver (``_driver_form``)."""
+    return conn.dialect.name == "sqlite" and only is None
+
+
+def _claim_rows(conn: Connection, claim: Any, given: dict[str, Any]) -> Sequence[Any]:
+    """The rows one claim statement takes, as the driver gives them on SQLite's hot path."""
+    if not _on_driver(conn, given["only"]):
+        return conn.execute(claim, given).all()
+    sql, names, fixed = _driver_form(claim, frozenset(given))
+    times = {"now": sqlite_time(given["now"]), "until": sqlite_time(given["until"])}
+    values = {**fixed, **given, **times}
+    return conn.exec_driver_sql(sql, tuple(values[n] for n in names)).all()
+
+
 def _claim_order(row: Sequence[Any]) -> tuple[Any, Any, Any]:
     """Claimed rows in the order they were due to go: (next_attempt_at, due, key). SQLite's
     time text sorts as its times do."""
@@ -269,8 +293,16 @@ def _claim_order(row: Sequence[Any]) -> tuple[Any, Any, Any]:
 
 
 @functools.cache
-def _claim(paced: frozenset[str], outer: bool, only: bool) -> Any:
-    """The claim's statement (``claim_due``), built once per kind: building it is work."""
+def _claim(paced: frozenset[str], outer: bool, only: bool, scope: Any = None) -> Any:
+    """The claim's statement (``claim_due``), built once per kind: building it is work.
+    ``scope``: every channel (None), the one given as ``of_channel`` ("one"), or every channel
+    but those named (a frozenset)."""
+    if scope == "one":
+        of_scope: Any = D.c.channel == bindparam("of_channel")
+    elif scope is not None:
+        of_scope = D.c.channel.not_in(sorted(scope)) if scope else true()
+    else:
+        of_scope = true()
     now = bindparam("now", type_=UTCDateTime())
     limit = bindparam("limit", type_=Integer())
     # one ordered index range scan per state ((state, next_attempt_at) index), merged: an IN
@@ -283,8 +315,8 @@ def _claim(paced: frozenset[str], outer: bool, only: bool) -> Any:
         .where(
             and_(D.c.state == state, D.c.key.in_(bindparam("only", expanding=True)))
             if only
-            else and_(D.c.state == state, D.c.next_attempt_at <= now, ~held_back(now, paced),
-                      pace_free(now), ~busy(now))
+            else and_(D.c.state == state, D.c.next_attempt_at <= now, of_scope,
+                      ~held_back(now, paced), pace_free(now), ~busy(now))
         )
         .order_by(D.c.next_attempt_at)
         .limit(limit)

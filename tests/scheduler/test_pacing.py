@@ -148,6 +148,40 @@ async def test_a_claim_takes_only_what_can_be_in_flight(db: Engine) -> None:
     assert (await run).sent == 40
 
 
+async def test_a_claim_takes_about_what_the_outlet_can_have_in_flight(db: Engine) -> None:
+    """An outlet that hands 3 sends at a time to its platform (``Channel.in_flight``): the
+    daemon holds no more than 3 claims, not its 128 lanes' worth, and the platform never has
+    more than 3 at once. Killed then, it would leave only those 3 in doubt."""
+    clock = Clock(T0)
+    for i in range(40):
+        add(db, f"k{i:02d}", T0, target=f"t{i}")
+    slow = Held(clock, every=True)
+    slow.in_flight = 3
+    at_once = 0
+    send = slow.send
+
+    async def counted(message: OutboundMessage) -> Receipt:
+        nonlocal at_once
+        at_once += 1
+        try:
+            assert at_once <= 3, "more sends with the platform than the outlet takes"
+            return await send(message)
+        finally:
+            at_once -= 1
+
+    slow.send = counted  # type: ignore[method-assign]
+    engine = daemon(db, "first", slow, clock)
+    run = asyncio.create_task(engine.run_due())
+    async with asyncio.timeout(10):
+        await slow.arrived.wait()
+    with db.connect() as conn:
+        sending = conn.execute(select(func.count()).where(D.c.state == "sending")).scalar()
+    assert engine.bounds == {"kenh": 3}
+    assert sending == 3
+    slow.answer.set()
+    assert (await run).sent == 40
+
+
 class InParts(Chat):
     """Sends a text as its parts (split at "|"), through the outlets' own ``PartSender``;
     the platform fails the parts listed in ``refused``, once each."""
