@@ -24,12 +24,16 @@ ratio of each to one daemon. Issue 13's floor: 3 daemons at least 2x one daemon.
 
 By default each chat gets one message (a broadcast to 3,000 subscribers). Several messages to
 a chat due at the same moment go one after the other (one send in flight per chat, on every
-daemon), and a claim takes at most 128 rows whichever chats they are for: 10 messages to each
-of 300 chats can leave a claim with about 13 chats, and the run measures that, not the daemons.
+daemon), and a daemon holds only as many claims as its Telegram outlet has sends in flight
+(12).
 
-Each run prints the daemons' CPU seconds: a daemon that uses about as much CPU as the span
-lasts is bound by the CPU (python-telegram-bot, httpx and the store take about 2.5 ms a
-delivery), and more daemons then go faster only on a machine with idle cores.
+Each run prints the daemons' CPU seconds and the cores that the daemons, PostgreSQL and the
+whole machine kept busy from the first send to the last. At 20 ms a send, one daemon keeps
+about one core busy (python-telegram-bot, httpx and the store take about 2.5 ms of CPU a
+delivery, PostgreSQL's share included); on a machine of 2 cores, three daemons can then at
+best double it, and they find the machine nearly full (1.8-1.9 cores). With a slower
+platform (``--delay 0.5``) a daemon waits rather than computes, and three send three times as
+much.
 """
 
 from __future__ import annotations
