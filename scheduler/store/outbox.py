@@ -105,7 +105,11 @@ class Pace:
     hold: float | None = None
 
 
-def _claimed(row: Sequence[Any], when: Callable[[Any], Any] = lambda value: value) -> Claimed:
+def _same(value: dt.datetime | None) -> dt.datetime | None:
+    return value
+
+
+def _claimed(row: Sequence[Any], when: Callable[[Any], Any] = _same) -> Claimed:
     """A claimed row (its values in ``_COLUMNS``' order) as the engine takes it; ``when``
     reads a time as the row holds it (SQLite's text, straight from the driver)."""
     key, campaign, item, channel, target, due, text, _, attempts, grace, dup, _, _, image, parts = (
@@ -250,8 +254,8 @@ def claim_due(
         for scope, room, channel in scopes:
             claim = _claim(frozenset(paced), outer, only is not None, scope)
             raw += _claim_rows(conn, claim, {**given, "limit": room, "of_channel": channel})
-        rows = [_claimed(r, from_sqlite_time if _on_driver(conn, only) else _same)
-                for r in sorted(raw, key=_claim_order)]  # fmt: skip
+        when = from_sqlite_time if _on_driver(conn, only) else _same
+        rows = [_claimed(r, when) for r in sorted(raw, key=_claim_order)]
         send: list[Claimed] = []
         missed: list[Claimed] = []
         for claimed in rows:
@@ -456,10 +460,6 @@ def _as_sqlite(value: Any) -> Any:
 
 _GIVEN = frozenset({"k", "state", "error", "sent_at", "provider_message_id", "next_attempt_at", "undo",
           "dup", "now", "owner"})  # fmt: skip
-
-
-def _same(value: dt.datetime | None) -> dt.datetime | None:
-    return value
 
 
 # a lane is done: its target is free for the next claim (unless a rescuer took it meanwhile)
