@@ -53,7 +53,7 @@ from scheduler.config import Config
 from scheduler.engine import cluster
 from scheduler.engine.dispatch import DispatchEngine, RetryPolicy, utcnow
 from scheduler.engine.jobs import RunningJobs
-from scheduler.engine.lock import ALERTED, SYNC, DaemonLock, daemon_lock, nudge
+from scheduler.engine.lock import ALERTED, APPLICATION, SYNC, DaemonLock, daemon_lock, nudge
 from scheduler.engine.outlets import build_outlets
 from scheduler.engine.quotas import QuotaGuard, quotas
 from scheduler.http.feeds import Generation
@@ -249,7 +249,7 @@ class Daemon:
         self.lock = daemon_lock(url)
         if self.lock is not None:
             self.lock.acquire()
-        self.db = open_engine(url)
+        self.db = open_engine(url, APPLICATION + self.daemon_id)
         path = sqlite_path(url)
         health_file = HealthFile(path) if path is not None else None
         self.storage = StorageWatch(self.db, describe(url), self.clock, health_file)

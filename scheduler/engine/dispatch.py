@@ -206,15 +206,19 @@ class DispatchEngine:
         missed = 0
         recorded = _Recorded(self._record)
         lanes = _Lanes(self, recorded)
+        recorded.written_hook = lambda: (
+            lanes.dry.clear()
+        )  # a record frees targets: any may have more
         try:
             while not self.stopping:
                 rooms = lanes.rooms()
+                room = min(self.batch_size, self.concurrency - lanes.queued)
                 if lanes.queued and not lanes.worth_claiming(rooms):
                     await lanes.progress()  # claim again once half some room is free
                     continue
                 # written with the claim, in its transaction: they free their targets for it
                 done = await recorded.take() if not lanes.queued else []
-                room = min(self.batch_size, self.concurrency - lanes.queued)
+                marks = lanes.marks()
                 now = await self._store_time()
                 try:
                     async with self._writing:
@@ -233,7 +237,7 @@ class DispatchEngine:
                 except BaseException:
                     recorded.give_back(done)
                     raise
-                lanes.claimed(rooms, send, late)
+                lanes.claimed(rooms, room, send, late, marks)
                 missed += len(late)
                 self._seen.extend((item, None) for item in late)
                 await self._note_incidents()
@@ -471,6 +475,7 @@ class _Recorded:
         self.written.set()
         self.emptied = asyncio.Event()  # everything appended is written
         self.closed = False
+        self.written_hook: Callable[[], None] = lambda: None  # after each flush is written
         self.task = asyncio.create_task(self._flush())
 
     def append(self, outcome: Outcome) -> None:
@@ -529,6 +534,7 @@ class _Recorded:
             finally:
                 self.writing = False
                 self.written.set()
+            self.written_hook()
 
 
 class _Lanes:
@@ -554,36 +560,42 @@ class _Lanes:
         # their own until one of their sends is done (which may free a target), though every
         # claim still looks at them
         self.dry: set[str | None] = set()
+        self.finished: Counter[str | None] = Counter()  # sends done, by scope (``marks``)
         self.error: BaseException | None = None  # what broke a lane: the run ends with it
 
     def scope(self, channel: str) -> str | None:
         return channel if channel in self.outlets else None
 
-    def rooms(self) -> dict[str | None, int]:
-        """How many more each scope may claim: a bounded outlet up to its bound, the others
-        together up to what is left of the daemon's ``concurrency``."""
-        free = min(self.engine.batch_size, self.engine.concurrency - self.queued)
-        rooms: dict[str | None, int] = {
-            name: max(0, min(free, bound - self.by_scope[name]))
-            for name, bound in self.engine.bounds.items()
-        }
-        rooms[None] = max(0, free - sum(rooms.values()))
-        return rooms
+    def rooms(self) -> dict[str, int]:
+        """How many more each bounded outlet may claim (up to its bound); the other channels
+        take what is left of the claim's limit (``outbox.allot``)."""
+        return {name: max(0, n - self.by_scope[name]) for name, n in self.engine.bounds.items()}
 
-    def worth_claiming(self, rooms: dict[str | None, int]) -> bool:
-        """Claim again once half a scope's room is free (and it may have due rows)."""
-        bounds: dict[str | None, int] = {None: self.engine.concurrency}
-        bounds.update(self.engine.bounds)
+    def worth_claiming(self, rooms: dict[str, int]) -> bool:
+        """Claim again once half a scope's room is free (and it may have due rows), whatever
+        a claim may take at once (``batch_size``)."""
+        engine = self.engine
+        free = engine.concurrency - self.queued
+        halves: dict[str | None, int] = {name: n // 2 for name, n in engine.bounds.items()}
+        halves[None] = (engine.concurrency - sum(engine.bounds.values())) // 2
         return any(
-            room >= max(1, bounds[scope] // 2) and scope not in self.dry
-            for scope, room in rooms.items()
+            room >= max(1, halves[scope]) and scope not in self.dry
+            for scope, room in outbox.allot(rooms, free, {}).items()
         )
 
+    def marks(self) -> Counter[str | None]:
+        """The sends done so far, by scope: ``claimed`` keeps a scope whose sends ended
+        meanwhile out of ``dry``."""
+        return self.finished.copy()
+
     def claimed(
-        self, rooms: dict[str | None, int], send: list[Claimed], late: list[Claimed]
-    ) -> None:
-        taken = Counter(self.scope(c.channel) for c in (*send, *late))
-        self.dry = {scope for scope, room in rooms.items() if taken[scope] < room}
+        self, rooms: dict[str, int], limit: int, send: list[Claimed], late: list[Claimed],
+        marks: Counter[str | None],
+    ) -> None:  # fmt: skip
+        taken: Counter[str | None] = Counter(self.scope(c.channel) for c in (*send, *late))
+        offered = outbox.allot(rooms if self.engine.bounds else None, limit, taken)
+        ended = {scope for scope, n in self.finished.items() if n != marks[scope]}
+        self.dry = {s for s, room in offered.items() if taken[s] < room and s not in ended}
 
     def add(self, claimed: list[Claimed]) -> None:
         for item in sorted(claimed, key=lambda c: (c.due, c.key)):  # a retry keeps its place
@@ -628,6 +640,7 @@ class _Lanes:
                         self.holds[target] = outcome.next_attempt_at or engine.now()
                     self.queued -= 1
                     self.by_scope[self.scope(target[0])] -= 1
+                    self.finished[self.scope(target[0])] += 1
                     self.dry.discard(self.scope(target[0]))
                     self.done.set()
             except Exception as exc:

@@ -68,7 +68,9 @@ def sqlite_path(url: str) -> Path | None:
     return None
 
 
-def open_engine(url: str) -> Engine:
+def open_engine(url: str, name: str | None = None) -> Engine:
+    """``name``: the ``application_name`` of every connection on PostgreSQL (a daemon's
+    ``loa run <id>``), so that ``pg_stat_activity`` tells whose they are."""
     if is_sqlite(url):
         path = sqlite_path(url)
         if path is not None:
@@ -86,7 +88,8 @@ def open_engine(url: str) -> Engine:
 
         return engine
     try:
-        return create_engine(url, pool_pre_ping=True)
+        named = {"connect_args": {"application_name": name}} if name else {}
+        return create_engine(url, pool_pre_ping=True, **named)
     except ModuleNotFoundError as exc:  # the postgres extra is not installed
         raise StoreUnavailable(t("store_driver_missing", module=exc.name)) from None
 

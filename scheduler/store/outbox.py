@@ -221,15 +221,16 @@ def claim_due(
     lease: dt.timedelta = dt.timedelta(seconds=60),
     paced: Collection[str] = (),
     done: Sequence[Outcome] = (),
-    rooms: Mapping[str | None, int] | None = None,
+    rooms: Mapping[str, int] | None = None,
 ) -> tuple[list[Claimed], list[Claimed]]:
     """Claim up to ``limit`` due deliveries: (to send now, found too late and marked missed).
     ``done``: outcomes of this daemon's sends, written first in the same transaction (one
     commit instead of two, and the targets they free are free for this claim).
 
-    ``rooms``: instead of ``limit``, how many to take for each outlet that bounds its sends
-    in flight (by its name), and for all the others together (None): a daemon holds about as
-    many claims as its outlets can have with their platforms (``Channel.in_flight``).
+    ``rooms``: how many at most to take for each outlet that bounds its sends in flight (by
+    its name), in turn, out of ``limit``; the other channels together then take what is left
+    of it. A daemon holds about as many claims as its outlets can have with their platforms
+    (``Channel.in_flight``), never more than ``limit`` in all (``allot``).
 
     One statement moves the rows to ``sending``. A claim has an owner (``daemon``) and a lease
     until ``now + lease``: the owner renews it while it lives (``renew``), and a rescuer takes
@@ -242,18 +243,22 @@ def claim_due(
     """
     outer = engine.dialect.name != "postgresql"
     given = {"now": now, "daemon": daemon, "until": now + lease, "only": only, "of_channel": None}
-    bounded = frozenset(name for name in rooms or {} if name is not None)
-    scopes: list[tuple[Any, int, str | None]] = (
-        [(None, limit, None)] if rooms is None or only is not None
-        else [("one" if name else bounded, room, name) for name, room in rooms.items() if room > 0]
-    )  # fmt: skip
+    bounded = frozenset(rooms or ())
     with engine.begin() as conn:
         if done:
             _record(conn, done, now, daemon)
         raw: list[Any] = []
-        for scope, room, channel in scopes:
+        taken: dict[str | None, int] = {}
+        scopes = [None] if rooms is None or only is not None else [*bounded_order(rooms), None]
+        for channel in scopes:
+            room = allot(rooms if only is None else None, limit, taken)[channel]
+            if room <= 0:
+                continue
+            scope = None if rooms is None or only is not None else "one" if channel else bounded
             claim = _claim(frozenset(paced), outer, only is not None, scope)
-            raw += _claim_rows(conn, claim, {**given, "limit": room, "of_channel": channel})
+            got = _claim_rows(conn, claim, {**given, "limit": room, "of_channel": channel})
+            taken[channel] = len(got)
+            raw += got
         when = from_sqlite_time if _on_driver(conn, only) else _same
         rows = [_claimed(r, when) for r in sorted(raw, key=_claim_order)]
         send: list[Claimed] = []
@@ -273,6 +278,27 @@ def claim_due(
                         last_error=t("missed_reason"))
             )  # fmt: skip
     return send, [_with_attempt(c, -1) for c in missed]
+
+
+def bounded_order(rooms: Mapping[str, int]) -> list[str]:
+    """The order in which bounded outlets claim (``claim_due``, ``allot``): by name."""
+    return sorted(rooms)
+
+
+def allot(
+    rooms: Mapping[str, int] | None, limit: int, taken: Mapping[str | None, int]
+) -> dict[str | None, int]:
+    """What each scope of a claim may take (``claim_due``): the bounded outlets in turn, each
+    up to its room and what ``limit`` has left after those before it took theirs (``taken``),
+    then the other channels together (None) all that is left. Given what each took, it also
+    says what each was offered, so a daemon knows which found fewer due than it could take."""
+    left = limit
+    offered: dict[str | None, int] = {}
+    for name in bounded_order(rooms or {}):
+        offered[name] = max(0, min(left, (rooms or {})[name]))
+        left -= taken.get(name, 0)
+    offered[None] = max(0, left)
+    return offered
 
 
 def _on_driver(conn: Connection, only: list[str] | None) -> bool:

@@ -317,8 +317,16 @@ class Office:
         return process.returncode, self.out_path.read_text("utf-8"), self.log()
 
     def kill(self, process: subprocess.Popen[str]) -> None:
+        """kill -9. On PostgreSQL, also until the server has closed the daemon's connections
+        (their application_name is ``loa run <id>``): a COMMIT it sent just before dying is
+        then written or dropped, so what the store shows next is what the kill left."""
+        daemon = self.daemon_id(process) if self.store_url else None
         process.kill()
         process.wait(timeout=10)
+        if daemon is not None:
+            still = "select count(*) from pg_stat_activity where application_name = ?"
+            wait_for(lambda: self.query(still, f"loa run {daemon}")[0][0] == 0, 10,
+                     "the killed daemon's connections to close")  # fmt: skip
 
     def sent(self) -> list[dict[str, Any]]:
         if not self.outbox_file.exists():

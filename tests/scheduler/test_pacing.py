@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import Engine, func, select
+import pytest
+from sqlalchemy import Engine, func, select, update
 
 from channels.base import OutboundMessage, Receipt
 from channels.errors import RateLimited, TransientError
@@ -18,6 +20,7 @@ from channels.limits import ChannelLimits, RateLimiter, Window
 from channels.parts import PartSender
 from scheduler.engine.dispatch import DispatchEngine, RetryPolicy
 from scheduler.store import outbox
+from scheduler.store.outbox import Claimed
 from scheduler.store.tables import Delivery
 from tests.scheduler.test_engine import T0, Clock, Scripted, add, row
 
@@ -180,6 +183,68 @@ async def test_a_claim_takes_about_what_the_outlet_can_have_in_flight(db: Engine
     assert sending == 3
     slow.answer.set()
     assert (await run).sent == 40
+
+
+def on_channel(db: Engine, channel: str, keys: list[str]) -> None:
+    with db.begin() as conn:
+        conn.execute(update(D).where(D.c.key.in_(keys)).values(channel=channel))
+
+
+async def test_a_bounded_outlet_leaves_the_others_the_room_it_does_not_use(db: Engine) -> None:
+    """An outlet that bounds its sends (12 in flight) beside a local one, with claims of at
+    most 10 (``[daemon] batch_size``): the outlet's one row takes one place, not ten, and the
+    local outlet's rows go out in the same run. They were left pending for good, and the
+    daemon woke for them at once, again and again."""
+    clock = Clock(T0)
+    add(db, "tg1", T0, target="a")
+    for i in range(3):
+        add(db, f"so{i}", T0, target=f"t{i}")
+    on_channel(db, "so", [f"so{i}" for i in range(3)])
+    bounded, local = Chat(clock), Chat(clock)
+    bounded.in_flight = 12
+    addresses = {**ADDRESSES, **{("so", f"t{i}"): str(900 + i) for i in range(3)}}
+    engine = DispatchEngine(db, {"kenh": bounded, "so": local}, addresses, "first", clock=clock,
+                            seed=1, batch_size=10)  # type: ignore[dict-item]  # fmt: skip
+    assert (await engine.run_due()).sent == 4
+    assert len(local.sent) == 3
+    assert outbox.next_wake(db, engine.paced, now=clock.now) is None
+
+
+async def test_bounded_outlets_together_claim_no_more_than_a_claim_may_take(
+    db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two outlets of 12 in flight each, claims of at most 10 (``batch_size``): no claim takes
+    more than 10 between them, and the daemon holds no more than their 24."""
+    clock = Clock(T0)
+    for i in range(12):
+        add(db, f"k{i:02d}", T0, target=f"t{i}")
+        add(db, f"z{i:02d}", T0, target=f"t{i}")
+    on_channel(db, "za", [f"z{i:02d}" for i in range(12)])
+    first, second = Held(clock, every=True), Held(clock, every=True)
+    first.in_flight = second.in_flight = 12
+    claims: list[int] = []
+    claim_due = outbox.claim_due
+
+    def counted(*args: Any, **kwargs: Any) -> tuple[list[Claimed], list[Claimed]]:
+        send, late = claim_due(*args, **kwargs)
+        claims.append(len(send) + len(late))
+        return send, late
+
+    monkeypatch.setattr(outbox, "claim_due", counted)
+    addresses = {**ADDRESSES, **{("za", f"t{i}"): str(900 + i) for i in range(12)}}
+    engine = DispatchEngine(db, {"kenh": first, "za": second}, addresses, "first", clock=clock,
+                            seed=1, batch_size=10)  # type: ignore[dict-item]  # fmt: skip
+    run = asyncio.create_task(engine.run_due())
+    async with asyncio.timeout(10):
+        await first.arrived.wait()
+        await second.arrived.wait()
+    with db.connect() as conn:
+        sending = conn.execute(select(func.count()).where(D.c.state == "sending")).scalar()
+    assert sending is not None and 10 <= sending <= 24
+    first.answer.set()
+    second.answer.set()
+    assert (await run).sent == 24
+    assert max(claims) == 10, claims
 
 
 class InParts(Chat):
