@@ -549,7 +549,6 @@ class _Lanes:
         self.queues: dict[tuple[str, str], deque[Claimed]] = {}
         self.holds: dict[tuple[str, str], dt.datetime] = {}  # a lane's hold outlives its task
         self.tasks: set[asyncio.Task[None]] = set()
-        self.queued = 0  # claimed and not yet done: what a crash would put in doubt
         self.done = asyncio.Event()
         self.gate = asyncio.Semaphore(engine.concurrency)
         # each bounded outlet's claims (``DispatchEngine.bounds``), the others' under None,
@@ -562,6 +561,11 @@ class _Lanes:
         self.dry: set[str | None] = set()
         self.finished: Counter[str | None] = Counter()  # sends done, by scope (``marks``)
         self.error: BaseException | None = None  # what broke a lane: the run ends with it
+
+    @property
+    def queued(self) -> int:
+        """Claimed and not yet done: what a crash would put in doubt."""
+        return sum(self.by_scope.values())
 
     def scope(self, channel: str) -> str | None:
         return channel if channel in self.outlets else None
@@ -593,7 +597,7 @@ class _Lanes:
         marks: Counter[str | None],
     ) -> None:  # fmt: skip
         taken: Counter[str | None] = Counter(self.scope(c.channel) for c in (*send, *late))
-        offered = outbox.allot(rooms if self.engine.bounds else None, limit, taken)
+        offered = outbox.allot(rooms, limit, taken)
         ended = {scope for scope, n in self.finished.items() if n != marks[scope]}
         self.dry = {s for s, room in offered.items() if taken[s] < room and s not in ended}
 
@@ -608,7 +612,6 @@ class _Lanes:
                 task.add_done_callback(self.tasks.discard)
             queue.append(item)
             self.by_scope[self.scope(item.channel)] += 1
-        self.queued += len(claimed)
 
     async def progress(self) -> None:
         """Until a message is done (sent, or put back)."""
@@ -638,7 +641,6 @@ class _Lanes:
                     engine._seen.append((item, outcome))
                     if outcome.state == State.RETRYING:
                         self.holds[target] = outcome.next_attempt_at or engine.now()
-                    self.queued -= 1
                     self.by_scope[self.scope(target[0])] -= 1
                     self.finished[self.scope(target[0])] += 1
                     self.dry.discard(self.scope(target[0]))
@@ -649,7 +651,6 @@ class _Lanes:
             finally:
                 del self.queues[target]
                 # broken or cancelled: left in ``sending``, resolved as in doubt
-                self.queued -= len(queue)
                 self.by_scope[self.scope(target[0])] -= len(queue)
 
     async def _one(self, target: tuple[str, str], item: Claimed) -> Outcome:

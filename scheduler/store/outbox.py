@@ -243,19 +243,20 @@ def claim_due(
     """
     outer = engine.dialect.name != "postgresql"
     given = {"now": now, "daemon": daemon, "until": now + lease, "only": only, "of_channel": None}
-    bounded = frozenset(rooms or ())
+    split = rooms if only is None else None  # None: one claim over every channel
+    bounded = frozenset(split or ())
+    kinds = frozenset(paced), outer, only is not None
     with engine.begin() as conn:
         if done:
             _record(conn, done, now, daemon)
         raw: list[Any] = []
         taken: dict[str | None, int] = {}
-        scopes = [None] if rooms is None or only is not None else [*bounded_order(rooms), None]
-        for channel in scopes:
-            room = allot(rooms if only is None else None, limit, taken)[channel]
+        for channel in [*bounded_order(split or {}), None]:
+            room = allot(split, limit, taken)[channel]
             if room <= 0:
                 continue
-            scope = None if rooms is None or only is not None else "one" if channel else bounded
-            claim = _claim(frozenset(paced), outer, only is not None, scope)
+            scope = None if split is None else "one" if channel else bounded
+            claim = _claim(*kinds, scope)
             got = _claim_rows(conn, claim, {**given, "limit": room, "of_channel": channel})
             taken[channel] = len(got)
             raw += got
